@@ -1,0 +1,5 @@
+"""Allow `python -m lanpulse`."""
+
+from lanpulse.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Alert rules, the evaluation engine (a state machine per series) and notifiers."""

@@ -1,0 +1,1 @@
+"""I/O only: collectors fetch raw results from devices and never build Samples."""

@@ -1,0 +1,1 @@
+"""Configuration: pydantic models, the YAML loader with line numbers, secrets, profiles."""

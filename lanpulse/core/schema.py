@@ -1,0 +1,294 @@
+"""The canonical measurements of SCHEMA.md, as data, with a validator for samples.
+
+Dashboards, alert rules and tests are written against these names; parsers must produce
+nothing else. Additions go here and in docs/schema.md; renames are not allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lanpulse.core.model import DEVICE_CLASSES, Sample
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field: integer or float, and its allowed range when it has one."""
+
+    kind: str = "number"  # "int" (must be an integer), "number" (int or float)
+    minimum: float | None = None
+    maximum: float | None = None
+    values: frozenset[int] | None = None  # a closed set of codes
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementSpec:
+    """Tags (required and optional, beyond device/class/labels) and fields of a measurement."""
+
+    name: str
+    fields: Mapping[str, FieldSpec]
+    required_tags: frozenset[str] = frozenset()
+    optional_tags: frozenset[str] = frozenset()
+    device_scoped: bool = True  # carries device and class tags
+
+
+INT = FieldSpec("int")
+COUNTER = FieldSpec("int", minimum=0)
+NONNEG = FieldSpec("number", minimum=0)
+PCT = FieldSpec("number", minimum=0, maximum=100)
+FLAG = FieldSpec("int", values=frozenset({0, 1}))
+HEALTH = FieldSpec("int", values=frozenset({0, 1, 2, 3}))
+NUMBER = FieldSpec("number")
+
+PRINTER_CONDITIONS: tuple[str, ...] = (
+    "low_paper",
+    "no_paper",
+    "low_toner",
+    "no_toner",
+    "door_open",
+    "jammed",
+    "offline",
+    "service_requested",
+    "input_tray_missing",
+    "output_tray_missing",
+    "marker_supply_missing",
+    "output_near_full",
+    "output_full",
+    "input_tray_empty",
+    "overdue_prevent_maint",
+)
+
+
+def _m(
+    name: str,
+    fields: dict[str, FieldSpec],
+    required: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
+    device_scoped: bool = True,
+) -> MeasurementSpec:
+    return MeasurementSpec(name, fields, frozenset(required), frozenset(optional), device_scoped)
+
+
+MEASUREMENTS: dict[str, MeasurementSpec] = {
+    m.name: m
+    for m in (
+        _m(
+            "device",
+            {
+                "up": FLAG,
+                "poll_seconds": NONNEG,
+                "uptime_seconds": NONNEG,
+                "poll_errors": COUNTER,
+            },
+            optional=("vendor", "model", "profile", "error"),
+        ),
+        _m(
+            "interface",
+            {
+                "in_octets": COUNTER,
+                "out_octets": COUNTER,
+                "in_bps": NONNEG,
+                "out_bps": NONNEG,
+                "in_util_pct": PCT,
+                "out_util_pct": PCT,
+                "speed_bps": NONNEG,
+                "oper_status": FieldSpec("int", values=frozenset(range(1, 8))),
+                "admin_status": FieldSpec("int", values=frozenset({1, 2, 3})),
+                "in_errors": COUNTER,
+                "out_errors": COUNTER,
+                "in_discards": COUNTER,
+                "out_discards": COUNTER,
+                "in_errors_ps": NONNEG,
+                "out_errors_ps": NONNEG,
+                "in_discards_ps": NONNEG,
+                "out_discards_ps": NONNEG,
+                # CLI extras (issue 7): CRC errors broken out where the CLI shows them.
+                "in_crc_errors": COUNTER,
+                "in_crc_errors_ps": NONNEG,
+            },
+            required=("if_index", "if_name"),
+            optional=("if_alias", "if_type"),
+        ),
+        _m(
+            "printer",
+            {
+                "status": FieldSpec("int", values=frozenset({1, 2, 3, 4, 5})),
+                "device_status": FieldSpec("int", values=frozenset({1, 2, 3, 4, 5})),
+                "page_count": COUNTER,
+                **{c: FLAG for c in PRINTER_CONDITIONS},
+                "alerts_critical": COUNTER,
+                "alerts_warning": COUNTER,
+            },
+        ),
+        _m(
+            "printer_supply",
+            {"level": INT, "max_capacity": INT, "level_pct": PCT, "some_remaining": FLAG},
+            required=("supply", "supply_index", "supply_type"),
+            optional=("color",),
+        ),
+        _m(
+            "printer_tray",
+            {"level": INT, "max_capacity": INT, "level_pct": PCT},
+            required=("tray", "tray_index"),
+        ),
+        _m(
+            "storage",
+            {"size_bytes": NONNEG, "used_bytes": NONNEG, "free_bytes": NONNEG, "used_pct": PCT},
+            required=("volume", "storage_type"),
+        ),
+        _m(
+            "disk",
+            {"health": HEALTH, "state": INT, "temperature_c": NUMBER},
+            required=("disk",),
+            optional=("model", "serial_hash", "slot"),
+        ),
+        _m(
+            "raid",
+            {"health": HEALTH, "state": INT, "size_bytes": NONNEG, "used_bytes": NONNEG},
+            required=("array",),
+            optional=("raid_level",),
+        ),
+        _m(
+            "host",
+            {
+                "cpu_pct": PCT,
+                "cpu_count": COUNTER,
+                "mem_total_bytes": NONNEG,
+                "mem_used_bytes": NONNEG,
+                "mem_used_pct": PCT,
+                "swap_total_bytes": NONNEG,
+                "swap_used_bytes": NONNEG,
+                "load1": NONNEG,
+                "load5": NONNEG,
+                "load15": NONNEG,
+                "processes": COUNTER,
+                "users": COUNTER,
+            },
+        ),
+        _m(
+            "sensor",
+            {"value": NUMBER, "health": HEALTH, "state": INT},
+            required=("sensor", "sensor_type"),
+        ),
+        _m(
+            "alert",
+            {"state": FieldSpec("int", values=frozenset({0, 1, 2})), "value": NUMBER},
+            required=("rule", "severity"),
+            device_scoped=False,
+        ),
+        _m(
+            "poe",
+            {
+                "power_w": NONNEG,
+                "max_power_w": NONNEG,
+                "status": INT,
+                "poe_class": INT,
+                "budget_w": NONNEG,
+                "used_w": NONNEG,
+                "remaining_w": NONNEG,
+            },
+            optional=("port", "module"),
+        ),
+        _m(
+            "lanpulse",
+            {
+                "polls": COUNTER,
+                "polls_failed": COUNTER,
+                "polls_skipped": COUNTER,
+                "poll_errors": COUNTER,
+                "queue_depth": COUNTER,
+                "spool_bytes": COUNTER,
+                "spool_age_seconds": NONNEG,
+                "write_latency_seconds": NONNEG,
+                "points_written": COUNTER,
+                "points_dropped": COUNTER,
+                "devices": COUNTER,
+            },
+            optional=("instance",),
+            device_scoped=False,
+        ),
+    )
+}
+
+SENSOR_TYPES = frozenset(
+    {"temperature", "fan", "power_supply", "voltage", "current", "power", "humidity"}
+)
+STORAGE_TYPES = frozenset({"fixed_disk", "network_disk", "removable_disk", "flash", "other"})
+
+
+@dataclass
+class SchemaReport:
+    """Problems found in a batch of samples (empty means valid)."""
+
+    problems: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return not self.problems
+
+
+def validate_sample(sample: Sample) -> list[str]:
+    """Every way `sample` departs from the canonical schema, as readable strings."""
+    spec = MEASUREMENTS.get(sample.measurement)
+    if spec is None:
+        return [f"unknown measurement {sample.measurement!r}"]
+    where = f"{sample.measurement}{dict(sample.tags)}"
+    problems: list[str] = []
+    if spec.device_scoped:
+        for tag in ("device", "class"):
+            if not sample.tags.get(tag):
+                problems.append(f"{where}: missing tag {tag!r}")
+        cls = sample.tags.get("class")
+        if cls and cls not in DEVICE_CLASSES:
+            problems.append(f"{where}: class {cls!r} is not one of {DEVICE_CLASSES}")
+    for tag in spec.required_tags:
+        if not sample.tags.get(tag):
+            problems.append(f"{where}: missing tag {tag!r}")
+    for key, value in sample.tags.items():
+        if not isinstance(value, str):
+            problems.append(f"{where}: tag {key!r} must be a string, got {type(value).__name__}")
+        elif value == "":
+            problems.append(f"{where}: tag {key!r} is empty (leave it out instead)")
+    if sample.measurement == "sensor" and sample.tags.get("sensor_type") not in SENSOR_TYPES:
+        problems.append(f"{where}: sensor_type must be one of {sorted(SENSOR_TYPES)}")
+    if sample.measurement == "storage" and sample.tags.get("storage_type") not in STORAGE_TYPES:
+        problems.append(f"{where}: storage_type must be one of {sorted(STORAGE_TYPES)}")
+    if not sample.fields:
+        problems.append(f"{where}: no fields")
+    for fname, fvalue in sample.fields.items():
+        fspec = spec.fields.get(fname)
+        if fspec is None:
+            problems.append(f"{where}: unknown field {fname!r}")
+            continue
+        problems.extend(_check_value(where, fname, fvalue, fspec))
+    return problems
+
+
+def _check_value(where: str, name: str, value: object, spec: FieldSpec) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return [f"{where}: field {name!r} must be numeric, got {value!r}"]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{where}: field {name!r} is not finite ({value!r})"]
+    if spec.kind == "int" and not isinstance(value, int):
+        return [f"{where}: field {name!r} must be an integer, got {value!r}"]
+    if spec.values is not None and value not in spec.values:
+        return [f"{where}: field {name!r}={value!r} is not one of {sorted(spec.values)}"]
+    if spec.minimum is not None and value < spec.minimum:
+        return [f"{where}: field {name!r}={value!r} is below {spec.minimum}"]
+    if spec.maximum is not None and value > spec.maximum:
+        return [f"{where}: field {name!r}={value!r} is above {spec.maximum}"]
+    return []
+
+
+def validate_samples(samples: list[Sample] | tuple[Sample, ...]) -> list[str]:
+    """Validate a batch; also reports two samples with the same measurement and tags."""
+    problems: list[str] = []
+    seen: set[tuple[str, tuple[tuple[str, str], ...], int]] = set()
+    for s in samples:
+        problems.extend(validate_sample(s))
+        key = (s.measurement, tuple(sorted(s.tags.items())), s.time_ns)
+        if key in seen:
+            problems.append(f"{s.measurement}{dict(s.tags)}: duplicate series in one poll")
+        seen.add(key)
+    return problems

@@ -1,0 +1,1 @@
+"""Composition root of the polling daemon (built in the daemon issue)."""

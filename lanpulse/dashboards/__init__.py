@@ -1,0 +1,1 @@
+"""Grafana dashboards as code, their export and the HTTP API publisher."""

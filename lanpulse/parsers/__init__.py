@@ -1,0 +1,1 @@
+"""Pure functions: raw results + profile specs -> canonical Samples. No I/O here."""
