@@ -23,3 +23,13 @@ class InfluxSettings(BaseModel):
     bucket: str | None = None
     token: str | None = None
     token_file: str | None = None
+
+
+class SpoolSettings(BaseModel):
+    """The durable on-disk spool in front of every writer (and the embedded default store)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    directory: str = "var/spool"
+    max_bytes: int = 1024 * 1024 * 1024
+    max_age: str = "7d"
