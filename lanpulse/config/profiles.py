@@ -1,0 +1,202 @@
+"""Load device profiles (YAML), resolve `extends`, and choose a profile for a device.
+
+Profiles whose name starts with `_` are mixins: never selected on their own. Selection:
+the longest sysObjectID prefix wins; then the first sysDescr pattern that matches (by
+priority); then `generic`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from lanpulse.core.errors import ConfigError, ConfigErrors
+from lanpulse.core.profile import Metric, Profile
+
+BUILTIN_DIR = Path(__file__).parent / "profiles"
+FALLBACK = "generic"
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which profile was chosen for a device, and why (for `poll --explain`)."""
+
+    profile: Profile
+    reason: str
+
+
+class ProfileSet:
+    """Every resolved profile, with the selection index built once."""
+
+    def __init__(self, profiles: Mapping[str, Profile]) -> None:
+        self.profiles = dict(profiles)
+        self._by_prefix: list[tuple[str, Profile]] = sorted(
+            (
+                (prefix, p)
+                for p in self.profiles.values()
+                if not p.name.startswith("_")
+                for prefix in p.match.sysobjectid
+            ),
+            key=lambda item: (-len(item[0]), -item[1].priority),
+        )
+        self._by_descr: list[tuple[re.Pattern[str], Profile]] = [
+            (re.compile(pattern), p)
+            for p in sorted(self.profiles.values(), key=lambda p: -p.priority)
+            if not p.name.startswith("_")
+            for pattern in p.match.sysdescr
+        ]
+
+    def get(self, name: str) -> Profile:
+        """The named profile, or a ConfigError listing the names that exist."""
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(n for n in self.profiles if not n.startswith("_")))
+            raise ConfigError(f"unknown profile {name!r}; expected one of: {known}") from None
+
+    def select(self, sys_object_id: str, sys_descr: str) -> Selection:
+        """Choose by sysObjectID prefix, then sysDescr pattern, then the generic fallback."""
+        oid = sys_object_id.lstrip(".")
+        for prefix, profile in self._by_prefix:
+            if oid == prefix or oid.startswith(prefix + "."):
+                return Selection(profile, f"sysObjectID {oid} starts with {prefix}")
+        for pattern, profile in self._by_descr:
+            if pattern.search(sys_descr):
+                return Selection(profile, f"sysDescr matches /{pattern.pattern}/")
+        return Selection(
+            self.get(FALLBACK), f"no profile matches sysObjectID {oid or '(none)'}: fallback"
+        )
+
+    def selectable(self) -> list[Profile]:
+        """Profiles that can be chosen (not mixins), sorted by name."""
+        return sorted(
+            (p for p in self.profiles.values() if not p.name.startswith("_")),
+            key=lambda p: p.name,
+        )
+
+
+def _read_raw(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read profile: {exc.strerror}", file=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(
+            f"invalid YAML: {getattr(exc, 'problem', exc)}", file=str(path), line=line
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError("a profile must be a mapping", file=str(path))
+    data.setdefault("name", path.stem)
+    data["source_file"] = str(path)
+    return data
+
+
+def _merge(parents: Iterable[dict[str, Any]], child: dict[str, Any]) -> dict[str, Any]:
+    """Child keys win; metrics merge by name (a child's metric replaces a parent's)."""
+    merged: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    for layer in [*parents, child]:
+        for key, value in layer.items():
+            if key == "metrics":
+                for m in value or []:
+                    if isinstance(m, dict) and m.get("drop"):
+                        metrics.pop(m.get("name", ""), None)
+                    elif isinstance(m, dict):
+                        metrics[m.get("name", f"#{len(metrics)}")] = m
+            elif key not in ("match", "priority", "extends") or layer is child:
+                merged[key] = value
+    merged["metrics"] = list(metrics.values())
+    merged["name"] = child["name"]
+    return merged
+
+
+def load_profiles(extra_dirs: Iterable[str | Path] = ()) -> ProfileSet:
+    """Load the built-in profiles and any user directories (later files override)."""
+    raw: dict[str, dict[str, Any]] = {}
+    errors: list[ConfigError] = []
+    for directory in [BUILTIN_DIR, *map(Path, extra_dirs)]:
+        if not directory.is_dir():
+            errors.append(ConfigError("profile directory does not exist", file=str(directory)))
+            continue
+        for path in sorted(directory.rglob("*.yaml")):
+            if "cli" in path.relative_to(directory).parts[:-1]:
+                continue  # CLI (SSH) profiles have their own loader
+            try:
+                data = _read_raw(path)
+            except ConfigError as exc:
+                errors.append(exc)
+                continue
+            raw[data["name"]] = data
+    resolved: dict[str, Profile] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> dict[str, Any]:
+        data = raw[name]
+        parents = []
+        for parent in data.get("extends", []) or []:
+            if parent in chain:
+                raise ConfigError(
+                    f"extends cycle: {' -> '.join((*chain, parent))}",
+                    file=data["source_file"],
+                    key="extends",
+                )
+            if parent not in raw:
+                raise ConfigError(
+                    f"extends unknown profile {parent!r}", file=data["source_file"], key="extends"
+                )
+            parents.append(resolve(parent, (*chain, parent)))
+        return _merge(parents, data)
+
+    for name, data in raw.items():
+        try:
+            merged = resolve(name, (name,))
+            resolved[name] = Profile.model_validate(merged)
+        except ConfigError as exc:
+            errors.append(exc)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"])
+                errors.append(ConfigError(err["msg"], file=data["source_file"], key=loc))
+    if errors:
+        raise ConfigErrors(errors)
+    if FALLBACK not in resolved:
+        raise ConfigError(f"the built-in {FALLBACK!r} profile is missing", file=str(BUILTIN_DIR))
+    _check_processors(resolved.values())
+    return ProfileSet(resolved)
+
+
+def _check_processors(profiles: Iterable[Profile]) -> None:
+    from lanpulse.parsers.quirks import PROCESSORS
+
+    errors = [
+        ConfigError(
+            f"unknown processor {name!r}; known: {', '.join(sorted(PROCESSORS))}",
+            file=p.source_file,
+            key=f"metrics.{m.name}.processors",
+        )
+        for p in profiles
+        for m in p.metrics
+        for name in m.processors
+        if name not in PROCESSORS
+    ]
+    if errors:
+        raise ConfigErrors(errors)
+
+
+@lru_cache(maxsize=1)
+def builtin_profiles() -> ProfileSet:
+    """The built-in profiles, loaded once per process."""
+    return load_profiles()
+
+
+def metric_by_name(profile: Profile, name: str) -> Metric | None:
+    """The profile's metric called `name`, if any."""
+    return next((m for m in profile.metrics if m.name == name), None)

@@ -1,0 +1,143 @@
+"""Device knowledge as typed data: what a profile fetches and how columns become samples.
+
+Profiles are YAML files (lanpulse/config/profiles/) validated into these models by
+`lanpulse.config.profiles`; parsers read them, collectors read only the plan derived
+from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+def _oid(value: str) -> str:
+    value = value.strip().lstrip(".")
+    parts = value.split(".")
+    if not value or not all(p.isdigit() for p in parts):
+        raise ValueError(f"{value!r} is not a dotted numeric OID")
+    return value
+
+
+class Source(BaseModel):
+    """Where one tag or field value comes from, and how it is converted."""
+
+    model_config = _FROZEN
+
+    oid: str | None = None  # a column (tables) or a full instance OID (scalars)
+    index: int | None = None  # take the Nth (1-based) component of the row index instead
+    value: Any = None  # a constant
+    scale: float | None = None  # multiply numeric values
+    map: dict[str, Any] | None = None  # raw value (as text) -> value; unmapped values drop
+    default: Any = None  # used when the mapped value is absent from `map`
+    regex: str | None = None  # extract group 1 (or the whole match) from the text
+    as_: Literal["string", "hex", "int", "float", "oid", "mac"] | None = Field(
+        default=None, alias="as"
+    )
+    counter: Literal[32, 64] | None = None  # counter width, for wrap-aware rates
+    invalid: list[int] | None = None  # vendor sentinels meaning "unknown": left out
+
+    @field_validator("oid")
+    @classmethod
+    def _check_oid(cls, v: str | None) -> str | None:
+        return None if v is None else _oid(v)
+
+
+class RateSpec(BaseModel):
+    """A per-second rate from a counter field, with its ceiling and optional utilisation."""
+
+    model_config = _FROZEN
+
+    counter: str
+    rate: str
+    scale: float = 1.0  # e.g. 8 for octets -> bits
+    max_field: str | None = None  # a rate above this field's value is impossible: dropped
+    util: str | None = None  # utilisation % of max_field
+
+
+class Metric(BaseModel):
+    """One scalar group or table of a profile, producing samples of one measurement."""
+
+    model_config = _FROZEN
+
+    name: str
+    measurement: str
+    scalar: bool = False
+    index_tag: str | None = None
+    tags: dict[str, Source | list[Source]] = {}
+    fields: dict[str, Source | list[Source]] = {}
+    extra: dict[str, Source | list[Source]] = {}  # raw values handed to processors
+    fetch: list[str] = []  # further columns processors read through the context
+    rates: list[RateSpec] = []
+    derive: dict[str, dict[str, list[str]]] = {}  # field -> {op: [operands]}
+    processors: list[str] = []  # named quirk modules, applied in order
+    aggregate: dict[str, Literal["avg", "sum", "min", "max", "count"]] | None = None
+    discontinuity: Source | None = None  # a change of this value resets the row's counters
+    identity: list[str] = []  # tags whose change means the index names another entity
+    require: list[str] = []  # rows missing any of these fields/tags are dropped
+
+    @field_validator("fetch")
+    @classmethod
+    def _check_fetch(cls, v: list[str]) -> list[str]:
+        return [_oid(o) for o in v]
+
+    def sources(self) -> dict[str, list[Source]]:
+        """Every named source of the metric (tags, fields, extra) as lists in priority order."""
+        out: dict[str, list[Source]] = {}
+        for group in (self.tags, self.fields, self.extra):
+            for key, src in group.items():
+                out[key] = src if isinstance(src, list) else [src]
+        return out
+
+
+class Match(BaseModel):
+    """How a profile is chosen: sysObjectID prefixes first, then sysDescr patterns."""
+
+    model_config = _FROZEN
+
+    sysobjectid: list[str] = []
+    sysdescr: list[str] = []
+
+    @field_validator("sysobjectid")
+    @classmethod
+    def _check_prefixes(cls, v: list[str]) -> list[str]:
+        return [_oid(p.rstrip(".")) for p in v]
+
+
+class Profile(BaseModel):
+    """A resolved profile (after `extends`): identity, selection and metrics."""
+
+    model_config = _FROZEN
+
+    name: str
+    description: str = ""
+    extends: list[str] = []
+    match: Match = Match()
+    priority: int = 0
+    device_class: str | None = Field(default=None, alias="class")
+    vendor: str | None = None
+    model: list[Source] = []
+    metrics: list[Metric] = []
+    source_file: str = ""
+
+    def plan_oids(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The scalar OIDs to GET and the column OIDs to walk, deduplicated, in order."""
+        scalars: dict[str, None] = {}
+        columns: dict[str, None] = {}
+        for src in self.model:
+            if src.oid:
+                scalars[src.oid] = None
+        for metric in self.metrics:
+            target = scalars if metric.scalar else columns
+            for srcs in metric.sources().values():
+                for s in srcs:
+                    if s.oid:
+                        target[s.oid] = None
+            if metric.discontinuity and metric.discontinuity.oid:
+                target[metric.discontinuity.oid] = None
+            for oid in metric.fetch:
+                columns[oid] = None
+        return tuple(scalars), tuple(columns)

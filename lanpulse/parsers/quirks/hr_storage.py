@@ -1,0 +1,79 @@
+"""HOST-RESOURCES hrStorage: bytes from allocation units, 32-bit wrap, RAM routed to `host`.
+
+hrStorageSize/Used are Integer32 counts of allocation units; agents with volumes over
+2^31 units send negative numbers, which wrap back by adding 2^32.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lanpulse.parsers.rows import Row, RowContext
+
+HR_STORAGE_TYPES = "1.3.6.1.2.1.25.2.1."
+TYPE_NAMES = {
+    "1": "other",
+    "2": "ram",
+    "3": "virtual_memory",
+    "4": "fixed_disk",
+    "5": "removable_disk",
+    "6": "removable_disk",
+    "7": "removable_disk",
+    "8": "ram_disk",
+    "9": "flash",
+    "10": "network_disk",
+}
+# net-snmp and others list memory pools as hrStorageOther: not volumes.
+_MEMORY_POOL = re.compile(r"(?i)^(memory buffers|cached memory|shared memory|swap space|.*memory)$")
+
+
+def _units(value: object) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value + 2**32 if value < 0 else value
+
+
+def route(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """Compute sizes in bytes and send RAM/swap to `host`, volumes to `storage`."""
+    out: list[Row] = []
+    for row in rows:
+        type_oid = str(row.extra.pop("type_oid", "")).lstrip(".")
+        kind = TYPE_NAMES.get(type_oid.removeprefix(HR_STORAGE_TYPES), "other")
+        alloc = row.extra.pop("alloc_units", None)
+        size = _units(row.extra.pop("size_units", None))
+        used = _units(row.extra.pop("used_units", None))
+        if not isinstance(alloc, int) or alloc <= 0 or size is None:
+            continue
+        size_bytes = size * alloc
+        used_bytes = used * alloc if used is not None else None
+        descr = row.tags.get("volume", "")
+        if kind == "ram":
+            row.measurement = "host"
+            row.tags = {}
+            row.fields = {"mem_total_bytes": size_bytes}
+            if used_bytes is not None:
+                row.fields["mem_used_bytes"] = used_bytes
+        elif kind == "virtual_memory":
+            # Windows' "Virtual Memory" is RAM plus page file; net-snmp's is swap. Both are
+            # what the OS can page to, which is what capacity planning wants as swap.
+            row.measurement = "host"
+            row.tags = {}
+            row.fields = {"swap_total_bytes": size_bytes}
+            if used_bytes is not None:
+                row.fields["swap_used_bytes"] = used_bytes
+        elif kind == "other" and _MEMORY_POOL.match(descr):
+            continue
+        else:
+            if size_bytes == 0:
+                continue  # empty drives, unmounted removable media
+            row.tags["storage_type"] = kind if kind in _STORAGE_KINDS else "other"
+            row.fields = {"size_bytes": size_bytes}
+            if used_bytes is not None:
+                row.fields["used_bytes"] = used_bytes
+                row.fields["free_bytes"] = max(size_bytes - used_bytes, 0)
+                row.fields["used_pct"] = round(min(used_bytes / size_bytes * 100, 100.0), 2)
+        out.append(row)
+    return out
+
+
+_STORAGE_KINDS = {"fixed_disk", "network_disk", "removable_disk", "flash", "other"}

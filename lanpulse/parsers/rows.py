@@ -1,0 +1,35 @@
+"""The intermediate row a table or scalar group becomes before it is a Sample."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lanpulse.core.model import Device, RawSnmp, SnmpValue
+from lanpulse.core.profile import Metric
+
+
+@dataclass(slots=True)
+class Row:
+    """One table row (or the scalar group) while parsing: mutable inside the parser only."""
+
+    index: str
+    measurement: str
+    tags: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, int | float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    counter_bits: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RowContext:
+    """What a processor may read besides its rows: the raw poll, the device, the metric."""
+
+    raw: RawSnmp
+    device: Device
+    metric: Metric
+
+    def column(self, oid: str) -> Mapping[str, SnmpValue]:
+        """A walked column (index -> value); empty when the device did not answer it."""
+        return self.raw.columns.get(oid, {})

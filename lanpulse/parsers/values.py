@@ -1,0 +1,92 @@
+"""Turn raw SNMP values into tag strings and field numbers, as a `Source` says."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from lanpulse.core.model import Oid, SnmpValue
+from lanpulse.core.profile import Source
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+
+
+@lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def as_text(value: SnmpValue) -> str:
+    """Printable text of a raw value: OCTET STRINGs decoded, trailing NULs and blanks cut."""
+    if isinstance(value, bytes):
+        if value and not _printable(value):
+            return value.hex()
+        return value.decode("utf-8", errors="replace").strip("\x00").strip()
+    return str(value)
+
+
+def _printable(raw: bytes) -> bool:
+    text = raw.rstrip(b"\x00")
+    return all(32 <= b < 127 or b in (9, 10, 13) or b >= 0x80 for b in text)
+
+
+def as_number(value: SnmpValue) -> int | float | None:
+    """A number from an int, or from text such as `0.15` (UCD laLoad) or `42 %`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = as_text(value) if isinstance(value, bytes) else str(value)
+    m = _NUMBER.search(text)
+    if not m:
+        return None
+    s = m.group(0)
+    return float(s) if "." in s else int(s)
+
+
+def convert(src: Source, value: SnmpValue | None, index: str, want: str) -> Any:
+    """Apply one source's conversion; `want` is "tag" or "field". None means absent."""
+    if src.value is not None:
+        return src.value
+    if src.index is not None:
+        parts = index.split(".")
+        if src.index > len(parts):
+            return None
+        value = parts[src.index - 1]
+    if value is None:
+        return None
+    if src.as_ == "hex" and isinstance(value, bytes):
+        value = value.hex()
+    elif src.as_ == "mac" and isinstance(value, bytes):
+        value = ":".join(f"{b:02x}" for b in value)
+    if src.regex is not None:
+        m = _regex(src.regex).search(as_text(value) if not isinstance(value, str) else value)
+        if not m:
+            return None
+        value = m.group(1) if m.groups() else m.group(0)
+    if src.map is not None:
+        key = as_text(value) if not isinstance(value, str) else value
+        if isinstance(value, Oid):
+            key = value.lstrip(".")
+        if key in src.map:
+            value = src.map[key]
+        elif src.default is not None:
+            value = src.default
+        else:
+            return None
+    if want == "tag" or src.as_ in ("string", "hex", "mac", "oid"):
+        text = value if isinstance(value, str) else as_text(value)
+        return text or None
+    number = as_number(value) if not isinstance(value, int | float) else value
+    if number is None:
+        return None
+    if src.invalid and number in src.invalid:
+        return None
+    if src.as_ == "float":
+        number = float(number)
+    elif src.as_ == "int":
+        number = int(number)
+    if src.scale is not None:
+        number = number * src.scale
+        if isinstance(number, float) and number.is_integer() and src.as_ != "float":
+            number = int(number)
+    return number
