@@ -1,0 +1,80 @@
+"""How `poll` prints samples: a readable table, JSON lines, or InfluxDB line protocol."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+
+from lanpulse.core.model import Device, Sample
+
+_TABLE_SKIP_TAGS = {"device", "class"}
+
+
+def render_lines(samples: Sequence[Sample], fmt: str) -> str:
+    """One JSON object per line, or line protocol."""
+    if fmt == "json":
+        return "".join(json.dumps(s.to_json(), sort_keys=False) + "\n" for s in samples)
+    from lanpulse.timeseries.lineprotocol import encode_samples
+
+    return encode_samples(samples).decode()
+
+
+def _fmt(value: int | float) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
+    return str(value)
+
+
+def render_table(samples: Sequence[Sample]) -> str:
+    """A per-measurement summary a person can read at a glance."""
+    lines: list[str] = []
+    grouped: dict[str, list[Sample]] = defaultdict(list)
+    for s in samples:
+        grouped[s.measurement].append(s)
+    for measurement, group in grouped.items():
+        lines.append(f"{measurement} ({len(group)})")
+        for s in group:
+            tags = " ".join(f"{k}={v}" for k, v in s.tags.items() if k not in _TABLE_SKIP_TAGS)
+            fields = " ".join(f"{k}={_fmt(v)}" for k, v in s.fields.items())
+            lines.append(f"  {tags + '  ' if tags else ''}{fields}")
+    return "\n".join(lines) + "\n"
+
+
+def render_explain(device: Device, report: object) -> str:
+    """Which profile matched and why, what it fetches, and what the device did not answer."""
+    from lanpulse.pipeline.poll import PollReport
+
+    assert isinstance(report, PollReport)
+    lines = [f"device {device.name} ({device.address}:{device.port})"]
+    sel = report.selection
+    if sel is None:
+        lines.append("  profile: none (the device did not answer the identity request)")
+        return "\n".join(lines) + "\n"
+    p = sel.profile
+    lines.append(f"  profile: {p.name} ({p.source_file})")
+    lines.append(f"  why: {sel.reason}")
+    chain = ", ".join(p.extends) or "-"
+    lines.append(f"  class={p.device_class or 'other'} vendor={p.vendor or '-'} extends: {chain}")
+    scalars, columns = p.plan_oids()
+    raw = report.raw
+    for m in p.metrics:
+        kind = "scalars" if m.scalar else "table"
+        lines.append(f"  metric {m.name} -> {m.measurement} ({kind})")
+        for name, srcs in m.sources().items():
+            oids = [s.oid for s in srcs if s.oid]
+            if not oids:
+                continue
+            answered = []
+            for oid in oids:
+                got = False
+                if raw is not None:
+                    got = oid in raw.scalars if m.scalar else bool(raw.columns.get(oid))
+                answered.append(f"{oid}{'' if got else ' (no answer)'}")
+            lines.append(f"    {name}: {' | '.join(answered)}")
+    if report.parse and report.parse.unanswered:
+        lines.append(
+            "  declared fields the device did not answer: " + ", ".join(report.parse.unanswered)
+        )
+    lines.append(f"  fetches {len(scalars)} scalars and {len(columns)} columns")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Glue between collectors, parsers and sinks: one device poll, and the fan-out of samples."""

@@ -1,0 +1,149 @@
+"""Poll one SNMP device: choose its profile, collect, parse, and always yield a `device` sample.
+
+A failed poll is data: it still produces `device` with `up=0`, so "device down" is an
+ordinary alert rule. This is the one broad `except` in the code base: at the per-device
+poll boundary, where it logs, counts and carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lanpulse.collectors.base import SnmpClient, SnmpPlan, SnmpTarget
+from lanpulse.collectors.snmp import SnmpCollector
+from lanpulse.config.profiles import ProfileSet, Selection
+from lanpulse.core.errors import CollectError
+from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, now_ns
+from lanpulse.core.profile import Profile
+from lanpulse.parsers.rates import RateState
+from lanpulse.parsers.snmp_profile import ParseResult, device_sample, parse_snmp
+from lanpulse.parsers.values import as_text
+
+log = logging.getLogger(__name__)
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+IDENTITY_OIDS = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """What the poller remembers about one device between polls."""
+
+    rates: RateState = field(default_factory=RateState)
+    selection: Selection | None = None
+    plan: SnmpPlan | None = None
+    model: str | None = None
+    polls: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """A poll's outcome plus what `poll --explain` shows about it."""
+
+    outcome: PollOutcome
+    selection: Selection | None
+    parse: ParseResult | None
+    raw: RawSnmp | None
+
+
+def target_of(device: Device) -> SnmpTarget:
+    """The SNMP target of a device that has SNMP settings."""
+    if device.snmp is None:
+        raise CollectError(device.name, "device has no snmp settings")
+    return SnmpTarget(device.name, device.address, device.port, device.snmp)
+
+
+class SnmpPoller:
+    """Polls devices over SNMP with one shared client and the loaded profiles."""
+
+    def __init__(
+        self,
+        client: SnmpClient,
+        profiles: ProfileSet,
+        clock_ns: Callable[[], int] = now_ns,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.profiles = profiles
+        self.collector = SnmpCollector(client, clock_ns=clock_ns)
+        self.clock_ns = clock_ns
+        self.monotonic = monotonic
+
+    async def select(self, device: Device, state: DeviceState) -> Selection:
+        """The device's profile: named in the inventory, or chosen from its identity."""
+        if state.selection is not None:
+            return state.selection
+        if device.profile:
+            selection = Selection(self.profiles.get(device.profile), "named in the inventory")
+        else:
+            ident = await self.client.get(target_of(device), IDENTITY_OIDS)
+            selection = self.profiles.select(
+                as_text(ident.get(SYS_OBJECT_ID, "")), as_text(ident.get(SYS_DESCR, ""))
+            )
+        state.selection = selection
+        scalars, columns = selection.profile.plan_oids()
+        state.plan = SnmpPlan(
+            scalars=tuple(dict.fromkeys((*IDENTITY_OIDS, *scalars))), columns=columns
+        )
+        return selection
+
+    async def poll(self, device: Device, state: DeviceState) -> PollReport:
+        """Poll once; never raises for device trouble (the outcome says what went wrong)."""
+        started = self.clock_ns()
+        t0 = self.monotonic()
+        selection: Selection | None = state.selection
+        profile: Profile | None = selection.profile if selection else None
+        raw: RawSnmp | None = None
+        parsed: ParseResult | None = None
+        errors: list[str] = []
+        samples: list[Sample] = []
+        up = False
+        try:
+            selection = await self.select(device, state)
+            profile = selection.profile
+            assert state.plan is not None
+            raw = await self.collector.collect(device, state.plan, started_ns=started)
+            errors.extend(raw.errors)
+            up = True
+            parsed = parse_snmp(raw, profile, device, state.rates)
+            errors.extend(parsed.errors)
+            samples.extend(parsed.samples)
+            state.model = parsed.model or state.model
+        except CollectError as exc:
+            errors.append(f"{exc.kind}: {exc.message}")
+            log.warning("poll %s failed: %s", device.name, exc.message)
+        except Exception as exc:  # the per-device boundary: log, count, carry on
+            errors.append(f"internal: {type(exc).__name__}: {exc}")
+            log.exception("poll %s: internal error", device.name)
+        state.polls += 1
+        device_class = device.device_class or (profile.device_class if profile else None) or "other"
+        duration = self.monotonic() - t0
+        samples.insert(
+            0,
+            device_sample(
+                device,
+                device_class,
+                started,
+                up=up,
+                poll_seconds=duration,
+                poll_errors=len(errors),
+                uptime_s=parsed.uptime_s if parsed else None,
+                vendor=profile.vendor if profile else None,
+                model=state.model,
+            ),
+        )
+        outcome = PollOutcome(
+            device=device.name,
+            samples=tuple(samples),
+            errors=tuple(errors),
+            duration_s=duration,
+            started_ns=started,
+            up=up,
+        )
+        return PollReport(outcome, selection, parsed, raw)
