@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
+from typing import Literal
 
 from lanpulse.cli.render import render_explain, render_lines, render_table
 from lanpulse.core.errors import ConfigError
@@ -18,7 +19,7 @@ from lanpulse.core.model import Device, Secret, SnmpCredentials
 FORMATS = ("table", "json", "lp")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the `poll` sub-command."""
     p = sub.add_parser(
         "poll",
@@ -59,7 +60,7 @@ def device_from_args(args: argparse.Namespace) -> Device:
         raise ConfigError("give an ADDRESS, or -c FILE --device NAME", key="poll")
     if args.count < 1:
         raise ConfigError("--count must be at least 1", key="poll")
-    version = args.snmp_version or ("3" if args.user else "2c")
+    version: Literal["1", "2c", "3"] = args.snmp_version or ("3" if args.user else "2c")
     if version == "3" and not args.user:
         raise ConfigError("SNMPv3 needs --user", key="poll")
     creds = SnmpCredentials(
