@@ -1,18 +1,131 @@
-"""`lanpulse demo`: not built yet."""
+"""`lanpulse demo`: a simulated estate on 127.0.0.1, polled by the real daemon.
+
+Writes to InfluxDB when `--influx-url` is given and to the embedded spool otherwise, and
+shows a live summary: devices up, polls, samples, busiest interfaces, lowest toner.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import shutil
 import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from lanpulse.core.model import Device, Sample
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `demo` sub-command."""
-    p = sub.add_parser("demo", help="(not built yet)")
+    p = sub.add_parser(
+        "demo",
+        help="run the daemon against a simulated estate of real device recordings",
+    )
+    p.add_argument("--interval", type=int, default=10, help="poll interval in seconds")
+    p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: Ctrl-C)")
+    p.add_argument("--workdir", help="keep config, spool and logs here (default: temporary)")
+    p.add_argument("--influx-url", help="also write to this InfluxDB (v1 API)")
+    p.add_argument("--influx-database", default="lanpulse")
     p.set_defaults(func=run)
 
 
+class LiveSummary:
+    """Keeps the latest samples of each device and renders a short status screen."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, Sequence[Sample]] = {}
+
+    def observe(self, device: Device, samples: Sequence[Sample]) -> None:
+        """Remember a device's newest poll."""
+        self.latest[device.name] = samples
+
+    def render(self, stats: dict[str, float]) -> str:
+        """A few lines for a person watching the demo."""
+        devices = [s for ss in self.latest.values() for s in ss if s.measurement == "device"]
+        up = sum(1 for s in devices if s.fields.get("up") == 1)
+        links = sorted(
+            (
+                (float(s.fields.get("in_bps", 0)) + float(s.fields.get("out_bps", 0)), s)
+                for ss in self.latest.values()
+                for s in ss
+                if s.measurement == "interface" and "in_bps" in s.fields
+            ),
+            key=lambda item: -item[0],
+        )[:3]
+        supplies = sorted(
+            (
+                (float(s.fields["level_pct"]), s)
+                for ss in self.latest.values()
+                for s in ss
+                if s.measurement == "printer_supply" and "level_pct" in s.fields
+            ),
+            key=lambda item: item[0],
+        )[:3]
+        lines = [
+            f"[{time.strftime('%H:%M:%S')}] devices up {up}/{len(devices)}  "
+            f"polls {int(stats.get('polls', 0))}  samples {int(stats.get('samples', 0))}  "
+            f"written {int(stats.get('points_written', 0))}  "
+            f"spooled {int(stats.get('spool_bytes', 0))} B"
+        ]
+        for bps, s in links:
+            lines.append(
+                f"  busiest: {s.tags['device']} {s.tags.get('if_name', '?')} {bps / 1e6:.2f} Mbit/s"
+            )
+        if not links:
+            lines.append("  busiest: (rates appear from the second poll)")
+        for pct, s in supplies:
+            lines.append(
+                f"  lowest supply: {s.tags['device']} {s.tags.get('supply', '?')} {pct:.0f}%"
+            )
+        return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Say that this command does not exist yet."""
-    print("lanpulse demo: not built yet", file=sys.stderr)
-    return 1
+    """Start the estate and the daemon; print the live summary until stopped."""
+    from lanpulse.daemon import Daemon
+    from lanpulse.demo.estate import start_estate
+
+    own = args.workdir is None
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="lanpulse-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    influx = None
+    if args.influx_url:
+        influx = (
+            f"influxdb:\n  url: {args.influx_url}\n  api: v1\n  database: {args.influx_database}"
+        )
+    estate = start_estate(workdir, interval_s=args.interval, influx=influx)
+    print(f"demo estate: {len(estate.config_text.splitlines())} config lines in {workdir}")
+    print(f"config: {workdir / 'lanpulse-demo.yaml'}  (stop with Ctrl-C)")
+    summary = LiveSummary()
+
+    async def main() -> int:
+        daemon = Daemon(str(workdir / "lanpulse-demo.yaml"), selfmon_interval_s=args.interval)
+        daemon.on_outcome.append(summary.observe)
+        runner = asyncio.create_task(daemon.run())
+        started = time.monotonic()
+        try:
+            while not runner.done():
+                await asyncio.sleep(min(args.interval, 5))
+                print(summary.render(daemon.all_stats()), flush=True)
+                if args.duration and time.monotonic() - started >= args.duration:
+                    daemon.request_stop()
+            return await runner
+        finally:
+            if not runner.done():
+                daemon.request_stop()
+                await runner
+
+    try:
+        code = asyncio.run(main())
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        estate.agent.stop()
+        if own:
+            print(f"spooled data kept in {workdir / 'spool'}", file=sys.stderr)
+    if own and not (workdir / "spool").exists():
+        shutil.rmtree(workdir, ignore_errors=True)
+    return code

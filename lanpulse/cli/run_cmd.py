@@ -1,18 +1,29 @@
-"""`lanpulse run`: not built yet."""
+"""`lanpulse run -c FILE`: the polling daemon, the product's main job."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import asyncio
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `run` sub-command."""
-    p = sub.add_parser("run", help="(not built yet)")
+    p = sub.add_parser(
+        "run",
+        help="run the polling daemon",
+        description="Poll every device of the configuration on its interval and write the "
+        "samples to InfluxDB (or the local spool). SIGHUP reloads, SIGTERM stops cleanly.",
+    )
+    p.add_argument("-c", "--config", required=True, help="configuration file")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say that this command does not exist yet."""
-    print("lanpulse run: not built yet", file=sys.stderr)
-    return 1
+    """Load the configuration (failing fast on any error) and run until stopped."""
+    from lanpulse.daemon import Daemon
+
+    async def main() -> int:
+        daemon = Daemon(args.config)
+        return await daemon.run()
+
+    return asyncio.run(main())

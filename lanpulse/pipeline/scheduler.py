@@ -1,0 +1,138 @@
+"""One APScheduler job per device: stable jitter, no overlapping runs, deadlines, limits.
+
+A poll still running when its next run is due is skipped and counted, never stacked
+(`max_instances=1`). The jitter is derived from the device name, so a restart keeps
+each device's place in the interval and polls stay spread instead of bursting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from lanpulse.core.model import Device
+
+log = logging.getLogger(__name__)
+
+
+def jitter_offset(name: str, interval_s: float) -> float:
+    """A stable offset in [0, interval) for a device, from a hash of its name."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") / 2**64) * interval_s
+
+
+@dataclass
+class SchedulerStats:
+    """Counters the daemon reports about scheduling."""
+
+    polls: int = 0
+    polls_failed: int = 0
+    polls_skipped: int = 0
+    poll_errors: int = 0
+    deadline_exceeded: int = 0
+    in_flight: int = 0
+
+
+PollFn = Callable[[Device], Awaitable[bool]]
+
+
+class PollScheduler:
+    """Keeps one interval job per device and runs `poll_fn` under the global limit."""
+
+    def __init__(
+        self,
+        poll_fn: PollFn,
+        max_concurrent: int,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.poll_fn = poll_fn
+        self.now = now
+        self.stats = SchedulerStats()
+        self.devices: dict[str, Device] = {}
+        self._limit = asyncio.Semaphore(max_concurrent)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
+
+    def start(self) -> None:
+        """Start firing jobs (call from inside the running event loop)."""
+        self._scheduler.start()
+
+    def _on_skipped(self, event: JobExecutionEvent) -> None:
+        self.stats.polls_skipped += 1
+        log.warning("poll of %s skipped: the previous poll is still running", event.job_id)
+
+    def deadline_of(self, device: Device) -> float:
+        """Seconds a poll may take: configured, else 90 % of the interval."""
+        return device.deadline_s or max(device.interval_s * 0.9, 1.0)
+
+    def add(self, device: Device) -> None:
+        """Schedule a device (replacing its job if it exists)."""
+        self.devices[device.name] = device
+        first = self.now() + timedelta(seconds=jitter_offset(device.name, device.interval_s))
+        self._scheduler.add_job(
+            self._run,
+            IntervalTrigger(seconds=device.interval_s, start_date=first, timezone=UTC),
+            args=[device.name],
+            id=device.name,
+            name=device.name,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(int(device.interval_s / 2), 1),
+        )
+
+    def remove(self, name: str) -> None:
+        """Stop polling a device."""
+        self.devices.pop(name, None)
+        if self._scheduler.get_job(name):
+            self._scheduler.remove_job(name)
+
+    async def _run(self, name: str) -> None:
+        device = self.devices.get(name)
+        if device is None:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            async with self._limit:
+                self.stats.in_flight += 1
+                try:
+                    async with asyncio.timeout(self.deadline_of(device)):
+                        ok = await self.poll_fn(device)
+                except TimeoutError:
+                    self.stats.deadline_exceeded += 1
+                    ok = False
+                    log.warning("poll of %s exceeded its deadline", name)
+                finally:
+                    self.stats.in_flight -= 1
+            self.stats.polls += 1
+            if not ok:
+                self.stats.polls_failed += 1
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def run_now(self, name: str) -> None:
+        """Poll a device immediately (tests, `--once`)."""
+        await self._run(name)
+
+    async def shutdown(self, deadline_s: float) -> int:
+        """Stop scheduling, let in-flight polls finish within the deadline; return the count cut."""
+        self._scheduler.shutdown(wait=False)
+        pending = [t for t in self._tasks if not t.done()]
+        if not pending:
+            return 0
+        _, still = await asyncio.wait(pending, timeout=deadline_s)
+        for t in still:
+            t.cancel()
+        return len(still)
