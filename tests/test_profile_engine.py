@@ -1,0 +1,186 @@
+"""The profile engine: loading, `extends`, selection, and the generic parser on synthetic data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lanpulse.config.profiles import builtin_profiles, load_profiles
+from lanpulse.core.errors import ConfigErrors
+from lanpulse.core.model import Device, Oid, RawSnmp
+from lanpulse.core.schema import validate_samples
+from lanpulse.parsers.rates import RateState
+from lanpulse.parsers.snmp_profile import parse_snmp
+
+DEV = Device(name="sw1", address="127.0.0.1", labels={"site": "hq"})
+IF = "1.3.6.1.2.1.2.2.1."
+IFX = "1.3.6.1.2.1.31.1.1.1."
+HR = "1.3.6.1.2.1.25.2.3.1."
+
+
+def test_generic_is_the_fallback() -> None:
+    sel = builtin_profiles().select("1.3.6.1.4.1.99999.1", "Some unknown box")
+    assert sel.profile.name == "generic"
+    assert "fallback" in sel.reason
+
+
+def test_longest_sysobjectid_prefix_wins(tmp_path: Path) -> None:
+    (tmp_path / "short.yaml").write_text(
+        "class: switch\nextends: [generic]\nmatch: {sysobjectid: [1.3.6.1.4.1.9]}\n"
+    )
+    (tmp_path / "long.yaml").write_text(
+        "class: switch\nvendor: Cisco\nextends: [generic]\nmatch: {sysobjectid: [1.3.6.1.4.1.9.1]}\n"
+    )
+    ps = load_profiles([tmp_path])
+    assert ps.select("1.3.6.1.4.1.9.1.1006", "").profile.name == "long"
+    assert ps.select("1.3.6.1.4.1.9.5.1", "").profile.name == "short"
+    # a prefix matches whole arcs only: 1.3.6.1.4.1.99 is not under 1.3.6.1.4.1.9
+    assert ps.select("1.3.6.1.4.1.99.1", "").profile.name != "short"
+
+
+def test_sysdescr_is_the_second_criterion(tmp_path: Path) -> None:
+    (tmp_path / "byname.yaml").write_text(
+        "class: printer\nextends: [generic]\nmatch: {sysdescr: ['(?i)^acme laser']}\n"
+    )
+    sel = load_profiles([tmp_path]).select("1.3.6.1.4.1.424242", "ACME Laser 9000")
+    assert sel.profile.name == "byname" and "sysDescr" in sel.reason
+
+
+def test_child_metric_replaces_parent_metric_by_name(tmp_path: Path) -> None:
+    (tmp_path / "child.yaml").write_text(
+        "extends: [generic]\nmetrics:\n"
+        "  - {name: hr_processor, measurement: host, fields: {cpu_pct: {oid: 1.3.6.1.4.1.1.1}},"
+        " aggregate: {cpu_pct: max}}\n"
+        "  - {name: hr_system, drop: true}\n"
+    )
+    child = load_profiles([tmp_path]).get("child")
+    names = [m.name for m in child.metrics]
+    assert "hr_system" not in names and names.count("hr_processor") == 1
+    proc = next(m for m in child.metrics if m.name == "hr_processor")
+    assert proc.aggregate == {"cpu_pct": "max"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("extends: [nope]\n", "extends unknown profile 'nope'"),
+        ("metrics:\n  - {name: x, measurement: host, processors: [nope]}\n", "unknown processor"),
+        ("metrics:\n  - {name: x, measurement: host, fields: {a: {oid: not.an.oid}}}\n", "OID"),
+        ("metrics: [\n", "invalid YAML"),
+        ("metrics:\n  - {name: x, measurement: host, typo: 1}\n", "Extra inputs"),
+    ],
+)
+def test_bad_profiles_are_config_errors_naming_the_file(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (tmp_path / "bad.yaml").write_text(text)
+    with pytest.raises(ConfigErrors) as err:
+        load_profiles([tmp_path])
+    lines = [e.one_line() for e in err.value.errors]
+    assert any(expected in line and "bad.yaml" in line for line in lines), lines
+
+
+def test_extends_cycle_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("extends: [b]\n")
+    (tmp_path / "b.yaml").write_text("extends: [a]\n")
+    with pytest.raises(ConfigErrors) as err:
+        load_profiles([tmp_path])
+    assert "cycle" in str(err.value)
+
+
+def _raw(
+    columns: dict[str, dict[str, object]], scalars: dict[str, object] | None = None, t: int = 0
+) -> RawSnmp:
+    return RawSnmp("sw1", t, scalars or {}, columns)  # type: ignore[arg-type]
+
+
+def test_interfaces_prefer_hc_counters_and_high_speed() -> None:
+    p = builtin_profiles().get("generic")
+    raw = _raw(
+        {
+            IF + "2": {"1": b"GigabitEthernet0/1", "2": b"Te1/1"},
+            IFX + "1": {"1": b"Gi0/1"},
+            IF + "5": {"1": 1_000_000_000, "2": 4_294_967_295},
+            IFX + "15": {"1": 1000, "2": 10_000},
+            IF + "10": {"1": 5, "2": 6},
+            IFX + "6": {"1": 2**40},
+            IF + "8": {"1": 1, "2": 2},
+            IF + "7": {"1": 1, "2": 1},
+        },
+        {"1.3.6.1.2.1.1.3.0": 12345},
+    )
+    res = parse_snmp(raw, p, DEV)
+    ifs = {s.tags["if_index"]: s for s in res.samples if s.measurement == "interface"}
+    assert ifs["1"].tags["if_name"] == "Gi0/1"  # ifName over ifDescr
+    assert ifs["2"].tags["if_name"] == "Te1/1"  # ifDescr when ifName is absent
+    assert ifs["1"].fields["in_octets"] == 2**40  # HC counter preferred
+    assert ifs["2"].fields["in_octets"] == 6  # 32-bit fallback
+    assert ifs["1"].fields["speed_bps"] == 1_000_000_000
+    assert ifs["2"].fields["speed_bps"] == 10_000_000_000  # saturated ifSpeed -> ifHighSpeed
+    assert res.uptime_s == 123.45
+    assert ifs["1"].tags["site"] == "hq" and ifs["1"].tags["class"] == "other"
+    assert validate_samples(res.samples) == []
+
+
+def test_rates_appear_on_the_second_poll() -> None:
+    p = builtin_profiles().get("generic")
+    state = RateState()
+
+    def at(t: int, octets: int) -> RawSnmp:
+        return _raw(
+            {IFX + "1": {"1": b"Gi0/1"}, IFX + "6": {"1": octets}, IF + "5": {"1": 100_000_000}},
+            {"1.3.6.1.2.1.1.3.0": 100 * t},
+            t=t * 1_000_000_000,
+        )
+
+    first = parse_snmp(at(100, 0), p, DEV, state)
+    assert "in_bps" not in next(s for s in first.samples if s.measurement == "interface").fields
+    second = parse_snmp(at(110, 1_250_000), p, DEV, state)
+    f = next(s for s in second.samples if s.measurement == "interface").fields
+    assert f["in_bps"] == 1_000_000 and f["in_util_pct"] == 1.0
+
+
+def test_hr_storage_units_wrap_and_memory_routing() -> None:
+    p = builtin_profiles().get("generic")
+    ram, disk, vol = "1.3.6.1.2.1.25.2.1.2", "1.3.6.1.2.1.25.2.1.4", "big"
+    raw = _raw(
+        {
+            HR + "2": {"1": Oid(ram), "2": Oid(disk), "3": Oid(disk)},
+            HR + "3": {"1": b"Physical memory", "2": b"/", "3": vol.encode()},
+            HR + "4": {"1": 1024, "2": 4096, "3": 65536},
+            HR + "5": {"1": 1000, "2": 1000, "3": -1_000_000},  # 32-bit wrapped size
+            HR + "6": {"1": 500, "2": 250, "3": -2_000_000},
+        }
+    )
+    res = parse_snmp(raw, p, DEV)
+    host = next(s for s in res.samples if s.measurement == "host")
+    assert host.fields["mem_total_bytes"] == 1024 * 1000
+    assert host.fields["mem_used_pct"] == 50.0
+    vols = {s.tags["volume"]: s for s in res.samples if s.measurement == "storage"}
+    assert "Physical memory" not in vols
+    assert vols["/"].fields == {
+        "size_bytes": 4_096_000,
+        "used_bytes": 1_024_000,
+        "free_bytes": 3_072_000,
+        "used_pct": 25.0,
+    }
+    assert vols[vol].fields["size_bytes"] == (2**32 - 1_000_000) * 65536
+    assert validate_samples(res.samples) == []
+
+
+def test_a_failing_processor_keeps_the_rest_of_the_poll() -> None:
+    p = builtin_profiles().get("generic")
+    raw = _raw(
+        {
+            HR + "2": {"1": Oid("1.3.6.1.2.1.25.2.1.4")},
+            HR + "3": {"1": b"/"},
+            HR + "4": {"1": b"garbage"},  # not a number: the row is skipped, not a crash
+            HR + "5": {"1": 10},
+            IFX + "1": {"1": b"Gi0/1"},
+            IFX + "6": {"1": 5},
+        }
+    )
+    res = parse_snmp(raw, p, DEV)
+    assert any(s.measurement == "interface" for s in res.samples)
+    assert not any(s.measurement == "storage" for s in res.samples)

@@ -1,0 +1,110 @@
+"""Counter rates: wraps, resets, link-speed ceilings, first polls (injected clock)."""
+
+from __future__ import annotations
+
+from lanpulse.core.profile import RateSpec
+from lanpulse.parsers.rates import RateState, apply_rates, counter_delta
+
+S = 1_000_000_000
+SPECS = [
+    RateSpec(
+        counter="in_octets", rate="in_bps", scale=8, max_field="speed_bps", util="in_util_pct"
+    ),
+    RateSpec(counter="in_errors", rate="in_errors_ps"),
+]
+KEY = ("interfaces", "1")
+
+
+def poll(
+    state: RateState,
+    t: int,
+    octets: int,
+    bits: int = 64,
+    speed: int = 1_000_000_000,
+    identity: tuple[str, ...] = ("Gi0/1",),
+    disc: object = None,
+    errors: int = 0,
+) -> dict[str, int | float]:
+    fields: dict[str, int | float] = {"in_octets": octets, "speed_bps": speed, "in_errors": errors}
+    apply_rates(
+        state,
+        KEY,
+        t * S,
+        fields,
+        {"in_octets": bits, "in_errors": 32},
+        SPECS,
+        identity=identity,
+        discontinuity=disc,
+    )
+    return fields
+
+
+def test_first_poll_has_no_rate() -> None:
+    state = RateState()
+    assert "in_bps" not in poll(state, 0, 1000)
+
+
+def test_rate_and_utilisation_from_two_polls() -> None:
+    state = RateState()
+    poll(state, 0, 0)
+    f = poll(state, 10, 12_500_000)  # 100 Mbit in 10 s
+    assert f["in_bps"] == 10_000_000
+    assert f["in_util_pct"] == 1.0
+    assert f["in_errors_ps"] == 0
+
+
+def test_32bit_wrap_gives_the_right_rate() -> None:
+    state = RateState()
+    poll(state, 0, 2**32 - 1000, bits=32)
+    f = poll(state, 10, 9000, bits=32)
+    assert f["in_bps"] == (10_000 * 8) / 10
+
+
+def test_64bit_decrease_is_a_reset_not_a_wrap() -> None:
+    state = RateState()
+    poll(state, 0, 5_000_000)
+    assert "in_bps" not in poll(state, 10, 1_000)
+    # and the next interval rates normally again
+    assert poll(state, 20, 1_000 + 1250)["in_bps"] == 1000
+
+
+def test_device_restart_resets_every_series() -> None:
+    state = RateState()
+    state.observe_uptime(1000.0)
+    poll(state, 0, 100)
+    state.observe_uptime(5.0)  # sysUpTime went backwards
+    assert "in_bps" not in poll(state, 10, 200)
+    state.observe_uptime(15.0)
+    assert "in_bps" in poll(state, 20, 300)
+
+
+def test_discontinuity_time_change_gives_no_rate() -> None:
+    state = RateState()
+    poll(state, 0, 100, disc=0)
+    assert "in_bps" not in poll(state, 10, 200, disc=12345)
+
+
+def test_index_naming_another_interface_gives_no_rate() -> None:
+    state = RateState()
+    poll(state, 0, 100, identity=("Gi0/1",))
+    assert "in_bps" not in poll(state, 10, 200, identity=("Gi0/2",))
+
+
+def test_rate_above_link_speed_is_dropped() -> None:
+    state = RateState()
+    poll(state, 0, 0, speed=10_000_000)
+    f = poll(state, 1, 10_000_000, speed=10_000_000)  # 80 Mbit/s on a 10 Mbit/s link
+    assert "in_bps" not in f and "in_util_pct" not in f
+
+
+def test_zero_elapsed_time_gives_no_rate() -> None:
+    state = RateState()
+    poll(state, 5, 0)
+    assert "in_bps" not in poll(state, 5, 100)
+
+
+def test_counter_delta_never_negative() -> None:
+    assert counter_delta(10, 5, 64) is None
+    assert counter_delta(10, 5, None) is None
+    assert counter_delta(2**32 - 1, 0, 32) == 1
+    assert counter_delta(2**33, 5, 32) is None  # not a 32-bit value: a reset
