@@ -1,0 +1,209 @@
+"""The inventory sections of the configuration: `defaults:`, `groups:` and `devices:`.
+
+Every field is optional here (None = "not set at this level") so that defaults -> group ->
+device inheritance can tell "not set" from "set to the default"; `lanpulse.config.devices`
+merges the levels and checks what only the merged result can tell (v3 needs a user, ...).
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import pathlib
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+
+from lanpulse.config.durations import PositiveDuration
+from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret, resolve_path
+from lanpulse.config.snmp_protocols import AuthProtocolField, PrivProtocolField, VersionField
+from lanpulse.core.model import DeviceClass, Secret
+from lanpulse.core.schema import MEASUREMENTS
+
+_LABEL_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?")
+# Labels become tags next to `device`, `class` and the measurement tags: they must not clash.
+RESERVED_LABELS: frozenset[str] = frozenset({"device", "class"}).union(
+    *(m.required_tags | m.optional_tags for m in MEASUREMENTS.values())
+)
+
+
+def _name(value: str) -> str:
+    if not value or value != value.strip() or any(ord(c) < 32 for c in value):
+        raise ValueError(
+            f"bad name {value!r}, expected a non-empty name without surrounding spaces"
+        )
+    return value
+
+
+def _address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if not _HOSTNAME.fullmatch(value):
+        raise ValueError(f"bad address {value!r}, expected an IP address or a host name")
+    return value
+
+
+def _label_key(value: str) -> str:
+    if not _LABEL_KEY.fullmatch(value):
+        raise ValueError(f"bad label name {value!r}, expected letters, digits and _")
+    if value in RESERVED_LABELS:
+        raise ValueError(
+            f"label name {value!r} is reserved for a canonical tag, expected another name"
+        )
+    return value
+
+
+def _label_value(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("was read as a boolean, expected a text value (quote it)")
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and not value:
+        raise ValueError("is empty, expected a non-empty text value")
+    return value
+
+
+def _existing_file(value: str, info: ValidationInfo) -> str:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    base_dir = context.get("base_dir")
+    target = resolve_path(value, base_dir if isinstance(base_dir, pathlib.Path) else None)
+    if not target.is_file():
+        what = "is not a file" if target.exists() else "does not exist"
+        raise ValueError(f"file {value!r} {what}, expected the path of a readable file")
+    return str(target)
+
+
+@lru_cache(maxsize=1)
+def ssh_platforms() -> frozenset[str]:
+    """The netmiko device types (`cisco_ios`, `arista_eos`, ...), imported only when needed."""
+    from netmiko.ssh_dispatcher import CLASS_MAPPER
+
+    return frozenset(CLASS_MAPPER)
+
+
+def _platform(value: str) -> str:
+    platforms = ssh_platforms()
+    if value not in platforms:
+        close = difflib.get_close_matches(value, sorted(platforms), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "expected a netmiko device_type"
+        raise ValueError(f"unknown ssh platform {value!r}, {hint}")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_name)]
+Address = Annotated[str, AfterValidator(_address)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+LabelValue = Annotated[str, BeforeValidator(_label_value)]
+Labels = dict[LabelKey, LabelValue]
+Platform = Annotated[str, AfterValidator(_platform)]
+ExistingFile = Annotated[str, AfterValidator(_existing_file)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    def set_values(self) -> dict[str, Any]:
+        """Only the keys written at this level, with `X_file` folded into `X`."""
+        out: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if name.endswith("_file") and isinstance(value, Secret):
+                name = name[: -len("_file")]
+            out[name] = value
+        return out
+
+
+class SnmpSection(_Section):
+    """`snmp:` at any level; `None` means "inherit"."""
+
+    version: VersionField | None = None
+    community: SecretValue | None = None
+    community_file: SecretFile | None = None
+    user: Annotated[str, Field(min_length=1)] | None = None
+    auth_protocol: AuthProtocolField | None = None
+    auth_password: SecretValue | None = None
+    auth_password_file: SecretFile | None = None
+    priv_protocol: PrivProtocolField | None = None
+    priv_password: SecretValue | None = None
+    priv_password_file: SecretFile | None = None
+    context: str | None = None
+    timeout: PositiveDuration | None = None
+    retries: Annotated[int, Field(ge=0, le=10)] | None = None
+    max_repetitions: Annotated[int, Field(ge=1, le=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source_per_secret(self) -> SnmpSection:
+        pick_secret(self.community, self.community_file, "community")
+        pick_secret(self.auth_password, self.auth_password_file, "auth_password")
+        pick_secret(self.priv_password, self.priv_password_file, "priv_password")
+        return self
+
+
+class SshSection(_Section):
+    """`ssh:` at any level; `None` means "inherit"."""
+
+    platform: Platform | None = None
+    port: Port | None = None
+    user: Annotated[str, Field(min_length=1)] | None = None
+    password: SecretValue | None = None
+    password_file: SecretFile | None = None
+    key_file: ExistingFile | None = None
+    enable_secret: SecretValue | None = None
+    enable_secret_file: SecretFile | None = None
+    host_key_check: bool | None = None
+    known_hosts: ExistingFile | None = None
+    timeout: PositiveDuration | None = None
+    command_timeout: PositiveDuration | None = None
+    persistent: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_source_per_secret(self) -> SshSection:
+        pick_secret(self.password, self.password_file, "password")
+        pick_secret(self.enable_secret, self.enable_secret_file, "enable_secret")
+        return self
+
+
+class InheritedSection(_Section):
+    """What `defaults:` and each group may set for the devices below them."""
+
+    interval: PositiveDuration | None = None
+    deadline: PositiveDuration | None = None
+    port: Port | None = None
+    device_class: DeviceClass | None = Field(default=None, alias="class")
+    profile: Annotated[str, Field(min_length=1)] | None = None
+    labels: Labels | None = None
+    snmp: SnmpSection | None = None
+    ssh: SshSection | None = None
+
+
+class DefaultsSection(InheritedSection):
+    """`defaults:`, applied to every device."""
+
+
+class GroupSection(InheritedSection):
+    """One entry of `groups:`, applied to the devices that name it."""
+
+
+class DeviceEntry(InheritedSection):
+    """One entry of `devices:` as written (before inheritance)."""
+
+    name: Name
+    address: Address
+    group: Annotated[str, Field(min_length=1)] | None = None
+    parent: Annotated[str, Field(min_length=1)] | None = None

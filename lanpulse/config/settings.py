@@ -1,0 +1,126 @@
+"""The root of the configuration file, and what loading it produces.
+
+`Settings` is the validated file as written (inventory entries before inheritance);
+`LoadedConfig` adds the merged `Device` records that the daemon and `lanpulse poll` use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lanpulse.config.alerting import AlertingSettings
+from lanpulse.config.daemon import DaemonSettings
+from lanpulse.config.grafana import GrafanaSettings
+from lanpulse.config.influx import InfluxSettings, SpoolSettings
+from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection, Name
+from lanpulse.config.secrets import redact
+from lanpulse.core.errors import ConfigError
+from lanpulse.core.model import Device
+
+# The sections of the inventory; the loader validates them entry by entry.
+INVENTORY_SECTIONS: tuple[str, ...] = ("defaults", "groups", "devices")
+
+
+class Settings(BaseModel):
+    """The whole configuration file, validated. Unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    influxdb: InfluxSettings | None = None
+    spool: SpoolSettings = Field(default_factory=SpoolSettings)
+    alerting: AlertingSettings = Field(default_factory=AlertingSettings)
+    grafana: GrafanaSettings | None = None
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    profiles_dirs: list[str] = Field(default_factory=list)
+    defaults: DefaultsSection = Field(default_factory=DefaultsSection)
+    groups: dict[Name, GroupSection] = Field(default_factory=dict)
+    devices: list[DeviceEntry] = Field(default_factory=list)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Sections owned elsewhere may hold plain-string secrets: show them redacted.
+        for name, value in super().__repr_args__():
+            if isinstance(value, BaseModel) and name not in ("defaults",):
+                yield name, redact(value.model_dump(mode="python"))
+            else:
+                yield name, value
+
+
+def safe_url(url: str) -> str:
+    """A URL without any `user:password@` part, for summaries and log lines."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """A loaded, validated configuration: settings as written plus merged devices."""
+
+    path: str
+    settings: Settings
+    devices: tuple[Device, ...]
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    @property
+    def profiles_dirs(self) -> tuple[Path, ...]:
+        """Extra profile directories, relative ones taken from the configuration's folder."""
+        return tuple(self.base_dir / Path(p).expanduser() for p in self.settings.profiles_dirs)
+
+    def device(self, name: str) -> Device:
+        """The device called `name`; a ConfigError suggesting the closest name otherwise."""
+        for device in self.devices:
+            if device.name == name:
+                return device
+        from lanpulse.config.devices import closest
+
+        names = [d.name for d in self.devices]
+        close = closest(name, names)
+        if close:
+            hint = f"did you mean {close!r}?"
+        elif names:
+            hint = (
+                "expected one of: " + ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+            )
+        else:
+            hint = "the configuration has no devices"
+        raise ConfigError(f"unknown device {name!r}, {hint}", file=self.path, key="devices")
+
+    def summary(self) -> str:
+        """One line: device counts by transport, groups, and where samples go."""
+        devices = self.devices
+        snmp = sum(1 for d in devices if d.snmp is not None)
+        ssh = sum(1 for d in devices if d.ssh is not None)
+        groups = len(self.settings.groups)
+        parts = [
+            f"{len(devices)} device{'s' if len(devices) != 1 else ''} ({snmp} snmp, {ssh} ssh)",
+            f"{groups} group{'s' if groups != 1 else ''}",
+        ]
+        influx = self.settings.influxdb
+        if influx is None:
+            parts.append("no influxdb (samples stay in the spool)")
+        else:
+            parts.append(f"influxdb {influx.api} {safe_url(influx.url)}")
+        if self.settings.grafana is not None:
+            parts.append(f"grafana {safe_url(self.settings.grafana.url)}")
+        return "ok: " + ", ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadedConfig(path={self.path!r}, devices={len(self.devices)}, "
+            f"groups={len(self.settings.groups)})"
+        )
+
+    __str__ = __repr__

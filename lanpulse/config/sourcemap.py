@@ -1,0 +1,205 @@
+"""YAML text -> plain data plus a map from every key path to its line, for one-line errors.
+
+PyYAML's composer gives nodes with marks; we build the data from those nodes ourselves, so
+`("devices", 2, "snmp", "community")` -> line 14. `${ENV}` references are interpolated here,
+in string values only (never in keys), and duplicate keys are reported instead of silently
+keeping the last one as PyYAML does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import yaml
+
+from lanpulse.config.secrets import EnvReferenceError, interpolate_env
+from lanpulse.core.errors import ConfigError
+
+Loc = tuple[str | int, ...]
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong at a key path, before it is given a file and line."""
+
+    loc: Loc
+    message: str
+    line: int | None = None  # when the key path alone does not tell (a duplicate YAML key)
+
+
+@dataclass(slots=True)
+class SourceMap:
+    """Where each key path of one YAML document was written."""
+
+    file: str
+    lines: dict[Loc, int] = field(default_factory=dict)
+    # Key paths whose value came from `${ENV}`: their values are never echoed in errors.
+    from_env: set[Loc] = field(default_factory=set)
+
+    def line_for(self, loc: Loc) -> int | None:
+        """The line of the longest prefix of `loc` that was written in the file."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(loc[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def format_loc(loc: Loc, data: object) -> str:
+    """`devices[core-sw1].snmp.community`: list items by their `name` when they have one."""
+    out = ""
+    node: object = data
+    for part in loc:
+        if isinstance(part, int):
+            label: str | int = part
+            if isinstance(node, list) and 0 <= part < len(node):
+                node = node[part]
+                name = node.get("name") if isinstance(node, Mapping) else None
+                if isinstance(name, str) and name and "]" not in name:
+                    label = name
+            else:
+                node = None
+            out += f"[{label}]"
+        else:
+            node = node.get(part) if isinstance(node, Mapping) else None
+            out += f".{part}" if out else part
+    return out
+
+
+def to_config_error(problem: Problem, source: SourceMap, data: object) -> ConfigError:
+    """A Problem with its file, line and display key path."""
+    return ConfigError(
+        problem.message,
+        file=source.file,
+        line=problem.line or source.line_for(problem.loc),
+        key=format_loc(problem.loc, data) or None,
+    )
+
+
+def parse_yaml(
+    text: str, filename: str, environ: Mapping[str, str]
+) -> tuple[object, SourceMap, list[ConfigError]]:
+    """Parse one YAML document; returns the data, its source map and every problem found.
+
+    Invalid YAML yields (None, map, [error with the YAML line]); an empty document yields None
+    data and no error (the caller decides whether empty is allowed).
+    """
+    source = SourceMap(file=filename)
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        loader.dispose()
+        return None, source, [_yaml_error(exc, filename)]
+    except yaml.YAMLError as exc:
+        loader.dispose()
+        return None, source, [ConfigError(f"invalid YAML: {exc}", file=filename)]
+    if root is None:
+        loader.dispose()
+        return None, source, []
+    builder = _Builder(loader, source, environ)
+    source.lines[()] = root.start_mark.line + 1
+    try:
+        data = builder.build(root, ())
+    finally:
+        loader.dispose()
+    return data, source, [to_config_error(p, source, data) for p in builder.problems]
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, filename: str) -> ConfigError:
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or "cannot be parsed"
+    if exc.context:
+        what = f"{what} ({exc.context}"
+        if exc.context_mark is not None and mark is not exc.context_mark:
+            what += f" on line {exc.context_mark.line + 1}"
+        what += ")"
+    return ConfigError(
+        f"invalid YAML: {what}, expected a well-formed YAML document",
+        file=filename,
+        line=None if mark is None else mark.line + 1,
+    )
+
+
+class _Builder:
+    """Builds plain data from nodes, recording lines, interpolating env, noting problems."""
+
+    def __init__(
+        self, loader: yaml.SafeLoader, source: SourceMap, environ: Mapping[str, str]
+    ) -> None:
+        self.loader = loader
+        self.source = source
+        self.environ = environ
+        self.problems: list[Problem] = []
+        self._active: set[int] = set()
+
+    def build(self, node: yaml.Node, loc: Loc) -> object:
+        if id(node) in self._active:
+            self.problems.append(Problem(loc, "recursive YAML alias, expected a finite value"))
+            return None
+        if isinstance(node, yaml.MappingNode):
+            self._active.add(id(node))
+            try:
+                return self._mapping(node, loc)
+            finally:
+                self._active.discard(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            self._active.add(id(node))
+            try:
+                items = []
+                for index, item in enumerate(node.value):
+                    self.source.lines[(*loc, index)] = item.start_mark.line + 1
+                    items.append(self.build(item, (*loc, index)))
+                return items
+            finally:
+                self._active.discard(id(node))
+        return self._scalar(node, loc)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, object]:
+        try:
+            self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        except yaml.MarkedYAMLError as exc:
+            self.problems.append(Problem(loc, f"bad YAML merge key: {exc.problem}"))
+        out: dict[str, object] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(Problem(loc, f"line {line}: expected a plain text key"))
+                continue
+            # The key as written: YAML 1.1 would turn `no:` or `on:` into booleans.
+            key = str(key_node.value)
+            if key in first_line:
+                self.problems.append(
+                    Problem(
+                        (*loc, key),
+                        f"duplicate key {key!r} (first set on line {first_line[key]}), "
+                        "expected each key once",
+                        line=line,
+                    )
+                )
+                continue
+            first_line[key] = line
+            self.source.lines[(*loc, key)] = line
+            out[key] = self.build(value_node, (*loc, key))
+        return out
+
+    def _scalar(self, node: yaml.Node, loc: Loc) -> object:
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.problems.append(Problem(loc, f"value cannot be read: {exc}"))
+            return None
+        if isinstance(value, str) and "$" in value:
+            try:
+                interpolated = interpolate_env(value, self.environ)
+            except EnvReferenceError as exc:
+                self.problems.append(Problem(loc, str(exc)))
+                return None
+            if interpolated != value:
+                self.source.from_env.add(loc)
+            return interpolated
+        return value
