@@ -30,7 +30,8 @@ def test_longest_sysobjectid_prefix_wins(tmp_path: Path) -> None:
         "class: switch\nextends: [generic]\nmatch: {sysobjectid: [1.3.6.1.4.1.9]}\n"
     )
     (tmp_path / "long.yaml").write_text(
-        "class: switch\nvendor: Cisco\nextends: [generic]\nmatch: {sysobjectid: [1.3.6.1.4.1.9.1]}\n"
+        "class: switch\nvendor: Cisco\nextends: [generic]\n"
+        "match: {sysobjectid: [1.3.6.1.4.1.9.1]}\n"
     )
     ps = load_profiles([tmp_path])
     assert ps.select("1.3.6.1.4.1.9.1.1006", "").profile.name == "long"
