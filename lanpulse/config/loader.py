@@ -124,11 +124,14 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def _validate(self, model: type[BaseModel], value: object, loc: Loc) -> Any:
+        """The validated section, or None (problems noted) when it or the YAML under it failed."""
         try:
-            return model.model_validate({} if value is None else value, context=self.context)
+            result = model.model_validate({} if value is None else value, context=self.context)
         except ValidationError as exc:
-            self.problems.extend(problems_from(exc, model, loc, self.data, self.source.from_env))
+            found = problems_from(exc, model, loc, self.data, self.source.from_env)
+            self.problems.extend(p for p in found if not self.source.is_tainted(p.loc))
             return None
+        return None if loc and self.source.is_tainted(loc) else result
 
     def run(self) -> tuple[Settings | None, tuple[Device, ...]]:
         rest = {k: v for k, v in self.data.items() if k not in INVENTORY_SECTIONS}
@@ -142,7 +145,7 @@ class _Checker:
         devices, problems = build_inventory(
             entries,
             groups,
-            defaults if defaults is not None else DefaultsSection(),
+            defaults,
             refs=self._refs(),
             known_groups=list(raw_groups) if isinstance(raw_groups, Mapping) else (),
             describe=lambda loc: f"line {self.source.line_for(loc)}",

@@ -38,6 +38,13 @@ class SourceMap:
     lines: dict[Loc, int] = field(default_factory=dict)
     # Key paths whose value came from `${ENV}`: their values are never echoed in errors.
     from_env: set[Loc] = field(default_factory=set)
+    # Key paths already reported while reading the YAML (a missing variable, ...): their
+    # placeholder values must not cause follow-on errors.
+    tainted: set[Loc] = field(default_factory=set)
+
+    def is_tainted(self, loc: Loc) -> bool:
+        """True when `loc` or a key path below or above it was reported while reading."""
+        return any(t[: len(loc)] == loc or loc[: len(t)] == t for t in self.tainted)
 
     def line_for(self, loc: Loc) -> int | None:
         """The line of the longest prefix of `loc` that was written in the file."""
@@ -106,6 +113,7 @@ def parse_yaml(
         data = builder.build(root, ())
     finally:
         loader.dispose()
+    source.tainted.update(p.loc for p in builder.problems)
     return data, source, [to_config_error(p, source, data) for p in builder.problems]
 
 
