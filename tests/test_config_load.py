@@ -252,3 +252,18 @@ def test_empty_sections_are_allowed(tmp_path: Path) -> None:
     assert loaded.devices == () and loaded.summary() == (
         "ok: 0 devices (0 snmp, 0 ssh), 1 group, no influxdb (samples stay in the spool)"
     )
+
+
+def test_sections_owned_elsewhere_are_redacted_in_repr(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("file-Secret-5")
+    loaded = load_config_text(
+        "influxdb: {url: 'http://u:url-Secret-6@127.0.0.1:8086', api: v2, org: o, bucket: b,\n"
+        "           token: '${TOKEN}', password_file: pw}\n",
+        "t.yaml",
+        environ={"TOKEN": "token-Secret-4"},
+        base_dir=tmp_path,
+    )
+    for text in (repr(loaded), repr(loaded.settings), str(loaded.settings), loaded.summary()):
+        assert "token-Secret-4" not in text and "file-Secret-5" not in text
+        assert "url-Secret-6" not in text
+    assert loaded.summary().endswith("influxdb v2 http://127.0.0.1:8086")
