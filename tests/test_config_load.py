@@ -267,3 +267,12 @@ def test_sections_owned_elsewhere_are_redacted_in_repr(tmp_path: Path) -> None:
         assert "token-Secret-4" not in text and "file-Secret-5" not in text
         assert "url-Secret-6" not in text
     assert loaded.summary().endswith("influxdb v2 http://127.0.0.1:8086")
+
+
+def test_type_errors_do_not_echo_values_that_may_be_secrets(tmp_path: Path) -> None:
+    text = "devices:\n  - {name: a, address: 10.0.0.1, snmp: topsecret-7}\n"
+    with pytest.raises(ConfigErrors) as info:
+        load_config_text(text, "t.yaml", environ={}, base_dir=tmp_path)
+    assert [e.one_line() for e in info.value.errors] == [
+        "t.yaml:2: devices[a].snmp: expected a mapping (key: value), got a text value"
+    ]
