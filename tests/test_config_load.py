@@ -276,3 +276,48 @@ def test_type_errors_do_not_echo_values_that_may_be_secrets(tmp_path: Path) -> N
     assert [e.one_line() for e in info.value.errors] == [
         "t.yaml:2: devices[a].snmp: expected a mapping (key: value), got a text value"
     ]
+
+
+def problems(text: str, tmp_path: Path, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigErrors) as info:
+        load_config_text(text, "t.yaml", environ=env or {}, base_dir=tmp_path)
+    return [e.one_line() for e in info.value.errors]
+
+
+def test_secret_given_twice_and_ssh_needs(tmp_path: Path) -> None:
+    (tmp_path / "c").write_text("x")
+    text = (
+        "devices:\n"
+        "  - {name: a, address: 10.0.0.1, snmp: {community: x, community_file: c}}\n"
+        "  - {name: b, address: 10.0.0.2, ssh: {port: 22}}\n"
+        "  - {name: c, address: 10.0.0.3, ssh: {platform: linux, key_file: nokey}}\n"
+        "groups: {' g': {}}\n"
+    )
+    assert problems(text, tmp_path) == [
+        "t.yaml:2: devices[a].snmp: both community and community_file are set, "
+        "expected only one of them",
+        "t.yaml:3: devices[b].ssh: ssh needs a platform, expected ssh.platform "
+        "(a netmiko device_type)",
+        "t.yaml:4: devices[c].ssh.key_file: file 'nokey' does not exist, "
+        "expected the path of a readable file",
+        "t.yaml:5: groups. g: bad group name ' g', expected a plain name",
+    ]
+
+
+def test_defaults_ssh_only_for_devices_using_ssh(tmp_path: Path) -> None:
+    text = (
+        "defaults: {snmp: {community: c}, ssh: {platform: linux, user: ops, port: 2022}}\n"
+        "devices:\n"
+        "  - {name: a, address: 10.0.0.1}\n"
+        "  - {name: b, address: 10.0.0.2, ssh: {}}\n"
+    )
+    a, b = load_config_text(text, "t.yaml", environ={}, base_dir=tmp_path).devices
+    assert a.snmp is not None and a.ssh is None
+    assert b.snmp is None and b.ssh is not None and (b.ssh.user, b.ssh.port) == ("ops", 2022)
+
+
+def test_defaults_problem_causes_no_follow_on_errors(tmp_path: Path) -> None:
+    text = "defaults: {snmp: {comunity: c}}\ndevices:\n  - {name: a, address: 10.0.0.1}\n"
+    assert problems(text, tmp_path) == [
+        "t.yaml:1: defaults.snmp.comunity: unknown key 'comunity', did you mean 'community'?"
+    ]

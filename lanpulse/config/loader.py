@@ -169,6 +169,11 @@ class _Checker:
             return {}
         groups: dict[str, GroupSection] = {}
         for name, value in raw.items():
+            if not name or name != name.strip():
+                self.problems.append(
+                    Problem(("groups", name), f"bad group name {name!r}, expected a plain name")
+                )
+                continue
             group = self._validate(GroupSection, value, ("groups", name))
             if group is not None:
                 groups[name] = group
