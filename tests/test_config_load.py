@@ -321,3 +321,37 @@ def test_defaults_problem_causes_no_follow_on_errors(tmp_path: Path) -> None:
     assert problems(text, tmp_path) == [
         "t.yaml:1: defaults.snmp.comunity: unknown key 'comunity', did you mean 'community'?"
     ]
+
+
+def test_anchors_and_merge_keys(tmp_path: Path) -> None:
+    text = (
+        "x-v3: &v3 {version: 3, user: mon, auth_protocol: sha, auth_password: abcdefgh}\n"
+        "devices:\n"
+        "  - {name: a, address: 10.0.0.1, snmp: {<<: *v3, user: other}}\n"
+        "  - {name: b, address: 10.0.0.2, snmp: *v3}\n"
+    )
+    a, b = load_config_text(text, "t.yaml", environ={}, base_dir=tmp_path).devices
+    assert a.snmp is not None and (a.snmp.user, a.snmp.auth_protocol) == ("other", "sha")
+    assert b.snmp is not None and b.snmp.user == "mon"
+
+
+def test_bad_secret_files(tmp_path: Path) -> None:
+    (tmp_path / "empty").write_text("\n")
+    (tmp_path / "adir").mkdir()
+    text = (
+        "devices:\n"
+        "  - {name: a, address: 10.0.0.1, snmp: {community_file: empty}}\n"
+        "  - {name: b, address: 10.0.0.2, snmp: {community_file: adir}}\n"
+    )
+    assert problems(text, tmp_path) == [
+        "t.yaml:2: devices[a].snmp.community_file: secret file 'empty' is empty, "
+        "expected the secret in it",
+        "t.yaml:3: devices[b].snmp.community_file: secret file 'adir' is a directory, "
+        "expected a file",
+    ]
+
+
+def test_recursive_alias_is_an_error(tmp_path: Path) -> None:
+    text = "devices: &d\n  - {name: a, address: 10.0.0.1, snmp: {community: c}}\n  - *d\n"
+    lines = problems(text, tmp_path)
+    assert lines[0].endswith(": devices[1]: recursive YAML alias, expected a finite value")

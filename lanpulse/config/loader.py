@@ -25,6 +25,7 @@ from lanpulse.config.validation import problems_from
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device
 
+EXTENSION_PREFIX = "x-"
 ROOT_EXPECTED = "expected a mapping of sections (influxdb, defaults, groups, devices, ...)"
 
 
@@ -134,7 +135,12 @@ class _Checker:
         return None if loc and self.source.is_tainted(loc) else result
 
     def run(self) -> tuple[Settings | None, tuple[Device, ...]]:
-        rest = {k: v for k, v in self.data.items() if k not in INVENTORY_SECTIONS}
+        # `x-...` root keys hold YAML anchors to reuse (`<<: *v3`), as in docker compose.
+        rest = {
+            k: v
+            for k, v in self.data.items()
+            if k not in INVENTORY_SECTIONS and not k.startswith(EXTENSION_PREFIX)
+        }
         self._check_secret_files(rest, ())
         root = self._validate(Settings, rest, ())
         defaults = self._validate(DefaultsSection, self.data.get("defaults"), ("defaults",))
