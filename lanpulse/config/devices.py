@@ -239,7 +239,7 @@ def check_references(
 def build_inventory(
     entries: Sequence[tuple[int, DeviceEntry]],
     groups: Mapping[str, GroupSection],
-    defaults: DefaultsSection,
+    defaults: DefaultsSection | None,
     *,
     refs: Sequence[EntryRef] | None = None,
     known_groups: Collection[str] = (),
@@ -250,7 +250,8 @@ def build_inventory(
     `entries` pairs each validated entry with its index in `devices:`. `refs` and
     `known_groups` also cover items and groups that failed validation (so one mistake is not
     reported twice); by default they come from `entries` and `groups`. `describe` turns a key
-    path into "line N" for messages.
+    path into "line N" for messages. With `defaults` None (they failed validation) only the
+    cross-checks run: merging without them would report follow-on errors.
     """
     if refs is None:
         refs = [EntryRef(i, e.name, e.group, e.parent) for i, e in entries]
@@ -258,6 +259,8 @@ def build_inventory(
     problems = check_references(refs, group_names, describe or (lambda loc: f"devices[{loc[1]}]"))
     flagged = {p.loc[1] for p in problems if p.loc[-1] in ("name", "group")}
     devices: list[Device] = []
+    if defaults is None:
+        return (), problems
     for index, entry in entries:
         if index in flagged:
             continue

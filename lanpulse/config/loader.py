@@ -25,6 +25,7 @@ from lanpulse.config.validation import problems_from
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device
 
+EXTENSION_PREFIX = "x-"
 ROOT_EXPECTED = "expected a mapping of sections (influxdb, defaults, groups, devices, ...)"
 
 
@@ -124,14 +125,22 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def _validate(self, model: type[BaseModel], value: object, loc: Loc) -> Any:
+        """The validated section, or None (problems noted) when it or the YAML under it failed."""
         try:
-            return model.model_validate({} if value is None else value, context=self.context)
+            result = model.model_validate({} if value is None else value, context=self.context)
         except ValidationError as exc:
-            self.problems.extend(problems_from(exc, model, loc, self.data, self.source.from_env))
+            found = problems_from(exc, model, loc, self.data, self.source.from_env)
+            self.problems.extend(p for p in found if not self.source.is_tainted(p.loc))
             return None
+        return None if loc and self.source.is_tainted(loc) else result
 
     def run(self) -> tuple[Settings | None, tuple[Device, ...]]:
-        rest = {k: v for k, v in self.data.items() if k not in INVENTORY_SECTIONS}
+        # `x-...` root keys hold YAML anchors to reuse (`<<: *v3`), as in docker compose.
+        rest = {
+            k: v
+            for k, v in self.data.items()
+            if k not in INVENTORY_SECTIONS and not k.startswith(EXTENSION_PREFIX)
+        }
         self._check_secret_files(rest, ())
         root = self._validate(Settings, rest, ())
         defaults = self._validate(DefaultsSection, self.data.get("defaults"), ("defaults",))
@@ -142,7 +151,7 @@ class _Checker:
         devices, problems = build_inventory(
             entries,
             groups,
-            defaults if defaults is not None else DefaultsSection(),
+            defaults,
             refs=self._refs(),
             known_groups=list(raw_groups) if isinstance(raw_groups, Mapping) else (),
             describe=lambda loc: f"line {self.source.line_for(loc)}",
@@ -166,6 +175,11 @@ class _Checker:
             return {}
         groups: dict[str, GroupSection] = {}
         for name, value in raw.items():
+            if not name or name != name.strip():
+                self.problems.append(
+                    Problem(("groups", name), f"bad group name {name!r}, expected a plain name")
+                )
+                continue
             group = self._validate(GroupSection, value, ("groups", name))
             if group is not None:
                 groups[name] = group

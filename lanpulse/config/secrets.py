@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import PlainSerializer, PlainValidator, SecretStr, ValidationInfo
 
@@ -176,12 +177,29 @@ def pick_secret(inline: Secret | None, from_file: Secret | None, name: str) -> S
     return inline if inline is not None else from_file
 
 
+def safe_url(url: str) -> str:
+    """A URL without any `user:password@` part, for summaries, reprs and log lines."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "<unparsable url>"
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if port is not None:
+        host = f"{host}:{port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 def redact(value: object, key: str = "") -> object:
-    """A copy of a plain data tree with every secret-keyed value replaced by '***'."""
+    """A copy of a plain data tree: secret-keyed values as '***', URLs without credentials."""
     if isinstance(value, Mapping):
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v, key) for v in value]
     if value is not None and is_secret_key(key) and not isinstance(value, Secret):
         return "***"
+    if isinstance(value, str) and "@" in value and "://" in value:
+        return safe_url(value)
     return value

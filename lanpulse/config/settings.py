@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,7 +18,7 @@ from lanpulse.config.daemon import DaemonSettings
 from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
 from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection, Name
-from lanpulse.config.secrets import redact
+from lanpulse.config.secrets import redact, safe_url
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Device
 
@@ -49,20 +48,6 @@ class Settings(BaseModel):
                 yield name, redact(value.model_dump(mode="python"))
             else:
                 yield name, value
-
-
-def safe_url(url: str) -> str:
-    """A URL without any `user:password@` part, for summaries and log lines."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable url>"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True, slots=True)

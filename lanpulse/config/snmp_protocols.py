@@ -1,7 +1,7 @@
 """SNMP versions and SNMPv3 USM protocol names: what users may write, what lanpulse stores.
 
 The canonical names are the ones stored in `SnmpCredentials`; the pysnmp 7 names tell the
-SNMP collector which `pysnmp.hlapi.v3arch.asyncio` attribute implements each one.
+SNMP collector which `pysnmp.hlapi.v3arch.asyncio` constant implements each one.
 """
 
 from __future__ import annotations
@@ -23,25 +23,26 @@ _VERSION_SPELLINGS: dict[str, SnmpVersion] = {
     "v3": "3",
 }
 
-# canonical name -> pysnmp 7 attribute in pysnmp.hlapi.v3arch.asyncio
+# canonical name -> pysnmp 7 constant in pysnmp.hlapi.v3arch.asyncio (the camelCase
+# usm*Protocol names are its deprecated aliases of the same objects)
 AUTH_PROTOCOLS_PYSNMP: dict[str, str] = {
-    "md5": "usmHMACMD5AuthProtocol",
-    "sha": "usmHMACSHAAuthProtocol",
-    "sha224": "usmHMAC128SHA224AuthProtocol",
-    "sha256": "usmHMAC192SHA256AuthProtocol",
-    "sha384": "usmHMAC256SHA384AuthProtocol",
-    "sha512": "usmHMAC384SHA512AuthProtocol",
+    "md5": "USM_AUTH_HMAC96_MD5",
+    "sha": "USM_AUTH_HMAC96_SHA",
+    "sha224": "USM_AUTH_HMAC128_SHA224",
+    "sha256": "USM_AUTH_HMAC192_SHA256",
+    "sha384": "USM_AUTH_HMAC256_SHA384",
+    "sha512": "USM_AUTH_HMAC384_SHA512",
 }
-# `aes192`/`aes256` are the key localization of draft-blumenthal-aes-usm-04 (net-snmp's
-# AES-192/256); the `c` variants use the Reeder key extension that Cisco IOS implements.
+# `aes192`/`aes256` localize keys as draft-blumenthal-aes-usm-04 (net-snmp `-x AES192`);
+# the `c` variants use the Reeder key extension of Cisco IOS (net-snmp `-x AES192C`).
 PRIV_PROTOCOLS_PYSNMP: dict[str, str] = {
-    "des": "usmDESPrivProtocol",
-    "3des": "usm3DESEDEPrivProtocol",
-    "aes": "usmAesCfb128Protocol",
-    "aes192": "usmAesBlumenthalCfb192Protocol",
-    "aes256": "usmAesBlumenthalCfb256Protocol",
-    "aes192c": "usmAesCfb192Protocol",
-    "aes256c": "usmAesCfb256Protocol",
+    "des": "USM_PRIV_CBC56_DES",
+    "3des": "USM_PRIV_CBC168_3DES",
+    "aes": "USM_PRIV_CFB128_AES",
+    "aes192": "USM_PRIV_CFB192_AES_BLUMENTHAL",
+    "aes256": "USM_PRIV_CFB256_AES_BLUMENTHAL",
+    "aes192c": "USM_PRIV_CFB192_AES",
+    "aes256c": "USM_PRIV_CFB256_AES",
 }
 
 _AUTH_ALIASES = {"sha1": "sha", "hmac-sha": "sha", "hmac-md5": "md5"}

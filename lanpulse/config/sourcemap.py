@@ -38,6 +38,13 @@ class SourceMap:
     lines: dict[Loc, int] = field(default_factory=dict)
     # Key paths whose value came from `${ENV}`: their values are never echoed in errors.
     from_env: set[Loc] = field(default_factory=set)
+    # Key paths already reported while reading the YAML (a missing variable, ...): their
+    # placeholder values must not cause follow-on errors.
+    tainted: set[Loc] = field(default_factory=set)
+
+    def is_tainted(self, loc: Loc) -> bool:
+        """True when `loc` or a key path below or above it was reported while reading."""
+        return any(t[: len(loc)] == loc or loc[: len(t)] == t for t in self.tainted)
 
     def line_for(self, loc: Loc) -> int | None:
         """The line of the longest prefix of `loc` that was written in the file."""
@@ -106,6 +113,7 @@ def parse_yaml(
         data = builder.build(root, ())
     finally:
         loader.dispose()
+    source.tainted.update(p.loc for p in builder.problems)
     return data, source, [to_config_error(p, source, data) for p in builder.problems]
 
 
@@ -159,12 +167,14 @@ class _Builder:
         return self._scalar(node, loc)
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, object]:
+        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         try:
             self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
         except yaml.MarkedYAMLError as exc:
             self.problems.append(Problem(loc, f"bad YAML merge key: {exc.problem}"))
         out: dict[str, object] = {}
         first_line: dict[str, int] = {}
+        written: set[str] = set()  # keys written here, not merged in with `<<:`
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
@@ -172,7 +182,8 @@ class _Builder:
                 continue
             # The key as written: YAML 1.1 would turn `no:` or `on:` into booleans.
             key = str(key_node.value)
-            if key in first_line:
+            # Keys merged in with `<<:` come first and may be overridden; written ones may not.
+            if key in written and id(key_node) in explicit:
                 self.problems.append(
                     Problem(
                         (*loc, key),
@@ -182,6 +193,8 @@ class _Builder:
                     )
                 )
                 continue
+            if id(key_node) in explicit:
+                written.add(key)
             first_line[key] = line
             self.source.lines[(*loc, key)] = line
             out[key] = self.build(value_node, (*loc, key))

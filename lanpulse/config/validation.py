@@ -92,6 +92,24 @@ def _clean_loc(raw: tuple[str | int, ...], data: object) -> Loc:
     return tuple(out)
 
 
+_CONTAINER_KINDS = frozenset({"dict_type", "model_type", "model_attributes_type", "list_type"})
+
+
+def _got_kind(value: object) -> str:
+    """What was written instead of a mapping or list, without echoing it (it may be a secret)."""
+    if value is None:
+        return ", got nothing (null)"
+    if isinstance(value, bool):
+        return ", got true/false"
+    if isinstance(value, int | float):
+        return ", got a number"
+    if isinstance(value, str):
+        return ", got a text value"
+    if isinstance(value, list):
+        return ", got a list"
+    return ", got a mapping" if isinstance(value, Mapping) else ""
+
+
 def _echo(value: object, loc: Loc, from_env: set[Loc]) -> str:
     key = next((str(s) for s in reversed(loc) if isinstance(s, str)), "")
     if loc in from_env or is_secret_key(key):
@@ -143,5 +161,9 @@ def problems_from(
             message = err["msg"].replace("Input should be", "expected a number")
         else:
             message = _SIMPLE_MESSAGES.get(kind, err["msg"])
-        problems.append(Problem(full, message + _echo(err.get("input"), full, from_env)))
+        if kind in _CONTAINER_KINDS:
+            got = _got_kind(err.get("input"))
+        else:
+            got = _echo(err.get("input"), full, from_env)
+        problems.append(Problem(full, message + got))
     return problems
