@@ -71,7 +71,7 @@ class SnmpPoller:
     ) -> None:
         self.client = client
         self.profiles = profiles
-        self.collector = SnmpCollector(client, clock_ns=clock_ns)
+        self.collector = SnmpCollector(client, clock=clock_ns)
         self.clock_ns = clock_ns
         self.monotonic = monotonic
 
@@ -108,7 +108,8 @@ class SnmpPoller:
             selection = await self.select(device, state)
             profile = selection.profile
             assert state.plan is not None
-            raw = await self.collector.collect(device, state.plan, started_ns=started)
+            raw = await self.collector.collect(device, state.plan)
+            started = raw.started_ns  # every sample carries the poll's start time
             errors.extend(raw.errors)
             up = True
             parsed = parse_snmp(raw, profile, device, state.rates)
