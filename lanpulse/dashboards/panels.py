@@ -1,0 +1,405 @@
+"""Shared panel, variable and dashboard helpers on top of the grafana-foundation-sdk builders.
+
+Each dashboard module composes these; the choices that should look the same everywhere
+(units, legends, thresholds, the links between dashboards) live here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grafana_foundation_sdk.builders import bargauge, common, stat, statetimeline, table, timeseries
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as model
+
+from lanpulse.dashboards.query import InfluxQL, InfluxQLQuery, ResultFormat, datasource_ref
+
+TAG = "lanpulse"
+
+# Grafana unit ids.
+BPS = "bps"
+PERCENT = "percent"
+BYTES = "bytes"
+SECONDS = "s"
+PER_SECOND = "pps"  # events per second; errors and discards are packets
+SHORT = "short"
+
+
+@dataclass(frozen=True, slots=True)
+class Q:
+    """A query as written in a dashboard module: InfluxQL text, format and legend alias."""
+
+    sql: str
+    alias: str = ""
+    fmt: ResultFormat = "time_series"
+
+
+def _targets(queries: Sequence[Q]) -> list[InfluxQL]:
+    return [
+        InfluxQL(InfluxQLQuery(chr(ord("A") + i), q.sql, q.fmt, q.alias))
+        for i, q in enumerate(queries)
+    ]
+
+
+def steps(*pairs: tuple[float | None, str]) -> dash.ThresholdsConfig:
+    """Absolute thresholds; the first pair's value is None (the base colour)."""
+    return (
+        dash.ThresholdsConfig()
+        .mode(model.ThresholdsMode.ABSOLUTE)
+        .steps([model.Threshold(value=v, color=c) for v, c in pairs])
+    )
+
+
+def high_is_bad(warn: float, crit: float) -> dash.ThresholdsConfig:
+    """Green below `warn`, orange to `crit`, red above (utilisation, fullness, latency)."""
+    return steps((None, "green"), (warn, "orange"), (crit, "red"))
+
+
+def low_is_bad(crit: float, warn: float) -> dash.ThresholdsConfig:
+    """Red below `crit`, orange to `warn`, green above (supply and tray levels)."""
+    return steps((None, "red"), (crit, "orange"), (warn, "green"))
+
+
+def value_map(codes: dict[int, tuple[str, str]]) -> list[model.ValueMapping]:
+    """Value mappings from a code table {code: (text, colour)}."""
+    options = {
+        str(code): model.ValueMappingResult(text=text, color=color, index=i)
+        for i, (code, (text, color)) in enumerate(sorted(codes.items()))
+    }
+    return [model.ValueMap(options=options)]
+
+
+HEALTH = value_map(
+    {0: ("ok", "green"), 1: ("warning", "orange"), 2: ("critical", "red"), 3: ("unknown", "text")}
+)
+UP_DOWN = value_map({0: ("down", "red"), 1: ("up", "green")})
+FLAG = value_map({0: ("no", "green"), 1: ("yes", "red")})
+ALERT_STATE = value_map({0: ("resolved", "green"), 1: ("pending", "orange"), 2: ("firing", "red")})
+# IF-MIB ifOperStatus / ifAdminStatus.
+OPER_STATUS = value_map(
+    {
+        1: ("up", "green"),
+        2: ("down", "red"),
+        3: ("testing", "blue"),
+        4: ("unknown", "text"),
+        5: ("dormant", "orange"),
+        6: ("notPresent", "text"),
+        7: ("lowerLayerDown", "red"),
+    }
+)
+ADMIN_STATUS = value_map({1: ("up", "green"), 2: ("down", "text"), 3: ("testing", "blue")})
+# HOST-RESOURCES-MIB hrPrinterStatus and hrDeviceStatus.
+PRINTER_STATUS = value_map(
+    {
+        1: ("other", "text"),
+        2: ("unknown", "text"),
+        3: ("idle", "green"),
+        4: ("printing", "blue"),
+        5: ("warmup", "orange"),
+    }
+)
+DEVICE_STATUS = value_map(
+    {
+        1: ("unknown", "text"),
+        2: ("running", "green"),
+        3: ("warning", "orange"),
+        4: ("testing", "blue"),
+        5: ("down", "red"),
+    }
+)
+
+
+def _legend(table_legend: bool) -> common.VizLegendOptions:
+    legend = common.VizLegendOptions().show_legend(True).placement(cm.LegendPlacement.BOTTOM)
+    if table_legend:
+        return legend.display_mode(cm.LegendDisplayMode.TABLE).calcs(["mean", "max", "lastNotNull"])
+    return legend.display_mode(cm.LegendDisplayMode.LIST)
+
+
+def graph(
+    title: str,
+    unit: str,
+    queries: Sequence[Q],
+    *,
+    w: int = 12,
+    h: int = 8,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    thresholds: dash.ThresholdsConfig | None = None,
+    description: str = "",
+    negative_y: str | None = None,
+    time_from: str | None = None,
+    bars: bool = False,
+) -> timeseries.Panel:
+    """A time series panel with a table legend (mean, max, last) under it."""
+    panel = (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .legend(_legend(True))
+        .fill_opacity(10)
+        .span_nulls(False)
+    )
+    for target in _targets(queries):
+        panel = panel.with_target(target)
+    if minimum is not None:
+        panel = panel.min(minimum)
+    if maximum is not None:
+        panel = panel.max(maximum)
+    if thresholds is not None:
+        panel = panel.thresholds(thresholds).thresholds_style(
+            common.GraphThresholdsStyleConfig().mode(cm.GraphThresholdsStyleMode.DASHED)
+        )
+    if negative_y:
+        # Outbound below the axis, inbound above: the usual way to read a link.
+        panel = panel.override_by_regexp(
+            negative_y, [model.DynamicConfigValue(id_val="custom.transform", value="negative-Y")]
+        )
+    if time_from:
+        panel = panel.time_from(time_from)
+    if bars:
+        panel = panel.draw_style(cm.GraphDrawStyle.BARS).fill_opacity(60)
+    return panel
+
+
+def single(
+    title: str,
+    unit: str,
+    query: Q,
+    *,
+    w: int = 6,
+    h: int = 4,
+    thresholds: dash.ThresholdsConfig | None = None,
+    mappings: list[model.ValueMapping] | None = None,
+    description: str = "",
+) -> stat.Panel:
+    """A stat panel showing the last value, coloured by its thresholds."""
+    panel = (
+        stat.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .graph_mode(cm.BigValueGraphMode.AREA)
+        .color_mode(cm.BigValueColorMode.BACKGROUND)
+        .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .thresholds(thresholds or steps((None, "green")))
+    )
+    for target in _targets([query]):
+        panel = panel.with_target(target)
+    if mappings:
+        panel = panel.mappings(mappings)
+    return panel
+
+
+def listing(
+    title: str,
+    queries: Sequence[Q],
+    *,
+    w: int = 12,
+    h: int = 8,
+    unit: str = SHORT,
+    thresholds: dash.ThresholdsConfig | None = None,
+    columns: dict[str, list[model.DynamicConfigValue]] | None = None,
+    sort_by: str | None = None,
+    descending: bool = True,
+    description: str = "",
+    time_from: str | None = None,
+    show_time: bool = False,
+) -> table.Panel:
+    """A table of InfluxQL `table`-format results; `columns` styles columns by name."""
+    panel = (
+        table.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .thresholds(thresholds or steps((None, "green")))
+    )
+    if not show_time:
+        # InfluxQL returns the time of the selected point; in a "current state" table it is noise.
+        panel = panel.override_by_name(
+            "Time", [model.DynamicConfigValue(id_val="custom.hidden", value=True)]
+        )
+    for target in _targets(queries):
+        panel = panel.with_target(target)
+    if len(queries) > 1:
+        panel = panel.with_transformation(model.DataTransformerConfig(id_val="merge", options={}))
+    for name, props in (columns or {}).items():
+        panel = panel.override_by_name(name, props)
+    if sort_by:
+        panel = panel.sort_by(
+            [common.TableSortByFieldState().display_name(sort_by).desc(descending)]
+        )
+    if time_from:
+        panel = panel.time_from(time_from)
+    return panel
+
+
+def column(
+    unit: str | None = None,
+    mappings: list[model.ValueMapping] | None = None,
+    thresholds: dash.ThresholdsConfig | None = None,
+    cell: str | None = None,
+    link: tuple[str, str] | None = None,
+) -> list[model.DynamicConfigValue]:
+    """Field overrides for one table column: unit, mappings, thresholds, cell type, link."""
+    props: list[model.DynamicConfigValue] = []
+    if unit:
+        props.append(model.DynamicConfigValue(id_val="unit", value=unit))
+    if mappings:
+        props.append(
+            model.DynamicConfigValue(id_val="mappings", value=[m.to_json() for m in mappings])
+        )
+    if thresholds:
+        props.append(
+            model.DynamicConfigValue(id_val="thresholds", value=thresholds.build().to_json())
+        )
+    if cell:
+        props.append(model.DynamicConfigValue(id_val="custom.cellOptions", value={"type": cell}))
+    if link:
+        title, url = link
+        props.append(model.DynamicConfigValue(id_val="links", value=[{"title": title, "url": url}]))
+    return props
+
+
+def bars(
+    title: str,
+    unit: str,
+    queries: Sequence[Q],
+    *,
+    w: int = 12,
+    h: int = 8,
+    thresholds: dash.ThresholdsConfig | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    description: str = "",
+) -> bargauge.Panel:
+    """A horizontal bar gauge of each series' last value (levels, fullness)."""
+    panel = (
+        bargauge.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
+        .orientation(cm.VizOrientation.HORIZONTAL)
+        .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .thresholds(thresholds or steps((None, "green")))
+    )
+    for target in _targets(queries):
+        panel = panel.with_target(target)
+    if minimum is not None:
+        panel = panel.min(minimum)
+    if maximum is not None:
+        panel = panel.max(maximum)
+    return panel
+
+
+def timeline(
+    title: str,
+    queries: Sequence[Q],
+    mappings: list[model.ValueMapping],
+    *,
+    w: int = 24,
+    h: int = 8,
+    description: str = "",
+) -> statetimeline.Panel:
+    """A state timeline: one lane per series, coloured by the value mappings."""
+    panel = (
+        statetimeline.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .span(w)
+        .height(h)
+        .mappings(mappings)
+        .show_value(cm.VisibilityMode.AUTO)
+        .merge_values(True)
+        .thresholds(steps((None, "green")))
+    )
+    for target in _targets(queries):
+        panel = panel.with_target(target)
+    return panel
+
+
+def row(title: str) -> dash.Row:
+    """A section heading across the dashboard."""
+    return dash.Row(title)
+
+
+# --- template variables --------------------------------------------------------------------
+
+
+def tag_variable(name: str, label: str, query: str, *, multi: bool = True) -> dash.QueryVariable:
+    """A query variable from `SHOW TAG VALUES`, with All meaning the regex `.*`."""
+    var = (
+        dash.QueryVariable(name)
+        .label(label)
+        .datasource(datasource_ref())
+        .query(query)
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(model.VariableSort.ALPHABETICAL_CASE_INSENSITIVE_ASC)
+        .multi(multi)
+        .include_all(True)
+        # Queries use `=~ /^$var$/`; `.*` for All keeps them short and matches a missing tag.
+        .all_value(".*")
+        .current(model.VariableOption(selected=True, text="All", value="$__all"))
+    )
+    return var
+
+
+def site_variable(measurement: str = "device") -> dash.QueryVariable:
+    """`site`: the inventory label every sample carries."""
+    return tag_variable("site", "Site", f'SHOW TAG VALUES FROM "{measurement}" WITH KEY = "site"')
+
+
+def device_variable(
+    measurement: str = "device", class_regex: str = "$class", *, multi: bool = True
+) -> dash.QueryVariable:
+    """`device`, narrowed by site and class (a fixed regex, or the `class` variable)."""
+    return tag_variable(
+        "device",
+        "Device",
+        f'SHOW TAG VALUES FROM "{measurement}" WITH KEY = "device" '
+        f'WHERE "site" =~ /^$site$/ AND "class" =~ /^{class_regex}$/',
+        multi=multi,
+    )
+
+
+# --- dashboards ----------------------------------------------------------------------------
+
+
+def new_dashboard(uid: str, title: str, description: str) -> dash.Dashboard:
+    """A lanpulse dashboard: stable uid, 6 h range, 1 min refresh, links to its siblings."""
+    return (
+        dash.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags([TAG])
+        .editable()
+        .timezone("browser")
+        .time("now-6h", "now")
+        .refresh("1m")
+        .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .link(
+            dash.DashboardLink("lanpulse")
+            .type(model.DashboardLinkType.DASHBOARDS)
+            .tags([TAG])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+        )
+    )
