@@ -80,8 +80,16 @@ def _with_datasource(node: Any, uid: str) -> Any:
 
 
 def to_json(builder: dash.Dashboard) -> dict[str, Any]:
-    """The builder's dashboard as plain JSON data."""
+    """The builder's dashboard as plain JSON data, panels numbered 1, 2, ... in order.
+
+    Stable panel ids keep `viewPanel` links and annotations' `panelId` valid across publishes.
+    """
     data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    next_id = 1
+    for panel in data.get("panels") or []:
+        for p in [panel, *(panel.get("panels") or [])]:
+            p["id"] = next_id
+            next_id += 1
     return data
 
 

@@ -308,3 +308,21 @@ def _upsert(
         raise
     log.info("dashboard %s %s", uid, action)
     return DashboardOutcome(uid, title, action, saved.get("version") if saved else None)
+
+
+def publish_on_start(settings: GrafanaSettings | None) -> PublishReport | None:
+    """For the daemon at start-up: publish when `grafana.publish_on_start` is set.
+
+    Grafana being away must not stop polling, so failures are logged as one warning line
+    and None is returned; refused (person-edited) dashboards are logged too.
+    """
+    if settings is None or not settings.publish_on_start:
+        return None
+    try:
+        report = publish_all(settings)
+    except (PublishError, LanpulseError) as exc:
+        log.warning("dashboards not published at start-up: %s", exc)
+        return None
+    for refused in report.refused:
+        log.warning("dashboard %s not published: %s", refused.uid, refused.detail)
+    return report
