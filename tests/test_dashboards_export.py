@@ -71,6 +71,9 @@ def test_validator_catches_what_grafana_would_reject_or_lose() -> None:
     bad["panels"][0]["targets"][0]["query"] = (
         'SELECT mean("in_bsp") FROM "iface" WHERE $timeFilter AND "device" =~ /^$nope$/'
     )
+    bad["panels"][1]["targets"][0]["query"] = (
+        'SELECT max("in_util_pct") FROM "interface" WHERE $timeFilter GROUP BY "ifname"'
+    )
     problems = "\n".join(validate(bad, DS))
     for expected in (
         "not_a_grafana_key: not in the Grafana 11.6 dashboard model",
@@ -80,6 +83,7 @@ def test_validator_catches_what_grafana_would_reject_or_lose() -> None:
         "$nope is neither a Grafana macro nor a variable",
         "measurement 'iface' is not canonical",
         "field 'in_bsp' is not in ['iface']",
+        "tag 'ifname' is not a tag of ['interface']",
     ):
         assert expected in problems
 

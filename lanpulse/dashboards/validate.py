@@ -192,10 +192,20 @@ def schema_problems(query: str) -> list[str]:
     for field_name in _FIELD_ARG.findall(query):
         if field_name not in known_fields:
             out.append(f"field {field_name!r} is not in {measurements}")
-    for tag in re.findall(r'(?:WITH KEY = |\$tag_)"?(\w+)"?', query):
+    for tag in _tags_used(query):
         if tag not in tags:
             out.append(f"tag {tag!r} is not a tag of {measurements}")
     return out
+
+
+def _tags_used(query: str) -> set[str]:
+    """Tag keys a query filters or groups by, or lists values of."""
+    query = re.sub(r"time\([^)]*\)", "time", query)
+    used = set(re.findall(r'WITH KEY = "(\w+)"', query))
+    used |= set(re.findall(r'"(\w+)" (?:=~ /|= \')', query))
+    for group in re.findall(r"GROUP BY ([^)]*?)(?: fill\(|\)|$| ORDER| LIMIT)", query):
+        used |= set(re.findall(r'"(\w+)"', group))
+    return used
 
 
 def validate(model: Mapping[str, Any], datasource_uid: str) -> list[str]:
