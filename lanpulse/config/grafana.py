@@ -42,7 +42,11 @@ def _check_uid(value: str) -> str:
 
 def _check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        shown = "a value with '@'" if "@" in value else repr(value)  # may hold a password
+        raise ValueError(f"expected an http:// or https:// URL, got {shown}")
+    if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+        # Credentials in a URL end up in logs and error messages.
+        raise ValueError("expected no credentials in the URL; use token or user/password")
     return value.rstrip("/")
 
 

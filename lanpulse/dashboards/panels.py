@@ -394,6 +394,16 @@ def new_dashboard(uid: str, title: str, description: str) -> dash.Dashboard:
         .time("now-6h", "now")
         .refresh("1m")
         .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .annotation(
+            # Alert state changes the alerting engine posts to Grafana (tagged `lanpulse`).
+            dash.AnnotationQuery()
+            .name("lanpulse alerts")
+            .datasource(model.DataSourceRef(type_val="grafana", uid="-- Grafana --"))
+            .enable(True)
+            .hide(False)
+            .icon_color("red")
+            .target(dash.AnnotationTarget().type("tags").tags([TAG]).match_any(True).limit(100))
+        )
         .link(
             dash.DashboardLink("lanpulse")
             .type(model.DashboardLinkType.DASHBOARDS)
