@@ -1,0 +1,393 @@
+"""Shared panel, variable and dashboard helpers on top of the grafana-foundation-sdk builders.
+
+Each dashboard module composes these; the choices that should look the same everywhere
+(units, legends, thresholds, the links between dashboards) live here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grafana_foundation_sdk.builders import bargauge, common, stat, statetimeline, table, timeseries
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as model
+
+from lanpulse.dashboards.query import InfluxQL, InfluxQLQuery, ResultFormat, datasource_ref
+from lanpulse.dashboards.styles import (  # re-exported: dashboard modules use p.<name>
+    ADMIN_STATUS,
+    ALERT_STATE,
+    BPS,
+    BYTES,
+    DEVICE_STATUS,
+    FLAG,
+    HEALTH,
+    OPER_STATUS,
+    PER_SECOND,
+    PERCENT,
+    PRINTER_STATUS,
+    SECONDS,
+    SHORT,
+    UP_DOWN,
+    high_is_bad,
+    low_is_bad,
+    steps,
+    value_map,
+)
+
+__all__ = [
+    "ADMIN_STATUS",
+    "ALERT_STATE",
+    "BPS",
+    "BYTES",
+    "DEVICE_STATUS",
+    "FLAG",
+    "HEALTH",
+    "OPER_STATUS",
+    "PERCENT",
+    "PER_SECOND",
+    "PRINTER_STATUS",
+    "SECONDS",
+    "SHORT",
+    "TAG",
+    "UP_DOWN",
+    "Q",
+    "bars",
+    "column",
+    "device_variable",
+    "graph",
+    "high_is_bad",
+    "listing",
+    "low_is_bad",
+    "new_dashboard",
+    "row",
+    "single",
+    "site_variable",
+    "steps",
+    "tag_variable",
+    "timeline",
+    "value_map",
+]
+
+TAG = "lanpulse"
+
+
+@dataclass(frozen=True, slots=True)
+class Q:
+    """A query as written in a dashboard module: InfluxQL text, format and legend alias."""
+
+    sql: str
+    alias: str = ""
+    fmt: ResultFormat = "time_series"
+
+
+def _targets(queries: Sequence[Q]) -> list[InfluxQL]:
+    return [
+        InfluxQL(InfluxQLQuery(chr(ord("A") + i), q.sql, q.fmt, q.alias))
+        for i, q in enumerate(queries)
+    ]
+
+
+def _legend(table_legend: bool) -> common.VizLegendOptions:
+    legend = common.VizLegendOptions().show_legend(True).placement(cm.LegendPlacement.BOTTOM)
+    if table_legend:
+        return legend.display_mode(cm.LegendDisplayMode.TABLE).calcs(["mean", "max", "lastNotNull"])
+    return legend.display_mode(cm.LegendDisplayMode.LIST)
+
+
+def graph(
+    title: str,
+    unit: str,
+    queries: Sequence[Q],
+    *,
+    w: int = 12,
+    h: int = 8,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    thresholds: dash.ThresholdsConfig | None = None,
+    description: str = "",
+    negative_y: str | None = None,
+    time_from: str | None = None,
+    bars: bool = False,
+) -> timeseries.Panel:
+    """A time series panel with a table legend (mean, max, last) under it."""
+    panel = (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .legend(_legend(True))
+        .fill_opacity(10)
+        .span_nulls(False)
+    )
+    for target in _targets(queries):
+        panel = panel.with_target(target)
+    if minimum is not None:
+        panel = panel.min(minimum)
+    if maximum is not None:
+        panel = panel.max(maximum)
+    if thresholds is not None:
+        panel = panel.thresholds(thresholds).thresholds_style(
+            common.GraphThresholdsStyleConfig().mode(cm.GraphThresholdsStyleMode.DASHED)
+        )
+    if negative_y:
+        # Outbound below the axis, inbound above: the usual way to read a link.
+        panel = panel.override_by_regexp(
+            negative_y, [model.DynamicConfigValue(id_val="custom.transform", value="negative-Y")]
+        )
+    if time_from:
+        panel = panel.time_from(time_from)
+    if bars:
+        panel = panel.draw_style(cm.GraphDrawStyle.BARS).fill_opacity(60)
+    return panel
+
+
+def single(
+    title: str,
+    unit: str,
+    query: Q,
+    *,
+    w: int = 6,
+    h: int = 4,
+    thresholds: dash.ThresholdsConfig | None = None,
+    mappings: list[model.ValueMapping] | None = None,
+    description: str = "",
+) -> stat.Panel:
+    """A stat panel showing the last value, coloured by its thresholds."""
+    panel = (
+        stat.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .graph_mode(cm.BigValueGraphMode.AREA)
+        .color_mode(cm.BigValueColorMode.BACKGROUND)
+        .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .thresholds(thresholds or steps((None, "green")))
+    )
+    for target in _targets([query]):
+        panel = panel.with_target(target)
+    if mappings:
+        panel = panel.mappings(mappings)
+    return panel
+
+
+def listing(
+    title: str,
+    queries: Sequence[Q],
+    *,
+    w: int = 12,
+    h: int = 8,
+    unit: str = SHORT,
+    thresholds: dash.ThresholdsConfig | None = None,
+    columns: dict[str, list[model.DynamicConfigValue]] | None = None,
+    sort_by: str | None = None,
+    descending: bool = True,
+    description: str = "",
+    time_from: str | None = None,
+    show_time: bool = False,
+) -> table.Panel:
+    """A table of InfluxQL `table`-format results; `columns` styles columns by name."""
+    panel = (
+        table.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .thresholds(thresholds or steps((None, "green")))
+    )
+    if not show_time:
+        # InfluxQL returns the time of the selected point; in a "current state" table it is noise.
+        panel = panel.override_by_name(
+            "Time", [model.DynamicConfigValue(id_val="custom.hidden", value=True)]
+        )
+    for target in _targets(queries):
+        panel = panel.with_target(target)
+    if len(queries) > 1:
+        panel = panel.with_transformation(model.DataTransformerConfig(id_val="merge", options={}))
+    for name, props in (columns or {}).items():
+        panel = panel.override_by_name(name, props)
+    if sort_by:
+        panel = panel.sort_by(
+            [common.TableSortByFieldState().display_name(sort_by).desc(descending)]
+        )
+    if time_from:
+        panel = panel.time_from(time_from)
+    return panel
+
+
+def column(
+    unit: str | None = None,
+    mappings: list[model.ValueMapping] | None = None,
+    thresholds: dash.ThresholdsConfig | None = None,
+    cell: str | None = None,
+    link: tuple[str, str] | None = None,
+) -> list[model.DynamicConfigValue]:
+    """Field overrides for one table column: unit, mappings, thresholds, cell type, link."""
+    props: list[model.DynamicConfigValue] = []
+    if unit:
+        props.append(model.DynamicConfigValue(id_val="unit", value=unit))
+    if mappings:
+        props.append(
+            model.DynamicConfigValue(id_val="mappings", value=[m.to_json() for m in mappings])
+        )
+    if thresholds:
+        props.append(
+            model.DynamicConfigValue(id_val="thresholds", value=thresholds.build().to_json())
+        )
+    if cell:
+        props.append(model.DynamicConfigValue(id_val="custom.cellOptions", value={"type": cell}))
+    if link:
+        title, url = link
+        props.append(model.DynamicConfigValue(id_val="links", value=[{"title": title, "url": url}]))
+    return props
+
+
+def bars(
+    title: str,
+    unit: str,
+    queries: Sequence[Q],
+    *,
+    w: int = 12,
+    h: int = 8,
+    thresholds: dash.ThresholdsConfig | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    description: str = "",
+) -> bargauge.Panel:
+    """A horizontal bar gauge of each series' last value (levels, fullness)."""
+    panel = (
+        bargauge.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
+        .orientation(cm.VizOrientation.HORIZONTAL)
+        .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .thresholds(thresholds or steps((None, "green")))
+    )
+    for target in _targets(queries):
+        panel = panel.with_target(target)
+    if minimum is not None:
+        panel = panel.min(minimum)
+    if maximum is not None:
+        panel = panel.max(maximum)
+    return panel
+
+
+def timeline(
+    title: str,
+    queries: Sequence[Q],
+    mappings: list[model.ValueMapping],
+    *,
+    w: int = 24,
+    h: int = 8,
+    description: str = "",
+) -> statetimeline.Panel:
+    """A state timeline: one lane per series, coloured by the value mappings."""
+    panel = (
+        statetimeline.Panel()
+        .title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .span(w)
+        .height(h)
+        .mappings(mappings)
+        .show_value(cm.VisibilityMode.AUTO)
+        .merge_values(True)
+        .thresholds(steps((None, "green")))
+    )
+    for target in _targets(queries):
+        panel = panel.with_target(target)
+    return panel
+
+
+def row(title: str) -> dash.Row:
+    """A section heading across the dashboard."""
+    return dash.Row(title)
+
+
+# --- template variables --------------------------------------------------------------------
+
+
+def tag_variable(name: str, label: str, query: str, *, multi: bool = True) -> dash.QueryVariable:
+    """A query variable from `SHOW TAG VALUES`, with All meaning the regex `.*`."""
+    var = (
+        dash.QueryVariable(name)
+        .label(label)
+        .datasource(datasource_ref())
+        .query(query)
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(model.VariableSort.ALPHABETICAL_CASE_INSENSITIVE_ASC)
+        .multi(multi)
+        .include_all(True)
+        # Queries use `=~ /^$var$/`; `.*` for All keeps them short and matches a missing tag.
+        .all_value(".*")
+        .current(model.VariableOption(selected=True, text="All", value="$__all"))
+    )
+    return var
+
+
+def site_variable(measurement: str = "device") -> dash.QueryVariable:
+    """`site`: the inventory label every sample carries."""
+    return tag_variable("site", "Site", f'SHOW TAG VALUES FROM "{measurement}" WITH KEY = "site"')
+
+
+def device_variable(
+    measurement: str = "device", class_regex: str = "$class", *, multi: bool = True
+) -> dash.QueryVariable:
+    """`device`, narrowed by site and class (a fixed regex, or the `class` variable)."""
+    return tag_variable(
+        "device",
+        "Device",
+        f'SHOW TAG VALUES FROM "{measurement}" WITH KEY = "device" '
+        f'WHERE "site" =~ /^$site$/ AND "class" =~ /^{class_regex}$/',
+        multi=multi,
+    )
+
+
+# --- dashboards ----------------------------------------------------------------------------
+
+
+def new_dashboard(uid: str, title: str, description: str) -> dash.Dashboard:
+    """A lanpulse dashboard: stable uid, 6 h range, 1 min refresh, links to its siblings."""
+    return (
+        dash.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags([TAG])
+        .editable()
+        .timezone("browser")
+        .time("now-6h", "now")
+        .refresh("1m")
+        .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .annotation(
+            # Alert state changes the alerting engine posts to Grafana (tagged `lanpulse`).
+            dash.AnnotationQuery()
+            .name("lanpulse alerts")
+            .datasource(model.DataSourceRef(type_val="grafana", uid="-- Grafana --"))
+            .enable(True)
+            .hide(False)
+            .icon_color("red")
+            .target(dash.AnnotationTarget().type("tags").tags([TAG]).match_any(True).limit(100))
+        )
+        .link(
+            dash.DashboardLink("lanpulse")
+            .type(model.DashboardLinkType.DASHBOARDS)
+            .tags([TAG])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+        )
+    )

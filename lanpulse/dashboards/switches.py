@@ -1,0 +1,128 @@
+"""Switches: traffic, utilisation, errors and discards, and status per device and interface."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash
+
+from lanpulse.dashboards import panels as p
+from lanpulse.dashboards.panels import Q
+
+UID = "lanpulse-switches"
+WHERE = (
+    '$timeFilter AND "class" = \'switch\' AND "site" =~ /^$site$/ AND "device" =~ /^$device$/ '
+    'AND "if_name" =~ /^$interface$/'
+)
+BY_PORT = 'GROUP BY time($__interval), "device", "if_name" fill(none)'
+ALIAS = "$tag_device $tag_if_name $col"
+
+
+def _rates(fields: tuple[str, str], names: tuple[str, str]) -> Q:
+    """Mean of two stored rate fields (in, out) per port and interval."""
+    a, b = fields
+    return Q(
+        f'SELECT mean("{a}") AS "{names[0]}", mean("{b}") AS "{names[1]}" FROM "interface" '
+        f"WHERE {WHERE} {BY_PORT}",
+        alias=ALIAS,
+    )
+
+
+def build() -> dash.Dashboard:
+    """The switches dashboard."""
+    interface_var = p.tag_variable(
+        "interface",
+        "Interface",
+        'SHOW TAG VALUES FROM "interface" WITH KEY = "if_name" WHERE "device" =~ /^$device$/',
+    )
+    return (
+        p.new_dashboard(UID, "lanpulse: switches", "Traffic, utilisation, errors and port status.")
+        .with_variable(p.site_variable("interface"))
+        .with_variable(p.device_variable("interface", "switch"))
+        .with_variable(interface_var)
+        .with_panel(
+            p.graph(
+                "Traffic (out below the axis)",
+                p.BPS,
+                [_rates(("in_bps", "out_bps"), ("in", "out"))],
+                w=24,
+                negative_y=".* out$",
+            )
+        )
+        .with_panel(
+            p.graph(
+                "Utilisation",
+                p.PERCENT,
+                [
+                    Q(
+                        f'SELECT max("in_util_pct") AS "in", max("out_util_pct") AS "out" '
+                        f'FROM "interface" WHERE {WHERE} {BY_PORT}',
+                        alias=ALIAS,
+                    )
+                ],
+                minimum=0,
+                maximum=100,
+                thresholds=p.high_is_bad(70, 90),
+                description="Peak of the stored utilisation per interval; 100 % is the link speed.",
+            )
+        )
+        .with_panel(
+            p.graph(
+                "Errors per second",
+                p.PER_SECOND,
+                [_rates(("in_errors_ps", "out_errors_ps"), ("in", "out"))],
+                thresholds=p.high_is_bad(1, 10),
+            )
+        )
+        .with_panel(
+            p.graph(
+                "Discards per second",
+                p.PER_SECOND,
+                [_rates(("in_discards_ps", "out_discards_ps"), ("in", "out"))],
+                thresholds=p.high_is_bad(1, 10),
+            )
+        )
+        .with_panel(
+            p.timeline(
+                "Operational status",
+                [
+                    Q(
+                        f'SELECT last("oper_status") FROM "interface" WHERE {WHERE} '
+                        'GROUP BY time($__interval), "device", "if_name" fill(previous)',
+                        alias="$tag_device $tag_if_name",
+                    )
+                ],
+                p.OPER_STATUS,
+                w=12,
+            )
+        )
+        .with_panel(
+            p.listing(
+                "Ports",
+                [
+                    Q(
+                        'SELECT last("oper_status") AS "oper", last("admin_status") AS "admin", '
+                        'last("speed_bps") AS "speed", last("in_bps") AS "in", '
+                        'last("out_bps") AS "out", last("in_util_pct") AS "in util", '
+                        'last("out_util_pct") AS "out util", last("in_errors_ps") AS "in errors/s" '
+                        f'FROM "interface" WHERE {WHERE} GROUP BY "device", "if_name", "if_alias"',
+                        fmt="table",
+                    )
+                ],
+                w=24,
+                h=10,
+                columns={
+                    "oper": p.column(mappings=p.OPER_STATUS, cell="color-text"),
+                    "admin": p.column(mappings=p.ADMIN_STATUS, cell="color-text"),
+                    "speed": p.column(unit=p.BPS),
+                    "in": p.column(unit=p.BPS),
+                    "out": p.column(unit=p.BPS),
+                    "in util": p.column(
+                        unit=p.PERCENT, cell="gauge", thresholds=p.high_is_bad(70, 90)
+                    ),
+                    "out util": p.column(
+                        unit=p.PERCENT, cell="gauge", thresholds=p.high_is_bad(70, 90)
+                    ),
+                    "in errors/s": p.column(unit=p.PER_SECOND),
+                },
+            )
+        )
+    )
