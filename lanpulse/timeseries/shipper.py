@@ -14,7 +14,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from lanpulse.core.errors import SinkError
@@ -83,6 +83,7 @@ class Shipper:
         backoff: Backoff | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.spool = spool
         self.writer = writer
@@ -92,6 +93,7 @@ class Shipper:
         self.backoff = backoff or Backoff()
         self._monotonic = monotonic
         self._rand = rand
+        self._sleep = sleep or self._wait_or_stop
         self._queue: asyncio.Queue[Sequence[Sample] | object] = asyncio.Queue(queue_max)
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
@@ -266,8 +268,7 @@ class Shipper:
                     delay = min(exc.retry_after, MAX_RETRY_AFTER_S)
                 elif not exc.retryable:
                     delay = self.backoff.max_s  # a config problem: retry slowly, keep the data
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                await self._sleep(delay)
                 continue
             self._latency = self._monotonic() - started
             await asyncio.to_thread(self.spool.commit, *batch)
@@ -278,6 +279,10 @@ class Shipper:
                 log.warning("writes to %s resumed", writer.describe())
                 self._logged_error = None
             await self._notify()
+
+    async def _wait_or_stop(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
     async def _quarantine(self, batch: list[SpoolRecord], reason: str) -> None:
         path = await asyncio.to_thread(self.spool.quarantine, batch, reason)

@@ -152,11 +152,13 @@ class Spool:
             if seq is None:
                 continue
             scan = scan_segment(path)
-            if scan.valid_end < path.stat().st_size:
-                # A torn tail from a crash: keep every intact record before it.
+            file_size = path.stat().st_size
+            if scan.valid_end < file_size:
+                # A torn tail from a crash: keep every intact record before it. (Damage
+                # between intact records is counted when the reader skips it.)
                 with path.open("r+b") as fh:
                     fh.truncate(max(scan.valid_end, len(FILE_MAGIC)))
-            corrupt += scan.corrupt_bytes
+                corrupt += file_size - scan.valid_end
             end = scan.valid_end
             seg = _Segment(seq, path, end, scan.points, scan.first_ns, scan.last_ns, True)
             committed = seq == self._commit_seq and self._commit_offset >= end
@@ -270,6 +272,8 @@ class Spool:
             self._expire_locked(self._clock_ns())
 
     def _expire_locked(self, now: int) -> None:
+        if self.max_age_s == float("inf"):
+            return
         limit = now - int(self.max_age_s * 1e9)
         while self._segments and (self._segments[0].last_ns or now) < limit:
             head = self._segments[0]
@@ -495,3 +499,38 @@ def load_counters(directory: Path) -> SpoolCounters:
         )
     except (FileNotFoundError, ValueError, AttributeError):
         return SpoolCounters()
+
+
+def inspect_spool(directory: str | Path) -> SpoolState:
+    """Read-only snapshot of a spool directory (works while its owner is running)."""
+    root = Path(directory)
+    if not (root / "segments").is_dir():
+        raise SpoolError(f"{root} is not a lanpulse spool directory (no segments/ inside)")
+    seq0, offset0, _ = load_commit(root)
+    segments = points = pending = 0
+    oldest: int | None = None
+    newest: int | None = None
+    for path in sorted((root / "segments").glob("*.seg")):
+        seq = segment_seq(path)
+        if seq is None or seq < seq0:
+            continue
+        data = read_segment(path)
+        start = offset0 if seq == seq0 else len(FILE_MAGIC)
+        seg_points = 0
+        for rec in iter_records(data, seq, start):
+            seg_points += rec.points
+            pending += rec.end - rec.offset
+            oldest = rec.created_ns if oldest is None else oldest
+            newest = rec.created_ns
+        segments += 1
+        points += seg_points
+    return SpoolState(
+        directory=str(root),
+        segments=segments,
+        bytes=pending,
+        points=points,
+        oldest_ns=oldest,
+        newest_ns=newest,
+        rejected_files=len(list((root / "rejected").glob("*.lp"))),
+        counters=load_counters(root),
+    )
