@@ -142,10 +142,15 @@ class InfluxDB16(_Server):
         params = {"q": q, "epoch": "ns"}
         if db:
             params["db"] = db
+        headers = {}
         if auth:
-            params["u"], params["p"] = auth
+            import base64
+
+            basic = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {basic}"
         data = urllib.parse.urlencode(params).encode()
-        with urllib.request.urlopen(self.url + "/query", data=data, timeout=30) as resp:
+        request = urllib.request.Request(self.url + "/query", data=data, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as resp:
             result: dict[str, object] = json.loads(resp.read())
             return result
 
