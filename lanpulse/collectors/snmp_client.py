@@ -388,7 +388,9 @@ class PysnmpClient:
         if address is None:
             try:
                 resolved = await UdpTransportTarget.create(key)
-            except PySnmpError:
+            except (PySnmpError, OSError, UnicodeError, ValueError):
+                # gaierror arrives wrapped in PySnmpError; an invalid host name (label too
+                # long, NUL) fails earlier with UnicodeError / ValueError.
                 raise UnreachableError(
                     target.device,
                     f"cannot resolve address {target.address!r} — check the device's address",

@@ -1,28 +1,131 @@
-"""The `influxdb:` and `spool:` sections (owned by the time-series writer)."""
+"""The `influxdb:` and `spool:` sections (owned by the time-series writer).
+
+Durations accept seconds (`30`, `1.5`) or a number with a unit (`500ms`, `90s`, `5m`, `2h`,
+`7d`); sizes accept bytes or a unit (`64MiB`, `1GiB`, `500MB`). Both are stored as numbers
+(seconds as float, bytes as int).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from `30`, `1.5`, `500ms`, `90s`, `5m`, `2h`, `7d` or `1w`."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m, 7d")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
+    raise ValueError(f"expected a duration such as 30s, 5m, 7d, got {value!r}")
+
+
+def parse_size(value: object) -> int:
+    """Bytes from `1048576`, `64MiB`, `500MB`, `1GiB` (KiB/MiB/GiB/TiB are powers of 1024)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 64MiB or 1GiB")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a size cannot be negative")
+        return value
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        if match:
+            unit = (match.group(2) or "").lower()
+            base = _SIZE_UNITS[unit[:1] if unit != "b" else "b"]
+            if "i" in unit:
+                base = 1024 ** "bkmgt".index(unit[0])
+            return int(float(match.group(1)) * base)
+    raise ValueError(f"expected a size such as 64MiB or 1GiB, got {value!r}")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+def _read_secret(file: str | None, env: str | None, what: str) -> str | None:
+    if file:
+        try:
+            return Path(file).expanduser().read_text().strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read {what} file {file}: {exc.strerror}") from None
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise ValueError(f"environment variable {env} (for the {what}) is not set")
+        return value
+    return None
 
 
 class InfluxSettings(BaseModel):
-    """Where samples go. v1: InfluxDB 1.x /write; v2: influxdb-client (2.x, 3.x, Cloud)."""
+    """Where samples go. v1: InfluxDB 1.x /write; v2: influxdb-client (2.x, 3.x, Cloud, 1.8+)."""
 
     model_config = ConfigDict(extra="forbid")
 
     url: str
     api: Literal["v1", "v2"] = "v2"
+    # v1
     database: str | None = None
     retention_policy: str | None = None
     username: str | None = None
-    password: str | None = None
+    password: SecretStr | None = None
     password_file: str | None = None
+    password_env: str | None = None
+    # v2
     org: str | None = None
     bucket: str | None = None
-    token: str | None = None
+    token: SecretStr | None = None
     token_file: str | None = None
+    token_env: str | None = None
+    # both
+    gzip: bool = False
+    batch_size: int = Field(5000, ge=1, le=1_000_000)
+    flush_interval: Duration = 1.0
+    timeout: Duration = 10.0
+    max_retries: int = Field(0, ge=0)  # 0: retry forever; N: quarantine after N failures
+    backoff: Duration = 1.0
+    max_backoff: Duration = 60.0
+
+    @model_validator(mode="after")
+    def _check_api_keys(self) -> InfluxSettings:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError("url: expected http://host:port or https://host:port")
+        if self.api == "v1" and not self.database:
+            raise ValueError("api v1 needs `database`")
+        if self.api == "v2" and not self.bucket:
+            raise ValueError("api v2 needs `bucket` (and `org` for InfluxDB 2.x/Cloud)")
+        if sum(x is not None for x in (self.password, self.password_file, self.password_env)) > 1:
+            raise ValueError("give only one of password, password_file, password_env")
+        if sum(x is not None for x in (self.token, self.token_file, self.token_env)) > 1:
+            raise ValueError("give only one of token, token_file, token_env")
+        return self
+
+    def resolved_password(self) -> str | None:
+        """The v1 password from `password`, `password_file` or `password_env`."""
+        if self.password is not None:
+            return self.password.get_secret_value()
+        return _read_secret(self.password_file, self.password_env, "password")
+
+    def resolved_token(self) -> str | None:
+        """The v2 token from `token`, `token_file` or `token_env`."""
+        if self.token is not None:
+            return self.token.get_secret_value()
+        return _read_secret(self.token_file, self.token_env, "token")
 
 
 class SpoolSettings(BaseModel):
@@ -31,5 +134,11 @@ class SpoolSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     directory: str = "var/spool"
-    max_bytes: int = 1024 * 1024 * 1024
-    max_age: str = "7d"
+    max_bytes: Size = 1024 * 1024 * 1024
+    max_age: Duration = 7 * 86400.0
+    segment_bytes: Size = 16 * 1024 * 1024
+    segment_age: Duration = 300.0
+    fsync: Literal["always", "interval", "never"] = "always"
+    fsync_interval: Duration = 1.0
+    rejected_max_bytes: Size = 100 * 1024 * 1024
+    queue_max: int = Field(10_000, ge=1)

@@ -108,6 +108,12 @@ class InfluxDB16(_Server):
     binary = "influxd"
     name = "influxd"
 
+    def __init__(self, workdir: Path | None = None, *, auth_enabled: bool = False) -> None:
+        super().__init__(workdir)
+        # With auth on, InfluxDB still lets the very first admin user be created without
+        # credentials (`CREATE USER ... WITH ALL PRIVILEGES`), so no restart is needed.
+        self.auth_enabled = auth_enabled
+
     def _command(self) -> list[str]:
         conf = self.workdir / "influxd.conf"
         rpc = free_tcp_port()
@@ -118,6 +124,7 @@ class InfluxDB16(_Server):
             f'[data]\n  dir = "{d}/data"\n  wal-dir = "{d}/wal"\n  query-log-enabled = false\n'
             "[monitor]\n  store-enabled = false\n"
             f'[http]\n  bind-address = "127.0.0.1:{self.port}"\n  log-enabled = false\n'
+            f"  auth-enabled = {'true' if self.auth_enabled else 'false'}\n"
             '[logging]\n  level = "warn"\n'
         )
         return [self.binary, "-config", str(conf)]
@@ -125,16 +132,25 @@ class InfluxDB16(_Server):
     def _ready_path(self) -> str:
         return "/ping"
 
-    def query(self, q: str, db: str | None = None) -> dict[str, object]:
-        """Run InfluxQL through `/query` and return the decoded JSON."""
+    def query(
+        self, q: str, db: str | None = None, auth: tuple[str, str] | None = None
+    ) -> dict[str, object]:
+        """Run InfluxQL through `/query` (as `auth` = (user, password) if given) and decode it."""
         import json
         import urllib.parse
 
         params = {"q": q, "epoch": "ns"}
         if db:
             params["db"] = db
+        headers = {}
+        if auth:
+            import base64
+
+            basic = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {basic}"
         data = urllib.parse.urlencode(params).encode()
-        with urllib.request.urlopen(self.url + "/query", data=data, timeout=30) as resp:
+        request = urllib.request.Request(self.url + "/query", data=data, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as resp:
             result: dict[str, object] = json.loads(resp.read())
             return result
 
@@ -156,3 +172,14 @@ class VictoriaMetrics(_Server):
 
     def _ready_path(self) -> str:
         return "/health"
+
+    def export(self, match: str) -> list[dict[str, object]]:
+        """Series matching the selector `match`, from `/api/v1/export` (JSON lines)."""
+        import json
+        import urllib.parse
+
+        with urllib.request.urlopen(self.url + "/internal/force_flush", timeout=30) as resp:
+            resp.read()
+        query = urllib.parse.urlencode({"match[]": match})
+        with urllib.request.urlopen(f"{self.url}/api/v1/export?{query}", timeout=30) as resp:
+            return [json.loads(line) for line in resp.read().splitlines() if line.strip()]

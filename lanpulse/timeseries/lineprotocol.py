@@ -1,0 +1,230 @@
+"""InfluxDB line protocol: encode `Sample`s fast, decode lines for tests and the spool tools.
+
+Escaping follows what both InfluxDB 1.x and 2.x/VictoriaMetrics parse identically:
+commas, spaces and (outside measurements) equals signs get a backslash. A backslash that
+would otherwise run into one of those, is doubled; a trailing backslash cannot be written at
+all in 1.x ("invalid tag format"), so it is dropped. Newlines and carriage returns cannot be
+escaped in line protocol and become spaces. These corner cases are listed in docs/storage.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lanpulse.core.model import FieldValue, Sample
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+# Escaped forms of names and tag values seen before. An estate repeats the same device names,
+# interface names and field keys on every poll, so a dict lookup replaces the escaping work.
+_CACHE_LIMIT = 200_000
+_key_cache: dict[str, str] = {}
+_measurement_cache: dict[str, str] = {}
+
+
+def _escape(text: str, specials: str) -> str:
+    """Backslash-escape `specials`, keeping a literal backslash literal where it can be."""
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    if "\\" in text:
+        text = text.rstrip("\\")
+        for ch in specials:
+            text = text.replace("\\" + ch, "\\\\" + ch)
+    for ch in specials:
+        if ch in text:
+            text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def escape_key(text: str) -> str:
+    """Escape a tag key, tag value or field key (commas, equals signs, spaces)."""
+    cached = _key_cache.get(text)
+    if cached is None:
+        if len(_key_cache) >= _CACHE_LIMIT:
+            _key_cache.clear()
+        cached = _key_cache[text] = _escape(text, ", =")
+    return cached
+
+
+def escape_measurement(text: str) -> str:
+    """Escape a measurement name (commas and spaces)."""
+    cached = _measurement_cache.get(text)
+    if cached is None:
+        if len(_measurement_cache) >= _CACHE_LIMIT:
+            _measurement_cache.clear()
+        cached = _measurement_cache[text] = _escape(text, ", ")
+    return cached
+
+
+def format_field(value: FieldValue) -> str | None:
+    """The line-protocol literal of a field value, or None when it cannot be stored.
+
+    Integers get the `i` suffix (and must fit in int64), floats keep full precision (repr),
+    NaN and infinities are left out, a bool (forbidden by the schema) is stored as 0i/1i.
+    """
+    kind = type(value)
+    if kind is int:
+        if INT64_MIN <= value <= INT64_MAX:
+            return f"{value}i"
+        return None
+    if kind is float:
+        if math.isfinite(value):
+            return repr(value)
+        return None
+    if kind is bool:
+        return "1i" if value else "0i"
+    if isinstance(value, int):  # int subclasses such as IntEnum
+        return format_field(int(value))
+    if isinstance(value, float):
+        return format_field(float(value))
+    return None
+
+
+def encode_sample(sample: Sample) -> str | None:
+    """One line (without newline) for `sample`, or None when no field is storable.
+
+    Tags are sorted by key (InfluxDB's recommendation), empty tag keys or values are left
+    out, the timestamp is written in nanoseconds.
+    """
+    fields: list[str] = []
+    for key, value in sample.fields.items():
+        kind = type(value)
+        if kind is int and INT64_MIN <= value <= INT64_MAX:
+            literal: str | None = f"{value}i"
+        elif kind is float and math.isfinite(value):
+            literal = repr(value)
+        else:
+            literal = format_field(value)
+        if literal is not None and key:
+            fields.append(f"{escape_key(key)}={literal}")
+    if not fields:
+        return None
+    tags = sample.tags
+    head = escape_measurement(sample.measurement)
+    if tags:
+        parts = [head]
+        for key in sorted(tags):
+            tag = tags[key]
+            if key and tag:
+                parts.append(f"{escape_key(key)}={escape_key(tag)}")
+        head = ",".join(parts)
+    return f"{head} {','.join(fields)} {sample.time_ns}"
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedBatch:
+    """Line-protocol bytes for a batch of samples, and how many points made it in."""
+
+    lines: bytes
+    points: int
+    skipped: int
+
+
+def encode_samples(samples: Iterable[Sample]) -> EncodedBatch:
+    """Encode samples to newline-terminated line protocol, counting those left out."""
+    out: list[str] = []
+    skipped = 0
+    for sample in samples:
+        if not sample.measurement:
+            skipped += 1
+            continue
+        line = encode_sample(sample)
+        if line is None:
+            skipped += 1
+        else:
+            out.append(line)
+    if not out:
+        return EncodedBatch(b"", 0, skipped)
+    out.append("")
+    return EncodedBatch("\n".join(out).encode(), len(out) - 1, skipped)
+
+
+# --- decoding (tests, `lanpulse spool status`, replay diagnostics) ---------------------------
+
+
+def _split_unescaped(text: str, sep: str) -> list[str]:
+    """Split on `sep` where it is not preceded by an escaping backslash."""
+    parts: list[str] = []
+    start = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == sep:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _unescape(text: str) -> str:
+    """Undo `_escape` the way InfluxDB 2.x does: `\\x` -> `x` for the escapable characters."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and text[i + 1] in ", =\\":
+            out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _parse_field(literal: str) -> FieldValue:
+    if literal.endswith("i"):
+        return int(literal[:-1])
+    if literal in ("t", "T", "true", "True", "TRUE"):
+        return 1
+    if literal in ("f", "F", "false", "False", "FALSE"):
+        return 0
+    return float(literal)
+
+
+def decode_line(line: str) -> Sample:
+    """Parse one line of line protocol (numeric fields only) back into a `Sample`."""
+    sections = _split_unescaped(line.strip(), " ")
+    sections = [s for s in sections if s]
+    if len(sections) not in (2, 3):
+        raise ValueError(f"not a line-protocol point: {line[:80]!r}")
+    key_parts = _split_unescaped(sections[0], ",")
+    measurement = _unescape(key_parts[0])
+    tags: dict[str, str] = {}
+    for pair in key_parts[1:]:
+        kv = _split_unescaped(pair, "=")
+        if len(kv) != 2:
+            raise ValueError(f"bad tag {pair!r} in {line[:80]!r}")
+        tags[_unescape(kv[0])] = _unescape(kv[1])
+    fields: dict[str, FieldValue] = {}
+    for pair in _split_unescaped(sections[1], ","):
+        kv = _split_unescaped(pair, "=")
+        if len(kv) != 2:
+            raise ValueError(f"bad field {pair!r} in {line[:80]!r}")
+        fields[_unescape(kv[0])] = _parse_field(kv[1])
+    time_ns = int(sections[2]) if len(sections) == 3 else 0
+    return Sample(measurement=measurement, tags=tags, fields=fields, time_ns=time_ns)
+
+
+def decode_lines(data: bytes) -> list[Sample]:
+    """Parse newline-separated line protocol, skipping blank lines and `#` comments."""
+    samples: list[Sample] = []
+    for raw in data.decode().split("\n"):
+        if raw.strip() and not raw.lstrip().startswith("#"):
+            samples.append(decode_line(raw))
+    return samples
+
+
+def count_lines(data: bytes) -> int:
+    """How many points a newline-terminated line-protocol buffer holds."""
+    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)

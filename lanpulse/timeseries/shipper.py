@@ -1,0 +1,322 @@
+"""The shipper: samples -> line protocol -> durable spool -> writer, as two asyncio tasks.
+
+`submit` only enqueues (the poll loop never waits on disk or network). The appender task
+encodes, batches (`batch_size` points or `flush_interval_s`) and appends to the spool in a
+worker thread; the sender task sends the oldest unacknowledged batches one request at a
+time, commits them after the acknowledgement, and backs off while the sink fails. With no
+writer (no `influxdb:` section) data stays in the spool for `lanpulse spool replay`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from lanpulse.core.errors import SinkError
+from lanpulse.core.model import Sample
+from lanpulse.timeseries.lineprotocol import encode_sample
+from lanpulse.timeseries.segment import SpoolRecord
+from lanpulse.timeseries.spool import Spool
+from lanpulse.timeseries.writer import Writer, WriteRejected
+
+log = logging.getLogger("lanpulse.timeseries")
+
+_FLUSH = object()  # queue marker: append what is pending now
+MAX_RETRY_AFTER_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff with jitter: initial * factor**(n-1), capped, minus up to `jitter`."""
+
+    initial_s: float = 1.0
+    max_s: float = 60.0
+    factor: float = 2.0
+    jitter: float = 0.2
+
+    def delay(self, failures: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait after the `failures`-th consecutive failure (1-based)."""
+        base = min(self.max_s, self.initial_s * self.factor ** max(failures - 1, 0))
+        return base * (1.0 - self.jitter * rand())
+
+
+@dataclass(frozen=True, slots=True)
+class ShipperStats:
+    """Counters and gauges for the daemon's `lanpulse` self-monitoring measurement."""
+
+    queue_depth: int
+    spool_bytes: int
+    spool_points: int
+    spool_age_seconds: float
+    points_submitted: int
+    points_spooled: int
+    points_written: int
+    points_dropped: int
+    points_rejected: int
+    batches_written: int
+    write_errors: int
+    write_latency_seconds: float
+    last_error: str | None
+
+    def as_fields(self) -> dict[str, int | float]:
+        """The numeric stats as field name -> value (`last_error` left out: no string fields)."""
+        return {k: v for k, v in asdict(self).items() if isinstance(v, int | float)}
+
+
+class Shipper:
+    """Owns one spool and at most one writer; start it, submit samples, stop it."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        writer: Writer | None,
+        *,
+        batch_size: int = 5000,
+        flush_interval_s: float = 1.0,
+        queue_max: int = 10_000,
+        max_retries: int = 0,
+        backoff: Backoff | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.spool = spool
+        self.writer = writer
+        self.batch_size = max(batch_size, 1)
+        self.flush_interval_s = flush_interval_s
+        self.max_retries = max_retries
+        self.backoff = backoff or Backoff()
+        self._monotonic = monotonic
+        self._rand = rand
+        self._sleep = sleep or self._wait_or_stop
+        self._queue: asyncio.Queue[Sequence[Sample] | object] = asyncio.Queue(queue_max)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._enqueued = 0  # queue items put (samples lists and flush markers)
+        self._appended = 0  # queue items fully handled by the appender
+        self._submitted = 0
+        self._spooled = 0
+        self._dropped = 0  # queue full or not encodable; spool drops come from the spool
+        self._written = 0
+        self._batches = 0
+        self._write_errors = 0
+        self._latency = 0.0
+        self._last_error: str | None = None
+        self._logged_error: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the appender (and, with a writer, the sender) tasks."""
+        if self._tasks:
+            return
+        self._tasks.append(asyncio.create_task(self._append_loop(), name="spool-appender"))
+        if self.writer is not None:
+            self._tasks.append(asyncio.create_task(self._send_loop(), name="spool-sender"))
+
+    async def stop(self, deadline_s: float = 10.0) -> bool:
+        """Flush within the deadline, stop the tasks, close writer and spool; True if drained."""
+        drained = await self.flush(deadline_s) if self._tasks else False
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self.writer is not None:
+            await self.writer.close()
+        await asyncio.to_thread(self.spool.close)
+        return drained
+
+    # --- submitting -----------------------------------------------------------------------
+
+    def submit_nowait(self, samples: Sequence[Sample]) -> bool:
+        """Queue one poll's samples without waiting; False (and counted) when the queue is full."""
+        self._submitted += len(samples)
+        try:
+            self._queue.put_nowait(samples)
+        except asyncio.QueueFull:
+            self._dropped += len(samples)
+            return False
+        self._enqueued += 1
+        return True
+
+    async def submit(self, samples: Sequence[Sample]) -> None:
+        """Queue one poll's samples, waiting for room when the queue is full."""
+        self._submitted += len(samples)
+        await self._queue.put(samples)
+        self._enqueued += 1
+
+    async def flush(self, deadline_s: float) -> bool:
+        """Append everything queued; with a writer, also wait until the spool is sent.
+
+        Returns True when all of it happened within `deadline_s`.
+        """
+        end = self._monotonic() + deadline_s
+        try:
+            await asyncio.wait_for(self._queue.put(_FLUSH), timeout=deadline_s)
+        except TimeoutError:
+            return False
+        self._enqueued += 1
+        target = self._enqueued
+        self._wake.set()
+
+        def done() -> bool:
+            if self._appended < target:
+                return False
+            return self.writer is None or self.spool.state().points == 0
+
+        async with self._progress:
+            while not done():
+                remaining = end - self._monotonic()
+                if remaining <= 0:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(), timeout=min(remaining, 0.5))
+        return True
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
+
+    # --- appender -------------------------------------------------------------------------
+
+    async def _append_loop(self) -> None:
+        lines: list[str] = []
+        first_at = 0.0
+        while True:
+            timeout = None
+            if lines:
+                timeout = max(first_at + self.flush_interval_s - self._monotonic(), 0.0)
+            try:
+                item = await asyncio.wait_for(self._queue.get(), timeout)
+            except TimeoutError:
+                item = None
+            flush_now = item is _FLUSH
+            if item is not None and not flush_now:
+                if not lines:
+                    first_at = self._monotonic()
+                for sample in item:  # type: ignore[attr-defined]
+                    line = encode_sample(sample) if sample.measurement else None
+                    if line is None:
+                        self._dropped += 1
+                    else:
+                        lines.append(line)
+            due = lines and self._monotonic() - first_at >= self.flush_interval_s
+            while lines and (flush_now or due or len(lines) >= self.batch_size):
+                chunk, lines = lines[: self.batch_size], lines[self.batch_size :]
+                await self._append(chunk)
+                due = due and bool(lines)
+            if item is not None:
+                self._appended += 1
+                await self._notify()
+
+    async def _append(self, lines: list[str]) -> None:
+        payload = ("\n".join(lines) + "\n").encode()
+        try:
+            await asyncio.to_thread(self.spool.append, payload, len(lines))
+        except OSError as exc:  # disk full, directory removed: count, say so, keep running
+            self._dropped += len(lines)
+            self._report(f"spool {self.spool.directory}: cannot append: {exc.strerror or exc}")
+            return
+        self._spooled += len(lines)
+        self._wake.set()
+
+    # --- sender ---------------------------------------------------------------------------
+
+    async def _send_loop(self) -> None:
+        assert self.writer is not None
+        writer = self.writer
+        failures = 0
+        while not self._stopping.is_set():
+            batch = await asyncio.to_thread(self.spool.read_batch, self.batch_size)
+            if not batch:
+                self._wake.clear()
+                await self._notify()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+                await asyncio.to_thread(self.spool.expire)
+                continue
+            payload = b"".join(r.payload for r in batch)
+            points = sum(r.points for r in batch)
+            started = self._monotonic()
+            try:
+                await writer.write(payload, points)
+            except WriteRejected as exc:
+                self._write_errors += 1
+                await self._quarantine(batch, str(exc))
+                failures = 0
+                continue
+            except SinkError as exc:
+                self._write_errors += 1
+                failures += 1
+                self._report(str(exc))
+                if exc.retryable and self.max_retries and failures >= self.max_retries:
+                    await self._quarantine(batch, f"gave up after {failures} attempts: {exc}")
+                    failures = 0
+                    continue
+                delay = self.backoff.delay(failures, self._rand)
+                if exc.retry_after is not None:
+                    delay = min(exc.retry_after, MAX_RETRY_AFTER_S)
+                elif not exc.retryable:
+                    delay = self.backoff.max_s  # a config problem: retry slowly, keep the data
+                await self._sleep(delay)
+                continue
+            self._latency = self._monotonic() - started
+            await asyncio.to_thread(self.spool.commit, *batch)
+            self._written += points
+            self._batches += 1
+            failures = 0
+            if self._logged_error is not None:
+                log.warning("writes to %s resumed", writer.describe())
+                self._logged_error = None
+            await self._notify()
+
+    async def _wait_or_stop(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+
+    async def _quarantine(self, batch: list[SpoolRecord], reason: str) -> None:
+        path = await asyncio.to_thread(self.spool.quarantine, batch, reason)
+        points = sum(r.points for r in batch)
+        self._last_error = reason
+        log.error("%s; %d points quarantined in %s", reason, points, path)
+        await self._notify()
+
+    def _report(self, message: str) -> None:
+        """Log a failure once (not on every retry); the stats keep the latest."""
+        self._last_error = message
+        if message != self._logged_error:
+            log.error("%s (data kept in the spool, retrying)", message)
+            self._logged_error = message
+
+    # --- stats ----------------------------------------------------------------------------
+
+    def stats(self, now_ns: int | None = None) -> ShipperStats:
+        """A snapshot of the counters for self-monitoring."""
+        state = self.spool.state()
+        now = time.time_ns() if now_ns is None else now_ns
+        age = (now - state.oldest_ns) / 1e9 if state.oldest_ns is not None else 0.0
+        return ShipperStats(
+            queue_depth=self._queue.qsize(),
+            spool_bytes=state.bytes,
+            spool_points=state.points,
+            spool_age_seconds=max(age, 0.0),
+            points_submitted=self._submitted,
+            points_spooled=self._spooled,
+            points_written=self._written,
+            points_dropped=self._dropped + state.counters.dropped_points,
+            points_rejected=state.counters.rejected_points,
+            batches_written=self._batches,
+            write_errors=self._write_errors,
+            write_latency_seconds=self._latency,
+            last_error=self._last_error,
+        )

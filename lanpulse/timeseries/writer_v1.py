@@ -1,0 +1,85 @@
+"""InfluxDB 1.x `/write` (database, retention policy, user and password) over urllib.
+
+urllib blocks, so each request runs in a worker thread (`asyncio.to_thread`) and the event
+loop keeps polling. No extra dependency: InfluxDB 1.x needs nothing but one POST.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip as gzip_module
+import http.client
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from lanpulse.core.errors import SinkError
+from lanpulse.core.model import Secret
+from lanpulse.timeseries.writer import classify_response, redact_url
+
+
+class InfluxV1Writer:
+    """POST /write?db=&rp=&precision=ns with HTTP basic auth (never u=/p= in the URL)."""
+
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        *,
+        retention_policy: str | None = None,
+        username: str | None = None,
+        password: Secret | None = None,
+        timeout_s: float = 10.0,
+        gzip: bool = False,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.database = database
+        self.retention_policy = retention_policy
+        self.timeout_s = timeout_s
+        self.gzip = gzip
+        params = {"db": database, "precision": "ns"}
+        if retention_policy:
+            params["rp"] = retention_policy
+        self._endpoint = f"{self.url}/write?{urllib.parse.urlencode(params)}"
+        self._headers = {"Content-Type": "text/plain; charset=utf-8"}
+        if gzip:
+            self._headers["Content-Encoding"] = "gzip"
+        if username:
+            secret = password.reveal() if password else ""
+            token = base64.b64encode(f"{username}:{secret}".encode()).decode()
+            self._auth = {"Authorization": f"Basic {token}"}
+        else:
+            self._auth = {}
+
+    def describe(self) -> str:
+        """`influxdb-v1 URL db=NAME` without credentials."""
+        rp = f" rp={self.retention_policy}" if self.retention_policy else ""
+        return f"influxdb-v1 {redact_url(self.url)} db={self.database}{rp}"
+
+    def __repr__(self) -> str:
+        return f"InfluxV1Writer({self.describe()!r})"
+
+    async def write(self, lines: bytes, count: int) -> None:
+        """Send one batch; returns after InfluxDB answered 2xx."""
+        await asyncio.to_thread(self._post, lines)
+
+    async def close(self) -> None:
+        """Nothing to release: every request uses its own connection."""
+
+    def _post(self, lines: bytes) -> None:
+        body = gzip_module.compress(lines, 5) if self.gzip else lines
+        request = urllib.request.Request(
+            self._endpoint, data=body, method="POST", headers={**self._headers, **self._auth}
+        )
+        target = self.describe()
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            payload = exc.read()
+            raise classify_response(exc.code, payload, dict(exc.headers), target) from None
+        except urllib.error.URLError as exc:
+            raise SinkError(f"{target}: {exc.reason}", retryable=True) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise SinkError(f"{target}: {type(exc).__name__}: {exc}", retryable=True) from None

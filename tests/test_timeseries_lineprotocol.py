@@ -1,0 +1,136 @@
+"""Line protocol encoding: escaping, types, order; read back exactly by a real InfluxDB 1.6."""
+
+from __future__ import annotations
+
+import math
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from lanpulse.core.model import Sample
+from lanpulse.sim.servers import InfluxDB16
+from lanpulse.timeseries.lineprotocol import (
+    decode_line,
+    decode_lines,
+    encode_sample,
+    encode_samples,
+    escape_key,
+    escape_measurement,
+    format_field,
+)
+
+T = 1_700_000_000_123_456_789
+
+
+def s(tags: dict[str, str], fields: dict[str, int | float], m: str = "interface") -> Sample:
+    return Sample(measurement=m, tags=tags, fields=fields, time_ns=T)
+
+
+def test_plain_point_sorted_tags_int_suffix_float_repr() -> None:
+    line = encode_sample(s({"if_name": "Gi1", "device": "sw1"}, {"in_octets": 42, "x": 0.1}))
+    assert line == f"interface,device=sw1,if_name=Gi1 in_octets=42i,x=0.1 {T}"
+
+
+def test_escaping_of_every_part() -> None:
+    assert escape_measurement("my meas,ure=x") == r"my\ meas\,ure=x"
+    assert escape_key("a b,c=d") == r"a\ b\,c\=d"
+    line = encode_sample(s({"if alias": "up, link=1"}, {"f k": 1}, m="m m"))
+    assert line == rf"m\ m,if\ alias=up\,\ link\=1 f\ k=1i {T}"
+
+
+def test_backslashes_newlines_and_unicode() -> None:
+    assert escape_key("DOMAIN\\user") == "DOMAIN\\user"  # left alone: 1.x stores it literally
+    assert escape_key("C:\\ Label") == "C:\\\\\\ Label"  # a backslash before an escape doubles
+    assert escape_key("trailing\\") == "trailing"  # 1.x cannot store a trailing backslash
+    assert escape_key("two\nlines\r\n") == r"two\ lines\ "
+    assert escape_key("Salle café ☕") == r"Salle\ café\ ☕"
+
+
+def test_empty_tags_skipped_and_unstorable_fields_left_out() -> None:
+    line = encode_sample(
+        s(
+            {"device": "d", "if_alias": "", "": "x"},
+            {"a": math.nan, "b": math.inf, "c": -math.inf, "d": 2**64, "e": 1.5},
+        )
+    )
+    assert line == f"interface,device=d e=1.5 {T}"
+    assert encode_sample(s({"device": "d"}, {"a": math.nan})) is None
+    assert encode_sample(s({"device": "d"}, {})) is None
+
+
+def test_field_literals() -> None:
+    assert format_field(-(2**63)) == f"{-(2**63)}i"
+    assert format_field(2**63) is None
+    assert format_field(True) == "1i"
+    assert format_field(1e16) == "1e+16"
+    assert format_field(0.1 + 0.2) == "0.30000000000000004"
+    assert format_field(-0.0) == "-0.0"
+
+
+def test_encode_samples_counts_and_terminates_lines() -> None:
+    batch = encode_samples(
+        [s({"device": "a"}, {"up": 1}), s({"device": "b"}, {"x": math.nan}), s({}, {"v": 2})]
+    )
+    assert batch.points == 2 and batch.skipped == 1
+    assert batch.lines.endswith(b"\n") and batch.lines.count(b"\n") == 2
+
+
+def test_decode_round_trip() -> None:
+    original = s({"device": "sw 1", "if_alias": "a,b=c"}, {"in octets": 7, "in_bps": 1 / 3})
+    line = encode_sample(original)
+    assert line is not None
+    assert decode_line(line) == original
+    assert decode_lines(b"# comment\n\n" + line.encode() + b"\n") == [original]
+
+
+# --- against the real InfluxDB 1.6 ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def influxd() -> Iterator[InfluxDB16]:
+    server = InfluxDB16().start()
+    server.query("CREATE DATABASE lp")
+    yield server
+    server.cleanup()
+
+
+NASTY = [
+    "plain",
+    "with space",
+    "comma,inside",
+    "equals=inside",
+    "DOMAIN\\user",
+    "tab\there",
+    "quote\"and'apos",
+    "unicodé ☕ 東京",
+    "#hash",
+    " leading and trailing ",
+]
+
+
+def test_real_influxdb_reads_back_exact_tags_and_values(influxd: InfluxDB16) -> None:
+    samples = [
+        Sample(
+            "interface",
+            {"device": "sw,1 =x", "if_name": name, "class": "switch"},
+            {"in_octets": 2**63 - 1 - i, "in_bps": 1234.5678901234567 + i, "neg": -5},
+            T + i,
+        )
+        for i, name in enumerate(NASTY)
+    ]
+    body = encode_samples(samples).lines
+    req = urllib.request.Request(f"{influxd.url}/write?db=lp&precision=ns", data=body)
+    with urllib.request.urlopen(req) as resp:
+        assert resp.status == 204
+    result = influxd.query('SELECT * FROM "interface" ORDER BY time', "lp")
+    series = result["results"][0]["series"][0]  # type: ignore[index]
+    cols = series["columns"]
+    rows = [dict(zip(cols, v, strict=True)) for v in series["values"]]
+    assert [r["if_name"] for r in rows] == NASTY
+    for i, row in enumerate(rows):
+        assert row["time"] == T + i
+        assert row["device"] == "sw,1 =x"
+        assert row["in_octets"] == 2**63 - 1 - i
+        assert row["in_bps"] == 1234.5678901234567 + i
+        assert row["neg"] == -5

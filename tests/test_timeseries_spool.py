@@ -1,0 +1,181 @@
+"""The durable spool: order, commit cursor, torn writes, damage, size and age bounds, lock."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lanpulse.timeseries.segment import FILE_MAGIC, HEADER_SIZE
+from lanpulse.timeseries.spool import Spool, SpoolError, inspect_spool
+
+
+class Clock:
+    """An injected wall clock in nanoseconds."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000 * 10**9
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def batch(i: int, points: int = 2) -> bytes:
+    return b"".join(f"m,b={i} v={j}i {i * 1000 + j}\n".encode() for j in range(points))
+
+
+def drain(spool: Spool) -> list[bytes]:
+    out = []
+    while (rec := spool.read_next()) is not None:
+        out.append(rec.payload)
+        spool.commit(rec)
+    return out
+
+
+def make(path: Path, clock: Clock | None = None, **kw: object) -> Spool:
+    return Spool(path, clock_ns=clock or Clock(), fsync="never", **kw)  # type: ignore[arg-type]
+
+
+def test_order_across_segments_and_deletion(tmp_path: Path) -> None:
+    spool = make(tmp_path, segment_bytes=200)
+    for i in range(10):
+        spool.append(batch(i), 2)
+    assert spool.state().points == 20
+    assert len(list((tmp_path / "segments").glob("*.seg"))) >= 3
+    assert drain(spool) == [batch(i) for i in range(10)]
+    state = spool.state()
+    assert state.points == 0 and state.bytes == 0
+    assert len(list((tmp_path / "segments").glob("*.seg"))) == 1  # only the active one
+
+
+def test_commit_survives_restart_none_twice(tmp_path: Path) -> None:
+    spool = make(tmp_path, segment_bytes=300)
+    for i in range(6):
+        spool.append(batch(i), 2)
+    for _ in range(4):
+        rec = spool.read_next()
+        assert rec is not None
+        spool.commit(rec)
+    spool.read_next()  # in flight, never acknowledged: must come back
+    spool.close()
+    again = make(tmp_path)
+    assert again.state().points == 4
+    assert drain(again) == [batch(4), batch(5)]
+    again.append(batch(6), 2)
+    assert drain(again) == [batch(6)]
+
+
+def test_torn_tail_is_cut_and_the_rest_kept(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    for i in range(3):
+        spool.append(batch(i), 2)
+    spool.close()
+    (seg,) = (tmp_path / "segments").glob("*.seg")
+    size = seg.stat().st_size
+    with seg.open("r+b") as fh:  # the last record lost its final bytes (kill -9 mid-write)
+        fh.truncate(size - 5)
+    again = make(tmp_path)
+    assert drain(again) == [batch(0), batch(1)]
+    assert again.state().counters.corrupt_bytes > 0
+
+
+def test_garbage_after_a_crash_is_skipped(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    spool.close()
+    (seg,) = (tmp_path / "segments").glob("*.seg")
+    with seg.open("ab") as fh:
+        fh.write(b"LPRC\xff\xff")  # a header torn after 6 bytes
+    again = make(tmp_path)
+    again.append(batch(1), 2)
+    assert drain(again) == [batch(0), batch(1)]
+
+
+def test_damage_inside_a_segment_skips_only_the_bad_record(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    for i in range(3):
+        spool.append(batch(i), 2)
+    spool.close()
+    (seg,) = (tmp_path / "segments").glob("*.seg")
+    data = bytearray(seg.read_bytes())
+    second = len(FILE_MAGIC) + HEADER_SIZE + len(batch(0))
+    data[second + HEADER_SIZE + 3] ^= 0xFF  # flip a payload bit of the second record
+    seg.write_bytes(bytes(data))
+    again = make(tmp_path)
+    assert drain(again) == [batch(0), batch(2)]
+    assert again.state().counters.corrupt_bytes == HEADER_SIZE + len(batch(1))
+
+
+def test_full_spool_drops_oldest_first_and_counts(tmp_path: Path) -> None:
+    record = HEADER_SIZE + len(batch(0))
+    spool = make(tmp_path, segment_bytes=len(FILE_MAGIC) + 2 * record, max_bytes=8 * record)
+    for i in range(20):
+        spool.append(batch(i), 2)
+    state = spool.state()
+    kept = drain(spool)
+    assert kept == [batch(i) for i in range(20 - len(kept), 20)]  # the newest, in order
+    assert state.counters.dropped_points == 2 * (20 - len(kept))
+    assert len(kept) >= 4
+
+
+def test_drop_keeps_count_of_already_committed_points(tmp_path: Path) -> None:
+    record = HEADER_SIZE + len(batch(0))
+    spool = make(tmp_path, segment_bytes=len(FILE_MAGIC) + 4 * record, max_bytes=6 * record)
+    for i in range(4):
+        spool.append(batch(i), 2)
+    rec = spool.read_next()
+    assert rec is not None
+    spool.commit(rec)  # one of the four is acknowledged
+    for i in range(4, 8):
+        spool.append(batch(i), 2)
+    assert spool.state().counters.dropped_points == 6  # only the three unsent batches
+
+
+def test_max_age_expires_old_segments(tmp_path: Path) -> None:
+    clock = Clock()
+    spool = make(tmp_path, clock, max_age_s=3600, segment_age_s=60)
+    spool.append(batch(0), 2)
+    clock.now += 120 * 10**9
+    spool.append(batch(1), 2)
+    clock.now += 3590 * 10**9  # batch 0 is now older than an hour, batch 1 is not
+    spool.expire()
+    assert spool.state().counters.dropped_points == 2
+    assert drain(spool) == [batch(1)]
+
+
+def test_quarantine_keeps_the_batch_aside(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    spool.append(batch(1), 2)
+    rec = spool.read_next()
+    assert rec is not None
+    path = spool.quarantine([rec], "HTTP 400: bad")
+    assert path is not None and path.read_bytes() == batch(0)
+    assert "HTTP 400" in path.with_suffix(".json").read_text()
+    assert drain(spool) == [batch(1)]
+    assert spool.state().counters.rejected_points == 2
+    assert spool.state().rejected_files == 1
+
+
+def test_read_batch_merges_records_up_to_the_limit(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    for i in range(5):
+        spool.append(batch(i), 2)
+    first = spool.read_batch(max_points=6)
+    assert [r.payload for r in first] == [batch(0), batch(1), batch(2)]
+    spool.commit(*first)
+    assert [r.payload for r in spool.read_batch(max_points=100)] == [batch(3), batch(4)]
+
+
+def test_one_owner_per_directory_and_read_only_status(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    spool.append(batch(0), 3)
+    with pytest.raises(
+        SpoolError, match=f"in use by another lanpulse process \\(pid {os.getpid()}"
+    ):
+        make(tmp_path)
+    status = inspect_spool(tmp_path)
+    assert status.points == 3 and status.segments == 1
+    spool.close()
+    make(tmp_path).close()  # the lock is free again
