@@ -27,22 +27,30 @@ log = logging.getLogger("lanpulse.daemon")
 
 
 class SampleSink(Protocol):
-    """Where polled samples go (the spool-backed writer, the alert engine...)."""
+    """Where polled samples go: the spool-backed shipper, the alert engine's adapter..."""
 
-    def submit(self, samples: Sequence[Sample]) -> None:
-        """Accept samples without blocking the poll loop."""
+    def submit_nowait(self, samples: Sequence[Sample]) -> bool:
+        """Accept samples without blocking the poll loop; False when they were dropped."""
         ...
 
     async def start(self) -> None:
         """Start background work."""
         ...
 
-    async def close(self, deadline_s: float) -> None:
+    async def stop(self, deadline_s: float) -> bool:
         """Flush what can be flushed within the deadline; keep the rest durable."""
         ...
 
-    def stats(self) -> Mapping[str, float]:
+    def stats(self) -> StatsLike:
         """Counters for self-monitoring."""
+        ...
+
+
+class StatsLike(Protocol):
+    """Anything with numeric counters."""
+
+    def as_fields(self) -> dict[str, int | float]:
+        """Counter name -> value."""
         ...
 
 
@@ -87,9 +95,10 @@ class Daemon:
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
 
     def _default_sinks(self) -> list[SampleSink]:
-        from lanpulse.timeseries.factory import sink_from_settings
+        from lanpulse.timeseries.factory import build_shipper
 
-        return [sink_from_settings(self.loaded.settings)]
+        settings = self.loaded.settings
+        return [build_shipper(settings.influxdb, settings.spool, clock_ns=self.clock_ns)]
 
     @property
     def devices(self) -> tuple[Device, ...]:
@@ -100,7 +109,7 @@ class Daemon:
         """Fan samples out to every sink."""
         self.stats.samples += len(samples)
         for sink in self.sinks:
-            sink.submit(samples)
+            sink.submit_nowait(samples)
 
     async def poll_device(self, device: Device) -> bool:
         """Poll one device and hand its samples on; True when it answered."""
@@ -130,7 +139,7 @@ class Daemon:
             "uptime_seconds": time.monotonic() - self.stats.started_at,
         }
         for sink in self.sinks:
-            out.update(sink.stats())
+            out.update(sink.stats().as_fields())
         return out
 
     def _apply_devices(self, devices: Sequence[Device]) -> None:
@@ -234,7 +243,7 @@ class Daemon:
         for task in background:
             task.cancel()
         for sink in self.sinks:
-            await sink.close(self.shutdown_deadline_s)
+            await sink.stop(self.shutdown_deadline_s)
         if self.health:
             await self.health.stop()
         client.close()

@@ -17,7 +17,7 @@ def render_lines(samples: Sequence[Sample], fmt: str) -> str:
         return "".join(json.dumps(s.to_json(), sort_keys=False) + "\n" for s in samples)
     from lanpulse.timeseries.lineprotocol import encode_samples
 
-    return encode_samples(samples).decode()
+    return encode_samples(samples).lines.decode()
 
 
 def _fmt(value: int | float) -> str:

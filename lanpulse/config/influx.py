@@ -141,4 +141,4 @@ class SpoolSettings(BaseModel):
     fsync: Literal["always", "interval", "never"] = "always"
     fsync_interval: Duration = 1.0
     rejected_max_bytes: Size = 100 * 1024 * 1024
-    queue_max: int = Field(10_000, ge=1)
+    queue_max: int = Field(default=10_000, ge=1)
