@@ -154,7 +154,9 @@ def build_rule(
             clear = _number(doc, (*path, ckey), raw[ckey])
             if not ok(clear, threshold):
                 side = "at or below" if needs == "above" else "at or above"
-                raise doc.error((*path, ckey), f"expected a value {side} {needs}: {threshold:g}")
+                raise doc.error(
+                    (*path, ckey), f"expected a value {side} the `{needs}` threshold {threshold:g}"
+                )
     try:
         for_s = parse_duration(raw.get("for", 0))
     except ValueError as exc:
