@@ -96,6 +96,7 @@ class Dispatcher:
         self.stats = DispatchStats()
         self._groups: dict[GroupKey, _Group] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._count: dict[str, int] = {}  # queued notifications per receiver
 
     # -- queueing -----------------------------------------------------------------------
 
@@ -126,14 +127,20 @@ class Dispatcher:
             group = self._groups[key] = _Group(receiver, route)
         if not group.pending:
             group.first_pending_ns = ev.time_ns or self.clock()
-        group.pending[alert_id(ev)] = ev
-        self._bound(receiver)
+        aid = alert_id(ev)
+        if aid not in group.pending:
+            self._count[receiver] = self._count.get(receiver, 0) + 1
+        group.pending[aid] = ev
+        if self._count[receiver] > self.max_queued:
+            self._bound(receiver)
 
     def _bound(self, receiver: str) -> None:
         groups = [g for g in self._groups.values() if g.receiver == receiver]
         excess = sum(len(g.pending) for g in groups) - self.max_queued
+        self._count[receiver] = sum(len(g.pending) for g in groups)
         if excess <= 0:
             return
+        self._count[receiver] -= excess
         queued = sorted(
             ((ev.time_ns, g, aid) for g in groups for aid, ev in g.pending.items()),
             key=lambda item: item[0],
@@ -221,6 +228,7 @@ class Dispatcher:
         for aid, ev in sending.items():
             if g.pending.get(aid) is ev:  # a newer event may have arrived during the send
                 del g.pending[aid]
+                self._count[g.receiver] -= 1
             if ev.state in ("firing", "flapping"):
                 g.active[aid] = ev
             else:
@@ -280,3 +288,4 @@ class Dispatcher:
             g.first_pending_ns = min((e.time_ns for e in events), default=0)
             g.last_sent_ns = item.get("last_sent_ns")
             self._groups[(receiver, tuple(item["key"]))] = g
+            self._count[receiver] = self._count.get(receiver, 0) + len(g.pending)
