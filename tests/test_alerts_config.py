@@ -137,6 +137,20 @@ def test_rule_errors_name_file_line_and_key(
             CONFIG + "  email: {host: x}\n",
             "lanpulse.yaml:5: alerting.email: duplicate key 'email'",
         ),
+        (
+            CONFIG + "  maintenance:\n    - name: w\n      devices: [sw1]\n"
+            "      every: {at: '22:00', duration: 2h, timezone: Mars/Olympus}\n",
+            "lanpulse.yaml:8: alerting.maintenance[0].every.timezone: unknown time zone",
+        ),
+        (
+            CONFIG + "  maintenance: [{name: w, start: 2026-01-01T00:00:00Z,"
+            " end: 2026-01-02T00:00:00Z}]\n",
+            "lanpulse.yaml:5: alerting.maintenance[0]: name at least one of devices",
+        ),
+        (
+            CONFIG.replace("to: [oncall@example.org]}", "to: [o@x.org], password_file: pw}"),
+            "alerting.email.password_file: cannot read",
+        ),
     ],
 )
 def test_config_errors(

@@ -79,10 +79,16 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def am_alerts(url: str, alertname: str) -> list[dict[str, object]]:
+def am_alerts(url: str, alertname: str, prefix: str = "") -> list[dict[str, object]]:
+    """Active alerts named `alertname` (of devices starting with `prefix`) on Alertmanager."""
     with urllib.request.urlopen(f"{url}/api/v2/alerts", timeout=5) as r:
         alerts = json.load(r)
-    return [a for a in alerts if a["labels"].get("alertname") == alertname]
+    return [
+        a
+        for a in alerts
+        if a["labels"].get("alertname") == alertname
+        and a["labels"].get("device", "").startswith(prefix)
+    ]
 
 
 def ts(text: object) -> float:
@@ -165,3 +171,125 @@ async def test_alertmanager_down_then_up_delivers_queued(alertmanager: str) -> N
     await dispatcher.flush(now + 1 * S)
     assert dispatcher.queued() == 0
     assert [a["labels"]["device"] for a in am_alerts(alertmanager, "device_down")] == ["am-sw2"]  # type: ignore[index]
+
+
+class MailSink:
+    """aiosmtpd handler keeping message subjects."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+        self.bodies: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        from email import message_from_bytes
+
+        msg = message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+        self.subjects.append(str(msg["Subject"]))
+        self.bodies.append(str(msg.get_payload()))
+        return "250 OK"
+
+
+async def test_dependencies_and_maintenance_reach_real_alertmanager_and_smtp(
+    alertmanager: str, tmp_path: Path
+) -> None:
+    """Engine + dispatcher (no daemon) against the real Alertmanager and an aiosmtpd sink:
+    a child down alone pages once; the parent down pages once for the parent (naming how many
+    are behind it) and never for the children; a device in maintenance never pages."""
+    from aiosmtpd.controller import Controller
+
+    from lanpulse.alerts.service import AlertingService
+
+    sink = MailSink()
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        # Virtual time just behind the wall clock, so Alertmanager's own clock agrees.
+        base = time.time_ns() - 280 * S
+        clock = {"now": base}
+        settings = AlertingSettings.model_validate(
+            {
+                "alertmanager": {"url": alertmanager},
+                "email": {
+                    "host": "127.0.0.1",
+                    "port": smtp.port,
+                    "from": "lanpulse@example.org",
+                    "to": ["oncall@example.org"],
+                },
+                "routes": [
+                    {
+                        "receivers": ["email"],
+                        "group_by": ["alertname", "device"],
+                        "group_wait": "10s",
+                        "group_interval": "10s",
+                    }
+                ],
+                "maintenance": [
+                    {
+                        "name": "swap",
+                        "devices": ["sc-pc9"],
+                        "start": "2000-01-01T00:00:00Z",
+                        "end": "2100-01-01T00:00:00Z",
+                    }
+                ],
+                "dependency_wait": "60s",
+                "state_file": None,
+            }
+        )
+        rules = load_rules(parse_yaml(RULES.replace("am-", "sc-"), "r.yaml"))
+        parents = {
+            "sc-sw1": "sc-core",
+            "sc-pc1": "sc-sw1",
+            "sc-pc2": "sc-sw1",
+            "sc-p1": "sc-sw1",
+            "sc-pc9": "sc-core",
+        }
+        svc = AlertingService.from_settings(
+            settings, rules, base_dir=tmp_path, parents=parents, clock=lambda: clock["now"]
+        )
+
+        async def at(x: int, up: dict[str, int] | None = None) -> None:
+            clock["now"] = base + x * S
+            if up:
+                svc.observe(
+                    [
+                        Sample("device", {"device": d, "class": "switch"}, {"up": v}, clock["now"])
+                        for d, v in up.items()
+                    ],
+                    clock["now"],
+                )
+            svc.tick(clock["now"])
+            await svc.dispatcher.flush(clock["now"])
+
+        everyone = ("sc-core", "sc-sw1", "sc-pc1", "sc-pc2", "sc-p1", "sc-pc9")
+        await at(0, {d: 1 for d in everyone} | {"sc-pc1": 0, "sc-pc9": 0})
+        await at(30)  # pc1 fires, but waits for its parent's verdict
+        assert am_alerts(alertmanager, "device_down", "sc-") == []
+        await at(60, {"sc-pc1": 0, "sc-sw1": 1, "sc-pc9": 0})
+        await at(90)  # parent is fine: pc1 is paged, once
+        assert [a["labels"]["device"] for a in am_alerts(alertmanager, "device_down", "sc-")] == [
+            "sc-pc1"
+        ]  # type: ignore[index]
+        await at(100)
+        await at(120, {"sc-pc1": 1})  # back: one resolution
+        await at(130)
+        assert am_alerts(alertmanager, "device_down", "sc-") == []
+
+        # The switch dies: everything behind it goes silent (up=0) at the same poll.
+        await at(140, {"sc-sw1": 0, "sc-pc1": 0, "sc-pc2": 0, "sc-p1": 0})
+        await at(170)
+        await at(200, {"sc-sw1": 0, "sc-pc1": 0, "sc-pc2": 0, "sc-p1": 0, "sc-core": 1})
+        await at(230)
+        await at(240)
+        (alert,) = am_alerts(alertmanager, "device_down", "sc-")
+        assert alert["labels"]["device"] == "sc-sw1"  # type: ignore[index]
+        assert "3 device(s) behind sc-sw1 are unreachable" in alert["annotations"]["description"]  # type: ignore[index]
+        assert sink.subjects == [
+            "[lanpulse] [FIRING:1] device_down sc-pc1",
+            "[lanpulse] [RESOLVED:1] device_down sc-pc1",
+            "[lanpulse] [FIRING:1] device_down sc-sw1",
+        ]
+        assert "3 device(s) behind sc-sw1 are unreachable" in sink.bodies[-1]
+        # sc-pc9 was down all along, inside its maintenance window: recorded, never sent.
+        assert ("device_down", (("class", "switch"), ("device", "sc-pc9"))) in svc.engine.alerts
+    finally:
+        smtp.stop()

@@ -270,3 +270,10 @@ def test_active_alerts_explain_why() -> None:
     listing = {(a.rule, a.state): a for a in active_alerts(e)}
     assert listing[("device_down", "pending")].why == "device.up below 1 for 30s"
     assert listing[("toner_low", "firing")].value == "4"
+
+
+def test_pending_alert_of_a_silent_series_does_not_fire() -> None:
+    e = engine(options=EngineOptions(stale_after_s=600, dependency_wait_s=0))
+    e.observe([cpu(99)], T0)  # pending, needs 60 s
+    ev = e.tick(T0 + 700 * S)  # no sample since: not confirmed, dropped
+    assert states(ev) == [("cpu_high", "inactive", "never fired")]

@@ -153,9 +153,11 @@ class AlertEngine:
         """Fire pending alerts whose `for` ran out, detect absence and staleness, release
         notifications whose suppression ended, and end flapping that calmed down."""
         events: list[AlertEvent] = []
+        stale_ns = int(self.options.stale_after_s * NS)
         for key in list(self._pending):
             st = self.alerts[key]
-            if now_ns - st.since_ns >= st.cr.for_ns:
+            # A series that stopped reporting is not confirmed by its silence: see below.
+            if now_ns - st.since_ns >= st.cr.for_ns and now_ns - st.last_seen_ns < stale_ns:
                 self._fire(st, now_ns, events)
         for key, (last_ns, tags) in self._absent_seen.items():
             cr = self._compiled[key[0]]
@@ -169,8 +171,7 @@ class AlertEngine:
                     self._fire(gone, now_ns, events)
                 else:
                     gone.last_seen_ns = now_ns
-        stale_ns = int(self.options.stale_after_s * NS)
-        for st in [a for a in self.alerts.values() if a.state == FIRING]:
+        for st in [a for a in self.alerts.values() if a.state != INACTIVE]:
             if now_ns - st.last_seen_ns >= stale_ns:
                 self._resolve(st, now_ns, events, reason="series no longer reported")
         window_ns = int(self.options.flap_window_s * NS)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from lanpulse.alerts.configsrc import AlertingConfig, load_alerting_config
 from lanpulse.alerts.engine import AlertEngine, EngineOptions
+from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.records import active_alerts
+from lanpulse.alerts.service import build_notifiers
 from lanpulse.core.errors import ConfigError, LanpulseError
 from lanpulse.core.model import Sample
 from lanpulse.core.schema import validate_sample
@@ -39,6 +41,8 @@ def run_check(args: argparse.Namespace) -> int:
     """Validate; print a one-line summary, or raise ConfigError(s) (exit 2)."""
     cfg = load_alerting_config(args.config)
     s = cfg.settings
+    build_notifiers(s, cfg.base_dir)  # reads password files: a missing one is an error now
+    windows_from_settings(s.maintenance)
     print(
         f"{args.config}: {len(cfg.rules.rules)} rules OK "
         f"(packs: {', '.join(cfg.rules.packs) or 'none'}; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -115,6 +116,15 @@ class Recurrence(_Section):
     at: time
     duration: Duration
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Berlin, UTC)") from None
+        return value
 
 
 class MaintenanceWindowSettings(_Section):
