@@ -150,3 +150,24 @@ async def test_snapshot_restores_undelivered_notifications() -> None:
     d2.restore(data)
     await d2.flush(T0 + S)
     assert fresh.batches == [[("sw1", "firing")]]
+
+
+async def test_changes_only_route_still_repeats_the_whole_set() -> None:
+    """Alertmanager's route: changes as they come, the whole active set every repeat."""
+    rec = Recorder()
+    d = dispatcher(
+        rec,
+        group_wait_s=0,
+        group_interval_s=0,
+        repeat_interval_s=60,
+        group_by=(),
+        whole_group=False,
+    )
+    d.submit([event("sw1")])
+    await d.flush(T0)
+    for i in range(2, 5):  # a change every 20 s must not postpone the repeat of sw1
+        d.submit([event(f"sw{i}", t=T0 + i * 10 * S)])
+        await d.flush(T0 + i * 10 * S)
+    assert rec.batches[1:] == [[("sw2", "firing")], [("sw3", "firing")], [("sw4", "firing")]]
+    await d.flush(T0 + 60 * S)
+    assert rec.batches[-1] == [(f"sw{i}", "firing") for i in range(1, 5)]

@@ -39,6 +39,9 @@ class Route:
     group_interval_s: float = 300.0
     repeat_interval_s: float = 4 * 3600.0
     continue_: bool = False
+    # People get the whole group each time; Alertmanager keeps each alert itself, so it gets
+    # only the changes, and the whole set on each repeat.
+    whole_group: bool = True
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether an alert with `labels` takes this route."""
@@ -55,6 +58,7 @@ class _Group:
     active: dict[AlertId, AlertEvent] = field(default_factory=dict)
     first_pending_ns: int = 0
     last_sent_ns: int | None = None
+    last_full_ns: int | None = None  # last time the whole group went (repeats count from it)
     next_try_ns: int = 0
     failures: int = 0
     in_flight: bool = False
@@ -169,10 +173,13 @@ class Dispatcher:
             if g.last_sent_ns is None:
                 return now >= g.first_pending_ns + int(g.route.group_wait_s * NS)
             return now >= g.last_sent_ns + int(g.route.group_interval_s * NS)
+        return self._repeat_due(g, now)
+
+    def _repeat_due(self, g: _Group, now: int) -> bool:
         return (
             bool(g.active)
-            and g.last_sent_ns is not None
-            and (now >= g.last_sent_ns + int(g.route.repeat_interval_s * NS))
+            and g.last_full_ns is not None
+            and now >= g.last_full_ns + int(g.route.repeat_interval_s * NS)
         )
 
     async def flush(self, now_ns: int | None = None, *, wait: bool = True) -> int:
@@ -195,7 +202,8 @@ class Dispatcher:
 
     async def _deliver(self, g: _Group, now: int) -> None:
         sending = dict(g.pending)
-        batch = {**g.active, **sending}
+        full = g.route.whole_group or not sending or self._repeat_due(g, now)
+        batch = {**g.active, **sending} if full else sending
         try:
             await self.notifiers[g.receiver].send(list(batch.values()))
         except Exception as exc:  # a notifier failing in any way must not lose the batch
@@ -204,7 +212,7 @@ class Dispatcher:
             if not retryable:
                 log.error("%s: delivery refused, dropping %d: %s", g.receiver, len(sending), exc)
                 self.stats.dropped += len(sending)
-                self._sent(g, sending, now)
+                self._sent(g, sending, now, full)
                 return
             g.failures += 1
             backoff = min(self.retry_initial_ns * 2 ** (g.failures - 1), self.retry_max_ns)
@@ -220,11 +228,11 @@ class Dispatcher:
             )
         else:
             self.stats.delivered += len(batch)
-            self._sent(g, sending, now)
+            self._sent(g, sending, now, full)
         finally:
             g.in_flight = False
 
-    def _sent(self, g: _Group, sending: Mapping[AlertId, AlertEvent], now: int) -> None:
+    def _sent(self, g: _Group, sending: Mapping[AlertId, AlertEvent], now: int, full: bool) -> None:
         for aid, ev in sending.items():
             if g.pending.get(aid) is ev:  # a newer event may have arrived during the send
                 del g.pending[aid]
@@ -236,6 +244,10 @@ class Dispatcher:
         g.failures = 0
         g.next_try_ns = 0
         g.last_sent_ns = now if (g.active or g.pending) else None
+        if full or g.last_full_ns is None:
+            g.last_full_ns = g.last_sent_ns
+        if g.last_sent_ns is None:
+            g.last_full_ns = None
 
     async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
         """Deliver until `stop` is set (the daemon's task); then a last flush."""
@@ -286,6 +298,6 @@ class Dispatcher:
             g.pending = {alert_id(e): e for e in events}
             g.active = {alert_id(e): e for e in active}
             g.first_pending_ns = min((e.time_ns for e in events), default=0)
-            g.last_sent_ns = item.get("last_sent_ns")
+            g.last_sent_ns = g.last_full_ns = item.get("last_sent_ns")
             self._groups[(receiver, tuple(item["key"]))] = g
             self._count[receiver] = self._count.get(receiver, 0) + len(g.pending)

@@ -108,6 +108,7 @@ def build_routes(settings: AlertingSettings) -> list[Route]:
                 group_interval_s=0.0,
                 repeat_interval_s=am.resend_interval,
                 continue_=True,
+                whole_group=False,
             )
         )
     others = tuple(n for n in settings.receivers() if n != "alertmanager")
