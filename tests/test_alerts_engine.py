@@ -154,6 +154,7 @@ def test_absent_series() -> None:
     assert e.tick(T0 + 599 * S) == []
     ev = e.tick(T0 + 600 * S)
     assert sent(ev) == [("volume_silent", "firing")]
+    assert ev[0].summary == "volume_silent on nas: used_pct is n/a"
     assert e.tick(T0 + 2 * 3600 * S) == []  # absence never goes stale
     assert sent(e.observe([vol], T0 + 2 * 3600 * S + 1)) == [("volume_silent", "resolved")]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lanpulse.alerts.maintenance import MaintenanceCalendar, MaintenanceWindow
 from lanpulse.alerts.matcher import ABSENT, CompiledRule, compile_rules
 from lanpulse.alerts.rules import Rule
-from lanpulse.alerts.template import render
+from lanpulse.alerts.template import format_value, render
 from lanpulse.core.model import AlertEvent, Sample
 
 INACTIVE, PENDING, FIRING = 0, 1, 2
@@ -341,7 +341,7 @@ class AlertEngine:
             "rule": rule.name,
             "severity": rule.severity,
             "field": rule.field,
-            "value": st.value,
+            "value": format_value(st.value),
             "threshold": rule.threshold,
             "for": f"{rule.for_s:g}s",
             "behind": behind,

@@ -13,6 +13,7 @@ from pathlib import Path
 from lanpulse.alerts.configsrc import AlertingConfig, load_alerting_config
 from lanpulse.alerts.engine import AlertEngine, EngineOptions
 from lanpulse.alerts.maintenance import windows_from_settings
+from lanpulse.alerts.notifiers.base import rfc3339
 from lanpulse.alerts.records import active_alerts
 from lanpulse.alerts.service import build_notifiers
 from lanpulse.core.errors import ConfigError, LanpulseError
@@ -153,6 +154,7 @@ def run_test(args: argparse.Namespace) -> int:
                         "series": a.series,
                         "value": a.value,
                         "why": a.why,
+                        "since": rfc3339(a.since_ns),
                     }
                 )
             )
@@ -160,5 +162,6 @@ def run_test(args: argparse.Namespace) -> int:
     print(f"{len(samples)} samples, {len(cfg.rules.rules)} rules: {len(alerts)} alerts")
     for a in alerts:
         print(f"{a.state.upper():8} {a.rule:28} {a.series}")
-        print(f"         value {a.value}; rule: {a.why}")
+        since = rfc3339(a.since_ns)
+        print(f"         value {a.value} since {since}; rule: {a.why}")
     return 0
