@@ -105,3 +105,19 @@ def test_service_checkpoints_engine_and_undelivered_queue(tmp_path: Path) -> Non
     assert svc2.load_state(T0 + 40 * S) == 1
     assert svc2.dispatcher.queued("webhook") == 1  # the undelivered mail is still due
     assert svc2.observe([dev("sw1", 0)], T0 + 60 * S) == []
+
+
+def test_reload_keeps_firing_alerts_and_drops_removed_rules(tmp_path: Path) -> None:
+    settings = AlertingSettings.model_validate({"state_file": None})
+    rules = load_rules(parse_yaml(RULES, "r.yaml"))
+    svc = AlertingService.from_settings(settings, rules, base_dir=tmp_path)
+    svc.observe([dev("sw1", 0), port(1)], T0)
+    svc.tick(T0 + 30 * S)
+    svc.observe([port(2)], T0 + 40 * S)
+    only_down = [r for r in rules if r.name == "device_down"]
+    new = svc.reload(
+        AlertingService.from_settings(settings, only_down, base_dir=tmp_path), T0 + 50 * S
+    )
+    assert [k[0] for k in new.engine.alerts] == ["device_down"]
+    assert new.observe([dev("sw1", 0)], T0 + 60 * S) == []  # no re-notification
+    assert [s.fields["state"] for s in new.observe([dev("sw1", 1)], T0 + 70 * S)] == [0]

@@ -20,7 +20,10 @@ How the daemon wires alerting (everything here is built; the daemon only calls i
     # every ~5 s, from a periodic task (for-timers, absence, releases, state checkpoint):
     writer.write(alerting.tick(now_ns()))
 
-    # SIGHUP with a new inventory: alerting.engine.set_topology(parents, groups)
+    # SIGHUP with a new inventory only: alerting.engine.set_topology(parents, groups)
+    # SIGHUP with new alerting config (validated first):
+    #     alerting = alerting.reload(AlertingService.from_settings(...), now_ns())
+    #     (stop the old dispatcher task, start the new one's `run`)
     # SIGTERM: stop.set(); await delivery; alerting.save_state()
 
 `observe` and `tick` are synchronous, cheap and never do I/O (delivery happens in the

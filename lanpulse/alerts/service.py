@@ -176,6 +176,14 @@ class AlertingService:
             store = StateStore(path if path.is_absolute() else base_dir / path)
         return cls(engine, dispatcher, store)
 
+    def reload(self, new: AlertingService, now_ns: int) -> AlertingService:
+        """Carry this service's alert state and undelivered notifications over to `new`
+        (built from a validated new config, on SIGHUP); returns `new`."""
+        restore(new.engine, snapshot(self.engine), now_ns)
+        new.dispatcher.restore(self.dispatcher.snapshot())
+        new._saved_ns = self._saved_ns
+        return new
+
     def load_state(self, now_ns: int) -> int:
         """Restore engine and undelivered notifications from the state file."""
         if self.store is None:
