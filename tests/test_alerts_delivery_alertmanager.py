@@ -163,14 +163,18 @@ async def test_alertmanager_down_then_up_delivers_queued(alertmanager: str) -> N
         {"alertmanager": notifier}, build_routes(settings), retry_initial_s=1, retry_max_s=4
     )
     engine = AlertEngine(load_rules(parse_yaml(RULES.replace("for: 30s", "for: 0s"), "r.yaml")))
-    down = Sample("device", {"device": "am-sw2", "class": "switch"}, {"up": 0}, now)
+    # An inventory label that is no valid Prometheus label name must not sink the batch.
+    down = Sample(
+        "device", {"device": "am-sw2", "class": "switch", "rack-row": "4"}, {"up": 0}, now
+    )
     dispatcher.submit(engine.observe([down], now))
     await dispatcher.flush(now)
     assert dispatcher.queued() == 1 and dispatcher.stats.failed_attempts == 1
     notifier.url = f"{alertmanager}/api/v2/alerts"  # Alertmanager is back
     await dispatcher.flush(now + 1 * S)
     assert dispatcher.queued() == 0
-    assert [a["labels"]["device"] for a in am_alerts(alertmanager, "device_down")] == ["am-sw2"]  # type: ignore[index]
+    (alert,) = am_alerts(alertmanager, "device_down", "am-sw2")
+    assert alert["labels"]["rack_row"] == "4"  # type: ignore[index]
 
 
 class MailSink:

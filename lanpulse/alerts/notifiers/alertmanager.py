@@ -7,10 +7,19 @@ a resolution carries the alert's real end time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from lanpulse.alerts.notifiers.base import post_json, rfc3339, status_of
 from lanpulse.core.model import AlertEvent, now_ns
+
+_INVALID = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def label_name(name: str) -> str:
+    """A Prometheus-valid label name: Alertmanager refuses the whole batch otherwise."""
+    name = _INVALID.sub("_", name)
+    return name if name and not name[0].isdigit() else f"_{name}"
 
 
 class AlertmanagerNotifier:
@@ -47,7 +56,7 @@ class AlertmanagerNotifier:
                 annotations["value"] = f"{e.value:g}"
             out.append(
                 {
-                    "labels": {k: v for k, v in e.labels.items() if v != ""},
+                    "labels": {label_name(k): v for k, v in e.labels.items() if v != ""},
                     "annotations": annotations,
                     "startsAt": rfc3339(e.started_ns or now),
                     "endsAt": rfc3339(ends),
