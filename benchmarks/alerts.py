@@ -155,8 +155,12 @@ def estate(rng: random.Random, t: int) -> list[list[Sample]]:
 
 def run(cycles: int, profile: bool) -> None:
     """Build the engine with the default packs and time `cycles` cycles."""
+    with tempfile.TemporaryDirectory(prefix="lanpulse-bench-") as tmp:
+        _run(cycles, profile, tmp)
+
+
+def _run(cycles: int, profile: bool, tmp: str) -> None:
     rules = load_rule_set([], base_dir=Path(".")).rules
-    tmp = tempfile.mkdtemp(prefix="lanpulse-bench-")
     settings = AlertingSettings.model_validate({"state_file": f"{tmp}/state.json"})
     svc = AlertingService.from_settings(settings, rules, base_dir=Path(tmp))
     rng = random.Random(42)
