@@ -1,1 +1,42 @@
-"""Alert rules, the evaluation engine (a state machine per series) and notifiers."""
+"""Alert rules, the evaluation engine (a state machine per series) and notifiers.
+
+How the daemon wires alerting (everything here is built; the daemon only calls it)::
+
+    from lanpulse.alerts.configsrc import load_alerting_config   # until the shared loader
+    from lanpulse.alerts.service import AlertingService
+
+    cfg = load_alerting_config(config_path)        # or: settings + load_rule_set(...)
+    alerting = AlertingService.from_settings(
+        cfg.settings, cfg.rules.rules, base_dir=cfg.base_dir,
+        parents={d.name: d.parent for d in devices if d.parent},   # dependencies
+        groups={d.name: d.group for d in devices if d.group},      # maintenance by group
+    )
+    alerting.load_state(now_ns())                  # once, before the first poll
+    stop = asyncio.Event()
+    delivery = asyncio.create_task(alerting.dispatcher.run(stop))  # sends, retries, repeats
+
+    # for every PollOutcome leaving the pipeline (also failed polls: they carry device.up=0):
+    writer.write(alerting.observe(outcome.samples, now_ns()))     # `alert` samples back
+    # every ~5 s, from a periodic task (for-timers, absence, releases, state checkpoint):
+    writer.write(alerting.tick(now_ns()))
+
+    # SIGHUP with a new inventory only: alerting.engine.set_topology(parents, groups)
+    # SIGHUP with new alerting config (validated first):
+    #     alerting = alerting.reload(AlertingService.from_settings(...), now_ns())
+    #     (stop the old dispatcher task, start the new one's `run`)
+    # SIGTERM: stop.set(); await delivery; alerting.save_state()
+
+`observe` and `tick` are synchronous, cheap and never do I/O (delivery happens in the
+dispatcher task), so a notifier that is down never slows polling. Both return the `alert`
+measurement samples (tags rule, severity + series tags; fields state 0/1/2, value) for the
+time-series writer. Lower-level pieces, for tests and tools:
+
+- `engine.AlertEngine.observe(samples, now_ns) / tick(now_ns) -> list[AlertEvent]`; an
+  event with `suppressed_by` set is recorded but not notified (maintenance, parent down,
+  flapping, waiting for the parent).
+- `records.alert_samples(events)`, `records.notifiable(events)`, `records.active_alerts(engine)`.
+- `dispatcher.Dispatcher.submit(events)` + `await flush(now_ns)`; notifiers implement
+  `notifiers.base.Notifier` (`name`, `async send(events)`, raising SinkError). A Grafana
+  annotation notifier is one more class with that protocol, added to the dict in
+  `service.build_notifiers` with a route (it would receive firing/resolved/flapping).
+"""

@@ -1,18 +1,167 @@
-"""`lanpulse alerts`: not built yet."""
+"""`lanpulse alerts check|test`: validate alert rules, and try them on samples."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import groupby
+from pathlib import Path
+
+from lanpulse.alerts.configsrc import AlertingConfig, load_alerting_config
+from lanpulse.alerts.engine import AlertEngine, EngineOptions
+from lanpulse.alerts.maintenance import windows_from_settings
+from lanpulse.alerts.notifiers.base import rfc3339
+from lanpulse.alerts.records import active_alerts
+from lanpulse.alerts.service import build_notifiers
+from lanpulse.core.errors import ConfigError, LanpulseError
+from lanpulse.core.model import Sample
+from lanpulse.core.schema import validate_sample
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `alerts` sub-command."""
-    p = sub.add_parser("alerts", help="(not built yet)")
-    p.set_defaults(func=run)
+    """Add the `alerts` sub-command with `check` and `test`."""
+    p = sub.add_parser("alerts", help="validate and try alert rules")
+    verbs = p.add_subparsers(dest="alerts_command", metavar="ACTION")
+    verbs.required = True
+    check = verbs.add_parser("check", help="validate the alerting section and every rule")
+    check.add_argument("-c", "--config", required=True, help="lanpulse config file")
+    check.set_defaults(func=run_check)
+    test = verbs.add_parser("test", help="show which rules would be pending or firing")
+    test.add_argument("-c", "--config", required=True, help="lanpulse config file")
+    source = test.add_mutually_exclusive_group(required=True)
+    source.add_argument("--samples", help="samples in the `--format json` line shape (JSONL)")
+    source.add_argument("--device", help="poll this inventory device once")
+    test.add_argument("--format", choices=["text", "json"], default="text")
+    test.set_defaults(func=run_test)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Say that this command does not exist yet."""
-    print("lanpulse alerts: not built yet", file=sys.stderr)
-    return 1
+def run_check(args: argparse.Namespace) -> int:
+    """Validate; print a one-line summary, or raise ConfigError(s) (exit 2)."""
+    cfg = load_alerting_config(args.config)
+    s = cfg.settings
+    build_notifiers(s, cfg.base_dir)  # reads password files: a missing one is an error now
+    windows_from_settings(s.maintenance)
+    print(
+        f"{args.config}: {len(cfg.rules.rules)} rules OK "
+        f"(packs: {', '.join(cfg.rules.packs) or 'none'}; "
+        f"files: {', '.join(cfg.rules.files) or 'none'}; "
+        f"receivers: {', '.join(s.receivers()) or 'none'})"
+    )
+    return 0
+
+
+def _time_ns(value: object, where: tuple[str, int]) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if dt.tzinfo is not None:
+                return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+    raise ConfigError(
+        "time: expected RFC 3339 with a zone (2026-01-01T00:00:00Z) or nanoseconds",
+        file=where[0],
+        line=where[1],
+    )
+
+
+def read_samples(path: str) -> list[Sample]:
+    """Samples from a JSONL file ({"measurement","tags","fields","time"} per line)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
+    samples: list[Sample] = []
+    for n, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"invalid JSON: {exc.msg}", file=path, line=n) from None
+        if not isinstance(obj, dict) or not {"measurement", "tags", "fields"} <= obj.keys():
+            raise ConfigError(
+                'expected {"measurement", "tags", "fields", "time"}', file=path, line=n
+            )
+        tags, fields = obj["tags"], obj["fields"]
+        if not isinstance(tags, dict) or not isinstance(fields, dict):
+            raise ConfigError("tags and fields must be objects", file=path, line=n)
+        samples.append(
+            Sample(
+                str(obj["measurement"]),
+                {str(k): str(v) for k, v in tags.items()},
+                {str(k): v for k, v in fields.items() if isinstance(v, int | float)},
+                _time_ns(obj.get("time"), (path, n)),
+            )
+        )
+    return samples
+
+
+def poll_once(cfg: AlertingConfig, device: str) -> list[Sample]:
+    """Hook for `--device`: poll one inventory device once and return its samples.
+
+    Wired by the lead once the inventory loader and collectors are on main (load the config,
+    find `device`, run its profile's collectors and parsers once, return the samples).
+    """
+    raise LanpulseError(
+        f"--device {device}: live polling is not wired yet; "
+        "use --samples FILE (e.g. from `lanpulse poll --format json`)"
+    )
+
+
+def evaluate(cfg: AlertingConfig, samples: Sequence[Sample]) -> AlertEngine:
+    """Run the rules over `samples` in time order, as the daemon would."""
+    s = cfg.settings
+    engine = AlertEngine(
+        cfg.rules.rules,
+        options=EngineOptions(
+            flap_transitions=s.flapping.transitions,
+            flap_window_s=s.flapping.window,
+            dependency_wait_s=0.0,
+            down_rule=s.down_rule,
+            stale_after_s=s.stale_after,
+        ),
+    )
+    ordered = sorted(samples, key=lambda x: x.time_ns)
+    for t, batch in groupby(ordered, key=lambda x: x.time_ns):
+        engine.observe(list(batch), t)
+        engine.tick(t)
+    return engine
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """Print the pending and firing alerts the samples lead to, and why."""
+    cfg = load_alerting_config(args.config)
+    samples = read_samples(args.samples) if args.samples else poll_once(cfg, args.device)
+    for sample in samples:
+        for problem in validate_sample(sample):
+            print(f"warning: {problem}", file=sys.stderr)
+    engine = evaluate(cfg, samples)
+    alerts = active_alerts(engine)
+    if args.format == "json":
+        for a in alerts:
+            print(
+                json.dumps(
+                    {
+                        "rule": a.rule,
+                        "state": a.state,
+                        "series": a.series,
+                        "value": a.value,
+                        "why": a.why,
+                        "since": rfc3339(a.since_ns),
+                    }
+                )
+            )
+        return 0
+    print(f"{len(samples)} samples, {len(cfg.rules.rules)} rules: {len(alerts)} alerts")
+    for a in alerts:
+        print(f"{a.state.upper():8} {a.rule:28} {a.series}")
+        since = rfc3339(a.since_ns)
+        print(f"         value {a.value} since {since}; rule: {a.why}")
+    return 0

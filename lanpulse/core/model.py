@@ -198,6 +198,9 @@ class AlertEvent:
     started_ns: int
     ended_ns: int | None = None
     time_ns: int = 0
+    # Why this event is recorded but not notified (maintenance, parent down, flapping...);
+    # None means notifiers get it (for firing, resolved and flapping events).
+    suppressed_by: str | None = None
 
 
 def now_ns() -> int:

@@ -1,0 +1,80 @@
+"""Load just the `alerting:` section of a lanpulse config file, with file:line errors.
+
+A stand-in until the shared config loader lands: `load_alerting_config` is the one function
+to swap for it (the loader then hands over its AlertingSettings and the config's directory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from lanpulse.alerts.packs import RuleSet, load_rule_set
+from lanpulse.alerts.yamlsrc import KeyPath, YamlDoc, load_yaml
+from lanpulse.config.alerting import AlertingSettings
+from lanpulse.core.errors import ConfigErrors
+
+
+@dataclass(frozen=True, slots=True)
+class AlertingConfig:
+    """The validated `alerting:` section, where it came from, and its effective rules."""
+
+    settings: AlertingSettings
+    base_dir: Path
+    doc: YamlDoc | None
+    rules: RuleSet
+
+
+def settings_errors(exc: ValidationError, doc: YamlDoc, prefix: KeyPath) -> ConfigErrors:
+    """Pydantic errors as `FILE:LINE: key.path: message` ConfigErrors."""
+    errors = []
+    for err in exc.errors():
+        loc: KeyPath = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        # Field aliases: the user wrote `from` and `continue`.
+        loc = tuple({"from_": "from", "continue_": "continue"}.get(str(p), p) for p in loc)
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        errors.append(doc.error((*prefix, *loc), message))
+    return ConfigErrors(errors)
+
+
+def parse_alerting(doc: YamlDoc) -> AlertingSettings:
+    """The `alerting:` section of a parsed config document (absent: all defaults)."""
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise doc.error((), "expected a mapping at the top of the config")
+    section = data.get("alerting", {})
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise doc.error(("alerting",), "expected a mapping")
+    try:
+        return AlertingSettings.model_validate(section)
+    except ValidationError as exc:
+        raise settings_errors(exc, doc, ("alerting",)) from None
+
+
+def load_alerting_config(path: str | Path) -> AlertingConfig:
+    """Read `path`, validate its `alerting:` section and load every rule it names."""
+    doc = load_yaml(path)
+    settings = parse_alerting(doc)
+    base_dir = Path(path).resolve().parent
+    every = load_rule_set(
+        settings.rules_files,
+        base_dir=base_dir,
+        disabled_packs=settings.disabled_packs,
+        where=doc,
+    )
+    known = {r.name for r in every.rules}
+    for i, name in enumerate(settings.disabled_rules):
+        if name not in known:
+            raise doc.error(("alerting", "disabled_rules", i), f"unknown rule {name!r}")
+    rules = RuleSet(
+        rules=tuple(r for r in every.rules if r.name not in settings.disabled_rules),
+        packs=every.packs,
+        files=every.files,
+    )
+    return AlertingConfig(settings=settings, base_dir=base_dir, doc=doc, rules=rules)

@@ -1,0 +1,303 @@
+"""Routes notifiable events to notifiers, with grouping, repeats and retries.
+
+`submit` only queues (it never does I/O), so a notifier that is down cannot slow evaluation
+or polling. `flush` sends the groups that are due, each in its own task; a failed delivery
+stays queued and is retried with exponential backoff. The queue per receiver is bounded:
+when it overflows, the oldest notifications are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lanpulse.alerts.notifiers.base import Notifier
+from lanpulse.alerts.records import notifiable
+from lanpulse.core.errors import SinkError
+from lanpulse.core.model import AlertEvent, now_ns
+
+log = logging.getLogger(__name__)
+NS = 1_000_000_000
+AlertId = tuple[tuple[str, str], ...]
+GroupKey = tuple[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Which alerts (by label) go to which receivers, and the timing of their groups."""
+
+    receivers: tuple[str, ...]
+    match: tuple[tuple[str, frozenset[str]], ...] = ()
+    match_re: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    group_by: tuple[str, ...] = ("alertname",)
+    group_wait_s: float = 30.0
+    group_interval_s: float = 300.0
+    repeat_interval_s: float = 4 * 3600.0
+    continue_: bool = False
+    # People get the whole group each time; Alertmanager keeps each alert itself, so it gets
+    # only the changes, and the whole set on each repeat.
+    whole_group: bool = True
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether an alert with `labels` takes this route."""
+        if any(labels.get(k) not in allowed for k, allowed in self.match):
+            return False
+        return all(p.fullmatch(labels.get(k, "")) for k, p in self.match_re)
+
+
+@dataclass(slots=True)
+class _Group:
+    receiver: str
+    route: Route
+    pending: dict[AlertId, AlertEvent] = field(default_factory=dict)
+    active: dict[AlertId, AlertEvent] = field(default_factory=dict)
+    first_pending_ns: int = 0
+    last_sent_ns: int | None = None
+    last_full_ns: int | None = None  # last time the whole group went (repeats count from it)
+    next_try_ns: int = 0
+    failures: int = 0
+    in_flight: bool = False
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    """Counters for self-monitoring."""
+
+    delivered: int = 0
+    failed_attempts: int = 0
+    dropped: int = 0
+
+
+def alert_id(event: AlertEvent) -> AlertId:
+    """An alert's identity for receivers: its sorted labels."""
+    return tuple(sorted(event.labels.items()))
+
+
+class Dispatcher:
+    """Queues notifiable events per receiver and group, and delivers them when due."""
+
+    def __init__(
+        self,
+        notifiers: Mapping[str, Notifier],
+        routes: Sequence[Route],
+        *,
+        retry_initial_s: float = 5.0,
+        retry_max_s: float = 300.0,
+        max_queued: int = 10_000,
+        clock: Callable[[], int] = now_ns,
+    ) -> None:
+        self.notifiers = dict(notifiers)
+        self.routes = tuple(routes)
+        self.retry_initial_ns = int(retry_initial_s * NS)
+        self.retry_max_ns = int(retry_max_s * NS)
+        self.max_queued = max_queued
+        self.clock = clock
+        self.stats = DispatchStats()
+        self._groups: dict[GroupKey, _Group] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._count: dict[str, int] = {}  # queued notifications per receiver
+
+    # -- queueing -----------------------------------------------------------------------
+
+    def submit(self, events: Iterable[AlertEvent]) -> int:
+        """Queue the notifiable ones of `events`; returns how many were queued."""
+        queued = 0
+        for ev in notifiable(events):
+            for route in self._routes_for(ev.labels):
+                key = (ev.labels.get(g, "") for g in route.group_by)
+                for receiver in route.receivers:
+                    if receiver in self.notifiers:
+                        self._queue(receiver, route, (receiver, tuple(key)), ev)
+                        queued += 1
+        return queued
+
+    def _routes_for(self, labels: Mapping[str, str]) -> list[Route]:
+        out = []
+        for route in self.routes:
+            if route.matches(labels):
+                out.append(route)
+                if not route.continue_:
+                    break
+        return out
+
+    def _queue(self, receiver: str, route: Route, key: GroupKey, ev: AlertEvent) -> None:
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _Group(receiver, route)
+        if not group.pending:
+            group.first_pending_ns = ev.time_ns or self.clock()
+        aid = alert_id(ev)
+        if aid not in group.pending:
+            self._count[receiver] = self._count.get(receiver, 0) + 1
+        group.pending[aid] = ev
+        if self._count[receiver] > self.max_queued:
+            self._bound(receiver)
+
+    def _bound(self, receiver: str) -> None:
+        groups = [g for g in self._groups.values() if g.receiver == receiver]
+        excess = sum(len(g.pending) for g in groups) - self.max_queued
+        self._count[receiver] = sum(len(g.pending) for g in groups)
+        if excess <= 0:
+            return
+        self._count[receiver] -= excess
+        queued = sorted(
+            ((ev.time_ns, g, aid) for g in groups for aid, ev in g.pending.items()),
+            key=lambda item: item[0],
+        )
+        for _, g, aid in queued[:excess]:
+            del g.pending[aid]
+        self.stats.dropped += excess
+        log.warning("%s: queue full, dropped the %d oldest notifications", receiver, excess)
+
+    def queued(self, receiver: str | None = None) -> int:
+        """How many notifications wait for delivery (for one receiver, or all)."""
+        return sum(
+            len(g.pending)
+            for g in self._groups.values()
+            if receiver is None or g.receiver == receiver
+        )
+
+    # -- delivery -----------------------------------------------------------------------
+
+    def _due(self, g: _Group, now: int) -> bool:
+        if g.in_flight or now < g.next_try_ns:
+            return False
+        if g.pending:
+            if g.failures:
+                return True
+            if g.last_sent_ns is None:
+                return now >= g.first_pending_ns + int(g.route.group_wait_s * NS)
+            return now >= g.last_sent_ns + int(g.route.group_interval_s * NS)
+        return self._repeat_due(g, now)
+
+    def _repeat_due(self, g: _Group, now: int) -> bool:
+        return (
+            bool(g.active)
+            and g.last_full_ns is not None
+            and now >= g.last_full_ns + int(g.route.repeat_interval_s * NS)
+        )
+
+    async def flush(self, now_ns: int | None = None, *, wait: bool = True) -> int:
+        """Start delivery of every group that is due; with `wait`, wait for them.
+
+        Returns how many groups were started.
+        """
+        now = self.clock() if now_ns is None else now_ns
+        started: list[asyncio.Task[None]] = []
+        for g in list(self._groups.values()):
+            if self._due(g, now):
+                g.in_flight = True
+                task = asyncio.create_task(self._deliver(g, now))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                started.append(task)
+        if wait and started:
+            await asyncio.gather(*started)
+        return len(started)
+
+    async def _deliver(self, g: _Group, now: int) -> None:
+        sending = dict(g.pending)
+        full = g.route.whole_group or not sending or self._repeat_due(g, now)
+        batch = {**g.active, **sending} if full else sending
+        try:
+            await self.notifiers[g.receiver].send(list(batch.values()))
+        except Exception as exc:  # a notifier failing in any way must not lose the batch
+            self.stats.failed_attempts += 1
+            retryable = not isinstance(exc, SinkError) or exc.retryable
+            if not retryable:
+                log.error("%s: delivery refused, dropping %d: %s", g.receiver, len(sending), exc)
+                self.stats.dropped += len(sending)
+                self._sent(g, sending, now, full)
+                return
+            g.failures += 1
+            backoff = min(self.retry_initial_ns * 2 ** (g.failures - 1), self.retry_max_ns)
+            if isinstance(exc, SinkError) and exc.retry_after:
+                backoff = max(backoff, int(exc.retry_after * NS))
+            g.next_try_ns = now + backoff
+            log.warning(
+                "%s: delivery failed (attempt %d), retrying in %.0fs: %s",
+                g.receiver,
+                g.failures,
+                backoff / NS,
+                exc,
+            )
+        else:
+            self.stats.delivered += len(batch)
+            self._sent(g, sending, now, full)
+        finally:
+            g.in_flight = False
+
+    def _sent(self, g: _Group, sending: Mapping[AlertId, AlertEvent], now: int, full: bool) -> None:
+        for aid, ev in sending.items():
+            if g.pending.get(aid) is ev:  # a newer event may have arrived during the send
+                del g.pending[aid]
+                self._count[g.receiver] -= 1
+            if ev.state in ("firing", "flapping"):
+                g.active[aid] = ev
+            else:
+                g.active.pop(aid, None)
+        g.failures = 0
+        g.next_try_ns = 0
+        g.last_sent_ns = now if (g.active or g.pending) else None
+        if full or g.last_full_ns is None:
+            g.last_full_ns = g.last_sent_ns
+        if g.last_sent_ns is None:
+            g.last_full_ns = None
+
+    async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        """Deliver until `stop` is set (the daemon's task); then a last flush."""
+        while not stop.is_set():
+            await self.flush(wait=False)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        await self.flush(wait=True)
+
+    # -- persistence --------------------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Undelivered and active notifications, for the state file."""
+        out = []
+        for (receiver, key), g in self._groups.items():
+            if g.pending or g.active:
+                out.append(
+                    {
+                        "receiver": receiver,
+                        "key": list(key),
+                        "pending": [asdict(e) for e in g.pending.values()],
+                        "active": [asdict(e) for e in g.active.values()],
+                        "last_sent_ns": g.last_sent_ns,
+                    }
+                )
+        return out
+
+    def restore(self, data: Iterable[dict[str, Any]]) -> None:
+        """Reload a snapshot (receivers that are no longer configured are skipped)."""
+        for item in data:
+            receiver = item["receiver"]
+            if receiver not in self.notifiers:
+                continue
+            events = [AlertEvent(**e) for e in item.get("pending", [])]
+            active = [AlertEvent(**e) for e in item.get("active", [])]
+            first = (events or active)[:1]
+            route = next(
+                (
+                    r
+                    for r in self.routes
+                    if first and receiver in r.receivers and r.matches(first[0].labels)
+                ),
+                None,
+            )
+            if route is None:
+                continue
+            g = _Group(receiver, route)
+            g.pending = {alert_id(e): e for e in events}
+            g.active = {alert_id(e): e for e in active}
+            g.first_pending_ns = min((e.time_ns for e in events), default=0)
+            g.last_sent_ns = g.last_full_ns = item.get("last_sent_ns")
+            self._groups[(receiver, tuple(item["key"]))] = g
+            self._count[receiver] = self._count.get(receiver, 0) + len(g.pending)

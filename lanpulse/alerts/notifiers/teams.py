@@ -1,0 +1,58 @@
+"""Microsoft Teams incoming webhook (Workflows): a message with one Adaptive Card."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lanpulse.alerts.notifiers.base import line, post_json, status_of, title
+from lanpulse.core.model import AlertEvent, Secret
+
+
+def teams_body(events: Sequence[AlertEvent]) -> dict[str, object]:
+    """The webhook message for one group: a title and one block per alert."""
+    body: list[dict[str, object]] = [
+        {
+            "type": "TextBlock",
+            "text": title(events),
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+        }
+    ]
+    for e in events:
+        colour = (
+            "Good"
+            if status_of(e) == "resolved"
+            else ("Attention" if e.severity == "critical" else "Warning")
+        )
+        body.append({"type": "TextBlock", "text": line(e), "color": colour, "wrap": True})
+        if e.description:
+            body.append(
+                {"type": "TextBlock", "text": e.description, "isSubtle": True, "wrap": True}
+            )
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+    }
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+        ],
+    }
+
+
+class TeamsNotifier:
+    """Posts each group to a Teams incoming webhook (the URL is the secret)."""
+
+    name = "teams"
+
+    def __init__(self, url: Secret, *, timeout_s: float = 10.0) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+
+    async def send(self, events: Sequence[AlertEvent]) -> None:
+        """POST the group; SinkError on failure (never showing the URL)."""
+        await post_json(self.url.reveal(), teams_body(events), what="teams", timeout=self.timeout_s)

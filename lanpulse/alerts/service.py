@@ -1,0 +1,226 @@
+"""Alerting wired from its settings: engine + dispatcher + state file, for the daemon."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from lanpulse.alerts.dispatcher import Dispatcher, Route
+from lanpulse.alerts.engine import AlertEngine, EngineOptions
+from lanpulse.alerts.maintenance import windows_from_settings
+from lanpulse.alerts.notifiers.alertmanager import AlertmanagerNotifier
+from lanpulse.alerts.notifiers.base import Notifier
+from lanpulse.alerts.notifiers.email import EmailNotifier
+from lanpulse.alerts.notifiers.slack import SlackNotifier
+from lanpulse.alerts.notifiers.teams import TeamsNotifier
+from lanpulse.alerts.notifiers.webhook import WebhookNotifier
+from lanpulse.alerts.records import alert_samples
+from lanpulse.alerts.rules import Rule
+from lanpulse.alerts.store import StateStore, restore, snapshot
+from lanpulse.config.alerting import AlertingSettings, RouteSettings
+from lanpulse.core.errors import ConfigError
+from lanpulse.core.model import Sample, Secret, now_ns
+
+log = logging.getLogger(__name__)
+NS = 1_000_000_000
+
+
+def _password(settings: AlertingSettings, base_dir: Path) -> Secret | None:
+    email = settings.email
+    if email is None:
+        return None
+    if email.password is not None:
+        return Secret(email.password.get_secret_value())
+    if email.password_file:
+        path = Path(email.password_file)
+        path = path if path.is_absolute() else base_dir / path
+        try:
+            return Secret(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read {str(path)!r}: {exc.strerror}", key="alerting.email.password_file"
+            ) from None
+    return None
+
+
+def build_notifiers(
+    settings: AlertingSettings, base_dir: Path, clock: Callable[[], int] = now_ns
+) -> dict[str, Notifier]:
+    """One notifier per configured receiver."""
+    out: dict[str, Notifier] = {}
+    if (am := settings.alertmanager) is not None:
+        out["alertmanager"] = AlertmanagerNotifier(
+            am.url, resolve_timeout_s=am.resolve_timeout, timeout_s=am.timeout, clock=clock
+        )
+    if (em := settings.email) is not None:
+        ca = em.ca_file
+        if ca and not Path(ca).is_absolute():
+            ca = str(base_dir / ca)
+        out["email"] = EmailNotifier(
+            em.host,
+            em.port,
+            em.from_,
+            em.to,
+            starttls=em.starttls,
+            tls=em.tls,
+            user=em.user,
+            password=_password(settings, base_dir),
+            ca_file=ca,
+            verify_tls=em.verify_tls,
+            subject_prefix=em.subject_prefix,
+            timeout_s=em.timeout,
+        )
+    if (wh := settings.webhook) is not None:
+        token = Secret(wh.token.get_secret_value()) if wh.token else None
+        out["webhook"] = WebhookNotifier(wh.url, token=token, timeout_s=wh.timeout)
+    if (sl := settings.slack) is not None:
+        out["slack"] = SlackNotifier(Secret(sl.url.get_secret_value()), timeout_s=sl.timeout)
+    if (tm := settings.teams) is not None:
+        out["teams"] = TeamsNotifier(Secret(tm.url.get_secret_value()), timeout_s=tm.timeout)
+    return out
+
+
+def _route(r: RouteSettings, receivers: tuple[str, ...]) -> Route:
+    return Route(
+        receivers=receivers,
+        match=tuple((k, frozenset(v if isinstance(v, list) else [v])) for k, v in r.match.items()),
+        match_re=tuple((k, re.compile(v)) for k, v in r.match_re.items()),
+        group_by=tuple(r.group_by),
+        group_wait_s=r.group_wait,
+        group_interval_s=r.group_interval,
+        repeat_interval_s=r.repeat_interval,
+        continue_=r.continue_,
+    )
+
+
+def build_routes(settings: AlertingSettings) -> list[Route]:
+    """Alertmanager gets every alert (it routes and groups itself) and a re-post every
+    `resend_interval`; the other receivers follow `routes` (default: all of them)."""
+    routes: list[Route] = []
+    if (am := settings.alertmanager) is not None:
+        routes.append(
+            Route(
+                receivers=("alertmanager",),
+                group_by=(),
+                group_wait_s=0.0,
+                group_interval_s=0.0,
+                repeat_interval_s=am.resend_interval,
+                continue_=True,
+                whole_group=False,
+            )
+        )
+    others = tuple(n for n in settings.receivers() if n != "alertmanager")
+    for r in settings.routes:
+        receivers = tuple(n for n in r.receivers if n != "alertmanager")
+        if receivers:
+            routes.append(_route(r, receivers))
+    if others and not settings.routes:
+        routes.append(Route(receivers=others))
+    return routes
+
+
+class AlertingService:
+    """Engine, dispatcher and state file together; see `lanpulse.alerts` for the calls."""
+
+    def __init__(
+        self,
+        engine: AlertEngine,
+        dispatcher: Dispatcher,
+        store: StateStore | None = None,
+        checkpoint_s: float = 60.0,
+    ) -> None:
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.store = store
+        self.checkpoint_ns = int(checkpoint_s * NS)
+        self._saved_ns = 0
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: AlertingSettings,
+        rules: Iterable[Rule],
+        *,
+        base_dir: Path,
+        parents: Mapping[str, str] | None = None,
+        groups: Mapping[str, str] | None = None,
+        clock: Callable[[], int] = now_ns,
+    ) -> AlertingService:
+        """Build everything from the validated `alerting:` section and its rules."""
+        engine = AlertEngine(
+            list(rules),
+            parents=parents,
+            groups=groups,
+            maintenance=windows_from_settings(settings.maintenance),
+            options=EngineOptions(
+                flap_transitions=settings.flapping.transitions,
+                flap_window_s=settings.flapping.window,
+                dependency_wait_s=settings.dependency_wait,
+                down_rule=settings.down_rule,
+                stale_after_s=settings.stale_after,
+            ),
+        )
+        dispatcher = Dispatcher(
+            build_notifiers(settings, base_dir, clock),
+            build_routes(settings),
+            retry_initial_s=settings.retry.initial,
+            retry_max_s=settings.retry.maximum,
+            max_queued=settings.retry.max_queued,
+            clock=clock,
+        )
+        store = None
+        if settings.state_file:
+            path = Path(settings.state_file)
+            store = StateStore(path if path.is_absolute() else base_dir / path)
+        return cls(engine, dispatcher, store)
+
+    def reload(self, new: AlertingService, now_ns: int) -> AlertingService:
+        """Carry this service's alert state and undelivered notifications over to `new`
+        (built from a validated new config, on SIGHUP); returns `new`."""
+        restore(new.engine, snapshot(self.engine), now_ns)
+        new.dispatcher.restore(self.dispatcher.snapshot())
+        new._saved_ns = self._saved_ns
+        return new
+
+    def load_state(self, now_ns: int) -> int:
+        """Restore engine and undelivered notifications from the state file."""
+        if self.store is None:
+            return 0
+        data = self.store.load()
+        if data is None:
+            return 0
+        restored = restore(self.engine, data, now_ns)
+        self.dispatcher.restore(data.get("dispatcher", []))
+        self._saved_ns = now_ns
+        return restored
+
+    def save_state(self) -> None:
+        """Write the state file now (at shutdown; `tick` does it every checkpoint)."""
+        if self.store is None:
+            return
+        data = snapshot(self.engine)
+        data["dispatcher"] = self.dispatcher.snapshot()
+        self.store.save(data)
+
+    def observe(self, samples: Iterable[Sample], now_ns: int) -> list[Sample]:
+        """Evaluate samples, queue notifications; the `alert` samples for the writer."""
+        events = self.engine.observe(samples, now_ns)
+        if events:
+            self.dispatcher.submit(events)
+        return alert_samples(events)
+
+    def tick(self, now_ns: int) -> list[Sample]:
+        """Timers, absence, releases; saves state when due. The `alert` samples."""
+        events = self.engine.tick(now_ns)
+        if events:
+            self.dispatcher.submit(events)
+        # Saved on a schedule, not per event: timers and seen-healthy series change silently.
+        if now_ns - self._saved_ns >= self.checkpoint_ns:
+            try:
+                self.save_state()
+            except OSError as exc:
+                log.error("cannot write alert state %s: %s", self.store and self.store.path, exc)
+            self._saved_ns = now_ns
+        return alert_samples(events)

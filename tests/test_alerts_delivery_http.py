@@ -1,0 +1,168 @@
+"""JSON webhook, Slack and Teams delivery over real HTTP to a small http.server on 127.0.0.1.
+
+The server stands in for Slack's and Microsoft Teams' incoming-webhook endpoints, which
+cannot be reached from here; it captures the bodies so their format can be checked. For
+the generic webhook it is simply the receiving end.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lanpulse.alerts.dispatcher import Dispatcher
+from lanpulse.alerts.notifiers.slack import SlackNotifier
+from lanpulse.alerts.notifiers.teams import TeamsNotifier
+from lanpulse.alerts.notifiers.webhook import WebhookNotifier
+from lanpulse.alerts.service import build_notifiers, build_routes
+from lanpulse.config.alerting import AlertingSettings
+from lanpulse.core.errors import SinkError
+from lanpulse.core.model import AlertEvent, Secret
+
+S = 1_000_000_000
+T0 = 1_800_000_000 * S
+
+
+class Capture:
+    """Received requests; answers `status` (a list is consumed one per request)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], Any]] = []
+        self.statuses: list[int] = []
+
+
+def serve(capture: Capture, port: int = 0) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            capture.requests.append((self.path, dict(self.headers), json.loads(body)))
+            status = capture.statuses.pop(0) if capture.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def http() -> Iterator[tuple[Capture, str]]:
+    capture = Capture()
+    server = serve(capture)
+    yield capture, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def ev(state: str, device: str = "p1", severity: str = "warning") -> AlertEvent:
+    labels = {"alertname": "toner_low", "severity": severity, "device": device, "site": "hq"}
+    return AlertEvent(
+        "toner_low",
+        severity,
+        state,
+        labels,
+        7.0,
+        f"{device}: Black at 7%",  # type: ignore[arg-type]
+        "order toner",
+        T0,
+        ended_ns=T0 + 60 * S if state == "resolved" else None,
+        time_ns=T0,
+    )
+
+
+async def test_webhook_body_and_bearer_token(http: tuple[Capture, str]) -> None:
+    capture, url = http
+    await WebhookNotifier(f"{url}/hook", token=Secret("tok-123")).send(
+        [ev("firing"), ev("resolved", "p2")]
+    )
+    ((path, headers, body),) = capture.requests
+    assert path == "/hook" and headers["Authorization"] == "Bearer tok-123"
+    assert body["status"] == "firing" and body["version"] == "4"
+    assert [a["status"] for a in body["alerts"]] == ["firing", "resolved"]
+    assert body["alerts"][0]["labels"]["device"] == "p1"
+    assert body["alerts"][0]["annotations"]["summary"] == "p1: Black at 7%"
+    assert body["alerts"][1]["endsAt"] == "2027-01-15T08:01:00.000Z"
+    assert body["commonLabels"] == {"alertname": "toner_low", "severity": "warning", "site": "hq"}
+
+
+async def test_slack_incoming_webhook_format(http: tuple[Capture, str]) -> None:
+    capture, url = http
+    await SlackNotifier(Secret(f"{url}/services/T000/B000/XXXX")).send([ev("firing")])
+    ((_path, headers, body),) = capture.requests
+    assert headers["Content-Type"] == "application/json"
+    assert body["text"] == "*[FIRING:1] toner_low p1*"
+    (att,) = body["attachments"]
+    assert att["color"] == "#f5a623" and att["fallback"] == "p1: Black at 7%"
+    assert att["title"].startswith("FIRING warning: p1: Black at 7%")
+
+
+async def test_teams_adaptive_card_format(http: tuple[Capture, str]) -> None:
+    capture, url = http
+    await TeamsNotifier(Secret(f"{url}/workflows/x")).send([ev("resolved")])
+    ((_, _, body),) = capture.requests
+    assert body["type"] == "message"
+    (att,) = body["attachments"]
+    assert att["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = att["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    assert card["body"][0]["text"] == "[RESOLVED:1] toner_low p1"
+    assert card["body"][1]["color"] == "Good"
+
+
+async def test_http_errors_never_show_the_secret_url(http: tuple[Capture, str]) -> None:
+    capture, url = http
+    capture.statuses = [500, 404]
+    secret_url = f"{url}/services/T000/B000/SECRETPART"
+    with pytest.raises(SinkError) as err:
+        await SlackNotifier(Secret(secret_url)).send([ev("firing")])
+    assert err.value.retryable and "SECRETPART" not in str(err.value)
+    with pytest.raises(SinkError) as err:
+        await SlackNotifier(Secret(secret_url)).send([ev("firing")])
+    assert not err.value.retryable
+
+
+async def test_receiver_down_then_up_gets_the_queued_notification(tmp_path: Path) -> None:
+    """A webhook receiver that is not listening: kept, retried with backoff, delivered later."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = AlertingSettings.model_validate(
+        {
+            "webhook": {"url": f"http://127.0.0.1:{port}/hook", "timeout": 2},
+            "slack": {"url": f"http://127.0.0.1:{port}/slack"},
+            "routes": [{"receivers": ["webhook", "slack"], "group_wait": 0}],
+            "retry": {"initial": "2s", "maximum": "8s"},
+        }
+    )
+    d = Dispatcher(
+        build_notifiers(settings, tmp_path),
+        build_routes(settings),
+        retry_initial_s=2,
+        retry_max_s=8,
+    )
+    d.submit([ev("firing")])
+    await d.flush(T0)
+    await d.flush(T0 + 2 * S)
+    assert d.queued() == 2 and d.stats.failed_attempts == 4
+    capture = Capture()
+    server = serve(capture, port)
+    try:
+        assert await d.flush(T0 + 3 * S) == 0  # backoff: 4 s after the second failure
+        await d.flush(T0 + 6 * S)
+        assert sorted(p for p, _, _ in capture.requests) == ["/hook", "/slack"]
+        assert d.queued() == 0
+    finally:
+        server.shutdown()
+        server.server_close()
