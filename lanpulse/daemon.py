@@ -13,12 +13,13 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device, Sample, now_ns
+from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
 from lanpulse.pipeline.selfmon import HealthServer, self_sample
@@ -85,6 +86,7 @@ class Daemon:
         self.stats = DaemonStats()
         self.states: dict[str, DeviceState] = {}
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
+        self.alerting = self._alert_sink()
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
         self.instance = socket.gethostname()
@@ -100,16 +102,38 @@ class Daemon:
         settings = self.loaded.settings
         return [build_shipper(settings.influxdb, settings.spool, clock_ns=self.clock_ns)]
 
+    def _alert_sink(self) -> AlertSink:
+        """The alert engine over the shipped packs plus the configured rule files."""
+        from lanpulse.alerts.configsrc import load_alerting_config
+        from lanpulse.alerts.service import AlertingService
+
+        cfg = load_alerting_config(self.config_path)
+        devices = self.loaded.devices
+        service = AlertingService.from_settings(
+            cfg.settings,
+            cfg.rules.rules,
+            base_dir=cfg.base_dir,
+            parents={d.name: d.parent for d in devices if d.parent},
+            groups={d.name: d.group for d in devices if d.group},
+            clock=self.clock_ns,
+        )
+        return AlertSink(service, self._write, clock_ns=self.clock_ns)
+
+    def _write(self, samples: Sequence[Sample]) -> None:
+        """Samples for the time-series sinks only (the engine's own `alert` samples)."""
+        self.stats.samples += len(samples)
+        for sink in self.sinks:
+            sink.submit_nowait(samples)
+
     @property
     def devices(self) -> tuple[Device, ...]:
         """The devices of the configuration in force."""
         return tuple(self.loaded.devices)
 
     def emit(self, samples: Sequence[Sample]) -> None:
-        """Fan samples out to every sink."""
-        self.stats.samples += len(samples)
-        for sink in self.sinks:
-            sink.submit_nowait(samples)
+        """Fan a poll's samples out to the time-series sinks and the alert engine."""
+        self._write(samples)
+        self.alerting.submit_nowait(samples)
 
     async def poll_device(self, device: Device) -> bool:
         """Poll one device and hand its samples on; True when it answered."""
@@ -138,7 +162,7 @@ class Daemon:
             "reload_failures": self.stats.reload_failures,
             "uptime_seconds": time.monotonic() - self.stats.started_at,
         }
-        for sink in self.sinks:
+        for sink in [*self.sinks, self.alerting]:
             out.update(sink.stats().as_fields())
         return out
 
@@ -222,7 +246,7 @@ class Daemon:
         settings = self.loaded.settings
         client = PysnmpClient()
         self.poller = SnmpPoller(client, load_profiles(settings.profiles_dirs))
-        for sink in self.sinks:
+        for sink in [*self.sinks, self.alerting]:
             await sink.start()
         if settings.daemon.http_listen:
             self.health = HealthServer(settings.daemon.http_listen, self.all_stats, lambda: True)
@@ -242,6 +266,7 @@ class Daemon:
         self.emit([self_sample(self.all_stats(), self.instance, self.clock_ns())])
         for task in background:
             task.cancel()
+        await self.alerting.stop(self.shutdown_deadline_s)
         for sink in self.sinks:
             await sink.stop(self.shutdown_deadline_s)
         if self.health:
