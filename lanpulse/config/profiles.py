@@ -101,7 +101,8 @@ def _read_raw(path: Path) -> dict[str, Any]:
 
 
 def _merge(parents: Iterable[dict[str, Any]], child: dict[str, Any]) -> dict[str, Any]:
-    """Child keys win; metrics merge by name (a child's metric replaces a parent's)."""
+    """Child keys win; metrics merge by name (a child's metric replaces a parent's,
+    or with `patch: true` only overrides the keys it names)."""
     merged: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     for layer in [*parents, child]:
@@ -110,6 +111,11 @@ def _merge(parents: Iterable[dict[str, Any]], child: dict[str, Any]) -> dict[str
                 for m in value or []:
                     if isinstance(m, dict) and m.get("drop"):
                         metrics.pop(m.get("name", ""), None)
+                    elif isinstance(m, dict) and m.get("patch"):
+                        # A patch changes some keys of an inherited metric (e.g. adds a
+                        # vendor processor) without repeating the whole metric.
+                        patch = {k: v for k, v in m.items() if k != "patch"}
+                        metrics[m.get("name", "")] = {**metrics.get(m.get("name", ""), {}), **patch}
                     elif isinstance(m, dict):
                         metrics[m.get("name", f"#{len(metrics)}")] = m
             elif key not in ("match", "priority", "extends") or layer is child:

@@ -74,6 +74,7 @@ class Metric(BaseModel):
     rates: list[RateSpec] = []
     derive: dict[str, dict[str, list[str]]] = {}  # field -> {op: [operands]}
     processors: list[str] = []  # named quirk modules, applied in order
+    produces: list[str] = []  # fields the processors create (for coverage and --explain)
     aggregate: dict[str, Literal["avg", "sum", "min", "max", "count"]] | None = None
     discontinuity: Source | None = None  # a change of this value resets the row's counters
     identity: list[str] = []  # tags whose change means the index names another entity
@@ -83,6 +84,19 @@ class Metric(BaseModel):
     @classmethod
     def _check_fetch(cls, v: list[str]) -> list[str]:
         return [_oid(o) for o in v]
+
+    def declared_fields(self) -> list[str]:
+        """Every field this metric may write: sourced, derived, rates and processor-made."""
+        names: dict[str, None] = dict.fromkeys(self.fields)
+        names.update(dict.fromkeys(self.produces))
+        names.update(dict.fromkeys(self.derive))
+        for rate in self.rates:
+            names[rate.rate] = None
+            if rate.util:
+                names[rate.util] = None
+        if self.aggregate:
+            names.update(dict.fromkeys(self.aggregate))
+        return list(names)
 
     def sources(self) -> dict[str, list[Source]]:
         """Every named source of the metric (tags, fields, extra) as lists in priority order."""

@@ -226,7 +226,7 @@ def parse_snmp(
             key = (row.measurement, tuple(sorted(row_tags.items())))
             merged.setdefault(key, {}).update(row.fields)
     for metric in profile.metrics:
-        for name in metric.fields:
+        for name in [*metric.fields, *metric.produces]:
             if name not in answered:
                 result.unanswered.append(f"{metric.name}.{name}")
     for (measurement, tag_items), fields in merged.items():

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lanpulse.parsers.quirks import hr_storage, interface
+from lanpulse.parsers.quirks import (
+    hp_jetdirect,
+    hr_storage,
+    interface,
+    oki,
+    printer,
+    ricoh,
+    samsung,
+    xerox,
+)
 from lanpulse.parsers.rows import Row, RowContext
 
 Processor = Callable[[list[Row], RowContext], list[Row]]
@@ -17,4 +26,12 @@ Processor = Callable[[list[Row], RowContext], list[Row]]
 PROCESSORS: dict[str, Processor] = {
     "interface_speed": interface.speed,
     "hr_storage": hr_storage.route,
+    "printer_supply": printer.supply,
+    "printer_tray": printer.tray,
+    "printer_status": printer.status,
+    "hp_supply_descr": hp_jetdirect.supply_descr,
+    "xerox_supply_descr": xerox.supply_descr,
+    "samsung_supply_descr": samsung.supply_descr,
+    "oki_supply_descr": oki.supply_descr,
+    "ricoh_supply_level": ricoh.supply_level,
 }
