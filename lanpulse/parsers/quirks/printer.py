@@ -9,6 +9,7 @@ or two octets, bit 0 being the most significant bit of the first octet.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from lanpulse.core.model import SnmpValue
 from lanpulse.core.schema import PRINTER_CONDITIONS
@@ -129,9 +130,8 @@ def decode_error_state(value: SnmpValue | None) -> dict[str, int]:
     return {name: (bits >> (15 - i)) & 1 for i, name in enumerate(PRINTER_CONDITIONS)}
 
 
-def _per_device(column: dict[str, SnmpValue] | object, device_index: str) -> list[SnmpValue]:
-    if not isinstance(column, dict):
-        column = dict(column)  # type: ignore[call-overload]
+def _per_device(column: Mapping[str, SnmpValue], device_index: str) -> list[SnmpValue]:
+    """Values of a table indexed hrDeviceIndex.N that belong to one device."""
     prefix = device_index + "."
     return [v for k, v in column.items() if k.startswith(prefix)]
 
@@ -166,7 +166,9 @@ def status(rows: list[Row], ctx: RowContext) -> list[Row]:
         first.fields["door_open"] = 0
     # An empty alert table cannot be told from an absent one over SNMP: counts are
     # reported only when the agent returned alert rows for this printer.
-    alerts = [a for a in _per_device(ctx.column(ALERT_SEVERITY), device_index) if isinstance(a, int)]
+    alerts = [
+        a for a in _per_device(ctx.column(ALERT_SEVERITY), device_index) if isinstance(a, int)
+    ]
     if alerts:
         first.fields["alerts_critical"] = sum(1 for a in alerts if a in ALERT_CRITICAL)
         first.fields["alerts_warning"] = sum(1 for a in alerts if a in ALERT_WARNING)
