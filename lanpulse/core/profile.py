@@ -39,6 +39,7 @@ class Source(BaseModel):
     )
     counter: Literal[32, 64] | None = None  # counter width, for wrap-aware rates
     invalid: list[int] | None = None  # vendor sentinels meaning "unknown": left out
+    format: str | None = None  # tags: a template for the text, e.g. "Disk {}"
 
     @field_validator("oid")
     @classmethod
@@ -114,6 +115,16 @@ class Match(BaseModel):
 
     sysobjectid: list[str] = []
     sysdescr: list[str] = []
+    # Narrow a sysObjectID match: the profile applies only if sysDescr also matches one of
+    # `refine`, and/or the device answers one of the `probe` OIDs (for OEM agents that
+    # report a generic sysObjectID, e.g. net-snmp's Linux OID on a Synology NAS).
+    refine: list[str] = []
+    probe: list[str] = []
+
+    @field_validator("probe")
+    @classmethod
+    def _check_probe(cls, v: list[str]) -> list[str]:
+        return [_oid(p) for p in v]
 
     @field_validator("sysobjectid")
     @classmethod

@@ -17,6 +17,9 @@ from lanpulse.parsers.quirks import (
     printer,
     ricoh,
     samsung,
+    ucd_snmp,
+    volumes,
+    windows,
     xerox,
 )
 from lanpulse.parsers.rows import Row, RowContext
@@ -34,4 +37,8 @@ PROCESSORS: dict[str, Processor] = {
     "samsung_supply_descr": samsung.supply_descr,
     "oki_supply_descr": oki.supply_descr,
     "ricoh_supply_level": ricoh.supply_level,
+    "ucd_memory": ucd_snmp.memory,
+    "windows_volume": windows.volume_name,
+    "sized_volume": volumes.sized,
+    "hr_memory_only": volumes.hr_memory_only,
 }

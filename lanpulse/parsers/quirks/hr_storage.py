@@ -36,7 +36,8 @@ def _units(value: object) -> int | None:
 def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     """Compute sizes in bytes and send RAM/swap to `host`, volumes to `storage`."""
     out: list[Row] = []
-    for row in rows:
+    memory_seen: set[str] = set()
+    for row in _memory_first(rows):
         type_oid = str(row.extra.pop("type_oid", "")).lstrip(".")
         kind = TYPE_NAMES.get(type_oid.removeprefix(HR_STORAGE_TYPES), "other")
         alloc = row.extra.pop("alloc_units", None)
@@ -47,6 +48,12 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
         size_bytes = size * alloc
         used_bytes = used * alloc if used is not None else None
         descr = row.tags.get("volume", "")
+        if kind in ("ram", "virtual_memory"):
+            # One host sample: the first RAM row ("Physical memory"; FreeBSD adds "Real
+            # memory", the active part) and the swap row (see _memory_first) win.
+            if kind in memory_seen:
+                continue
+            memory_seen.add(kind)
         if kind == "ram":
             row.measurement = "host"
             row.tags = {}
@@ -74,6 +81,12 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
                 row.fields["used_pct"] = round(min(used_bytes / size_bytes * 100, 100.0), 2)
         out.append(row)
     return out
+
+
+def _memory_first(rows: list[Row]) -> list[Row]:
+    """Rows with net-snmp's "Swap space" ahead of its "Virtual memory" (RAM plus swap)."""
+    swap = [r for r in rows if "swap" in r.tags.get("volume", "").lower()]
+    return swap + [r for r in rows if r not in swap]
 
 
 _STORAGE_KINDS = {"fixed_disk", "network_disk", "removable_disk", "flash", "other"}
