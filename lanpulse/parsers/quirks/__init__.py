@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lanpulse.parsers.quirks import (
+    entity_sensor,
     hp_jetdirect,
     hr_storage,
     interface,
+    memory,
     oki,
     printer,
     ricoh,
@@ -41,4 +43,6 @@ PROCESSORS: dict[str, Processor] = {
     "windows_volume": windows.volume_name,
     "sized_volume": volumes.sized,
     "hr_memory_only": volumes.hr_memory_only,
+    "entity_sensor": entity_sensor.sensors,
+    "memory_pools": memory.pools,
 }
