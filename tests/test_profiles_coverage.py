@@ -38,9 +38,7 @@ def _produced() -> set[tuple[str, str]]:
                 if f"{metric.name}.{name}" in unanswered:
                     continue
                 rates = {r.rate for r in metric.rates} | {r.util for r in metric.rates if r.util}
-                if name not in rates:
-                    produced.add((metric.name, name))
-                elif any(
+                if name not in rates or any(
                     s.measurement == metric.measurement and name in s.fields
                     for s in rep.result.samples
                 ):

@@ -95,7 +95,8 @@ def test_tray_sentinels_and_names() -> None:
         TRAY + "9": {"1.1": 500, "1.2": 250, "1.3": -2},
         TRAY + "10": {"1.1": 200, "1.2": -3, "1.3": -2},
     }
-    trays = {s.tags["tray"]: dict(s.fields) for s in _parse(cols) if s.measurement == "printer_tray"}
+    samples = _parse(cols)
+    trays = {s.tags["tray"]: dict(s.fields) for s in samples if s.measurement == "printer_tray"}
     assert trays == {
         "Tray 1": {"level": 200, "max_capacity": 500, "level_pct": 40.0},
         "Tray 2": {"max_capacity": 250},

@@ -25,7 +25,9 @@ class PlanEntry:
 def plan_entries(profile: Profile) -> list[PlanEntry]:
     """Every OID of the profile's plan with the metric and tag/field/extra name using it."""
     out: list[PlanEntry] = [
-        PlanEntry("(identity)", "device", "model", s.oid, walk=False) for s in profile.model if s.oid
+        PlanEntry("(identity)", "device", "model", s.oid, walk=False)
+        for s in profile.model
+        if s.oid
     ]
     for metric in profile.metrics:
         for name, sources in metric.sources().items():
