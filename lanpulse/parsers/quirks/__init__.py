@@ -42,7 +42,6 @@ PROCESSORS: dict[str, Processor] = {
     "ucd_memory": ucd_snmp.memory,
     "windows_volume": windows.volume_name,
     "sized_volume": volumes.sized,
-    "hr_memory_only": volumes.hr_memory_only,
     "entity_sensor": entity_sensor.sensors,
     "memory_pools": memory.pools,
 }

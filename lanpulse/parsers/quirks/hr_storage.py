@@ -33,9 +33,32 @@ def _units(value: object) -> int | None:
     return value + 2**32 if value < 0 else value
 
 
+_BUFFERS = "memory buffers"
+_CACHED = "cached memory"
+
+
+def _reclaimable(rows: list[Row]) -> int:
+    """Bytes net-snmp lists as "Memory buffers" + "Cached memory" (used, reclaimable).
+
+    net-snmp's hrStorage "Physical memory" counts page cache and buffers as used, so a
+    Linux host with a big cache looks full; these two rows let us take them out, the way
+    `free` does. A negative or wrapped value (seen on FreeBSD builds) is not trusted.
+    """
+    total = 0
+    for row in rows:
+        name = row.tags.get("volume", "").lower()
+        if name not in (_BUFFERS, _CACHED):
+            continue
+        alloc, used = row.extra.get("alloc_units"), row.extra.get("used_units")
+        if isinstance(alloc, int) and isinstance(used, int) and alloc > 0 and used >= 0:
+            total += alloc * used
+    return total
+
+
 def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     """Compute sizes in bytes and send RAM/swap to `host`, volumes to `storage`."""
     out: list[Row] = []
+    reclaimable = _reclaimable(rows)
     memory_seen: set[str] = set()
     for row in _memory_first(rows):
         type_oid = str(row.extra.pop("type_oid", "")).lstrip(".")
@@ -59,6 +82,8 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
             row.tags = {}
             row.fields = {"mem_total_bytes": size_bytes}
             if used_bytes is not None:
+                if 0 < reclaimable <= used_bytes:
+                    used_bytes -= reclaimable
                 row.fields["mem_used_bytes"] = used_bytes
         elif kind == "virtual_memory":
             # Windows' "Virtual Memory" is RAM plus page file; net-snmp's is swap. Both are

@@ -61,8 +61,3 @@ def sized(rows: list[Row], ctx: RowContext) -> list[Row]:
             row.fields.pop("used_pct", None)  # raid has no used_pct field
         out.append(row)
     return out
-
-
-def hr_memory_only(rows: list[Row], ctx: RowContext) -> list[Row]:
-    """After hr_storage: keep RAM and swap, drop volumes a vendor table reports instead."""
-    return [r for r in rows if r.measurement != "storage"]
