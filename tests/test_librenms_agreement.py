@@ -121,10 +121,8 @@ def _printer(rec: str, doc: dict[str, Any], samples: list[Sample]) -> Iterator[C
     trays = {s.tags["tray_index"]: s for s in samples if s.measurement == "printer_tray"}
     for row in _section(doc, "printer-supplies", "printer_supplies"):
         oid = row["supply_oid"]
-        if not oid.startswith(".1.3.6.1.2.1.43."):
-            key = "1.1"  # LibreNMS's vendor-OID stand-in for the first supply
-        else:
-            key = _index_of(oid)
+        # a vendor OID is LibreNMS's stand-in for the first supply (Brother)
+        key = _index_of(oid) if oid.startswith(".1.3.6.1.2.1.43.") else "1.1"
         kind = "tray" if row["supply_type"] == "input" else "supply"
         sample = (trays if kind == "tray" else supplies).get(key)
         fields = dict(sample.fields) if sample else {}
