@@ -302,3 +302,39 @@ def test_explain_lists_tables_and_unanswered_fields() -> None:
     text = "\n".join(lines)
     assert "profile xerox (printer)" in text
     assert "printer_status.device_status" in text  # Xerox recording has no hrDeviceTable
+
+
+def test_nimble_volume_over_4_tib_mib_and_more_rows() -> None:
+    """A larger Nimble: a volume whose MiB count needs the high 32-bit half."""
+    values = _rec("nimbleos")
+    vol = "1.3.6.1.4.1.37447.1.2.1."
+    values[f"{vol}3.13"] = b"Huge"
+    values[f"{vol}4.13"] = 5  # low half, MiB
+    values[f"{vol}5.13"] = 2  # high half: 2 * 2^32 MiB
+    values[f"{vol}6.13"] = 7
+    values[f"{vol}7.13"] = 1
+    rep = replay_values("nimble_variant", values)
+    storage = _by(rep.result.samples, "storage", "volume")
+    assert len(storage) == 14
+    mib = 1048576
+    assert storage["Huge"]["size_bytes"] == (2 * 2**32 + 5) * mib
+    assert storage["Huge"]["used_bytes"] == (2**32 + 7) * mib
+    assert storage["Arx-BCK"]["size_bytes"] == 109521666048
+
+
+def test_windows_desktop_variant() -> None:
+    """The server recording as a Windows 11 workstation with one more, labelled volume."""
+    values = _rec("windows_svr_2019_1809")
+    values[SYS_OID] = Oid("1.3.6.1.4.1.311.1.1.3.1.1")
+    hr = "1.3.6.1.2.1.25.2.3.1."
+    values[f"{hr}2.9"] = Oid("1.3.6.1.2.1.25.2.1.4")
+    values[f"{hr}3.9"] = b"E:\\ Label:Backup  Serial Number 1a2b3c4d"
+    values[f"{hr}4.9"] = 4096
+    values[f"{hr}5.9"] = -1  # 2^32 - 1 units: a 16 TiB volume wrapped negative
+    values[f"{hr}6.9"] = 1000
+    rep = replay_values("win_variant", values)
+    assert rep.selection.profile.name == "windows_workstation"
+    assert rep.selection.profile.device_class == "desktop"
+    storage = _by(rep.result.samples, "storage", "volume")
+    assert storage["E:\\"]["size_bytes"] == (2**32 - 1) * 4096
+    assert set(storage) == {"C:\\", "E:\\"}
