@@ -23,8 +23,9 @@ TYPE_NAMES = {
     "9": "flash",
     "10": "network_disk",
 }
-# net-snmp and others list memory pools as hrStorageOther: not volumes.
-_MEMORY_POOL = re.compile(r"(?i)^(memory buffers|cached memory|shared memory|swap space|.*memory)$")
+# Kernel pseudo file systems (always "full", no capacity to plan) and per-login tmpfs
+# mounts (/run/user/<uid>, they come and go with sessions and would churn series).
+_PSEUDO_FS = re.compile(r"^/(proc|sys|dev|dev/fd|dev/pts)$|^/(proc|sys)/|^/run/user/\d+$")
 
 
 def _units(value: object) -> int | None:
@@ -93,7 +94,9 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
             row.fields = {"swap_total_bytes": size_bytes}
             if used_bytes is not None:
                 row.fields["swap_used_bytes"] = used_bytes
-        elif kind == "other" and _MEMORY_POOL.match(descr):
+        elif kind == "other" or _PSEUDO_FS.match(descr):
+            # hrStorageOther is no volume: net-snmp's memory buffers/cache/shared memory,
+            # printers' firmware ROM, NVRAM and flash (always 100 % used).
             continue
         else:
             if size_bytes == 0:
