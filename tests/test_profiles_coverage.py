@@ -23,6 +23,10 @@ ALLOWED_MISSING: dict[tuple[str, str], str] = {
     "ciscoEnvMonTemperatureStatusTable; test_profiles_synthetic.py::test_cisco_envmon_temperature",
     ("cisco_temperatures", "state"): "as cisco_temperatures.value",
     ("cisco_temperatures", "health"): "as cisco_temperatures.value",
+    ("cisco_entity_sensors", "value"): "no Catalyst recording carries CISCO-ENTITY-SENSOR-MIB; "
+    "test_profiles_synthetic.py::test_cisco_entity_sensor_mib",
+    ("cisco_entity_sensors", "state"): "as cisco_entity_sensors.value",
+    ("cisco_entity_sensors", "health"): "as cisco_entity_sensors.value",
     ("mikrotik_board_temperature", "value"): "SwOS 2.18 sends only the processor "
     "temperature; test_profiles_synthetic.py::test_mikrotik_board_temperature",
 }

@@ -338,3 +338,33 @@ def test_windows_desktop_variant() -> None:
     storage = _by(rep.result.samples, "storage", "volume")
     assert storage["E:\\"]["size_bytes"] == (2**32 - 1) * 4096
     assert set(storage) == {"C:\\", "E:\\"}
+
+
+def test_cisco_entity_sensor_mib() -> None:
+    """CISCO-ENTITY-SENSOR-MIB: a transceiver's temperature and bias current; dBm skipped."""
+    ces = "1.3.6.1.4.1.9.9.91.1.1.1.1."
+    result = _parse(
+        "cisco_ios",
+        {},
+        {
+            ces + "1": {"1001": 8, "1002": 5, "1003": 14},
+            ces + "2": {"1001": 9, "1002": 7, "1003": 9},
+            ces + "3": {"1001": 1, "1002": 0, "1003": 1},
+            ces + "4": {"1001": 342, "1002": 6120, "1003": -25},
+            ces + "5": {"1001": 1, "1002": 1, "1003": 1},
+            "1.3.6.1.2.1.47.1.1.1.1.7": {
+                "1001": b"Gi1/0/1 Module Temperature",
+                "1002": b"Gi1/0/1 Bias Current",
+                "1003": b"Gi1/0/1 Receive Power",
+            },
+        },
+    )
+    sensors = {
+        s.tags["sensor"]: (s.tags["sensor_type"], dict(s.fields))
+        for s in result.samples
+        if s.measurement == "sensor"
+    }
+    assert sensors == {
+        "Gi1/0/1 Module Temperature": ("temperature", {"value": 34.2, "state": 1, "health": 0}),
+        "Gi1/0/1 Bias Current": ("current", {"value": 0.00612, "state": 1, "health": 0}),
+    }
