@@ -8,7 +8,7 @@ priority); then `generic`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,18 +61,50 @@ class ProfileSet:
             known = ", ".join(sorted(n for n in self.profiles if not n.startswith("_")))
             raise ConfigError(f"unknown profile {name!r}; expected one of: {known}") from None
 
-    def select(self, sys_object_id: str, sys_descr: str) -> Selection:
-        """Choose by sysObjectID prefix, then sysDescr pattern, then the generic fallback."""
+    def probe_oids(self) -> tuple[str, ...]:
+        """Scalar OIDs to GET with sysObjectID/sysDescr so `select` can use `match.probe`."""
+        found: dict[str, None] = {}
+        for p in self.profiles.values():
+            found.update(dict.fromkeys(p.match.probe))
+        return tuple(found)
+
+    def select(
+        self, sys_object_id: str, sys_descr: str, answered: Collection[str] = ()
+    ) -> Selection:
+        """Choose by sysObjectID prefix, then sysDescr pattern, then the generic fallback.
+
+        `answered` holds the `probe_oids()` the device answered; a profile with
+        `match.probe` is chosen only when one of its probes was answered, and one with
+        `match.refine` only when sysDescr also matches.
+        """
         oid = sys_object_id.lstrip(".")
         for prefix, profile in self._by_prefix:
             if oid == prefix or oid.startswith(prefix + "."):
-                return Selection(profile, f"sysObjectID {oid} starts with {prefix}")
+                why = self._narrowed(profile, sys_descr, answered)
+                if why is None:
+                    continue
+                return Selection(profile, f"sysObjectID {oid} starts with {prefix}{why}")
         for pattern, profile in self._by_descr:
             if pattern.search(sys_descr):
                 return Selection(profile, f"sysDescr matches /{pattern.pattern}/")
         return Selection(
             self.get(FALLBACK), f"no profile matches sysObjectID {oid or '(none)'}: fallback"
         )
+
+    def _narrowed(self, profile: Profile, sys_descr: str, answered: Collection[str]) -> str | None:
+        """None when the profile's refine/probe conditions fail, else the extra reason."""
+        why = ""
+        if profile.match.refine:
+            hit = next((r for r in profile.match.refine if re.search(r, sys_descr)), None)
+            if hit is None:
+                return None
+            why += f" and sysDescr matches /{hit}/"
+        if profile.match.probe:
+            probe = next((o for o in profile.match.probe if o in answered), None)
+            if probe is None:
+                return None
+            why += f" and the device answers {probe}"
+        return why
 
     def selectable(self) -> list[Profile]:
         """Profiles that can be chosen (not mixins), sorted by name."""
@@ -101,7 +133,8 @@ def _read_raw(path: Path) -> dict[str, Any]:
 
 
 def _merge(parents: Iterable[dict[str, Any]], child: dict[str, Any]) -> dict[str, Any]:
-    """Child keys win; metrics merge by name (a child's metric replaces a parent's)."""
+    """Child keys win; metrics merge by name (a child's metric replaces a parent's,
+    or with `patch: true` only overrides the keys it names)."""
     merged: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     for layer in [*parents, child]:
@@ -110,6 +143,11 @@ def _merge(parents: Iterable[dict[str, Any]], child: dict[str, Any]) -> dict[str
                 for m in value or []:
                     if isinstance(m, dict) and m.get("drop"):
                         metrics.pop(m.get("name", ""), None)
+                    elif isinstance(m, dict) and m.get("patch"):
+                        # A patch changes some keys of an inherited metric (e.g. adds a
+                        # vendor processor) without repeating the whole metric.
+                        patch = {k: v for k, v in m.items() if k != "patch"}
+                        metrics[m.get("name", "")] = {**metrics.get(m.get("name", ""), {}), **patch}
                     elif isinstance(m, dict):
                         metrics[m.get("name", f"#{len(metrics)}")] = m
             elif key not in ("match", "priority", "extends") or layer is child:

@@ -39,6 +39,7 @@ class Source(BaseModel):
     )
     counter: Literal[32, 64] | None = None  # counter width, for wrap-aware rates
     invalid: list[int] | None = None  # vendor sentinels meaning "unknown": left out
+    format: str | None = None  # tags: a template for the text, e.g. "Disk {}"
 
     @field_validator("oid")
     @classmethod
@@ -74,6 +75,7 @@ class Metric(BaseModel):
     rates: list[RateSpec] = []
     derive: dict[str, dict[str, list[str]]] = {}  # field -> {op: [operands]}
     processors: list[str] = []  # named quirk modules, applied in order
+    produces: list[str] = []  # fields the processors create (for coverage and --explain)
     aggregate: dict[str, Literal["avg", "sum", "min", "max", "count"]] | None = None
     discontinuity: Source | None = None  # a change of this value resets the row's counters
     identity: list[str] = []  # tags whose change means the index names another entity
@@ -83,6 +85,19 @@ class Metric(BaseModel):
     @classmethod
     def _check_fetch(cls, v: list[str]) -> list[str]:
         return [_oid(o) for o in v]
+
+    def declared_fields(self) -> list[str]:
+        """Every field this metric may write: sourced, derived, rates and processor-made."""
+        names: dict[str, None] = dict.fromkeys(self.fields)
+        names.update(dict.fromkeys(self.produces))
+        names.update(dict.fromkeys(self.derive))
+        for rate in self.rates:
+            names[rate.rate] = None
+            if rate.util:
+                names[rate.util] = None
+        if self.aggregate:
+            names.update(dict.fromkeys(self.aggregate))
+        return list(names)
 
     def sources(self) -> dict[str, list[Source]]:
         """Every named source of the metric (tags, fields, extra) as lists in priority order."""
@@ -100,6 +115,16 @@ class Match(BaseModel):
 
     sysobjectid: list[str] = []
     sysdescr: list[str] = []
+    # Narrow a sysObjectID match: the profile applies only if sysDescr also matches one of
+    # `refine`, and/or the device answers one of the `probe` OIDs (for OEM agents that
+    # report a generic sysObjectID, e.g. net-snmp's Linux OID on a Synology NAS).
+    refine: list[str] = []
+    probe: list[str] = []
+
+    @field_validator("probe")
+    @classmethod
+    def _check_probe(cls, v: list[str]) -> list[str]:
+        return [_oid(p) for p in v]
 
     @field_validator("sysobjectid")
     @classmethod

@@ -213,7 +213,7 @@ def parse_snmp(
         result.model = model
     tags = base_tags(device, device_class)
     merged: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, int | float]] = {}
-    answered: set[str] = set()
+    answered: dict[str, set[str]] = {}
     for metric in profile.metrics:
         try:
             rows = parse_metric(metric, raw, device, state)
@@ -221,13 +221,14 @@ def parse_snmp(
             result.errors.append(f"{metric.name}: {type(exc).__name__}: {exc}")
             continue
         for row in rows:
-            answered.update(row.fields)
+            answered.setdefault(metric.name, set()).update(row.fields)
             row_tags = {**tags, **row.tags}
             key = (row.measurement, tuple(sorted(row_tags.items())))
             merged.setdefault(key, {}).update(row.fields)
     for metric in profile.metrics:
-        for name in metric.fields:
-            if name not in answered:
+        rate_fields = {r.rate for r in metric.rates} | {r.util for r in metric.rates if r.util}
+        for name in metric.declared_fields():
+            if name not in rate_fields and name not in answered.get(metric.name, set()):
                 result.unanswered.append(f"{metric.name}.{name}")
     for (measurement, tag_items), fields in merged.items():
         if measurement == "device":

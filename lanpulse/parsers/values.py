@@ -75,6 +75,8 @@ def convert(src: Source, value: SnmpValue | None, index: str, want: str) -> Any:
             return None
     if want == "tag" or src.as_ in ("string", "hex", "mac", "oid"):
         text = value if isinstance(value, str) else as_text(value)
+        if text and src.format is not None:
+            text = src.format.replace("{}", text)
         return text or None
     number = as_number(value) if not isinstance(value, int | float) else value
     if number is None:

@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lanpulse.parsers.quirks import hr_storage, interface
+from lanpulse.parsers.quirks import (
+    entity_sensor,
+    hp_jetdirect,
+    hr_storage,
+    interface,
+    memory,
+    oki,
+    printer,
+    ricoh,
+    samsung,
+    ucd_snmp,
+    volumes,
+    windows,
+    xerox,
+)
 from lanpulse.parsers.rows import Row, RowContext
 
 Processor = Callable[[list[Row], RowContext], list[Row]]
@@ -17,4 +31,17 @@ Processor = Callable[[list[Row], RowContext], list[Row]]
 PROCESSORS: dict[str, Processor] = {
     "interface_speed": interface.speed,
     "hr_storage": hr_storage.route,
+    "printer_supply": printer.supply,
+    "printer_tray": printer.tray,
+    "printer_status": printer.status,
+    "hp_supply_descr": hp_jetdirect.supply_descr,
+    "xerox_supply_descr": xerox.supply_descr,
+    "samsung_supply_descr": samsung.supply_descr,
+    "oki_supply_descr": oki.supply_descr,
+    "ricoh_supply_level": ricoh.supply_level,
+    "ucd_memory": ucd_snmp.memory,
+    "windows_volume": windows.volume_name,
+    "sized_volume": volumes.sized,
+    "entity_sensor": entity_sensor.sensors,
+    "memory_pools": memory.pools,
 }

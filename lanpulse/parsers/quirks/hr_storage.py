@@ -23,8 +23,9 @@ TYPE_NAMES = {
     "9": "flash",
     "10": "network_disk",
 }
-# net-snmp and others list memory pools as hrStorageOther: not volumes.
-_MEMORY_POOL = re.compile(r"(?i)^(memory buffers|cached memory|shared memory|swap space|.*memory)$")
+# Kernel pseudo file systems (always "full", no capacity to plan) and per-login tmpfs
+# mounts (/run/user/<uid>, they come and go with sessions and would churn series).
+_PSEUDO_FS = re.compile(r"^/(proc|sys|dev|dev/fd|dev/pts)$|^/(proc|sys)/|^/run/user/\d+$")
 
 
 def _units(value: object) -> int | None:
@@ -33,10 +34,34 @@ def _units(value: object) -> int | None:
     return value + 2**32 if value < 0 else value
 
 
+_BUFFERS = "memory buffers"
+_CACHED = "cached memory"
+
+
+def _reclaimable(rows: list[Row]) -> int:
+    """Bytes net-snmp lists as "Memory buffers" + "Cached memory" (used, reclaimable).
+
+    net-snmp's hrStorage "Physical memory" counts page cache and buffers as used, so a
+    Linux host with a big cache looks full; these two rows let us take them out, the way
+    `free` does. A negative or wrapped value (seen on FreeBSD builds) is not trusted.
+    """
+    total = 0
+    for row in rows:
+        name = row.tags.get("volume", "").lower()
+        if name not in (_BUFFERS, _CACHED):
+            continue
+        alloc, used = row.extra.get("alloc_units"), row.extra.get("used_units")
+        if isinstance(alloc, int) and isinstance(used, int) and alloc > 0 and used >= 0:
+            total += alloc * used
+    return total
+
+
 def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     """Compute sizes in bytes and send RAM/swap to `host`, volumes to `storage`."""
     out: list[Row] = []
-    for row in rows:
+    reclaimable = _reclaimable(rows)
+    memory_seen: set[str] = set()
+    for row in _memory_first(rows):
         type_oid = str(row.extra.pop("type_oid", "")).lstrip(".")
         kind = TYPE_NAMES.get(type_oid.removeprefix(HR_STORAGE_TYPES), "other")
         alloc = row.extra.pop("alloc_units", None)
@@ -47,11 +72,19 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
         size_bytes = size * alloc
         used_bytes = used * alloc if used is not None else None
         descr = row.tags.get("volume", "")
+        if kind in ("ram", "virtual_memory"):
+            # One host sample: the first RAM row ("Physical memory"; FreeBSD adds "Real
+            # memory", the active part) and the swap row (see _memory_first) win.
+            if kind in memory_seen:
+                continue
+            memory_seen.add(kind)
         if kind == "ram":
             row.measurement = "host"
             row.tags = {}
             row.fields = {"mem_total_bytes": size_bytes}
             if used_bytes is not None:
+                if 0 < reclaimable <= used_bytes:
+                    used_bytes -= reclaimable
                 row.fields["mem_used_bytes"] = used_bytes
         elif kind == "virtual_memory":
             # Windows' "Virtual Memory" is RAM plus page file; net-snmp's is swap. Both are
@@ -61,7 +94,9 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
             row.fields = {"swap_total_bytes": size_bytes}
             if used_bytes is not None:
                 row.fields["swap_used_bytes"] = used_bytes
-        elif kind == "other" and _MEMORY_POOL.match(descr):
+        elif kind == "other" or _PSEUDO_FS.match(descr):
+            # hrStorageOther is no volume: net-snmp's memory buffers/cache/shared memory,
+            # printers' firmware ROM, NVRAM and flash (always 100 % used).
             continue
         else:
             if size_bytes == 0:
@@ -74,6 +109,12 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
                 row.fields["used_pct"] = round(min(used_bytes / size_bytes * 100, 100.0), 2)
         out.append(row)
     return out
+
+
+def _memory_first(rows: list[Row]) -> list[Row]:
+    """Rows with net-snmp's "Swap space" ahead of its "Virtual memory" (RAM plus swap)."""
+    swap = [r for r in rows if "swap" in r.tags.get("volume", "").lower()]
+    return swap + [r for r in rows if r not in swap]
 
 
 _STORAGE_KINDS = {"fixed_disk", "network_disk", "removable_disk", "flash", "other"}

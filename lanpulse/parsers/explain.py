@@ -1,0 +1,63 @@
+"""What a profile fetches and what a device did not answer, for `lanpulse poll --explain`.
+
+Pure data about a profile and a parse result; the CLI prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lanpulse.core.profile import Profile
+from lanpulse.parsers.snmp_profile import ParseResult
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    """One OID a profile fetches: which metric wants it, under which name, GET or walk."""
+
+    metric: str
+    measurement: str
+    name: str
+    oid: str
+    walk: bool
+
+
+def plan_entries(profile: Profile) -> list[PlanEntry]:
+    """Every OID of the profile's plan with the metric and tag/field/extra name using it."""
+    out: list[PlanEntry] = [
+        PlanEntry("(identity)", "device", "model", s.oid, walk=False)
+        for s in profile.model
+        if s.oid
+    ]
+    for metric in profile.metrics:
+        for name, sources in metric.sources().items():
+            for src in sources:
+                if src.oid:
+                    out.append(
+                        PlanEntry(metric.name, metric.measurement, name, src.oid, not metric.scalar)
+                    )
+        for oid in metric.fetch:
+            out.append(PlanEntry(metric.name, metric.measurement, "(fetch)", oid, walk=True))
+    return out
+
+
+def explain_lines(profile: Profile, reason: str, result: ParseResult | None = None) -> list[str]:
+    """Readable lines: the profile and why, its tables and OIDs, then unanswered fields."""
+    lines = [f"profile {profile.name} ({profile.device_class or 'other'}): {reason}"]
+    if profile.source_file:
+        lines.append(f"  from {profile.source_file}")
+    current = None
+    for entry in plan_entries(profile):
+        if entry.metric != current:
+            current = entry.metric
+            lines.append(f"  {entry.metric} -> {entry.measurement}")
+        verb = "walk" if entry.walk else "get"
+        lines.append(f"    {verb:4} {entry.oid:40} {entry.name}")
+    if result is not None:
+        if result.unanswered:
+            lines.append("  declared fields the device did not answer:")
+            lines.extend(f"    {name}" for name in result.unanswered)
+        else:
+            lines.append("  every declared field was answered")
+        lines.extend(f"  error: {err}" for err in result.errors)
+    return lines

@@ -1,0 +1,72 @@
+"""Every field a profile declares is produced by at least one corpus recording.
+
+Coverage is per metric definition (metric name + field) over all recordings, each
+replayed twice so that rate fields exist. Fields no recording can produce are listed
+with the reason and the synthetic test that covers them instead.
+"""
+
+from __future__ import annotations
+
+from _recordings import recordings, replay_two_polls
+
+from lanpulse.config.profiles import builtin_profiles
+
+# (metric, field) -> why no recording produces it, and which test covers it instead
+ALLOWED_MISSING: dict[tuple[str, str], str] = {
+    ("printer_status", "status"): "hrPrinterStatus is absent from every recording; "
+    "test_profiles_printer.py::test_printer_status_alerts_and_covers",
+    ("printer_status", "alerts_critical"): "no recording has prtAlertTable; "
+    "test_profiles_printer.py::test_printer_status_alerts_and_covers",
+    ("printer_status", "alerts_warning"): "no recording has prtAlertTable; "
+    "test_profiles_printer.py::test_printer_status_alerts_and_covers",
+    ("cisco_temperatures", "value"): "the Catalyst recordings carry fans and PSUs but no "
+    "ciscoEnvMonTemperatureStatusTable; test_profiles_synthetic.py::test_cisco_envmon_temperature",
+    ("cisco_temperatures", "state"): "as cisco_temperatures.value",
+    ("cisco_temperatures", "health"): "as cisco_temperatures.value",
+    ("cisco_entity_sensors", "value"): "no Catalyst recording carries CISCO-ENTITY-SENSOR-MIB; "
+    "test_profiles_synthetic.py::test_cisco_entity_sensor_mib",
+    ("cisco_entity_sensors", "state"): "as cisco_entity_sensors.value",
+    ("cisco_entity_sensors", "health"): "as cisco_entity_sensors.value",
+    ("mikrotik_board_temperature", "value"): "SwOS 2.18 sends only the processor "
+    "temperature; test_profiles_synthetic.py::test_mikrotik_board_temperature",
+}
+
+
+def _produced() -> set[tuple[str, str]]:
+    produced: set[tuple[str, str]] = set()
+    for path in recordings():
+        rep = replay_two_polls(path)
+        unanswered = set(rep.result.unanswered)
+        for metric in rep.selection.profile.metrics:
+            for name in metric.declared_fields():
+                if f"{metric.name}.{name}" in unanswered:
+                    continue
+                rates = {r.rate for r in metric.rates} | {r.util for r in metric.rates if r.util}
+                if name not in rates or any(
+                    s.measurement == metric.measurement and name in s.fields
+                    for s in rep.result.samples
+                ):
+                    produced.add((metric.name, name))
+    return produced
+
+
+PRODUCED = _produced()
+
+
+def test_every_declared_field_is_produced() -> None:
+    """A declared field that no recording yields is dead configuration, or a bug."""
+    missing = sorted(
+        {
+            f"{metric.name}.{name} ({profile.name})"
+            for profile in builtin_profiles().selectable()
+            for metric in profile.metrics
+            for name in metric.declared_fields()
+            if (metric.name, name) not in PRODUCED and (metric.name, name) not in ALLOWED_MISSING
+        }
+    )
+    assert missing == [], "declared but never produced: " + ", ".join(missing)
+
+
+def test_allow_list_is_not_stale() -> None:
+    """An allowed-missing field that some recording does produce must leave the list."""
+    assert sorted(k for k in ALLOWED_MISSING if k in PRODUCED) == []
