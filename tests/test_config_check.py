@@ -103,9 +103,9 @@ def test_missing_secret_file(tmp_path: Path) -> None:
 
 
 def test_missing_token_file_in_another_section(tmp_path: Path) -> None:
-    text = "influxdb:\n  url: http://127.0.0.1:8086\n  token_file: tok\n"
+    text = "influxdb:\n  url: http://127.0.0.1:8086\n  bucket: b\n  token_file: tok\n"
     assert check_text(tmp_path, text) == [
-        "c.yaml:3: influxdb.token_file: secret file 'tok' does not exist, expected a readable file"
+        "c.yaml:4: influxdb.token_file: secret file 'tok' does not exist, expected a readable file"
     ]
 
 

@@ -82,9 +82,12 @@ class SnmpPoller:
         if device.profile:
             selection = Selection(self.profiles.get(device.profile), "named in the inventory")
         else:
-            ident = await self.client.get(target_of(device), IDENTITY_OIDS)
+            probes = self.profiles.probe_oids()
+            ident = await self.client.get(target_of(device), (*IDENTITY_OIDS, *probes))
             selection = self.profiles.select(
-                as_text(ident.get(SYS_OBJECT_ID, "")), as_text(ident.get(SYS_DESCR, ""))
+                as_text(ident.get(SYS_OBJECT_ID, "")),
+                as_text(ident.get(SYS_DESCR, "")),
+                answered=[oid for oid in probes if oid in ident],
             )
         state.selection = selection
         scalars, columns = selection.profile.plan_oids()
