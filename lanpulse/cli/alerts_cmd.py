@@ -16,7 +16,7 @@ from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.notifiers.base import rfc3339
 from lanpulse.alerts.records import active_alerts
 from lanpulse.alerts.service import build_notifiers
-from lanpulse.core.errors import ConfigError, LanpulseError
+from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Sample
 from lanpulse.core.schema import validate_sample
 
@@ -103,16 +103,28 @@ def read_samples(path: str) -> list[Sample]:
     return samples
 
 
-def poll_once(cfg: AlertingConfig, device: str) -> list[Sample]:
-    """Hook for `--device`: poll one inventory device once and return its samples.
+def poll_once(config_path: str, device: str) -> list[Sample]:
+    """`--device`: poll one inventory device once, as the daemon would, and return its samples."""
+    import asyncio
 
-    Wired by the lead once the inventory loader and collectors are on main (load the config,
-    find `device`, run its profile's collectors and parsers once, return the samples).
-    """
-    raise LanpulseError(
-        f"--device {device}: live polling is not wired yet; "
-        "use --samples FILE (e.g. from `lanpulse poll --format json`)"
-    )
+    from lanpulse.collectors.snmp_client import PysnmpClient
+    from lanpulse.config.loader import load_config
+    from lanpulse.config.profiles import load_profiles
+    from lanpulse.pipeline.poll import DeviceState, SnmpPoller
+
+    loaded = load_config(config_path)
+    target = loaded.device(device)
+
+    async def run() -> list[Sample]:
+        client = PysnmpClient()
+        try:
+            poller = SnmpPoller(client, load_profiles(loaded.profiles_dirs))
+            report = await poller.poll(target, DeviceState())
+            return list(report.outcome.samples)
+        finally:
+            client.close()
+
+    return asyncio.run(run())
 
 
 def evaluate(cfg: AlertingConfig, samples: Sequence[Sample]) -> AlertEngine:
@@ -138,7 +150,7 @@ def evaluate(cfg: AlertingConfig, samples: Sequence[Sample]) -> AlertEngine:
 def run_test(args: argparse.Namespace) -> int:
     """Print the pending and firing alerts the samples lead to, and why."""
     cfg = load_alerting_config(args.config)
-    samples = read_samples(args.samples) if args.samples else poll_once(cfg, args.device)
+    samples = read_samples(args.samples) if args.samples else poll_once(args.config, args.device)
     for sample in samples:
         for problem in validate_sample(sample):
             print(f"warning: {problem}", file=sys.stderr)

@@ -39,7 +39,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the configuration and print its summary; ConfigErrors go to the CLI frame."""
+    """Load the configuration, its profiles and alert rules; print the summary.
+
+    ConfigErrors go to the CLI frame, which prints one line per problem and exits 2.
+    """
+    from lanpulse.alerts.configsrc import load_alerting_config
+    from lanpulse.config.profiles import load_profiles
+    from lanpulse.core.errors import ConfigError, ConfigErrors
+
     loaded = load_config(args.config)
-    print(loaded.summary())
+    profiles = load_profiles(loaded.profiles_dirs)
+    unknown = [
+        ConfigError(
+            f"unknown profile {d.profile!r}; see `lanpulse profiles list`",
+            file=str(args.config),
+            key=f"devices[{d.name}].profile",
+        )
+        for d in loaded.devices
+        if d.profile and d.profile not in profiles.profiles
+    ]
+    if unknown:
+        raise ConfigErrors(unknown)
+    rules = load_alerting_config(args.config).rules.rules
+    print(f"{loaded.summary()}, {len(profiles.selectable())} profiles, {len(rules)} alert rules")
     return 0
