@@ -88,10 +88,7 @@ def device_from_config(args: argparse.Namespace) -> Device:
     if not args.device:
         raise ConfigError("-c FILE needs --device NAME", key="poll")
     loaded = load_config(args.config)
-    device = next((d for d in loaded.devices if d.name == args.device), None)
-    if device is None:
-        names = ", ".join(d.name for d in loaded.devices[:20])
-        raise ConfigError(f"no device named {args.device!r}; devices: {names}", file=args.config)
+    device = loaded.device(args.device)
     if args.profile:
         device = replace(device, profile=args.profile)
     if device.snmp is not None and (args.timeout is not None or args.retries is not None):
