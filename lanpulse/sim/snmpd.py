@@ -101,12 +101,14 @@ class SnmpdAgent:
         users: tuple[SnmpdUser, ...] = (),
         port: int | None = None,
         extra_config: tuple[str, ...] = (),
+        extra_args: tuple[str, ...] = (),
         workdir: Path | None = None,
     ) -> None:
         self.port = port or free_udp_port()
         self.community = community
         self.users = users
         self.extra_config = extra_config
+        self.extra_args = extra_args
         self._own_dir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="lanpulse-snmpd-"))
         self.conf_path = self.workdir / "snmpd.conf"
@@ -143,7 +145,17 @@ class SnmpdAgent:
         )
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [SNMPD, "-f", "-Lo", "-C", "-c", str(self.conf_path), "-M", "/dev/null"],
+            [
+                SNMPD,
+                "-f",
+                "-Lo",
+                "-C",
+                "-c",
+                str(self.conf_path),
+                "-M",
+                "/dev/null",
+                *self.extra_args,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

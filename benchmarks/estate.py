@@ -1,0 +1,283 @@
+"""End-to-end cost of polling a simulated estate, against the bare SNMP transport.
+
+    PYTHONPATH=. python benchmarks/estate.py [--rounds 5] [--devices 20] [--memory-devices 25500]
+
+Each device class (48-port switch, printer, desktop) is served by its own net-snmp `snmpd`
+on 127.0.0.1 replaying a real recording through `override` directives (C speed, so the
+agent is not the bottleneck; see lanpulse/sim/snmpd_replay.py). For each class it measures,
+in the same run and process:
+
+- pipeline: SnmpPoller.poll (profile plan, GET + GETBULK walks, parse, rates) + line
+  protocol + durable spool + the v2 writer (influxdb-client) into a real VictoriaMetrics;
+- bare transport: the same GET and walk requests through the same PysnmpClient, nothing else.
+
+CPU is this process's user+system time (agents and VictoriaMetrics run in other processes).
+Targets (issue 4): pipeline CPU <= 1.5 x bare transport CPU per poll; < 1 GiB RSS with an
+inventory of 25,500 devices loaded and their rate state filled. Also reported: devices per
+5-minute cycle per core for each class (300 s / pipeline CPU seconds per poll).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lanpulse.collectors.base import SnmpPlan
+from lanpulse.collectors.snmp import SnmpCollector
+from lanpulse.collectors.snmp_client import PysnmpClient
+from lanpulse.config.influx import InfluxSettings, SpoolSettings
+from lanpulse.config.profiles import builtin_profiles
+from lanpulse.core.model import Device, Secret, SnmpCredentials
+from lanpulse.pipeline.poll import DeviceState, SnmpPoller
+from lanpulse.sim.servers import VictoriaMetrics
+from lanpulse.sim.snmpd import SnmpdAgent
+from lanpulse.sim.snmpd_replay import override_lines, widen_ports
+from lanpulse.timeseries.factory import build_shipper
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDINGS = ROOT / "tests" / "fixtures" / "librenms" / "recordings"
+DISABLED = (
+    "-interfaces,ifTable,ifXTable,hr_storage,hr_device,hr_proc,hr_system,"
+    "hr_filesys,hr_disk,hr_network,hr_print,hr_partition"
+)
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """One device class of the estate: its recording and how many the estate holds."""
+
+    name: str
+    recording: str
+    estate_count: int
+    widen_to: int | None = None
+
+
+CLASSES = (
+    ClassSpec("switch", "switch/edgeswitch_es-24-250w.snmprec", 500, widen_to=48),
+    ClassSpec("printer", "printer/jetdirect_m252dw.snmprec", 5000),
+    ClassSpec("desktop", "desktop/windows_svr_2019_1809.snmprec", 20000),
+)
+
+
+def start_agent(spec: ClassSpec, workdir: Path) -> SnmpdAgent:
+    """snmpd replaying the class's recording (everything but sysUpTime)."""
+    text = (RECORDINGS / spec.recording).read_text()
+    if spec.widen_to:
+        first_if = next(
+            line.split("|")[0].rsplit(".", 1)[1]
+            for line in text.splitlines()
+            if line.startswith("1.3.6.1.2.1.31.1.1.1.6.")
+        )
+        text = widen_ports(text, spec.widen_to, first_if)
+    lines = override_lines(
+        text,
+        (
+            "1.3.6.1.2.1.1.1.",
+            "1.3.6.1.2.1.1.2.",
+            "1.3.6.1.2.1.2.",
+            "1.3.6.1.2.1.25.",
+            "1.3.6.1.2.1.31.",
+            "1.3.6.1.2.1.43.",
+            "1.3.6.1.2.1.47.",
+            "1.3.6.1.2.1.99.",
+            "1.3.6.1.4.1.",
+        ),
+    )
+    agent = SnmpdAgent(
+        community="bench",
+        extra_config=tuple(lines),
+        extra_args=("-I", DISABLED),
+        workdir=workdir / spec.name,
+    )
+    agent.workdir.mkdir(parents=True, exist_ok=True)
+    return agent.start()
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def devices_for(spec: ClassSpec, agent: SnmpdAgent, n: int) -> list[Device]:
+    creds = SnmpCredentials(
+        version="2c", community=Secret("bench"), timeout_s=5, retries=1, max_repetitions=25
+    )
+    return [
+        Device(
+            name=f"{spec.name}-{i:05d}",
+            address="127.0.0.1",
+            port=agent.port,
+            device_class=spec.name,
+            snmp=creds,
+            interval_s=300,
+            labels={"site": "bench"},
+        )
+        for i in range(n)
+    ]
+
+
+async def run_pipeline(
+    devices: list[Device], rounds: int, vm_url: str, spool_dir: Path, concurrency: int
+) -> tuple[float, int, float]:
+    """CPU seconds and polls of the full pipeline (selection done before timing)."""
+    client = PysnmpClient()
+    poller = SnmpPoller(client, builtin_profiles())
+    states = {d.name: DeviceState() for d in devices}
+    shipper = build_shipper(
+        InfluxSettings(url=vm_url, api="v2", bucket="lanpulse", org="bench"),
+        SpoolSettings(directory=str(spool_dir), fsync="interval"),
+    )
+    await shipper.start()
+    for d in devices:  # identity + profile selection happen once per device in production
+        await poller.select(d, states[d.name])
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(d: Device) -> None:
+        async with sem:
+            report = await poller.poll(d, states[d.name])
+            if not report.outcome.up:
+                raise SystemExit(f"{d.name} did not answer: {report.outcome.errors}")
+            shipper.submit_nowait(report.outcome.samples)
+
+    await asyncio.gather(*(one(d) for d in devices))  # warm-up: fills rate state
+    await shipper.flush(60)
+    gc.collect()
+    t0, w0 = cpu(), time.monotonic()
+    for _ in range(rounds):
+        await asyncio.gather(*(one(d) for d in devices))
+    await shipper.flush(120)
+    used, wall = cpu() - t0, time.monotonic() - w0
+    stats = shipper.stats().as_fields()
+    await shipper.stop(30)
+    client.close()
+    if stats.get("points_dropped"):
+        raise SystemExit(f"points dropped: {stats}")
+    return used, rounds * len(devices), wall
+
+
+async def run_bare(devices: list[Device], rounds: int, concurrency: int) -> tuple[float, int]:
+    """CPU seconds of the same requests through the bare transport (the I/O-only collector)."""
+    client = PysnmpClient()
+    poller = SnmpPoller(client, builtin_profiles())
+    state = DeviceState()
+    await poller.select(devices[0], state)
+    assert state.plan is not None
+    plan: SnmpPlan = state.plan
+    collector = SnmpCollector(client)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(d: Device) -> None:
+        async with sem:
+            await collector.collect(d, plan)
+
+    await asyncio.gather(*(one(d) for d in devices))
+    gc.collect()
+    t0 = cpu()
+    for _ in range(rounds):
+        await asyncio.gather(*(one(d) for d in devices))
+    used = cpu() - t0
+    client.close()
+    return used, rounds * len(devices)
+
+
+async def memory(agents: dict[str, SnmpdAgent], total: int) -> dict[str, float]:
+    """RSS with the estate's devices loaded and their rate state filled by a real parse."""
+    from lanpulse.parsers.snmp_profile import parse_snmp
+
+    client = PysnmpClient()
+    profiles = builtin_profiles()
+    poller = SnmpPoller(client, profiles)
+    before = rss_mib()
+    states: dict[str, DeviceState] = {}
+    inventory: list[Device] = []
+    scale = total / sum(s.estate_count for s in CLASSES)
+    for spec in CLASSES:
+        agent = agents[spec.name]
+        probe = devices_for(spec, agent, 1)[0]
+        st = DeviceState()
+        await poller.select(probe, st)
+        assert st.plan is not None and st.selection is not None
+        raw = await poller.collector.collect(probe, st.plan)
+        count = int(spec.estate_count * scale)
+        for d in devices_for(spec, agent, count):
+            state = DeviceState(selection=st.selection, plan=st.plan)
+            parse_snmp(raw, st.selection.profile, d, state.rates)
+            states[d.name] = state
+            inventory.append(d)
+    client.close()
+    gc.collect()
+    after = rss_mib()
+    series = sum(len(s.rates.series) for s in states.values())
+    return {
+        "devices": len(inventory),
+        "rate_series": series,
+        "rss_before_mib": round(before, 1),
+        "rss_after_mib": round(after, 1),
+        "maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+async def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--devices", type=int, default=20, help="devices per class per round")
+    ap.add_argument("--concurrency", type=int, default=20)
+    ap.add_argument("--memory-devices", type=int, default=25500)
+    ap.add_argument("--skip-memory", action="store_true")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="lanpulse-bench-"))
+    agents = {spec.name: start_agent(spec, work) for spec in CLASSES}
+    vm = VictoriaMetrics(workdir=work / "vm").start()
+    results = {}
+    try:
+        for spec in CLASSES:
+            devs = devices_for(spec, agents[spec.name], args.devices)
+            bare_cpu, bare_polls = await run_bare(devs, args.rounds, args.concurrency)
+            pipe_cpu, pipe_polls, wall = await run_pipeline(
+                devs, args.rounds, vm.url, work / f"spool-{spec.name}", args.concurrency
+            )
+            per_poll = pipe_cpu / pipe_polls
+            results[spec.name] = {
+                "polls": pipe_polls,
+                "bare_cpu_ms_per_poll": round(bare_cpu / bare_polls * 1000, 2),
+                "pipeline_cpu_ms_per_poll": round(per_poll * 1000, 2),
+                "ratio": round(pipe_cpu / pipe_polls / (bare_cpu / bare_polls), 3),
+                "devices_per_5min_per_core": int(300 / per_poll),
+                "wall_s": round(wall, 2),
+            }
+            print(f"{spec.name:8s} {results[spec.name]}", flush=True)
+        if not args.skip_memory:
+            results["memory"] = await memory(agents, args.memory_devices)
+            print(f"memory   {results['memory']}", flush=True)
+    finally:
+        for a in agents.values():
+            a.cleanup()
+        vm.cleanup()
+    print(json.dumps(results))
+    worst = max(r["ratio"] for k, r in results.items() if k != "memory")
+    print(f"worst pipeline/transport CPU ratio: {worst} (target <= 1.5)")
+    if "memory" in results:
+        print(
+            f"RSS with {results['memory']['devices']} devices: "
+            f"{results['memory']['rss_after_mib']} MiB (target < 1024)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
