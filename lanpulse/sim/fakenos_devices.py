@@ -13,6 +13,7 @@ import io
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,17 @@ def free_tcp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    """True when a TCP socket on 127.0.0.1:`port` is in LISTEN state (Linux /proc)."""
+    try:
+        table = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        time.sleep(0.2)
+        return True
+    want = f"0100007F:{port:04X}"
+    return any(line.split()[1] == want and line.split()[3] == "0A" for line in table)
 
 
 def load_fixture_outputs(platform_dir: Path) -> dict[str, str]:
@@ -105,6 +117,14 @@ class FakeNosDevices:
             hosts[dev.name] = host
         self._net = FakeNOS(inventory={"hosts": hosts})
         self._net.start()
+        # fakenos binds in start() but calls listen() later in a thread: wait for LISTEN,
+        # without connecting (a probe connection makes fakenos log a reset session).
+        deadline = time.monotonic() + 10
+        while not all(_listening(p) for p in self.ports.values()):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise LanpulseError("fakenos devices did not start listening within 10s")
+            time.sleep(0.02)
         return self
 
     def stop(self) -> None:

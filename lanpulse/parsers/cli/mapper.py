@@ -15,7 +15,7 @@ from lanpulse.parsers.cli.series import series_key
 
 Row = Mapping[str, str | list[str]]
 # What devices print for "not known / not applicable": left out, not counted as unreadable.
-_NOT_KNOWN = frozenset({"n/a", "na", "-", "--", "none", "unknown", "not available"})
+_NOT_KNOWN = frozenset({"n/a", "na", "-", "--", "none", "unknown", "not available", "auto"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,10 @@ def _apply_op(op: str, nums: list[int | float]) -> float:
         return round(sum(nums), 6)
     if op == "complement_pct":
         return round(100 - nums[0], 4)
+    if op == "used_pct_from_free":
+        if nums[0] == 0:
+            raise ValueError("total is zero")
+        return round((nums[0] - nums[1]) / nums[0] * 100, 4)
     if nums[1] == 0:  # ratio_pct
         raise ValueError("ratio over zero")
     return round(nums[0] / nums[1] * 100, 4)

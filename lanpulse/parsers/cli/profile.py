@@ -21,7 +21,7 @@ from lanpulse.parsers.cli.convert import CONVERTERS
 
 PROFILE_DIR = Path(__file__).resolve().parents[2] / "config" / "profiles" / "cli"
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
-OPS = ("difference", "ratio_pct", "complement_pct", "sum")
+OPS = ("difference", "ratio_pct", "complement_pct", "sum", "used_pct_from_free")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,9 @@ class FieldMap:
     name: str
     column: str | None = None
     columns: tuple[str, ...] = ()  # inputs of `op`
-    op: str | None = None  # difference (a-b), ratio_pct (a/b*100), complement_pct (100-a), sum
+    # difference (a-b), ratio_pct (a/b*100), complement_pct (100-a), sum,
+    # used_pct_from_free ((a-b)/a*100 with a = total, b = free or available)
+    op: str | None = None
     convert: str = "number"
     unit_column: str | None = None  # for convert: size
     scale: float = 1.0
@@ -175,8 +177,8 @@ def _sample(path: Path, key: str, raw: Any) -> SampleMap:
     for f in fields:
         if f.name not in spec.fields:
             raise _err(path, f"{key}.fields.{f.name}", f"not a field of {name!r}")
-    if not fields:
-        raise _err(path, f"{key}.fields", "at least one field is needed")
+    if not fields and not raw.get("tags"):
+        raise _err(path, f"{key}.fields", "at least one field (or tag) is needed")
     rows = raw.get("rows", "all")
     if rows not in ("all", "first"):
         raise _err(path, f"{key}.rows", "expected `all` or `first`")
