@@ -126,6 +126,16 @@ class CliCollector:
         budget = ssh.timeout_s * 2 + ssh.command_timeout_s * max(1, len(plan.commands))
         return min(budget, max(device.interval_s, ssh.timeout_s * 2))
 
+    def session_polls(self) -> dict[str, int]:
+        """Device -> polls served by its open persistent session (for checks and metrics)."""
+        with self._slots_lock:
+            slots = dict(self._slots)
+        return {name: slot.session.polls for name, slot in slots.items() if slot.session}
+
+    def drop_session(self, name: str) -> None:
+        """Close a device's persistent session now (the next poll reconnects)."""
+        self._abort(name)
+
     def close(self) -> None:
         """Close every persistent session and stop the pool (without waiting for hung work)."""
         with self._slots_lock:
@@ -314,7 +324,7 @@ def _classify(device: Device, exc: Exception) -> CollectError:
         return CollectTimeout(name, "no SSH answer within `ssh.timeout_s`")
     if isinstance(exc, paramiko.SSHException | EOFError | OSError):
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-        if "Error reading SSH protocol banner" in text:
+        if "Error reading SSH protocol banner" in text or "No existing session" in text:
             return CollectTimeout(name, "no SSH banner within `ssh.timeout_s`")
         return AgentError(name, f"SSH session failed: {first}")
     return AgentError(name, f"SSH session failed: {type(exc).__name__}")

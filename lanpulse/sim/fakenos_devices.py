@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -51,6 +52,32 @@ def _listening(port: int) -> bool:
         return True
     want = f"0100007F:{port:04X}"
     return any(line.split()[1] == want and line.split()[3] == "0A" for line in table)
+
+
+@cache
+def _platform_table(platform: str) -> dict[str, Any]:
+    """fakenos's own table of a platform (prompts, session-setup commands), parsed once.
+
+    fakenos re-reads these large YAML files with the pure-Python loader for every host,
+    about 0.6 s each; the C loader and one parse per platform make a start instant.
+    """
+    import fakenos.plugins.nos as nos_pkg
+
+    path = Path(nos_pkg.__file__).parent / "platforms_yaml" / f"{platform}.yaml"
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data: dict[str, Any] = yaml.load(path.read_text(), Loader=loader)  # noqa: S506 (safe loader)
+    return data
+
+
+def _platform_nos(platform: str) -> Any:
+    from fakenos.core.nos import Nos
+
+    table = _platform_table(platform)
+    return Nos(
+        name=platform,
+        commands=dict(table.get("commands") or {}),
+        initial_prompt=table.get("initial_prompt", "{base_prompt}>"),
+    )
 
 
 def load_fixture_outputs(platform_dir: Path) -> dict[str, str]:
@@ -115,7 +142,8 @@ class FakeNosDevices:
                     "configuration": {"address": "127.0.0.1", "ssh_key_file": dev.host_key_file},
                 }
             hosts[dev.name] = host
-        self._net = FakeNOS(inventory={"hosts": hosts})
+        plugins = [_platform_nos(p) for p in {d.platform for d in self._specs.values()}]
+        self._net = FakeNOS(inventory={"hosts": hosts}, plugins=plugins)
         self._net.start()
         # fakenos binds in start() but calls listen() later in a thread: wait for LISTEN,
         # without connecting (a probe connection makes fakenos log a reset session).
@@ -128,10 +156,17 @@ class FakeNosDevices:
         return self
 
     def stop(self) -> None:
-        """Stop every device this object started."""
-        if self._net is not None:
-            self._net.stop()
-            self._net = None
+        """Stop every device this object started (in parallel: each waits ~2 s for threads)."""
+        if self._net is None:
+            return
+        stoppers = [
+            threading.Thread(target=host.stop, daemon=True) for host in self._net.hosts.values()
+        ]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join(10)
+        self._net = None
 
     def known_hosts_line(self, name: str) -> str:
         """The known_hosts line for device `name` as OpenSSH/paramiko look it up."""
