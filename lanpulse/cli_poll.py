@@ -85,9 +85,7 @@ def finish_cli_poll(
     previous = next((s for s in result.samples if s.measurement == "device"), None)
     samples.insert(
         0,
-        _device_sample(
-            device, profile, previous, duration_s, len(errors), raw.started_ns, None
-        ),
+        _device_sample(device, profile, previous, duration_s, len(errors), raw.started_ns, None),
     )
     return samples, errors
 

@@ -21,7 +21,12 @@ def test_interface_joins_on_canonical_name_and_keeps_snmp_identity() -> None:
     snmp = [_if("Gi1/0/1", "10101", T_SNMP, in_errors=5, in_octets=900)]
     cli_sample = Sample(
         "interface",
-        {**BASE, "if_index": "GigabitEthernet1/0/1", "if_name": "GigabitEthernet1/0/1", "if_alias": "AP"},
+        {
+            **BASE,
+            "if_index": "GigabitEthernet1/0/1",
+            "if_name": "GigabitEthernet1/0/1",
+            "if_alias": "AP",
+        },
         {"in_errors": 7, "in_crc_errors": 3},
         T_CLI,
     )
@@ -56,8 +61,12 @@ def test_cli_only_series_pass_through_and_order_is_stable() -> None:
     host_cli = Sample("host", BASE, {"cpu_pct": 12.0, "load1": 0.5}, T_CLI)
     poe = Sample("poe", {**BASE, "port": "Gi1/0/1"}, {"power_w": 6.5}, T_CLI)
     device_snmp = Sample("device", {**BASE, "vendor": "cisco"}, {"up": 1}, T_SNMP)
-    device_cli = Sample("device", {**BASE, "model": "C9300-48P"}, {"up": 1, "uptime_seconds": 9}, T_CLI)
-    out = merge_samples([device_snmp, host_snmp], [host_cli, poe, device_cli], {"host.cpu_pct": "cli"})
+    device_cli = Sample(
+        "device", {**BASE, "model": "C9300-48P"}, {"up": 1, "uptime_seconds": 9}, T_CLI
+    )
+    out = merge_samples(
+        [device_snmp, host_snmp], [host_cli, poe, device_cli], {"host.cpu_pct": "cli"}
+    )
     assert [s.measurement for s in out] == ["device", "host", "poe"]
     assert out[0].tags == {**BASE, "vendor": "cisco", "model": "C9300-48P"}
     assert out[0].fields == {"up": 1, "uptime_seconds": 9}
@@ -74,5 +83,8 @@ def test_distinct_series_do_not_merge() -> None:
 
 
 def test_unknown_source_is_one_clear_error() -> None:
-    with pytest.raises(ValueError, match=r"source preference 'interface': expected one of \('snmp', 'cli'\), got 'ssh'"):
+    with pytest.raises(
+        ValueError,
+        match=r"source preference 'interface': expected one of \('snmp', 'cli'\), got 'ssh'",
+    ):
         merge_samples([], [], {"interface": "ssh"})

@@ -71,13 +71,27 @@ def test_every_declared_field_is_produced(platform: str) -> None:
 
 
 def test_cisco_ios_semantics() -> None:
-    by = {(s.measurement, s.tags.get("if_name") or s.tags.get("port") or s.tags.get("module") or s.tags.get("sensor")): s for s in _parse("cisco_ios").samples}
+    by = {
+        (
+            s.measurement,
+            s.tags.get("if_name")
+            or s.tags.get("port")
+            or s.tags.get("module")
+            or s.tags.get("sensor"),
+        ): s
+        for s in _parse("cisco_ios").samples
+    }
     gi1 = by[("interface", "GigabitEthernet1/0/1")]
     assert gi1.fields["in_crc_errors"] == 15 and gi1.fields["in_errors"] == 17
     assert gi1.fields["out_discards"] == 1204 and gi1.fields["speed_bps"] == 1_000_000_000
     assert gi1.tags["if_index"] == "GigabitEthernet1/0/1"  # no ifIndex on the IOS CLI
     assert by[("interface", "Vlan1")].fields["admin_status"] == 2
-    assert by[("poe", "GigabitEthernet1/0/3")].fields == {"power_w": 6.5, "max_power_w": 30.0, "poe_class": 2, "status": 3}
+    assert by[("poe", "GigabitEthernet1/0/3")].fields == {
+        "power_w": 6.5,
+        "max_power_w": 30.0,
+        "poe_class": 2,
+        "status": 3,
+    }
     assert "poe_class" not in by[("poe", "GigabitEthernet1/0/2")].fields  # "n/a" is left out
     assert by[("poe", "1")].fields == {"budget_w": 715.0, "used_w": 53.4, "remaining_w": 661.6}
     dev = by[("device", None)]
@@ -86,7 +100,11 @@ def test_cisco_ios_semantics() -> None:
 
 
 def test_junos_uses_the_snmp_ifindex_it_prints() -> None:
-    ifs = {s.tags["if_name"]: s for s in _parse("juniper_junos").samples if s.measurement == "interface"}
+    ifs = {
+        s.tags["if_name"]: s
+        for s in _parse("juniper_junos").samples
+        if s.measurement == "interface"
+    }
     assert ifs["ge-0/0/0"].tags["if_index"] == "515"
     assert "speed_bps" not in ifs["ge-0/0/1"].fields  # "Speed: Auto" is not a speed
 
@@ -98,7 +116,9 @@ def test_garbage_lines_are_dropped_and_counted_rows_around_them_kept() -> None:
     lines.insert(12, "Gi1/0/x   auto   ??         nan")
     outs["show power inline"] = "\n".join(lines)
     result = _parse("cisco_ios", outs)
-    ports = sorted(s.tags["port"] for s in result.samples if s.measurement == "poe" and "port" in s.tags)
+    ports = sorted(
+        s.tags["port"] for s in result.samples if s.measurement == "poe" and "port" in s.tags
+    )
     assert len(ports) == 6  # every real row survived
     assert result.skipped == 2
     assert any("2 line(s) not understood" in p for p in result.problems)
@@ -116,7 +136,9 @@ def test_output_that_is_all_garbage_counts_and_keeps_the_rest() -> None:
 
 
 def test_missing_outputs_are_skipped_quietly() -> None:
-    result = _parse("cisco_ios", {"show version": load_fixture_outputs(FIXTURES / "cisco_ios")["show version"]})
+    result = _parse(
+        "cisco_ios", {"show version": load_fixture_outputs(FIXTURES / "cisco_ios")["show version"]}
+    )
     assert [s.measurement for s in result.samples] == ["device"]
     assert result.skipped == 0
 
@@ -167,7 +189,9 @@ def test_profile_errors_name_file_and_key(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError) as err:
         load_cli_profile_file(bad)
-    assert str(err.value) == f"{bad}: commands[0].samples[0].fields.bogus: not a field of 'interface'"
+    assert (
+        str(err.value) == f"{bad}: commands[0].samples[0].fields.bogus: not a field of 'interface'"
+    )
     bad.write_text("platform: [unclosed\n")
     with pytest.raises(ConfigError) as err:
         load_cli_profile_file(bad)

@@ -17,7 +17,7 @@ import pytest
 
 from lanpulse.cli_poll import plan_for, poll_cli_device, poll_cli_device_async
 from lanpulse.collectors.cli import CliCollector, CliPlan
-from lanpulse.core.errors import AuthError, CollectTimeout, HostKeyError, UnreachableError
+from lanpulse.core.errors import CollectTimeout, HostKeyError, UnreachableError
 from lanpulse.core.model import Device, RawCli, Secret, SshCredentials
 from lanpulse.core.schema import validate_samples
 from lanpulse.parsers.cli import load_cli_profile, parse_cli
@@ -52,7 +52,9 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeNosDevices]:
     devices = [FakeDevice(p, p, load_fixture_outputs(FIXTURES / p)) for p in PLATFORMS]
     devices.append(FakeDevice("ios-garbled", "cisco_ios", garbled))
     devices.append(
-        FakeDevice("ios-rekeyed", "cisco_ios", ios, host_key_file=str(write_rsa_host_key(tmp / "k")))
+        FakeDevice(
+            "ios-rekeyed", "cisco_ios", ios, host_key_file=str(write_rsa_host_key(tmp / "k"))
+        )
     )
     devices += [FakeDevice(n, "cisco_ios", {"show version": ios["show version"]}) for n in CROWD]
     with FakeNosDevices(devices) as running:
@@ -107,15 +109,16 @@ def test_host_keys_are_verified(net: FakeNosDevices, tmp_path: Path) -> None:
     # The re-keyed device answers with a new key where known_hosts holds fakenos's usual one.
     default_line = net.known_hosts_line("cisco_ios").split(" ", 1)[1]
     known.write_text(
-        net.known_hosts_line("cisco_ios")
-        + f"[127.0.0.1]:{net.ports['ios-rekeyed']} {default_line}"
+        net.known_hosts_line("cisco_ios") + f"[127.0.0.1]:{net.ports['ios-rekeyed']} {default_line}"
     )
     good = _device(net, "cisco_ios", host_key_check=True, known_hosts=str(known))
     samples, errors = poll_cli_device(good)
     assert errors == [] and samples[0].fields["up"] == 1
 
     changed = _device(net, "ios-rekeyed", host_key_check=True, known_hosts=str(known))
-    with pytest.raises(HostKeyError, match=r"^ios-rekeyed: host key changed: .*host_key_check: false"):
+    with pytest.raises(
+        HostKeyError, match=r"^ios-rekeyed: host key changed: .*host_key_check: false"
+    ):
         CliCollector().collect_sync(changed, CliPlan("cisco_ios", ("show version",)))
     samples, errors = poll_cli_device(changed)
     assert samples[0].tags["error"] == "host_key" and len(errors) == 1
@@ -130,7 +133,9 @@ def test_host_keys_are_verified(net: FakeNosDevices, tmp_path: Path) -> None:
 
 def test_rejected_command_is_reported_with_the_device_text(net: FakeNosDevices) -> None:
     profile = load_cli_profile("cisco_ios")
-    extra = CommandSpec("show inventory raw", "ntc:cisco_ios_show_version.textfsm", profile.commands[0].samples)
+    extra = CommandSpec(
+        "show inventory raw", "ntc:cisco_ios_show_version.textfsm", profile.commands[0].samples
+    )
     profile = dataclasses.replace(profile, commands=(*profile.commands, extra))
     samples, errors = poll_cli_device(_device(net, "cisco_ios"), profile=profile)
     assert errors == [

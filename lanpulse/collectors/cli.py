@@ -181,7 +181,9 @@ class CliCollector:
         finally:
             slot.limit.release()
 
-    def _run_plan(self, device: Device, plan: CliPlan, slot: _DeviceSlot, started_ns: int) -> RawCli:
+    def _run_plan(
+        self, device: Device, plan: CliPlan, slot: _DeviceSlot, started_ns: int
+    ) -> RawCli:
         ssh = _ssh(device)
         session = slot.session if ssh.persistent else None
         reused = session is not None and _alive(session)

@@ -44,17 +44,17 @@ def merge_samples(
         index.setdefault(series_key(s.measurement, s.tags, join=True), i)
     for c in cli:
         key = series_key(c.measurement, c.tags, join=True)
-        i = index.get(key)
-        if i is None:
+        at = index.get(key)
+        if at is None:
             index[key] = len(merged)
             merged.append(c)
             continue
-        base = merged[i]
+        base = merged[at]
         fields: dict[str, FieldValue] = dict(base.fields)
         for name, value in c.fields.items():
             if name not in fields or _winner(prefer, c.measurement, name) == "cli":
                 fields[name] = value
         tags = dict(c.tags)
         tags.update(base.tags)
-        merged[i] = Sample(base.measurement, tags, fields, base.time_ns)
+        merged[at] = Sample(base.measurement, tags, fields, base.time_ns)
     return merged

@@ -65,7 +65,7 @@ def _platform_table(platform: str) -> dict[str, Any]:
 
     path = Path(nos_pkg.__file__).parent / "platforms_yaml" / f"{platform}.yaml"
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data: dict[str, Any] = yaml.load(path.read_text(), Loader=loader)  # noqa: S506 (safe loader)
+    data: dict[str, Any] = yaml.load(path.read_text(), Loader=loader)
     return data
 
 

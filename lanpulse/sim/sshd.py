@@ -32,8 +32,10 @@ def ensure_test_user(user: str = TEST_USER) -> str:
         subprocess.run(
             # Password "*": no password login, but not "locked" ("!"), which sshd refuses
             # even for key logins when PAM is off.
-            ["useradd", "--system", "--no-create-home", "--home-dir", "/", "--shell", "/bin/bash"]
-            + ["--password", "*", user],
+            [
+                *("useradd", "--system", "--no-create-home", "--home-dir", "/"),
+                *("--shell", "/bin/bash", "--password", "*", user),
+            ],
             check=True,
             capture_output=True,
         )

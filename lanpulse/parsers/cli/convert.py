@@ -20,7 +20,9 @@ _UNIT_SECONDS: dict[str, int] = {
     "m": 60,
     "s": 1,
 }
-_DURATION_PART = re.compile(r"(\d+)\s*(year|yr|week|wk|day|hour|hr|minute|min|second|sec|[ywdhms]\b)")
+_DURATION_PART = re.compile(
+    r"(\d+)\s*(year|yr|week|wk|day|hour|hr|minute|min|second|sec|[ywdhms]\b)"
+)
 _CLOCK = re.compile(r"\b(\d+):(\d\d)(?::(\d\d))?\b")
 
 # Size units: binary as Linux/EOS `top` prints them (KiB, k...), decimal for "Kbit" rates.

@@ -10,8 +10,8 @@ from lanpulse.core.schema import MEASUREMENTS
 from lanpulse.parsers.cli.convert import CONVERTERS, to_size_bytes
 from lanpulse.parsers.cli.ifname import canonical_if_name
 from lanpulse.parsers.cli.profile import CliProfile, FieldMap, SampleMap, TagMap
-from lanpulse.parsers.cli.textfsm_runner import parse_table
 from lanpulse.parsers.cli.series import series_key
+from lanpulse.parsers.cli.textfsm_runner import parse_table
 
 Row = Mapping[str, str | list[str]]
 # What devices print for "not known / not applicable": left out, not counted as unreadable.
@@ -71,7 +71,7 @@ def _field_value(row: Row, spec: FieldMap) -> FieldValue | None:
     if spec.scale != 1.0:
         value = value * spec.scale
     if spec.integer:
-        return int(round(value))
+        return round(value)
     return value
 
 
@@ -179,9 +179,9 @@ def _row_sample(
     tags = dict(base)
     try:
         for tspec in smap.tags:
-            value = _tag_value(row, tspec)
-            if value:
-                tags[tspec.name] = value
+            tag_value = _tag_value(row, tspec)
+            if tag_value:
+                tags[tspec.name] = tag_value
     except _Skip as exc:
         return 1, f"row skipped: {exc}"
     fields: dict[str, FieldValue] = {}
@@ -209,8 +209,8 @@ def _row_sample(
     key = series_key(smap.measurement, tags)
     merged = series.setdefault(key, {})
     known = tagsets.setdefault(key, tags)
-    for name, value in tags.items():
-        known.setdefault(name, value)
-    for name, value in fields.items():
-        merged.setdefault(name, value)
+    for tag_name, tag_text in tags.items():
+        known.setdefault(tag_name, tag_text)
+    for name, field_value in fields.items():
+        merged.setdefault(name, field_value)
     return skipped, why

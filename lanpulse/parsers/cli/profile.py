@@ -191,7 +191,8 @@ def _sample(path: Path, key: str, raw: Any) -> SampleMap:
         fields=fields,
         first_row_only=rows == "first",
         where=tuple(
-            (str(c), _regex(path, f"{key}.where.{c}", p)) for c, p in (raw.get("where") or {}).items()
+            (str(c), _regex(path, f"{key}.where.{c}", p))
+            for c, p in (raw.get("where") or {}).items()
         ),
         unless=tuple(
             (str(c), _regex(path, f"{key}.unless.{c}", p))
@@ -249,7 +250,9 @@ def load_cli_profile(platform: str) -> CliProfile:
     path = PROFILE_DIR / f"{platform}.yaml"
     if not path.exists():
         known = sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
-        raise ConfigError(f"no CLI profile for platform {platform!r}; known: {known}", key="ssh.platform")
+        raise ConfigError(
+            f"no CLI profile for platform {platform!r}; known: {known}", key="ssh.platform"
+        )
     return load_cli_profile_file(path)
 
 
