@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -45,12 +46,27 @@ def _template_text(ref: str) -> str:
     return template_path(ref).read_text()
 
 
+_local = threading.local()
+
+
+def _fsm(ref: str) -> textfsm.TextFSM:
+    """A compiled template, one per thread: building one costs as much as a parse."""
+    cache: dict[str, textfsm.TextFSM] | None = getattr(_local, "fsms", None)
+    if cache is None:
+        cache = _local.fsms = {}
+    fsm = cache.get(ref)
+    if fsm is None:
+        fsm = cache[ref] = textfsm.TextFSM(io.StringIO(_template_text(ref)))
+    return fsm
+
+
 def parse_table(ref: str, text: str) -> ParsedTable:
     """Parse `text` with the template `ref`, dropping lines the template rejects."""
     lines = text.replace("\r\n", "\n").split("\n")
     dropped = 0
+    fsm = _fsm(ref)
     while True:
-        fsm = textfsm.TextFSM(io.StringIO(_template_text(ref)))
+        fsm.Reset()
         try:
             result = fsm.ParseText("\n".join(lines) + "\n")
         except textfsm.TextFSMError as exc:
