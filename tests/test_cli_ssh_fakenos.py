@@ -229,3 +229,19 @@ async def test_persistent_session_is_reused_and_reconnects(net: FakeNosDevices) 
         assert collector.session_polls() == {"cisco_nxos": 2}
     finally:
         collector.close()
+
+
+async def test_one_device_gets_one_session_at_a_time(net: FakeNosDevices) -> None:
+    """Two overlapping polls of one device queue on its connection limit and share the
+    persistent session instead of opening a second one."""
+    collector = CliCollector(connections_per_device=1)
+    device = _device(net, "crowd-0", persistent=True, enable_secret=Secret("en-secret"))
+    plan = CliPlan("cisco_ios", ("show version",))
+    try:
+        first, second = await asyncio.gather(
+            collector.collect(device, plan), collector.collect(device, plan)
+        )
+        assert "show version" in first.outputs and "show version" in second.outputs
+        assert collector.session_polls() == {"crowd-0": 2}
+    finally:
+        collector.close()

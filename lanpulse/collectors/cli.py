@@ -250,7 +250,16 @@ class CliCollector:
             with contextlib.suppress(OSError):
                 sock.close()
             raise _classify(device, exc) from None
-        return _Session(conn, sock, self._clock())
+        session = _Session(conn, sock, self._clock())
+        if ssh.enable_secret and plan.device_type != "linux":
+            try:
+                conn.enable()
+            except Exception:
+                _disconnect(session)
+                raise AuthError(
+                    device.name, "entering enable mode failed (check `ssh.enable_secret`)"
+                ) from None
+        return session
 
 
 class _CommandTimeout(Exception):
