@@ -212,7 +212,13 @@ class CliCollector:
                     errors[command] = f"no complete output within {ssh.command_timeout_s:g}s"
                     # The session's state is unknown after a timed-out read: never reuse it.
                     _disconnect(session)
-                    session = self._open(device, plan, slot)
+                    try:
+                        session = self._open(device, plan, slot)
+                    except CollectError as exc:
+                        # Keep what was collected; the rest of the plan cannot run.
+                        for rest in plan.commands[plan.commands.index(command) + 1 :]:
+                            errors[rest] = f"not run: {exc.message}"
+                        return RawCli(device.name, _platform(device), started_ns, outputs, errors)
                     continue
                 rejected = _rejection(text, plan.rejected_patterns)
                 if rejected is not None:
