@@ -245,3 +245,39 @@ class SilentTcpListener:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve one fakenos device per recorded platform until interrupted (manual testing).
+
+    `PYTHONPATH=. python -m lanpulse.sim.fakenos_devices` prints an inventory snippet that
+    `lanpulse poll --cli` can use.
+    """
+    import argparse
+
+    ap = argparse.ArgumentParser(description="fakenos devices answering with recorded outputs")
+    ap.add_argument("--fixtures", default="tests/fixtures/cli", help="directory of platforms")
+    ap.add_argument("--password", default="lanpulse-test")
+    args = ap.parse_args(argv)
+    root = Path(args.fixtures)
+    devices = [
+        FakeDevice(f"fake-{d.name}", d.name, load_fixture_outputs(d), password=args.password)
+        for d in sorted(root.iterdir())
+        if (d / "commands.yaml").exists() and d.name != "linux"
+    ]
+    with FakeNosDevices(devices) as net:
+        print("devices:")
+        for dev in devices:
+            print(
+                f"  - {{name: {dev.name}, address: 127.0.0.1, ssh: {{platform: {dev.platform},"
+                f" port: {net.ports[dev.name]}, user: {dev.username},"
+                f' password: "{args.password}", host_key_check: false}}}}'
+            )
+        print("serving; Ctrl-C to stop", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
