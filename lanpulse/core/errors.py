@@ -75,6 +75,12 @@ class UnreachableError(CollectError):
     kind = "unreachable"
 
 
+class HostKeyError(CollectError):
+    """The SSH host key is unknown or changed (known_hosts mismatch): a possible impostor."""
+
+    kind = "host_key"
+
+
 class AgentError(CollectError):
     """The device answered, but with an error or with something that is not valid."""
 
