@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lanpulse.cli_poll import plan_for, poll_cli_device_async
+from lanpulse.pipeline.cli_poll import plan_for, poll_cli_device_async
 from lanpulse.collectors.cli import CliCollector
 from lanpulse.core.model import Device, RawCli, Secret, SshCredentials
 from lanpulse.parsers.cli import load_cli_profile, parse_cli

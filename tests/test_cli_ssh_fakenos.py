@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from lanpulse.cli_poll import plan_for, poll_cli_device, poll_cli_device_async
 from lanpulse.collectors.cli import CliCollector, CliPlan
 from lanpulse.core.errors import CollectTimeout, HostKeyError, UnreachableError
 from lanpulse.core.model import Device, RawCli, Secret, SshCredentials
 from lanpulse.core.schema import validate_samples
 from lanpulse.parsers.cli import load_cli_profile, parse_cli
 from lanpulse.parsers.cli.profile import CommandSpec
+from lanpulse.pipeline.cli_poll import plan_for, poll_cli_device, poll_cli_device_async
 from lanpulse.sim.fakenos_devices import (
     FakeDevice,
     FakeNosDevices,

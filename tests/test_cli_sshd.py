@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from lanpulse.cli_poll import poll_cli_device
 from lanpulse.collectors.cli import CliCollector, CliPlan
 from lanpulse.core.errors import AuthError
 from lanpulse.core.model import Device, SshCredentials
 from lanpulse.core.schema import validate_samples
+from lanpulse.pipeline.cli_poll import poll_cli_device
 from lanpulse.sim.sshd import SSHD, OpenSshServer, ensure_test_user
 
 pytestmark = pytest.mark.skipif(

@@ -1,0 +1,70 @@
+"""`lanpulse poll --cli` against a real SSH server (fakenos emulating a Cisco IOS switch)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lanpulse.sim.fakenos_devices import FakeDevice, FakeNosDevices, load_fixture_outputs
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "cli"
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+
+
+@pytest.fixture(scope="module")
+def ios() -> Iterator[FakeNosDevices]:
+    with FakeNosDevices(
+        [FakeDevice("sw", "cisco_ios", load_fixture_outputs(FIXTURES / "cisco_ios"))]
+    ) as net:
+        yield net
+
+
+def _run(cfg: Path, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lanpulse",
+            "poll",
+            "--cli",
+            "-c",
+            str(cfg),
+            "--device",
+            "access-sw1",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SW_PASS": password},
+    )
+
+
+def test_poll_cli_prints_schema_samples_and_fails_in_one_line(
+    ios: FakeNosDevices, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "lanpulse.yaml"
+    cfg.write_text(
+        "devices:\n"
+        f"  - {{name: access-sw1, address: 127.0.0.1, ssh: {{port: {ios.ports['sw']}, "
+        'platform: cisco_ios, user: admin, password: "${SW_PASS}", host_key_check: false}}\n'
+    )
+    ok = _run(cfg, "lanpulse-test")
+    assert ok.returncode == 0, ok.stderr
+    samples = [json.loads(line) for line in ok.stdout.splitlines()]
+    assert samples[0]["measurement"] == "device" and samples[0]["fields"]["up"] == 1
+    assert {s["measurement"] for s in samples} >= {"device", "interface", "host"}
+    bad = _run(cfg, "wrong-pass-123")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    errors = [line for line in bad.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "authentication" in errors[0]
+    assert "wrong-pass-123" not in bad.stderr + bad.stdout
