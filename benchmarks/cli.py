@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lanpulse.pipeline.cli_poll import plan_for, poll_cli_device_async
 from lanpulse.collectors.cli import CliCollector
 from lanpulse.core.model import Device, RawCli, Secret, SshCredentials
 from lanpulse.parsers.cli import load_cli_profile, parse_cli
 from lanpulse.parsers.cli.textfsm_runner import parse_table
+from lanpulse.pipeline.cli_poll import plan_for, poll_cli_device_async
 from lanpulse.sim.fakenos_devices import FakeDevice, FakeNosDevices, load_fixture_outputs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "cli"
