@@ -111,6 +111,7 @@ class Spool:
         self._commit_offset = 0
         self._commit_points = 0  # points of the current segment before the commit offset
         self._counters = SpoolCounters()
+        self._rejected_files = 0
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -145,6 +146,7 @@ class Spool:
         os.ftruncate(self._lock_fd, 0)
         os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
         self._counters = load_counters(self.directory)
+        self._rejected_files = len(list(self.rejected_dir.glob("*.lp")))
         self._commit_seq, self._commit_offset, self._commit_points = load_commit(self.directory)
         corrupt = 0
         for path in sorted(self.segments_dir.glob("*.seg")):
@@ -386,6 +388,7 @@ class Spool:
             if self.fsync != "never":
                 fsync_dir(self.rejected_dir)
             self._bump(rejected_points=points)
+            self._rejected_files += 1
             self._trim_rejected()
             self.commit(*records)
             return path
@@ -397,6 +400,7 @@ class Spool:
             oldest = files.pop(0)
             total -= oldest.stat().st_size
             oldest.unlink()
+            self._rejected_files -= 1
             with contextlib.suppress(FileNotFoundError):
                 oldest.with_suffix(".json").unlink()
 
@@ -445,7 +449,7 @@ class Spool:
                 points=points,
                 oldest_ns=oldest,
                 newest_ns=newest,
-                rejected_files=len(list(self.rejected_dir.glob("*.lp"))),
+                rejected_files=self._rejected_files,
                 counters=self._counters,
             )
 
