@@ -11,6 +11,7 @@ dropped) and `max_age`. One process owns a spool directory at a time (flock).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -208,7 +209,15 @@ class Spool:
             self._make_room(len(data))
             seg = self._active_segment(now)
             assert self._fd is not None
-            os.write(self._fd, data)
+            try:
+                written = os.write(self._fd, data)
+                if written != len(data):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            except OSError:
+                # Disk full or I/O error: cut the partial record so the segment stays valid.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, seg.size)
+                raise
             seg.size += len(data)
             seg.points += points
             seg.first_ns = seg.first_ns if seg.first_ns is not None else now
