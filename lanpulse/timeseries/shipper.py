@@ -136,6 +136,19 @@ class Shipper:
         await asyncio.to_thread(self.spool.close)
         return drained
 
+    async def set_writer(self, writer: Writer | None) -> None:
+        """Swap the sink (config reload): the spool and its order stay, the old writer closes.
+
+        A batch in flight on the old writer finishes first; None turns sending off.
+        """
+        old, self.writer = self.writer, writer
+        if old is not None and old is not writer:
+            await old.close()
+        running = any(t.get_name() == "spool-sender" and not t.done() for t in self._tasks)
+        if writer is not None and self._tasks and not running:
+            self._tasks.append(asyncio.create_task(self._send_loop(), name="spool-sender"))
+        self._wake.set()
+
     # --- submitting -----------------------------------------------------------------------
 
     def submit_nowait(self, samples: Sequence[Sample]) -> bool:
@@ -233,10 +246,11 @@ class Shipper:
     # --- sender ---------------------------------------------------------------------------
 
     async def _send_loop(self) -> None:
-        assert self.writer is not None
-        writer = self.writer
         failures = 0
         while not self._stopping.is_set():
+            writer = self.writer
+            if writer is None:
+                return  # sending turned off by set_writer(None)
             batch = await asyncio.to_thread(self.spool.read_batch, self.batch_size)
             if not batch:
                 self._wake.clear()
