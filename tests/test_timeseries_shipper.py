@@ -297,3 +297,15 @@ async def test_spool_only_mode_keeps_data_and_counts_drops(tmp_path: Path) -> No
     fields = stats.as_fields()
     assert "last_error" not in fields and fields["points_dropped"] == stats.points_dropped
     await shipper.stop()
+
+
+async def test_malformed_sample_does_not_stop_the_appender(tmp_path: Path) -> None:
+    shipper = Shipper(Spool(tmp_path), None, flush_interval_s=0.01)
+    await shipper.start()
+    bad = Sample("device", {"device": 42}, {"up": 1}, T0)  # type: ignore[dict-item]
+    await shipper.submit([bad, *poll_samples(0, devices=2)])
+    assert await shipper.flush(5)
+    stats = shipper.stats()
+    await shipper.stop()
+    assert stats.points_dropped == 1 and stats.spool_points == 2
+    assert "not encodable" in (stats.last_error or "")

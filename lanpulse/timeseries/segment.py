@@ -113,9 +113,9 @@ def read_segment(path: Path) -> bytes:
 def scan_segment(path: Path) -> ScanResult:
     """Validate every record of a segment and total its points."""
     data = read_segment(path)
-    if not data.startswith(FILE_MAGIC):
-        return ScanResult(0, 0, 0, None, None, len(data))
     skipped: list[int] = []
+    if data[: len(FILE_MAGIC)] != FILE_MAGIC:
+        skipped.append(min(len(data), len(FILE_MAGIC)))  # records behind it still count
     result = ScanResult(len(FILE_MAGIC), 0, 0, None, None, 0)
     for rec in iter_records(data, 0, len(FILE_MAGIC), skipped):
         result.valid_end = rec.end

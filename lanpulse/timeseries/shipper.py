@@ -218,7 +218,12 @@ class Shipper:
                 if not lines:
                     first_at = self._monotonic()
                 for sample in item:  # type: ignore[attr-defined]
-                    line = encode_sample(sample) if sample.measurement else None
+                    try:
+                        line = encode_sample(sample) if sample.measurement else None
+                    except (TypeError, ValueError, AttributeError) as exc:
+                        # A malformed sample (a bug upstream) must not stop the appender.
+                        self._report(f"sample not encodable ({type(exc).__name__}: {exc})")
+                        line = None
                     if line is None:
                         self._dropped += 1
                     else:
@@ -251,7 +256,13 @@ class Shipper:
             writer = self.writer
             if writer is None:
                 return  # sending turned off by set_writer(None)
-            batch = await asyncio.to_thread(self.spool.read_batch, self.batch_size)
+            try:
+                batch = await asyncio.to_thread(self.spool.read_batch, self.batch_size)
+            except OSError as exc:  # a segment vanished or cannot be read: say so, retry
+                failures += 1
+                self._report(f"spool {self.spool.directory}: cannot read: {exc}")
+                await self._sleep(self.backoff.delay(failures, self._rand))
+                continue
             if not batch:
                 self._wake.clear()
                 await self._notify()
@@ -269,7 +280,13 @@ class Shipper:
                 await self._quarantine(batch, str(exc))
                 failures = 0
                 continue
-            except SinkError as exc:
+            except Exception as exc:
+                # The sender is a task boundary: whatever a writer raises, the data stays
+                # in the spool and the loop goes on. Known failures arrive as SinkError.
+                if not isinstance(exc, SinkError):
+                    exc = SinkError(
+                        f"{writer.describe()}: {type(exc).__name__}: {exc}", retryable=True
+                    )
                 self._write_errors += 1
                 failures += 1
                 self._report(str(exc))

@@ -156,6 +156,10 @@ class Spool:
                 continue
             scan = scan_segment(path)
             file_size = path.stat().st_size
+            if scan.records == 0:  # created, but nothing intact was ever written to it
+                corrupt += max(file_size - len(FILE_MAGIC), 0)
+                path.unlink()
+                continue
             if scan.valid_end < file_size:
                 # A torn tail from a crash: keep every intact record before it. (Damage
                 # between intact records is counted when the reader skips it.)
