@@ -20,28 +20,31 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from lanpulse.core.errors import LanpulseError
 from lanpulse.timeseries.segment import (
     FILE_MAGIC,
-    HEADER_SIZE,
     SpoolRecord,
-    _read_at,
     frame,
     fsync_dir,
     iter_records,
+    read_one,
     read_segment,
     scan_segment,
     segment_name,
     segment_seq,
 )
+from lanpulse.timeseries.spool_state import (
+    FsyncPolicy,
+    SpoolCounters,
+    SpoolError,
+    SpoolState,
+    atomic_write,
+    inspect_spool,
+    load_commit,
+    load_counters,
+)
 
-FsyncPolicy = Literal["always", "interval", "never"]
-
-
-class SpoolError(LanpulseError):
-    """The spool directory cannot be used (locked by another process, unwritable)."""
+__all__ = ["Spool", "SpoolCounters", "SpoolError", "SpoolRecord", "SpoolState", "inspect_spool"]
 
 
 @dataclass(slots=True)
@@ -53,29 +56,6 @@ class _Segment:
     first_ns: int | None
     last_ns: int | None
     sealed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolCounters:
-    """Totals that survive restarts (kept in `counters.json`)."""
-
-    dropped_points: int = 0
-    rejected_points: int = 0
-    corrupt_bytes: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolState:
-    """A snapshot of the spool for stats and `lanpulse spool status`."""
-
-    directory: str
-    segments: int
-    bytes: int  # bytes on disk not yet acknowledged (segments minus the committed prefix)
-    points: int  # points waiting to be sent
-    oldest_ns: int | None  # creation time of the oldest unsent batch
-    newest_ns: int | None
-    rejected_files: int
-    counters: SpoolCounters
 
 
 class Spool:
@@ -334,7 +314,7 @@ class Spool:
             return None
 
     def _read_from(self, seg: _Segment, offset: int, size: int) -> SpoolRecord | None:
-        record = _read_one(seg.path, seg.seq, offset, size)
+        record = read_one(seg.path, seg.seq, offset, size)
         if record is not None:
             return record
         # Damaged bytes (bit rot, a torn write inside an old segment): resynchronise.
@@ -361,7 +341,7 @@ class Spool:
             points, size = first.points, len(first.payload)
             seg = self._segments[0]
             while points < max_points and size < max_bytes and batch[-1].end < seg.size:
-                nxt = _read_one(seg.path, seg.seq, batch[-1].end, seg.size)
+                nxt = read_one(seg.path, seg.seq, batch[-1].end, seg.size)
                 if nxt is None or points + nxt.points > max_points:
                     break
                 batch.append(nxt)
@@ -423,7 +403,7 @@ class Spool:
         if (seq, offset, points) == (self._commit_seq, self._commit_offset, self._commit_points):
             return
         self._commit_seq, self._commit_offset, self._commit_points = seq, offset, points
-        _atomic_write(self.directory / "commit", f"{seq} {offset} {points}\n", self.fsync)
+        atomic_write(self.directory / "commit", f"{seq} {offset} {points}\n", self.fsync)
 
     def _bump(self, **delta: int) -> None:
         c = self._counters
@@ -440,7 +420,7 @@ class Spool:
                     "corrupt_bytes": self._counters.corrupt_bytes,
                 }
             )
-            _atomic_write(self.directory / "counters.json", text + "\n", self.fsync)
+            atomic_write(self.directory / "counters.json", text + "\n", self.fsync)
 
     def state(self) -> SpoolState:
         """A consistent snapshot of what waits in the spool."""
@@ -465,89 +445,3 @@ class Spool:
                 rejected_files=self._rejected_files,
                 counters=self._counters,
             )
-
-
-def _read_one(path: Path, seq: int, offset: int, size: int) -> SpoolRecord | None:
-    """The intact record at `offset` of a segment (reading only its bytes), or None."""
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        head = fh.read(HEADER_SIZE)
-        if len(head) < HEADER_SIZE:
-            return None
-        length = int.from_bytes(head[4:8], "little")
-        if offset + HEADER_SIZE + length > size:
-            return None
-        blob = head + fh.read(length)
-    rec = _read_at(blob, 0, seq)
-    if rec is None:
-        return None
-    return SpoolRecord(seq, offset, offset + len(blob), rec.points, rec.created_ns, rec.payload)
-
-
-def _atomic_write(path: Path, text: str, fsync: FsyncPolicy) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as fh:
-        fh.write(text)
-        if fsync != "never":
-            fh.flush()
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    if fsync == "always":
-        fsync_dir(path.parent)
-
-
-def load_commit(directory: Path) -> tuple[int, int, int]:
-    """The persisted commit cursor (segment seq, offset, points before it); zeros if none."""
-    try:
-        seq, offset, points = (directory / "commit").read_text().split()
-        return int(seq), int(offset), int(points)
-    except (FileNotFoundError, ValueError):
-        return 0, 0, 0
-
-
-def load_counters(directory: Path) -> SpoolCounters:
-    """The persisted dropped / rejected / corrupt totals."""
-    try:
-        raw = json.loads((directory / "counters.json").read_text())
-        return SpoolCounters(
-            int(raw.get("dropped_points", 0)),
-            int(raw.get("rejected_points", 0)),
-            int(raw.get("corrupt_bytes", 0)),
-        )
-    except (FileNotFoundError, ValueError, AttributeError):
-        return SpoolCounters()
-
-
-def inspect_spool(directory: str | Path) -> SpoolState:
-    """Read-only snapshot of a spool directory (works while its owner is running)."""
-    root = Path(directory)
-    if not (root / "segments").is_dir():
-        raise SpoolError(f"{root} is not a lanpulse spool directory (no segments/ inside)")
-    seq0, offset0, _ = load_commit(root)
-    segments = points = pending = 0
-    oldest: int | None = None
-    newest: int | None = None
-    for path in sorted((root / "segments").glob("*.seg")):
-        seq = segment_seq(path)
-        if seq is None or seq < seq0:
-            continue
-        data = read_segment(path)
-        start = offset0 if seq == seq0 else len(FILE_MAGIC)
-        seg_points = 0
-        for rec in iter_records(data, seq, start):
-            seg_points += rec.points
-            pending += rec.end - rec.offset
-            oldest = rec.created_ns if oldest is None else oldest
-            newest = rec.created_ns
-        segments += 1
-        points += seg_points
-    return SpoolState(
-        directory=str(root),
-        segments=segments,
-        bytes=pending,
-        points=points,
-        oldest_ns=oldest,
-        newest_ns=newest,
-        rejected_files=len(list((root / "rejected").glob("*.lp"))),
-        counters=load_counters(root),
-    )
