@@ -195,3 +195,20 @@ def test_empty_or_headerless_segments_after_a_crash(tmp_path: Path) -> None:
     assert drain(again) == [batch(0)]
     again.append(batch(1), 2)
     assert drain(again) == [batch(1)]
+
+
+def test_age_is_that_of_the_oldest_unsent_batch(tmp_path: Path) -> None:
+    clock = Clock()
+    t0 = clock.now
+    spool = make(tmp_path, clock)
+    spool.append(batch(0), 2)
+    clock.now += 100 * 10**9
+    spool.append(batch(1), 2)
+    assert spool.state().oldest_ns == t0
+    rec = spool.read_next()
+    assert rec is not None
+    spool.commit(rec)
+    assert spool.state().oldest_ns == t0 + 100 * 10**9
+    assert spool.state().newest_ns == t0 + 100 * 10**9
+    drain(spool)
+    assert spool.state().oldest_ns is None

@@ -99,6 +99,20 @@ def read_one(path: Path, seq: int, offset: int, size: int) -> SpoolRecord | None
     return SpoolRecord(seq, offset, offset + len(blob), rec.points, rec.created_ns, rec.payload)
 
 
+def peek_created_ns(path: Path, offset: int) -> int | None:
+    """The creation time in the record header at `offset` (unverified), or None."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            head = fh.read(HEADER_SIZE)
+    except OSError:
+        return None
+    if len(head) < HEADER_SIZE or head[:4] != RECORD_MAGIC:
+        return None
+    created_ns: int = _HEADER.unpack(head)[3]
+    return created_ns
+
+
 def iter_records(
     data: bytes, seq: int, start: int, skipped: list[int] | None = None
 ) -> Iterator[SpoolRecord]:

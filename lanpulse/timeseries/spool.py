@@ -27,6 +27,7 @@ from lanpulse.timeseries.segment import (
     frame,
     fsync_dir,
     iter_records,
+    peek_created_ns,
     read_one,
     read_segment,
     scan_segment,
@@ -91,6 +92,7 @@ class Spool:
         self._commit_seq = 0
         self._commit_offset = 0
         self._commit_points = 0  # points of the current segment before the commit offset
+        self._next_ns: int | None = None  # creation time of the next unsent record, if known
         self._counters = SpoolCounters()
         self._rejected_files = 0
         self._open()
@@ -159,6 +161,8 @@ class Spool:
                 len(FILE_MAGIC),
                 0,
             )
+        if self._segments and self._commit_offset > len(FILE_MAGIC):
+            self._next_ns = peek_created_ns(self._segments[0].path, self._commit_offset)
         if corrupt:
             self._bump(corrupt_bytes=corrupt)
         self.expire()
@@ -363,6 +367,7 @@ class Spool:
             return
         self._set_commit(record.seq, record.end, self._commit_points + record.points)
         seg = self._segments[0]
+        self._next_ns = peek_created_ns(seg.path, record.end) if record.end < seg.size else None
         if seg.sealed and record.end >= seg.size:
             self._delete_head()
 
@@ -431,6 +436,8 @@ class Spool:
             oldest = next((s.first_ns for s in segs if s.first_ns is not None), None)
             if segs and segs[0].seq == self._commit_seq:
                 points -= self._commit_points
+                if self._next_ns is not None and self._commit_offset > len(FILE_MAGIC):
+                    oldest = self._next_ns  # the head segment is partly sent
                 pending_bytes -= max(self._commit_offset - len(FILE_MAGIC), 0)
                 if points == 0:
                     oldest = None
