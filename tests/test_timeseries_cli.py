@@ -6,10 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from lanpulse.core.model import Sample
-from lanpulse.sim.servers import InfluxDB16, free_tcp_port
+from lanpulse.sim.servers import InfluxDB16, VictoriaMetrics, free_tcp_port
 from lanpulse.timeseries.shipper import Shipper
 from lanpulse.timeseries.spool import Spool
 
@@ -28,13 +29,13 @@ def lanpulse(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
-async def fill_spool(directory: Path, polls: int) -> None:
+async def fill_spool(directory: Path, polls: int, t0: int = T0) -> None:
     """What the daemon does with no `influxdb:` section: keep everything in the spool."""
     shipper = Shipper(Spool(directory), None, flush_interval_s=0.01)
     await shipper.start()
     for p in range(polls):
         samples = [
-            Sample("device", {"device": f"d{d}", "class": "printer"}, {"up": 1}, T0 + p * 10**9)
+            Sample("device", {"device": f"d{d}", "class": "printer"}, {"up": 1}, t0 + p * 10**9)
             for d in range(10)
         ]
         await shipper.submit(samples)
@@ -77,6 +78,27 @@ async def test_status_then_replay_into_influxdb(tmp_path: Path) -> None:
         server.cleanup()
     after = json.loads(lanpulse("spool", "status", "--dir", str(spool_dir), "--json").stdout)
     assert after["pending_points"] == 0
+
+
+async def test_replay_v2_into_victoriametrics(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    # VictoriaMetrics drops samples older than its retention (1 month): use recent times.
+    await fill_spool(spool_dir, polls=3, t0=time.time_ns() - 600 * 10**9)
+    (tmp_path / "token").write_text("vm-ignores-this-token\n")
+    with VictoriaMetrics(tmp_path / "vm") as vm:
+        done = lanpulse(
+            "spool", "replay", "--dir", str(spool_dir), "--to", vm.url, "--api", "v2",
+            "--org", "office", "--bucket", "lanpulse", "--token-file", str(tmp_path / "token"),
+            "--gzip",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "replayed 30 of 30 points" in done.stdout
+        assert "vm-ignores-this-token" not in done.stdout + done.stderr
+        deadline = time.monotonic() + 15
+        while len(series := vm.export('{__name__="device_up"}')) < 10:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert all(s["values"] == [1, 1, 1] for s in series)
 
 
 def test_user_errors_are_one_line(tmp_path: Path) -> None:

@@ -106,12 +106,13 @@ CHILD = textwrap.dedent(
         shipper = Shipper(Spool(spool_dir), InfluxV1Writer(url, "lp", timeout_s=1),
                           flush_interval_s=0.01, backoff=Backoff(0.05, 0.2))
         await shipper.start()
-        for i in range(3):
+        batches = int(sys.argv[3])
+        for i in range(batches):
             await shipper.submit([Sample("device", {"device": f"d{d}"}, {"up": 1},
                                          1_700_000_000 * 10**9 + i * 10**9 + d)
                                   for d in range(50)])
-        while shipper.stats().spool_points < 150:
-            await asyncio.sleep(0.01)
+        while shipper.stats().points_spooled < 50 * batches:
+            await asyncio.sleep(0.001)
         print("SPOOLED", flush=True)
         await asyncio.sleep(3600)
 
@@ -120,12 +121,11 @@ CHILD = textwrap.dedent(
 )
 
 
-async def test_sigkill_with_spooled_data_loses_nothing(tmp_path: Path) -> None:
-    server = InfluxDB16(tmp_path / "influxd")  # port reserved, not started: writes fail
-    spool_dir = tmp_path / "spool"
+def run_child_until_spooled(spool_dir: Path, url: str, batches: int) -> None:
+    """Run a shipper in a child process and SIGKILL it once all batches are spooled."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(spool_dir), server.url],
+        [sys.executable, "-c", CHILD, str(spool_dir), url, str(batches)],
         stdout=subprocess.PIPE,
         env=env,
     )
@@ -135,6 +135,12 @@ async def test_sigkill_with_spooled_data_loses_nothing(tmp_path: Path) -> None:
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
+
+
+async def test_sigkill_with_spooled_data_loses_nothing(tmp_path: Path) -> None:
+    server = InfluxDB16(tmp_path / "influxd")  # port reserved, not started: writes fail
+    spool_dir = tmp_path / "spool"
+    run_child_until_spooled(spool_dir, server.url, 3)
     server.start()
     try:
         server.query("CREATE DATABASE lp")
@@ -146,6 +152,31 @@ async def test_sigkill_with_spooled_data_loses_nothing(tmp_path: Path) -> None:
         assert count_points(server, "lp") == 150
     finally:
         server.cleanup()
+
+
+async def test_sigkill_while_sending_resends_without_duplicates(
+    influxd: InfluxDB16, tmp_path: Path
+) -> None:
+    spool_dir = tmp_path / "spool"
+    run_child_until_spooled(spool_dir, influxd.url, 40)  # killed mid-drain, most likely
+    shipper = Shipper(Spool(spool_dir), InfluxV1Writer(influxd.url, "lp"), backoff=FAST)
+    await shipper.start()
+    assert await shipper.flush(15)
+    await shipper.stop()
+    assert count_points(influxd, "lp") == 2000  # every point, each once
+
+
+async def test_writer_swapped_on_reload_keeps_order(influxd: InfluxDB16, tmp_path: Path) -> None:
+    influxd.query("CREATE DATABASE second")
+    shipper = Shipper(Spool(tmp_path / "spool"), None, flush_interval_s=0.01)
+    await shipper.start()
+    await shipper.submit(poll_samples(0))
+    assert await shipper.flush(5)  # spool only so far
+    await shipper.set_writer(InfluxV1Writer(influxd.url, "second"))
+    await shipper.submit(poll_samples(1))
+    assert await shipper.flush(10)
+    await shipper.stop()
+    assert count_points(influxd, "second") == 40
 
 
 async def test_unfixable_refusal_logged_once_batch_kept_until_fixed(
@@ -266,3 +297,15 @@ async def test_spool_only_mode_keeps_data_and_counts_drops(tmp_path: Path) -> No
     fields = stats.as_fields()
     assert "last_error" not in fields and fields["points_dropped"] == stats.points_dropped
     await shipper.stop()
+
+
+async def test_malformed_sample_does_not_stop_the_appender(tmp_path: Path) -> None:
+    shipper = Shipper(Spool(tmp_path), None, flush_interval_s=0.01)
+    await shipper.start()
+    bad = Sample("device", {"device": 42}, {"up": 1}, T0)  # type: ignore[dict-item]
+    await shipper.submit([bad, *poll_samples(0, devices=2)])
+    assert await shipper.flush(5)
+    stats = shipper.stats()
+    await shipper.stop()
+    assert stats.points_dropped == 1 and stats.spool_points == 2
+    assert "not encodable" in (stats.last_error or "")

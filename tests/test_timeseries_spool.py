@@ -179,3 +179,36 @@ def test_one_owner_per_directory_and_read_only_status(tmp_path: Path) -> None:
     assert status.points == 3 and status.segments == 1
     spool.close()
     make(tmp_path).close()  # the lock is free again
+
+
+def test_empty_or_headerless_segments_after_a_crash(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    spool.close()
+    segments = tmp_path / "segments"
+    (segments / "0000000000000005.seg").write_bytes(b"")  # created, then killed
+    (seg1,) = sorted(segments.glob("*.seg"))[:1]
+    data = bytearray(seg1.read_bytes())
+    data[0:8] = b"\0" * 8  # the file header rotted; the record behind it is intact
+    seg1.write_bytes(bytes(data))
+    again = make(tmp_path)
+    assert drain(again) == [batch(0)]
+    again.append(batch(1), 2)
+    assert drain(again) == [batch(1)]
+
+
+def test_age_is_that_of_the_oldest_unsent_batch(tmp_path: Path) -> None:
+    clock = Clock()
+    t0 = clock.now
+    spool = make(tmp_path, clock)
+    spool.append(batch(0), 2)
+    clock.now += 100 * 10**9
+    spool.append(batch(1), 2)
+    assert spool.state().oldest_ns == t0
+    rec = spool.read_next()
+    assert rec is not None
+    spool.commit(rec)
+    assert spool.state().oldest_ns == t0 + 100 * 10**9
+    assert spool.state().newest_ns == t0 + 100 * 10**9
+    drain(spool)
+    assert spool.state().oldest_ns is None

@@ -55,10 +55,13 @@ def vm() -> Iterator[VictoriaMetrics]:
     server.cleanup()
 
 
-async def test_v1_write_reads_back_exact_values(influxd: InfluxDB16) -> None:
+@pytest.mark.parametrize("gzip", [False, True])
+async def test_v1_write_reads_back_exact_values(influxd: InfluxDB16, gzip: bool) -> None:
+    db = f"exact_{gzip}"
+    influxd.query(f'CREATE DATABASE "{db}"')
     batch = encode_samples(interface_samples(5))
-    await InfluxV1Writer(influxd.url, "lanpulse").write(batch.lines, batch.points)
-    res = influxd.query("SELECT * FROM interface WHERE device='sw-1' ORDER BY time", "lanpulse")
+    await InfluxV1Writer(influxd.url, db, gzip=gzip).write(batch.lines, batch.points)
+    res = influxd.query("SELECT * FROM interface WHERE device='sw-1' ORDER BY time", db)
     series = res["results"][0]["series"][0]  # type: ignore[index]
     rows = [dict(zip(series["columns"], v, strict=True)) for v in series["values"]]
     assert [r["time"] for r in rows] == [T0 + i * 10**9 for i in range(5)]

@@ -39,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     rp = actions.add_parser("replay", help="send a spool to InfluxDB, oldest first")
     rp.add_argument("--dir", required=True, help="spool directory (spool.directory)")
     rp.add_argument("--to", required=True, metavar="URL", help="InfluxDB base URL")
-    rp.add_argument("--api", choices=["v1", "v2"], default="v1")
+    rp.add_argument(
+        "--api", choices=["v1", "v2"], default="v1", help="v1: InfluxDB 1.x; v2: 2.x/3.x/Cloud"
+    )
     rp.add_argument("--database", help="v1: database")
     rp.add_argument("--retention-policy", help="v1: retention policy")
     rp.add_argument("--username", help="v1: user")

@@ -66,7 +66,7 @@ class ScanResult:
     corrupt_bytes: int  # bytes skipped between intact records or in a torn tail
 
 
-def _read_at(data: bytes | memoryview, offset: int, seq: int) -> SpoolRecord | None:
+def read_at(data: bytes | memoryview, offset: int, seq: int) -> SpoolRecord | None:
     """The intact record at exactly `offset`, or None."""
     if offset + HEADER_SIZE > len(data):
         return None
@@ -82,16 +82,47 @@ def _read_at(data: bytes | memoryview, offset: int, seq: int) -> SpoolRecord | N
     return SpoolRecord(seq, offset, end, points, created_ns, payload)
 
 
+def read_one(path: Path, seq: int, offset: int, size: int) -> SpoolRecord | None:
+    """The intact record at `offset` of a segment (reading only its bytes), or None."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        head = fh.read(HEADER_SIZE)
+        if len(head) < HEADER_SIZE:
+            return None
+        length = int.from_bytes(head[4:8], "little")
+        if offset + HEADER_SIZE + length > size:
+            return None
+        blob = head + fh.read(length)
+    rec = read_at(blob, 0, seq)
+    if rec is None:
+        return None
+    return SpoolRecord(seq, offset, offset + len(blob), rec.points, rec.created_ns, rec.payload)
+
+
+def peek_created_ns(path: Path, offset: int) -> int | None:
+    """The creation time in the record header at `offset` (unverified), or None."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            head = fh.read(HEADER_SIZE)
+    except OSError:
+        return None
+    if len(head) < HEADER_SIZE or head[:4] != RECORD_MAGIC:
+        return None
+    created_ns: int = _HEADER.unpack(head)[3]
+    return created_ns
+
+
 def iter_records(
     data: bytes, seq: int, start: int, skipped: list[int] | None = None
 ) -> Iterator[SpoolRecord]:
     """Intact records from `start`, re-synchronising past damaged bytes (added to `skipped`)."""
     offset = max(start, len(FILE_MAGIC))
     while offset < len(data):
-        record = _read_at(data, offset, seq)
+        record = read_at(data, offset, seq)
         if record is None:
             nxt = data.find(RECORD_MAGIC, offset + 1)
-            while nxt != -1 and _read_at(data, nxt, seq) is None:
+            while nxt != -1 and read_at(data, nxt, seq) is None:
                 nxt = data.find(RECORD_MAGIC, nxt + 1)
             stop = len(data) if nxt == -1 else nxt
             if skipped is not None:
@@ -113,9 +144,9 @@ def read_segment(path: Path) -> bytes:
 def scan_segment(path: Path) -> ScanResult:
     """Validate every record of a segment and total its points."""
     data = read_segment(path)
-    if not data.startswith(FILE_MAGIC):
-        return ScanResult(0, 0, 0, None, None, len(data))
     skipped: list[int] = []
+    if data[: len(FILE_MAGIC)] != FILE_MAGIC:
+        skipped.append(min(len(data), len(FILE_MAGIC)))  # records behind it still count
     result = ScanResult(len(FILE_MAGIC), 0, 0, None, None, 0)
     for rec in iter_records(data, 0, len(FILE_MAGIC), skipped):
         result.valid_end = rec.end

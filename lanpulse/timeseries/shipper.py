@@ -136,6 +136,19 @@ class Shipper:
         await asyncio.to_thread(self.spool.close)
         return drained
 
+    async def set_writer(self, writer: Writer | None) -> None:
+        """Swap the sink (config reload): the spool and its order stay, the old writer closes.
+
+        A batch in flight on the old writer finishes first; None turns sending off.
+        """
+        old, self.writer = self.writer, writer
+        if old is not None and old is not writer:
+            await old.close()
+        running = any(t.get_name() == "spool-sender" and not t.done() for t in self._tasks)
+        if writer is not None and self._tasks and not running:
+            self._tasks.append(asyncio.create_task(self._send_loop(), name="spool-sender"))
+        self._wake.set()
+
     # --- submitting -----------------------------------------------------------------------
 
     def submit_nowait(self, samples: Sequence[Sample]) -> bool:
@@ -205,7 +218,12 @@ class Shipper:
                 if not lines:
                     first_at = self._monotonic()
                 for sample in item:  # type: ignore[attr-defined]
-                    line = encode_sample(sample) if sample.measurement else None
+                    try:
+                        line = encode_sample(sample) if sample.measurement else None
+                    except (TypeError, ValueError, AttributeError) as exc:
+                        # A malformed sample (a bug upstream) must not stop the appender.
+                        self._report(f"sample not encodable ({type(exc).__name__}: {exc})")
+                        line = None
                     if line is None:
                         self._dropped += 1
                     else:
@@ -233,11 +251,18 @@ class Shipper:
     # --- sender ---------------------------------------------------------------------------
 
     async def _send_loop(self) -> None:
-        assert self.writer is not None
-        writer = self.writer
         failures = 0
         while not self._stopping.is_set():
-            batch = await asyncio.to_thread(self.spool.read_batch, self.batch_size)
+            writer = self.writer
+            if writer is None:
+                return  # sending turned off by set_writer(None)
+            try:
+                batch = await asyncio.to_thread(self.spool.read_batch, self.batch_size)
+            except OSError as exc:  # a segment vanished or cannot be read: say so, retry
+                failures += 1
+                self._report(f"spool {self.spool.directory}: cannot read: {exc}")
+                await self._sleep(self.backoff.delay(failures, self._rand))
+                continue
             if not batch:
                 self._wake.clear()
                 await self._notify()
@@ -255,7 +280,13 @@ class Shipper:
                 await self._quarantine(batch, str(exc))
                 failures = 0
                 continue
-            except SinkError as exc:
+            except Exception as exc:
+                # The sender is a task boundary: whatever a writer raises, the data stays
+                # in the spool and the loop goes on. Known failures arrive as SinkError.
+                if not isinstance(exc, SinkError):
+                    exc = SinkError(
+                        f"{writer.describe()}: {type(exc).__name__}: {exc}", retryable=True
+                    )
                 self._write_errors += 1
                 failures += 1
                 self._report(str(exc))

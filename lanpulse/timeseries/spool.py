@@ -11,6 +11,7 @@ dropped) and `max_age`. One process owns a spool directory at a time (flock).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -19,28 +20,32 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from lanpulse.core.errors import LanpulseError
 from lanpulse.timeseries.segment import (
     FILE_MAGIC,
-    HEADER_SIZE,
     SpoolRecord,
-    _read_at,
     frame,
     fsync_dir,
     iter_records,
+    peek_created_ns,
+    read_one,
     read_segment,
     scan_segment,
     segment_name,
     segment_seq,
 )
+from lanpulse.timeseries.spool_state import (
+    FsyncPolicy,
+    SpoolCounters,
+    SpoolError,
+    SpoolState,
+    atomic_write,
+    inspect_spool,
+    load_commit,
+    load_counters,
+)
 
-FsyncPolicy = Literal["always", "interval", "never"]
-
-
-class SpoolError(LanpulseError):
-    """The spool directory cannot be used (locked by another process, unwritable)."""
+__all__ = ["Spool", "SpoolCounters", "SpoolError", "SpoolRecord", "SpoolState", "inspect_spool"]
 
 
 @dataclass(slots=True)
@@ -52,29 +57,6 @@ class _Segment:
     first_ns: int | None
     last_ns: int | None
     sealed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolCounters:
-    """Totals that survive restarts (kept in `counters.json`)."""
-
-    dropped_points: int = 0
-    rejected_points: int = 0
-    corrupt_bytes: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolState:
-    """A snapshot of the spool for stats and `lanpulse spool status`."""
-
-    directory: str
-    segments: int
-    bytes: int  # bytes on disk not yet acknowledged (segments minus the committed prefix)
-    points: int  # points waiting to be sent
-    oldest_ns: int | None  # creation time of the oldest unsent batch
-    newest_ns: int | None
-    rejected_files: int
-    counters: SpoolCounters
 
 
 class Spool:
@@ -110,7 +92,9 @@ class Spool:
         self._commit_seq = 0
         self._commit_offset = 0
         self._commit_points = 0  # points of the current segment before the commit offset
+        self._next_ns: int | None = None  # creation time of the next unsent record, if known
         self._counters = SpoolCounters()
+        self._rejected_files = 0
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -145,6 +129,7 @@ class Spool:
         os.ftruncate(self._lock_fd, 0)
         os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
         self._counters = load_counters(self.directory)
+        self._rejected_files = len(list(self.rejected_dir.glob("*.lp")))
         self._commit_seq, self._commit_offset, self._commit_points = load_commit(self.directory)
         corrupt = 0
         for path in sorted(self.segments_dir.glob("*.seg")):
@@ -153,6 +138,10 @@ class Spool:
                 continue
             scan = scan_segment(path)
             file_size = path.stat().st_size
+            if scan.records == 0:  # created, but nothing intact was ever written to it
+                corrupt += max(file_size - len(FILE_MAGIC), 0)
+                path.unlink()
+                continue
             if scan.valid_end < file_size:
                 # A torn tail from a crash: keep every intact record before it. (Damage
                 # between intact records is counted when the reader skips it.)
@@ -172,6 +161,8 @@ class Spool:
                 len(FILE_MAGIC),
                 0,
             )
+        if self._segments and self._commit_offset > len(FILE_MAGIC):
+            self._next_ns = peek_created_ns(self._segments[0].path, self._commit_offset)
         if corrupt:
             self._bump(corrupt_bytes=corrupt)
         self.expire()
@@ -206,7 +197,15 @@ class Spool:
             self._make_room(len(data))
             seg = self._active_segment(now)
             assert self._fd is not None
-            os.write(self._fd, data)
+            try:
+                written = os.write(self._fd, data)
+                if written != len(data):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            except OSError:
+                # Disk full or I/O error: cut the partial record so the segment stays valid.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, seg.size)
+                raise
             seg.size += len(data)
             seg.points += points
             seg.first_ns = seg.first_ns if seg.first_ns is not None else now
@@ -319,7 +318,7 @@ class Spool:
             return None
 
     def _read_from(self, seg: _Segment, offset: int, size: int) -> SpoolRecord | None:
-        record = _read_one(seg.path, seg.seq, offset, size)
+        record = read_one(seg.path, seg.seq, offset, size)
         if record is not None:
             return record
         # Damaged bytes (bit rot, a torn write inside an old segment): resynchronise.
@@ -346,7 +345,7 @@ class Spool:
             points, size = first.points, len(first.payload)
             seg = self._segments[0]
             while points < max_points and size < max_bytes and batch[-1].end < seg.size:
-                nxt = _read_one(seg.path, seg.seq, batch[-1].end, seg.size)
+                nxt = read_one(seg.path, seg.seq, batch[-1].end, seg.size)
                 if nxt is None or points + nxt.points > max_points:
                     break
                 batch.append(nxt)
@@ -368,6 +367,7 @@ class Spool:
             return
         self._set_commit(record.seq, record.end, self._commit_points + record.points)
         seg = self._segments[0]
+        self._next_ns = peek_created_ns(seg.path, record.end) if record.end < seg.size else None
         if seg.sealed and record.end >= seg.size:
             self._delete_head()
 
@@ -386,6 +386,7 @@ class Spool:
             if self.fsync != "never":
                 fsync_dir(self.rejected_dir)
             self._bump(rejected_points=points)
+            self._rejected_files += 1
             self._trim_rejected()
             self.commit(*records)
             return path
@@ -397,6 +398,7 @@ class Spool:
             oldest = files.pop(0)
             total -= oldest.stat().st_size
             oldest.unlink()
+            self._rejected_files -= 1
             with contextlib.suppress(FileNotFoundError):
                 oldest.with_suffix(".json").unlink()
 
@@ -406,7 +408,7 @@ class Spool:
         if (seq, offset, points) == (self._commit_seq, self._commit_offset, self._commit_points):
             return
         self._commit_seq, self._commit_offset, self._commit_points = seq, offset, points
-        _atomic_write(self.directory / "commit", f"{seq} {offset} {points}\n", self.fsync)
+        atomic_write(self.directory / "commit", f"{seq} {offset} {points}\n", self.fsync)
 
     def _bump(self, **delta: int) -> None:
         c = self._counters
@@ -423,7 +425,7 @@ class Spool:
                     "corrupt_bytes": self._counters.corrupt_bytes,
                 }
             )
-            _atomic_write(self.directory / "counters.json", text + "\n", self.fsync)
+            atomic_write(self.directory / "counters.json", text + "\n", self.fsync)
 
     def state(self) -> SpoolState:
         """A consistent snapshot of what waits in the spool."""
@@ -434,6 +436,8 @@ class Spool:
             oldest = next((s.first_ns for s in segs if s.first_ns is not None), None)
             if segs and segs[0].seq == self._commit_seq:
                 points -= self._commit_points
+                if self._next_ns is not None and self._commit_offset > len(FILE_MAGIC):
+                    oldest = self._next_ns  # the head segment is partly sent
                 pending_bytes -= max(self._commit_offset - len(FILE_MAGIC), 0)
                 if points == 0:
                     oldest = None
@@ -445,92 +449,6 @@ class Spool:
                 points=points,
                 oldest_ns=oldest,
                 newest_ns=newest,
-                rejected_files=len(list(self.rejected_dir.glob("*.lp"))),
+                rejected_files=self._rejected_files,
                 counters=self._counters,
             )
-
-
-def _read_one(path: Path, seq: int, offset: int, size: int) -> SpoolRecord | None:
-    """The intact record at `offset` of a segment (reading only its bytes), or None."""
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        head = fh.read(HEADER_SIZE)
-        if len(head) < HEADER_SIZE:
-            return None
-        length = int.from_bytes(head[4:8], "little")
-        if offset + HEADER_SIZE + length > size:
-            return None
-        blob = head + fh.read(length)
-    rec = _read_at(blob, 0, seq)
-    if rec is None:
-        return None
-    return SpoolRecord(seq, offset, offset + len(blob), rec.points, rec.created_ns, rec.payload)
-
-
-def _atomic_write(path: Path, text: str, fsync: FsyncPolicy) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as fh:
-        fh.write(text)
-        if fsync != "never":
-            fh.flush()
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    if fsync == "always":
-        fsync_dir(path.parent)
-
-
-def load_commit(directory: Path) -> tuple[int, int, int]:
-    """The persisted commit cursor (segment seq, offset, points before it); zeros if none."""
-    try:
-        seq, offset, points = (directory / "commit").read_text().split()
-        return int(seq), int(offset), int(points)
-    except (FileNotFoundError, ValueError):
-        return 0, 0, 0
-
-
-def load_counters(directory: Path) -> SpoolCounters:
-    """The persisted dropped / rejected / corrupt totals."""
-    try:
-        raw = json.loads((directory / "counters.json").read_text())
-        return SpoolCounters(
-            int(raw.get("dropped_points", 0)),
-            int(raw.get("rejected_points", 0)),
-            int(raw.get("corrupt_bytes", 0)),
-        )
-    except (FileNotFoundError, ValueError, AttributeError):
-        return SpoolCounters()
-
-
-def inspect_spool(directory: str | Path) -> SpoolState:
-    """Read-only snapshot of a spool directory (works while its owner is running)."""
-    root = Path(directory)
-    if not (root / "segments").is_dir():
-        raise SpoolError(f"{root} is not a lanpulse spool directory (no segments/ inside)")
-    seq0, offset0, _ = load_commit(root)
-    segments = points = pending = 0
-    oldest: int | None = None
-    newest: int | None = None
-    for path in sorted((root / "segments").glob("*.seg")):
-        seq = segment_seq(path)
-        if seq is None or seq < seq0:
-            continue
-        data = read_segment(path)
-        start = offset0 if seq == seq0 else len(FILE_MAGIC)
-        seg_points = 0
-        for rec in iter_records(data, seq, start):
-            seg_points += rec.points
-            pending += rec.end - rec.offset
-            oldest = rec.created_ns if oldest is None else oldest
-            newest = rec.created_ns
-        segments += 1
-        points += seg_points
-    return SpoolState(
-        directory=str(root),
-        segments=segments,
-        bytes=pending,
-        points=points,
-        oldest_ns=oldest,
-        newest_ns=newest,
-        rejected_files=len(list((root / "rejected").glob("*.lp"))),
-        counters=load_counters(root),
-    )

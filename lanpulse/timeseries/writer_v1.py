@@ -18,6 +18,10 @@ from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Secret
 from lanpulse.timeseries.writer import classify_response, redact_url
 
+# Connect directly, like influxdb-client does: a stray http_proxy in the daemon's environment
+# must not route metrics (and credentials) through a proxy nobody configured for InfluxDB.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 class InfluxV1Writer:
     """POST /write?db=&rp=&precision=ns with HTTP basic auth (never u=/p= in the URL)."""
@@ -74,7 +78,7 @@ class InfluxV1Writer:
         )
         target = self.describe()
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with _DIRECT.open(request, timeout=self.timeout_s) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             payload = exc.read()

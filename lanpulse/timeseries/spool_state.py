@@ -1,0 +1,117 @@
+"""The spool's small persisted state: commit cursor, counters, and a read-only inspection."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from lanpulse.core.errors import LanpulseError
+from lanpulse.timeseries.segment import (
+    FILE_MAGIC,
+    fsync_dir,
+    iter_records,
+    read_segment,
+    segment_seq,
+)
+
+FsyncPolicy = Literal["always", "interval", "never"]
+
+
+class SpoolError(LanpulseError):
+    """The spool directory cannot be used (locked by another process, unwritable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolCounters:
+    """Totals that survive restarts (kept in `counters.json`)."""
+
+    dropped_points: int = 0
+    rejected_points: int = 0
+    corrupt_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolState:
+    """A snapshot of the spool for stats and `lanpulse spool status`."""
+
+    directory: str
+    segments: int
+    bytes: int  # bytes on disk not yet acknowledged (segments minus the committed prefix)
+    points: int  # points waiting to be sent
+    oldest_ns: int | None  # creation time of the oldest unsent batch
+    newest_ns: int | None
+    rejected_files: int
+    counters: SpoolCounters
+
+
+def atomic_write(path: Path, text: str, fsync: FsyncPolicy) -> None:
+    """Replace `path` with `text` so a crash leaves either the old or the new content."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w") as fh:
+        fh.write(text)
+        if fsync != "never":
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    if fsync == "always":
+        fsync_dir(path.parent)
+
+
+def load_commit(directory: Path) -> tuple[int, int, int]:
+    """The persisted commit cursor (segment seq, offset, points before it); zeros if none."""
+    try:
+        seq, offset, points = (directory / "commit").read_text().split()
+        return int(seq), int(offset), int(points)
+    except (FileNotFoundError, ValueError):
+        return 0, 0, 0
+
+
+def load_counters(directory: Path) -> SpoolCounters:
+    """The persisted dropped / rejected / corrupt totals."""
+    try:
+        raw = json.loads((directory / "counters.json").read_text())
+        return SpoolCounters(
+            int(raw.get("dropped_points", 0)),
+            int(raw.get("rejected_points", 0)),
+            int(raw.get("corrupt_bytes", 0)),
+        )
+    except (FileNotFoundError, ValueError, AttributeError):
+        return SpoolCounters()
+
+
+def inspect_spool(directory: str | Path) -> SpoolState:
+    """Read-only snapshot of a spool directory (works while its owner is running)."""
+    root = Path(directory)
+    if not (root / "segments").is_dir():
+        raise SpoolError(f"{root} is not a lanpulse spool directory (no segments/ inside)")
+    seq0, offset0, _ = load_commit(root)
+    segments = points = pending = 0
+    oldest: int | None = None
+    newest: int | None = None
+    for path in sorted((root / "segments").glob("*.seg")):
+        seq = segment_seq(path)
+        if seq is None or seq < seq0:
+            continue
+        data = read_segment(path)
+        start = offset0 if seq == seq0 else len(FILE_MAGIC)
+        seg_points = 0
+        for rec in iter_records(data, seq, start):
+            seg_points += rec.points
+            pending += rec.end - rec.offset
+            oldest = rec.created_ns if oldest is None else oldest
+            newest = rec.created_ns
+        segments += 1
+        points += seg_points
+    return SpoolState(
+        directory=str(root),
+        segments=segments,
+        bytes=pending,
+        points=points,
+        oldest_ns=oldest,
+        newest_ns=newest,
+        rejected_files=len(list((root / "rejected").glob("*.lp"))),
+        counters=load_counters(root),
+    )
