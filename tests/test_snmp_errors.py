@@ -152,6 +152,21 @@ async def test_unresolvable_address_is_unreachable(client: PysnmpClient) -> None
     assert str(err.value).startswith("printer-7: cannot resolve address")
 
 
+async def test_refused_send_is_unreachable(client: PysnmpClient) -> None:
+    # The kernel refuses a datagram to the broadcast address from a socket without
+    # SO_BROADCAST (EACCES), so no packet leaves the host. "Network unreachable" and
+    # "no route to host" are refused the same way and take the same path.
+    target = SnmpTarget(
+        "bcast", "255.255.255.255", 161, SnmpCredentials(community=Secret("public"))
+    )
+    with pytest.raises(UnreachableError) as err:
+        await client.get(target, [SYS_UPTIME])
+    assert str(err.value) == (
+        "bcast: cannot send to 255.255.255.255:161: Permission denied "
+        "— check the device's address and this host's routes"
+    )
+
+
 async def test_gen_err_is_agent_error_with_index(
     client: PysnmpClient, faults_agent: SnmpSimAgent
 ) -> None:

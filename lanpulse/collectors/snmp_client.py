@@ -28,6 +28,7 @@ from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
 from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import errind, rfc1902, rfc1905
+from pysnmp.proto.error import StatusInformation
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.core.errors import (
@@ -127,11 +128,27 @@ class WalkResult(dict[str, dict[str, SnmpValue]]):
         self.errors: list[str] = []
 
 
+class _ReportingUdpTransport(udp.UdpAsyncioTransport):
+    """pysnmp's UDP transport, keeping the error asyncio reports for a refused sendto.
+
+    pysnmp ignores it, so "network unreachable" or "permission denied" would otherwise only
+    show as a timeout. asyncio reports it synchronously inside `sendto`, so the request that
+    caused it is the one being sent.
+    """
+
+    send_error: OSError | None = None
+
+    def error_received(self, exc: OSError) -> None:
+        """Called by asyncio when the socket refuses a datagram."""
+        self.send_error = exc
+
+
 @dataclass(frozen=True, slots=True)
 class _Configured:
     """One device as an engine knows it: the engine and the names of its config rows."""
 
     engine: SnmpEngine
+    transport: _ReportingUdpTransport
     addr_name: str
     context: bytes
     mp_model: int
@@ -288,14 +305,25 @@ class PysnmpClient:
         args: tuple[Any, ...] = (conf.engine, conf.addr_name, None, conf.context)
         if repetitions is not None:
             args += (0, repetitions)
+        conf.transport.send_error = None
         try:
             generator.send_varbinds(*args, request, _resolve, future)
+        except StatusInformation as exc:
+            raise self._indication_error(target, exc.get("errorIndication")) from None
         except PySnmpError as exc:
             # pysnmp wraps socket errors with a whole traceback: keep its last line only.
             last = str(exc).strip().splitlines()[-1:] or ["send failed"]
             raise UnreachableError(
                 target.device, f"cannot send to {_where(target)}: {last[0]}"
             ) from None
+        refused = conf.transport.send_error
+        if refused is not None:
+            future.cancel()  # pysnmp still waits for an answer; its callback will ignore it
+            raise UnreachableError(
+                target.device,
+                f"cannot send to {_where(target)}: {refused.strerror or refused} "
+                "— check the device's address and this host's routes",
+            )
         indication, status, index, varbinds = await future
         if indication:
             raise self._indication_error(target, indication)
@@ -345,10 +373,9 @@ class PysnmpClient:
     def _engine_slot(self, index: int) -> _EngineSlot:
         while len(self._slots) <= index:
             engine = SnmpEngine()
-            engine_config.add_transport(
-                engine, udp.DOMAIN_NAME, udp.UdpAsyncioTransport().open_client_mode()
-            )
-            self._slots.append(_EngineSlot(engine))
+            transport = _ReportingUdpTransport().open_client_mode()
+            engine_config.add_transport(engine, udp.DOMAIN_NAME, transport)
+            self._slots.append(_EngineSlot(engine, transport))
         return self._slots[index]
 
     async def _configure(self, target: SnmpTarget) -> _Configured:
@@ -378,7 +405,14 @@ class PysnmpClient:
             retryCount=creds.retries,
         )
         context = (creds.context or "").encode() if mp_model == 3 else b""
-        conf = _Configured(slot.engine, addr_name=addr_name, context=context, mp_model=mp_model)
+        # The socket opens asynchronously; wait for it so that send errors are seen at once.
+        for _ in range(100):
+            if slot.transport.transport is not None:
+                break
+            await asyncio.sleep(0)
+        conf = _Configured(
+            slot.engine, slot.transport, addr_name=addr_name, context=context, mp_model=mp_model
+        )
         self._targets[key] = conf
         return conf
 
@@ -454,10 +488,11 @@ class PysnmpClient:
 class _EngineSlot:
     """One SnmpEngine (one UDP socket) and what has been registered in it."""
 
-    __slots__ = ("communities", "engine", "params", "users")
+    __slots__ = ("communities", "engine", "params", "transport", "users")
 
-    def __init__(self, engine: SnmpEngine) -> None:
+    def __init__(self, engine: SnmpEngine, transport: _ReportingUdpTransport) -> None:
         self.engine = engine
+        self.transport = transport
         self.communities: dict[tuple[object, ...], str] = {}
         self.users: dict[str, tuple[object, ...]] = {}
         self.params: dict[tuple[str, str, int], str] = {}
