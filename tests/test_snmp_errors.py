@@ -271,3 +271,16 @@ async def test_too_big_halves_repetitions_until_it_fits(client: PysnmpClient) ->
     assert got.errors == []
     assert agent.requests[:3] == [25, 12, 6]
     assert set(agent.requests[2:]) == {6}
+
+
+async def test_close_cancels_requests_in_flight() -> None:
+    # Without this, a poll still waiting when the daemon shuts the client down would hang:
+    # the engine's timers that would time it out are gone.
+    client = PysnmpClient()
+    target = v2(free_udp_port(), "public", timeout_s=30, retries=0)
+    poll = asyncio.create_task(client.get(target, [SYS_UPTIME]))
+    while not client._pending:
+        await asyncio.sleep(0.01)
+    client.close()
+    with pytest.raises(asyncio.CancelledError):
+        await poll

@@ -110,6 +110,7 @@ class PysnmpClient:
             raise ValueError("get_batch_size must be at least 1")
         self.get_batch_size = get_batch_size
         self.engines = EngineRegistry()
+        self._pending: set[asyncio.Future[tuple[Any, Any, Any, Any]]] = set()
         self._get = cmdgen.GetCommandGenerator()
         self._next = cmdgen.NextCommandGeneratorSingleRun()
         self._bulk = cmdgen.BulkCommandGeneratorSingleRun()
@@ -162,7 +163,14 @@ class PysnmpClient:
         return result
 
     def close(self) -> None:
-        """Close the engine's socket and timers; the client may not be used afterwards."""
+        """Close the engines' sockets and timers; the client may not be used afterwards.
+
+        Requests still waiting are cancelled: with the engines' timers gone, nothing else
+        would ever wake them.
+        """
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
         self.engines.close()
 
     # -- walking ------------------------------------------------------------------------
@@ -269,7 +277,11 @@ class PysnmpClient:
                 f"cannot send to {_where(target)}: {refused.strerror or refused} "
                 "— check the device's address and this host's routes",
             )
-        indication, status, index, varbinds = await future
+        self._pending.add(future)
+        try:
+            indication, status, index, varbinds = await future
+        finally:
+            self._pending.discard(future)
         if indication:
             raise self._indication_error(target, indication)
         return int(status or 0), int(index or 0), varbinds
