@@ -273,6 +273,25 @@ async def test_too_big_halves_repetitions_until_it_fits(client: PysnmpClient) ->
     assert set(agent.requests[2:]) == {6}
 
 
+async def test_walks_remember_what_fits_and_how_long_the_table_was(
+    client: PysnmpClient,
+) -> None:
+    agent = FaultyAgent(rows=30, too_big_above=12)
+    transport, port = await start_faulty(agent)
+    column = "1.3.6.1.4.1.99999.1.1"
+    target = v2(port, "public", max_repetitions=25)
+    try:
+        first = await client.walk(target, [column])
+        first_requests = list(agent.requests)
+        agent.requests.clear()
+        second = await client.walk(target, [column])
+    finally:
+        transport.close()
+    assert first == second == {column: {str(n): n for n in range(1, 31)}}
+    assert first_requests == [25, 12, 12, 12]  # tooBig, then 30 rows and the end in 12s
+    assert agent.requests == [12, 12, 7]  # no tooBig; the last asks for 6 rows + the end
+
+
 async def test_close_cancels_requests_in_flight() -> None:
     # Without this, a poll still waiting when the daemon shuts the client down would hang:
     # the engine's timers that would time it out are gone.

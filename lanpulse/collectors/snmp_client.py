@@ -111,6 +111,10 @@ class PysnmpClient:
         self.get_batch_size = get_batch_size
         self.engines = EngineRegistry()
         self._pending: set[asyncio.Future[tuple[Any, Any, Any, Any]]] = set()
+        # Per configured target: a max-repetitions that avoided tooBig, and per walked column
+        # set, how many rows it had last time (both only tune request sizes).
+        self._repetition_limit: dict[str, int] = {}
+        self._rows_seen: dict[tuple[str, ...], int] = {}
         self._get = cmdgen.GetCommandGenerator()
         self._next = cmdgen.NextCommandGeneratorSingleRun()
         self._bulk = cmdgen.BulkCommandGeneratorSingleRun()
@@ -134,11 +138,22 @@ class PysnmpClient:
         for column in prefixes:
             result[column] = {}
         cursor = {c: object_name(c) for c in prefixes}  # open columns -> last OID seen
-        repetitions = max(1, target.credentials.max_repetitions)
+        limit = self._repetition_limit.get(
+            conf.addr_name, max(1, target.credentials.max_repetitions)
+        )
+        table_key = (conf.addr_name, *prefixes)
+        expected_rows = self._rows_seen.get(table_key, 0)
         bulk = conf.mp_model != 0
         while cursor:
             open_columns = list(cursor)
             request = [(cursor[c], _NULL) for c in open_columns]
+            repetitions = limit
+            if expected_rows:
+                # Ask for the rows the table had last time plus one to see its end, rather
+                # than overshooting past every column's end with the full repetitions.
+                done = max(len(v) for v in result.values())
+                if done < expected_rows:
+                    repetitions = min(limit, expected_rows - done + 1)
             if bulk:
                 status, index, varbinds = await self._send(
                     target, conf, self._bulk, request, repetitions
@@ -146,8 +161,10 @@ class PysnmpClient:
             else:
                 status, index, varbinds = await self._send(target, conf, self._next, request)
             if status == TOO_BIG and bulk and repetitions > 1:
-                repetitions = max(1, repetitions // 2)
+                limit = max(1, repetitions // 2)
                 continue
+            if bulk and not status and limit < target.credentials.max_repetitions:
+                self._repetition_limit[conf.addr_name] = limit  # what fits this agent
             if status == NO_SUCH_NAME and not bulk and 0 < index <= len(open_columns):
                 del cursor[open_columns[index - 1]]  # v1 end of this column's view
                 continue
@@ -160,6 +177,7 @@ class PysnmpClient:
             if not progressed and cursor:
                 result.errors.append(f"{_where(target)}: agent returned no usable rows; stopped")
                 break
+        self._rows_seen[table_key] = max((len(v) for v in result.values()), default=0)
         return result
 
     def close(self) -> None:
