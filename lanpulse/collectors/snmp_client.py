@@ -1,10 +1,10 @@
 """The SNMP transport: `SnmpClient` implemented on pysnmp 7 (asyncio, v3 architecture).
 
 One `SnmpEngine` per client (see `snmp_engine`), configured once per device and reused for
-every request after that. Requests go through
-pysnmp's own command generators with raw OID varbinds: the hlapi `get_cmd`/`bulk_cmd` wrappers
-resolve every varbind through the MIB view (and load pysmi's MIB compiler, ~1.7 s, on first
-use), which a poller that only speaks numeric OIDs does not need (see docs/snmp.md).
+every request after that. Requests go through pysnmp's own command generators with raw OID
+varbinds: the hlapi `get_cmd`/`bulk_cmd` wrappers resolve every varbind through the MIB view
+(and load pysmi's MIB compiler, ~1.7 s, on first use), which a poller that only speaks
+numeric OIDs does not need (see docs/snmp.md).
 
 Values come back as plain Python (see `lanpulse.core.model.SnmpValue`); errors as
 `CollectError` subclasses with one line that names the device and what to check.
@@ -94,6 +94,14 @@ def _converter_for(kind: type) -> Callable[[Any], SnmpValue | None]:
 _CONVERTERS: dict[type, Callable[[Any], SnmpValue | None]] = {}
 
 
+class GetResult(dict[str, SnmpValue]):
+    """OID -> value, plus the OIDs the agent answered with an error status (left out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[str] = []
+
+
 class WalkResult(dict[str, dict[str, SnmpValue]]):
     """Column OID -> {index suffix: value}, plus what went wrong without stopping the walk."""
 
@@ -121,13 +129,19 @@ class PysnmpClient:
 
     # -- public API ---------------------------------------------------------------------
 
-    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, SnmpValue]:
-        """GET `oids` in PDUs of `get_batch_size`; OIDs the agent lacks are left out."""
+    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> GetResult:
+        """GET `oids` in PDUs of `get_batch_size`; OIDs the agent lacks are left out.
+
+        An OID the agent answers with an error status (genErr, ...) is left out too and
+        named in `errors`; only when nothing at all came back does that raise `AgentError`.
+        """
         conf = await self.engines.configure(target)
         wanted = [object_name(o) for o in oids]
-        result: dict[str, SnmpValue] = {}
+        result = GetResult()
         for start in range(0, len(wanted), self.get_batch_size):
             await self._get_batch(target, conf, wanted[start : start + self.get_batch_size], result)
+        if result.errors and not result:
+            raise AgentError(target.device, "; ".join(result.errors))
         return result
 
     async def walk(self, target: SnmpTarget, columns: Sequence[str]) -> WalkResult:
@@ -238,7 +252,7 @@ class PysnmpClient:
         target: SnmpTarget,
         conf: ConfiguredTarget,
         names: list[rfc1902.ObjectName],
-        result: dict[str, SnmpValue],
+        result: GetResult,
     ) -> None:
         while names:
             request = [(n, _NULL) for n in names]
@@ -248,8 +262,12 @@ class PysnmpClient:
                 await self._get_batch(target, conf, names[:half], result)
                 await self._get_batch(target, conf, names[half:], result)
                 return
-            if status == NO_SUCH_NAME and conf.mp_model == 0 and 0 < index <= len(names):
-                names = names[: index - 1] + names[index:]  # v1: drop the missing one, retry
+            if status and 0 < index <= len(names) and status != TOO_BIG:
+                # One OID spoils the whole PDU: drop it and ask for the others again.
+                # (noSuchName is SNMPv1's way to say "absent", not an error.)
+                if not (status == NO_SUCH_NAME and conf.mp_model == 0):
+                    result.errors.append(self._status_text(target, status, index, request))
+                names = names[: index - 1] + names[index:]
                 continue
             if status:
                 raise AgentError(target.device, self._status_text(target, status, index, request))
