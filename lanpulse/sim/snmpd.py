@@ -70,6 +70,10 @@ class SnmpdUser:
         return [" ".join(words), f"rouser {self.name} {level}"]
 
 
+class _PortTaken(Exception):
+    """snmpd could not bind its UDP port."""
+
+
 def _quoted(text: str) -> str:
     if any(c in text for c in '"\n'):
         raise LanpulseError("snmpd test passwords must not contain quotes or newlines")
@@ -103,6 +107,7 @@ class SnmpdAgent:
         extra_config: tuple[str, ...] = (),
         workdir: Path | None = None,
     ) -> None:
+        self._chosen_port = port is None
         self.port = port or free_udp_port()
         self.community = community
         self.users = users
@@ -129,9 +134,23 @@ class SnmpdAgent:
         return "\n".join(lines) + "\n"
 
     def start(self, timeout_s: float = 15.0) -> SnmpdAgent:
-        """Write the config, start snmpd in the foreground and wait until it answers."""
+        """Write the config, start snmpd in the foreground and wait until it answers.
+
+        A port chosen here may be taken by someone else before snmpd binds it (tests run in
+        parallel): then snmpd exits at once and another free port is tried.
+        """
         if not Path(SNMPD).exists():
             raise LanpulseError(f"{SNMPD} not found: install the Debian package snmpd")
+        for _ in range(3):
+            try:
+                return self._start_once(timeout_s)
+            except _PortTaken:
+                if not self._chosen_port:
+                    break
+                self.port = free_udp_port()
+        raise LanpulseError(f"snmpd could not bind udp:127.0.0.1:{self.port}; see {self.log_path}")
+
+    def _start_once(self, timeout_s: float) -> SnmpdAgent:
         self.persist_dir.mkdir(parents=True, exist_ok=True)
         self.conf_path.write_text(self.config_text())
         self.conf_path.chmod(0o600)
@@ -156,6 +175,8 @@ class SnmpdAgent:
             sock.settimeout(0.1)
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
+                    if b"Error opening specified endpoint" in self.log_path.read_bytes():
+                        raise _PortTaken()
                     raise LanpulseError(
                         f"snmpd exited with {self.proc.returncode}; see {self.log_path}"
                     )
