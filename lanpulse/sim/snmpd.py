@@ -15,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -49,9 +49,9 @@ class SnmpdUser:
 
     name: str
     auth_protocol: str | None = None
-    auth_password: str | None = None
+    auth_password: str | None = field(default=None, repr=False)
     priv_protocol: str | None = None
-    priv_password: str | None = None
+    priv_password: str | None = field(default=None, repr=False)
 
     def config_lines(self) -> list[str]:
         """The createUser and rouser lines for snmpd.conf."""
