@@ -3,7 +3,7 @@
 One `SnmpEngine` per client (see `snmp_engine`), configured once per device and reused for
 every request after that. Requests go through pysnmp's own command generators with raw OID
 varbinds: the hlapi `get_cmd`/`bulk_cmd` wrappers resolve every varbind through the MIB view
-(and load pysmi's MIB compiler, ~1.7 s, on first use), which a poller that only speaks
+(and build pysmi's MIB compiler on first use: 0.7 s here), which a poller that only speaks
 numeric OIDs does not need (see docs/snmp.md).
 
 Values come back as plain Python (see `lanpulse.core.model.SnmpValue`); errors as
