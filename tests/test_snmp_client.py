@@ -202,4 +202,4 @@ async def test_many_devices_share_one_engine(client: PysnmpClient, agent: SnmpSi
     for name in names:
         got = await client.get(target_for(agent, name), ["1.3.6.1.2.1.1.2.0"])
         assert got["1.3.6.1.2.1.1.2.0"] == read_snmprec(recording_path(name))["1.3.6.1.2.1.1.2.0"]
-    assert len(client._slots) == 1
+    assert client.engines.engine_count == 1

@@ -152,14 +152,44 @@ async def test_unresolvable_address_is_unreachable(client: PysnmpClient) -> None
     assert str(err.value).startswith("printer-7: cannot resolve address")
 
 
-async def test_gen_err_is_agent_error_with_index(
+async def test_refused_send_is_unreachable(client: PysnmpClient) -> None:
+    # The kernel refuses a datagram to the broadcast address from a socket without
+    # SO_BROADCAST (EACCES), so no packet leaves the host. "Network unreachable" and
+    # "no route to host" are refused the same way and take the same path.
+    target = SnmpTarget(
+        "bcast", "255.255.255.255", 161, SnmpCredentials(community=Secret("public"))
+    )
+    with pytest.raises(UnreachableError) as err:
+        await client.get(target, [SYS_UPTIME])
+    assert str(err.value) == (
+        "bcast: cannot send to 255.255.255.255:161: Permission denied "
+        "— check the device's address and this host's routes"
+    )
+
+
+async def test_gen_err_drops_that_oid_and_names_it(
     client: PysnmpClient, faults_agent: SnmpSimAgent
 ) -> None:
+    # Like net-snmp's snmpget, the client drops the OID the error-index names and asks again.
+    # (snmpsim names the wrong varbind when the failing one sits in the middle of three, so
+    # it goes last here; a real agent with that bug costs a good OID, as with snmpget.)
     target = v2(faults_agent.port, "faults")
+    got = await client.get(target, [SYS_UPTIME, "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.5.0"])
+    assert got == {SYS_UPTIME: 4242, "1.3.6.1.2.1.1.1.0": b"fault box"}
+    assert got.errors == [
+        f"127.0.0.1:{faults_agent.port}: agent answered genErr at varbind 3 (1.3.6.1.2.1.1.5.0)"
+    ]
+
+
+async def test_gen_err_for_everything_is_agent_error(
+    client: PysnmpClient, faults_agent: SnmpSimAgent
+) -> None:
     with pytest.raises(AgentError) as err:
-        await client.get(target, [SYS_UPTIME, "1.3.6.1.2.1.1.5.0"])
-    assert "genErr at varbind 2 (1.3.6.1.2.1.1.5.0)" in str(err.value)
-    assert await client.get(target, [SYS_UPTIME]) == {SYS_UPTIME: 4242}
+        await client.get(v2(faults_agent.port, "faults"), ["1.3.6.1.2.1.1.5.0"])
+    assert str(err.value) == (
+        f"core-sw1: 127.0.0.1:{faults_agent.port}: agent answered genErr at varbind 1 "
+        "(1.3.6.1.2.1.1.5.0)"
+    )
 
 
 async def test_persistent_too_big_keeps_rows_before_it(
@@ -256,3 +286,35 @@ async def test_too_big_halves_repetitions_until_it_fits(client: PysnmpClient) ->
     assert got.errors == []
     assert agent.requests[:3] == [25, 12, 6]
     assert set(agent.requests[2:]) == {6}
+
+
+async def test_walks_remember_what_fits_and_how_long_the_table_was(
+    client: PysnmpClient,
+) -> None:
+    agent = FaultyAgent(rows=30, too_big_above=12)
+    transport, port = await start_faulty(agent)
+    column = "1.3.6.1.4.1.99999.1.1"
+    target = v2(port, "public", max_repetitions=25)
+    try:
+        first = await client.walk(target, [column])
+        first_requests = list(agent.requests)
+        agent.requests.clear()
+        second = await client.walk(target, [column])
+    finally:
+        transport.close()
+    assert first == second == {column: {str(n): n for n in range(1, 31)}}
+    assert first_requests == [25, 12, 12, 12]  # tooBig, then 30 rows and the end in 12s
+    assert agent.requests == [12, 12, 7]  # no tooBig; the last asks for 6 rows + the end
+
+
+async def test_close_cancels_requests_in_flight() -> None:
+    # Without this, a poll still waiting when the daemon shuts the client down would hang:
+    # the engine's timers that would time it out are gone.
+    client = PysnmpClient()
+    target = v2(free_udp_port(), "public", timeout_s=30, retries=0)
+    poll = asyncio.create_task(client.get(target, [SYS_UPTIME]))
+    while not client._pending:
+        await asyncio.sleep(0.01)
+    client.close()
+    with pytest.raises(asyncio.CancelledError):
+        await poll

@@ -102,4 +102,4 @@ async def test_same_user_name_with_other_passwords_on_two_agents(
         assert await client.get(target(snmpd.port, first), [SYS_OBJECT_ID])
         assert await client.get(target(other.port, other_user), [SYS_OBJECT_ID])
         assert await client.get(target(snmpd.port, first), [SYS_OBJECT_ID])
-    assert len(client._slots) == 2  # pysnmp keys users by name: one engine per key set
+    assert client.engines.engine_count == 2  # pysnmp keys users by name: one engine per key set

@@ -69,7 +69,9 @@ class SnmpCollector:
                 for step in steps:
                     try:
                         if step is None:
-                            scalars.update(await self.client.get(target, plan.scalars))
+                            got = await self.client.get(target, plan.scalars)
+                            scalars.update(got)
+                            errors.extend(getattr(got, "errors", ()))
                         else:
                             walked = await self.client.walk(target, step)
                             columns.update(walked)

@@ -1,10 +1,10 @@
 """The SNMP transport: `SnmpClient` implemented on pysnmp 7 (asyncio, v3 architecture).
 
-One `SnmpEngine` per client, configured once per device (community or USM user, target
-parameters, target address) and reused for every request after that. Requests go through
-pysnmp's own command generators with raw OID varbinds: the hlapi `get_cmd`/`bulk_cmd` wrappers
-resolve every varbind through the MIB view (and load pysmi's MIB compiler, ~1.7 s, on first
-use), which a poller that only speaks numeric OIDs does not need (see docs/snmp.md).
+One `SnmpEngine` per client (see `snmp_engine`), configured once per device and reused for
+every request after that. Requests go through pysnmp's own command generators with raw OID
+varbinds: the hlapi `get_cmd`/`bulk_cmd` wrappers resolve every varbind through the MIB view
+(and build pysmi's MIB compiler on first use: 0.7 s here), which a poller that only speaks
+numeric OIDs does not need (see docs/snmp.md).
 
 Values come back as plain Python (see `lanpulse.core.model.SnmpValue`); errors as
 `CollectError` subclasses with one line that names the device and what to check.
@@ -14,51 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pyasn1.type import univ
-from pysnmp.carrier.asyncio.dgram import udp
-from pysnmp.entity import config as engine_config
 from pysnmp.entity.engine import SnmpEngine
 from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.error import PySnmpError
-from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
-from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import errind, rfc1902, rfc1905
+from pysnmp.proto.error import StatusInformation
 
 from lanpulse.collectors.base import SnmpTarget
+from lanpulse.collectors.snmp_engine import ConfiguredTarget, EngineRegistry
 from lanpulse.core.errors import (
     AgentError,
     AuthError,
     CollectError,
     CollectTimeout,
-    ConfigError,
     UnreachableError,
 )
-from lanpulse.core.model import Oid, SnmpCredentials, SnmpValue
-
-AUTH_PROTOCOLS: dict[str, tuple[int, ...]] = {
-    "md5": usm.usmHMACMD5AuthProtocol,
-    "sha": usm.usmHMACSHAAuthProtocol,
-    "sha224": usm.usmHMAC128SHA224AuthProtocol,
-    "sha256": usm.usmHMAC192SHA256AuthProtocol,
-    "sha384": usm.usmHMAC256SHA384AuthProtocol,
-    "sha512": usm.usmHMAC384SHA512AuthProtocol,
-}
-# aes192/aes256 interoperate with net-snmp's AES-192/AES-256 (Blumenthal key extension);
-# aes192c/aes256c with net-snmp's AES-192-C/AES-256-C and Cisco (Reeder key extension).
-PRIV_PROTOCOLS: dict[str, tuple[int, ...]] = {
-    "des": usm.usmDESPrivProtocol,
-    "3des": usm.usm3DESEDEPrivProtocol,
-    "aes": usm.usmAesCfb128Protocol,
-    "aes192": usm.usmAesBlumenthalCfb192Protocol,
-    "aes256": usm.usmAesBlumenthalCfb256Protocol,
-    "aes192c": usm.usmAesCfb192Protocol,
-    "aes256c": usm.usmAesCfb256Protocol,
-}
+from lanpulse.core.model import Oid, SnmpValue
 
 ERROR_STATUS = (
     *("noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr", "noAccess"),
@@ -119,22 +94,20 @@ def _converter_for(kind: type) -> Callable[[Any], SnmpValue | None]:
 _CONVERTERS: dict[type, Callable[[Any], SnmpValue | None]] = {}
 
 
-class WalkResult(dict[str, dict[str, SnmpValue]]):
-    """Column OID -> {index suffix: value}, plus what went wrong without stopping the walk."""
+class GetResult(dict[str, SnmpValue]):
+    """OID -> value, plus the OIDs the agent answered with an error status (left out)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.errors: list[str] = []
 
 
-@dataclass(frozen=True, slots=True)
-class _Configured:
-    """One device as an engine knows it: the engine and the names of its config rows."""
+class WalkResult(dict[str, dict[str, SnmpValue]]):
+    """Column OID -> {index suffix: value}, plus what went wrong without stopping the walk."""
 
-    engine: SnmpEngine
-    addr_name: str
-    context: bytes
-    mp_model: int
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[str] = []
 
 
 class PysnmpClient:
@@ -144,38 +117,57 @@ class PysnmpClient:
         if get_batch_size < 1:
             raise ValueError("get_batch_size must be at least 1")
         self.get_batch_size = get_batch_size
-        self._slots: list[_EngineSlot] = []  # engines are created lazily, inside the loop
-        self._names = itertools.count(1)
-        self._targets: dict[tuple[object, ...], _Configured] = {}
-        self._addresses: dict[tuple[str, int], tuple[str, int]] = {}
+        self.engines = EngineRegistry()
+        self._pending: set[asyncio.Future[tuple[Any, Any, Any, Any]]] = set()
+        # Per configured target: a max-repetitions that avoided tooBig, and per walked column
+        # set, how many rows it had last time (both only tune request sizes).
+        self._repetition_limit: dict[str, int] = {}
+        self._rows_seen: dict[tuple[str, ...], int] = {}
         self._get = cmdgen.GetCommandGenerator()
         self._next = cmdgen.NextCommandGeneratorSingleRun()
         self._bulk = cmdgen.BulkCommandGeneratorSingleRun()
 
     # -- public API ---------------------------------------------------------------------
 
-    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, SnmpValue]:
-        """GET `oids` in PDUs of `get_batch_size`; OIDs the agent lacks are left out."""
-        conf = await self._configure(target)
+    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> GetResult:
+        """GET `oids` in PDUs of `get_batch_size`; OIDs the agent lacks are left out.
+
+        An OID the agent answers with an error status (genErr, ...) is left out too and
+        named in `errors`; only when nothing at all came back does that raise `AgentError`.
+        """
+        conf = await self.engines.configure(target)
         wanted = [object_name(o) for o in oids]
-        result: dict[str, SnmpValue] = {}
+        result = GetResult()
         for start in range(0, len(wanted), self.get_batch_size):
             await self._get_batch(target, conf, wanted[start : start + self.get_batch_size], result)
+        if result.errors and not result:
+            raise AgentError(target.device, "; ".join(result.errors))
         return result
 
     async def walk(self, target: SnmpTarget, columns: Sequence[str]) -> WalkResult:
         """Walk `columns` together (GETBULK, or GETNEXT for v1): column -> {index: value}."""
-        conf = await self._configure(target)
+        conf = await self.engines.configure(target)
         result = WalkResult()
         prefixes = {c.strip().lstrip("."): object_name(c).asTuple() for c in columns}
         for column in prefixes:
             result[column] = {}
         cursor = {c: object_name(c) for c in prefixes}  # open columns -> last OID seen
-        repetitions = max(1, target.credentials.max_repetitions)
+        limit = self._repetition_limit.get(
+            conf.addr_name, max(1, target.credentials.max_repetitions)
+        )
+        table_key = (conf.addr_name, *prefixes)
+        expected_rows = self._rows_seen.get(table_key, 0)
         bulk = conf.mp_model != 0
         while cursor:
             open_columns = list(cursor)
             request = [(cursor[c], _NULL) for c in open_columns]
+            repetitions = limit
+            if expected_rows:
+                # Ask for the rows the table had last time plus one to see its end, rather
+                # than overshooting past every column's end with the full repetitions.
+                done = max(len(v) for v in result.values())
+                if done < expected_rows:
+                    repetitions = min(limit, expected_rows - done + 1)
             if bulk:
                 status, index, varbinds = await self._send(
                     target, conf, self._bulk, request, repetitions
@@ -183,31 +175,41 @@ class PysnmpClient:
             else:
                 status, index, varbinds = await self._send(target, conf, self._next, request)
             if status == TOO_BIG and bulk and repetitions > 1:
-                repetitions = max(1, repetitions // 2)
+                limit = max(1, repetitions // 2)
                 continue
+            if bulk and not status and limit < target.credentials.max_repetitions:
+                self._repetition_limit[conf.addr_name] = limit  # what fits this agent
             if status == NO_SUCH_NAME and not bulk and 0 < index <= len(open_columns):
                 del cursor[open_columns[index - 1]]  # v1 end of this column's view
                 continue
             if status:
                 result.errors.append(self._status_text(target, status, index, request))
                 break
-            progressed = self._take_rows(open_columns, prefixes, cursor, varbinds, result)
+            progressed = self._take_rows(
+                _where(target), open_columns, prefixes, cursor, varbinds, result
+            )
             if not progressed and cursor:
-                result.errors.append(f"{target.device}: agent returned no usable rows; stopped")
+                result.errors.append(f"{_where(target)}: agent returned no usable rows; stopped")
                 break
+        self._rows_seen[table_key] = max((len(v) for v in result.values()), default=0)
         return result
 
     def close(self) -> None:
-        """Close the engine's socket and timers; the client may not be used afterwards."""
-        for slot in self._slots:
-            slot.engine.close_dispatcher()
-        self._slots.clear()
-        self._targets.clear()
+        """Close the engines' sockets and timers; the client may not be used afterwards.
+
+        Requests still waiting are cancelled: with the engines' timers gone, nothing else
+        would ever wake them.
+        """
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self.engines.close()
 
     # -- walking ------------------------------------------------------------------------
 
     @staticmethod
     def _take_rows(
+        where: str,
         open_columns: list[str],
         prefixes: dict[str, tuple[int, ...]],
         cursor: dict[str, rfc1902.ObjectName],
@@ -229,7 +231,7 @@ class PysnmpClient:
                 continue
             if found <= cursor[column].asTuple():
                 result.errors.append(
-                    f"agent returned non-increasing OID {name} after {cursor[column]}; "
+                    f"{where}: agent returned non-increasing OID {name} after {cursor[column]}; "
                     f"stopped walking {column}"
                 )
                 closed.add(column)
@@ -248,9 +250,9 @@ class PysnmpClient:
     async def _get_batch(
         self,
         target: SnmpTarget,
-        conf: _Configured,
+        conf: ConfiguredTarget,
         names: list[rfc1902.ObjectName],
-        result: dict[str, SnmpValue],
+        result: GetResult,
     ) -> None:
         while names:
             request = [(n, _NULL) for n in names]
@@ -260,8 +262,12 @@ class PysnmpClient:
                 await self._get_batch(target, conf, names[:half], result)
                 await self._get_batch(target, conf, names[half:], result)
                 return
-            if status == NO_SUCH_NAME and conf.mp_model == 0 and 0 < index <= len(names):
-                names = names[: index - 1] + names[index:]  # v1: drop the missing one, retry
+            if status and 0 < index <= len(names) and status != TOO_BIG:
+                # One OID spoils the whole PDU: drop it and ask for the others again.
+                # (noSuchName is SNMPv1's way to say "absent", not an error.)
+                if not (status == NO_SUCH_NAME and conf.mp_model == 0):
+                    result.errors.append(self._status_text(target, status, index, request))
+                names = names[: index - 1] + names[index:]
                 continue
             if status:
                 raise AgentError(target.device, self._status_text(target, status, index, request))
@@ -276,7 +282,7 @@ class PysnmpClient:
     async def _send(
         self,
         target: SnmpTarget,
-        conf: _Configured,
+        conf: ConfiguredTarget,
         generator: Any,
         request: list[tuple[rfc1902.ObjectName, univ.Null]],
         repetitions: int | None = None,
@@ -288,15 +294,30 @@ class PysnmpClient:
         args: tuple[Any, ...] = (conf.engine, conf.addr_name, None, conf.context)
         if repetitions is not None:
             args += (0, repetitions)
+        conf.transport.send_error = None
         try:
             generator.send_varbinds(*args, request, _resolve, future)
+        except StatusInformation as exc:
+            raise self._indication_error(target, exc.get("errorIndication")) from None
         except PySnmpError as exc:
             # pysnmp wraps socket errors with a whole traceback: keep its last line only.
             last = str(exc).strip().splitlines()[-1:] or ["send failed"]
             raise UnreachableError(
                 target.device, f"cannot send to {_where(target)}: {last[0]}"
             ) from None
-        indication, status, index, varbinds = await future
+        refused = conf.transport.send_error
+        if refused is not None:
+            future.cancel()  # pysnmp still waits for an answer; its callback will ignore it
+            raise UnreachableError(
+                target.device,
+                f"cannot send to {_where(target)}: {refused.strerror or refused} "
+                "— check the device's address and this host's routes",
+            )
+        self._pending.add(future)
+        try:
+            indication, status, index, varbinds = await future
+        finally:
+            self._pending.discard(future)
         if indication:
             raise self._indication_error(target, indication)
         return int(status or 0), int(index or 0), varbinds
@@ -339,137 +360,6 @@ class PysnmpClient:
             f" at varbind {index} ({request[index - 1][0]})" if 0 < index <= len(request) else ""
         )
         return f"{_where(target)}: agent answered {name}{where}"
-
-    # -- engine configuration -----------------------------------------------------------
-
-    def _engine_slot(self, index: int) -> _EngineSlot:
-        while len(self._slots) <= index:
-            engine = SnmpEngine()
-            engine_config.add_transport(
-                engine, udp.DOMAIN_NAME, udp.UdpAsyncioTransport().open_client_mode()
-            )
-            self._slots.append(_EngineSlot(engine))
-        return self._slots[index]
-
-    async def _configure(self, target: SnmpTarget) -> _Configured:
-        """The engine rows for `target`, created on first use and cached after."""
-        creds = target.credentials
-        key = (target.address, target.port, creds)
-        conf = self._targets.get(key)
-        if conf is not None:
-            return conf
-        address = await self._resolve(target)
-        slot, security_name, mp_model = self._security_name(creds)
-        level = creds.security_level if mp_model == 3 else "noAuthNoPriv"
-        params_key = (security_name, level, mp_model)
-        params = slot.params.get(params_key)
-        if params is None:
-            params = f"lp-p{next(self._names)}"
-            engine_config.add_target_parameters(slot.engine, params, security_name, level, mp_model)
-            slot.params[params_key] = params
-        addr_name = f"lp-a{next(self._names)}"
-        engine_config.add_target_address(
-            slot.engine,
-            addr_name,
-            udp.DOMAIN_NAME,
-            address,
-            params,
-            timeout=creds.timeout_s * 100,  # pysnmp counts in 1/100 s
-            retryCount=creds.retries,
-        )
-        context = (creds.context or "").encode() if mp_model == 3 else b""
-        conf = _Configured(slot.engine, addr_name=addr_name, context=context, mp_model=mp_model)
-        self._targets[key] = conf
-        return conf
-
-    async def _resolve(self, target: SnmpTarget) -> tuple[str, int]:
-        key = (target.address, target.port)
-        address = self._addresses.get(key)
-        if address is None:
-            try:
-                resolved = await UdpTransportTarget.create(key)
-            except (PySnmpError, OSError, UnicodeError, ValueError):
-                # gaierror arrives wrapped in PySnmpError; an invalid host name (label too
-                # long, NUL) fails earlier with UnicodeError / ValueError.
-                raise UnreachableError(
-                    target.device,
-                    f"cannot resolve address {target.address!r} — check the device's address",
-                ) from None
-            address = (str(resolved.transport_address[0]), int(resolved.transport_address[1]))
-            self._addresses[key] = address
-        return address
-
-    def _security_name(self, creds: SnmpCredentials) -> tuple[_EngineSlot, str, int]:
-        """Register the community or USM user once per distinct credential set."""
-        if creds.version in ("1", "2c"):
-            if creds.community is None:
-                raise ConfigError("SNMPv1/v2c needs a community", key="snmp.community")
-            mp_model = 0 if creds.version == "1" else 1
-            slot = self._engine_slot(0)
-            identity: tuple[object, ...] = (mp_model, creds.community)
-            name = slot.communities.get(identity)
-            if name is None:
-                name = f"lp-c{next(self._names)}"
-                engine_config.add_v1_system(
-                    slot.engine, name, creds.community.reveal(), securityName=name
-                )
-                slot.communities[identity] = name
-            return slot, name, mp_model
-        if creds.version != "3":
-            raise ConfigError(f"unknown SNMP version {creds.version!r}", key="snmp.version")
-        if not creds.user:
-            raise ConfigError("SNMPv3 needs a user", key="snmp.user")
-        auth = _protocol(AUTH_PROTOCOLS, creds.auth_protocol, "snmp.auth_protocol")
-        priv = _protocol(PRIV_PROTOCOLS, creds.priv_protocol, "snmp.priv_protocol")
-        if priv and not auth:
-            raise ConfigError("privacy needs authentication too", key="snmp.auth_protocol")
-        for proto, secret, field in (
-            (auth, creds.auth_password, "snmp.auth_password"),
-            (priv, creds.priv_password, "snmp.priv_password"),
-        ):
-            if proto and not secret:
-                raise ConfigError("missing (needed by the protocol set)", key=field)
-        identity = (auth, creds.auth_password, priv, creds.priv_password)
-        # pysnmp keys its user table by user name, so one engine holds one key set per name:
-        # devices that share a name with different passwords get an engine (socket) of their own.
-        for index in itertools.count():
-            slot = self._engine_slot(index)
-            known = slot.users.get(creds.user)
-            if known == identity:
-                return slot, creds.user, 3
-            if known is None:
-                engine_config.add_v3_user(
-                    slot.engine,
-                    creds.user,
-                    auth or usm.usmNoAuthProtocol,
-                    creds.auth_password.reveal() if auth and creds.auth_password else None,
-                    priv or usm.usmNoPrivProtocol,
-                    creds.priv_password.reveal() if priv and creds.priv_password else None,
-                )
-                slot.users[creds.user] = identity
-                return slot, creds.user, 3
-        raise AssertionError("unreachable")
-
-
-class _EngineSlot:
-    """One SnmpEngine (one UDP socket) and what has been registered in it."""
-
-    __slots__ = ("communities", "engine", "params", "users")
-
-    def __init__(self, engine: SnmpEngine) -> None:
-        self.engine = engine
-        self.communities: dict[tuple[object, ...], str] = {}
-        self.users: dict[str, tuple[object, ...]] = {}
-        self.params: dict[tuple[str, str, int], str] = {}
-
-
-def _protocol(table: dict[str, tuple[int, ...]], name: str | None, key: str) -> tuple[int, ...]:
-    if not name:
-        return ()
-    proto = table.get(name.lower())
-    if proto is None:
-        raise ConfigError(f"unknown protocol {name!r}; expected one of {', '.join(table)}", key=key)
-    return proto
 
 
 def _where(target: SnmpTarget) -> str:

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -49,9 +49,9 @@ class SnmpdUser:
 
     name: str
     auth_protocol: str | None = None
-    auth_password: str | None = None
+    auth_password: str | None = field(default=None, repr=False)
     priv_protocol: str | None = None
-    priv_password: str | None = None
+    priv_password: str | None = field(default=None, repr=False)
 
     def config_lines(self) -> list[str]:
         """The createUser and rouser lines for snmpd.conf."""
@@ -68,6 +68,10 @@ class SnmpdUser:
             words += [NETSNMP_PRIV[self.priv_protocol], _quoted(self.priv_password or "")]
             level = "priv"
         return [" ".join(words), f"rouser {self.name} {level}"]
+
+
+class _PortTaken(Exception):
+    """snmpd could not bind its UDP port."""
 
 
 def _quoted(text: str) -> str:
@@ -104,6 +108,7 @@ class SnmpdAgent:
         extra_args: tuple[str, ...] = (),
         workdir: Path | None = None,
     ) -> None:
+        self._chosen_port = port is None
         self.port = port or free_udp_port()
         self.community = community
         self.users = users
@@ -131,9 +136,23 @@ class SnmpdAgent:
         return "\n".join(lines) + "\n"
 
     def start(self, timeout_s: float = 15.0) -> SnmpdAgent:
-        """Write the config, start snmpd in the foreground and wait until it answers."""
+        """Write the config, start snmpd in the foreground and wait until it answers.
+
+        A port chosen here may be taken by someone else before snmpd binds it (tests run in
+        parallel): then snmpd exits at once and another free port is tried.
+        """
         if not Path(SNMPD).exists():
             raise LanpulseError(f"{SNMPD} not found: install the Debian package snmpd")
+        for _ in range(3):
+            try:
+                return self._start_once(timeout_s)
+            except _PortTaken:
+                if not self._chosen_port:
+                    break
+                self.port = free_udp_port()
+        raise LanpulseError(f"snmpd could not bind udp:127.0.0.1:{self.port}; see {self.log_path}")
+
+    def _start_once(self, timeout_s: float) -> SnmpdAgent:
         self.persist_dir.mkdir(parents=True, exist_ok=True)
         self.conf_path.write_text(self.config_text())
         self.conf_path.chmod(0o600)
@@ -168,6 +187,8 @@ class SnmpdAgent:
             sock.settimeout(0.1)
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
+                    if b"Error opening specified endpoint" in self.log_path.read_bytes():
+                        raise _PortTaken()
                     raise LanpulseError(
                         f"snmpd exited with {self.proc.returncode}; see {self.log_path}"
                     )
