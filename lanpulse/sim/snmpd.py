@@ -80,7 +80,7 @@ def _quoted(text: str) -> str:
     return f'"{text}"'
 
 
-def _probe_packet(community: str) -> bytes:
+def probe_packet(community: str) -> bytes:
     """A v2c GET of sysUpTime.0, used to tell that the agent answers."""
     from pyasn1.codec.ber import encoder
     from pysnmp.proto.api import v2c
@@ -181,7 +181,7 @@ class SnmpdAgent:
             start_new_session=True,
         )
         log.close()
-        probe = _probe_packet(self.community)
+        probe = probe_packet(self.community)
         deadline = time.monotonic() + timeout_s
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.settimeout(0.1)

@@ -86,11 +86,28 @@ class SnmpSimAgent:
                 raise LanpulseError(
                     f"snmpsim exited with {self.proc.returncode}; see {self.log_path}"
                 )
-            if b"Listening at" in self.log_path.read_bytes():
+            if b"Listening at" in self.log_path.read_bytes() and self._answers():
                 return self
             time.sleep(0.05)
         self.stop()
         raise LanpulseError(f"snmpsim did not start within {timeout_s}s; see {self.log_path}")
+
+    def _answers(self) -> bool:
+        """True once the agent answers a GET (the log line comes just before the bind)."""
+        from lanpulse.sim.snmpd import probe_packet
+
+        files = sorted(self.data_dir.rglob("*.snmprec"))
+        if not files:
+            return True
+        community = str(files[0].relative_to(self.data_dir)).removesuffix(".snmprec")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.2)
+            try:
+                sock.sendto(probe_packet(community), ("127.0.0.1", self.port))
+                sock.recvfrom(65535)
+                return True
+            except OSError:
+                return False
 
     def stop(self) -> None:
         """Stop the responder (and only it) and remove a temporary work directory."""
