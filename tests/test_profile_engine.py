@@ -27,17 +27,17 @@ def test_generic_is_the_fallback() -> None:
 
 def test_longest_sysobjectid_prefix_wins(tmp_path: Path) -> None:
     (tmp_path / "short.yaml").write_text(
-        "class: switch\nextends: [generic]\nmatch: {sysobjectid: [1.3.6.1.4.1.9]}\n"
+        "class: switch\nextends: [generic]\nmatch: {sysobjectid: [1.3.6.1.4.1.424242]}\n"
     )
     (tmp_path / "long.yaml").write_text(
         "class: switch\nvendor: Cisco\nextends: [generic]\n"
-        "match: {sysobjectid: [1.3.6.1.4.1.9.1]}\n"
+        "match: {sysobjectid: [1.3.6.1.4.1.424242.1]}\n"
     )
     ps = load_profiles([tmp_path])
-    assert ps.select("1.3.6.1.4.1.9.1.1006", "").profile.name == "long"
-    assert ps.select("1.3.6.1.4.1.9.5.1", "").profile.name == "short"
-    # a prefix matches whole arcs only: 1.3.6.1.4.1.99 is not under 1.3.6.1.4.1.9
-    assert ps.select("1.3.6.1.4.1.99.1", "").profile.name != "short"
+    assert ps.select("1.3.6.1.4.1.424242.1.1006", "").profile.name == "long"
+    assert ps.select("1.3.6.1.4.1.424242.5.1", "").profile.name == "short"
+    # a prefix matches whole arcs only: .4242421 is not under .424242
+    assert ps.select("1.3.6.1.4.1.4242421.1", "").profile.name != "short"
 
 
 def test_sysdescr_is_the_second_criterion(tmp_path: Path) -> None:
