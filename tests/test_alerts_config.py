@@ -303,3 +303,23 @@ def test_alerts_test_device_must_be_in_the_inventory(
     rc = main(["alerts", "test", "-c", str(write(tmp_path)), "--device", "sw1"])
     _, err = capsys.readouterr()
     assert rc == 2 and "sw1" in err and "Traceback" not in err
+
+
+def test_alerting_secrets_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alerting section is read like the rest of the config: `${ENV}` is expanded."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "alerting:\n  email: {host: 127.0.0.1, port: 2525, from: a@example.org,"
+        ' to: [b@example.org], user: lp, password: "${SMTP_PASS}"}\n'
+    )
+    monkeypatch.setenv("SMTP_PASS", "s3cret-value")
+    email = load_alerting_config(cfg).settings.email
+    assert email is not None and email.password is not None
+    assert email.password.get_secret_value() == "s3cret-value"
+    assert "s3cret-value" not in repr(email)
+    monkeypatch.delenv("SMTP_PASS")
+    with pytest.raises(Exception) as err:
+        load_alerting_config(cfg)
+    assert "SMTP_PASS" in str(err.value) and "c.yaml:2" in str(err.value)

@@ -1,18 +1,19 @@
 """YAML with line numbers, so every rule or `alerting:` error names its file and line.
 
-A small stand-in until the shared config loader lands: it keeps the line of every mapping
-key and sequence item, addressed by its key path (`("rules", 0, "below")`).
+A view over the config loader's reader (`lanpulse.config.sourcemap`) for rule files: the
+line of every mapping key and sequence item, addressed by its key path
+(`("rules", 0, "below")`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from lanpulse.core.errors import ConfigError
+from lanpulse.config import sourcemap
+from lanpulse.core.errors import ConfigError, ConfigErrors
 
 KeyPath = tuple[str | int, ...]
 
@@ -50,47 +51,18 @@ def dotted(path: KeyPath) -> str | None:
     return out or None
 
 
-def _convert(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str) -> object:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, object] = {}
-        for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag else key_node.value
-            if not isinstance(key, str):
-                key = str(key)
-            if key in out:
-                raise ConfigError(
-                    f"duplicate key {key!r}",
-                    file=file,
-                    line=key_node.start_mark.line + 1,
-                    key=dotted((*path, key)),
-                )
-            child = (*path, key)
-            out[key] = _convert(value_node, child, lines, file)
-            lines[child] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+def parse_yaml(text: str, file: str, environ: Mapping[str, str] | None = None) -> YamlDoc:
+    """Parse `text` (from `file`) keeping line numbers, as the config loader does.
 
-
-def parse_yaml(text: str, file: str) -> YamlDoc:
-    """Parse `text` (from `file`) keeping line numbers; YAML syntax errors become ConfigError."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"invalid YAML: {exc.problem}", file=file, line=line) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", file=file) from None
-    lines: dict[KeyPath, int] = {}
-    data = None if node is None else _convert(node, (), lines, file)
-    return YamlDoc(file=file, data=data, lines=lines)
+    One YAML reader for the whole project (`lanpulse.config.sourcemap`): `${ENV}`
+    references are expanded, duplicate keys and syntax errors are ConfigErrors.
+    """
+    data, source, problems = sourcemap.parse_yaml(
+        text, file, os.environ if environ is None else environ
+    )
+    if problems:
+        raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
+    return YamlDoc(file=file, data=data, lines=source.lines)
 
 
 def load_yaml(path: str | Path) -> YamlDoc:
