@@ -13,6 +13,7 @@ from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.notifiers.alertmanager import AlertmanagerNotifier
 from lanpulse.alerts.notifiers.base import Notifier
 from lanpulse.alerts.notifiers.email import EmailNotifier
+from lanpulse.alerts.notifiers.grafana import GrafanaAnnotationNotifier
 from lanpulse.alerts.notifiers.slack import SlackNotifier
 from lanpulse.alerts.notifiers.teams import TeamsNotifier
 from lanpulse.alerts.notifiers.webhook import WebhookNotifier
@@ -20,6 +21,7 @@ from lanpulse.alerts.records import alert_samples
 from lanpulse.alerts.rules import Rule
 from lanpulse.alerts.store import StateStore, restore, snapshot
 from lanpulse.config.alerting import AlertingSettings, RouteSettings
+from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Sample, Secret, now_ns
 
@@ -46,10 +48,17 @@ def _password(settings: AlertingSettings, base_dir: Path) -> Secret | None:
 
 
 def build_notifiers(
-    settings: AlertingSettings, base_dir: Path, clock: Callable[[], int] = now_ns
+    settings: AlertingSettings,
+    base_dir: Path,
+    clock: Callable[[], int] = now_ns,
+    grafana: GrafanaSettings | None = None,
 ) -> dict[str, Notifier]:
     """One notifier per configured receiver."""
     out: dict[str, Notifier] = {}
+    if settings.grafana_annotations and grafana is not None:
+        from lanpulse.dashboards.publisher import connect
+
+        out["grafana"] = GrafanaAnnotationNotifier(connect(grafana).annotations)
     if (am := settings.alertmanager) is not None:
         out["alertmanager"] = AlertmanagerNotifier(
             am.url, resolve_timeout_s=am.resolve_timeout, timeout_s=am.timeout, clock=clock
@@ -147,6 +156,7 @@ class AlertingService:
         parents: Mapping[str, str] | None = None,
         groups: Mapping[str, str] | None = None,
         clock: Callable[[], int] = now_ns,
+        grafana: GrafanaSettings | None = None,
     ) -> AlertingService:
         """Build everything from the validated `alerting:` section and its rules."""
         engine = AlertEngine(
@@ -163,7 +173,7 @@ class AlertingService:
             ),
         )
         dispatcher = Dispatcher(
-            build_notifiers(settings, base_dir, clock),
+            build_notifiers(settings, base_dir, clock, grafana),
             build_routes(settings),
             retry_initial_s=settings.retry.initial,
             retry_max_s=settings.retry.maximum,

@@ -179,6 +179,9 @@ class AlertingSettings(_Section):
     routes: list[RouteSettings] = []
     maintenance: list[MaintenanceWindowSettings] = []
     state_file: str | None = "var/alerts-state.json"
+    # Draw firing and resolved alerts as annotations in Grafana (the `grafana:` section's
+    # connection).
+    grafana_annotations: bool = False
     flapping: FlappingSettings = FlappingSettings.model_validate({})
     retry: RetrySettings = RetrySettings.model_validate({})
     # A child's firing alert waits this long for its parent's device-down before it is sent.
@@ -189,7 +192,8 @@ class AlertingSettings(_Section):
 
     def receivers(self) -> list[str]:
         """The names of the configured notifiers."""
-        return [name for name in RECEIVERS if getattr(self, name) is not None]
+        names = [name for name in RECEIVERS if getattr(self, name) is not None]
+        return [*names, "grafana"] if self.grafana_annotations else names
 
     @model_validator(mode="after")
     def _routes_name_receivers(self) -> AlertingSettings:
