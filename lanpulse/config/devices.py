@@ -163,9 +163,12 @@ def merge_device(
         snmp = _snmp(_layered(levels, "snmp"), where, problems)
     ssh = _ssh(_layered(levels, "ssh"), where, problems) if uses_ssh else None
     labels: dict[str, str] = {}
+    prefer: dict[str, str] = {}
     for level in levels:
         if level is not None and level.labels:
             labels.update(level.labels)
+        if level is not None and level.prefer:
+            prefer.update(level.prefer)
     return Device(
         name=entry.name,
         address=entry.address,
@@ -179,6 +182,7 @@ def merge_device(
         group=entry.group,
         parent=entry.parent,
         deadline_s=_first(levels, "deadline"),
+        prefer=prefer,
     )
 
 

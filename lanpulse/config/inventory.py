@@ -13,7 +13,7 @@ import pathlib
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -115,6 +115,23 @@ Platform = Annotated[str, AfterValidator(_platform)]
 ExistingFile = Annotated[str, AfterValidator(_existing_file)]
 
 
+def _check_prefer_key(key: str) -> str:
+    from lanpulse.core.schema import MEASUREMENTS
+
+    measurement, _, field_name = key.partition(".")
+    if key == "*":
+        return key
+    spec = MEASUREMENTS.get(measurement)
+    if spec is None:
+        raise ValueError(f"expected `*`, a measurement or measurement.field; got {key!r}")
+    if field_name and field_name not in spec.fields:
+        raise ValueError(f"{measurement} has no field {field_name!r}")
+    return key
+
+
+PreferKey = Annotated[str, AfterValidator(_check_prefer_key)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
@@ -188,6 +205,9 @@ class InheritedSection(_Section):
     device_class: DeviceClass | None = Field(default=None, alias="class")
     profile: Annotated[str, Field(min_length=1)] | None = None
     labels: Labels | None = None
+    # For a device polled over SNMP and SSH: which source wins for a field both give.
+    # Keys: `measurement.field`, `measurement` or `*`; values: `snmp` or `cli`.
+    prefer: dict[PreferKey, Literal["snmp", "cli"]] | None = None
     snmp: SnmpSection | None = None
     ssh: SshSection | None = None
 

@@ -124,6 +124,8 @@ class Device:
     group: str | None = None
     parent: str | None = None
     deadline_s: float | None = None  # None: derived from the interval
+    # SNMP + CLI devices: `measurement.field` / `measurement` / `*` -> "snmp" or "cli".
+    prefer: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
