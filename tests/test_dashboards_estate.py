@@ -99,7 +99,7 @@ def demo_config(workdir: Path, influx_url: str, database: str) -> tuple[Path, Sn
 
 
 def run_daemon_on_demo_estate(workdir: Path, influx: InfluxDB16, database: str) -> DaemonRun:
-    """Run the real daemon on the demo estate until every device was polled `POLLS` times.
+    """Run the real daemon on the demo estate until it made `POLLS` polls per device.
 
     The daemon runs in this process (its `selfmon_interval_s` is not a config setting, and
     the self-monitoring panels need several reports), with its default sinks: the v1

@@ -31,6 +31,7 @@ from tests.test_dashboards_estate import (
     PAGE_DAYS,
     PAGES_PER_HOUR,
     PENDING_DEVICE,
+    POLLS,
     DaemonRun,
     page_history_lines,
     run_daemon_on_demo_estate,
@@ -245,6 +246,21 @@ def test_self_monitoring_panels_are_rates_of_the_running_totals(
     for (t, rate), (t_exp, rate_exp) in zip(got, expected, strict=True):
         assert t == t_exp and rate == pytest.approx(rate_exp)
     assert _value(influx, "lanpulse-self", "Points dropped") == run.stats["points_dropped"]
+
+
+def test_the_daemon_run_is_what_the_proof_claims(
+    daemon_run: tuple[InfluxDB16, DaemonRun],
+) -> None:
+    """About four polls per device (three at least), the dead one failing, spool drained."""
+    influx, run = daemon_run
+    devices = len(ESTATE) + 1
+    assert run.stats["devices"] == devices
+    assert run.stats["polls"] >= POLLS * devices
+    assert run.stats["polls_failed"] >= POLLS  # the dead printer, every time
+    assert run.stats["spool_points"] == 0  # written (or quarantined), not waiting
+    counts = _raw(influx, 'SELECT count("up") FROM "device" GROUP BY "device"')
+    assert len(counts) == devices
+    assert all(s["values"][0][1] >= POLLS - 1 for s in counts), counts
 
 
 @pytest.mark.xfail(
