@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -103,13 +104,31 @@ def test_units_thresholds_and_rates_from_stored_fields() -> None:
     traffic = switches["panels"][0]
     assert traffic["fieldConfig"]["defaults"]["unit"] == "bps"
     assert '"in_bps"' in traffic["targets"][0]["query"]
-    # Rates come from the stored rate fields: no derivative of a counter anywhere, and
-    # the only difference of a counter is pages per day.
+    # Device rates come from the stored rate fields: no device counter is differentiated,
+    # except pages per day. The daemon's own running totals (`lanpulse`) are, per minute.
+    running_totals = {
+        "polls",
+        "polls_failed",
+        "polls_skipped",
+        "poll_errors",
+        "points_written",
+        "points_dropped",
+    }
+    differentiated = re.compile(r'non_negative_(?:derivative|difference)\((?:last\()?"(\w+)"')
     for d in render_all():
         for q in queries_of(d.model):
-            assert "derivative" not in q.query.lower()
-            if "difference" in q.query.lower():
-                assert "page_count" in q.query
+            fields = differentiated.findall(q.query)
+            assert len(fields) == len(re.findall(r"derivative|difference", q.query.lower()))
+            if d.uid == "lanpulse-self":
+                assert set(fields) <= running_totals, q.query
+            else:
+                assert set(fields) <= {"page_count"}, q.query
+    self_queries = [
+        q.query for d in render_all() if d.uid == "lanpulse-self" for q in queries_of(d.model)
+    ]
+    for name in running_totals:
+        assert any(name in q and "non_negative" in q for q in self_queries), name
+        assert not any(f'sum("{name}")' in q for q in self_queries), name
 
 
 def test_content_hash_ignores_what_grafana_manages() -> None:

@@ -11,13 +11,37 @@ UID = "lanpulse-self"
 WHERE = '$timeFilter AND "instance" =~ /^$instance$/'
 BY = 'GROUP BY time($__interval), "instance" fill(none)'
 ALIAS = "$tag_instance $col"
+# The daemon writes running totals (like Telegraf's internal plugin); a panel shows their
+# rate per minute. A derivative, not a per-bucket difference, so the scale does not change
+# with the zoom ($__interval) or the self-monitoring interval; non-negative, so the reset
+# to zero when the daemon restarts is skipped instead of drawn as a dip.
+PER_MINUTE = "cpm"  # Grafana's "counts/min"
+
+
+def per_minute(field: str, alias: str) -> str:
+    """The per-minute rate of one running-total field, for a GROUP BY time() query."""
+    return f'non_negative_derivative(last("{field}"), 1m) AS "{alias}"'
+
+
+def increase(field: str) -> str:
+    """How much a running total grew over the range, per instance, summed.
+
+    Differences of consecutive raw reports, so a restart (counter back to 0) loses only
+    what was counted between the restart and its first report.
+    """
+    return (
+        'SELECT sum("increase") FROM ('
+        f'SELECT non_negative_difference("{field}") AS "increase" FROM "lanpulse" '
+        f'WHERE {WHERE} GROUP BY "instance")'
+    )
 
 
 def build() -> dash.Dashboard:
     """The lanpulse self-monitoring dashboard.
 
-    The count fields (polls, polls_skipped, poll_errors, points_*) are read as counts per
-    self-metrics report, so they are summed per interval, never differentiated.
+    The count fields (polls, polls_failed, polls_skipped, poll_errors, points_written,
+    points_dropped) are running totals since the daemon started: graphs show their rate per
+    minute, the "points dropped" stat their increase over the range.
     """
     return (
         p.new_dashboard(UID, "lanpulse: self-monitoring", "Polls, skips, errors, spool and writes.")
@@ -35,7 +59,7 @@ def build() -> dash.Dashboard:
             p.single(
                 "Points dropped",
                 p.SHORT,
-                Q(f'SELECT sum("points_dropped") FROM "lanpulse" WHERE {WHERE}'),
+                Q(increase("points_dropped")),
                 w=6,
                 thresholds=p.steps((None, "green"), (1, "red")),
             )
@@ -60,17 +84,20 @@ def build() -> dash.Dashboard:
         )
         .with_panel(
             p.graph(
-                "Polls, skips and errors",
-                p.SHORT,
+                "Polls, skips and errors per minute",
+                PER_MINUTE,
                 [
                     Q(
-                        'SELECT sum("polls") AS "polls", sum("polls_failed") AS "failed", '
-                        'sum("polls_skipped") AS "skipped", sum("poll_errors") AS "errors" '
+                        f"SELECT {per_minute('polls', 'polls')}, "
+                        f"{per_minute('polls_failed', 'failed')}, "
+                        f"{per_minute('polls_skipped', 'skipped')}, "
+                        f"{per_minute('poll_errors', 'errors')} "
                         f'FROM "lanpulse" WHERE {WHERE} {BY}',
                         alias=ALIAS,
                     )
                 ],
-                description="Skipped: the previous poll of a device was still running.",
+                description="Skipped: the previous poll of a device was still running. "
+                "Rates of the daemon's running totals.",
             )
         )
         .with_panel(
@@ -115,16 +142,17 @@ def build() -> dash.Dashboard:
         )
         .with_panel(
             p.graph(
-                "Points written and dropped",
-                p.SHORT,
+                "Points written and dropped per minute",
+                PER_MINUTE,
                 [
                     Q(
-                        'SELECT sum("points_written") AS "written", '
-                        'sum("points_dropped") AS "dropped" '
+                        f"SELECT {per_minute('points_written', 'written')}, "
+                        f"{per_minute('points_dropped', 'dropped')} "
                         f'FROM "lanpulse" WHERE {WHERE} {BY}',
                         alias=ALIAS,
                     )
                 ],
+                description="Rates of the daemon's running totals.",
                 w=24,
             )
         )

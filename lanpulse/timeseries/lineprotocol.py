@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lanpulse.core.model import FieldValue, Sample
+from lanpulse.core.schema import MEASUREMENTS
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -24,6 +25,16 @@ _CACHE_LIMIT = 200_000
 _key_cache: dict[str, str] = {}
 _measurement_cache: dict[str, str] = {}
 _prefix_cache: dict[str, str] = {}
+
+# InfluxDB keeps one type per field: a batch holding `value=34i` (one device's sensor) and
+# `value=47.0` (another's) is refused, and a later int after a float is dropped. Fields the
+# schema declares "number" (int or float) are therefore always written as floats; "int"
+# fields stay integers.
+_FLOAT_FIELDS: dict[str, frozenset[str]] = {
+    name: frozenset(f for f, spec in m.fields.items() if spec.kind == "number")
+    for name, m in MEASUREMENTS.items()
+}
+_NO_FIELDS: frozenset[str] = frozenset()
 
 
 def _escape(text: str, specials: str) -> str:
@@ -111,18 +122,20 @@ def encode_sample(sample: Sample) -> str | None:
     """One line (without newline) for `sample`, or None when no field is storable.
 
     Tags are sorted by key (InfluxDB's recommendation), empty tag keys or values are left
-    out, the timestamp is written in nanoseconds.
+    out, the timestamp is written in nanoseconds. An integer in a field the schema declares
+    "number" is written as a float, so the field keeps one type across devices.
     """
     # The hot path of the daemon (~10^5 samples per cycle): plain ints and finite floats
     # are formatted inline; everything else goes through `format_field`.
     fields: list[str] = []
     add = fields.append
     prefixes = _prefix_cache
+    floats = _FLOAT_FIELDS.get(sample.measurement, _NO_FIELDS)
     for key, value in sample.fields.items():
         prefix = prefixes.get(key) or _field_prefix(key)
         kind = type(value)
         if kind is int and INT64_MIN <= value <= INT64_MAX:
-            add(f"{prefix}{value}i")
+            add(f"{prefix}{float(value)!r}" if key in floats else f"{prefix}{value}i")
         elif kind is float and value - value == 0.0:  # finite: NaN and inf give NaN
             add(f"{prefix}{value!r}")
         else:
