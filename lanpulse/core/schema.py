@@ -17,7 +17,10 @@ from lanpulse.core.model import DEVICE_CLASSES, Sample
 class FieldSpec:
     """One field: integer or float, and its allowed range when it has one."""
 
-    kind: str = "number"  # "int" (must be an integer), "number" (int or float)
+    # "int": must be an integer, written as one. "number": a real quantity; an int is
+    # accepted and written as a float, so the field has one type in InfluxDB whichever
+    # device reported it.
+    kind: str = "number"
     minimum: float | None = None
     maximum: float | None = None
     values: frozenset[int] | None = None  # a closed set of codes
@@ -37,6 +40,8 @@ class MeasurementSpec:
 INT = FieldSpec("int")
 COUNTER = FieldSpec("int", minimum=0)
 NONNEG = FieldSpec("number", minimum=0)
+# Sizes in bytes and link speeds are whole numbers: integers stay integers (SCHEMA.md).
+BYTES = FieldSpec("int", minimum=0)
 PCT = FieldSpec("number", minimum=0, maximum=100)
 FLAG = FieldSpec("int", values=frozenset({0, 1}))
 HEALTH = FieldSpec("int", values=frozenset({0, 1, 2, 3}))
@@ -93,7 +98,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "out_bps": NONNEG,
                 "in_util_pct": PCT,
                 "out_util_pct": PCT,
-                "speed_bps": NONNEG,
+                "speed_bps": BYTES,
                 "oper_status": FieldSpec("int", values=frozenset(range(1, 8))),
                 "admin_status": FieldSpec("int", values=frozenset({1, 2, 3})),
                 "in_errors": COUNTER,
@@ -135,7 +140,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
         ),
         _m(
             "storage",
-            {"size_bytes": NONNEG, "used_bytes": NONNEG, "free_bytes": NONNEG, "used_pct": PCT},
+            {"size_bytes": BYTES, "used_bytes": BYTES, "free_bytes": BYTES, "used_pct": PCT},
             required=("volume", "storage_type"),
         ),
         _m(
@@ -146,7 +151,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
         ),
         _m(
             "raid",
-            {"health": HEALTH, "state": INT, "size_bytes": NONNEG, "used_bytes": NONNEG},
+            {"health": HEALTH, "state": INT, "size_bytes": BYTES, "used_bytes": BYTES},
             required=("array",),
             optional=("raid_level",),
         ),
@@ -155,11 +160,11 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             {
                 "cpu_pct": PCT,
                 "cpu_count": COUNTER,
-                "mem_total_bytes": NONNEG,
-                "mem_used_bytes": NONNEG,
+                "mem_total_bytes": BYTES,
+                "mem_used_bytes": BYTES,
                 "mem_used_pct": PCT,
-                "swap_total_bytes": NONNEG,
-                "swap_used_bytes": NONNEG,
+                "swap_total_bytes": BYTES,
+                "swap_used_bytes": BYTES,
                 "load1": NONNEG,
                 "load5": NONNEG,
                 "load15": NONNEG,
