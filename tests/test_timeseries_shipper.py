@@ -183,7 +183,7 @@ async def test_unfixable_refusal_logged_once_batch_kept_until_fixed(
     influxd: InfluxDB16, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="lanpulse.timeseries")
-    writer = InfluxV1Writer(influxd.url, "later")
+    writer = InfluxV1Writer(influxd.url, "later", create_database=False)
     shipper = Shipper(Spool(tmp_path / "spool"), writer, flush_interval_s=0.01, backoff=FAST)
     await shipper.start()
     await shipper.submit(poll_samples(0))
@@ -309,3 +309,26 @@ async def test_malformed_sample_does_not_stop_the_appender(tmp_path: Path) -> No
     await shipper.stop()
     assert stats.points_dropped == 1 and stats.spool_points == 2
     assert "not encodable" in (stats.last_error or "")
+
+
+async def test_partial_write_counts_the_stored_points_and_keeps_the_batch(
+    influxd: InfluxDB16, tmp_path: Path
+) -> None:
+    """InfluxDB 1.x stores the good points of a batch with a field-type conflict."""
+    influxd.query("CREATE DATABASE partial")
+    shipper = Shipper(
+        Spool(tmp_path / "spool"), InfluxV1Writer(influxd.url, "partial"), flush_interval_s=0.01
+    )
+    await shipper.start()
+    first = Sample("lanpulse", {"instance": "a"}, {"polls": 1}, 1_000)
+    await shipper.submit([first])
+    assert await shipper.flush(10)
+    conflicting = Sample("lanpulse", {"instance": "b"}, {"polls": 2.5}, 2_000)  # int field
+    good = [Sample("lanpulse", {"instance": f"c{i}"}, {"polls": i}, 3_000) for i in range(3)]
+    await shipper.submit([conflicting, *good])
+    assert await shipper.flush(10)
+    stats = shipper.stats()
+    await shipper.stop()
+    assert stats.points_written == 1 + 3  # the refused point is not counted as written
+    assert stats.spool_points == 0
+    assert list((tmp_path / "spool" / "rejected").glob("*.lp"))  # kept for inspection

@@ -74,10 +74,17 @@ async def test_v1_write_reads_back_exact_values(influxd: InfluxDB16, gzip: bool)
 async def test_v1_missing_database_is_not_retryable_and_carries_influx_message(
     influxd: InfluxDB16,
 ) -> None:
+    writer = InfluxV1Writer(influxd.url, "nope", create_database=False)
     with pytest.raises(SinkError) as info:
-        await InfluxV1Writer(influxd.url, "nope").write(b"m v=1i 1\n", 1)
+        await writer.write(b"m v=1i 1\n", 1)
     assert not info.value.retryable
     assert 'database not found: "nope"' in str(info.value)
+
+
+async def test_v1_missing_database_is_created_once_like_telegraf(influxd: InfluxDB16) -> None:
+    await InfluxV1Writer(influxd.url, "created-on-demand").write(b"m v=1i 1\n", 1)
+    result = influxd.query("SELECT count(v) FROM m", db="created-on-demand")
+    assert result["results"][0]["series"][0]["values"][0][1] == 1  # type: ignore[index]
 
 
 async def test_v1_partial_write_is_reported_as_rejected(influxd: InfluxDB16) -> None:

@@ -94,6 +94,8 @@ class InfluxSettings(BaseModel):
     token_env: str | None = None
     # both
     gzip: bool = False
+    # v1: create the database on the first "database not found", as Telegraf does.
+    create_database: bool = True
     batch_size: int = Field(5000, ge=1, le=1_000_000)
     flush_interval: Duration = 1.0
     timeout: Duration = 10.0

@@ -30,6 +30,7 @@ def build_writer(settings: InfluxSettings) -> Writer:
             password=Secret(password) if password is not None else None,
             timeout_s=settings.timeout,
             gzip=settings.gzip,
+            create_database=settings.create_database,
         )
     try:
         token = settings.resolved_token()

@@ -277,6 +277,11 @@ class Shipper:
                 await writer.write(payload, points)
             except WriteRejected as exc:
                 self._write_errors += 1
+                if exc.partial:
+                    # InfluxDB stored the good points; only the refused ones are lost to it.
+                    # The batch is still kept in rejected/ for inspection (a replay is
+                    # harmless: InfluxDB overwrites identical points).
+                    self._written += max(points - exc.dropped, 0)
                 await self._quarantine(batch, str(exc))
                 failures = 0
                 continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -46,6 +47,9 @@ class WriteRejected(SinkError):
         super().__init__(message, retryable=False)
         self.status = status
         self.partial = partial
+        # InfluxDB 1.x reports how many points of a partial write it refused: `dropped=N`.
+        found = re.search(r"dropped=(\d+)", message)
+        self.dropped = int(found.group(1)) if found else 0
 
 
 def redact_url(url: str) -> str:

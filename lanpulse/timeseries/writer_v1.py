@@ -36,8 +36,12 @@ class InfluxV1Writer:
         password: Secret | None = None,
         timeout_s: float = 10.0,
         gzip: bool = False,
+        create_database: bool = True,
     ) -> None:
         self.url = url.rstrip("/")
+        # Like Telegraf: a database that does not exist yet is created once, on the first
+        # "database not found"; without the privilege, the 404/403 is reported as usual.
+        self.create_database = create_database
         self.database = database
         self.retention_policy = retention_policy
         self.timeout_s = timeout_s
@@ -71,7 +75,7 @@ class InfluxV1Writer:
     async def close(self) -> None:
         """Nothing to release: every request uses its own connection."""
 
-    def _post(self, lines: bytes) -> None:
+    def _post(self, lines: bytes, *, may_create: bool = True) -> None:
         body = gzip_module.compress(lines, 5) if self.gzip else lines
         request = urllib.request.Request(
             self._endpoint, data=body, method="POST", headers={**self._headers, **self._auth}
@@ -82,8 +86,30 @@ class InfluxV1Writer:
                 response.read()
         except urllib.error.HTTPError as exc:
             payload = exc.read()
+            if (
+                exc.code == 404
+                and may_create
+                and self.create_database
+                and b"database not found" in payload
+            ):
+                self._create_database()
+                self._post(lines, may_create=False)
+                return
             raise classify_response(exc.code, payload, dict(exc.headers), target) from None
         except urllib.error.URLError as exc:
             raise SinkError(f"{target}: {exc.reason}", retryable=True) from None
         except (OSError, http.client.HTTPException) as exc:
             raise SinkError(f"{target}: {type(exc).__name__}: {exc}", retryable=True) from None
+
+    def _create_database(self) -> None:
+        """CREATE DATABASE (idempotent in InfluxDB 1.x); errors surface on the retried write."""
+        name = self.database.replace("\\", "\\\\").replace('"', '\\"')
+        query = urllib.parse.urlencode({"q": f'CREATE DATABASE "{name}"'}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/query", data=query, method="POST", headers=dict(self._auth)
+        )
+        try:
+            with _DIRECT.open(request, timeout=self.timeout_s) as response:
+                response.read()
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            pass
