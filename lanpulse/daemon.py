@@ -203,6 +203,8 @@ class Daemon:
             log.error("reload rejected, keeping the running config: %s", exc.one_line())
             return False
         self.loaded = loaded
+        if self.poller is not None:
+            self.poller.label_refresh_polls = loaded.settings.daemon.label_refresh_polls
         self._apply_devices(loaded.devices)
         self.stats.reloads += 1
         log.info("configuration reloaded: %d devices", len(loaded.devices))
@@ -245,7 +247,12 @@ class Daemon:
             loop.add_signal_handler(sig, handler)
         settings = self.loaded.settings
         client = PysnmpClient()
-        self.poller = SnmpPoller(client, load_profiles(settings.profiles_dirs))
+        self.poller = SnmpPoller(
+            client,
+            load_profiles(settings.profiles_dirs),
+            clock_ns=self.clock_ns,
+            label_refresh_polls=settings.daemon.label_refresh_polls,
+        )
         for sink in [*self.sinks, self.alerting]:
             await sink.start()
         if settings.daemon.http_listen:

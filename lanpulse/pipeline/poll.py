@@ -21,6 +21,7 @@ from lanpulse.core.profile import Profile
 from lanpulse.parsers.rates import RateState
 from lanpulse.parsers.snmp_profile import ParseResult, device_sample, parse_snmp
 from lanpulse.parsers.values import as_text
+from lanpulse.pipeline.labels import LabelCache, TwoSpeedPlan, two_speed_plan
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,10 @@ class DeviceState:
 
     rates: RateState = field(default_factory=RateState)
     selection: Selection | None = None
-    plan: SnmpPlan | None = None
+    plan: TwoSpeedPlan | None = None  # shared by every device of the same profile
     model: str | None = None
     polls: int = 0
+    labels: LabelCache = field(default_factory=LabelCache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,11 @@ class SnmpPoller:
         profiles: ProfileSet,
         clock_ns: Callable[[], int] = now_ns,
         monotonic: Callable[[], float] = time.monotonic,
+        label_refresh_polls: int = 10,
     ) -> None:
         self.client = client
+        self.label_refresh_polls = label_refresh_polls
+        self._plans: dict[str, TwoSpeedPlan] = {}
         self.profiles = profiles
         self.collector = SnmpCollector(client, clock=clock_ns)
         self.clock_ns = clock_ns
@@ -90,11 +95,43 @@ class SnmpPoller:
                 answered=[oid for oid in probes if oid in ident],
             )
         state.selection = selection
-        scalars, columns = selection.profile.plan_oids()
-        state.plan = SnmpPlan(
-            scalars=tuple(dict.fromkeys((*IDENTITY_OIDS, *scalars))), columns=columns
-        )
+        state.plan = self.plan_for(selection.profile)
         return selection
+
+    def plan_for(self, profile: Profile) -> TwoSpeedPlan:
+        """The profile's two-speed plan, built once and shared by its devices."""
+        plan = self._plans.get(profile.name)
+        if plan is None:
+            plan = self._plans[profile.name] = two_speed_plan(profile, IDENTITY_OIDS)
+        return plan
+
+    async def collect(self, device: Device, state: DeviceState) -> RawSnmp:
+        """Fetch one poll's data: everything when labels are due, else values + cached labels."""
+        plan, cache = state.plan, state.labels
+        assert plan is not None
+        if not plan.labels or cache.due(self.label_refresh_polls):
+            raw = await self.collector.collect(device, plan.full)
+            cache.remember(raw, plan, walked=True)
+            return raw
+        raw = await self.collector.collect(device, plan.fast)
+        reason = cache.stale(raw, plan)
+        if reason is None:
+            assert cache.columns is not None
+            cache.remember(raw, plan, walked=False)
+            return cache.merged(raw, cache.columns)
+        log.info("labels of %s walked again: %s", device.name, reason)
+        walked = await self.collector.collect(device, SnmpPlan(columns=plan.labels))
+        merged = cache.merged(raw, walked.columns)
+        if walked.errors:
+            merged = RawSnmp(
+                merged.device,
+                merged.started_ns,
+                merged.scalars,
+                merged.columns,
+                (*raw.errors, *walked.errors),
+            )
+        cache.remember(merged, plan, walked=True)
+        return merged
 
     async def poll(self, device: Device, state: DeviceState) -> PollReport:
         """Poll once; never raises for device trouble (the outcome says what went wrong)."""
@@ -110,8 +147,7 @@ class SnmpPoller:
         try:
             selection = await self.select(device, state)
             profile = selection.profile
-            assert state.plan is not None
-            raw = await self.collector.collect(device, state.plan)
+            raw = await self.collect(device, state)
             started = raw.started_ns  # every sample carries the poll's start time
             errors.extend(raw.errors)
             up = True
