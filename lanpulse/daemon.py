@@ -73,16 +73,17 @@ class Daemon:
         config_path: str,
         sinks: Sequence[SampleSink] | None = None,
         clock_ns: Callable[[], int] = now_ns,
-        selfmon_interval_s: float = 60.0,
-        shutdown_deadline_s: float = 20.0,
+        selfmon_interval_s: float | None = None,
+        shutdown_deadline_s: float | None = None,
     ) -> None:
         from lanpulse.config.loader import load_config
 
         self.config_path = config_path
         self.loaded = load_config(config_path)
         self.clock_ns = clock_ns
-        self.selfmon_interval_s = selfmon_interval_s
-        self.shutdown_deadline_s = shutdown_deadline_s
+        daemon_settings = self.loaded.settings.daemon
+        self.selfmon_interval_s = selfmon_interval_s or daemon_settings.selfmon_interval
+        self.shutdown_deadline_s = shutdown_deadline_s or daemon_settings.shutdown_deadline
         self.stats = DaemonStats()
         self.states: dict[str, DeviceState] = {}
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
@@ -140,6 +141,7 @@ class Daemon:
         assert self.poller is not None
         state = self.states.setdefault(device.name, DeviceState())
         report = await self.poller.poll(device, state)
+        self.scheduler.stats.poll_errors += len(report.outcome.errors)
         samples = report.outcome.samples
         self.emit(samples)
         for hook in self.on_outcome:
@@ -233,17 +235,22 @@ class Daemon:
                 await asyncio.to_thread(lambda: None)  # let the signal handler return first
                 self.reload()
 
-    async def run(self) -> int:
-        """Run until stopped; returns the exit code."""
+    async def run(self, *, install_signals: bool = True) -> int:
+        """Run until stopped; returns the exit code.
+
+        `install_signals=False` leaves the process's signal handlers alone (a daemon run
+        inside another program or a test, stopped with `request_stop`).
+        """
         from lanpulse.collectors.snmp_client import PysnmpClient
         from lanpulse.config.profiles import load_profiles
 
         loop = asyncio.get_running_loop()
-        for sig, handler in (
+        signals = (
             (signal.SIGTERM, self.request_stop),
             (signal.SIGINT, self.request_stop),
             (signal.SIGHUP, self.request_reload),
-        ):
+        )
+        for sig, handler in signals if install_signals else ():
             loop.add_signal_handler(sig, handler)
         settings = self.loaded.settings
         client = PysnmpClient()
@@ -279,5 +286,7 @@ class Daemon:
         if self.health:
             await self.health.stop()
         client.close()
+        for sig, _ in signals if install_signals else ():
+            loop.remove_signal_handler(sig)
         log.info("lanpulse stopped")
         return 0
