@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanpulse.config.durations import PositiveDuration
@@ -12,10 +14,10 @@ class DaemonSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_concurrent_polls: int = Field(256, ge=1)
+    max_concurrent_polls: Annotated[int, Field(ge=1)] = 256
     http_listen: str | None = "127.0.0.1:9108"
     # Label columns (ifName, ifAlias, supply descriptions, ...) are walked every N polls.
-    label_refresh_polls: int = Field(10, ge=1)
+    label_refresh_polls: Annotated[int, Field(ge=1)] = 10
     # How often the `lanpulse` self-monitoring measurement is written.
     selfmon_interval: PositiveDuration = 60.0
     # SIGTERM: how long in-flight polls and the final flush may take before exit.
