@@ -40,6 +40,7 @@ def write_config(
     interval: str = "2s",
     http_listen: str | None = None,
     extra: str = "",
+    fsync: str = "never",
 ) -> Path:
     """A complete config file for a test daemon; returns its path."""
     parts = []
@@ -48,7 +49,7 @@ def write_config(
     parts.append(
         f"defaults:\n  interval: {interval}\n  snmp: {{version: 2c, timeout: 1s, retries: 0}}"
     )
-    parts.append(f"spool:\n  directory: {path.parent / 'spool'}\n  fsync: never")
+    parts.append(f"spool:\n  directory: {path.parent / 'spool'}\n  fsync: {fsync}")
     parts.append(
         "daemon:\n"
         f"  http_listen: {http_listen or 'null'}\n"
