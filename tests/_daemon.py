@@ -24,11 +24,14 @@ from lanpulse.sim.servers import InfluxDB16
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def device_line(name: str, port: int, community: str | None = None, **extra: Any) -> str:
+def device_line(
+    name: str, port: int, community: str | None = None, snmp: str = "", **extra: Any
+) -> str:
     """One inventory entry in YAML flow style (community defaults to the name)."""
     items = [f"name: {name}", "address: 127.0.0.1", f"port: {port}"]
     items += [f"{k}: {v}" for k, v in extra.items()]
-    items.append(f"snmp: {{community: {community or name}}}")
+    more = f", {snmp}" if snmp else ""
+    items.append(f"snmp: {{community: {community or name}{more}}}")
     return "  - {" + ", ".join(items) + "}"
 
 

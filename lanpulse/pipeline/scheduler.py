@@ -127,12 +127,19 @@ class PollScheduler:
         await self._run(name)
 
     async def shutdown(self, deadline_s: float) -> int:
-        """Stop scheduling, let in-flight polls finish within the deadline; return the count cut."""
-        self._scheduler.shutdown(wait=False)
+        """Stop scheduling, let in-flight polls finish within the deadline; return the count cut.
+
+        APScheduler's asyncio executor cancels every running job when the scheduler shuts
+        down, so the scheduler is only paused while the polls finish, and shut down after.
+        """
+        if self._scheduler.running:
+            self._scheduler.pause()
         pending = [t for t in self._tasks if not t.done()]
-        if not pending:
-            return 0
-        _, still = await asyncio.wait(pending, timeout=deadline_s)
-        for t in still:
-            t.cancel()
+        still: set[asyncio.Task[None]] = set()
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=deadline_s)
+            for t in still:
+                t.cancel()
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         return len(still)
