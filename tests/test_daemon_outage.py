@@ -58,9 +58,7 @@ def spooled_device_times(spool: Path) -> dict[str, set[int]]:
     return out
 
 
-async def test_influxdb_outage_every_poll_arrives_once(
-    agent: SnmpSimAgent, tmp_path: Path
-) -> None:
+async def test_influxdb_outage_every_poll_arrives_once(agent: SnmpSimAgent, tmp_path: Path) -> None:
     db = "outage"
     names = ["printer-a", "printer-b"]
     with InfluxDB16(tmp_path / "influxd") as influx:
@@ -121,4 +119,3 @@ def test_kill_9_then_restart_ships_the_spool(agent: SnmpSimAgent, tmp_path: Path
             again.kill()
         times = device_times(influx, db, "printer-a")
         assert spooled <= set(times) and len(times) == len(set(times))
-

@@ -7,13 +7,14 @@ poll boundary, where it logs, counts and carries on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lanpulse.collectors.base import SnmpClient, SnmpPlan, SnmpTarget
-from lanpulse.collectors.snmp import SnmpCollector
+from lanpulse.collectors.snmp import SnmpCollector, deadline_for
 from lanpulse.config.profiles import ProfileSet, Selection
 from lanpulse.core.errors import CollectError
 from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, now_ns
@@ -30,6 +31,9 @@ SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 IDENTITY_OIDS = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
+# The collector keeps partial results at the device's deadline; the whole poll (with the
+# profile selection of a first poll) gets this much more before it is cut as failed.
+POLL_GRACE_S = 0.5
 
 
 @dataclass(slots=True)
@@ -144,10 +148,12 @@ class SnmpPoller:
         errors: list[str] = []
         samples: list[Sample] = []
         up = False
+        budget = deadline_for(device) + POLL_GRACE_S
         try:
-            selection = await self.select(device, state)
-            profile = selection.profile
-            raw = await self.collect(device, state)
+            async with asyncio.timeout(budget):
+                selection = await self.select(device, state)
+                profile = selection.profile
+                raw = await self.collect(device, state)
             started = raw.started_ns  # every sample carries the poll's start time
             errors.extend(raw.errors)
             up = True
@@ -158,6 +164,10 @@ class SnmpPoller:
         except CollectError as exc:
             errors.append(f"{exc.kind}: {exc.message}")
             log.warning("poll %s failed: %s", device.name, exc.message)
+        except TimeoutError:
+            # Identification plus collection outlasted the deadline: still a `device` sample.
+            errors.append(f"timeout: poll deadline of {budget:g}s passed")
+            log.warning("poll %s failed: deadline of %gs passed", device.name, budget)
         except Exception as exc:  # the per-device boundary: log, count, carry on
             errors.append(f"internal: {type(exc).__name__}: {exc}")
             log.exception("poll %s: internal error", device.name)
