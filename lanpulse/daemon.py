@@ -15,11 +15,14 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.pipeline.alerting import AlertSink
+
+if TYPE_CHECKING:
+    from lanpulse.alerts.service import AlertingService
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
 from lanpulse.pipeline.selfmon import HealthServer, self_sample
@@ -105,12 +108,16 @@ class Daemon:
 
     def _alert_sink(self) -> AlertSink:
         """The alert engine over the shipped packs plus the configured rule files."""
+        return AlertSink(self._alert_service(), self._write, clock_ns=self.clock_ns)
+
+    def _alert_service(self) -> AlertingService:
+        """Build the alerting service from the config file (raises ConfigError if invalid)."""
         from lanpulse.alerts.configsrc import load_alerting_config
         from lanpulse.alerts.service import AlertingService
 
         cfg = load_alerting_config(self.config_path)
         devices = self.loaded.devices
-        service = AlertingService.from_settings(
+        return AlertingService.from_settings(
             cfg.settings,
             cfg.rules.rules,
             base_dir=cfg.base_dir,
@@ -118,7 +125,6 @@ class Daemon:
             groups={d.name: d.group for d in devices if d.group},
             clock=self.clock_ns,
         )
-        return AlertSink(service, self._write, clock_ns=self.clock_ns)
 
     def _write(self, samples: Sequence[Sample]) -> None:
         """Samples for the time-series sinks only (the engine's own `alert` samples)."""
@@ -189,28 +195,32 @@ class Daemon:
                 self.scheduler.add(device)
             log.info("device %s %s", name, "changed" if old else "added")
 
-    def reload(self) -> bool:
-        """Re-read and validate the config; swap it in only when valid."""
+    async def reload(self) -> bool:
+        """Re-read and validate the config (inventory and alerting); swap it in only when valid."""
         from lanpulse.config.loader import load_config
 
+        previous = self.loaded
         try:
-            loaded = load_config(self.config_path)
+            self.loaded = load_config(self.config_path)
+            service = self._alert_service()
         except ConfigErrors as exc:
-            self.stats.reload_failures += 1
-            first = exc.errors[0].one_line() if exc.errors else str(exc)
-            log.error("reload rejected, keeping the running config: %s", first)
-            return False
+            self.loaded = previous
+            return self._reject(exc.errors[0].one_line() if exc.errors else str(exc))
         except ConfigError as exc:
-            self.stats.reload_failures += 1
-            log.error("reload rejected, keeping the running config: %s", exc.one_line())
-            return False
-        self.loaded = loaded
+            self.loaded = previous
+            return self._reject(exc.one_line())
         if self.poller is not None:
-            self.poller.label_refresh_polls = loaded.settings.daemon.label_refresh_polls
-        self._apply_devices(loaded.devices)
+            self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
+        await self.alerting.replace(service, self.shutdown_deadline_s)
+        self._apply_devices(self.loaded.devices)
         self.stats.reloads += 1
-        log.info("configuration reloaded: %d devices", len(loaded.devices))
+        log.info("configuration reloaded: %d devices", len(self.loaded.devices))
         return True
+
+    def _reject(self, reason: str) -> bool:
+        self.stats.reload_failures += 1
+        log.error("reload rejected, keeping the running config: %s", reason)
+        return False
 
     def request_stop(self) -> None:
         """Begin a clean shutdown (SIGTERM/SIGINT)."""
@@ -232,8 +242,7 @@ class Daemon:
             await self._reload_requested.wait()
             self._reload_requested.clear()
             if not self._stop.is_set():
-                await asyncio.to_thread(lambda: None)  # let the signal handler return first
-                self.reload()
+                await self.reload()
 
     async def run(self, *, install_signals: bool = True) -> int:
         """Run until stopped; returns the exit code.

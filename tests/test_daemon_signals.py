@@ -71,6 +71,15 @@ def test_sighup_adds_and_removes_devices_and_rejects_a_bad_file(
         path.write_text(path.read_text().replace("interval: 1s", "intervall: 1s"))
         daemon.signal(signal.SIGHUP)
         wait_for(lambda: "reload rejected" in daemon.log())
+        # A broken alerting section is rejected the same way.
+        write_config(
+            path,
+            [device_line("printer-b", agent.port)],
+            interval="1s",
+            extra="alerting:\n  rules_files: [no-such-rules.yaml]",
+        )
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: daemon.log().count("reload rejected") == 2)
         b_before = polls_of(spool, "printer-b")
         wait_for(lambda: polls_of(spool, "printer-b") >= b_before + 2)
         assert polls_of(spool, "printer-a") == a_after_reload  # removed: not polled again
@@ -80,8 +89,9 @@ def test_sighup_adds_and_removes_devices_and_rejects_a_bad_file(
     finally:
         daemon.kill()
     rejected = [line for line in daemon.log().splitlines() if "reload rejected" in line]
-    assert len(rejected) == 1
+    assert len(rejected) == 2
     assert re.search(r"lanpulse\.yaml:\d+: defaults\.intervall", rejected[0]), rejected[0]
+    assert "no-such-rules.yaml" in rejected[1]
     assert "Traceback" not in daemon.log()
 
 
