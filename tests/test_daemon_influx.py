@@ -16,7 +16,7 @@ from lanpulse.core.model import Sample
 from lanpulse.demo.estate import RECORDINGS, counter_rate, moving
 from lanpulse.sim.servers import InfluxDB16, VictoriaMetrics
 from lanpulse.sim.snmpsim import SnmpSimAgent
-from tests._daemon import device_line, influx_rows, running, until, v1_section, write_config
+from tests._daemon import Run, device_line, influx_rows, running, until, v1_section, write_config
 from tests.test_snmp_client import warm_up
 
 SWITCH_MOVING = "swos_css326-24g-2s+"
@@ -139,6 +139,12 @@ async def test_rates_end_to_end_with_moving_counters(
         assert row["out_bps"] == pytest.approx(out_rate * 8, rel=0.15), idx
 
 
+def shipped(run: Run) -> bool:
+    """True when the writer has sent everything it was given so far."""
+    stats = run.daemon.sinks[0].stats().as_fields()
+    return stats["points_written"] > 0 and stats["spool_points"] == 0
+
+
 async def test_v2_api_into_victoriametrics(agent: SnmpSimAgent, tmp_path: Path) -> None:
     with VictoriaMetrics(tmp_path / "vm") as vm:
         section = (
@@ -152,6 +158,8 @@ async def test_v2_api_into_victoriametrics(agent: SnmpSimAgent, tmp_path: Path) 
         )
         async with running(config) as run:
             await until(lambda: run.all_answered(1))
+            await until(lambda: shipped(run), 20)
+        await until(lambda: bool(vm.export('{__name__="device_up", device="core-sw1"}')), 10)
         (up,) = vm.export('{__name__="device_up", device="core-sw1"}')
         assert set(up["values"]) == {1}  # type: ignore[arg-type]
         assert up["metric"]["class"] == "switch"  # type: ignore[index]

@@ -41,7 +41,7 @@ DEVICES = {  # name -> (recording, parent)
 }
 RULES = """\
 rules:
-  - {name: device_down, measurement: device, field: up, below: 1, for: 3s, severity: critical,
+  - {name: device_down, measurement: device, field: up, below: 1, for: 2s, severity: critical,
      summary: "{device} does not answer"}
 """
 
@@ -101,7 +101,7 @@ alerting:
   routes:
     - {{receivers: [email], group_by: [alertname, device], group_wait: 0s,
        group_interval: 1s, repeat_interval: 1h}}
-  dependency_wait: 2s
+  dependency_wait: 1s
   maintenance:
     - {{name: planned-work, devices: [in-maint], start: "{window[0]}", end: "{window[1]}"}}
 """
@@ -126,7 +126,7 @@ async def test_down_resolve_parent_and_maintenance(
         await until(lambda: "nas" in am_down(alertmanager) and mails_about(smtp, "nas"), 20)
         fired = am_down(alertmanager)["nas"]
         # Stays one alert (re-posts are the same alert) and one mail while it stays down.
-        await asyncio.sleep(3)
+        await asyncio.sleep(2)
         assert list(am_down(alertmanager)) == ["nas"]
         assert am_down(alertmanager)["nas"]["startsAt"] == fired["startsAt"]
         assert len(mails_about(smtp, "nas")) == 1
@@ -140,7 +140,7 @@ async def test_down_resolve_parent_and_maintenance(
         agents["nas"].start()
         await until(lambda: "nas" not in am_down(alertmanager), 20)
         await until(lambda: len(mails_about(smtp, "nas")) == 2, 20)
-        await asyncio.sleep(2)
+        await asyncio.sleep(1)
         assert len(mails_about(smtp, "nas")) == 2
         assert "resolved" in mails_about(smtp, "nas")[1].text().lower()
 
@@ -149,7 +149,7 @@ async def test_down_resolve_parent_and_maintenance(
             agents[name].stop()
         await until(lambda: "core-sw" in am_down(alertmanager), 20)
         await until(lambda: mails_about(smtp, "core-sw") != [], 20)
-        await asyncio.sleep(4)  # well past `for` and the 2 s dependency wait of the children
+        await asyncio.sleep(3)  # well past `for` and the 1 s dependency wait of the children
         assert set(am_down(alertmanager)) == {"core-sw"}
         (mail,) = mails_about(smtp, "core-sw")
         assert "2 device(s) behind core-sw are unreachable" in mail.text()
