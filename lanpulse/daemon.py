@@ -15,11 +15,14 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.pipeline.alerting import AlertSink
+
+if TYPE_CHECKING:
+    from lanpulse.alerts.service import AlertingService
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
 from lanpulse.pipeline.selfmon import HealthServer, self_sample
@@ -73,16 +76,17 @@ class Daemon:
         config_path: str,
         sinks: Sequence[SampleSink] | None = None,
         clock_ns: Callable[[], int] = now_ns,
-        selfmon_interval_s: float = 60.0,
-        shutdown_deadline_s: float = 20.0,
+        selfmon_interval_s: float | None = None,
+        shutdown_deadline_s: float | None = None,
     ) -> None:
         from lanpulse.config.loader import load_config
 
         self.config_path = config_path
         self.loaded = load_config(config_path)
         self.clock_ns = clock_ns
-        self.selfmon_interval_s = selfmon_interval_s
-        self.shutdown_deadline_s = shutdown_deadline_s
+        daemon_settings = self.loaded.settings.daemon
+        self.selfmon_interval_s = selfmon_interval_s or daemon_settings.selfmon_interval
+        self.shutdown_deadline_s = shutdown_deadline_s or daemon_settings.shutdown_deadline
         self.stats = DaemonStats()
         self.states: dict[str, DeviceState] = {}
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
@@ -104,12 +108,16 @@ class Daemon:
 
     def _alert_sink(self) -> AlertSink:
         """The alert engine over the shipped packs plus the configured rule files."""
+        return AlertSink(self._alert_service(), self._write, clock_ns=self.clock_ns)
+
+    def _alert_service(self) -> AlertingService:
+        """Build the alerting service from the config file (raises ConfigError if invalid)."""
         from lanpulse.alerts.configsrc import load_alerting_config
         from lanpulse.alerts.service import AlertingService
 
         cfg = load_alerting_config(self.config_path)
         devices = self.loaded.devices
-        service = AlertingService.from_settings(
+        return AlertingService.from_settings(
             cfg.settings,
             cfg.rules.rules,
             base_dir=cfg.base_dir,
@@ -117,7 +125,6 @@ class Daemon:
             groups={d.name: d.group for d in devices if d.group},
             clock=self.clock_ns,
         )
-        return AlertSink(service, self._write, clock_ns=self.clock_ns)
 
     def _write(self, samples: Sequence[Sample]) -> None:
         """Samples for the time-series sinks only (the engine's own `alert` samples)."""
@@ -140,6 +147,7 @@ class Daemon:
         assert self.poller is not None
         state = self.states.setdefault(device.name, DeviceState())
         report = await self.poller.poll(device, state)
+        self.scheduler.stats.poll_errors += len(report.outcome.errors)
         samples = report.outcome.samples
         self.emit(samples)
         for hook in self.on_outcome:
@@ -187,26 +195,32 @@ class Daemon:
                 self.scheduler.add(device)
             log.info("device %s %s", name, "changed" if old else "added")
 
-    def reload(self) -> bool:
-        """Re-read and validate the config; swap it in only when valid."""
+    async def reload(self) -> bool:
+        """Re-read and validate the config (inventory and alerting); swap it in only when valid."""
         from lanpulse.config.loader import load_config
 
+        previous = self.loaded
         try:
-            loaded = load_config(self.config_path)
+            self.loaded = load_config(self.config_path)
+            service = self._alert_service()
         except ConfigErrors as exc:
-            self.stats.reload_failures += 1
-            first = exc.errors[0].one_line() if exc.errors else str(exc)
-            log.error("reload rejected, keeping the running config: %s", first)
-            return False
+            self.loaded = previous
+            return self._reject(exc.errors[0].one_line() if exc.errors else str(exc))
         except ConfigError as exc:
-            self.stats.reload_failures += 1
-            log.error("reload rejected, keeping the running config: %s", exc.one_line())
-            return False
-        self.loaded = loaded
-        self._apply_devices(loaded.devices)
+            self.loaded = previous
+            return self._reject(exc.one_line())
+        if self.poller is not None:
+            self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
+        await self.alerting.replace(service, self.shutdown_deadline_s)
+        self._apply_devices(self.loaded.devices)
         self.stats.reloads += 1
-        log.info("configuration reloaded: %d devices", len(loaded.devices))
+        log.info("configuration reloaded: %d devices", len(self.loaded.devices))
         return True
+
+    def _reject(self, reason: str) -> bool:
+        self.stats.reload_failures += 1
+        log.error("reload rejected, keeping the running config: %s", reason)
+        return False
 
     def request_stop(self) -> None:
         """Begin a clean shutdown (SIGTERM/SIGINT)."""
@@ -228,24 +242,33 @@ class Daemon:
             await self._reload_requested.wait()
             self._reload_requested.clear()
             if not self._stop.is_set():
-                await asyncio.to_thread(lambda: None)  # let the signal handler return first
-                self.reload()
+                await self.reload()
 
-    async def run(self) -> int:
-        """Run until stopped; returns the exit code."""
+    async def run(self, *, install_signals: bool = True) -> int:
+        """Run until stopped; returns the exit code.
+
+        `install_signals=False` leaves the process's signal handlers alone (a daemon run
+        inside another program or a test, stopped with `request_stop`).
+        """
         from lanpulse.collectors.snmp_client import PysnmpClient
         from lanpulse.config.profiles import load_profiles
 
         loop = asyncio.get_running_loop()
-        for sig, handler in (
+        signals = (
             (signal.SIGTERM, self.request_stop),
             (signal.SIGINT, self.request_stop),
             (signal.SIGHUP, self.request_reload),
-        ):
+        )
+        for sig, handler in signals if install_signals else ():
             loop.add_signal_handler(sig, handler)
         settings = self.loaded.settings
         client = PysnmpClient()
-        self.poller = SnmpPoller(client, load_profiles(settings.profiles_dirs))
+        self.poller = SnmpPoller(
+            client,
+            load_profiles(settings.profiles_dirs),
+            clock_ns=self.clock_ns,
+            label_refresh_polls=settings.daemon.label_refresh_polls,
+        )
         for sink in [*self.sinks, self.alerting]:
             await sink.start()
         if settings.daemon.http_listen:
@@ -272,5 +295,7 @@ class Daemon:
         if self.health:
             await self.health.stop()
         client.close()
+        for sig, _ in signals if install_signals else ():
+            loop.remove_signal_handler(sig)
         log.info("lanpulse stopped")
         return 0

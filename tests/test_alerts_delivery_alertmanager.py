@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from lanpulse.alerts.service import build_routes
 from lanpulse.alerts.yamlsrc import parse_yaml
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.core.model import Sample
+from lanpulse.sim.alerting import Alertmanager
 
 AM_BIN = "/usr/bin/prometheus-alertmanager"
 S = 1_000_000_000
@@ -38,45 +38,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Alertmanager; yields its base URL."""
-    work: Path = tmp_path_factory.mktemp("alertmanager")
-    (work / "am.yml").write_text(
-        "route: {receiver: blackhole, group_wait: 1h}\nreceivers: [{name: blackhole}]\n"
-    )
-    port = free_port()
-    log = (work / "am.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            AM_BIN,
-            f"--config.file={work / 'am.yml'}",
-            f"--storage.path={work / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((work / "am.log").read_text())
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """A real Alertmanager (the shared launcher); yields its base URL."""
+    with Alertmanager(tmp_path_factory.mktemp("alertmanager")) as am:
+        yield am.url
 
 
 def am_alerts(url: str, alertname: str, prefix: str = "") -> list[dict[str, object]]:

@@ -1,8 +1,12 @@
-"""The `daemon:` section: scheduling limits and the self-monitoring endpoint."""
+"""The `daemon:` section: scheduling limits, two-speed polling and self-monitoring."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lanpulse.config.durations import PositiveDuration
 
 
 class DaemonSettings(BaseModel):
@@ -10,6 +14,11 @@ class DaemonSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_concurrent_polls: int = 256
+    max_concurrent_polls: Annotated[int, Field(ge=1)] = 256
     http_listen: str | None = "127.0.0.1:9108"
-    label_refresh_polls: int = 10
+    # Label columns (ifName, ifAlias, supply descriptions, ...) are walked every N polls.
+    label_refresh_polls: Annotated[int, Field(ge=1)] = 10
+    # How often the `lanpulse` self-monitoring measurement is written.
+    selfmon_interval: PositiveDuration = 60.0
+    # SIGTERM: how long in-flight polls and the final flush may take before exit.
+    shutdown_deadline: PositiveDuration = 20.0

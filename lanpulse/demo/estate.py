@@ -44,6 +44,14 @@ def _rate(oid: str, top: float) -> float:
     return round(top * (0.05 + 0.95 * int.from_bytes(digest, "big") / 2**32), 3)
 
 
+def counter_rate(oid: str) -> float | None:
+    """The per-second rate `moving()` gives the counter instance `oid` (None: not moving)."""
+    for prefix, top in _MOVING.items():
+        if oid.startswith(prefix):
+            return _rate(oid, top)
+    return None
+
+
 def moving(text: str) -> str:
     """The recording with its counters turned into snmpsim `numeric` variations."""
     out = []

@@ -47,6 +47,8 @@ class AlertSink:
         self.tick_s = tick_s
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._delivery: asyncio.Task[None] | None = None
+        self._delivery_stop = asyncio.Event()
         self._alert_samples = 0
 
     def submit_nowait(self, samples: Sequence[Sample]) -> bool:
@@ -71,10 +73,34 @@ class AlertSink:
         restored = self.service.load_state(self.clock_ns())
         if restored:
             log.info("restored %d alerts from the state file", restored)
-        self._tasks = [
-            asyncio.create_task(self._tick_loop(), name="alert-tick"),
-            asyncio.create_task(self.service.dispatcher.run(self._stop), name="alert-delivery"),
-        ]
+        self._tasks = [asyncio.create_task(self._tick_loop(), name="alert-tick")]
+        self._start_delivery()
+
+    def _start_delivery(self) -> None:
+        self._delivery_stop = asyncio.Event()
+        self._delivery = asyncio.create_task(
+            self.service.dispatcher.run(self._delivery_stop), name="alert-delivery"
+        )
+
+    async def _stop_delivery(self, deadline_s: float) -> bool:
+        if self._delivery is None:
+            return True
+        self._delivery_stop.set()
+        done, _ = await asyncio.wait([self._delivery], timeout=deadline_s)
+        if not done:
+            self._delivery.cancel()
+        self._delivery = None
+        return bool(done)
+
+    async def replace(self, new: AlertingService, deadline_s: float = 10.0) -> None:
+        """Swap in a service built from a reloaded config, keeping alert state and queues.
+
+        The old dispatcher stops first (its last flush sends what is due), then its
+        undelivered notifications move to the new one, so nothing is sent twice or lost.
+        """
+        await self._stop_delivery(deadline_s)
+        self.service = self.service.reload(new, self.clock_ns())
+        self._start_delivery()
 
     async def stop(self, deadline_s: float) -> bool:
         """Deliver what can be delivered within the deadline and save the state."""
@@ -84,11 +110,12 @@ class AlertSink:
             _, pending = await asyncio.wait(self._tasks, timeout=deadline_s)
         for task in pending:
             task.cancel()
+        delivered = await self._stop_delivery(deadline_s)
         try:
             self.service.save_state()
         except OSError as exc:
             log.error("cannot save alert state: %s", exc)
-        return not pending
+        return delivered and not pending
 
     def stats(self) -> AlertSinkStats:
         """How many alert samples were produced and how many alerts fire now."""

@@ -7,13 +7,14 @@ poll boundary, where it logs, counts and carries on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lanpulse.collectors.base import SnmpClient, SnmpPlan, SnmpTarget
-from lanpulse.collectors.snmp import SnmpCollector
+from lanpulse.collectors.snmp import SnmpCollector, deadline_for
 from lanpulse.config.profiles import ProfileSet, Selection
 from lanpulse.core.errors import CollectError
 from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, now_ns
@@ -21,6 +22,7 @@ from lanpulse.core.profile import Profile
 from lanpulse.parsers.rates import RateState
 from lanpulse.parsers.snmp_profile import ParseResult, device_sample, parse_snmp
 from lanpulse.parsers.values import as_text
+from lanpulse.pipeline.labels import LabelCache, TwoSpeedPlan, two_speed_plan
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 IDENTITY_OIDS = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
+# The collector keeps partial results at the device's deadline; the whole poll (with the
+# profile selection of a first poll) gets this much more before it is cut as failed.
+POLL_GRACE_S = 0.5
 
 
 @dataclass(slots=True)
@@ -37,9 +42,10 @@ class DeviceState:
 
     rates: RateState = field(default_factory=RateState)
     selection: Selection | None = None
-    plan: SnmpPlan | None = None
+    plan: TwoSpeedPlan | None = None  # shared by every device of the same profile
     model: str | None = None
     polls: int = 0
+    labels: LabelCache = field(default_factory=LabelCache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +74,11 @@ class SnmpPoller:
         profiles: ProfileSet,
         clock_ns: Callable[[], int] = now_ns,
         monotonic: Callable[[], float] = time.monotonic,
+        label_refresh_polls: int = 10,
     ) -> None:
         self.client = client
+        self.label_refresh_polls = label_refresh_polls
+        self._plans: dict[str, TwoSpeedPlan] = {}
         self.profiles = profiles
         self.collector = SnmpCollector(client, clock=clock_ns)
         self.clock_ns = clock_ns
@@ -90,11 +99,43 @@ class SnmpPoller:
                 answered=[oid for oid in probes if oid in ident],
             )
         state.selection = selection
-        scalars, columns = selection.profile.plan_oids()
-        state.plan = SnmpPlan(
-            scalars=tuple(dict.fromkeys((*IDENTITY_OIDS, *scalars))), columns=columns
-        )
+        state.plan = self.plan_for(selection.profile)
         return selection
+
+    def plan_for(self, profile: Profile) -> TwoSpeedPlan:
+        """The profile's two-speed plan, built once and shared by its devices."""
+        plan = self._plans.get(profile.name)
+        if plan is None:
+            plan = self._plans[profile.name] = two_speed_plan(profile, IDENTITY_OIDS)
+        return plan
+
+    async def collect(self, device: Device, state: DeviceState) -> RawSnmp:
+        """Fetch one poll's data: everything when labels are due, else values + cached labels."""
+        plan, cache = state.plan, state.labels
+        assert plan is not None
+        if not plan.labels or cache.due(self.label_refresh_polls):
+            raw = await self.collector.collect(device, plan.full)
+            cache.remember(raw, plan, walked=True)
+            return raw
+        raw = await self.collector.collect(device, plan.fast)
+        reason = cache.stale(raw, plan)
+        if reason is None:
+            assert cache.columns is not None
+            cache.remember(raw, plan, walked=False)
+            return cache.merged(raw, cache.columns)
+        log.info("labels of %s walked again: %s", device.name, reason)
+        walked = await self.collector.collect(device, SnmpPlan(columns=plan.labels))
+        merged = cache.merged(raw, walked.columns)
+        if walked.errors:
+            merged = RawSnmp(
+                merged.device,
+                merged.started_ns,
+                merged.scalars,
+                merged.columns,
+                (*raw.errors, *walked.errors),
+            )
+        cache.remember(merged, plan, walked=True)
+        return merged
 
     async def poll(self, device: Device, state: DeviceState) -> PollReport:
         """Poll once; never raises for device trouble (the outcome says what went wrong)."""
@@ -107,11 +148,12 @@ class SnmpPoller:
         errors: list[str] = []
         samples: list[Sample] = []
         up = False
+        budget = deadline_for(device) + POLL_GRACE_S
         try:
-            selection = await self.select(device, state)
-            profile = selection.profile
-            assert state.plan is not None
-            raw = await self.collector.collect(device, state.plan)
+            async with asyncio.timeout(budget):
+                selection = await self.select(device, state)
+                profile = selection.profile
+                raw = await self.collect(device, state)
             started = raw.started_ns  # every sample carries the poll's start time
             errors.extend(raw.errors)
             up = True
@@ -122,6 +164,10 @@ class SnmpPoller:
         except CollectError as exc:
             errors.append(f"{exc.kind}: {exc.message}")
             log.warning("poll %s failed: %s", device.name, exc.message)
+        except TimeoutError:
+            # Identification plus collection outlasted the deadline: still a `device` sample.
+            errors.append(f"timeout: poll deadline of {budget:g}s passed")
+            log.warning("poll %s failed: deadline of %gs passed", device.name, budget)
         except Exception as exc:  # the per-device boundary: log, count, carry on
             errors.append(f"internal: {type(exc).__name__}: {exc}")
             log.exception("poll %s: internal error", device.name)

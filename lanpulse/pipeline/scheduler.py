@@ -18,9 +18,14 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from lanpulse.collectors.snmp import deadline_for
 from lanpulse.core.model import Device
 
 log = logging.getLogger(__name__)
+
+# The poller ends a poll at its deadline (+0.5 s) with an `up=0` sample; the scheduler cuts
+# it only if that did not happen (a bug, a blocked event loop), this long after.
+SAFETY_S = 2.0
 
 
 def jitter_offset(name: str, interval_s: float) -> float:
@@ -71,8 +76,8 @@ class PollScheduler:
         log.warning("poll of %s skipped: the previous poll is still running", event.job_id)
 
     def deadline_of(self, device: Device) -> float:
-        """Seconds a poll may take: configured, else 90 % of the interval."""
-        return device.deadline_s or max(device.interval_s * 0.9, 1.0)
+        """The safety net: the poll's own deadline plus slack (the poller reports first)."""
+        return deadline_for(device) + SAFETY_S
 
     def add(self, device: Device) -> None:
         """Schedule a device (replacing its job if it exists)."""
@@ -127,12 +132,19 @@ class PollScheduler:
         await self._run(name)
 
     async def shutdown(self, deadline_s: float) -> int:
-        """Stop scheduling, let in-flight polls finish within the deadline; return the count cut."""
-        self._scheduler.shutdown(wait=False)
+        """Stop scheduling, let in-flight polls finish within the deadline; return the count cut.
+
+        APScheduler's asyncio executor cancels every running job when the scheduler shuts
+        down, so the scheduler is only paused while the polls finish, and shut down after.
+        """
+        if self._scheduler.running:
+            self._scheduler.pause()
         pending = [t for t in self._tasks if not t.done()]
-        if not pending:
-            return 0
-        _, still = await asyncio.wait(pending, timeout=deadline_s)
-        for t in still:
-            t.cancel()
+        still: set[asyncio.Task[None]] = set()
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=deadline_s)
+            for t in still:
+                t.cancel()
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         return len(still)

@@ -17,6 +17,31 @@ log = logging.getLogger(__name__)
 
 StatsFn = Callable[[], Mapping[str, float]]
 
+# Running totals since the daemon started (like Telegraf's internal plugin and Prometheus
+# counters): never reset by a write, a reload or a reconnect. Readers take differences
+# (InfluxQL `non_negative_difference`, PromQL `rate`); a restart starts them at 0 again.
+# Everything else in the stats is a gauge (a value now: queue depth, spool bytes, ...).
+COUNTERS = frozenset(
+    {
+        "polls",
+        "polls_failed",
+        "polls_skipped",
+        "poll_errors",
+        "deadline_exceeded",
+        "samples",
+        "reloads",
+        "reload_failures",
+        "points_submitted",
+        "points_spooled",
+        "points_written",
+        "points_dropped",
+        "points_rejected",
+        "batches_written",
+        "write_errors",
+        "alert_samples",
+    }
+)
+
 
 def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Sample:
     """The `lanpulse` measurement from the daemon's counters (schema fields only)."""
@@ -36,7 +61,7 @@ def prometheus_text(stats: Mapping[str, float]) -> str:
     lines = []
     for key, value in sorted(stats.items()):
         name = f"lanpulse_{key}"
-        lines.append(f"# TYPE {name} gauge")
+        lines.append(f"# TYPE {name} {'counter' if key in COUNTERS else 'gauge'}")
         lines.append(f"{name} {float(value):.6g}")
     return "\n".join(lines) + "\n"
 
