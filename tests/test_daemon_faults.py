@@ -114,9 +114,11 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
     db = "faults"
     http = f"127.0.0.1:{free_tcp_port()}"
     with InfluxDB16(tmp_path / "influxd") as influx:
-        # The database does not exist yet: InfluxDB answers every write with 404.
+        # The database does not exist yet and lanpulse may not create it: InfluxDB answers
+        # every write with 404.
         section = (
             f"influxdb:\n  url: {influx.url}\n  api: v1\n  database: {db}\n"
+            "  create_database: false\n"
             "  flush_interval: 0.2s\n  backoff: 0.2s\n  max_backoff: 0.5s"
         )
         devices = [

@@ -80,14 +80,14 @@ def _quoted(text: str) -> str:
     return f'"{text}"'
 
 
-def probe_packet(community: str) -> bytes:
-    """A v2c GET of sysUpTime.0, used to tell that the agent answers."""
+def probe_packet(community: str, oid: str = "1.3.6.1.2.1.1.3.0") -> bytes:
+    """A v2c GET of one OID (sysUpTime.0), used to tell that the agent answers."""
     from pyasn1.codec.ber import encoder
     from pysnmp.proto.api import v2c
 
     pdu = v2c.GetRequestPDU()
     v2c.apiPDU.set_defaults(pdu)
-    v2c.apiPDU.set_varbinds(pdu, [(v2c.ObjectIdentifier("1.3.6.1.2.1.1.3.0"), v2c.null)])
+    v2c.apiPDU.set_varbinds(pdu, [(v2c.ObjectIdentifier(oid), v2c.null)])
     msg = v2c.Message()
     v2c.apiMessage.set_defaults(msg)
     v2c.apiMessage.set_community(msg, community)

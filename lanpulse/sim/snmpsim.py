@@ -65,7 +65,7 @@ class SnmpSimAgent:
         return community
 
     def start(self, timeout_s: float = 30.0) -> SnmpSimAgent:
-        """Start the responder and wait until it listens."""
+        """Start the responder and wait until it answers a GET."""
         env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
@@ -81,33 +81,38 @@ class SnmpSimAgent:
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise LanpulseError(
-                    f"snmpsim exited with {self.proc.returncode}; see {self.log_path}"
-                )
-            if b"Listening at" in self.log_path.read_bytes() and self._answers():
-                return self
-            time.sleep(0.05)
+        # snmpsim logs "Listening at" just before it binds, so ask it something. The probe
+        # OID is in no recording: variation modules (delay, error) never touch its answer.
+        probe = self._probe()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.2)
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise LanpulseError(
+                        f"snmpsim exited with {self.proc.returncode}; see {self.log_path}"
+                    )
+                if probe is None:
+                    if b"Listening at" in self.log_path.read_bytes():
+                        return self
+                    time.sleep(0.05)
+                    continue
+                try:
+                    sock.sendto(probe, ("127.0.0.1", self.port))
+                    sock.recvfrom(65535)
+                    return self
+                except OSError:
+                    continue
         self.stop()
         raise LanpulseError(f"snmpsim did not start within {timeout_s}s; see {self.log_path}")
 
-    def _answers(self) -> bool:
-        """True once the agent answers a GET (the log line comes just before the bind)."""
+    def _probe(self) -> bytes | None:
         from lanpulse.sim.snmpd import probe_packet
 
         files = sorted(self.data_dir.rglob("*.snmprec"))
         if not files:
-            return True
+            return None
         community = str(files[0].relative_to(self.data_dir)).removesuffix(".snmprec")
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.settimeout(0.2)
-            try:
-                sock.sendto(probe_packet(community), ("127.0.0.1", self.port))
-                sock.recvfrom(65535)
-                return True
-            except OSError:
-                return False
+        return probe_packet(community, "1.3.6.1.4.1.99999.42.0")
 
     def stop(self) -> None:
         """Stop the responder (and only it) and remove a temporary work directory."""
