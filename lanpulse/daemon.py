@@ -233,7 +233,7 @@ class Daemon:
 
     async def run(self) -> int:
         """Run until stopped; returns the exit code."""
-        from lanpulse.collectors.snmp_client import PysnmpClient
+        from lanpulse.collectors.snmp_auto import make_snmp_client
         from lanpulse.config.profiles import load_profiles
 
         loop = asyncio.get_running_loop()
@@ -244,7 +244,7 @@ class Daemon:
         ):
             loop.add_signal_handler(sig, handler)
         settings = self.loaded.settings
-        client = PysnmpClient()
+        client = make_snmp_client()
         self.poller = SnmpPoller(client, load_profiles(settings.profiles_dirs))
         for sink in [*self.sinks, self.alerting]:
             await sink.start()
