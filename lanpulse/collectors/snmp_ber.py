@@ -15,6 +15,7 @@ oversized lengths, unknown value types, a value whose length its type forbids â€
 from __future__ import annotations
 
 import functools
+import re
 from typing import NamedTuple
 
 from lanpulse.core.model import Oid, SnmpValue
@@ -28,6 +29,8 @@ NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW = 0x80, 0x81, 0x82
 
 _UNSIGNED_MAX = {COUNTER32: 1 << 32, GAUGE32: 1 << 32, TIME_TICKS: 1 << 32, COUNTER64: 1 << 64}
 _ABSENT = frozenset((NULL, NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW))
+# A sub-identifier padded with a leading 0x80 byte (forbidden: BER wants the shortest form).
+_PADDED_ARC = re.compile(rb"(?:^|[\x00-\x7f])\x80")
 
 
 class MalformedMessage(ValueError):
@@ -123,19 +126,18 @@ def decode_arcs(raw: bytes) -> tuple[int, ...]:
     """The sub-identifiers of BER OID content bytes (the first one not split in two)."""
     if raw.isascii():  # every sub-identifier below 128: one byte each
         return tuple(raw)
+    if raw[-1] & 0x80:
+        raise MalformedMessage("OID ends inside a sub-identifier")
+    if raw[0] == 0x80 or _PADDED_ARC.search(raw):
+        raise MalformedMessage("OID sub-identifier with a leading 0x80 byte")
     arcs = []
     value = 0
-    fresh = True
     for byte in raw:
-        if fresh and byte == 0x80:
-            raise MalformedMessage("OID sub-identifier with a leading 0x80 byte")
-        value = (value << 7) | (byte & 0x7F)
-        fresh = not byte & 0x80
-        if fresh:
-            arcs.append(value)
+        if byte < 0x80:
+            arcs.append(value | byte)
             value = 0
-    if not fresh:
-        raise MalformedMessage("OID ends inside a sub-identifier")
+        else:
+            value = (value | (byte & 0x7F)) << 7
     return tuple(arcs)
 
 
@@ -238,8 +240,8 @@ def _decode(data: bytes) -> Response:
         if n == 0 or j >= vb_end:
             raise MalformedMessage("bad varbind name")
         raw = data[i:j]
-        if not raw.isascii():
-            decode_arcs(raw)  # validates multi-byte sub-identifiers
+        if raw[-1] & 0x80 or (not raw.isascii() and _PADDED_ARC.search(raw)):
+            raise MalformedMessage("bad OID encoding")
         tag = data[j]
         n = data[j + 1]
         n, i = _long_length(data, j + 1) if n & 0x80 else (n, j + 2)
