@@ -11,6 +11,7 @@ SNMPv3 is not spoken here; `snmp_auto.AutoSnmpClient` routes it to `PysnmpClient
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import socket
 from collections.abc import Sequence
@@ -47,6 +48,7 @@ from lanpulse.core.errors import AgentError, ConfigError, UnreachableError
 from lanpulse.core.model import SnmpCredentials
 
 Address = tuple[str, int]
+RECEIVE_BUFFER = 4 << 20  # bytes
 
 
 @dataclass
@@ -289,11 +291,16 @@ class FastSnmpClient:
         async with self._opening:
             if self._endpoint is None:
                 loop = asyncio.get_running_loop()
-                _, protocol = await loop.create_datagram_endpoint(
+                transport, protocol = await loop.create_datagram_endpoint(
                     lambda: _Endpoint(self._waiting, self.stats),
                     local_addr=("0.0.0.0", 0),
                     family=socket.AF_INET,
                 )
+                # Answers from many devices land on this one socket at once: ask for a
+                # receive buffer that holds a burst (the kernel caps it at rmem_max).
+                sock = transport.get_extra_info("socket")
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
                 self._endpoint = protocol
             return self._endpoint
 
