@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,13 @@ from lanpulse.parsers.values import as_text
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 from lanpulse.sim.snmpsim import SnmpSimAgent
 from tests.conftest import all_recordings
-from tests.test_snmp_client import IF_COLUMNS, expected_columns, read_snmprec, warm_up
+from tests.test_snmp_client import (
+    IF_COLUMNS,
+    expected_columns,
+    read_snmprec,
+    recording_path,
+    warm_up,
+)
 
 SYS = ("1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0")
 COMMUNITY = "fast-test"
@@ -171,6 +178,44 @@ async def test_snmpd_get_matches_pysnmp(
         got = await fast.get(tgt, oids)
         assert got == await slow.get(tgt, oids)
         assert got["1.3.6.1.2.1.4.20.1.1.127.0.0.1"] == "127.0.0.1"
+
+
+class PduSizes:
+    """Wraps FastSnmpClient._request to record each PDU's varbind count (it still sends)."""
+
+    def __init__(self, client: FastSnmpClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sizes: list[int] = []
+        real = client._request
+
+        async def counting(*args: Any, **kwargs: Any) -> Any:
+            self.sizes.append(len(args[3]))
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(client, "_request", counting)
+
+
+async def test_requests_are_sized_like_pysnmp(
+    clients: tuple[FastSnmpClient, PysnmpClient],
+    agent: SnmpSimAgent,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast, _ = clients
+    sizes = PduSizes(fast, monkeypatch)
+    recording = read_snmprec(recording_path("procurve_e2910"))
+    oids = sorted(recording)[:45]
+    got = await fast.get(target(agent.port, "procurve_e2910"), [*oids, "1.3.6.1.2.1.1.99.0"])
+    assert sizes.sizes == [20, 20, 6] and got == {o: recording[o] for o in oids}
+    sizes.sizes.clear()
+    columns = [IF_COLUMNS[0], IF_COLUMNS[5], IF_COLUMNS[4]]
+    await fast.walk(target(agent.port, "ios_nac", version="1"), columns)
+    assert sizes.sizes[0] == 3 and len(sizes.sizes) == 12 + 1  # a row per GETNEXT + the end
+    for repetitions, max_requests in [(1, 40), (5, 10), (50, 2)]:
+        sizes.sizes.clear()
+        cols = [IF_COLUMNS[0], IF_COLUMNS[11]]
+        tgt = target(agent.port, "procurve_e2910", max_repetitions=repetitions)
+        got_rows = await fast.walk(tgt, cols)
+        assert got_rows == expected_columns(recording, cols)
+        assert len(sizes.sizes) <= max_requests
 
 
 async def test_concurrent_walks_share_one_socket(agent: SnmpSimAgent) -> None:
