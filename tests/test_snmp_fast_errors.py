@@ -192,6 +192,33 @@ async def test_too_big_halves_and_walks_remember_what_fits(fast: FastSnmpClient)
     assert agent.requests == [12, 12, 7]
 
 
+class LossyAgent(FaultyAgent):
+    """FaultyAgent that loses the first datagram of each request-id (a lost UDP packet)."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.seen: list[bytes] = []
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if data not in self.seen:  # a retry is the same datagram, request-id included
+            self.seen.append(data)
+            return
+        super().datagram_received(data, addr)
+
+
+async def test_a_lost_request_is_retried_with_the_same_request_id(fast: FastSnmpClient) -> None:
+    agent = LossyAgent(rows=4)
+    transport, port = await start_faulty(agent)
+    try:
+        got = await fast.walk(v2(port, timeout_s=0.1, retries=1), [COLUMN])
+        with pytest.raises(CollectTimeout):
+            await fast.walk(v2(port, timeout_s=0.1, retries=0), [COLUMN])
+    finally:
+        transport.close()
+    assert got == {COLUMN: {"1": 1, "2": 2, "3": 3, "4": 4}}
+    assert agent.requests == [25]  # answered once: the retry of the first try's datagram
+
+
 class _Capture:
     """Collects what FaultyAgent would send, so GarbageAgent can surround it with garbage."""
 
