@@ -9,7 +9,7 @@ in the same run and process:
 
 - pipeline: SnmpPoller.poll (profile plan, GET + GETBULK walks, parse, rates) + line
   protocol + durable spool + the v2 writer (influxdb-client) into a real VictoriaMetrics;
-- bare transport: the same GET and walk requests through the same PysnmpClient, nothing else.
+- bare transport: the same GET and walk requests through the same SNMP client, nothing else.
 
 CPU is this process's user+system time (agents and VictoriaMetrics run in other processes).
 Targets (issue 4): pipeline CPU <= 1.5 x bare transport CPU per poll; < 1 GiB RSS with an
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from lanpulse.collectors.base import SnmpPlan
 from lanpulse.collectors.snmp import SnmpCollector
-from lanpulse.collectors.snmp_client import PysnmpClient
+from lanpulse.collectors.snmp_auto import make_snmp_client
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
 from lanpulse.config.profiles import builtin_profiles
 from lanpulse.core.model import Device, Secret, SnmpCredentials
@@ -135,7 +135,7 @@ async def run_pipeline(
     devices: list[Device], rounds: int, vm_url: str, spool_dir: Path, concurrency: int
 ) -> tuple[float, int, float]:
     """CPU seconds and polls of the full pipeline (selection done before timing)."""
-    client = PysnmpClient()
+    client = make_snmp_client()
     poller = SnmpPoller(client, builtin_profiles())
     states = {d.name: DeviceState() for d in devices}
     shipper = build_shipper(
@@ -172,7 +172,7 @@ async def run_pipeline(
 
 async def run_bare(devices: list[Device], rounds: int, concurrency: int) -> tuple[float, int]:
     """CPU seconds of the same requests through the bare transport (the I/O-only collector)."""
-    client = PysnmpClient()
+    client = make_snmp_client()
     poller = SnmpPoller(client, builtin_profiles())
     state = DeviceState()
     await poller.select(devices[0], state)
@@ -199,7 +199,7 @@ async def memory(agents: dict[str, SnmpdAgent], total: int) -> dict[str, float]:
     """RSS with the estate's devices loaded and their rate state filled by a real parse."""
     from lanpulse.parsers.snmp_profile import parse_snmp
 
-    client = PysnmpClient()
+    client = make_snmp_client()
     profiles = builtin_profiles()
     poller = SnmpPoller(client, profiles)
     before = rss_mib()

@@ -1,4 +1,4 @@
-"""SNMP transport throughput: lanpulse's PysnmpClient against net-snmp's own tools.
+"""SNMP transport throughput: lanpulse's PysnmpClient and FastSnmpClient against net-snmp.
 
 Starts a private snmpd on 127.0.0.1 (lanpulse.sim.snmpd), then measures, in one run:
 
@@ -12,10 +12,11 @@ Starts a private snmpd on 127.0.0.1 (lanpulse.sim.snmpd), then measures, in one 
             tables, host resources incl. hrSWRunTable; ~12,000 varbinds here, varying with
             the live process and socket tables) repeated K times; big responses
 
-each with max-repetitions 25, and as the reference the same work done by net-snmp's
-`snmpget` / `snmpbulkwalk` (one process per request or walk, so their figures include
-process start-up; varbinds counted from their numeric output; CPU from
-getrusage(RUSAGE_CHILDREN)). Client CPU is this process's CPU time
+each with max-repetitions 25, first through PysnmpClient ("lanpulse/pysnmp"), then through
+FastSnmpClient ("lanpulse/fast", v1/v2c only: no get10-v3 row), and as the reference the
+same work done by net-snmp's `snmpget` / `snmpbulkwalk` (one process per request or walk,
+so their figures include process start-up; varbinds counted from their numeric output; CPU
+from getrusage(RUSAGE_CHILDREN)). Client CPU is this process's CPU time
 (`time.process_time`); snmpd's own CPU is not counted on either side.
 
 Run:  cd <repo> && PYTHONPATH=. /work/venv/bin/python benchmarks/snmp_throughput.py
@@ -37,6 +38,7 @@ from dataclasses import asdict, dataclass
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp_client import PysnmpClient
+from lanpulse.collectors.snmp_fast import FastSnmpClient
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 
@@ -75,7 +77,11 @@ class Row:
 
 
 async def measure_client(
-    case: str, repeats: int, work: Callable[[], Awaitable[int]], warm: bool = True
+    case: str,
+    repeats: int,
+    work: Callable[[], Awaitable[int]],
+    warm: bool = True,
+    tool: str = "lanpulse/pysnmp",
 ) -> Row:
     """Run `work` `repeats` times (after one warm-up call); `work` returns varbinds fetched."""
     if warm:
@@ -86,7 +92,7 @@ async def measure_client(
         varbinds += await work()
     return Row(
         case,
-        "lanpulse/pysnmp",
+        tool,
         repeats,
         varbinds,
         time.perf_counter() - wall,
@@ -145,6 +151,7 @@ async def run(
         await measure_client("mib2walk", mib2_repeats, lambda: walk([MIB2])),
     ]
     client.close()
+    rows += await run_fast(v2, get_requests, walk_repeats, mib2_repeats)
 
     agent = f"127.0.0.1:{port}"
     v2_args = ["-v2c", "-c", COMMUNITY, "-On", "-t", "5"]
@@ -168,6 +175,29 @@ async def run(
         ),
         measure_netsnmp("mib2walk", mib2_repeats, ["snmpbulkwalk", *v2_args, "-Cr25", agent, MIB2]),
     ]
+    return rows
+
+
+async def run_fast(
+    v2: SnmpTarget, get_requests: int, walk_repeats: int, mib2_repeats: int
+) -> list[Row]:
+    """The v1/v2c cases through FastSnmpClient."""
+    fast = FastSnmpClient()
+    tool = "lanpulse/fast"
+
+    async def get() -> int:
+        return len(await fast.get(v2, GET_OIDS))
+
+    async def walk(columns: list[str]) -> int:
+        result = await fast.walk(v2, columns)
+        return sum(len(v) for v in result.values())
+
+    rows = [
+        await measure_client("get10", get_requests, get, tool=tool),
+        await measure_client("ifwalk", walk_repeats, lambda: walk(IF_COLUMNS), tool=tool),
+        await measure_client("mib2walk", mib2_repeats, lambda: walk([MIB2]), tool=tool),
+    ]
+    fast.close()
     return rows
 
 

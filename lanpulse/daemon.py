@@ -250,7 +250,7 @@ class Daemon:
         `install_signals=False` leaves the process's signal handlers alone (a daemon run
         inside another program or a test, stopped with `request_stop`).
         """
-        from lanpulse.collectors.snmp_client import PysnmpClient
+        from lanpulse.collectors.snmp_auto import make_snmp_client
         from lanpulse.config.profiles import load_profiles
 
         loop = asyncio.get_running_loop()
@@ -262,7 +262,7 @@ class Daemon:
         for sig, handler in signals if install_signals else ():
             loop.add_signal_handler(sig, handler)
         settings = self.loaded.settings
-        client = PysnmpClient()
+        client = make_snmp_client()
         self.poller = SnmpPoller(
             client,
             load_profiles(settings.profiles_dirs),

@@ -107,7 +107,7 @@ def poll_once(config_path: str, device: str) -> list[Sample]:
     """`--device`: poll one inventory device once, as the daemon would, and return its samples."""
     import asyncio
 
-    from lanpulse.collectors.snmp_client import PysnmpClient
+    from lanpulse.collectors.snmp_auto import make_snmp_client
     from lanpulse.config.loader import load_config
     from lanpulse.config.profiles import load_profiles
     from lanpulse.pipeline.poll import DeviceState, SnmpPoller
@@ -116,7 +116,7 @@ def poll_once(config_path: str, device: str) -> list[Sample]:
     target = loaded.device(device)
 
     async def run() -> list[Sample]:
-        client = PysnmpClient()
+        client = make_snmp_client()
         try:
             poller = SnmpPoller(client, load_profiles(loaded.profiles_dirs))
             report = await poller.poll(target, DeviceState())

@@ -102,11 +102,11 @@ def device_from_config(args: argparse.Namespace) -> Device:
 
 
 async def _poll(device: Device, args: argparse.Namespace) -> int:
-    from lanpulse.collectors.snmp_client import PysnmpClient
+    from lanpulse.collectors.snmp_auto import make_snmp_client
     from lanpulse.config.profiles import builtin_profiles
     from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 
-    client = PysnmpClient()
+    client = make_snmp_client()
     try:
         poller = SnmpPoller(client, builtin_profiles())
         state = DeviceState()

@@ -26,22 +26,26 @@ from pysnmp.proto.error import StatusInformation
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp_engine import ConfiguredTarget, EngineRegistry
+from lanpulse.collectors.snmp_shared import (
+    ERROR_STATUS,  # noqa: F401 - re-exported: importers of this module use it
+    NO_SUCH_NAME,
+    TOO_BIG,
+    GetResult,
+    WalkResult,
+    WalkTuning,
+    no_rows_text,
+    non_increasing_text,
+    status_text,
+    timeout_error,
+    where,
+)
 from lanpulse.core.errors import (
     AgentError,
     AuthError,
     CollectError,
-    CollectTimeout,
     UnreachableError,
 )
 from lanpulse.core.model import Oid, SnmpValue
-
-ERROR_STATUS = (
-    *("noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr", "noAccess"),
-    *("wrongType", "wrongLength", "wrongEncoding", "wrongValue", "noCreation"),
-    *("inconsistentValue", "resourceUnavailable", "commitFailed", "undoFailed"),
-    *("authorizationError", "notWritable", "inconsistentName"),
-)
-TOO_BIG, NO_SUCH_NAME = 1, 2
 
 # What the agent's USM report says, and what to check for it.
 _AUTH_REPORTS: dict[type, str] = {
@@ -94,22 +98,6 @@ def _converter_for(kind: type) -> Callable[[Any], SnmpValue | None]:
 _CONVERTERS: dict[type, Callable[[Any], SnmpValue | None]] = {}
 
 
-class GetResult(dict[str, SnmpValue]):
-    """OID -> value, plus the OIDs the agent answered with an error status (left out)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.errors: list[str] = []
-
-
-class WalkResult(dict[str, dict[str, SnmpValue]]):
-    """Column OID -> {index suffix: value}, plus what went wrong without stopping the walk."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.errors: list[str] = []
-
-
 class PysnmpClient:
     """`SnmpClient` on pysnmp 7. Create and use it inside one running asyncio loop."""
 
@@ -121,8 +109,7 @@ class PysnmpClient:
         self._pending: set[asyncio.Future[tuple[Any, Any, Any, Any]]] = set()
         # Per configured target: a max-repetitions that avoided tooBig, and per walked column
         # set, how many rows it had last time (both only tune request sizes).
-        self._repetition_limit: dict[str, int] = {}
-        self._rows_seen: dict[tuple[str, ...], int] = {}
+        self._tuning = WalkTuning()
         self._get = cmdgen.GetCommandGenerator()
         self._next = cmdgen.NextCommandGeneratorSingleRun()
         self._bulk = cmdgen.BulkCommandGeneratorSingleRun()
@@ -152,46 +139,35 @@ class PysnmpClient:
         for column in prefixes:
             result[column] = {}
         cursor = {c: object_name(c) for c in prefixes}  # open columns -> last OID seen
-        limit = self._repetition_limit.get(
-            conf.addr_name, max(1, target.credentials.max_repetitions)
+        plan = self._tuning.start(
+            conf.addr_name, list(prefixes), target.credentials.max_repetitions
         )
-        table_key = (conf.addr_name, *prefixes)
-        expected_rows = self._rows_seen.get(table_key, 0)
         bulk = conf.mp_model != 0
         while cursor:
             open_columns = list(cursor)
             request = [(cursor[c], _NULL) for c in open_columns]
-            repetitions = limit
-            if expected_rows:
-                # Ask for the rows the table had last time plus one to see its end, rather
-                # than overshooting past every column's end with the full repetitions.
-                done = max(len(v) for v in result.values())
-                if done < expected_rows:
-                    repetitions = min(limit, expected_rows - done + 1)
+            repetitions = plan.repetitions(max(len(v) for v in result.values()))
             if bulk:
                 status, index, varbinds = await self._send(
                     target, conf, self._bulk, request, repetitions
                 )
             else:
                 status, index, varbinds = await self._send(target, conf, self._next, request)
-            if status == TOO_BIG and bulk and repetitions > 1:
-                limit = max(1, repetitions // 2)
+            if status == TOO_BIG and bulk and plan.too_big(repetitions):
                 continue
-            if bulk and not status and limit < target.credentials.max_repetitions:
-                self._repetition_limit[conf.addr_name] = limit  # what fits this agent
+            if bulk and not status:
+                plan.answered()
             if status == NO_SUCH_NAME and not bulk and 0 < index <= len(open_columns):
                 del cursor[open_columns[index - 1]]  # v1 end of this column's view
                 continue
             if status:
                 result.errors.append(self._status_text(target, status, index, request))
                 break
-            progressed = self._take_rows(
-                _where(target), open_columns, prefixes, cursor, varbinds, result
-            )
+            progressed = self._take_rows(target, open_columns, prefixes, cursor, varbinds, result)
             if not progressed and cursor:
-                result.errors.append(f"{_where(target)}: agent returned no usable rows; stopped")
+                result.errors.append(no_rows_text(target))
                 break
-        self._rows_seen[table_key] = max((len(v) for v in result.values()), default=0)
+        plan.finish(max((len(v) for v in result.values()), default=0))
         return result
 
     def close(self) -> None:
@@ -209,7 +185,7 @@ class PysnmpClient:
 
     @staticmethod
     def _take_rows(
-        where: str,
+        target: SnmpTarget,
         open_columns: list[str],
         prefixes: dict[str, tuple[int, ...]],
         cursor: dict[str, rfc1902.ObjectName],
@@ -231,8 +207,7 @@ class PysnmpClient:
                 continue
             if found <= cursor[column].asTuple():
                 result.errors.append(
-                    f"{where}: agent returned non-increasing OID {name} after {cursor[column]}; "
-                    f"stopped walking {column}"
+                    non_increasing_text(target, str(name), str(cursor[column]), column)
                 )
                 closed.add(column)
                 continue
@@ -303,14 +278,14 @@ class PysnmpClient:
             # pysnmp wraps socket errors with a whole traceback: keep its last line only.
             last = str(exc).strip().splitlines()[-1:] or ["send failed"]
             raise UnreachableError(
-                target.device, f"cannot send to {_where(target)}: {last[0]}"
+                target.device, f"cannot send to {where(target)}: {last[0]}"
             ) from None
         refused = conf.transport.send_error
         if refused is not None:
             future.cancel()  # pysnmp still waits for an answer; its callback will ignore it
             raise UnreachableError(
                 target.device,
-                f"cannot send to {_where(target)}: {refused.strerror or refused} "
+                f"cannot send to {where(target)}: {refused.strerror or refused} "
                 "— check the device's address and this host's routes",
             )
         self._pending.add(future)
@@ -323,30 +298,12 @@ class PysnmpClient:
         return int(status or 0), int(index or 0), varbinds
 
     def _indication_error(self, target: SnmpTarget, indication: Any) -> CollectError:
-        creds = target.credentials
         if isinstance(indication, errind.RequestTimedOut):
-            tries = creds.retries + 1
-            if creds.version == "3":
-                hint = "check address, port, snmp.user, snmp.auth_password"
-                if creds.priv_protocol:
-                    hint += (
-                        " and snmp.priv_password / snmp.priv_protocol (net-snmp stays silent "
-                        "when it cannot decrypt a request)"
-                    )
-            else:
-                hint = (
-                    "check address, port and snmp.community (with SNMPv1/v2c a wrong "
-                    "community looks the same: the agent stays silent)"
-                )
-            return CollectTimeout(
-                target.device,
-                f"no answer from {_where(target)} within {creds.timeout_s}s × {tries} "  # noqa: RUF001
-                f"tr{'y' if tries == 1 else 'ies'} — {hint}",
-            )
+            return timeout_error(target)
         for kind, text in _AUTH_REPORTS.items():
             if isinstance(indication, kind):
-                return AuthError(target.device, f"{_where(target)}: {text}")
-        return AgentError(target.device, f"{_where(target)}: {indication}")
+                return AuthError(target.device, f"{where(target)}: {text}")
+        return AgentError(target.device, f"{where(target)}: {indication}")
 
     @staticmethod
     def _status_text(
@@ -355,15 +312,7 @@ class PysnmpClient:
         index: int,
         request: list[tuple[rfc1902.ObjectName, univ.Null]],
     ) -> str:
-        name = ERROR_STATUS[status] if 0 <= status < len(ERROR_STATUS) else f"status {status}"
-        where = (
-            f" at varbind {index} ({request[index - 1][0]})" if 0 < index <= len(request) else ""
-        )
-        return f"{_where(target)}: agent answered {name}{where}"
-
-
-def _where(target: SnmpTarget) -> str:
-    return f"{target.address}:{target.port}"
+        return status_text(target, status, index, [str(name) for name, _ in request])
 
 
 def _resolve(
