@@ -123,22 +123,17 @@ def test_explain_names_the_profile_and_the_reason(snmpsim_agent: SnmpSimAgent) -
     assert "profile:" in r.stdout and "why: sysObjectID" in r.stdout
 
 
+def poll_v3(snmpd: SnmpdAgent, auth_password: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`lanpulse poll` as the v3 user `poller` (SHA-256/AES), passwords from the environment."""
+    return lanpulse(
+        "poll", "127.0.0.1", "--port", str(snmpd.port), "--user", "poller",
+        "--auth-protocol", "sha256", "--priv-protocol", "aes", *extra,
+        env={"LANPULSE_AUTH_PASSWORD": auth_password, "LANPULSE_PRIV_PASSWORD": "priv-pass-456"},
+    )  # fmt: skip
+
+
 def test_snmpv3_authpriv(snmpd: SnmpdAgent) -> None:
-    r = lanpulse(
-        "poll",
-        "127.0.0.1",
-        "--port",
-        str(snmpd.port),
-        "--user",
-        "poller",
-        "--auth-protocol",
-        "sha256",
-        "--priv-protocol",
-        "aes",
-        "--format",
-        "json",
-        env={"LANPULSE_AUTH_PASSWORD": "auth-pass-123", "LANPULSE_PRIV_PASSWORD": "priv-pass-456"},
-    )
+    r = poll_v3(snmpd, "auth-pass-123", "--format", "json")
     assert r.returncode == 0, r.stderr
     assert '"up": 1' in r.stdout
 
@@ -180,23 +175,7 @@ def test_wrong_community_is_a_timeout_that_says_so(snmpd: SnmpdAgent) -> None:
 
 
 def test_wrong_v3_password_is_an_authentication_error(snmpd: SnmpdAgent) -> None:
-    r = lanpulse(
-        "poll",
-        "127.0.0.1",
-        "--port",
-        str(snmpd.port),
-        "--user",
-        "poller",
-        "--auth-protocol",
-        "sha256",
-        "--priv-protocol",
-        "aes",
-        "--timeout",
-        "1",
-        "--retries",
-        "0",
-        env={"LANPULSE_AUTH_PASSWORD": "wrong-pass-123", "LANPULSE_PRIV_PASSWORD": "priv-pass-456"},
-    )
+    r = poll_v3(snmpd, "wrong-pass-123", "--timeout", "1", "--retries", "0")
     line = _one_error_line(r)
     assert "authentication" in line
     assert "wrong-pass-123" not in r.stderr + r.stdout
