@@ -175,7 +175,8 @@ class Daemon:
         return out
 
     def _apply_devices(self, devices: Sequence[Device]) -> None:
-        new = {d.name: d for d in devices}
+        # Only SNMP devices are polled by this daemon (SSH-CLI collection is not wired in).
+        new = {d.name: d for d in devices if d.snmp is not None}
         for name in list(self.scheduler.devices):
             if name not in new:
                 self.scheduler.remove(name)
@@ -191,8 +192,7 @@ class Daemon:
                 device.profile,
             ):
                 self.states.pop(name, None)  # another device now: forget its counters
-            if device.snmp is not None:
-                self.scheduler.add(device)
+            self.scheduler.add(device)
             log.info("device %s %s", name, "changed" if old else "added")
 
     async def reload(self) -> bool:
