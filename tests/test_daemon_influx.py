@@ -74,7 +74,7 @@ async def test_v1_every_polled_sample_arrives_exactly(
         influx=v1_section(influx, db),
     )
     async with running(config) as run:
-        await until(lambda: run.all_answered(2))
+        await until(lambda: run.all_clean(2), 20)
     polled = run.samples
     # Stopping flushed the spool: InfluxDB has every polled point, exactly.
     assert polled
@@ -122,7 +122,7 @@ async def test_rates_end_to_end_with_moving_counters(
         influx=v1_section(influx, db),
     )
     async with running(config) as run:
-        await until(lambda: run.all_answered(4), 30)
+        await until(lambda: run.all_clean(4), 30)
     rows = influx_rows(
         influx,
         db,
@@ -157,7 +157,7 @@ async def test_v2_api_into_victoriametrics(agent: SnmpSimAgent, tmp_path: Path) 
             influx=section,
         )
         async with running(config) as run:
-            await until(lambda: run.all_answered(1))
+            await until(lambda: run.all_clean(1), 20)
             await until(lambda: shipped(run), 20)
         await until(lambda: bool(vm.export('{__name__="device_up", device="core-sw1"}')), 10)
         (up,) = vm.export('{__name__="device_up", device="core-sw1"}')
