@@ -44,6 +44,7 @@ def write_config(
     http_listen: str | None = None,
     extra: str = "",
     fsync: str = "never",
+    daemon: str = "",
 ) -> Path:
     """A complete config file for a test daemon; returns its path."""
     parts = []
@@ -57,7 +58,7 @@ def write_config(
         "daemon:\n"
         f"  http_listen: {http_listen or 'null'}\n"
         "  selfmon_interval: 1s\n"
-        "  shutdown_deadline: 5s"
+        "  shutdown_deadline: 5s" + (f"\n  {daemon}" if daemon else "")
     )
     if extra:
         parts.append(extra.strip("\n"))
