@@ -110,6 +110,7 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
     slow_agent: SnmpSimAgent,
     udp_devices: dict[str, int],
     tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     db = "faults"
     http = f"127.0.0.1:{free_tcp_port()}"
@@ -173,3 +174,5 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
             assert rows and rows[0]["n"] == run.polled[name], name
         (me,) = influx_rows(influx, db, "SELECT last(polls_skipped) AS skipped FROM lanpulse")
         assert me["skipped"] >= 2
+    assert "not-the-community" not in caplog.text  # no secret in any log line
+    assert "wrong-community" in caplog.text
