@@ -174,8 +174,20 @@ class Daemon:
             out.update(sink.stats().as_fields())
         return out
 
+    def healthy(self) -> bool:
+        """False (`/healthz` 503) when InfluxDB has not taken data for `unhealthy_after`.
+
+        Without an `influxdb` section the spool is the store, so its age says nothing.
+        """
+        settings = self.loaded.settings
+        if settings.influxdb is None:
+            return True
+        age = self.all_stats().get("spool_age_seconds", 0.0)
+        return age < settings.daemon.unhealthy_after
+
     def _apply_devices(self, devices: Sequence[Device]) -> None:
-        new = {d.name: d for d in devices}
+        # Only SNMP devices are polled by this daemon (SSH-CLI collection is not wired in).
+        new = {d.name: d for d in devices if d.snmp is not None}
         for name in list(self.scheduler.devices):
             if name not in new:
                 self.scheduler.remove(name)
@@ -191,8 +203,7 @@ class Daemon:
                 device.profile,
             ):
                 self.states.pop(name, None)  # another device now: forget its counters
-            if device.snmp is not None:
-                self.scheduler.add(device)
+            self.scheduler.add(device)
             log.info("device %s %s", name, "changed" if old else "added")
 
     async def reload(self) -> bool:
@@ -272,7 +283,7 @@ class Daemon:
         for sink in [*self.sinks, self.alerting]:
             await sink.start()
         if settings.daemon.http_listen:
-            self.health = HealthServer(settings.daemon.http_listen, self.all_stats, lambda: True)
+            self.health = HealthServer(settings.daemon.http_listen, self.all_stats, self.healthy)
             await self.health.start()
         self._apply_devices(self.loaded.devices)
         self.scheduler.start()

@@ -44,6 +44,7 @@ def write_config(
     http_listen: str | None = None,
     extra: str = "",
     fsync: str = "never",
+    daemon: str = "",
 ) -> Path:
     """A complete config file for a test daemon; returns its path."""
     parts = []
@@ -57,7 +58,7 @@ def write_config(
         "daemon:\n"
         f"  http_listen: {http_listen or 'null'}\n"
         "  selfmon_interval: 1s\n"
-        "  shutdown_deadline: 5s"
+        "  shutdown_deadline: 5s" + (f"\n  {daemon}" if daemon else "")
     )
     if extra:
         parts.append(extra.strip("\n"))
@@ -83,6 +84,7 @@ class Run:
         self.samples: list[Sample] = []
         self.answered: dict[str, int] = {}  # device -> polls with up=1
         self.polled: dict[str, int] = {}  # device -> polls
+        self.clean: dict[str, int] = {}  # device -> polls that answered without any error
         daemon.on_outcome.append(self._keep)
 
     def _keep(self, device: Device, samples: Sequence[Sample]) -> None:
@@ -90,6 +92,14 @@ class Run:
         self.polled[device.name] = self.polled.get(device.name, 0) + 1
         if samples and samples[0].fields.get("up") == 1:
             self.answered[device.name] = self.answered.get(device.name, 0) + 1
+            if samples[0].fields.get("poll_errors") == 0:
+                self.clean[device.name] = self.clean.get(device.name, 0) + 1
+
+    def all_clean(self, n: int) -> bool:
+        """True when every device answered at least `n` polls completely (a loaded machine
+        can cut a poll short at its deadline: such a poll answers, with fewer samples)."""
+        names = list(self.daemon.scheduler.devices)
+        return bool(names) and all(self.clean.get(name, 0) >= n for name in names)
 
     def all_answered(self, n: int, names: Sequence[str] | None = None) -> bool:
         """True when every device (or each of `names`) answered at least `n` polls."""

@@ -110,6 +110,7 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
     slow_agent: SnmpSimAgent,
     udp_devices: dict[str, int],
     tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     db = "faults"
     http = f"127.0.0.1:{free_tcp_port()}"
@@ -131,7 +132,12 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
             device_line("absent", free_udp_port()),
         ]
         config = write_config(
-            tmp_path / "lanpulse.yaml", devices, influx=section, http_listen=http, interval="2s"
+            tmp_path / "lanpulse.yaml",
+            devices,
+            influx=section,
+            http_listen=http,
+            interval="2s",
+            daemon="unhealthy_after: 2s",
         )
         started = time.monotonic()
         async with running(config) as run:
@@ -146,8 +152,10 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
             assert run.polled.get("slow", 0) <= elapsed / 2 + 1
             for name in ("hung", "garbage", "wrong-community", "absent"):
                 assert run.answered.get(name, 0) == 0, name
+            # InfluxDB has taken nothing for longer than `unhealthy_after`.
+            await until(lambda: run.daemon.all_stats()["spool_age_seconds"] > 2.5)
             status, body = await asyncio.to_thread(http_get, f"http://{http}/healthz")
-            assert status == 200 and json.loads(body)["status"] == "ok"
+            assert status == 503 and json.loads(body)["status"] == "degraded"
             status, text = await asyncio.to_thread(http_get, f"http://{http}/metrics")
             assert status == 200
             assert metric(text, "lanpulse_polls_skipped") >= 2
@@ -158,6 +166,8 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
             # InfluxDB starts accepting: everything kept so far arrives.
             await asyncio.to_thread(influx.query, f'CREATE DATABASE "{db}"')
             await until(lambda: run.daemon.sinks[0].stats().as_fields()["spool_points"] == 0, 20)
+            status, body = await asyncio.to_thread(http_get, f"http://{http}/healthz")
+            assert status == 200 and json.loads(body)["status"] == "ok"
         assert run.daemon.sinks[0].stats().as_fields()["points_dropped"] == 0
         for name in run.polled:
             rows = influx_rows(
@@ -166,3 +176,5 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
             assert rows and rows[0]["n"] == run.polled[name], name
         (me,) = influx_rows(influx, db, "SELECT last(polls_skipped) AS skipped FROM lanpulse")
         assert me["skipped"] >= 2
+    assert "not-the-community" not in caplog.text  # no secret in any log line
+    assert "wrong-community" in caplog.text

@@ -74,7 +74,7 @@ async def test_v1_every_polled_sample_arrives_exactly(
         influx=v1_section(influx, db),
     )
     async with running(config) as run:
-        await until(lambda: run.all_answered(2))
+        await until(lambda: run.all_clean(2), 20)
     polled = run.samples
     # Stopping flushed the spool: InfluxDB has every polled point, exactly.
     assert polled
@@ -122,7 +122,7 @@ async def test_rates_end_to_end_with_moving_counters(
         influx=v1_section(influx, db),
     )
     async with running(config) as run:
-        await until(lambda: run.all_answered(4), 30)
+        await until(lambda: run.all_clean(4), 30)
     rows = influx_rows(
         influx,
         db,
@@ -130,13 +130,15 @@ async def test_rates_end_to_end_with_moving_counters(
         "AND in_bps > 0 GROUP BY if_index",
     )
     assert len({r["if_index"] for r in rows}) >= 2  # several interfaces with traffic
+    # Rates use the polls' start times while the agent reads its counters a little later;
+    # on a loaded machine that offset varies by a few hundred ms of the 2 s interval.
     for row in rows:
         idx = row["if_index"]
         in_rate = counter_rate(f"1.3.6.1.2.1.31.1.1.1.6.{idx}")
         out_rate = counter_rate(f"1.3.6.1.2.1.31.1.1.1.10.{idx}")
         assert in_rate is not None and out_rate is not None
-        assert row["in_bps"] == pytest.approx(in_rate * 8, rel=0.15), idx
-        assert row["out_bps"] == pytest.approx(out_rate * 8, rel=0.15), idx
+        assert row["in_bps"] == pytest.approx(in_rate * 8, rel=0.25), idx
+        assert row["out_bps"] == pytest.approx(out_rate * 8, rel=0.25), idx
 
 
 def shipped(run: Run) -> bool:
@@ -157,7 +159,7 @@ async def test_v2_api_into_victoriametrics(agent: SnmpSimAgent, tmp_path: Path) 
             influx=section,
         )
         async with running(config) as run:
-            await until(lambda: run.all_answered(1))
+            await until(lambda: run.all_clean(1), 20)
             await until(lambda: shipped(run), 20)
         await until(lambda: bool(vm.export('{__name__="device_up", device="core-sw1"}')), 10)
         (up,) = vm.export('{__name__="device_up", device="core-sw1"}')

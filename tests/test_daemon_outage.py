@@ -6,6 +6,7 @@ directory; the daemon runs as `python -m lanpulse run` and is killed with SIGKIL
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,7 +66,7 @@ async def test_influxdb_outage_every_poll_arrives_once(agent: SnmpSimAgent, tmp_
         config = write_config(
             tmp_path / "lanpulse.yaml",
             [device_line(n, agent.port) for n in names],
-            influx=v1_section(influx, db),  # type: ignore[arg-type]
+            influx=v1_section(influx, db) + "\n  batch_size: 10",  # type: ignore[arg-type]
             interval="1s",
         )
         async with running(config) as run:
@@ -76,7 +77,14 @@ async def test_influxdb_outage_every_poll_arrives_once(agent: SnmpSimAgent, tmp_
             shipper = run.daemon.sinks[0].stats().as_fields()
             assert shipper["spool_points"] > 0  # kept while InfluxDB was away
             influx.start()
-            await until(lambda: run.daemon.sinks[0].stats().as_fields()["spool_points"] == 0, 20)
+            # In order: whatever has arrived of a device is always its oldest polls.
+            seen: list[dict[str, list[int]]] = []
+            while run.daemon.sinks[0].stats().as_fields()["spool_points"] > 0:
+                arrived = await asyncio.to_thread(
+                    lambda: {n: device_times(influx, db, n) for n in names}
+                )
+                seen.append(arrived)
+                await asyncio.sleep(0.02)
         stats = run.daemon.sinks[0].stats().as_fields()
         assert stats["points_dropped"] == 0
         assert stats["points_written"] == stats["points_submitted"]  # each point sent once
@@ -88,6 +96,8 @@ async def test_influxdb_outage_every_poll_arrives_once(agent: SnmpSimAgent, tmp_
             )
             assert len(polled) == run.polled[name]
             assert device_times(influx, db, name) == polled  # every poll, once each
+            for arrived in seen:
+                assert arrived[name] == polled[: len(arrived[name])], "out of order"
 
 
 def test_kill_9_then_restart_ships_the_spool(agent: SnmpSimAgent, tmp_path: Path) -> None:

@@ -107,15 +107,19 @@ def in_flight(http: str) -> float:
 
 def test_sigterm_lets_the_running_poll_finish_flushes_and_exits_0(tmp_path: Path) -> None:
     slow = SnmpSimAgent(workdir=tmp_path / "slow")
-    slow.add_text("slow", slow_recording(1500))  # every poll takes 1.5 s
+    slow.add_text("slow", slow_recording(1200))  # every poll takes 1.2 s
     slow.start()
     http = f"127.0.0.1:{free_tcp_port()}"
     try:
         path, spool = tmp_path / "lanpulse.yaml", tmp_path / "spool"
         write_config(
             path,
-            [device_line("slow", slow.port, snmp="timeout: 3s", deadline="2.5s")],
-            interval="3s",
+            [
+                device_line(
+                    "slow", slow.port, snmp="timeout: 2s", deadline="1.8s", profile="brother"
+                )
+            ],
+            interval="2s",
             http_listen=http,
         )
         daemon = DaemonProcess(path).start()

@@ -28,7 +28,15 @@ IF_NAME, IF_DESCR, IF_ALIAS = (
     "1.3.6.1.2.1.31.1.1.1.18",
 )
 IF_HC_IN, IF_DISC = "1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.31.1.1.1.19"
-DEMO = sorted(p.stem for p in RECORDINGS.glob("*.snmprec"))
+# One recording per kind of label table: interfaces (Cisco, MikroTik), printer supplies and
+# trays, NAS volumes/disks/RAID, Windows volumes and interfaces.
+DEMO = [
+    "ios_nac",
+    "swos_css326-24g-2s+",
+    "jetdirect_m252dw",
+    "dsm_ds214se-dsm7",
+    "windows_svr_2019_1809",
+]
 SWITCH = "swos_css326-24g-2s+"
 
 

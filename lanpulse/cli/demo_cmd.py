@@ -83,6 +83,21 @@ class LiveSummary:
         return "\n".join(lines)
 
 
+def create_database(url: str, database: str) -> None:
+    """`CREATE DATABASE` on an InfluxDB 1.x (idempotent there); a failure is only reported."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    name = database.replace("\\", "\\\\").replace('"', '\\"')
+    body = urllib.parse.urlencode({"q": f'CREATE DATABASE "{name}"'}).encode()
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/query", data=body, timeout=10) as resp:
+            resp.read()
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"note: could not create database {database!r} at {url}: {exc}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the estate and the daemon; print the live summary until stopped."""
     from lanpulse.daemon import Daemon
@@ -93,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     influx = None
     if args.influx_url:
+        create_database(args.influx_url, args.influx_database)
         influx = (
             f"influxdb:\n  url: {args.influx_url}\n  api: v1\n  database: {args.influx_database}"
         )

@@ -20,5 +20,7 @@ class DaemonSettings(BaseModel):
     label_refresh_polls: Annotated[int, Field(ge=1)] = 10
     # How often the `lanpulse` self-monitoring measurement is written.
     selfmon_interval: PositiveDuration = 60.0
+    # /healthz answers 503 when the oldest unsent data in the spool is older than this.
+    unhealthy_after: PositiveDuration = 600.0
     # SIGTERM: how long in-flight polls and the final flush may take before exit.
     shutdown_deadline: PositiveDuration = 20.0

@@ -15,6 +15,7 @@ a full poll would have produced, so parsing cannot tell the difference.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -101,6 +102,18 @@ def uptime_ticks(raw: RawSnmp) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _interned(column: Mapping[str, SnmpValue]) -> dict[str, SnmpValue]:
+    """The column with its indexes and text values interned.
+
+    Tens of thousands of devices repeat the same indexes ("1", "2", ...) and mostly the same
+    names ("GigabitEthernet1/0/1", "Black Cartridge", "C:\\ Label:..."): one copy each.
+    """
+    return {
+        sys.intern(index): sys.intern(value) if isinstance(value, str) else value
+        for index, value in column.items()
+    }
+
+
 @dataclass(slots=True)
 class LabelCache:
     """One device's cached label columns and what decides when they are stale."""
@@ -133,7 +146,9 @@ class LabelCache:
                 # A partly failed walk may miss labels: use it now, walk again next poll.
                 self.columns = None
             else:
-                self.columns = {c: raw.columns[c] for c in plan.labels if c in raw.columns}
+                self.columns = {
+                    c: _interned(raw.columns[c]) for c in plan.labels if c in raw.columns
+                }
             self.signature = row_signature(raw.columns, plan)
             self.age = 0
         self.age += 1

@@ -46,6 +46,7 @@ class DeviceState:
     model: str | None = None
     polls: int = 0
     labels: LabelCache = field(default_factory=LabelCache)
+    failing: bool = False  # the last poll got no answer (log the change, not every poll)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,12 @@ class SnmpPoller:
         cache.remember(merged, plan, walked=True)
         return merged
 
+    @staticmethod
+    def _log_failure(device: Device, state: DeviceState, reason: str) -> None:
+        """A warning when a device stops answering; while it stays down, debug only."""
+        level = logging.DEBUG if state.failing else logging.WARNING
+        log.log(level, "poll %s failed: %s", device.name, reason)
+
     async def poll(self, device: Device, state: DeviceState) -> PollReport:
         """Poll once; never raises for device trouble (the outcome says what went wrong)."""
         started = self.clock_ns()
@@ -163,14 +170,17 @@ class SnmpPoller:
             state.model = parsed.model or state.model
         except CollectError as exc:
             errors.append(f"{exc.kind}: {exc.message}")
-            log.warning("poll %s failed: %s", device.name, exc.message)
+            self._log_failure(device, state, exc.message)
         except TimeoutError:
             # Identification plus collection outlasted the deadline: still a `device` sample.
             errors.append(f"timeout: poll deadline of {budget:g}s passed")
-            log.warning("poll %s failed: deadline of %gs passed", device.name, budget)
+            self._log_failure(device, state, f"deadline of {budget:g}s passed")
         except Exception as exc:  # the per-device boundary: log, count, carry on
             errors.append(f"internal: {type(exc).__name__}: {exc}")
             log.exception("poll %s: internal error", device.name)
+        if up and state.failing:
+            log.info("poll %s: answers again", device.name)
+        state.failing = not up
         state.polls += 1
         device_class = device.device_class or (profile.device_class if profile else None) or "other"
         duration = self.monotonic() - t0

@@ -64,6 +64,9 @@ class PollScheduler:
         self.devices: dict[str, Device] = {}
         self._limit = asyncio.Semaphore(max_concurrent)
         self._tasks: set[asyncio.Task[None]] = set()
+        # APScheduler logs two lines per poll at INFO and its own warning per skipped run;
+        # one line per event is ours to write (skips are logged and counted here).
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
 

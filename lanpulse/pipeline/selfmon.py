@@ -1,7 +1,8 @@
 """The daemon watching itself: the `lanpulse` measurement and a loopback HTTP endpoint.
 
-`/healthz` answers 200 while the scheduler runs (503 while the writer has failed for longer
-than the unhealthy threshold); `/metrics` is Prometheus text of the same counters.
+`/healthz` answers 200 with every number as JSON while the daemon runs (the `healthy`
+callback can answer 503 "degraded"); `/metrics` is Prometheus text of the same numbers,
+typed counter (running totals, see COUNTERS) or gauge. docs/operations.md lists them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,46 @@
+"""`lanpulse demo` (the README's first command) end to end into a real InfluxDB 1.6."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lanpulse.demo.estate import ESTATE
+from lanpulse.sim.servers import InfluxDB16
+from tests._daemon import ROOT, influx_rows
+
+
+def test_demo_writes_the_estate_into_influxdb(tmp_path: Path) -> None:
+    with InfluxDB16(tmp_path / "influxd") as influx:
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "lanpulse", "demo", "--interval", "2"),
+                *("--duration", "5", "--workdir", str(tmp_path / "demo")),
+                *("--influx-url", influx.url, "--influx-database", "demo"),
+            ],
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"devices up {len(ESTATE)}/{len(ESTATE)}" in done.stdout
+        assert "busiest:" in done.stdout and "Mbit/s" in done.stdout
+        up = influx_rows(
+            influx, "demo", "SELECT min(up) AS up, count(up) AS n FROM device GROUP BY device"
+        )
+        assert {r["device"] for r in up} == {name for name, *_ in ESTATE}
+        assert all(r["up"] == 1 and r["n"] >= 2 for r in up)
+        rates = influx_rows(
+            influx, "demo", "SELECT max(in_bps) AS bps FROM interface GROUP BY device"
+        )
+        assert any(r["bps"] and r["bps"] > 0 for r in rates)
+        (toner,) = influx_rows(
+            influx,
+            "demo",
+            "SELECT last(level_pct) AS pct FROM printer_supply "
+            "WHERE device = 'floor2-printer' AND supply = 'Black Cartridge HP CF400X'",
+        )
+        assert toner["pct"] == 63
