@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device, Sample, now_ns
+from lanpulse.parsers.merge import merge_sources
 from lanpulse.pipeline.alerting import AlertSink
-
-if TYPE_CHECKING:
-    from lanpulse.alerts.service import AlertingService
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
 from lanpulse.pipeline.selfmon import HealthServer, self_sample
+
+if TYPE_CHECKING:
+    from lanpulse.alerts.service import AlertingService
+    from lanpulse.collectors.cli import CliCollector
 
 log = logging.getLogger("lanpulse.daemon")
 
@@ -97,6 +99,7 @@ class Daemon:
         settings = self.loaded.settings
         self.scheduler = PollScheduler(self.poll_device, settings.daemon.max_concurrent_polls)
         self.poller: SnmpPoller | None = None
+        self.cli_collector: CliCollector | None = None
         self.health: HealthServer | None = None
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
 
@@ -143,16 +146,43 @@ class Daemon:
         self.alerting.submit_nowait(samples)
 
     async def poll_device(self, device: Device) -> bool:
-        """Poll one device and hand its samples on; True when it answered."""
-        assert self.poller is not None
-        state = self.states.setdefault(device.name, DeviceState())
-        report = await self.poller.poll(device, state)
-        self.scheduler.stats.poll_errors += len(report.outcome.errors)
-        samples = report.outcome.samples
+        """Poll one device (SNMP, SSH-CLI or both) and hand its samples on; True when it
+        answered."""
+        samples: list[Sample] = []
+        errors = 0
+        cli_samples: list[Sample] | None = None
+        snmp_part = self._poll_snmp(device) if device.snmp is not None else None
+        cli_part = self._poll_cli(device) if device.ssh is not None else None
+        if snmp_part is not None and cli_part is not None:
+            (samples, snmp_errors), (cli_samples, cli_errors) = await asyncio.gather(
+                snmp_part, cli_part
+            )
+            errors = snmp_errors + len(cli_errors)
+            samples = merge_sources(samples, cli_samples, device.prefer)
+        elif snmp_part is not None:
+            samples, errors = await snmp_part
+        elif cli_part is not None:
+            samples, cli_errors = await cli_part
+            errors = len(cli_errors)
+        self.scheduler.stats.poll_errors += errors
         self.emit(samples)
         for hook in self.on_outcome:
             hook(device, samples)
-        return report.outcome.up
+        return any(s.measurement == "device" and s.fields.get("up") == 1 for s in samples)
+
+    async def _poll_snmp(self, device: Device) -> tuple[list[Sample], int]:
+        assert self.poller is not None
+        state = self.states.setdefault(device.name, DeviceState())
+        report = await self.poller.poll(device, state)
+        return list(report.outcome.samples), len(report.outcome.errors)
+
+    async def _poll_cli(self, device: Device) -> tuple[list[Sample], list[str]]:
+        from lanpulse.collectors.cli import CliCollector
+        from lanpulse.pipeline.cli_poll import poll_cli_device_async
+
+        if self.cli_collector is None:
+            self.cli_collector = CliCollector()
+        return await poll_cli_device_async(device, self.cli_collector)
 
     def all_stats(self) -> dict[str, float]:
         """Every counter, for the `lanpulse` measurement and /metrics."""
@@ -186,8 +216,7 @@ class Daemon:
         return age < settings.daemon.unhealthy_after
 
     def _apply_devices(self, devices: Sequence[Device]) -> None:
-        # Only SNMP devices are polled by this daemon (SSH-CLI collection is not wired in).
-        new = {d.name: d for d in devices if d.snmp is not None}
+        new = {d.name: d for d in devices if d.snmp is not None or d.ssh is not None}
         for name in list(self.scheduler.devices):
             if name not in new:
                 self.scheduler.remove(name)
@@ -306,6 +335,8 @@ class Daemon:
         if self.health:
             await self.health.stop()
         client.close()
+        if self.cli_collector is not None:
+            self.cli_collector.close()
         for sig, _ in signals if install_signals else ():
             loop.remove_signal_handler(sig)
         log.info("lanpulse stopped")

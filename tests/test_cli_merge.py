@@ -88,3 +88,25 @@ def test_unknown_source_is_one_clear_error() -> None:
         match=r"source preference 'interface': expected one of \('snmp', 'cli'\), got 'ssh'",
     ):
         merge_samples([], [], {"interface": "ssh"})
+
+
+def test_merge_sources_one_device_sample_up_when_either_source_answered() -> None:
+    from lanpulse.parsers.merge import merge_sources
+
+    tags = {"device": "sw1", "class": "switch"}
+    snmp = [Sample("device", tags, {"up": 0, "poll_seconds": 2.0, "poll_errors": 1}, 10)]
+    cli = [
+        Sample(
+            "device",
+            {**tags, "error": "timeout"},
+            {"up": 1, "poll_seconds": 3.5, "poll_errors": 0, "uptime_seconds": 99.0},
+            11,
+        ),
+        Sample("host", tags, {"cpu_pct": 12.0}, 11),
+    ]
+    merged = merge_sources(snmp, cli, {})
+    device = merged[0]
+    assert device.measurement == "device" and device.time_ns == 10  # the SNMP poll's time
+    assert device.fields == {"up": 1, "poll_seconds": 3.5, "poll_errors": 1, "uptime_seconds": 99.0}
+    assert "error" not in device.tags
+    assert [s.measurement for s in merged] == ["device", "host"]

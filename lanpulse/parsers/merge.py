@@ -58,3 +58,35 @@ def merge_samples(
         tags.update(base.tags)
         merged[at] = Sample(base.measurement, tags, fields, base.time_ns)
     return merged
+
+
+def merge_sources(
+    snmp: Sequence[Sample], cli: Sequence[Sample], prefer: Mapping[str, str]
+) -> list[Sample]:
+    """One device's SNMP and CLI samples as one poll's worth.
+
+    The `device` sample says the device answered when either source did (`up` is the
+    larger), took as long as the slower source and counts both sources' errors; every other
+    series is merged field by field, `prefer` deciding where both give a field.
+    """
+    snmp_dev = next((s for s in snmp if s.measurement == "device"), None)
+    cli_dev = next((s for s in cli if s.measurement == "device"), None)
+    merged = merge_samples(
+        [s for s in snmp if s.measurement != "device"],
+        [s for s in cli if s.measurement != "device"],
+        prefer,
+    )
+    devices = [d for d in (snmp_dev, cli_dev) if d is not None]
+    if not devices:
+        return merged
+    base = snmp_dev or devices[0]
+    fields: dict[str, FieldValue] = {}
+    for d in reversed(devices):  # SNMP's values last, so they win where not combined
+        fields.update(d.fields)
+    fields["up"] = max(int(d.fields.get("up", 0)) for d in devices)
+    fields["poll_seconds"] = max(float(d.fields.get("poll_seconds", 0)) for d in devices)
+    fields["poll_errors"] = sum(int(d.fields.get("poll_errors", 0)) for d in devices)
+    tags = {k: v for d in reversed(devices) for k, v in d.tags.items()}
+    if fields["up"]:
+        tags.pop("error", None)  # one source answered: the device is not in error
+    return [Sample("device", tags, fields, base.time_ns), *merged]
