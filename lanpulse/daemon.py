@@ -127,6 +127,7 @@ class Daemon:
             parents={d.name: d.parent for d in devices if d.parent},
             groups={d.name: d.group for d in devices if d.group},
             clock=self.clock_ns,
+            grafana=self.loaded.settings.grafana,
         )
 
     def _write(self, samples: Sequence[Sample]) -> None:
