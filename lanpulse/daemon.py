@@ -100,6 +100,7 @@ class Daemon:
         self.scheduler = PollScheduler(self.poll_device, settings.daemon.max_concurrent_polls)
         self.poller: SnmpPoller | None = None
         self.cli_collector: CliCollector | None = None
+        self._tasks_keepalive: set[asyncio.Task[object]] = set()
         self.health: HealthServer | None = None
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
 
@@ -317,6 +318,15 @@ class Daemon:
             await self.health.start()
         self._apply_devices(self.loaded.devices)
         self.scheduler.start()
+        if settings.grafana is not None and settings.grafana.publish_on_start:
+            from lanpulse.dashboards.publisher import publish_on_start
+
+            # In the background: a slow or absent Grafana must not delay the first polls.
+            background_publish = asyncio.create_task(
+                asyncio.to_thread(publish_on_start, settings.grafana)
+            )
+            self._tasks_keepalive.add(background_publish)
+            background_publish.add_done_callback(self._tasks_keepalive.discard)
         log.info("lanpulse running: %d devices", len(self.scheduler.devices))
         background = [
             asyncio.create_task(self._selfmon_loop()),
