@@ -6,9 +6,7 @@ directory and only the process started here is ever stopped.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -16,9 +14,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
 from lanpulse.core.errors import LanpulseError
+from lanpulse.sim.process import ChildProcess
 
 
 def free_tcp_port() -> int:
@@ -28,7 +26,7 @@ def free_tcp_port() -> int:
         return int(s.getsockname()[1])
 
 
-class _Server:
+class _Server(ChildProcess):
     """A child process with a work directory, a readiness URL and a clean stop."""
 
     binary = ""
@@ -72,34 +70,6 @@ class _Server:
                 time.sleep(0.1)
         self.stop()
         raise LanpulseError(f"{self.name} did not answer within {timeout_s}s; see {self.log_path}")
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL); its data stays for a restart."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self.proc = None
-
-    def cleanup(self) -> None:
-        """Stop and remove a temporary work directory."""
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> _Server:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
 
 
 class InfluxDB16(_Server):

@@ -9,17 +9,15 @@ only process this module ever stops.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from lanpulse.core.errors import LanpulseError
+from lanpulse.sim.process import ChildProcess
 from lanpulse.sim.snmpsim import free_udp_port
 
 SNMPD = "/usr/sbin/snmpd"
@@ -95,7 +93,7 @@ def probe_packet(community: str, oid: str = "1.3.6.1.2.1.1.3.0") -> bytes:
     return bytes(encoder.encode(msg))
 
 
-class SnmpdAgent:
+class SnmpdAgent(ChildProcess):
     """One snmpd process on 127.0.0.1:`port`, configured from `community` and `users`."""
 
     def __init__(
@@ -200,31 +198,3 @@ class SnmpdAgent:
                     time.sleep(0.05)
         self.stop()
         raise LanpulseError(f"snmpd did not answer within {timeout_s}s; see {self.log_path}")
-
-    def stop(self) -> None:
-        """Stop this agent's process group (and nothing else)."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self.proc = None
-
-    def cleanup(self) -> None:
-        """Stop and delete the work directory if this agent created it."""
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> SnmpdAgent:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 from lanpulse.core.errors import LanpulseError
+from lanpulse.sim.process import ChildProcess
 
 
 def free_udp_port() -> int:
@@ -37,7 +36,7 @@ def _responder_command() -> list[str]:
     raise LanpulseError("snmpsim is not installed: pip install snmpsim")
 
 
-class SnmpSimAgent:
+class SnmpSimAgent(ChildProcess):
     """One snmpsim process serving every recording placed in its data directory."""
 
     def __init__(self, port: int | None = None, workdir: Path | None = None) -> None:
@@ -113,31 +112,3 @@ class SnmpSimAgent:
             return None
         community = str(files[0].relative_to(self.data_dir)).removesuffix(".snmprec")
         return probe_packet(community, "1.3.6.1.4.1.99999.42.0")
-
-    def stop(self) -> None:
-        """Stop the responder (and only it) and remove a temporary work directory."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self.proc = None
-
-    def cleanup(self) -> None:
-        """Stop and delete the work directory if this agent created it."""
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> SnmpSimAgent:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()

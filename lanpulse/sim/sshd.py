@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 from lanpulse.core.errors import LanpulseError
 from lanpulse.sim.fakenos_devices import free_tcp_port
+from lanpulse.sim.process import ChildProcess
 
 SSHD = "/usr/sbin/sshd"
 TEST_USER = "lanpulse-test"
@@ -51,7 +49,7 @@ def _keygen(path: Path, kind: str = "ed25519") -> Path:
     return path
 
 
-class OpenSshServer:
+class OpenSshServer(ChildProcess):
     """One sshd process with a key-only test user; `client_key` logs in as `user`."""
 
     def __init__(self, user: str = TEST_USER, workdir: Path | None = None) -> None:
@@ -129,31 +127,3 @@ class OpenSshServer:
             time.sleep(0.05)
         self.stop()
         raise LanpulseError(f"sshd did not start within {timeout_s}s; see {self.log_path}")
-
-    def stop(self) -> None:
-        """Stop this sshd (its process group: the listener and its session children)."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self.proc = None
-
-    def cleanup(self) -> None:
-        """Stop and remove the temporary directory if this object created it."""
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> OpenSshServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
