@@ -21,6 +21,16 @@ INACTIVE, PENDING, FIRING = 0, 1, 2
 SeriesKey = tuple[tuple[str, str], ...]
 AlertKey = tuple[str, SeriesKey]
 NS = 1_000_000_000
+# Tags that describe a device rather than name a series. They appear or change between polls
+# of the same device (`vendor` and `model` once it answered, `class` once its profile is
+# known: a device down since the daemon started has neither), so they are not part of an
+# alert's identity; otherwise its down alert would never see the `up=1` that resolves it.
+DESCRIPTIVE_TAGS = frozenset({"class", "vendor", "model"})
+
+
+def series_key(tags: Mapping[str, str]) -> SeriesKey:
+    """The identity of a series within a rule: its tags minus the descriptive ones."""
+    return tuple(sorted((k, v) for k, v in tags.items() if k not in DESCRIPTIVE_TAGS))
 
 
 class AlertState:
@@ -119,7 +129,7 @@ class AlertEngine:
                 if value is None or not cr.selects(tags, fields):
                     continue
                 if skey is None:
-                    skey = tuple(sorted(tags.items()))
+                    skey = series_key(tags)
                 key = (cr.name, skey)
                 st = alerts.get(key)
                 if cr.condition == ABSENT:

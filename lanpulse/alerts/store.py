@@ -13,7 +13,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lanpulse.alerts.engine import FIRING, INACTIVE, PENDING, AlertEngine, AlertState
+from lanpulse.alerts.engine import (
+    FIRING,
+    INACTIVE,
+    PENDING,
+    AlertEngine,
+    AlertState,
+    series_key,
+)
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -67,7 +74,7 @@ def restore(engine: AlertEngine, data: dict[str, Any], now_ns: int) -> int:
         if cr is None:
             continue
         tags = {str(k): str(v) for k, v in item["tags"].items()}
-        key = (cr.name, tuple(sorted(tags.items())))
+        key = (cr.name, series_key(tags))
         st = AlertState(cr, key, tags)
         st.state = _CODES.get(item["state"], INACTIVE)
         st.since_ns = int(item["since_ns"])
@@ -89,11 +96,11 @@ def restore(engine: AlertEngine, data: dict[str, Any], now_ns: int) -> int:
         cr = compiled.get(item["rule"])
         if cr is not None:
             tags = {str(k): str(v) for k, v in item["tags"].items()}
-            key = (cr.name, tuple(sorted(tags.items())))
+            key = (cr.name, series_key(tags))
             engine._absent_seen[key] = (max(int(item["last_ns"]), now_ns), tags)
     for rule, pairs in data.get("ok", []):
         if rule in compiled:
-            engine._ok.add((rule, tuple(sorted((str(k), str(v)) for k, v in pairs))))
+            engine._ok.add((rule, series_key({str(k): str(v) for k, v in pairs})))
     return restored
 
 
