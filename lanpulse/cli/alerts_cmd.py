@@ -104,27 +104,10 @@ def read_samples(path: str) -> list[Sample]:
 
 
 def poll_once(config_path: str, device: str) -> list[Sample]:
-    """`--device`: poll one inventory device once, as the daemon would, and return its samples."""
-    import asyncio
+    """`--device`: poll one inventory device once, as the daemon would."""
+    from lanpulse.pipeline.once import poll_once as poll_device_once
 
-    from lanpulse.collectors.snmp_auto import make_snmp_client
-    from lanpulse.config.loader import load_config
-    from lanpulse.config.profiles import load_profiles
-    from lanpulse.pipeline.poll import DeviceState, SnmpPoller
-
-    loaded = load_config(config_path)
-    target = loaded.device(device)
-
-    async def run() -> list[Sample]:
-        client = make_snmp_client()
-        try:
-            poller = SnmpPoller(client, load_profiles(loaded.profiles_dirs))
-            report = await poller.poll(target, DeviceState())
-            return list(report.outcome.samples)
-        finally:
-            client.close()
-
-    return asyncio.run(run())
+    return poll_device_once(config_path, device)
 
 
 def evaluate(cfg: AlertingConfig, samples: Sequence[Sample]) -> AlertEngine:

@@ -17,7 +17,7 @@ from lanpulse.core.model import PollOutcome, Sample
 
 async def poll_outcome(config_path: str | Path, device_name: str) -> PollOutcome:
     """Load the configuration, find `device_name`, poll it once; the full outcome."""
-    from lanpulse.collectors.snmp_client import PysnmpClient
+    from lanpulse.collectors.snmp_auto import make_snmp_client
     from lanpulse.config.loader import load_config
     from lanpulse.config.profiles import load_profiles
     from lanpulse.pipeline.poll import DeviceState, SnmpPoller
@@ -26,7 +26,7 @@ async def poll_outcome(config_path: str | Path, device_name: str) -> PollOutcome
     device = loaded.device(device_name)
     if device.snmp is None:
         raise ConfigError(f"device {device_name!r} has no snmp section: nothing to poll")
-    client = PysnmpClient()
+    client = make_snmp_client()
     try:
         poller = SnmpPoller(client, load_profiles(loaded.settings.profiles_dirs))
         report = await poller.poll(device, DeviceState())
