@@ -161,7 +161,13 @@ async def test_v2_api_into_victoriametrics(agent: SnmpSimAgent, tmp_path: Path) 
         async with running(config) as run:
             await until(lambda: run.all_clean(1), 20)
             await until(lambda: shipped(run), 20)
-        await until(lambda: bool(vm.export('{__name__="device_up", device="core-sw1"}')), 10)
+        # VictoriaMetrics makes fresh data searchable a little later: wait for each series.
+        for query in (
+            '{__name__="device_up", device="core-sw1"}',
+            '{__name__="interface_in_octets", device="core-sw1", if_index="10001"}',
+            '{__name__="printer_supply_level_pct", device="printer1"}',
+        ):
+            await until(lambda q=query: bool(vm.export(q)), 15)
         (up,) = vm.export('{__name__="device_up", device="core-sw1"}')
         assert set(up["values"]) == {1}  # type: ignore[arg-type]
         assert up["metric"]["class"] == "switch"  # type: ignore[index]
