@@ -171,25 +171,34 @@ async def run_pipeline(
 
 
 async def run_bare(devices: list[Device], rounds: int, concurrency: int) -> tuple[float, int]:
-    """CPU seconds of the same requests through the bare transport (the I/O-only collector)."""
+    """CPU seconds of the same requests through the bare transport (the I/O-only collector).
+
+    The pipeline polls two-speed (pipeline/labels.py): the full plan on a device's first
+    poll and every `label_refresh_polls`-th poll after, the fast plan (no label columns)
+    otherwise. The bare transport sends the same plans on the same polls.
+    """
     client = make_snmp_client()
     poller = SnmpPoller(client, builtin_profiles())
     state = DeviceState()
     await poller.select(devices[0], state)
     assert state.plan is not None
-    plan: SnmpPlan = state.plan
+    plans = state.plan
+    refresh = poller.label_refresh_polls
     collector = SnmpCollector(client)
     sem = asyncio.Semaphore(concurrency)
 
-    async def one(d: Device) -> None:
+    async def one(d: Device, plan: SnmpPlan) -> None:
         async with sem:
             await collector.collect(d, plan)
 
-    await asyncio.gather(*(one(d) for d in devices))
+    def plan_of(poll: int) -> SnmpPlan:
+        return plans.full if not plans.labels or poll % refresh == 0 else plans.fast
+
+    await asyncio.gather(*(one(d, plan_of(0)) for d in devices))
     gc.collect()
     t0 = cpu()
-    for _ in range(rounds):
-        await asyncio.gather(*(one(d) for d in devices))
+    for poll in range(1, rounds + 1):
+        await asyncio.gather(*(one(d, plan_of(poll)) for d in devices))
     used = cpu() - t0
     client.close()
     return used, rounds * len(devices)
@@ -212,7 +221,7 @@ async def memory(agents: dict[str, SnmpdAgent], total: int) -> dict[str, float]:
         st = DeviceState()
         await poller.select(probe, st)
         assert st.plan is not None and st.selection is not None
-        raw = await poller.collector.collect(probe, st.plan)
+        raw = await poller.collector.collect(probe, st.plan.full)
         count = int(spec.estate_count * scale)
         for d in devices_for(spec, agent, count):
             state = DeviceState(selection=st.selection, plan=st.plan)
