@@ -49,7 +49,7 @@ class SeriesState:
 
     def previous(self, rules: tuple[RateRule, ...]) -> tuple[int | None, ...]:
         """The previous counters lined up with `rules` (which a profile reload may change)."""
-        if rules == self.rules:
+        if rules is self.rules or rules == self.rules:
             return self.counters
         by_name = {r.counter: v for r, v in zip(self.rules, self.counters, strict=True)}
         return tuple(by_name.get(r.counter) for r in rules)
@@ -108,7 +108,8 @@ def apply_rate_rules(
     discontinuity: object = None,
 ) -> None:
     """`apply_rates` with compiled rules: the parser's per-row path."""
-    counters = tuple([_counter(fields.get(rule.counter)) for rule in rules])
+    values = [fields.get(rule.counter) for rule in rules]
+    counters = tuple([v if type(v) is int else _counter(v) for v in values])
     prev = state.series.get(key)
     state.series[key] = SeriesState(time_ns, rules, counters, identity, discontinuity)
     if prev is None or state.restarted:
@@ -123,9 +124,13 @@ def apply_rate_rules(
     ):
         if cur is None or old is None:
             continue
-        delta = counter_delta(old, cur, counter_bits.get(counter))
-        if delta is None:
-            continue
+        if cur >= old:
+            delta = cur - old
+        else:  # a wrap or a reset
+            wrapped = counter_delta(old, cur, counter_bits.get(counter))
+            if wrapped is None:
+                continue
+            delta = wrapped
         rate = delta * scale / elapsed
         ceiling = fields.get(max_field) if max_field else None
         if isinstance(ceiling, (int, float)) and ceiling > 0:
@@ -133,8 +138,10 @@ def apply_rate_rules(
             if rate > ceiling * 1.01:
                 continue
             if util:
-                fields[util] = round(min(rate / ceiling * 100, 100.0), 3)
-        fields[rate_field] = round(rate, 3)
+                share = min(rate / ceiling * 100, 100.0)
+                fields[util] = round(share, 3) if delta else share
+        # round() is the dearest step of a rate; an idle counter's 0.0 needs none.
+        fields[rate_field] = round(rate, 3) if delta else rate
 
 
 def _counter(value: int | float | None) -> int | None:

@@ -156,15 +156,21 @@ def parse_snmp(
         except Exception as exc:  # a quirk that chokes on odd data must not lose the poll
             result.errors.append(f"{metric.name}: {type(exc).__name__}: {exc}")
             continue
+        if not rows:
+            continue
+        seen = answered.setdefault(metric.name, set())
         for row in rows:
-            answered.setdefault(metric.name, set()).update(row.fields)
-            row_tags = {**tags, **row.tags}
-            key = (row.measurement, tuple(sorted(row_tags.items())))
-            merged.setdefault(key, {}).update(row.fields)
+            seen.update(row.fields)
+            key = (row.measurement, tuple(sorted({**tags, **row.tags}.items())))
+            fields = merged.get(key)
+            if fields is None:
+                merged[key] = dict(row.fields)
+            else:
+                fields.update(row.fields)
     for metric in profile.metrics:
-        rate_fields = {r.rate for r in metric.rates} | {r.util for r in metric.rates if r.util}
-        for name in metric.declared_fields():
-            if name not in rate_fields and name not in answered.get(metric.name, set()):
+        got = answered.get(metric.name, ())
+        for name in plan_of(metric).unanswerable:
+            if name not in got:
                 result.unanswered.append(f"{metric.name}.{name}")
     for (measurement, tag_items), fields in merged.items():
         if measurement == "device":
