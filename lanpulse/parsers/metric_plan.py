@@ -54,7 +54,8 @@ class PlanSource:
 Named = tuple[str, tuple[PlanSource, ...]]
 # The same, resolved for one poll: each source with its column (None when it has no oid);
 # sources whose column the device did not answer are left out.
-Resolved = tuple[str, tuple[tuple[Column | None, PlanSource], ...]]
+Candidates = tuple[tuple[Column | None, PlanSource], ...]
+Resolved = tuple[str, Candidates]
 
 
 def _named(group: Mapping[str, Source | list[Source]]) -> tuple[Named, ...]:
@@ -103,7 +104,8 @@ class MetricPlan:
     fallback_index_oids: tuple[str, ...]  # used when none of index_oids was answered
     rate_rules: tuple[RateRule, ...]
     identity: tuple[str, ...]
-    unanswerable: tuple[str, ...]  # declared fields that a poll must answer (not rates)
+    # Declared fields a poll must answer (rates need two polls), and how a miss is named.
+    unanswerable: tuple[tuple[str, str], ...]
 
     @classmethod
     def of(cls, metric: Metric) -> MetricPlan:
@@ -125,7 +127,9 @@ class MetricPlan:
             fallback_index_oids=fallback,
             rate_rules=rules,
             identity=tuple(metric.identity),
-            unanswerable=tuple(f for f in metric.declared_fields() if f not in rate_fields),
+            unanswerable=tuple(
+                (f, f"{metric.name}.{f}") for f in metric.declared_fields() if f not in rate_fields
+            ),
         )
 
     def rows(self, raw: RawSnmp) -> list[Row]:
@@ -140,12 +144,21 @@ class MetricPlan:
         else:
             columns = raw.columns
             indexes = self._indexes(columns)
-        tags = _resolve(self.tags, columns)
-        fields = _resolve(self.fields, columns)
-        extra = _resolve(self.extra, columns)
-        index_tag = self.metric.index_tag if not self.metric.scalar else None
         measurement = self.metric.measurement
-        return [_build_row(index, measurement, tags, fields, extra, index_tag) for index in indexes]
+        rows = [Row(index, measurement, {}, {}, {}, {}) for index in indexes]
+        # Column by column: each name's sources are tried in priority order, a source only
+        # for the rows that the ones before it left without a value.
+        for name, candidates in _resolve(self.tags, columns):
+            _fill_tag(rows, name, candidates)
+        for name, candidates in _resolve(self.fields, columns):
+            _fill_field(rows, name, candidates)
+        for name, candidates in _resolve(self.extra, columns):
+            _fill_extra(rows, name, candidates)
+        index_tag = self.metric.index_tag
+        if index_tag and not self.metric.scalar:
+            for row in rows:
+                row.tags[index_tag] = row.index
+        return rows
 
     def _indexes(self, columns: Mapping[str, Column]) -> tuple[str, ...]:
         for oids in (self.index_oids, self.fallback_index_oids):
@@ -163,78 +176,93 @@ def _resolve(named: tuple[Named, ...], columns: Mapping[str, Column]) -> tuple[R
     """Each source with its column for this poll; unanswered columns and names left out."""
     out: list[Resolved] = []
     for name, srcs in named:
-        found = tuple(
+        found = [
             (columns[src.oid] if src.oid else None, src)
             for src in srcs
             if src.oid is None or src.oid in columns
-        )
+        ]
         if found:
-            out.append((name, found))
+            out.append((name, tuple(found)))
     return tuple(out)
 
 
-def _build_row(
-    index: str,
-    measurement: str,
-    tags: tuple[Resolved, ...],
-    fields: tuple[Resolved, ...],
-    extra: tuple[Resolved, ...],
-    index_tag: str | None,
-) -> Row:
-    """One row: for each name, the first source in priority order that yields a value."""
-    row_tags: dict[str, str] = {}
-    for name, candidates in tags:
-        for column, src in candidates:
+def _fill_tag(rows: list[Row], name: str, candidates: Candidates) -> None:
+    """Tag `name` of each row: the text of the first source that yields one."""
+    pending = rows
+    for column, src in candidates:
+        missed: list[Row] = []
+        plain, fmt = src.plain, src.format
+        for row in pending:
             value = None
             if column is not None:
-                value = column.get(index)
+                value = column.get(row.index)
                 if value is None:
+                    missed.append(row)
                     continue
-            if src.plain and value is not None:
-                text = _tag_text(value, src.format)
+            if plain and value is not None:
+                text = _tag_text(value, fmt)
             else:
-                text = convert(src.source, value, index, "tag")
-            if text is not None:
-                if text:
-                    row_tags[name] = str(text)
-                break
-    row_fields: dict[str, int | float] = {}
-    counter_bits: dict[str, int] = {}
-    for name, candidates in fields:
-        for column, src in candidates:
+                text = convert(src.source, value, row.index, "tag")
+            if text is None:
+                missed.append(row)
+            elif text:
+                row.tags[name] = str(text)
+        if not missed:
+            return
+        pending = missed
+
+
+def _fill_field(rows: list[Row], name: str, candidates: Candidates) -> None:
+    """Field `name` of each row: the number of the first source that yields one."""
+    pending = rows
+    for column, src in candidates:
+        missed: list[Row] = []
+        plain, counter = src.plain_number, src.counter
+        for row in pending:
             value = None
             if column is not None:
-                value = column.get(index)
+                value = column.get(row.index)
                 if value is None:
+                    missed.append(row)
                     continue
             number: Any = value
-            if not (src.plain_number and type(value) is int):
-                number = convert(src.source, value, index, "field")
+            if not (plain and type(value) is int):  # else: an integer taken as it is
+                number = convert(src.source, value, row.index, "field")
                 if number is None:
+                    missed.append(row)
                     continue
-            row_fields[name] = number
-            if src.counter:
-                counter_bits[name] = src.counter
-            break
-    row_extra: dict[str, Any] = {}
-    for name, candidates in extra:
-        for column, src in candidates:
+            row.fields[name] = number
+            if counter:
+                row.counter_bits[name] = counter
+        if not missed:
+            return
+        pending = missed
+
+
+def _fill_extra(rows: list[Row], name: str, candidates: Candidates) -> None:
+    """Extra value `name` of each row, for the processors: as sent, or converted."""
+    pending = rows
+    for column, src in candidates:
+        missed: list[Row] = []
+        for row in pending:
             value = None
             if column is not None:
-                value = column.get(index)
+                value = column.get(row.index)
                 if value is None:
+                    missed.append(row)
                     continue
-            if src.plain:  # the value as the agent sent it, for the processors
+            if src.plain:  # the value as the agent sent it (none for an empty source)
                 if value is not None:
-                    row_extra[name] = value
-                break
-            picked = convert(src.source, value, index, "field")
-            if picked is not None:
-                row_extra[name] = picked
-                break
-    if index_tag:
-        row_tags[index_tag] = index
-    return Row(index, measurement, row_tags, row_fields, row_extra, counter_bits)
+                    row.extra[name] = value
+                continue
+            picked = convert(src.source, value, row.index, "field")
+            if picked is None:
+                missed.append(row)
+            else:
+                row.extra[name] = picked
+        if not missed:
+            return
+        pending = missed
 
 
 _PLANS: dict[int, tuple[Metric, MetricPlan]] = {}

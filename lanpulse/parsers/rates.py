@@ -110,17 +110,22 @@ def apply_rate_rules(
     """`apply_rates` with compiled rules: the parser's per-row path."""
     values = [fields.get(rule.counter) for rule in rules]
     counters = tuple([v if type(v) is int else _counter(v) for v in values])
-    prev = state.series.get(key)
-    state.series[key] = SeriesState(time_ns, rules, counters, identity, discontinuity)
-    if prev is None or state.restarted:
+    series = state.series.get(key)
+    if series is None:
+        state.series[key] = SeriesState(time_ns, rules, counters, identity, discontinuity)
         return
-    if prev.identity != identity or prev.discontinuity != discontinuity:
+    # Updated in place: no new object per series and poll for the garbage collector.
+    prev_time, previous = series.time_ns, series.previous(rules)
+    same_entity = series.identity == identity and series.discontinuity == discontinuity
+    series.time_ns, series.rules, series.counters = time_ns, rules, counters
+    series.identity, series.discontinuity = identity, discontinuity
+    if state.restarted or not same_entity:
         return
-    elapsed = (time_ns - prev.time_ns) / 1e9
+    elapsed = (time_ns - prev_time) / 1e9
     if elapsed <= 0:
         return
     for (counter, rate_field, scale, max_field, util), cur, old in zip(
-        rules, counters, prev.previous(rules), strict=True
+        rules, counters, previous, strict=True
     ):
         if cur is None or old is None:
             continue

@@ -169,9 +169,9 @@ def parse_snmp(
                 fields.update(row.fields)
     for metric in profile.metrics:
         got = answered.get(metric.name, ())
-        for name in plan_of(metric).unanswerable:
-            if name not in got:
-                result.unanswered.append(f"{metric.name}.{name}")
+        result.unanswered.extend(
+            label for name, label in plan_of(metric).unanswerable if name not in got
+        )
     for (measurement, tag_items), fields in merged.items():
         if measurement == "device":
             continue  # the pipeline writes one device sample per poll, see device_sample
