@@ -83,9 +83,25 @@ def sorted_indexes(indexes: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+# Tag texts of OCTET STRINGs seen before. Labels repeat on every poll (two-speed polling
+# even hands over the very same cached values), so decoding them once is enough.
+_TEXT_LIMIT = 100_000
+_texts: dict[bytes, str] = {}
+
+
 def _tag_text(value: SnmpValue, fmt: str | None) -> str | None:
     """A plain source's tag: the value's text (formatted), None when empty."""
-    text = value if isinstance(value, str) else as_text(value)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bytes):
+        cached = _texts.get(value)
+        if cached is None:
+            if len(_texts) >= _TEXT_LIMIT:
+                _texts.clear()
+            cached = _texts[value] = as_text(value)
+        text = cached
+    else:
+        text = as_text(value)
     if text and fmt is not None:
         text = fmt.replace("{}", text)
     return text or None
