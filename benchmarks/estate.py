@@ -1,7 +1,6 @@
 """End-to-end cost of polling a simulated estate, against the bare SNMP transport.
 
-    PYTHONPATH=. python benchmarks/estate.py [--rounds 5] [--devices 20] [--repeats 3]
-                                             [--memory-devices 25500]
+    PYTHONPATH=. python benchmarks/estate.py [--rounds 5] [--devices 20] [--memory-devices 25500]
 
 Each device class (48-port switch, printer, desktop) is served by its own net-snmp `snmpd`
 on 127.0.0.1 replaying a real recording through `override` directives (C speed, so the
@@ -13,7 +12,9 @@ in the same run and process:
 - bare transport: the same GET and walk requests through the same SNMP client, nothing else.
 
 CPU is this process's user+system time (agents and VictoriaMetrics run in other processes).
-Both sides run `--repeats` times, alternating, and the cheapest run of each counts.
+The two sides alternate round by round (a round polls every device once), so the load
+other processes put on a shared box weighs on both alike; each pipeline round ends when the
+spool has sent it, so its shipping is counted on its side.
 Targets (issue 4): pipeline CPU <= 1.5 x bare transport CPU per poll; < 1 GiB RSS with an
 inventory of 25,500 devices loaded and their rate state filled. Also reported: devices per
 5-minute cycle per core for each class (300 s / pipeline CPU seconds per poll).
@@ -133,77 +134,114 @@ def devices_for(spec: ClassSpec, agent: SnmpdAgent, n: int) -> list[Device]:
     ]
 
 
-async def run_pipeline(
-    devices: list[Device], rounds: int, vm_url: str, spool_dir: Path, concurrency: int
-) -> tuple[float, int, float]:
-    """CPU seconds and polls of the full pipeline (selection done before timing)."""
-    client = make_snmp_client()
-    poller = SnmpPoller(client, builtin_profiles())
-    states = {d.name: DeviceState() for d in devices}
-    shipper = build_shipper(
-        InfluxSettings(url=vm_url, api="v2", bucket="lanpulse", org="bench"),
-        SpoolSettings(directory=str(spool_dir), fsync="interval"),
-    )
-    await shipper.start()
-    for d in devices:  # identity + profile selection happen once per device in production
-        await poller.select(d, states[d.name])
-    sem = asyncio.Semaphore(concurrency)
+class PipelineSide:
+    """The full pipeline: SnmpPoller.poll, then the shipper (spool + v2 writer) into VM."""
 
-    async def one(d: Device) -> None:
-        async with sem:
-            report = await poller.poll(d, states[d.name])
+    def __init__(self, devices: list[Device], vm_url: str, spool_dir: Path, concurrency: int):
+        self.devices = devices
+        self.client = make_snmp_client()
+        self.poller = SnmpPoller(self.client, builtin_profiles())
+        self.states = {d.name: DeviceState() for d in devices}
+        self.shipper = build_shipper(
+            InfluxSettings(url=vm_url, api="v2", bucket="lanpulse", org="bench"),
+            SpoolSettings(directory=str(spool_dir), fsync="interval"),
+        )
+        self.sem = asyncio.Semaphore(concurrency)
+
+    async def start(self) -> None:
+        """Select profiles (once per device in production) and fill the rate state."""
+        await self.shipper.start()
+        for d in self.devices:
+            await self.poller.select(d, self.states[d.name])
+        await self.round()
+
+    async def _one(self, d: Device) -> None:
+        async with self.sem:
+            report = await self.poller.poll(d, self.states[d.name])
             if not report.outcome.up:
                 raise SystemExit(f"{d.name} did not answer: {report.outcome.errors}")
-            shipper.submit_nowait(report.outcome.samples)
+            self.shipper.submit_nowait(report.outcome.samples)
 
-    await asyncio.gather(*(one(d) for d in devices))  # warm-up: fills rate state
-    await shipper.flush(60)
-    gc.collect()
-    t0, w0 = cpu(), time.monotonic()
-    for _ in range(rounds):
-        await asyncio.gather(*(one(d) for d in devices))
-    await shipper.flush(120)
-    used, wall = cpu() - t0, time.monotonic() - w0
-    stats = shipper.stats().as_fields()
-    await shipper.stop(30)
-    client.close()
-    if stats.get("points_dropped"):
-        raise SystemExit(f"points dropped: {stats}")
-    return used, rounds * len(devices), wall
+    async def round(self) -> None:
+        """Poll every device once, then wait until the spool has sent it all (so that none
+        of this round's shipping work runs, and is counted, in the other side's round)."""
+        await asyncio.gather(*(self._one(d) for d in self.devices))
+        await self.shipper.flush(120)
+
+    async def close(self) -> None:
+        """Stop the shipper; fail when points were dropped."""
+        stats = self.shipper.stats().as_fields()
+        await self.shipper.stop(30)
+        self.client.close()
+        if stats.get("points_dropped"):
+            raise SystemExit(f"points dropped: {stats}")
 
 
-async def run_bare(devices: list[Device], rounds: int, concurrency: int) -> tuple[float, int]:
-    """CPU seconds of the same requests through the bare transport (the I/O-only collector).
+class BareSide:
+    """The same requests through the bare transport (the I/O-only collector).
 
     The pipeline polls two-speed (pipeline/labels.py): the full plan on a device's first
     poll and every `label_refresh_polls`-th poll after, the fast plan (no label columns)
     otherwise. The bare transport sends the same plans on the same polls.
     """
-    client = make_snmp_client()
-    poller = SnmpPoller(client, builtin_profiles())
-    state = DeviceState()
-    await poller.select(devices[0], state)
-    assert state.plan is not None
-    plans = state.plan
-    refresh = poller.label_refresh_polls
-    collector = SnmpCollector(client)
-    sem = asyncio.Semaphore(concurrency)
 
-    async def one(d: Device, plan: SnmpPlan) -> None:
-        async with sem:
-            await collector.collect(d, plan)
+    def __init__(self, devices: list[Device], concurrency: int):
+        self.devices = devices
+        self.client = make_snmp_client()
+        self.poller = SnmpPoller(self.client, builtin_profiles())
+        self.collector = SnmpCollector(self.client)
+        self.sem = asyncio.Semaphore(concurrency)
+        self.polls = 0
 
-    def plan_of(poll: int) -> SnmpPlan:
-        return plans.full if not plans.labels or poll % refresh == 0 else plans.fast
+    async def start(self) -> None:
+        """Choose the plans, and send the first (full) poll."""
+        state = DeviceState()
+        await self.poller.select(self.devices[0], state)
+        assert state.plan is not None
+        self.plans = state.plan
+        await self.round()
 
-    await asyncio.gather(*(one(d, plan_of(0)) for d in devices))
+    async def _one(self, d: Device, plan: SnmpPlan) -> None:
+        async with self.sem:
+            await self.collector.collect(d, plan)
+
+    async def round(self) -> None:
+        """Every device's requests of the next poll."""
+        refresh = self.poller.label_refresh_polls
+        full = not self.plans.labels or self.polls % refresh == 0
+        plan = self.plans.full if full else self.plans.fast
+        await asyncio.gather(*(self._one(d, plan) for d in self.devices))
+        self.polls += 1
+
+    async def close(self) -> None:
+        """Close the client."""
+        self.client.close()
+
+
+async def compare(
+    devices: list[Device], rounds: int, vm_url: str, spool_dir: Path, concurrency: int
+) -> tuple[float, float, int, float]:
+    """CPU seconds of the bare transport and of the pipeline, polls per side, pipeline wall.
+
+    The two sides alternate round by round, so that the load other processes put on a
+    shared box weighs on both alike.
+    """
+    bare = BareSide(devices, concurrency)
+    pipeline = PipelineSide(devices, vm_url, spool_dir, concurrency)
+    await bare.start()
+    await pipeline.start()
     gc.collect()
-    t0 = cpu()
-    for poll in range(1, rounds + 1):
-        await asyncio.gather(*(one(d, plan_of(poll)) for d in devices))
-    used = cpu() - t0
-    client.close()
-    return used, rounds * len(devices)
+    bare_cpu = pipe_cpu = pipe_wall = 0.0
+    for _ in range(rounds):
+        t0 = cpu()
+        await bare.round()
+        t1, w1 = cpu(), time.monotonic()
+        await pipeline.round()
+        bare_cpu, pipe_cpu = bare_cpu + t1 - t0, pipe_cpu + cpu() - t1
+        pipe_wall += time.monotonic() - w1
+    await bare.close()
+    await pipeline.close()
+    return bare_cpu, pipe_cpu, rounds * len(devices), pipe_wall
 
 
 async def memory(agents: dict[str, SnmpdAgent], total: int) -> dict[str, float]:
@@ -248,9 +286,6 @@ async def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--devices", type=int, default=20, help="devices per class per round")
     ap.add_argument("--concurrency", type=int, default=20)
-    ap.add_argument(
-        "--repeats", type=int, default=3, help="alternating runs per class; the best counts"
-    )
     ap.add_argument("--memory-devices", type=int, default=25500)
     ap.add_argument("--skip-memory", action="store_true")
     args = ap.parse_args()
@@ -261,21 +296,13 @@ async def main() -> int:
     try:
         for spec in CLASSES:
             devs = devices_for(spec, agents[spec.name], args.devices)
-            # Best of a few alternating runs: on a shared box other processes only ever add
-            # CPU time (cache and core contention), to either side of the ratio at random.
-            bare_runs, pipe_runs = [], []
-            for n in range(args.repeats):
-                bare_runs.append(await run_bare(devs, args.rounds, args.concurrency))
-                spool = work / f"spool-{spec.name}-{n}"
-                pipe_runs.append(
-                    await run_pipeline(devs, args.rounds, vm.url, spool, args.concurrency)
-                )
-            bare_cpu, bare_polls = min(bare_runs)
-            pipe_cpu, pipe_polls, wall = min(pipe_runs)
+            bare_cpu, pipe_cpu, polls, wall = await compare(
+                devs, args.rounds, vm.url, work / f"spool-{spec.name}", args.concurrency
+            )
+            bare_polls = pipe_polls = polls
             per_poll = pipe_cpu / pipe_polls
             results[spec.name] = {
                 "polls": pipe_polls,
-                "repeats": args.repeats,
                 "bare_cpu_ms_per_poll": round(bare_cpu / bare_polls * 1000, 2),
                 "pipeline_cpu_ms_per_poll": round(per_poll * 1000, 2),
                 "ratio": round(pipe_cpu / pipe_polls / (bare_cpu / bare_polls), 3),
