@@ -12,6 +12,9 @@ in the same run and process:
 - bare transport: the same GET and walk requests through the same SNMP client, nothing else.
 
 CPU is this process's user+system time (agents and VictoriaMetrics run in other processes).
+The two sides alternate round by round (a round polls every device once), so the load
+other processes put on a shared box weighs on both alike; each pipeline round ends when the
+spool has sent it, so its shipping is counted on its side.
 Targets (issue 4): pipeline CPU <= 1.5 x bare transport CPU per poll; < 1 GiB RSS with an
 inventory of 25,500 devices loaded and their rate state filled. Also reported: devices per
 5-minute cycle per core for each class (300 s / pipeline CPU seconds per poll).
@@ -131,68 +134,114 @@ def devices_for(spec: ClassSpec, agent: SnmpdAgent, n: int) -> list[Device]:
     ]
 
 
-async def run_pipeline(
-    devices: list[Device], rounds: int, vm_url: str, spool_dir: Path, concurrency: int
-) -> tuple[float, int, float]:
-    """CPU seconds and polls of the full pipeline (selection done before timing)."""
-    client = make_snmp_client()
-    poller = SnmpPoller(client, builtin_profiles())
-    states = {d.name: DeviceState() for d in devices}
-    shipper = build_shipper(
-        InfluxSettings(url=vm_url, api="v2", bucket="lanpulse", org="bench"),
-        SpoolSettings(directory=str(spool_dir), fsync="interval"),
-    )
-    await shipper.start()
-    for d in devices:  # identity + profile selection happen once per device in production
-        await poller.select(d, states[d.name])
-    sem = asyncio.Semaphore(concurrency)
+class PipelineSide:
+    """The full pipeline: SnmpPoller.poll, then the shipper (spool + v2 writer) into VM."""
 
-    async def one(d: Device) -> None:
-        async with sem:
-            report = await poller.poll(d, states[d.name])
+    def __init__(self, devices: list[Device], vm_url: str, spool_dir: Path, concurrency: int):
+        self.devices = devices
+        self.client = make_snmp_client()
+        self.poller = SnmpPoller(self.client, builtin_profiles())
+        self.states = {d.name: DeviceState() for d in devices}
+        self.shipper = build_shipper(
+            InfluxSettings(url=vm_url, api="v2", bucket="lanpulse", org="bench"),
+            SpoolSettings(directory=str(spool_dir), fsync="interval"),
+        )
+        self.sem = asyncio.Semaphore(concurrency)
+
+    async def start(self) -> None:
+        """Select profiles (once per device in production) and fill the rate state."""
+        await self.shipper.start()
+        for d in self.devices:
+            await self.poller.select(d, self.states[d.name])
+        await self.round()
+
+    async def _one(self, d: Device) -> None:
+        async with self.sem:
+            report = await self.poller.poll(d, self.states[d.name])
             if not report.outcome.up:
                 raise SystemExit(f"{d.name} did not answer: {report.outcome.errors}")
-            shipper.submit_nowait(report.outcome.samples)
+            self.shipper.submit_nowait(report.outcome.samples)
 
-    await asyncio.gather(*(one(d) for d in devices))  # warm-up: fills rate state
-    await shipper.flush(60)
+    async def round(self) -> None:
+        """Poll every device once, then wait until the spool has sent it all (so that none
+        of this round's shipping work runs, and is counted, in the other side's round)."""
+        await asyncio.gather(*(self._one(d) for d in self.devices))
+        await self.shipper.flush(120)
+
+    async def close(self) -> None:
+        """Stop the shipper; fail when points were dropped."""
+        stats = self.shipper.stats().as_fields()
+        await self.shipper.stop(30)
+        self.client.close()
+        if stats.get("points_dropped"):
+            raise SystemExit(f"points dropped: {stats}")
+
+
+class BareSide:
+    """The same requests through the bare transport (the I/O-only collector).
+
+    The pipeline polls two-speed (pipeline/labels.py): the full plan on a device's first
+    poll and every `label_refresh_polls`-th poll after, the fast plan (no label columns)
+    otherwise. The bare transport sends the same plans on the same polls.
+    """
+
+    def __init__(self, devices: list[Device], concurrency: int):
+        self.devices = devices
+        self.client = make_snmp_client()
+        self.poller = SnmpPoller(self.client, builtin_profiles())
+        self.collector = SnmpCollector(self.client)
+        self.sem = asyncio.Semaphore(concurrency)
+        self.polls = 0
+
+    async def start(self) -> None:
+        """Choose the plans, and send the first (full) poll."""
+        state = DeviceState()
+        await self.poller.select(self.devices[0], state)
+        assert state.plan is not None
+        self.plans = state.plan
+        await self.round()
+
+    async def _one(self, d: Device, plan: SnmpPlan) -> None:
+        async with self.sem:
+            await self.collector.collect(d, plan)
+
+    async def round(self) -> None:
+        """Every device's requests of the next poll."""
+        refresh = self.poller.label_refresh_polls
+        full = not self.plans.labels or self.polls % refresh == 0
+        plan = self.plans.full if full else self.plans.fast
+        await asyncio.gather(*(self._one(d, plan) for d in self.devices))
+        self.polls += 1
+
+    async def close(self) -> None:
+        """Close the client."""
+        self.client.close()
+
+
+async def compare(
+    devices: list[Device], rounds: int, vm_url: str, spool_dir: Path, concurrency: int
+) -> tuple[float, float, int, float]:
+    """CPU seconds of the bare transport and of the pipeline, polls per side, pipeline wall.
+
+    The two sides alternate round by round, so that the load other processes put on a
+    shared box weighs on both alike.
+    """
+    bare = BareSide(devices, concurrency)
+    pipeline = PipelineSide(devices, vm_url, spool_dir, concurrency)
+    await bare.start()
+    await pipeline.start()
     gc.collect()
-    t0, w0 = cpu(), time.monotonic()
+    bare_cpu = pipe_cpu = pipe_wall = 0.0
     for _ in range(rounds):
-        await asyncio.gather(*(one(d) for d in devices))
-    await shipper.flush(120)
-    used, wall = cpu() - t0, time.monotonic() - w0
-    stats = shipper.stats().as_fields()
-    await shipper.stop(30)
-    client.close()
-    if stats.get("points_dropped"):
-        raise SystemExit(f"points dropped: {stats}")
-    return used, rounds * len(devices), wall
-
-
-async def run_bare(devices: list[Device], rounds: int, concurrency: int) -> tuple[float, int]:
-    """CPU seconds of the same requests through the bare transport (the I/O-only collector)."""
-    client = make_snmp_client()
-    poller = SnmpPoller(client, builtin_profiles())
-    state = DeviceState()
-    await poller.select(devices[0], state)
-    assert state.plan is not None
-    plan: SnmpPlan = state.plan
-    collector = SnmpCollector(client)
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(d: Device) -> None:
-        async with sem:
-            await collector.collect(d, plan)
-
-    await asyncio.gather(*(one(d) for d in devices))
-    gc.collect()
-    t0 = cpu()
-    for _ in range(rounds):
-        await asyncio.gather(*(one(d) for d in devices))
-    used = cpu() - t0
-    client.close()
-    return used, rounds * len(devices)
+        t0 = cpu()
+        await bare.round()
+        t1, w1 = cpu(), time.monotonic()
+        await pipeline.round()
+        bare_cpu, pipe_cpu = bare_cpu + t1 - t0, pipe_cpu + cpu() - t1
+        pipe_wall += time.monotonic() - w1
+    await bare.close()
+    await pipeline.close()
+    return bare_cpu, pipe_cpu, rounds * len(devices), pipe_wall
 
 
 async def memory(agents: dict[str, SnmpdAgent], total: int) -> dict[str, float]:
@@ -212,7 +261,7 @@ async def memory(agents: dict[str, SnmpdAgent], total: int) -> dict[str, float]:
         st = DeviceState()
         await poller.select(probe, st)
         assert st.plan is not None and st.selection is not None
-        raw = await poller.collector.collect(probe, st.plan)
+        raw = await poller.collector.collect(probe, st.plan.full)
         count = int(spec.estate_count * scale)
         for d in devices_for(spec, agent, count):
             state = DeviceState(selection=st.selection, plan=st.plan)
@@ -247,10 +296,10 @@ async def main() -> int:
     try:
         for spec in CLASSES:
             devs = devices_for(spec, agents[spec.name], args.devices)
-            bare_cpu, bare_polls = await run_bare(devs, args.rounds, args.concurrency)
-            pipe_cpu, pipe_polls, wall = await run_pipeline(
+            bare_cpu, pipe_cpu, polls, wall = await compare(
                 devs, args.rounds, vm.url, work / f"spool-{spec.name}", args.concurrency
             )
+            bare_polls = pipe_polls = polls
             per_poll = pipe_cpu / pipe_polls
             results[spec.name] = {
                 "polls": pipe_polls,

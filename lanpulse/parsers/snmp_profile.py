@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue
 from lanpulse.core.profile import Metric, Profile, Source
+from lanpulse.parsers.metric_plan import plan_of
 from lanpulse.parsers.quirks import PROCESSORS
-from lanpulse.parsers.rates import RateState, apply_rates
+from lanpulse.parsers.rates import RateState, apply_rate_rules
 from lanpulse.parsers.rows import Row, RowContext
 from lanpulse.parsers.values import convert
 
@@ -31,80 +31,18 @@ class ParseResult:
     uptime_s: float | None = None
 
 
-def _has_transform(src: Source) -> bool:
-    return any(
-        v is not None for v in (src.map, src.scale, src.regex, src.as_, src.value, src.index)
-    )
-
-
-def _pick(
-    sources: list[Source],
-    lookup: Mapping[str, SnmpValue] | None,
-    raw: RawSnmp,
-    index: str,
-    want: str,
-) -> tuple[Any, Source | None]:
-    """The first source in priority order that yields a value."""
+def _model(sources: list[Source], raw: RawSnmp) -> str | None:
+    """The device model: the first model source that yields a tag text."""
     for src in sources:
         value: SnmpValue | None = None
         if src.oid is not None:
-            if lookup is None:
-                value = raw.scalars.get(src.oid)
-            else:
-                col = raw.columns.get(src.oid)
-                value = col.get(index) if col else None
+            value = raw.scalars.get(src.oid)
             if value is None:
                 continue
-        if want == "extra" and not _has_transform(src):
-            return value, src
-        out = convert(src, value, index, "field" if want == "extra" else want)
-        if out is not None:
-            return out, src
-    return None, None
-
-
-def _row_indexes(metric: Metric, raw: RawSnmp) -> list[str]:
-    seen: dict[str, None] = {}
-    groups = [metric.fields, metric.tags] if metric.fields else [metric.tags, metric.extra]
-    for group in groups:
-        for srcs in group.values():
-            for src in srcs if isinstance(srcs, list) else [srcs]:
-                if src.oid and src.oid in raw.columns:
-                    for idx in raw.columns[src.oid]:
-                        seen[idx] = None
-    if not seen and metric.extra:
-        for srcs in metric.extra.values():
-            for src in srcs if isinstance(srcs, list) else [srcs]:
-                if src.oid and src.oid in raw.columns:
-                    for idx in raw.columns[src.oid]:
-                        seen[idx] = None
-    return sorted(seen, key=lambda i: tuple(int(p) if p.isdigit() else 0 for p in i.split(".")))
-
-
-def _as_list(src: Source | list[Source]) -> list[Source]:
-    return src if isinstance(src, list) else [src]
-
-
-def _build_row(metric: Metric, raw: RawSnmp, index: str, table: bool) -> Row:
-    lookup = raw.columns if table else None
-    row = Row(index=index, measurement=metric.measurement)
-    for name, srcs in metric.tags.items():
-        value, _ = _pick(_as_list(srcs), lookup, raw, index, "tag")  # type: ignore[arg-type]
-        if value:
-            row.tags[name] = str(value)
-    for name, srcs in metric.fields.items():
-        value, src = _pick(_as_list(srcs), lookup, raw, index, "field")  # type: ignore[arg-type]
-        if value is not None:
-            row.fields[name] = value
-            if src is not None and src.counter:
-                row.counter_bits[name] = src.counter
-    for name, srcs in metric.extra.items():
-        value, _ = _pick(_as_list(srcs), lookup, raw, index, "extra")  # type: ignore[arg-type]
-        if value is not None:
-            row.extra[name] = value
-    if metric.index_tag and table:
-        row.tags[metric.index_tag] = index
-    return row
+        text = convert(src, value, "", "tag")
+        if text is not None:
+            return str(text)
+    return None
 
 
 def _derive(row: Row, rules: Mapping[str, Mapping[str, list[str]]]) -> None:
@@ -154,34 +92,33 @@ def parse_metric(
     metric: Metric, raw: RawSnmp, device: Device, state: RateState | None
 ) -> list[Row]:
     """Rows of one metric after processors, derived fields, aggregation and rates."""
-    if metric.scalar:
-        rows = [_build_row(metric, raw, "", table=False)]
-    else:
-        rows = [_build_row(metric, raw, idx, table=True) for idx in _row_indexes(metric, raw)]
+    plan = plan_of(metric)
+    rows = plan.rows(raw)
     if metric.require:
         rows = [r for r in rows if all(k in r.fields or k in r.tags for k in metric.require)]
-    ctx = RowContext(raw=raw, device=device, metric=metric)
-    for name in metric.processors:
-        rows = PROCESSORS[name](rows, ctx)
+    if metric.processors:
+        ctx = RowContext(raw=raw, device=device, metric=metric)
+        for name in metric.processors:
+            rows = PROCESSORS[name](rows, ctx)
     if metric.derive:
         for row in rows:
             _derive(row, metric.derive)
     if metric.aggregate:
         rows = _aggregate(rows, metric.aggregate, metric.measurement)
-    if metric.rates and state is not None:
+    if plan.rate_rules and state is not None:
+        disc_oid = metric.discontinuity.oid if metric.discontinuity else None
+        disc_column = raw.columns.get(disc_oid, {}) if disc_oid else {}
+        identity_tags = plan.identity
         for row in rows:
-            disc = None
-            if metric.discontinuity and metric.discontinuity.oid:
-                disc = raw.columns.get(metric.discontinuity.oid, {}).get(row.index)
-            apply_rates(
+            apply_rate_rules(
                 state,
                 (metric.name, row.index),
                 raw.started_ns,
                 row.fields,
                 row.counter_bits,
-                metric.rates,
-                identity=tuple(row.tags.get(t, "") for t in metric.identity),
-                discontinuity=disc,
+                plan.rate_rules,
+                tuple([row.tags.get(t, "") for t in identity_tags]),
+                disc_column.get(row.index) if disc_oid else None,
             )
     return [r for r in rows if r.fields]
 
@@ -209,8 +146,7 @@ def parse_snmp(
     if state is not None:
         state.observe_uptime(result.uptime_s)
     if profile.model:
-        model, _ = _pick(profile.model, None, raw, "", "tag")
-        result.model = model
+        result.model = _model(profile.model, raw)
     tags = base_tags(device, device_class)
     merged: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, int | float]] = {}
     answered: dict[str, set[str]] = {}
@@ -220,16 +156,22 @@ def parse_snmp(
         except Exception as exc:  # a quirk that chokes on odd data must not lose the poll
             result.errors.append(f"{metric.name}: {type(exc).__name__}: {exc}")
             continue
+        if not rows:
+            continue
+        seen = answered.setdefault(metric.name, set())
         for row in rows:
-            answered.setdefault(metric.name, set()).update(row.fields)
-            row_tags = {**tags, **row.tags}
-            key = (row.measurement, tuple(sorted(row_tags.items())))
-            merged.setdefault(key, {}).update(row.fields)
+            seen.update(row.fields)
+            key = (row.measurement, tuple(sorted({**tags, **row.tags}.items())))
+            fields = merged.get(key)
+            if fields is None:
+                merged[key] = dict(row.fields)
+            else:
+                fields.update(row.fields)
     for metric in profile.metrics:
-        rate_fields = {r.rate for r in metric.rates} | {r.util for r in metric.rates if r.util}
-        for name in metric.declared_fields():
-            if name not in rate_fields and name not in answered.get(metric.name, set()):
-                result.unanswered.append(f"{metric.name}.{name}")
+        got = answered.get(metric.name, ())
+        result.unanswered.extend(
+            label for name, label in plan_of(metric).unanswerable if name not in got
+        )
     for (measurement, tag_items), fields in merged.items():
         if measurement == "device":
             continue  # the pipeline writes one device sample per poll, see device_sample

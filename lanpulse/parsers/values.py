@@ -26,9 +26,14 @@ def as_text(value: SnmpValue) -> str:
     return str(value)
 
 
+# Bytes of printable text: tab, newline, carriage return, ASCII graphics and space, and
+# every byte >= 0x80 (UTF-8 sequences). Anything else means binary (a MAC, a serial).
+_TEXT_BYTES = bytes([9, 10, 13, *range(32, 127), *range(0x80, 0x100)])
+
+
 def _printable(raw: bytes) -> bool:
-    text = raw.rstrip(b"\x00")
-    return all(32 <= b < 127 or b in (9, 10, 13) or b >= 0x80 for b in text)
+    # Deleting the text bytes leaves nothing for text (done in C: labels are on every row).
+    return not raw.rstrip(b"\x00").translate(None, _TEXT_BYTES)
 
 
 def as_number(value: SnmpValue) -> int | float | None:

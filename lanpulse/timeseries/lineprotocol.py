@@ -107,14 +107,18 @@ def _field_prefix(key: str) -> str:
 
 def _series_key(measurement: str, tags: Mapping[str, str]) -> str:
     """`measurement,k=v,...` with tags sorted by key and empty keys or values left out."""
-    head = escape_measurement(measurement)
+    head = _measurement_cache.get(measurement) or escape_measurement(measurement)
     if not tags:
         return head
+    # Per tag: the cache lookups inline, the function only for a string not seen yet.
+    escaped = _key_cache
     parts = [head]
     for key in sorted(tags):
         tag = tags[key]
         if key and tag:
-            parts.append(f"{escape_key(key)}={escape_key(tag)}")
+            parts.append(
+                f"{escaped.get(key) or escape_key(key)}={escaped.get(tag) or escape_key(tag)}"
+            )
     return ",".join(parts)
 
 

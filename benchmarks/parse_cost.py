@@ -1,0 +1,140 @@
+"""CPU cost of parsing and encoding one poll, per device class, without any I/O.
+
+    PYTHONPATH=. python benchmarks/parse_cost.py [--polls 200] [--profile switch]
+
+The estate benchmark (benchmarks/estate.py) measures the whole pipeline against the SNMP
+transport over real sockets; this one isolates the pure-Python part that follows the
+transport, so a change to the parser or the line-protocol encoder can be measured in
+seconds and without the noise of a shared box. Each class replays the recording that
+estate.py serves (the switch widened to 48 ports); every poll is a new `RawSnmp` whose
+counters grew, so rates are computed as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lanpulse.config.profiles import builtin_profiles
+from lanpulse.core.model import Device, RawSnmp, SnmpValue
+from lanpulse.core.profile import Profile
+from lanpulse.parsers.rates import RateState
+from lanpulse.parsers.snmp_profile import parse_snmp
+from lanpulse.parsers.values import as_text
+from lanpulse.sim.snmpd_replay import widen_ports
+from lanpulse.sim.snmprec import raw_from_recording, read_snmprec
+from lanpulse.timeseries.lineprotocol import encode_samples
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDINGS = ROOT / "tests" / "fixtures" / "librenms" / "recordings"
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+POLL_NS = 300_000_000_000
+REPEATS = 5
+
+
+@dataclass(frozen=True)
+class ClassRecording:
+    """One device class of the estate benchmark and its recording."""
+
+    name: str
+    recording: str
+    widen_to: int | None = None
+
+
+CLASSES = (
+    ClassRecording("switch", "switch/edgeswitch_es-24-250w.snmprec", widen_to=48),
+    ClassRecording("printer", "printer/jetdirect_m252dw.snmprec"),
+    ClassRecording("desktop", "desktop/windows_svr_2019_1809.snmprec"),
+)
+
+
+def load(spec: ClassRecording, tmp: Path) -> dict[str, SnmpValue]:
+    """The class's recording as OID -> value (widened like estate.py does)."""
+    path = RECORDINGS / spec.recording
+    if spec.widen_to:
+        text = path.read_text()
+        first_if = next(
+            line.split("|")[0].rsplit(".", 1)[1]
+            for line in text.splitlines()
+            if line.startswith("1.3.6.1.2.1.31.1.1.1.6.")
+        )
+        path = tmp / f"{spec.name}.snmprec"
+        path.write_text(widen_ports(text, spec.widen_to, first_if))
+    return read_snmprec(path)
+
+
+def polls_of(values: dict[str, SnmpValue], profile: Profile, count: int) -> list[RawSnmp]:
+    """`count` consecutive polls, 5 minutes apart, every integer column value growing."""
+    scalars, columns = profile.plan_oids()
+    base = raw_from_recording(values, scalars, columns)
+    raws = []
+    for n in range(count):
+        cols = {
+            oid: {i: v + n * 1000 if isinstance(v, int) else v for i, v in col.items()}
+            for oid, col in base.columns.items()
+        }
+        raws.append(RawSnmp("bench", n * POLL_NS, base.scalars, cols))
+    return raws
+
+
+def measure(spec: ClassRecording, count: int, tmp: Path, profile_it: bool) -> dict[str, float]:
+    """Parse and encode CPU milliseconds per poll for one class (best of the repeats)."""
+    values = load(spec, tmp)
+    selection = builtin_profiles().select(
+        as_text(values.get(SYS_OBJECT_ID, "")), as_text(values.get(SYS_DESCR, ""))
+    )
+    profile = selection.profile
+    device = Device(name=f"{spec.name}-1", address="127.0.0.1", labels={"site": "bench"})
+    raws = polls_of(values, profile, count)
+    # The best of a few repeats: on a shared box the other processes only ever add time.
+    parse_s = encode_s = float("inf")
+    profiler = cProfile.Profile() if profile_it else None
+    for _ in range(REPEATS):
+        state = RateState()
+        parse_snmp(raws[0], profile, device, state)  # the first poll has no rates
+        if profiler:
+            profiler.enable()
+        t0 = time.process_time()
+        results = [parse_snmp(raw, profile, device, state) for raw in raws[1:]]
+        t1 = time.process_time()
+        for result in results:
+            encode_samples(result.samples)
+        t2 = time.process_time()
+        if profiler:
+            profiler.disable()
+        parse_s, encode_s = min(parse_s, t1 - t0), min(encode_s, t2 - t1)
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    polls = len(results)
+    return {
+        "profile": profile.name,  # type: ignore[dict-item]
+        "samples": len(results[-1].samples),
+        "parse_ms": round(parse_s / polls * 1000, 3),
+        "encode_ms": round(encode_s / polls * 1000, 3),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--polls", type=int, default=100, help="polls per repeat")
+    ap.add_argument("--profile", metavar="CLASS", help="cProfile this class's parse and encode")
+    args = ap.parse_args()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in CLASSES:
+            if args.profile and spec.name != args.profile:
+                continue
+            row = measure(spec, args.polls + 1, Path(tmp), spec.name == args.profile)
+            print(f"{spec.name:8s} {row}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
