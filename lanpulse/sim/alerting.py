@@ -14,9 +14,9 @@ import urllib.request
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
-from types import TracebackType
 from typing import Any
 
+from lanpulse.sim.process import Service
 from lanpulse.sim.servers import _Server
 
 
@@ -89,7 +89,7 @@ class _Handler:
         return "250 OK"
 
 
-class SmtpSink:
+class SmtpSink(Service):
     """An aiosmtpd SMTP server (in a thread) keeping every accepted message."""
 
     def __init__(self, **controller_kw: Any) -> None:
@@ -121,14 +121,3 @@ class SmtpSink:
         """A copy of the messages accepted so far."""
         with self.lock:
             return list(self.messages)
-
-    def __enter__(self) -> SmtpSink:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -22,9 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+from lanpulse.sim.process import Service
 
 Json = dict[str, Any]
 ADMIN = "Admin"
@@ -65,7 +66,7 @@ class GrafanaState:
         return [r for r in self.requests if r[0] != "GET"]
 
 
-class FakeGrafana:
+class FakeGrafana(Service):
     """The fake server. `tokens` maps a bearer token to a role; `users` user -> (password, role)."""
 
     def __init__(
@@ -125,17 +126,6 @@ class FakeGrafana:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-    def __enter__(self) -> FakeGrafana:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- what a person does in the UI ---------------------------------------------------------
 

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import yaml
 
 from lanpulse.core.errors import LanpulseError
+from lanpulse.sim.process import Service
 
 # What each platform prints for a command it does not know (first line of the real text).
 REJECTION_TEXT: dict[str, str] = {
@@ -102,7 +102,7 @@ class FakeDevice:
 
 
 @dataclass
-class FakeNosDevices:
+class FakeNosDevices(Service):
     """A set of fakenos hosts started together; `ports[name]` says where each listens."""
 
     devices: Iterable[FakeDevice]
@@ -180,17 +180,6 @@ class FakeNosDevices:
             key = paramiko.RSAKey(file_obj=io.StringIO(DEFAULT_SSH_KEY))
         return f"[127.0.0.1]:{self.ports[name]} {key.get_name()} {key.get_base64()}\n"
 
-    def __enter__(self) -> FakeNosDevices:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def write_rsa_host_key(path: Path) -> Path:
     """A fresh RSA host key (PEM) at `path`, for the "host key changed" case."""
@@ -200,7 +189,7 @@ def write_rsa_host_key(path: Path) -> Path:
     return path
 
 
-class SilentTcpListener:
+class SilentTcpListener(Service):
     """Accepts TCP connections on 127.0.0.1 and never sends a byte: a hung SSH device."""
 
     def __init__(self) -> None:
@@ -234,17 +223,6 @@ class SilentTcpListener:
             with contextlib.suppress(OSError):
                 conn.close()
         self._sock.close()
-
-    def __enter__(self) -> SilentTcpListener:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

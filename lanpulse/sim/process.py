@@ -12,17 +12,36 @@ from types import TracebackType
 from typing import Self
 
 
-class ChildProcess:
+class Service:
+    """A test server used as `with Server() as s:`: `start()` on entry, `stop()` on exit."""
+
+    def start(self) -> Self:
+        """Start serving and return once ready."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop serving."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ChildProcess(Service):
     """Base of the launchers: subclasses set `proc`, `workdir`, `_own_dir` and `start()`."""
 
     proc: subprocess.Popen[bytes] | None = None
     workdir: Path
     _own_dir: bool = False
     stop_timeout_s: float = 10.0
-
-    def start(self) -> Self:
-        """Start the server and return once it answers."""
-        raise NotImplementedError
 
     def stop(self) -> None:
         """Stop this process group (SIGTERM, then SIGKILL); the work directory stays."""
@@ -40,9 +59,6 @@ class ChildProcess:
         self.stop()
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
 
     def __exit__(
         self,
