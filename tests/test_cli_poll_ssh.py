@@ -26,14 +26,14 @@ def ios() -> Iterator[FakeNosDevices]:
         yield net
 
 
-def _run(cfg: Path, password: str) -> subprocess.CompletedProcess[str]:
+def _run(cfg: Path, password: str, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
             "-m",
             "lanpulse",
             "poll",
-            "--cli",
+            *flags,
             "-c",
             str(cfg),
             "--device",
@@ -58,8 +58,9 @@ def test_poll_cli_prints_schema_samples_and_fails_in_one_line(
         f"  - {{name: access-sw1, address: 127.0.0.1, ssh: {{port: {ios.ports['sw']}, "
         'platform: cisco_ios, user: admin, password: "${SW_PASS}", host_key_check: false}}\n'
     )
-    ok = _run(cfg, "lanpulse-test")
+    ok = _run(cfg, "lanpulse-test")  # an SSH-only device needs no --cli
     assert ok.returncode == 0, ok.stderr
+    assert _run(cfg, "lanpulse-test", "--cli").returncode == 0
     samples = [json.loads(line) for line in ok.stdout.splitlines()]
     assert samples[0]["measurement"] == "device" and samples[0]["fields"]["up"] == 1
     assert {s["measurement"] for s in samples} >= {"device", "interface", "host"}

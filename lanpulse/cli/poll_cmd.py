@@ -136,11 +136,11 @@ async def _poll(device: Device, args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Poll the device and print its samples."""
-    if args.cli:
+    device = device_from_config(args) if args.config else device_from_args(args)
+    if args.cli or (device.snmp is None and device.ssh is not None):
         from lanpulse.cli.poll_cli import run_cli_poll
 
-        return run_cli_poll(args)
-    device = device_from_config(args) if args.config else device_from_args(args)
+        return run_cli_poll(args)  # an SSH-only device is polled over SSH without --cli
     if device.snmp is None:
         raise ConfigError("device has no snmp settings (use --cli for ssh)", key="poll")
     return asyncio.run(_poll(device, args))
