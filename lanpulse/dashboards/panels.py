@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from grafana_foundation_sdk.builders import bargauge, common, stat, statetimeline, table, timeseries
 from grafana_foundation_sdk.builders import dashboard as dash
@@ -82,6 +83,22 @@ class Q:
     fmt: ResultFormat = "time_series"
 
 
+PanelT = TypeVar("PanelT")
+
+
+def _framed(panel: PanelT, title: str, description: str, w: int, h: int) -> PanelT:
+    """Title, description, lanpulse data source and grid size: what every panel starts with."""
+    builder: Any = panel  # the SDK's panel builders share these methods but no base class
+    return cast(
+        PanelT,
+        builder.title(title)
+        .description(description)
+        .datasource(datasource_ref())
+        .span(w)
+        .height(h),
+    )
+
+
 def _targets(queries: Sequence[Q]) -> list[InfluxQL]:
     return [
         InfluxQL(InfluxQLQuery(chr(ord("A") + i), q.sql, q.fmt, q.alias))
@@ -113,13 +130,8 @@ def graph(
 ) -> timeseries.Panel:
     """A time series panel with a table legend (mean, max, last) under it."""
     panel = (
-        timeseries.Panel()
-        .title(title)
-        .description(description)
-        .datasource(datasource_ref())
+        _framed(timeseries.Panel(), title, description, w, h)
         .unit(unit)
-        .span(w)
-        .height(h)
         .legend(_legend(True))
         .fill_opacity(10)
         .span_nulls(False)
@@ -159,13 +171,8 @@ def single(
 ) -> stat.Panel:
     """A stat panel showing the last value, coloured by its thresholds."""
     panel = (
-        stat.Panel()
-        .title(title)
-        .description(description)
-        .datasource(datasource_ref())
+        _framed(stat.Panel(), title, description, w, h)
         .unit(unit)
-        .span(w)
-        .height(h)
         .graph_mode(cm.BigValueGraphMode.AREA)
         .color_mode(cm.BigValueColorMode.BACKGROUND)
         .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
@@ -195,13 +202,8 @@ def listing(
 ) -> table.Panel:
     """A table of InfluxQL `table`-format results; `columns` styles columns by name."""
     panel = (
-        table.Panel()
-        .title(title)
-        .description(description)
-        .datasource(datasource_ref())
+        _framed(table.Panel(), title, description, w, h)
         .unit(unit)
-        .span(w)
-        .height(h)
         .thresholds(thresholds or steps((None, "green")))
     )
     if not show_time:
@@ -265,13 +267,8 @@ def bars(
 ) -> bargauge.Panel:
     """A horizontal bar gauge of each series' last value (levels, fullness)."""
     panel = (
-        bargauge.Panel()
-        .title(title)
-        .description(description)
-        .datasource(datasource_ref())
+        _framed(bargauge.Panel(), title, description, w, h)
         .unit(unit)
-        .span(w)
-        .height(h)
         .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
         .orientation(cm.VizOrientation.HORIZONTAL)
         .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
@@ -297,12 +294,7 @@ def timeline(
 ) -> statetimeline.Panel:
     """A state timeline: one lane per series, coloured by the value mappings."""
     panel = (
-        statetimeline.Panel()
-        .title(title)
-        .description(description)
-        .datasource(datasource_ref())
-        .span(w)
-        .height(h)
+        _framed(statetimeline.Panel(), title, description, w, h)
         .mappings(mappings)
         .show_value(cm.VisibilityMode.AUTO)
         .merge_values(True)
