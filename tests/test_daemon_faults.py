@@ -166,7 +166,12 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
             # InfluxDB starts accepting: everything kept so far arrives.
             await asyncio.to_thread(influx.query, f'CREATE DATABASE "{db}"')
             await until(lambda: run.daemon.sinks[0].stats().as_fields()["spool_points"] == 0, 20)
-            status, body = await asyncio.to_thread(http_get, f"http://{http}/healthz")
+            # Health follows within a moment (the spool's age is re-read as segments go).
+            for _ in range(50):
+                status, body = await asyncio.to_thread(http_get, f"http://{http}/healthz")
+                if status == 200:
+                    break
+                await asyncio.sleep(0.2)
             assert status == 200 and json.loads(body)["status"] == "ok"
         assert run.daemon.sinks[0].stats().as_fields()["points_dropped"] == 0
         for name in run.polled:
