@@ -43,6 +43,7 @@ def render_table(samples: Sequence[Sample]) -> str:
 
 def render_explain(device: Device, report: object) -> str:
     """Which profile matched and why, what it fetches, and what the device did not answer."""
+    from lanpulse.parsers.explain import explain_lines
     from lanpulse.pipeline.poll import PollReport
 
     assert isinstance(report, PollReport)
@@ -51,30 +52,10 @@ def render_explain(device: Device, report: object) -> str:
     if sel is None:
         lines.append("  profile: none (the device did not answer the identity request)")
         return "\n".join(lines) + "\n"
-    p = sel.profile
-    lines.append(f"  profile: {p.name} ({p.source_file})")
-    lines.append(f"  why: {sel.reason}")
-    chain = ", ".join(p.extends) or "-"
-    lines.append(f"  class={p.device_class or 'other'} vendor={p.vendor or '-'} extends: {chain}")
-    scalars, columns = p.plan_oids()
-    raw = report.raw
-    for m in p.metrics:
-        kind = "scalars" if m.scalar else "table"
-        lines.append(f"  metric {m.name} -> {m.measurement} ({kind})")
-        for name, srcs in m.sources().items():
-            oids = [s.oid for s in srcs if s.oid]
-            if not oids:
-                continue
-            answered = []
-            for oid in oids:
-                got = False
-                if raw is not None:
-                    got = oid in raw.scalars if m.scalar else bool(raw.columns.get(oid))
-                answered.append(f"{oid}{'' if got else ' (no answer)'}")
-            lines.append(f"    {name}: {' | '.join(answered)}")
-    if report.parse and report.parse.unanswered:
-        lines.append(
-            "  declared fields the device did not answer: " + ", ".join(report.parse.unanswered)
-        )
-    lines.append(f"  fetches {len(scalars)} scalars and {len(columns)} columns")
+    chain = ", ".join(sel.profile.extends) or "-"
+    lines += [
+        f"  profile: {sel.profile.name}, vendor {sel.profile.vendor or '-'}, extends: {chain}",
+        f"  why: {sel.reason}",
+    ]
+    lines += explain_lines(sel.profile, sel.reason, report.parse, report.raw)
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lanpulse.core.model import RawSnmp
 from lanpulse.core.profile import Profile
 from lanpulse.parsers.snmp_profile import ParseResult
 
@@ -41,8 +42,18 @@ def plan_entries(profile: Profile) -> list[PlanEntry]:
     return out
 
 
-def explain_lines(profile: Profile, reason: str, result: ParseResult | None = None) -> list[str]:
-    """Readable lines: the profile and why, its tables and OIDs, then unanswered fields."""
+def _answered(entry: PlanEntry, raw: RawSnmp) -> bool:
+    return bool(raw.columns.get(entry.oid)) if entry.walk else entry.oid in raw.scalars
+
+
+def explain_lines(
+    profile: Profile,
+    reason: str,
+    result: ParseResult | None = None,
+    raw: RawSnmp | None = None,
+) -> list[str]:
+    """Readable lines: the profile and why, its tables and OIDs (marked when `raw` shows the
+    device did not answer them), then unanswered fields."""
     lines = [f"profile {profile.name} ({profile.device_class or 'other'}): {reason}"]
     if profile.source_file:
         lines.append(f"  from {profile.source_file}")
@@ -52,7 +63,8 @@ def explain_lines(profile: Profile, reason: str, result: ParseResult | None = No
             current = entry.metric
             lines.append(f"  {entry.metric} -> {entry.measurement}")
         verb = "walk" if entry.walk else "get"
-        lines.append(f"    {verb:4} {entry.oid:40} {entry.name}")
+        missing = " (no answer)" if raw is not None and not _answered(entry, raw) else ""
+        lines.append(f"    {verb:4} {entry.oid:40} {entry.name}{missing}")
     if result is not None:
         if result.unanswered:
             lines.append("  declared fields the device did not answer:")
