@@ -7,7 +7,7 @@ replace pysnmp without touching callers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,6 +48,3 @@ class SnmpClient(Protocol):
     def close(self) -> None:
         """Release sockets and the engine."""
         ...
-
-
-ColumnValues = Mapping[str, SnmpValue]

@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from lanpulse.core.errors import ConfigError, ConfigErrors
-from lanpulse.core.profile import Metric, Profile
+from lanpulse.core.profile import Profile
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 FALLBACK = "generic"
@@ -233,8 +233,3 @@ def _check_processors(profiles: Iterable[Profile]) -> None:
 def builtin_profiles() -> ProfileSet:
     """The built-in profiles, loaded once per process."""
     return load_profiles()
-
-
-def metric_by_name(profile: Profile, name: str) -> Metric | None:
-    """The profile's metric called `name`, if any."""
-    return next((m for m in profile.metrics if m.name == name), None)

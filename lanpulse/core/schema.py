@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lanpulse.core.model import DEVICE_CLASSES, Sample
 
@@ -221,16 +221,6 @@ SENSOR_TYPES = frozenset(
     {"temperature", "fan", "power_supply", "voltage", "current", "power", "humidity"}
 )
 STORAGE_TYPES = frozenset({"fixed_disk", "network_disk", "removable_disk", "flash", "other"})
-
-
-@dataclass
-class SchemaReport:
-    """Problems found in a batch of samples (empty means valid)."""
-
-    problems: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return not self.problems
 
 
 def validate_sample(sample: Sample) -> list[str]:

@@ -130,10 +130,6 @@ class PollScheduler:
             if task is not None:
                 self._tasks.discard(task)
 
-    async def run_now(self, name: str) -> None:
-        """Poll a device immediately (tests, `--once`)."""
-        await self._run(name)
-
     async def shutdown(self, deadline_s: float) -> int:
         """Stop scheduling, let in-flight polls finish within the deadline; return the count cut.
 

@@ -263,8 +263,3 @@ def decode_lines(data: bytes) -> list[Sample]:
         if raw.strip() and not raw.lstrip().startswith("#"):
             samples.append(decode_line(raw))
     return samples
-
-
-def count_lines(data: bytes) -> int:
-    """How many points a newline-terminated line-protocol buffer holds."""
-    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
