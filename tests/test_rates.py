@@ -108,3 +108,25 @@ def test_counter_delta_never_negative() -> None:
     assert counter_delta(10, 5, None) is None
     assert counter_delta(2**32 - 1, 0, 32) == 1
     assert counter_delta(2**33, 5, 32) is None  # not a 32-bit value: a reset
+
+
+def test_idle_counters_give_zero_rates_and_utilisation() -> None:
+    state = RateState()
+    poll(state, 0, 1000, errors=3)
+    f = poll(state, 10, 1000, errors=3)
+    assert list(f.items())[-3:] == [("in_util_pct", 0.0), ("in_bps", 0.0), ("in_errors_ps", 0.0)]
+    poll(state, 20, 1000, speed=0)
+    f = poll(state, 30, 1000, speed=0)  # no link speed: rates, but no utilisation
+    assert "in_util_pct" not in f and f["in_bps"] == 0.0
+
+
+def test_rules_with_different_ceilings_read_each_their_own() -> None:
+    specs = [
+        RateSpec(counter="a", rate="a_ps", max_field="cap_a", util="a_pct"),
+        RateSpec(counter="b", rate="b_ps", max_field="cap_b", util="b_pct"),
+    ]
+    state = RateState()
+    for t, a, b in ((0, 0, 0), (1, 50, 0)):
+        fields: dict[str, int | float] = {"a": a, "b": b, "cap_a": 100, "cap_b": 0}
+        apply_rates(state, KEY, t * S, fields, {}, specs)
+    assert fields["a_pct"] == 50.0 and fields["b_ps"] == 0.0 and "b_pct" not in fields

@@ -18,7 +18,7 @@ from typing import Any
 
 from lanpulse.core.model import RawSnmp, SnmpValue
 from lanpulse.core.profile import Metric, Source
-from lanpulse.parsers.rates import RateRule, rate_rules
+from lanpulse.parsers.rates import RatePlan, RateRule, rate_rules
 from lanpulse.parsers.rows import Row
 from lanpulse.parsers.values import as_text, convert
 
@@ -119,6 +119,7 @@ class MetricPlan:
     index_oids: tuple[str, ...]  # columns whose row indexes make the table's rows
     fallback_index_oids: tuple[str, ...]  # used when none of index_oids was answered
     rate_rules: tuple[RateRule, ...]
+    rates: RatePlan
     identity: tuple[str, ...]
     # Declared fields a poll must answer (rates need two polls), and how a miss is named.
     unanswerable: tuple[tuple[str, str], ...]
@@ -142,6 +143,7 @@ class MetricPlan:
             index_oids=index_oids,
             fallback_index_oids=fallback,
             rate_rules=rules,
+            rates=RatePlan.of(rules),
             identity=tuple(metric.identity),
             unanswerable=tuple(
                 (f, f"{metric.name}.{f}") for f in metric.declared_fields() if f not in rate_fields

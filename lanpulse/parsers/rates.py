@@ -9,11 +9,12 @@ interval has no rate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from lanpulse.core.profile import RateSpec
+from lanpulse.parsers.rows import Row
 
 WRAP_32 = 2**32
 
@@ -59,7 +60,8 @@ class SeriesState:
 class RateState:
     """All series of one device, plus the device's last sysUpTime (for restart detection)."""
 
-    series: dict[tuple[str, str], SeriesState] = field(default_factory=dict)
+    # metric name -> row index -> series: a row needs no key tuple of its own.
+    series: dict[str, dict[str, SeriesState]] = field(default_factory=dict)
     uptime_s: float | None = None
     restarted: bool = False
 
@@ -97,6 +99,51 @@ def apply_rates(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RatePlan:
+    """A metric's rate rules compiled once for the per-row loop.
+
+    Most counters do not move between two polls (error and discard counters, ports that
+    are down), and a row whose counters all stand still gets every rate as one prepared
+    dict update. `ceiling` hoists the link-speed lookup out of the rule loop when the rules
+    share one ceiling field that no rule writes (else each rule reads its own, as declared).
+    """
+
+    rules: tuple[RateRule, ...]
+    counters: tuple[str, ...]  # the counter field of each rule
+    zeros: tuple[float, ...]  # each rule's rate (and utilisation) of a zero delta
+    shared_ceiling: bool
+    ceiling: str | None  # the ceiling field all rules share (when shared_ceiling)
+    # The fields of a row whose counters did not move, in the order the rule loop writes
+    # them: with the ceiling valid (utilisations too), and without it (rates only).
+    idle: dict[str, float]
+    idle_no_ceiling: dict[str, float]
+
+    @classmethod
+    def of(cls, rules: tuple[RateRule, ...]) -> RatePlan:
+        """Compile rules."""
+        written = {r.rate for r in rules} | {r.util for r in rules if r.util}
+        ceilings = {r.max_field for r in rules if r.max_field}
+        shared = len(ceilings) <= 1 and not ceilings & written
+        idle: dict[str, float] = {}
+        idle_no_ceiling: dict[str, float] = {}
+        # A zero delta's rate, 0 * scale / elapsed: the same for any elapsed > 0.
+        zeros = tuple([0 * r.scale / 1.0 for r in rules])
+        for r, zero in zip(rules, zeros, strict=True):
+            if r.max_field and r.util:
+                idle[r.util] = zero  # min(zero / ceiling * 100, 100.0) is zero too
+            idle[r.rate] = idle_no_ceiling[r.rate] = zero
+        return cls(
+            rules=rules,
+            counters=tuple([r.counter for r in rules]),
+            zeros=zeros,
+            shared_ceiling=shared,
+            ceiling=next(iter(ceilings)) if shared and ceilings else None,
+            idle=idle,
+            idle_no_ceiling=idle_no_ceiling,
+        )
+
+
 def apply_rate_rules(
     state: RateState,
     key: tuple[str, str],
@@ -107,46 +154,108 @@ def apply_rate_rules(
     identity: tuple[str, ...] = (),
     discontinuity: object = None,
 ) -> None:
-    """`apply_rates` with compiled rules: the parser's per-row path."""
-    values = [fields.get(rule.counter) for rule in rules]
-    counters = tuple([v if type(v) is int else _counter(v) for v in values])
-    series = state.series.get(key)
-    if series is None:
-        state.series[key] = SeriesState(time_ns, rules, counters, identity, discontinuity)
-        return
-    # Updated in place: no new object per series and poll for the garbage collector.
-    prev_time, previous = series.time_ns, series.previous(rules)
-    same_entity = series.identity == identity and series.discontinuity == discontinuity
-    series.time_ns, series.rules, series.counters = time_ns, rules, counters
-    series.identity, series.discontinuity = identity, discontinuity
-    if state.restarted or not same_entity:
-        return
-    elapsed = (time_ns - prev_time) / 1e9
-    if elapsed <= 0:
-        return
-    for (counter, rate_field, scale, max_field, util), cur, old in zip(
-        rules, counters, previous, strict=True
+    """`apply_rates` with compiled rules, for one series."""
+    # One series is a one-row table; its identity values stand in as tags named by position.
+    names = tuple(str(i) for i in range(len(identity)))
+    row = Row(key[1], "", dict(zip(names, identity, strict=True)), fields, {}, counter_bits)
+    apply_rates_to_rows(
+        state, key[0], [row], time_ns, RatePlan.of(rules), names, {key[1]: discontinuity}
+    )
+
+
+def apply_rates_to_rows(
+    state: RateState,
+    metric: str,
+    rows: Iterable[Row],
+    time_ns: int,
+    plan: RatePlan,
+    identity_tags: tuple[str, ...] = (),
+    discontinuity: Mapping[str, object] | None = None,
+) -> None:
+    """Add rate (and utilisation) fields to every row of a metric, and remember this poll.
+
+    A row's series is (metric, row index); its identity is the values of `identity_tags`
+    and its discontinuity the row's value in `discontinuity` (row index -> value). One loop
+    over the rows rather than a call per row: this is the parser's hottest path.
+    """
+    series_of = state.series.get(metric)
+    if series_of is None:
+        series_of = state.series[metric] = {}
+    rules, names = plan.rules, plan.counters
+    for row in rows:
+        fields = row.fields
+        # Rates need exact counters: an integer, or None (a float or a missing field).
+        counters = tuple([v if type(v) is int else _counter(v) for v in map(fields.get, names)])
+        tags = row.tags
+        identity = tuple([tags.get(t, "") for t in identity_tags])
+        disc = discontinuity.get(row.index) if discontinuity is not None else None
+        series = series_of.get(row.index)
+        if series is None:
+            series_of[row.index] = SeriesState(time_ns, rules, counters, identity, disc)
+            continue
+        # Updated in place: no new object per series and poll for the garbage collector.
+        prev_time, previous = series.time_ns, series.previous(rules)
+        same_entity = series.identity == identity and series.discontinuity == disc
+        series.time_ns, series.rules, series.counters = time_ns, rules, counters
+        series.identity, series.discontinuity = identity, disc
+        if state.restarted or not same_entity or time_ns <= prev_time:
+            continue
+        # The link speed, read once per row when the rules share it (see RatePlan).
+        cap = None
+        if plan.shared_ceiling:
+            cap = _ceiling(fields, plan.ceiling)
+            if counters == previous and None not in counters:
+                fields.update(plan.idle if cap is not None else plan.idle_no_ceiling)
+                continue
+        _add_rates(row, plan, counters, previous, time_ns - prev_time, cap)
+
+
+def _ceiling(fields: Mapping[str, int | float], name: str | None) -> int | float | None:
+    """The value of ceiling field `name` when it can bound a rate (a positive number)."""
+    value = fields.get(name) if name else None
+    return value if isinstance(value, (int, float)) and value > 0 else None
+
+
+def _add_rates(
+    row: Row,
+    plan: RatePlan,
+    counters: tuple[int | None, ...],
+    previous: tuple[int | None, ...],
+    elapsed_ns: int,
+    shared_cap: int | float | None,
+) -> None:
+    """The rate fields of one row from its counters now and `elapsed_ns` before."""
+    fields = row.fields
+    elapsed = elapsed_ns / 1e9
+    shared = plan.shared_ceiling
+    for (counter, rate_field, scale, max_field, util), zero, cur, old in zip(
+        plan.rules, plan.zeros, counters, previous, strict=True
     ):
         if cur is None or old is None:
             continue
-        if cur >= old:
+        cap = None
+        if max_field:
+            cap = shared_cap if shared else _ceiling(fields, max_field)
+        if cur == old:  # an idle counter: a zero rate, never above the ceiling, no round()
+            if util and cap is not None:
+                fields[util] = zero
+            fields[rate_field] = zero
+            continue
+        if cur > old:
             delta = cur - old
         else:  # a wrap or a reset
-            wrapped = counter_delta(old, cur, counter_bits.get(counter))
+            wrapped = counter_delta(old, cur, row.counter_bits.get(counter))
             if wrapped is None:
                 continue
             delta = wrapped
         rate = delta * scale / elapsed
-        ceiling = fields.get(max_field) if max_field else None
-        if isinstance(ceiling, (int, float)) and ceiling > 0:
+        if cap is not None:
             # Above the link speed is impossible: a missed reset or a bad agent. Drop it.
-            if rate > ceiling * 1.01:
+            if rate > cap * 1.01:
                 continue
             if util:
-                share = min(rate / ceiling * 100, 100.0)
-                fields[util] = round(share, 3) if delta else share
-        # round() is the dearest step of a rate; an idle counter's 0.0 needs none.
-        fields[rate_field] = round(rate, 3) if delta else rate
+                fields[util] = round(min(rate / cap * 100, 100.0), 3)
+        fields[rate_field] = round(rate, 3)
 
 
 def _counter(value: int | float | None) -> int | None:

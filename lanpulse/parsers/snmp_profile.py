@@ -13,7 +13,7 @@ from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue
 from lanpulse.core.profile import Metric, Profile, Source
 from lanpulse.parsers.metric_plan import plan_of
 from lanpulse.parsers.quirks import PROCESSORS
-from lanpulse.parsers.rates import RateState, apply_rate_rules
+from lanpulse.parsers.rates import RateState, apply_rates_to_rows
 from lanpulse.parsers.rows import Row, RowContext
 from lanpulse.parsers.values import convert
 
@@ -107,19 +107,15 @@ def parse_metric(
         rows = _aggregate(rows, metric.aggregate, metric.measurement)
     if plan.rate_rules and state is not None:
         disc_oid = metric.discontinuity.oid if metric.discontinuity else None
-        disc_column = raw.columns.get(disc_oid, {}) if disc_oid else {}
-        identity_tags = plan.identity
-        for row in rows:
-            apply_rate_rules(
-                state,
-                (metric.name, row.index),
-                raw.started_ns,
-                row.fields,
-                row.counter_bits,
-                plan.rate_rules,
-                tuple([row.tags.get(t, "") for t in identity_tags]),
-                disc_column.get(row.index) if disc_oid else None,
-            )
+        apply_rates_to_rows(
+            state,
+            metric.name,
+            rows,
+            raw.started_ns,
+            plan.rates,
+            plan.identity,
+            raw.columns.get(disc_oid, {}) if disc_oid else None,
+        )
     return [r for r in rows if r.fields]
 
 
