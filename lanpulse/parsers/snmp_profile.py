@@ -119,6 +119,36 @@ def parse_metric(
     return [r for r in rows if r.fields]
 
 
+def _unanswered(unanswerable: tuple[tuple[str, str], ...], rows: list[Row]) -> list[str]:
+    """Labels of the declared fields that no row answered (usually the first row has all)."""
+    missing: list[str] = []
+    for name, label in unanswerable:
+        for row in rows:
+            if name in row.fields:
+                break
+        else:
+            missing.append(label)
+    return missing
+
+
+_UNIQUE: dict[int, tuple[Profile, bool]] = {}
+_UNIQUE_LIMIT = 1024  # profile reloads make new profiles; old entries go with a reset
+
+
+def _unique_names(profile: Profile) -> bool:
+    """True when no two metrics of the profile share a name (then each is answered alone)."""
+    # Keyed by identity like plan_of: a handful of profiles, whatever the estate's size.
+    entry = _UNIQUE.get(id(profile))
+    if entry is not None and entry[0] is profile:
+        return entry[1]
+    if len(_UNIQUE) >= _UNIQUE_LIMIT:
+        _UNIQUE.clear()
+    names = [m.name for m in profile.metrics]
+    unique = len(set(names)) == len(names)
+    _UNIQUE[id(profile)] = (profile, unique)
+    return unique
+
+
 def base_tags(device: Device, device_class: str) -> dict[str, str]:
     """The tags every sample of a device carries: labels, then device and class."""
     tags = {k: v for k, v in device.labels.items() if v}
@@ -144,36 +174,49 @@ def parse_snmp(
     if profile.model:
         result.model = _model(profile.model, raw)
     tags = base_tags(device, device_class)
+    # Rows whose final tag sets (base tags overridden by row tags) are equal merge into one
+    # sample: the key holds the final set, sorted; so do the sample's tags.
     merged: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, int | float]] = {}
+    base_items = list(tags.items())
+    base_names = tags.keys()
+    unique_names = _unique_names(profile)
     answered: dict[str, set[str]] = {}
     for metric in profile.metrics:
         try:
             rows = parse_metric(metric, raw, device, state)
         except Exception as exc:  # a quirk that chokes on odd data must not lose the poll
             result.errors.append(f"{metric.name}: {type(exc).__name__}: {exc}")
-            continue
-        if not rows:
-            continue
-        seen = answered.setdefault(metric.name, set())
+            rows = []
+        if unique_names:
+            result.unanswered.extend(_unanswered(plan_of(metric).unanswerable, rows))
+        elif rows:
+            seen = answered.setdefault(metric.name, set())
+            for row in rows:
+                seen.update(row.fields)
         for row in rows:
-            seen.update(row.fields)
-            key = (row.measurement, tuple(sorted({**tags, **row.tags}.items())))
+            if base_names.isdisjoint(row.tags):  # usual: nothing to override, just sort
+                tag_items = tuple(sorted([*base_items, *row.tags.items()]))
+            else:
+                tag_items = tuple(sorted({**tags, **row.tags}.items()))
+            key = (row.measurement, tag_items)
             fields = merged.get(key)
             if fields is None:
-                merged[key] = dict(row.fields)
+                # Rows are the parser's own, made for this poll: their fields dict is taken.
+                merged[key] = row.fields
             else:
                 fields.update(row.fields)
-    for metric in profile.metrics:
-        got = answered.get(metric.name, ())
-        result.unanswered.extend(
-            label for name, label in plan_of(metric).unanswerable if name not in got
-        )
+    if not unique_names:
+        for metric in profile.metrics:
+            got = answered.get(metric.name, ())
+            result.unanswered.extend(
+                label for name, label in plan_of(metric).unanswerable if name not in got
+            )
     for (measurement, tag_items), fields in merged.items():
         if measurement == "device":
             continue  # the pipeline writes one device sample per poll, see device_sample
         result.samples.append(Sample(measurement, dict(tag_items), fields, raw.started_ns))
     result.samples.sort(key=lambda s: s.measurement)
-    device_fields = next((f for (m, t), f in merged.items() if m == "device"), {})
+    device_fields = next((f for (m, _), f in merged.items() if m == "device"), {})
     if result.uptime_s is None and "uptime_seconds" in device_fields:
         result.uptime_s = float(device_fields["uptime_seconds"])
     return result
