@@ -183,7 +183,8 @@ class MetricPlan:
             seen: dict[str, None] = {}
             for oid in oids:
                 column = columns.get(oid)
-                if column:
+                # Columns of one table mostly have the same rows: a subset adds nothing.
+                if column and not seen.keys() >= column.keys():
                     seen.update(dict.fromkeys(column))
             if seen:
                 return sorted_indexes(tuple(seen))
@@ -218,7 +219,10 @@ def _fill_tag(rows: list[Row], name: str, candidates: Candidates) -> None:
                     missed.append(row)
                     continue
             if plain and value is not None:
-                text = _tag_text(value, fmt)
+                # The text cache inline: no call for a label seen before (the usual case).
+                text = _texts.get(value) if fmt is None and type(value) is bytes else None
+                if not text:  # not cached yet, or empty (no tag: _tag_text says None)
+                    text = _tag_text(value, fmt)
             else:
                 text = convert(src.source, value, row.index, "tag")
             if text is None:
