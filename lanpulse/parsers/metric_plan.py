@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from lanpulse.core.model import RawSnmp, SnmpValue
 from lanpulse.core.profile import Metric, Source
@@ -209,56 +208,113 @@ def _fill_tag(rows: list[Row], name: str, candidates: Candidates) -> None:
     """Tag `name` of each row: the text of the first source that yields one."""
     pending = rows
     for column, src in candidates:
-        missed: list[Row] = []
-        plain, fmt = src.plain, src.format
-        for row in pending:
-            value = None
-            if column is not None:
-                value = column.get(row.index)
-                if value is None:
-                    missed.append(row)
-                    continue
-            if plain and value is not None:
-                # The text cache inline: no call for a label seen before (the usual case).
-                text = _texts.get(value) if fmt is None and type(value) is bytes else None
-                if not text:  # not cached yet, or empty (no tag: _tag_text says None)
-                    text = _tag_text(value, fmt)
-            else:
-                text = convert(src.source, value, row.index, "tag")
-            if text is None:
-                missed.append(row)
-            elif text:
-                row.tags[name] = str(text)
+        if column is not None and src.plain and src.format is None:
+            missed = _fill_tag_plain(pending, name, column)
+        else:
+            missed = _fill_tag_converted(pending, name, column, src)
         if not missed:
             return
         pending = missed
+
+
+def _fill_tag_plain(rows: list[Row], name: str, column: Column) -> list[Row]:
+    """The common tag: a column's text as sent; returns the rows it left without one."""
+    missed: list[Row] = []
+    get, cached = column.get, _texts.get
+    for row in rows:
+        value = get(row.index)
+        if value is None:
+            missed.append(row)
+            continue
+        # The text cache inline: no call for a label seen before (the usual case).
+        text = cached(value) if type(value) is bytes else None
+        if not text:  # not cached yet, or empty (no tag: _tag_text says None)
+            text = _tag_text(value, None)
+            if text is None:
+                missed.append(row)
+                continue
+        row.tags[name] = text
+    return missed
+
+
+def _fill_tag_converted(
+    rows: list[Row], name: str, column: Column | None, src: PlanSource
+) -> list[Row]:
+    """A tag from a formatted, transformed or columnless source; returns the rows missed."""
+    missed: list[Row] = []
+    for row in rows:
+        value = None
+        if column is not None:
+            value = column.get(row.index)
+            if value is None:
+                missed.append(row)
+                continue
+        if src.plain and value is not None:
+            text = _tag_text(value, src.format)
+        else:
+            text = convert(src.source, value, row.index, "tag")
+        if text is None:
+            missed.append(row)
+        elif text:
+            row.tags[name] = str(text)
+    return missed
 
 
 def _fill_field(rows: list[Row], name: str, candidates: Candidates) -> None:
     """Field `name` of each row: the number of the first source that yields one."""
     pending = rows
     for column, src in candidates:
-        missed: list[Row] = []
-        plain, counter = src.plain_number, src.counter
-        for row in pending:
-            value = None
-            if column is not None:
-                value = column.get(row.index)
-                if value is None:
-                    missed.append(row)
-                    continue
-            number: Any = value
-            if not (plain and type(value) is int):  # else: an integer taken as it is
-                number = convert(src.source, value, row.index, "field")
-                if number is None:
-                    missed.append(row)
-                    continue
-            row.fields[name] = number
-            if counter:
-                row.counter_bits[name] = counter
+        if column is not None and src.plain_number:
+            missed = _fill_field_plain(pending, name, column, src)
+        else:
+            missed = _fill_field_converted(pending, name, column, src)
         if not missed:
             return
         pending = missed
+
+
+def _fill_field_plain(rows: list[Row], name: str, column: Column, src: PlanSource) -> list[Row]:
+    """The common field: a column's integers as sent; returns the rows it left without one."""
+    missed: list[Row] = []
+    get, counter = column.get, src.counter
+    for row in rows:
+        value = get(row.index)
+        if type(value) is int:
+            row.fields[name] = value
+        elif value is None:
+            missed.append(row)
+            continue
+        else:  # not an integer: converted like any other source's value
+            number = convert(src.source, value, row.index, "field")
+            if number is None:
+                missed.append(row)
+                continue
+            row.fields[name] = number
+        if counter:
+            row.counter_bits[name] = counter
+    return missed
+
+
+def _fill_field_converted(
+    rows: list[Row], name: str, column: Column | None, src: PlanSource
+) -> list[Row]:
+    """A field from a transformed or columnless source; returns the rows it missed."""
+    missed: list[Row] = []
+    for row in rows:
+        value = None
+        if column is not None:
+            value = column.get(row.index)
+            if value is None:
+                missed.append(row)
+                continue
+        number = convert(src.source, value, row.index, "field")
+        if number is None:
+            missed.append(row)
+            continue
+        row.fields[name] = number
+        if src.counter:
+            row.counter_bits[name] = src.counter
+    return missed
 
 
 def _fill_extra(rows: list[Row], name: str, candidates: Candidates) -> None:
