@@ -8,6 +8,8 @@ Types without a canonical sensor_type (hertz, cmm, truthvalue, other) are left o
 
 from __future__ import annotations
 
+from collections import Counter
+
 from lanpulse.parsers.rows import Row, RowContext
 
 SENSOR_TYPES = {
@@ -31,13 +33,20 @@ def sensors(rows: list[Row], ctx: RowContext) -> list[Row]:
     """Apply scale and precision, map the type, turn oper status into health."""
     out: list[Row] = []
     for row in rows:
-        kind = SENSOR_TYPES.get(_int(row.extra.pop("type", None)) or 0)
-        scale = _int(row.extra.pop("scale", None)) or UNITS_SCALE
-        precision = _int(row.extra.pop("precision", None)) or 0
-        raw = _int(row.extra.pop("value", None))
-        status = _int(row.extra.pop("status", None))
+        extra = row.extra
+        # A plain int is the common value: checked inline, _int only for anything else.
+        v = extra.pop("type", None)
+        kind = SENSOR_TYPES.get((v if type(v) is int else _int(v)) or 0)
         if kind is None:
-            continue
+            continue  # the row is dropped: its other values do not matter
+        v = extra.pop("scale", None)
+        scale = (v if type(v) is int else _int(v)) or UNITS_SCALE
+        v = extra.pop("precision", None)
+        precision = (v if type(v) is int else _int(v)) or 0
+        v = extra.pop("value", None)
+        raw = v if type(v) is int else _int(v)
+        v = extra.pop("status", None)
+        status = v if type(v) is int else _int(v)
         row.tags["sensor_type"] = kind
         row.tags.setdefault("sensor", f"Sensor {row.index}")
         if raw is not None and status != 2:  # an unavailable sensor's value is stale
@@ -52,7 +61,9 @@ def sensors(rows: list[Row], ctx: RowContext) -> list[Row]:
     # Two sensors with the same entPhysicalName (e.g. "1/1" on every stack member) would
     # be one series: the entity index tells them apart.
     names = [r.tags["sensor"] for r in out]
-    for row in out:
-        if names.count(row.tags["sensor"]) > 1:
-            row.tags["sensor"] = f"{row.tags['sensor']} ({row.index})"
+    if len(set(names)) < len(names):
+        counts = Counter(names)
+        for row in out:
+            if counts[row.tags["sensor"]] > 1:
+                row.tags["sensor"] = f"{row.tags['sensor']} ({row.index})"
     return out

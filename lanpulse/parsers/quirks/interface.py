@@ -5,6 +5,7 @@ from __future__ import annotations
 from lanpulse.parsers.rows import Row, RowContext
 
 IF_SPEED_MAX = 4_294_967_295
+_NUMBER = (int, float)
 
 
 def speed(rows: list[Row], ctx: RowContext) -> list[Row]:
@@ -14,14 +15,17 @@ def speed(rows: list[Row], ctx: RowContext) -> list[Row]:
     A speed of 0 means the agent does not know it: the field is left out, so no utilisation.
     """
     for row in rows:
+        fields = row.fields
         high = row.extra.pop("high_speed_mbps", None)
-        current = row.fields.get("speed_bps")
+        current = fields.get("speed_bps")
+        if current is not None and 0 < current < IF_SPEED_MAX:
+            continue  # the usual case: ifSpeed is right as it is
         if (
             (current is None or current >= IF_SPEED_MAX or current == 0)
-            and isinstance(high, int | float)
+            and isinstance(high, _NUMBER)
             and high > 0
         ):
-            row.fields["speed_bps"] = int(high * 1_000_000)
-        if row.fields.get("speed_bps") == 0:
-            del row.fields["speed_bps"]
+            fields["speed_bps"] = int(high * 1_000_000)
+        if fields.get("speed_bps") == 0:
+            del fields["speed_bps"]
     return rows
