@@ -191,13 +191,17 @@ class MetricPlan:
 
 
 def _resolve(named: tuple[Named, ...], columns: Mapping[str, Column]) -> tuple[Resolved, ...]:
-    """Each source with its column for this poll; unanswered columns and names left out."""
+    """Each source with its column for this poll; unanswered columns and names left out.
+
+    An empty column (walked, nothing under it) is left out too: it would only try every
+    row in vain before the next source gets the same rows.
+    """
     out: list[Resolved] = []
     for name, srcs in named:
         found = [
             (columns[src.oid] if src.oid else None, src)
             for src in srcs
-            if src.oid is None or src.oid in columns
+            if src.oid is None or columns.get(src.oid)
         ]
         if found:
             out.append((name, tuple(found)))
