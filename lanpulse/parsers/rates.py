@@ -181,24 +181,30 @@ def apply_rates_to_rows(
     series_of = state.series.get(metric)
     if series_of is None:
         series_of = state.series[metric] = {}
-    rules, names = plan.rules, plan.counters
+    rules, names, restarted = plan.rules, plan.counters, state.restarted
+    # Most metrics name an entity by one tag (ifName): its identity needs no list.
+    one_tag = identity_tags[0] if len(identity_tags) == 1 else None
     for row in rows:
         fields = row.fields
         # Rates need exact counters: an integer, or None (a float or a missing field).
         counters = tuple([v if type(v) is int else _counter(v) for v in map(fields.get, names)])
         tags = row.tags
-        identity = tuple([tags.get(t, "") for t in identity_tags])
+        if one_tag is not None:
+            identity: tuple[str, ...] = (tags.get(one_tag, ""),)
+        else:
+            identity = tuple([tags.get(t, "") for t in identity_tags])
         disc = discontinuity.get(row.index) if discontinuity is not None else None
         series = series_of.get(row.index)
         if series is None:
             series_of[row.index] = SeriesState(time_ns, rules, counters, identity, disc)
             continue
         # Updated in place: no new object per series and poll for the garbage collector.
-        prev_time, previous = series.time_ns, series.previous(rules)
+        prev_time = series.time_ns
+        previous = series.counters if series.rules is rules else series.previous(rules)
         same_entity = series.identity == identity and series.discontinuity == disc
         series.time_ns, series.rules, series.counters = time_ns, rules, counters
         series.identity, series.discontinuity = identity, disc
-        if state.restarted or not same_entity or time_ns <= prev_time:
+        if restarted or not same_entity or time_ns <= prev_time:
             continue
         # The link speed, read once per row when the rules share it (see RatePlan).
         cap = None
