@@ -114,7 +114,12 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
 def _memory_first(rows: list[Row]) -> list[Row]:
     """Rows with net-snmp's "Swap space" ahead of its "Virtual memory" (RAM plus swap)."""
     swap = [r for r in rows if "swap" in r.tags.get("volume", "").lower()]
-    return swap + [r for r in rows if r not in swap]
+    if not swap:
+        return rows
+    # By identity: `in` would compare rows field by field (dataclass equality), and the
+    # rows of one table differ by index anyway.
+    taken = {id(r) for r in swap}
+    return swap + [r for r in rows if id(r) not in taken]
 
 
 _STORAGE_KINDS = {"fixed_disk", "network_disk", "removable_disk", "flash", "other"}
