@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from lanpulse.config.profiles import builtin_profiles
+from lanpulse.core.model import Device, RawSnmp
 from lanpulse.core.profile import RateSpec
 from lanpulse.parsers.rates import RateState, apply_rates, counter_delta
+from lanpulse.parsers.snmp_profile import parse_snmp
 
 S = 1_000_000_000
 SPECS = [
@@ -13,6 +16,7 @@ SPECS = [
     RateSpec(counter="in_errors", rate="in_errors_ps"),
 ]
 KEY = ("interfaces", "1")
+DEV = Device(name="sw1", address="127.0.0.1")
 
 
 def poll(
@@ -130,3 +134,31 @@ def test_rules_with_different_ceilings_read_each_their_own() -> None:
         fields: dict[str, int | float] = {"a": a, "b": b, "cap_a": 100, "cap_b": 0}
         apply_rates(state, KEY, t * S, fields, {}, specs)
     assert fields["a_pct"] == 50.0 and fields["b_ps"] == 0.0 and "b_pct" not in fields
+
+
+def _interface_poll(t: int, column: str, octets: int) -> RawSnmp:
+    """One poll of a one-port interface table, octets in the given counter column."""
+    columns = {
+        "1.3.6.1.2.1.31.1.1.1.1": {"1": b"Gi0/1"},
+        column: {"1": octets},
+        "1.3.6.1.2.1.2.2.1.5": {"1": 1_000_000_000},
+    }
+    return RawSnmp("sw1", t * S, {"1.3.6.1.2.1.1.3.0": 100 * t}, columns)
+
+
+def _in_bps(state: RateState, t: int, column: str, octets: int) -> object:
+    res = parse_snmp(
+        _interface_poll(t, column, octets), builtin_profiles().get("generic"), DEV, state
+    )
+    return next(s for s in res.samples if s.measurement == "interface").fields.get("in_bps")
+
+
+def test_a_32bit_fallback_counter_wraps_and_a_64bit_one_resets() -> None:
+    # The plan's width is the first source's (ifHCInOctets, 64); ifInOctets rows note 32.
+    hc, low = "1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.2.2.1.10"
+    state = RateState()
+    _in_bps(state, 100, low, 2**32 - 1000)
+    assert _in_bps(state, 110, low, 9000) == 10_000 * 8 / 10
+    state = RateState()
+    _in_bps(state, 100, hc, 2**32 - 1000)
+    assert _in_bps(state, 110, hc, 9000) is None

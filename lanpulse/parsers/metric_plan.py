@@ -11,7 +11,7 @@ per row. The rows built are exactly those the generic reading would build.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -119,6 +119,8 @@ class MetricPlan:
     fallback_index_oids: tuple[str, ...]  # used when none of index_oids was answered
     rate_rules: tuple[RateRule, ...]
     rates: RatePlan
+    # Each counter field's width when its first source gives it (Row.widths).
+    widths: dict[str, int]
     identity: tuple[str, ...]
     # Declared fields a poll must answer (rates need two polls), and how a miss is named.
     unanswerable: tuple[tuple[str, str], ...]
@@ -143,6 +145,7 @@ class MetricPlan:
             fallback_index_oids=fallback,
             rate_rules=rules,
             rates=RatePlan.of(rules),
+            widths={name: srcs[0].counter for name, srcs in fields if srcs[0].counter},
             identity=tuple(metric.identity),
             unanswerable=tuple(
                 (f, f"{metric.name}.{f}") for f in metric.declared_fields() if f not in rate_fields
@@ -162,13 +165,17 @@ class MetricPlan:
             columns = raw.columns
             indexes = self._indexes(columns)
         measurement = self.metric.measurement
-        rows = [Row(index, measurement, {}, {}, {}, {}) for index in indexes]
+        widths = self.widths
+        rows = [Row(index, measurement, {}, {}, {}, {}, widths) for index in indexes]
         # Column by column: each name's sources are tried in priority order, a source only
         # for the rows that the ones before it left without a value.
         for name, candidates in _resolve(self.tags, columns):
             _fill_tag(rows, name, candidates)
-        for name, candidates in _resolve(self.fields, columns):
+        resolved = _resolve(self.fields, columns)
+        for name, candidates in resolved:
             _fill_field(rows, name, candidates)
+        if widths and len(resolved) < len(self.fields):
+            _no_widths(rows, widths.keys() - {name for name, _ in resolved})
         for name, candidates in _resolve(self.extra, columns):
             _fill_extra(rows, name, candidates)
         index_tag = self.metric.index_tag
@@ -267,20 +274,29 @@ def _fill_tag_converted(
 def _fill_field(rows: list[Row], name: str, candidates: Candidates) -> None:
     """Field `name` of each row: the number of the first source that yields one."""
     pending = rows
+    width = rows[0].widths.get(name) if rows and rows[0].widths else None
     for column, src in candidates:
         if column is not None and src.plain_number:
-            missed = _fill_field_plain(pending, name, column, src)
+            missed = _fill_field_plain(pending, name, column, src, width)
         else:
-            missed = _fill_field_converted(pending, name, column, src)
+            missed = _fill_field_converted(pending, name, column, src, width)
         if not missed:
             return
         pending = missed
+    if width:  # rows left without the field: no width (a processor may set it)
+        _no_widths(pending, (name,))
 
 
-def _fill_field_plain(rows: list[Row], name: str, column: Column, src: PlanSource) -> list[Row]:
-    """The common field: a column's integers as sent; returns the rows it left without one."""
+def _fill_field_plain(
+    rows: list[Row], name: str, column: Column, src: PlanSource, width: int | None
+) -> list[Row]:
+    """The common field: a column's integers as sent; returns the rows it left without one.
+
+    A row records its counter width only where it differs from the plan's `width`.
+    """
     missed: list[Row] = []
     get, counter = column.get, src.counter
+    exception = counter != width
     for row in rows:
         value = get(row.index)
         if type(value) is int:
@@ -294,16 +310,17 @@ def _fill_field_plain(rows: list[Row], name: str, column: Column, src: PlanSourc
                 missed.append(row)
                 continue
             row.fields[name] = number
-        if counter:
-            row.counter_bits[name] = counter
+        if exception:
+            row.counter_bits[name] = counter or 0
     return missed
 
 
 def _fill_field_converted(
-    rows: list[Row], name: str, column: Column | None, src: PlanSource
+    rows: list[Row], name: str, column: Column | None, src: PlanSource, width: int | None
 ) -> list[Row]:
     """A field from a transformed or columnless source; returns the rows it missed."""
     missed: list[Row] = []
+    exception = src.counter != width
     for row in rows:
         value = None
         if column is not None:
@@ -316,9 +333,16 @@ def _fill_field_converted(
             missed.append(row)
             continue
         row.fields[name] = number
-        if src.counter:
-            row.counter_bits[name] = src.counter
+        if exception:
+            row.counter_bits[name] = src.counter or 0
     return missed
+
+
+def _no_widths(rows: list[Row], names: Iterable[str]) -> None:
+    """Mark counter fields no source answered: no width, whatever a processor writes."""
+    for name in names:
+        for row in rows:
+            row.counter_bits[name] = 0
 
 
 def _fill_extra(rows: list[Row], name: str, candidates: Candidates) -> None:

@@ -250,7 +250,7 @@ def _add_rates(
         if cur > old:
             delta = cur - old
         else:  # a wrap or a reset
-            wrapped = counter_delta(old, cur, row.counter_bits.get(counter))
+            wrapped = counter_delta(old, cur, row.counter_width(counter))
             if wrapped is None:
                 continue
             delta = wrapped

@@ -20,6 +20,17 @@ class Row:
     fields: dict[str, int | float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     counter_bits: dict[str, int] = field(default_factory=dict)
+    # Counter widths shared by the rows of one metric plan: a field's width when its first
+    # source gave it. `counter_bits` holds only the exceptions (0: no width), so a poll
+    # writes no width per row and counter field; see `counter_width`.
+    widths: Mapping[str, int] | None = None
+
+    def counter_width(self, name: str) -> int | None:
+        """The width (32 or 64) of counter field `name`, None when it has none."""
+        bits = self.counter_bits.get(name)
+        if bits is None and self.widths is not None:
+            bits = self.widths.get(name)
+        return bits or None
 
 
 @dataclass(frozen=True, slots=True)
