@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue
 from lanpulse.core.profile import Metric, Profile, Source
@@ -18,6 +19,7 @@ from lanpulse.parsers.rows import Row, RowContext
 from lanpulse.parsers.values import convert
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+_MEASUREMENT = attrgetter("measurement")  # the samples' sort key
 
 
 @dataclass(slots=True)
@@ -215,7 +217,7 @@ def parse_snmp(
         if measurement == "device":
             continue  # the pipeline writes one device sample per poll, see device_sample
         result.samples.append(Sample(measurement, dict(tag_items), fields, raw.started_ns))
-    result.samples.sort(key=lambda s: s.measurement)
+    result.samples.sort(key=_MEASUREMENT)
     device_fields = next((f for (m, _), f in merged.items() if m == "device"), {})
     if result.uptime_s is None and "uptime_seconds" in device_fields:
         result.uptime_s = float(device_fields["uptime_seconds"])
