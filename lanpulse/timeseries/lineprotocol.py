@@ -70,6 +70,7 @@ class _KeyEscapes(dict[str, str]):
 
 
 _key_cache = _KeyEscapes()
+_escaped = _key_cache.__getitem__  # bound once: the fast path maps it over tag values
 
 
 def escape_key(text: str) -> str:
@@ -152,7 +153,10 @@ def _series_key(measurement: str, tags: Mapping[str, str]) -> str:
 class _LinePlan:
     """The template for one sample shape, and how to put its tag values in key order."""
 
-    template: str
+    template: str  # "" for a shape that always takes the careful path
+    # What the values need checking for: ints must fit int64, floats must be finite.
+    has_ints: bool
+    has_floats: bool
     # Picks the tag values of non-empty keys in sorted key order; None when the tags
     # already come sorted without empty keys (what the parsers produce).
     tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None
@@ -160,13 +164,21 @@ class _LinePlan:
 
 _Shape = tuple[str, tuple[str, ...], tuple[str, ...], tuple[type, ...]]
 _PLAN_LIMIT = 10_000
-_plans: dict[_Shape, _LinePlan | None] = {}
-_NO_PLAN = object()  # `_plans.get` default: shape not seen yet (None means "no fast path")
+_plans: dict[_Shape, _LinePlan] = {}
+_CAREFUL = _LinePlan("", False, False, None)  # the plan of shapes without a template
 
 
 def _percent(text: str) -> str:
     """`text` as a literal part of a %-template."""
     return text.replace("%", "%%")
+
+
+def _plan_for(shape: _Shape) -> _LinePlan:
+    """The (cached) plan of a shape not seen yet."""
+    if len(_plans) >= _PLAN_LIMIT:
+        _plans.clear()
+    plan = _plans[shape] = _make_plan(shape) or _CAREFUL
+    return plan
 
 
 def _make_plan(shape: _Shape) -> _LinePlan | None:
@@ -203,7 +215,8 @@ def _make_plan(shape: _Shape) -> _LinePlan | None:
         f",{_percent(escape_key(key))}=%s" for key, _ in wanted
     )
     # The timestamp goes through %s, which is str(): the same text as the f-string before.
-    return _LinePlan(f"{head} {','.join(parts)} %s", tag_order)
+    template = f"{head} {','.join(parts)} %s"
+    return _LinePlan(template, int in kinds, float in kinds, tag_order)
 
 
 def _picker(positions: list[int]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
@@ -227,32 +240,29 @@ def encode_sample(sample: Sample) -> str | None:
     fields = sample.fields
     values = tuple(fields.values())
     shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
-    plan = _plans.get(shape, _NO_PLAN)
-    if plan is _NO_PLAN:
-        if len(_plans) >= _PLAN_LIMIT:
-            _plans.clear()
-        plan = _plans[shape] = _make_plan(shape)
-    if plan is None:
+    plan = _plans.get(shape) or _plan_for(shape)
+    template = plan.template
+    if not template:
         return _encode_careful(sample)
-    assert isinstance(plan, _LinePlan)
     tag_values = tuple(tags.values())
     if plan.tag_order is not None:
         tag_values = plan.tag_order(tag_values)
+    if "" in tag_values:
+        return _encode_careful(sample)
     try:
         # min/max bound every int to int64 (and floats beyond it go careful, rarely); the
         # sum is NaN or infinite as soon as one float is (a NaN can confuse min/max, never
-        # the sum). A non-string tag value raises TypeError in the escape cache.
-        if "" not in tag_values and min(values) >= INT64_MIN and max(values) <= INT64_MAX:
+        # the sum).
+        if plan.has_ints and (min(values) < INT64_MIN or max(values) > INT64_MAX):
+            return _encode_careful(sample)
+        if plan.has_floats:
             total = sum(values)
-            if total - total == 0.0:
-                return plan.template % (
-                    *map(_key_cache.__getitem__, tag_values),
-                    *values,
-                    sample.time_ns,
-                )
+            if total - total != 0.0:
+                return _encode_careful(sample)
+        # A non-string tag value raises TypeError in the escape cache.
+        return template % (*map(_escaped, tag_values), *values, sample.time_ns)
     except (TypeError, OverflowError):
-        pass
-    return _encode_careful(sample)
+        return _encode_careful(sample)
 
 
 def _encode_careful(sample: Sample) -> str | None:
