@@ -165,13 +165,32 @@ FAST_CASES = [
 ]
 
 
-@pytest.mark.parametrize("sample", FAST_CASES)
-def test_fast_path_matches_reference_encoder(sample: Sample) -> None:
+@pytest.fixture
+def template_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the template path for samples of any width (normally only for wide ones)."""
+    from lanpulse.timeseries import lineprotocol
+
+    monkeypatch.setattr(lineprotocol, "_TEMPLATE_MIN_FIELDS", 1)
+
+
+WIDE = {f"f{i}": (i * 1000 if i % 2 else i / 7) for i in range(12)}
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        *FAST_CASES,
+        s({"device": "sw1", "if_name": "Gi1"}, WIDE),
+        s({"device": "sw1", "if_name": "Gi1"}, {**WIDE, "f3": math.nan}),
+        s({"device": "sw1", "if_name": "Gi1"}, {**WIDE, "f3": 2**63}),
+    ],
+)
+def test_fast_path_matches_reference_encoder(sample: Sample, template_always: None) -> None:
     for _ in range(2):  # the first call builds the shape's template, the second uses it
         assert encode_sample(sample) == _careful(sample)
 
 
-def test_fast_path_after_shape_seen_with_other_values() -> None:
+def test_fast_path_after_shape_seen_with_other_values(template_always: None) -> None:
     # Same shape as a clean sample, then values the template cannot carry.
     clean = s({"device": "d"}, {"a": 1, "b": 0.5})
     assert encode_sample(clean) == f"interface,device=d a=1i,b=0.5 {T}"
@@ -186,12 +205,12 @@ def test_fast_path_after_shape_seen_with_other_values() -> None:
     )
 
 
-def test_none_tag_value_is_left_out_like_an_empty_one() -> None:
+def test_none_tag_value_is_left_out_like_an_empty_one(template_always: None) -> None:
     sample = Sample("interface", {"device": "d", "x": None}, {"a": 1}, T)  # type: ignore[dict-item]
     assert encode_sample(sample) == f"interface,device=d a=1i {T}"
 
 
-def test_large_int_in_number_field_keeps_its_float_value() -> None:
+def test_large_int_in_number_field_keeps_its_float_value(template_always: None) -> None:
     # Below 1e16 the text equals repr(float(v)); above, the same float64 without exponent.
     line = encode_sample(s({"device": "d"}, {"value": 12345678901234567, "health": 0}, m="sensor"))
     assert line is not None

@@ -59,6 +59,8 @@ class _KeyEscapes(dict[str, str]):
     `__missing__`. Bounded like the other caches (cleared when full).
     """
 
+    __slots__ = ()  # no instance __dict__: keeps `.get` as fast as on a plain dict
+
     def __missing__(self, text: str) -> str:
         if type(text) is not str:
             # Same error the escaping itself raises; the careful path decides what to do.
@@ -127,15 +129,13 @@ def _series_key(measurement: str, tags: Mapping[str, str]) -> str:
     head = _measurement_cache.get(measurement) or escape_measurement(measurement)
     if not tags:
         return head
-    # Per tag: the cache lookups inline, the function only for a string not seen yet.
-    escaped = _key_cache
+    # Per tag: one bound-method cache lookup each (a miss escapes in `__missing__`).
+    escaped = _escaped
     parts = [head]
     for key in sorted(tags):
         tag = tags[key]
         if key and tag:
-            parts.append(
-                f"{escaped.get(key) or escape_key(key)}={escaped.get(tag) or escape_key(tag)}"
-            )
+            parts.append(f"{escaped(key)}={escaped(tag)}")
     return ",".join(parts)
 
 
@@ -164,6 +164,10 @@ class _LinePlan:
 
 _Shape = tuple[str, tuple[str, ...], tuple[str, ...], tuple[type, ...]]
 _PLAN_LIMIT = 10_000
+# The template pays off per field; its fixed cost per sample (shape key, lookup, checks:
+# ~1.5 us on the 2-core bench VM) is more than the careful path spends on a few fields.
+# Measured crossover: 8-10 fields (benchmarks/timeseries_throughput.py, /tmp A/B).
+_TEMPLATE_MIN_FIELDS = 8
 _plans: dict[_Shape, _LinePlan] = {}
 _CAREFUL = _LinePlan("", False, False, None)  # the plan of shapes without a template
 
@@ -238,6 +242,8 @@ def encode_sample(sample: Sample) -> str | None:
     # its shape's template; anything else takes `_encode_careful`, the reference encoder.
     tags = sample.tags
     fields = sample.fields
+    if len(fields) < _TEMPLATE_MIN_FIELDS:
+        return _encode_careful(sample)
     values = tuple(fields.values())
     shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
     plan = _plans.get(shape) or _plan_for(shape)
