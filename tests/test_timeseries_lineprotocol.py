@@ -134,3 +134,86 @@ def test_real_influxdb_reads_back_exact_tags_and_values(influxd: InfluxDB16) -> 
         assert row["in_octets"] == 2**63 - 1 - i
         assert row["in_bps"] == 1234.5678901234567 + i
         assert row["neg"] == -5
+
+
+# --- the per-shape template fast path agrees with the careful reference encoder ------------
+
+
+def _careful(sample: Sample) -> str | None:
+    from lanpulse.timeseries.lineprotocol import _encode_careful
+
+    return _encode_careful(sample)
+
+
+FAST_CASES = [
+    s({"device": "sw1", "if_name": "Gi1"}, {"in_octets": 42, "in_bps": 0.1, "up": 1}),
+    s({"site": "b", "device": "sw1", "if_name": "Gi 1,x=y"}, {"in_octets": 42}),  # unsorted
+    s({"device": "d", "": "x", "class": "c"}, {"a": 1.5}),  # empty key left out
+    s({"device": "d", "if_alias": ""}, {"a": 1.5}),  # empty value left out
+    s({"device": "d"}, {"a": math.nan, "b": 2}),  # NaN left out
+    s({"device": "d"}, {"a": math.inf, "b": 2.5}),
+    s({"device": "d"}, {"a": 2**63, "b": 2}),  # beyond int64 left out
+    s({"device": "d"}, {"a": -(2**63), "b": 2**63 - 1}),
+    s({"device": "d"}, {"a": True, "b": 2}),  # a stray bool
+    s({"device": "d"}, {"value": 47, "health": 0}, m="sensor"),  # "number" int -> float
+    s({"device": "d"}, {"value": 47.5, "health": 0}, m="sensor"),
+    s({"device": "d"}, {"value": -3, "health": 0}, m="sensor"),
+    s({"de%vice": "50%"}, {"%d": 1, "x%s": 0.5}, m="m%r"),  # % in the template text
+    s({"device": "d"}, {"": 1, "b": 2}),  # an empty field key cannot be written
+    s({"device": "d"}, {}),
+    s({}, {"a": 1}),
+]
+
+
+@pytest.fixture
+def template_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the template path for samples of any width (normally only for wide ones)."""
+    from lanpulse.timeseries import lineprotocol
+
+    monkeypatch.setattr(lineprotocol, "_TEMPLATE_MIN_FIELDS", 1)
+
+
+WIDE = {f"f{i}": (i * 1000 if i % 2 else i / 7) for i in range(12)}
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        *FAST_CASES,
+        s({"device": "sw1", "if_name": "Gi1"}, WIDE),
+        s({"device": "sw1", "if_name": "Gi1"}, {**WIDE, "f3": math.nan}),
+        s({"device": "sw1", "if_name": "Gi1"}, {**WIDE, "f3": 2**63}),
+    ],
+)
+def test_fast_path_matches_reference_encoder(sample: Sample, template_always: None) -> None:
+    for _ in range(2):  # the first call builds the shape's template, the second uses it
+        assert encode_sample(sample) == _careful(sample)
+
+
+def test_fast_path_after_shape_seen_with_other_values(template_always: None) -> None:
+    # Same shape as a clean sample, then values the template cannot carry.
+    clean = s({"device": "d"}, {"a": 1, "b": 0.5})
+    assert encode_sample(clean) == f"interface,device=d a=1i,b=0.5 {T}"
+    assert (
+        encode_sample(s({"device": "d"}, {"a": 2**64, "b": 0.5})) == f"interface,device=d b=0.5 {T}"
+    )
+    assert (
+        encode_sample(s({"device": "d"}, {"a": 1, "b": math.nan})) == f"interface,device=d a=1i {T}"
+    )
+    assert (
+        encode_sample(s({"device": "d"}, {"a": 1, "b": 2})) == f"interface,device=d a=1i,b=2i {T}"
+    )
+
+
+def test_none_tag_value_is_left_out_like_an_empty_one(template_always: None) -> None:
+    sample = Sample("interface", {"device": "d", "x": None}, {"a": 1}, T)  # type: ignore[dict-item]
+    assert encode_sample(sample) == f"interface,device=d a=1i {T}"
+
+
+def test_large_int_in_number_field_keeps_its_float_value(template_always: None) -> None:
+    # Below 1e16 the text equals repr(float(v)); above, the same float64 without exponent.
+    line = encode_sample(s({"device": "d"}, {"value": 12345678901234567, "health": 0}, m="sensor"))
+    assert line is not None
+    value = line.split(" ")[1].split(",")[0].removeprefix("value=")
+    assert float(value) == float(12345678901234567)
+    assert not value.endswith("i")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -332,3 +333,36 @@ async def test_partial_write_counts_the_stored_points_and_keeps_the_batch(
     assert stats.points_written == 1 + 3  # the refused point is not counted as written
     assert stats.spool_points == 0
     assert list((tmp_path / "spool" / "rejected").glob("*.lp"))  # kept for inspection
+
+
+async def test_pending_lines_are_appended_after_the_flush_interval_without_flush(
+    tmp_path: Path,
+) -> None:
+    """The batch timer, not a flush() call, appends a partial batch once it is due."""
+    shipper = Shipper(Spool(tmp_path), None, flush_interval_s=0.05, batch_size=10_000)
+    await shipper.start()
+    for i in range(3):
+        assert shipper.submit_nowait(poll_samples(i, devices=5))
+        await asyncio.sleep(0)
+    for _ in range(200):  # up to 10 s on a loaded box; normally one interval
+        if shipper.stats().points_spooled == 15:
+            break
+        await asyncio.sleep(0.05)
+    stats = shipper.stats()
+    await shipper.stop()
+    assert stats.spool_points == 15 and stats.points_spooled == 15
+    assert stats.queue_depth == 0
+
+
+async def test_queued_polls_beyond_a_batch_keep_their_order(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    shipper = Shipper(spool, None, flush_interval_s=10.0, batch_size=7)
+    await shipper.start()
+    for i in range(10):  # queued before the appender runs: taken in one go, split in batches
+        assert shipper.submit_nowait(poll_samples(i, devices=3))
+    assert await shipper.flush(5)
+    records = spool.read_batch(1000, max_bytes=10**9)
+    await shipper.stop()
+    assert all(r.points <= 7 for r in records)
+    got = [s.fields["poll"] for r in records for s in decode_lines(r.payload)]
+    assert got == [i for i in range(10) for _ in range(3)]

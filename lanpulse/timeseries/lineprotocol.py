@@ -10,8 +10,9 @@ escaped in line protocol and become spaces. These corner cases are listed in doc
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 
 from lanpulse.core.model import FieldValue, Sample
 from lanpulse.core.schema import MEASUREMENTS
@@ -22,7 +23,6 @@ INT64_MAX = 2**63 - 1
 # Escaped forms of names and tag values seen before. An estate repeats the same device names,
 # interface names and field keys on every poll, so a dict lookup replaces the escaping work.
 _CACHE_LIMIT = 200_000
-_key_cache: dict[str, str] = {}
 _measurement_cache: dict[str, str] = {}
 _prefix_cache: dict[str, str] = {}
 
@@ -51,14 +51,33 @@ def _escape(text: str, specials: str) -> str:
     return text
 
 
+class _KeyEscapes(dict[str, str]):
+    """Tag keys, tag values and field keys -> their escaped form, filled on first use.
+
+    A dict subclass so that the fast path can escape all tag values of a sample with one
+    C-level `map(cache.__getitem__, values)`: a hit costs no Python frame, a miss lands in
+    `__missing__`. Bounded like the other caches (cleared when full).
+    """
+
+    __slots__ = ()  # no instance __dict__: keeps `.get` as fast as on a plain dict
+
+    def __missing__(self, text: str) -> str:
+        if type(text) is not str:
+            # Same error the escaping itself raises; the careful path decides what to do.
+            raise TypeError(f"tag or key must be a string, not {type(text).__name__}")
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        escaped = self[text] = _escape(text, ", =")
+        return escaped
+
+
+_key_cache = _KeyEscapes()
+_escaped = _key_cache.__getitem__  # bound once: the fast path maps it over tag values
+
+
 def escape_key(text: str) -> str:
     """Escape a tag key, tag value or field key (commas, equals signs, spaces)."""
-    cached = _key_cache.get(text)
-    if cached is None:
-        if len(_key_cache) >= _CACHE_LIMIT:
-            _key_cache.clear()
-        cached = _key_cache[text] = _escape(text, ", =")
-    return cached
+    return _key_cache[text]
 
 
 def escape_measurement(text: str) -> str:
@@ -110,16 +129,105 @@ def _series_key(measurement: str, tags: Mapping[str, str]) -> str:
     head = _measurement_cache.get(measurement) or escape_measurement(measurement)
     if not tags:
         return head
-    # Per tag: the cache lookups inline, the function only for a string not seen yet.
-    escaped = _key_cache
+    # Per tag: one bound-method cache lookup each (a miss escapes in `__missing__`).
+    escaped = _escaped
     parts = [head]
     for key in sorted(tags):
         tag = tags[key]
         if key and tag:
-            parts.append(
-                f"{escaped.get(key) or escape_key(key)}={escaped.get(tag) or escape_key(tag)}"
-            )
+            parts.append(f"{escaped(key)}={escaped(tag)}")
     return ",".join(parts)
+
+
+# --- the fast path: one %-template per sample shape -------------------------------------------
+#
+# Every poll of a device type produces samples of the same *shape*: measurement, tag keys (in
+# the same order), field keys and value types. Everything in a line that depends only on the
+# shape (escaped measurement, tag keys and field keys, the `i` suffixes, which ints are
+# written as floats) is compiled once into a `%` template; a line is then one C-level
+# `template % (escaped tag values..., field values..., time)`. The cache is per shape, not
+# per series: an estate has a few hundred shapes however many devices and ports it has.
+
+
+@dataclass(frozen=True, slots=True)
+class _LinePlan:
+    """The template for one sample shape, and how to put its tag values in key order."""
+
+    template: str  # "" for a shape that always takes the careful path
+    # What the values need checking for: ints must fit int64, floats must be finite.
+    has_ints: bool
+    has_floats: bool
+    # Picks the tag values of non-empty keys in sorted key order; None when the tags
+    # already come sorted without empty keys (what the parsers produce).
+    tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None
+
+
+_Shape = tuple[str, tuple[str, ...], tuple[str, ...], tuple[type, ...]]
+_PLAN_LIMIT = 10_000
+# The template pays off per field; its fixed cost per sample (shape key, lookup, checks:
+# ~1.5 us on the 2-core bench VM) is more than the careful path spends on a few fields.
+# Measured crossover: 8-10 fields (benchmarks/timeseries_throughput.py, /tmp A/B).
+_TEMPLATE_MIN_FIELDS = 8
+_plans: dict[_Shape, _LinePlan] = {}
+_CAREFUL = _LinePlan("", False, False, None)  # the plan of shapes without a template
+
+
+def _percent(text: str) -> str:
+    """`text` as a literal part of a %-template."""
+    return text.replace("%", "%%")
+
+
+def _plan_for(shape: _Shape) -> _LinePlan:
+    """The (cached) plan of a shape not seen yet."""
+    if len(_plans) >= _PLAN_LIMIT:
+        _plans.clear()
+    plan = _plans[shape] = _make_plan(shape) or _CAREFUL
+    return plan
+
+
+def _make_plan(shape: _Shape) -> _LinePlan | None:
+    """The template for `shape`, or None when a sample of it needs the careful path.
+
+    Careful-path shapes: a key that is not a non-empty string (left out or an error there),
+    or a value type other than exactly int or float (bool, IntEnum, None...), or no fields.
+    """
+    measurement, tag_keys, field_keys, kinds = shape
+    if type(measurement) is not str or not field_keys:
+        return None
+    if any(type(k) is not str for k in tag_keys) or any(
+        type(k) is not str or not k for k in field_keys
+    ):
+        return None
+    wanted = sorted((key, i) for i, key in enumerate(tag_keys) if key)
+    positions = [i for _, i in wanted]
+    tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None
+    if positions != list(range(len(tag_keys))):
+        tag_order = _picker(positions)
+    floats = _FLOAT_FIELDS.get(measurement, _NO_FIELDS)
+    parts: list[str] = []
+    for key, kind in zip(field_keys, kinds, strict=True):
+        if kind is int:
+            # "%.1f" of an int is repr(float(value)) below 1e16 and the same float value
+            # written without an exponent above it (InfluxDB parses both to one float64).
+            literal = "%.1f" if key in floats else "%di"
+        elif kind is float:
+            literal = "%r"
+        else:
+            return None
+        parts.append(_percent(escape_key(key)) + "=" + literal)
+    head = _percent(escape_measurement(measurement)) + "".join(
+        f",{_percent(escape_key(key))}=%s" for key, _ in wanted
+    )
+    # The timestamp goes through %s, which is str(): the same text as the f-string before.
+    template = f"{head} {','.join(parts)} %s"
+    return _LinePlan(template, int in kinds, float in kinds, tag_order)
+
+
+def _picker(positions: list[int]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """A function picking `positions` out of a tuple, always returning a tuple."""
+    if len(positions) >= 2:
+        return itemgetter(*positions)
+    return lambda values: tuple(values[i] for i in positions)
 
 
 def encode_sample(sample: Sample) -> str | None:
@@ -129,14 +237,50 @@ def encode_sample(sample: Sample) -> str | None:
     out, the timestamp is written in nanoseconds. An integer in a field the schema declares
     "number" is written as a float, so the field keeps one type across devices.
     """
-    # The hot path of the daemon (~10^5 samples per cycle): plain ints and finite floats
-    # are formatted inline; everything else goes through `format_field`.
+    # The hot path of the daemon (~10^5 samples per cycle). A sample whose values all fit
+    # the fast path (ints within int64, finite floats, no empty tag value) is formatted by
+    # its shape's template; anything else takes `_encode_careful`, the reference encoder.
+    tags = sample.tags
+    fields = sample.fields
+    if len(fields) < _TEMPLATE_MIN_FIELDS:
+        return _encode_careful(sample)
+    values = tuple(fields.values())
+    shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
+    plan = _plans.get(shape) or _plan_for(shape)
+    template = plan.template
+    if not template:
+        return _encode_careful(sample)
+    tag_values = tuple(tags.values())
+    if plan.tag_order is not None:
+        tag_values = plan.tag_order(tag_values)
+    if "" in tag_values:
+        return _encode_careful(sample)
+    try:
+        # min/max bound every int to int64 (and floats beyond it go careful, rarely); the
+        # sum is NaN or infinite as soon as one float is (a NaN can confuse min/max, never
+        # the sum).
+        if plan.has_ints and (min(values) < INT64_MIN or max(values) > INT64_MAX):
+            return _encode_careful(sample)
+        if plan.has_floats:
+            total = sum(values)
+            if total - total != 0.0:
+                return _encode_careful(sample)
+        # A non-string tag value raises TypeError in the escape cache.
+        return template % (*map(_escaped, tag_values), *values, sample.time_ns)
+    except (TypeError, OverflowError):
+        return _encode_careful(sample)
+
+
+def _encode_careful(sample: Sample) -> str | None:
+    """The reference encoder, field by field: every value type, every corner case."""
     fields: list[str] = []
     add = fields.append
     prefixes = _prefix_cache
     floats = _FLOAT_FIELDS.get(sample.measurement, _NO_FIELDS)
     for key, value in sample.fields.items():
         prefix = prefixes.get(key) or _field_prefix(key)
+        if not prefix:
+            continue  # an empty field key cannot be written
         kind = type(value)
         if kind is int and INT64_MIN <= value <= INT64_MAX:
             add(f"{prefix}{float(value)!r}" if key in floats else f"{prefix}{value}i")
@@ -144,12 +288,10 @@ def encode_sample(sample: Sample) -> str | None:
             add(f"{prefix}{value!r}")
         else:
             literal = format_field(value)
-            if literal is not None and prefix:
+            if literal is not None:
                 add(prefix + literal)
     if not fields:
         return None
-    # No per-series cache of the key: it would save ~2 us per sample but hold one entry per
-    # series of the estate (~10^5, tens of MB); the per-string caches above are small.
     head = _series_key(sample.measurement, sample.tags)
     return f"{head} {','.join(fields)} {sample.time_ns}"
 

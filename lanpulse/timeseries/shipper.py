@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample
@@ -27,6 +28,7 @@ from lanpulse.timeseries.writer import Writer, WriteRejected
 log = logging.getLogger("lanpulse.timeseries")
 
 _FLUSH = object()  # queue marker: append what is pending now
+_TICK = object()  # queue marker from the batch timer: the pending lines may be due
 MAX_RETRY_AFTER_S = 600.0
 
 
@@ -99,6 +101,8 @@ class Shipper:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._progress = asyncio.Condition()
+        self._flush_waiters = 0  # flush() calls waiting on _progress
+        self._tick: asyncio.TimerHandle | None = None  # armed while lines are pending
         self._enqueued = 0  # queue items put (samples lists and flush markers)
         self._appended = 0  # queue items fully handled by the appender
         self._submitted = 0
@@ -125,6 +129,7 @@ class Shipper:
         """Flush within the deadline, stop the tasks, close writer and spool; True if drained."""
         drained = await self.flush(deadline_s) if self._tasks else False
         self._stopping.set()
+        self._disarm_tick()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -187,13 +192,17 @@ class Shipper:
                 return False
             return self.writer is None or self.spool.state().points == 0
 
-        async with self._progress:
-            while not done():
-                remaining = end - self._monotonic()
-                if remaining <= 0:
-                    return False
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._progress.wait(), timeout=min(remaining, 0.5))
+        self._flush_waiters += 1
+        try:
+            async with self._progress:
+                while not done():
+                    remaining = end - self._monotonic()
+                    if remaining <= 0:
+                        return False
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._progress.wait(), timeout=min(remaining, 0.5))
+        finally:
+            self._flush_waiters -= 1
         return True
 
     async def _notify(self) -> None:
@@ -203,39 +212,80 @@ class Shipper:
     # --- appender -------------------------------------------------------------------------
 
     async def _append_loop(self) -> None:
+        # Per poll this loop costs little more than the encoding: it waits on the queue
+        # without a timeout (`wait_for` would wrap every get in a task and a timer), takes
+        # whatever else is queued without waiting, lets a timer armed once per batch drop a
+        # _TICK in when the batch is due, and wakes flush() waiters only when there are any.
         lines: list[str] = []
         first_at = 0.0
+        queue = self._queue
         while True:
-            timeout = None
-            if lines:
-                timeout = max(first_at + self.flush_interval_s - self._monotonic(), 0.0)
-            try:
-                item = await asyncio.wait_for(self._queue.get(), timeout)
-            except TimeoutError:
-                item = None
-            flush_now = item is _FLUSH
-            if item is not None and not flush_now:
-                if not lines:
-                    first_at = self._monotonic()
-                for sample in item:  # type: ignore[attr-defined]
-                    try:
-                        line = encode_sample(sample) if sample.measurement else None
-                    except (TypeError, ValueError, AttributeError) as exc:
-                        # A malformed sample (a bug upstream) must not stop the appender.
-                        self._report(f"sample not encodable ({type(exc).__name__}: {exc})")
-                        line = None
-                    if line is None:
-                        self._dropped += 1
-                    else:
-                        lines.append(line)
-            due = lines and self._monotonic() - first_at >= self.flush_interval_s
+            item = await queue.get()
+            handled = 0  # queue items taken, _TICKs aside (flush() counts the others)
+            flush_now = False
+            while True:
+                if item is _FLUSH:
+                    flush_now = True
+                    handled += 1
+                elif item is not _TICK:
+                    if not lines:
+                        first_at = self._monotonic()
+                    self._encode_into(cast("Sequence[Sample]", item), lines)
+                    handled += 1
+                if flush_now or len(lines) >= self.batch_size:
+                    break  # append before taking more: order, and flush() sees it done
+                try:
+                    item = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+            due = bool(lines) and self._monotonic() - first_at >= self.flush_interval_s
             while lines and (flush_now or due or len(lines) >= self.batch_size):
                 chunk, lines = lines[: self.batch_size], lines[self.batch_size :]
                 await self._append(chunk)
                 due = due and bool(lines)
-            if item is not None:
-                self._appended += 1
-                await self._notify()
+            if lines:
+                self._arm_tick(first_at + self.flush_interval_s)
+            else:
+                self._disarm_tick()
+            if handled:
+                self._appended += handled
+                if self._flush_waiters:
+                    await self._notify()
+
+    def _encode_into(self, samples: Sequence[Sample], lines: list[str]) -> None:
+        """Append the lines of one poll's samples to `lines`, counting the ones left out."""
+        add = lines.append
+        dropped = 0
+        for sample in samples:
+            try:
+                line = encode_sample(sample) if sample.measurement else None
+            except (TypeError, ValueError, AttributeError) as exc:
+                # A malformed sample (a bug upstream) must not stop the appender.
+                self._report(f"sample not encodable ({type(exc).__name__}: {exc})")
+                line = None
+            if line is None:
+                dropped += 1
+            else:
+                add(line)
+        self._dropped += dropped
+
+    def _arm_tick(self, due_at: float) -> None:
+        """Have a _TICK queued at `due_at` (our monotonic clock) unless one is armed."""
+        if self._tick is None:
+            delay = max(due_at - self._monotonic(), 0.0)
+            self._tick = asyncio.get_running_loop().call_later(delay, self._on_tick)
+
+    def _disarm_tick(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+
+    def _on_tick(self) -> None:
+        self._tick = None
+        # A non-empty queue wakes the appender anyway (and it then re-checks what is due);
+        # queueing only into an empty one means a _TICK never takes a poll's place.
+        if self._queue.empty():
+            self._queue.put_nowait(_TICK)
 
     async def _append(self, lines: list[str]) -> None:
         payload = ("\n".join(lines) + "\n").encode()
