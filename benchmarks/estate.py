@@ -271,7 +271,7 @@ async def memory(agents: dict[str, SnmpdAgent], total: int) -> dict[str, float]:
     client.close()
     gc.collect()
     after = rss_mib()
-    series = sum(len(s.rates.series) for s in states.values())
+    series = sum(len(rows) for s in states.values() for rows in s.rates.series.values())
     return {
         "devices": len(inventory),
         "rate_series": series,
