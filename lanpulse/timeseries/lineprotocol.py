@@ -166,7 +166,7 @@ _Shape = tuple[str, tuple[str, ...], tuple[str, ...], tuple[type, ...]]
 _PLAN_LIMIT = 10_000
 # The template pays off per field; its fixed cost per sample (shape key, lookup, checks:
 # ~1.5 us on the 2-core bench VM) is more than the careful path spends on a few fields.
-# Measured crossover: 8-10 fields (benchmarks/timeseries_throughput.py, /tmp A/B).
+# Measured crossover: 8-10 fields (A/B of both paths on the replayed estate polls).
 _TEMPLATE_MIN_FIELDS = 8
 _plans: dict[_Shape, _LinePlan] = {}
 _CAREFUL = _LinePlan("", False, False, None)  # the plan of shapes without a template
