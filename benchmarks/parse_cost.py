@@ -1,6 +1,6 @@
 """CPU cost of parsing and encoding one poll, per device class, without any I/O.
 
-    PYTHONPATH=. python benchmarks/parse_cost.py [--polls 30] [--devices 20] [--profile switch]
+    PYTHONPATH=. python benchmarks/parse_cost.py [--polls 30] [--devices 20] [--idle] [--profile C]
 
 The estate benchmark (benchmarks/estate.py) measures the whole pipeline against the SNMP
 transport over real sockets; this one isolates the pure-Python part that follows the
@@ -70,14 +70,19 @@ def load(spec: ClassRecording, tmp: Path) -> dict[str, SnmpValue]:
     return read_snmprec(path)
 
 
-def polls_of(values: dict[str, SnmpValue], profile: Profile, count: int) -> list[RawSnmp]:
-    """`count` consecutive polls, 5 minutes apart, every integer column value growing."""
+def polls_of(
+    values: dict[str, SnmpValue], profile: Profile, count: int, growth: int = 1000
+) -> list[RawSnmp]:
+    """`count` consecutive polls, 5 minutes apart, every integer column value growing.
+
+    `growth` 0 gives idle counters (every rate 0.0), as the estate benchmark's snmpd serves.
+    """
     scalars, columns = profile.plan_oids()
     base = raw_from_recording(values, scalars, columns)
     raws = []
     for n in range(count):
         cols = {
-            oid: {i: v + n * 1000 if isinstance(v, int) else v for i, v in col.items()}
+            oid: {i: v + n * growth if isinstance(v, int) else v for i, v in col.items()}
             for oid, col in base.columns.items()
         }
         raws.append(RawSnmp("bench", n * POLL_NS, base.scalars, cols))
@@ -85,7 +90,7 @@ def polls_of(values: dict[str, SnmpValue], profile: Profile, count: int) -> list
 
 
 def measure(
-    spec: ClassRecording, count: int, devices: int, tmp: Path, profile_it: bool
+    spec: ClassRecording, count: int, devices: int, idle: bool, tmp: Path, profile_it: bool
 ) -> dict[str, float]:
     """Parse and encode CPU milliseconds per poll for one class (best of the repeats).
 
@@ -98,7 +103,7 @@ def measure(
         as_text(values.get(SYS_OBJECT_ID, "")), as_text(values.get(SYS_DESCR, ""))
     )
     profile = selection.profile
-    raws = polls_of(values, profile, count)
+    raws = polls_of(values, profile, count, growth=0 if idle else 1000)
     fleet = [
         (
             Device(name=f"{spec.name}-{n}", address="127.0.0.1", labels={"site": "bench"}),
@@ -144,6 +149,7 @@ def main() -> int:
     ap.add_argument(
         "--devices", type=int, default=20, help="devices polled round-robin (1: hot caches)"
     )
+    ap.add_argument("--idle", action="store_true", help="counters that do not move")
     ap.add_argument("--profile", metavar="CLASS", help="cProfile this class's parse and encode")
     args = ap.parse_args()
     import tempfile
@@ -152,7 +158,9 @@ def main() -> int:
         for spec in CLASSES:
             if args.profile and spec.name != args.profile:
                 continue
-            row = measure(spec, args.polls + 1, args.devices, Path(tmp), spec.name == args.profile)
+            row = measure(
+                spec, args.polls + 1, args.devices, args.idle, Path(tmp), spec.name == args.profile
+            )
             print(f"{spec.name:8s} {row}", flush=True)
     return 0
 
