@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from lanpulse.core.model import SnmpValue
 from lanpulse.core.schema import PRINTER_CONDITIONS
@@ -51,7 +52,14 @@ _COLOUR_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
+@lru_cache(maxsize=4096)
 def _first_match(words: tuple[tuple[str, str], ...], text: str) -> str | None:
+    """The name of the first pattern found in `text`.
+
+    Cached: every poll of every printer asks again for the same few hundred descriptions
+    ("Black Cartridge HP CF400A"), and eight searches per supply row cost more than the rest
+    of its parsing.
+    """
     low = text.lower()
     return next((name for pattern, name in words if re.search(pattern, low)), None)
 
