@@ -1,6 +1,7 @@
 """End-to-end cost of polling a simulated estate, against the bare SNMP transport.
 
-    PYTHONPATH=. python benchmarks/estate.py [--rounds 5] [--devices 20] [--memory-devices 25500]
+    PYTHONPATH=. python benchmarks/estate.py [--rounds 5] [--devices 20] [--idle-counters]
+        [--memory-devices 25500] [--skip-memory]
 
 Each device class (48-port switch, printer, desktop) is served by its own net-snmp `snmpd`
 on 127.0.0.1 replaying a real recording through `override` directives (C speed, so the
@@ -11,6 +12,9 @@ in the same run and process:
   protocol + durable spool + the v2 writer (influxdb-client) into a real VictoriaMetrics;
 - bare transport: the same GET and walk requests through the same SNMP client, nothing else.
 
+Before every round the agents' counters move (`snmpset` child processes raise every column
+the class's profile reads as a counter; see CounterMover), so each poll computes real rates
+as in production; `--idle-counters` keeps them still (every rate 0.0, the cheaper path).
 CPU is this process's user+system time (agents and VictoriaMetrics run in other processes).
 The two sides alternate round by round (a round polls every device once), so the load
 other processes put on a shared box weighs on both alike; each pipeline round ends when the
@@ -38,15 +42,19 @@ from lanpulse.collectors.snmp import SnmpCollector
 from lanpulse.collectors.snmp_auto import make_snmp_client
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
 from lanpulse.config.profiles import builtin_profiles
-from lanpulse.core.model import Device, Secret, SnmpCredentials
+from lanpulse.core.model import Device, Sample, Secret, SnmpCredentials
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.sim.servers import VictoriaMetrics
 from lanpulse.sim.snmpd import SnmpdAgent
-from lanpulse.sim.snmpd_replay import override_lines, widen_ports
+from lanpulse.sim.snmpd_replay import CounterMover, override_lines, widen_ports
 from lanpulse.timeseries.factory import build_shipper
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = ROOT / "tests" / "fixtures" / "librenms" / "recordings"
+MOVER_COMMUNITY = "bench-mover"  # write access for the counter mover only
+# Octets added per round to a counter (times 1..7 across instances): ~5-40 kbit/s over the
+# sub-second gap between rounds, far below every link speed, so every rate is computed.
+COUNTER_STEP = 1000
 DISABLED = (
     "-interfaces,ifTable,ifXTable,hr_storage,hr_device,hr_proc,hr_system,"
     "hr_filesys,hr_disk,hr_network,hr_print,hr_partition"
@@ -70,8 +78,9 @@ CLASSES = (
 )
 
 
-def start_agent(spec: ClassSpec, workdir: Path) -> SnmpdAgent:
-    """snmpd replaying the class's recording (everything but sysUpTime)."""
+def start_agent(spec: ClassSpec, workdir: Path) -> tuple[SnmpdAgent, CounterMover]:
+    """snmpd replaying the class's recording (everything but sysUpTime), and the mover of
+    its counters (every column the class's profile reads as a counter)."""
     text = (RECORDINGS / spec.recording).read_text()
     if spec.widen_to:
         first_if = next(
@@ -80,6 +89,17 @@ def start_agent(spec: ClassSpec, workdir: Path) -> SnmpdAgent:
             if line.startswith("1.3.6.1.2.1.31.1.1.1.6.")
         )
         text = widen_ports(text, spec.widen_to, first_if)
+    values = {
+        line.split("|", 1)[0]: line.split("|", 2)[2]
+        for line in text.splitlines()
+        if line.count("|") >= 2
+    }
+    profile = (
+        builtin_profiles()
+        .select(values.get("1.3.6.1.2.1.1.2.0", ""), values.get("1.3.6.1.2.1.1.1.0", ""))
+        .profile
+    )
+    counters = profile.counter_columns()
     lines = override_lines(
         text,
         (
@@ -93,15 +113,17 @@ def start_agent(spec: ClassSpec, workdir: Path) -> SnmpdAgent:
             "1.3.6.1.2.1.99.",
             "1.3.6.1.4.1.",
         ),
+        writable=counters,
     )
     agent = SnmpdAgent(
         community="bench",
-        extra_config=tuple(lines),
+        extra_config=(*lines, f"rwcommunity {MOVER_COMMUNITY} 127.0.0.1"),
         extra_args=("-I", DISABLED),
         workdir=workdir / spec.name,
     )
     agent.workdir.mkdir(parents=True, exist_ok=True)
-    return agent.start()
+    agent.start()
+    return agent, CounterMover(text, counters, agent.port, MOVER_COMMUNITY)
 
 
 def cpu() -> float:
@@ -147,6 +169,19 @@ class PipelineSide:
             SpoolSettings(directory=str(spool_dir), fsync="interval"),
         )
         self.sem = asyncio.Semaphore(concurrency)
+        self.polled: list[tuple[Sample, ...]] = []  # the last round's, for `nonzero_rates`
+
+    def nonzero_rates(self) -> int:
+        """Non-zero rates in the last round's samples: proof that the counters moved."""
+        count = sum(
+            1
+            for samples in self.polled
+            for sample in samples
+            for name, value in sample.fields.items()
+            if name.endswith(("_bps", "_ps")) and value
+        )
+        self.polled.clear()
+        return count
 
     async def start(self) -> None:
         """Select profiles (once per device in production) and fill the rate state."""
@@ -161,6 +196,7 @@ class PipelineSide:
             if not report.outcome.up:
                 raise SystemExit(f"{d.name} did not answer: {report.outcome.errors}")
             self.shipper.submit_nowait(report.outcome.samples)
+            self.polled.append(report.outcome.samples)
 
     async def round(self) -> None:
         """Poll every device once, then wait until the spool has sent it all (so that none
@@ -219,12 +255,20 @@ class BareSide:
 
 
 async def compare(
-    devices: list[Device], rounds: int, vm_url: str, spool_dir: Path, concurrency: int
-) -> tuple[float, float, int, float]:
-    """CPU seconds of the bare transport and of the pipeline, polls per side, pipeline wall.
+    devices: list[Device],
+    rounds: int,
+    vm_url: str,
+    spool_dir: Path,
+    concurrency: int,
+    mover: CounterMover | None,
+) -> tuple[float, float, int, float, int]:
+    """CPU seconds of the bare transport and of the pipeline, polls per side, pipeline wall,
+    and how many non-zero rates the pipeline computed.
 
     The two sides alternate round by round, so that the load other processes put on a
-    shared box weighs on both alike.
+    shared box weighs on both alike. Before each round the agent's counters move (in
+    `snmpset` child processes, outside both measurements), so every poll computes rates
+    as in production instead of the cheaper zero rates of idle counters.
     """
     bare = BareSide(devices, concurrency)
     pipeline = PipelineSide(devices, vm_url, spool_dir, concurrency)
@@ -232,16 +276,21 @@ async def compare(
     await pipeline.start()
     gc.collect()
     bare_cpu = pipe_cpu = pipe_wall = 0.0
+    pipeline.polled.clear()
+    rates = 0
     for _ in range(rounds):
+        if mover is not None:
+            mover.step(COUNTER_STEP)
         t0 = cpu()
         await bare.round()
         t1, w1 = cpu(), time.monotonic()
         await pipeline.round()
         bare_cpu, pipe_cpu = bare_cpu + t1 - t0, pipe_cpu + cpu() - t1
         pipe_wall += time.monotonic() - w1
+        rates += pipeline.nonzero_rates()  # outside the measurement
     await bare.close()
     await pipeline.close()
-    return bare_cpu, pipe_cpu, rounds * len(devices), pipe_wall
+    return bare_cpu, pipe_cpu, rounds * len(devices), pipe_wall, rates
 
 
 async def memory(agents: dict[str, SnmpdAgent], total: int) -> dict[str, float]:
@@ -288,16 +337,25 @@ async def main() -> int:
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--memory-devices", type=int, default=25500)
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument(
+        "--idle-counters", action="store_true", help="counters stand still (every rate 0.0)"
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lanpulse-bench-"))
-    agents = {spec.name: start_agent(spec, work) for spec in CLASSES}
+    started = {spec.name: start_agent(spec, work) for spec in CLASSES}
+    agents = {name: agent for name, (agent, _) in started.items()}
     vm = VictoriaMetrics(workdir=work / "vm").start()
     results = {}
     try:
         for spec in CLASSES:
             devs = devices_for(spec, agents[spec.name], args.devices)
-            bare_cpu, pipe_cpu, polls, wall = await compare(
-                devs, args.rounds, vm.url, work / f"spool-{spec.name}", args.concurrency
+            bare_cpu, pipe_cpu, polls, wall, rates = await compare(
+                devs,
+                args.rounds,
+                vm.url,
+                work / f"spool-{spec.name}",
+                args.concurrency,
+                None if args.idle_counters else started[spec.name][1],
             )
             bare_polls = pipe_polls = polls
             per_poll = pipe_cpu / pipe_polls
@@ -308,6 +366,7 @@ async def main() -> int:
                 "ratio": round(pipe_cpu / pipe_polls / (bare_cpu / bare_polls), 3),
                 "devices_per_5min_per_core": int(300 / per_poll),
                 "wall_s": round(wall, 2),
+                "nonzero_rates_per_poll": round(rates / pipe_polls, 1),
             }
             print(f"{spec.name:8s} {results[spec.name]}", flush=True)
         if not args.skip_memory:

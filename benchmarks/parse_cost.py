@@ -73,16 +73,22 @@ def load(spec: ClassRecording, tmp: Path) -> dict[str, SnmpValue]:
 def polls_of(
     values: dict[str, SnmpValue], profile: Profile, count: int, growth: int = 1000
 ) -> list[RawSnmp]:
-    """`count` consecutive polls, 5 minutes apart, every integer column value growing.
+    """`count` consecutive polls, 5 minutes apart, every counter column growing.
 
-    `growth` 0 gives idle counters (every rate 0.0), as the estate benchmark's snmpd serves.
+    Only counters grow: a growing ifCounterDiscontinuityTime would mark every poll as a
+    counter reset (no rates at all). `growth` 0 gives idle counters (every rate 0.0), as
+    the estate benchmark's snmpd serves.
     """
     scalars, columns = profile.plan_oids()
     base = raw_from_recording(values, scalars, columns)
+    counters = profile.counter_columns()
     raws = []
     for n in range(count):
+        step = n * growth
         cols = {
-            oid: {i: v + n * growth if isinstance(v, int) else v for i, v in col.items()}
+            oid: {i: v + step if isinstance(v, int) else v for i, v in col.items()}
+            if oid in counters
+            else col
             for oid, col in base.columns.items()
         }
         raws.append(RawSnmp("bench", n * POLL_NS, base.scalars, cols))

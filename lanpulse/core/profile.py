@@ -166,3 +166,14 @@ class Profile(BaseModel):
             for oid in metric.fetch:
                 columns[oid] = None
         return tuple(scalars), tuple(columns)
+
+    def counter_columns(self) -> frozenset[str]:
+        """The table columns read as counters (field sources with a `counter` width)."""
+        return frozenset(
+            src.oid
+            for metric in self.metrics
+            if not metric.scalar
+            for srcs in metric.fields.values()
+            for src in (srcs if isinstance(srcs, list) else [srcs])
+            if src.counter and src.oid
+        )

@@ -4,11 +4,17 @@ For benchmarks, where snmpsim (Python) would be the bottleneck: the recording's 
 loaded as `override` lines and the snmpd modules that would answer the same tables are
 disabled with `-I -module`. net-snmp's `override` has no Counter64 type, so 64-bit
 counters are served as Counter32 (mod 2^32): the client's decoding cost is the same.
+
+Counters can be made to move: columns named `writable` are served as writable Gauge32
+(`override -rw`; net-snmp's `snmpset` has no Counter32 type, and a Gauge32 costs the client
+the same to decode), and `CounterMover` raises them between polls with `snmpset`.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 
 # BER type tag in .snmprec -> override type name
 _TYPES = {
@@ -38,8 +44,21 @@ def _value(tag: str, text: str) -> str:
     return text
 
 
-def override_lines(recording: str, prefixes: tuple[str, ...]) -> list[str]:
-    """`override` lines for every recording line under one of `prefixes`."""
+_COUNTER_TAGS = ("65", "66", "70")  # Counter32, Gauge32, Counter64
+
+
+def _column_of(oid: str) -> str:
+    return oid.rsplit(".", 1)[0]
+
+
+def override_lines(
+    recording: str, prefixes: tuple[str, ...], writable: frozenset[str] = frozenset()
+) -> list[str]:
+    """`override` lines for every recording line under one of `prefixes`.
+
+    Integer instances of the `writable` columns (OIDs without the instance) are served as
+    writable Gauge32, for `CounterMover`.
+    """
     out = []
     for line in recording.splitlines():
         parts = line.split("|", 2)
@@ -49,8 +68,46 @@ def override_lines(recording: str, prefixes: tuple[str, ...]) -> list[str]:
         kind = _TYPES.get(tag)
         if kind is None:
             continue
+        if tag in _COUNTER_TAGS and _column_of(oid) in writable:
+            out.append(f"override -rw .{oid} uinteger {int(text) % 2**32}")
+            continue
         out.append(f"override .{oid} {kind} {_value(tag, text)}")
     return out
+
+
+class CounterMover:
+    """Raises the writable instances of `override_lines` on a running snmpd, by `snmpset`.
+
+    The SETs run in `snmpset` child processes: a benchmark measuring its own CPU time does
+    not count them.
+    """
+
+    BATCH = 40  # varbinds per SET request (well inside one UDP datagram)
+
+    def __init__(self, recording: str, writable: frozenset[str], port: int, community: str):
+        self.port = port
+        self.community = community
+        self.values: dict[str, int] = {}
+        for line in recording.splitlines():
+            parts = line.split("|", 2)
+            if len(parts) == 3 and parts[1] in _COUNTER_TAGS and _column_of(parts[0]) in writable:
+                self.values[parts[0]] = int(parts[2]) % 2**32
+
+    def step(self, delta: int) -> None:
+        """Add `delta` times (1 + the instance's position) to every instance (mod 2^32)."""
+        oids = list(self.values)
+        for n, oid in enumerate(oids):
+            self.values[oid] = (self.values[oid] + delta * (1 + n % 7)) % 2**32
+        for start in range(0, len(oids), self.BATCH):
+            args = []
+            for oid in oids[start : start + self.BATCH]:
+                args += [f".{oid}", "u", str(self.values[oid])]
+            subprocess.run(
+                ["snmpset", "-v2c", f"-c{self.community}", "-Oq", f"127.0.0.1:{self.port}", *args],
+                check=True,
+                capture_output=True,
+                env={**os.environ, "MIBS": "", "MIBDIRS": ""},
+            )
 
 
 def widen_ports(recording: str, ports: int, template_index: str) -> str:
