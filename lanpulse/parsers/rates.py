@@ -260,18 +260,13 @@ def _add_rates(
             if rate > cap * 1.01:
                 continue
             if util:
-                fields[util] = _milli(min(rate / cap * 100, 100.0))
-        fields[rate_field] = _milli(rate)
-
-
-def _milli(value: float) -> float:
-    """`value` to three decimals: the float nearest to a whole number of thousandths.
-
-    Not round(value, 3): that one decides exact ties on the binary value and costs ~2.5x
-    more, on every moving counter of every poll; here a tie may go the other way (a
-    thousandth apart, a few times in 10^4 values).
-    """
-    return round(value * 1000) / 1000
+                share = rate / cap * 100
+                # Three decimals: the float nearest to a whole number of thousandths. Not
+                # round(x, 3), which decides exact ties on the binary value and costs ~2.5x
+                # more on every moving counter of every poll (a tie may go the other way:
+                # a thousandth apart, a few times in 10^4 values).
+                fields[util] = round(share * 1000) / 1000 if share < 100.0 else 100.0
+        fields[rate_field] = round(rate * 1000) / 1000
 
 
 def _counter(value: int | float | None) -> int | None:
