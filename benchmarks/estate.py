@@ -178,7 +178,7 @@ class PipelineSide:
             for samples in self.polled
             for sample in samples
             for name, value in sample.fields.items()
-            if name.endswith(("_bps", "_ps")) and value
+            if name.endswith(("_bps", "_ps")) and name != "speed_bps" and value
         )
         self.polled.clear()
         return count
