@@ -190,6 +190,7 @@ def parse_snmp(
             result.errors.append(f"{metric.name}: {type(exc).__name__}: {exc}")
             rows = []
         if unique_names:
+            # Now, before any merge below adds another metric's fields to these rows' dicts.
             result.unanswered.extend(_unanswered(plan_of(metric).unanswerable, rows))
         elif rows:
             seen = answered.setdefault(metric.name, set())
