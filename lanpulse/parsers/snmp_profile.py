@@ -133,24 +133,6 @@ def _unanswered(unanswerable: tuple[tuple[str, str], ...], rows: list[Row]) -> l
     return missing
 
 
-_UNIQUE: dict[int, tuple[Profile, bool]] = {}
-_UNIQUE_LIMIT = 1024  # profile reloads make new profiles; old entries go with a reset
-
-
-def _unique_names(profile: Profile) -> bool:
-    """True when no two metrics of the profile share a name (then each is answered alone)."""
-    # Keyed by identity like plan_of: a handful of profiles, whatever the estate's size.
-    entry = _UNIQUE.get(id(profile))
-    if entry is not None and entry[0] is profile:
-        return entry[1]
-    if len(_UNIQUE) >= _UNIQUE_LIMIT:
-        _UNIQUE.clear()
-    names = [m.name for m in profile.metrics]
-    unique = len(set(names)) == len(names)
-    _UNIQUE[id(profile)] = (profile, unique)
-    return unique
-
-
 def base_tags(device: Device, device_class: str) -> dict[str, str]:
     """The tags every sample of a device carries: labels, then device and class."""
     tags = {k: v for k, v in device.labels.items() if v}
@@ -181,7 +163,8 @@ def parse_snmp(
     merged: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, int | float]] = {}
     base_items = list(tags.items())
     base_names = tags.keys()
-    unique_names = _unique_names(profile)
+    # No two metrics share a name (the loader merges them by name): each is answered alone.
+    unique_names = len({m.name for m in profile.metrics}) == len(profile.metrics)
     answered: dict[str, set[str]] = {}
     for metric in profile.metrics:
         try:
