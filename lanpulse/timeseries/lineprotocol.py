@@ -10,9 +10,11 @@ escaped in line protocol and become spaces. These corner cases are listed in doc
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TypeVar
 
 from lanpulse.core.model import FieldValue, Sample
 from lanpulse.core.schema import MEASUREMENTS
@@ -35,6 +37,7 @@ _FLOAT_FIELDS: dict[str, frozenset[str]] = {
     for name, m in MEASUREMENTS.items()
 }
 _NO_FIELDS: frozenset[str] = frozenset()
+_T = TypeVar("_T")
 
 
 def _escape(text: str, specials: str) -> str:
@@ -65,6 +68,10 @@ class _KeyEscapes(dict[str, str]):
         if type(text) is not str:
             # Same error the escaping itself raises; the careful path decides what to do.
             raise TypeError(f"tag or key must be a string, not {type(text).__name__}")
+        if not text:
+            # Never cached: the fast path maps the cache over tag values, and an empty one
+            # (left out of the line) must send the sample to the careful path.
+            raise ValueError("empty tag or key")
         if len(self) >= _CACHE_LIMIT:
             self.clear()
         escaped = self[text] = _escape(text, ", =")
@@ -77,7 +84,7 @@ _escaped = _key_cache.__getitem__  # bound once: the fast path maps it over tag 
 
 def escape_key(text: str) -> str:
     """Escape a tag key, tag value or field key (commas, equals signs, spaces)."""
-    return _key_cache[text]
+    return _key_cache[text] if text else text
 
 
 def escape_measurement(text: str) -> str:
@@ -147,16 +154,23 @@ def _series_key(measurement: str, tags: Mapping[str, str]) -> str:
 # written as floats) is compiled once into a `%` template; a line is then one C-level
 # `template % (escaped tag values..., field values..., time)`. The cache is per shape, not
 # per series: an estate has a few hundred shapes however many devices and ports it has.
+# The fast path writes exactly what `_encode_careful` writes, or hands the sample to it.
 
 
 @dataclass(frozen=True, slots=True)
 class _LinePlan:
-    """The template for one sample shape, and how to put its tag values in key order."""
+    """The template for one sample shape, and what a sample's values need checking for."""
 
     template: str  # "" for a shape that always takes the careful path
-    # What the values need checking for: ints must fit int64, floats must be finite.
-    has_ints: bool
+    # Packs the field values as int64 (ints) and float64 (floats): raises for an int beyond
+    # int64 in one C call. None when the shape has no ints.
+    int64_check: Callable[..., bytes] | None
+    # Floats must be finite (checked with one `sum`).
     has_floats: bool
+    # Picks the ints of "number" fields, written with "%.1f": that text is repr(float(v))
+    # only while float(v) stays below 1e16 (repr switches to an exponent there). None when
+    # the shape has no such ints.
+    plain_ints: Callable[[tuple[FieldValue, ...]], tuple[FieldValue, ...]] | None
     # Picks the tag values of non-empty keys in sorted key order; None when the tags
     # already come sorted without empty keys (what the parsers produce).
     tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None
@@ -164,12 +178,18 @@ class _LinePlan:
 
 _Shape = tuple[str, tuple[str, ...], tuple[str, ...], tuple[type, ...]]
 _PLAN_LIMIT = 10_000
-# The template pays off per field; its fixed cost per sample (shape key, lookup, checks:
-# ~1.5 us on the 2-core bench VM) is more than the careful path spends on a few fields.
-# Measured crossover: 8-10 fields (A/B of both paths on the replayed estate polls).
+# The template pays off per field; its fixed cost per sample in `encode_sample` (shape key,
+# lookup, checks) is more than the careful path spends on a few fields. Measured crossover:
+# 8-10 fields. `encode_poll` reuses the previous sample's plan and has no such threshold.
 _TEMPLATE_MIN_FIELDS = 8
 _plans: dict[_Shape, _LinePlan] = {}
-_CAREFUL = _LinePlan("", False, False, None)  # the plan of shapes without a template
+_CAREFUL = _LinePlan("", None, False, None, None)  # the plan of shapes without a template
+# The largest int whose float is below 1e16 (where "%.1f" and repr(float) part ways).
+_PLAIN_INT_LIMIT = 10**16 - 2
+# What a sample the fast path cannot carry raises there (a bad value, an empty or
+# non-string tag value): the careful path then decides.
+_NOT_FAST = (TypeError, ValueError, OverflowError, struct.error)
+_NOT_FAST_POLL = (*_NOT_FAST, AttributeError)  # and malformed samples, in `encode_poll`
 
 
 def _percent(text: str) -> str:
@@ -192,7 +212,7 @@ def _make_plan(shape: _Shape) -> _LinePlan | None:
     or a value type other than exactly int or float (bool, IntEnum, None...), or no fields.
     """
     measurement, tag_keys, field_keys, kinds = shape
-    if type(measurement) is not str or not field_keys:
+    if type(measurement) is not str or not measurement or not field_keys:
         return None
     if any(type(k) is not str for k in tag_keys) or any(
         type(k) is not str or not k for k in field_keys
@@ -205,11 +225,14 @@ def _make_plan(shape: _Shape) -> _LinePlan | None:
         tag_order = _picker(positions)
     floats = _FLOAT_FIELDS.get(measurement, _NO_FIELDS)
     parts: list[str] = []
-    for key, kind in zip(field_keys, kinds, strict=True):
+    plain: list[int] = []
+    for i, (key, kind) in enumerate(zip(field_keys, kinds, strict=True)):
         if kind is int:
-            # "%.1f" of an int is repr(float(value)) below 1e16 and the same float value
-            # written without an exponent above it (InfluxDB parses both to one float64).
-            literal = "%.1f" if key in floats else "%di"
+            if key in floats:
+                plain.append(i)
+                literal = "%.1f"
+            else:
+                literal = "%di"
         elif kind is float:
             literal = "%r"
         else:
@@ -220,10 +243,15 @@ def _make_plan(shape: _Shape) -> _LinePlan | None:
     )
     # The timestamp goes through %s, which is str(): the same text as the f-string before.
     template = f"{head} {','.join(parts)} %s"
-    return _LinePlan(template, int in kinds, float in kinds, tag_order)
+    int64_check = None
+    if int in kinds:
+        int64_check = struct.Struct("=" + "".join("q" if k is int else "d" for k in kinds)).pack
+    return _LinePlan(
+        template, int64_check, float in kinds, _picker(plain) if plain else None, tag_order
+    )
 
 
-def _picker(positions: list[int]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+def _picker(positions: list[int]) -> Callable[[tuple[_T, ...]], tuple[_T, ...]]:
     """A function picking `positions` out of a tuple, always returning a tuple."""
     if len(positions) >= 2:
         return itemgetter(*positions)
@@ -235,11 +263,12 @@ def encode_sample(sample: Sample) -> str | None:
 
     Tags are sorted by key (InfluxDB's recommendation), empty tag keys or values are left
     out, the timestamp is written in nanoseconds. An integer in a field the schema declares
-    "number" is written as a float, so the field keeps one type across devices.
+    "number" is written as a float, so the field keeps one type across devices. To encode
+    the samples of a poll, `encode_poll` is faster (it reuses the plan of the sample before).
     """
-    # The hot path of the daemon (~10^5 samples per cycle). A sample whose values all fit
-    # the fast path (ints within int64, finite floats, no empty tag value) is formatted by
-    # its shape's template; anything else takes `_encode_careful`, the reference encoder.
+    # A sample whose values all fit the fast path (ints within int64, finite floats, no
+    # empty tag value) is formatted by its shape's template; anything else takes
+    # `_encode_careful`, the reference encoder.
     tags = sample.tags
     fields = sample.fields
     if len(fields) < _TEMPLATE_MIN_FIELDS:
@@ -247,28 +276,110 @@ def encode_sample(sample: Sample) -> str | None:
     values = tuple(fields.values())
     shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
     plan = _plans.get(shape) or _plan_for(shape)
-    template = plan.template
-    if not template:
-        return _encode_careful(sample)
-    tag_values = tuple(tags.values())
-    if plan.tag_order is not None:
-        tag_values = plan.tag_order(tag_values)
-    if "" in tag_values:
+    if not plan.template:
         return _encode_careful(sample)
     try:
-        # min/max bound every int to int64 (and floats beyond it go careful, rarely); the
-        # sum is NaN or infinite as soon as one float is (a NaN can confuse min/max, never
-        # the sum).
-        if plan.has_ints and (min(values) < INT64_MIN or max(values) > INT64_MAX):
-            return _encode_careful(sample)
-        if plan.has_floats:
-            total = sum(values)
-            if total - total != 0.0:
-                return _encode_careful(sample)
-        # A non-string tag value raises TypeError in the escape cache.
-        return template % (*map(_escaped, tag_values), *values, sample.time_ns)
-    except (TypeError, OverflowError):
+        return _fill(plan, tuple(tags.values()), values, sample.time_ns)
+    except _NOT_FAST:
         return _encode_careful(sample)
+
+
+def _fill(
+    plan: _LinePlan, tag_values: tuple[str, ...], values: tuple[FieldValue, ...], time: object
+) -> str:
+    """`plan`'s line for these values; raises one of `_NOT_FAST` when it cannot carry them."""
+    if plan.int64_check is not None:
+        plan.int64_check(*values)
+        if plan.plain_ints is not None:
+            plain = plan.plain_ints(values)
+            if min(plain) < -_PLAIN_INT_LIMIT or max(plain) > _PLAIN_INT_LIMIT:
+                raise ValueError("int too large for %.1f")
+    if plan.has_floats:
+        total = sum(values)
+        if total - total != 0.0:  # NaN or infinite as soon as one float is
+            raise ValueError("float not finite")
+    if plan.tag_order is not None:
+        tag_values = plan.tag_order(tag_values)
+    # An empty or non-string tag value raises in the escape cache.
+    return plan.template % (*map(_escaped, tag_values), *values, time)
+
+
+def encode_poll(
+    samples: Iterable[Sample],
+    out: list[str],
+    on_error: Callable[[Sample, Exception], None] | None = None,
+) -> int:
+    """Append the line (without newline) of each sample to `out`; return how many gave none.
+
+    The same lines as `encode_sample` gives one by one; a sample without a measurement
+    gives none. Faster for the samples of one poll, which come grouped (the rows of a table
+    metric share their shape): a sample shaped like the one before reuses its plan after
+    C-level tuple comparisons, without hashing a shape key. A sample the encoder raises for
+    (a malformed sample: TypeError, ValueError, AttributeError) is passed to `on_error` and
+    counted as giving none; without `on_error` the exception propagates.
+    """
+    add = out.append
+    escaped = _escaped
+    dropped = 0
+    # The previous sample's shape, and what its plan needs, in locals.
+    last_shape: _Shape | None = None
+    template = ""
+    int64_check: Callable[..., bytes] | None = None
+    plain_ints: Callable[[tuple[FieldValue, ...]], tuple[FieldValue, ...]] | None = None
+    has_floats = False
+    tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None
+    last_time: object = None
+    time_text = ""
+    for sample in samples:
+        try:
+            fields = sample.fields
+            tags = sample.tags
+            values = (*fields.values(),)
+            shape = (sample.measurement, (*tags,), (*fields,), (*map(type, values),))
+            if shape != last_shape:
+                plan = _plans.get(shape) or _plan_for(shape)
+                last_shape = shape
+                template = plan.template
+                int64_check = plan.int64_check
+                plain_ints = plan.plain_ints
+                has_floats = plan.has_floats
+                tag_order = plan.tag_order
+            if template:
+                if int64_check is not None:
+                    int64_check(*values)
+                    if plain_ints is not None:
+                        plain = plain_ints(values)
+                        if min(plain) < -_PLAIN_INT_LIMIT or max(plain) > _PLAIN_INT_LIMIT:
+                            raise ValueError("int too large for %.1f")
+                if has_floats:
+                    total = sum(values)
+                    if total - total != 0.0:  # NaN or infinite as soon as one float is
+                        raise ValueError("float not finite")
+                time = sample.time_ns
+                if time is not last_time:  # one poll's samples share their timestamp
+                    last_time = time
+                    time_text = str(time)
+                # An empty or non-string tag value raises in the escape cache.
+                if tag_order is None:
+                    add(template % (*map(escaped, tags.values()), *values, time_text))
+                else:
+                    ordered = tag_order((*tags.values(),))
+                    add(template % (*map(escaped, ordered), *values, time_text))
+                continue
+        except _NOT_FAST_POLL:
+            pass  # the careful path decides
+        try:
+            line = _encode_careful(sample) if sample.measurement else None
+        except (TypeError, ValueError, AttributeError) as exc:
+            if on_error is None:
+                raise
+            on_error(sample, exc)
+            line = None
+        if line is None:
+            dropped += 1
+        else:
+            add(line)
+    return dropped
 
 
 def _encode_careful(sample: Sample) -> str | None:
@@ -308,16 +419,7 @@ class EncodedBatch:
 def encode_samples(samples: Iterable[Sample]) -> EncodedBatch:
     """Encode samples to newline-terminated line protocol, counting those left out."""
     out: list[str] = []
-    skipped = 0
-    for sample in samples:
-        if not sample.measurement:
-            skipped += 1
-            continue
-        line = encode_sample(sample)
-        if line is None:
-            skipped += 1
-        else:
-            out.append(line)
+    skipped = encode_poll(samples, out)
     if not out:
         return EncodedBatch(b"", 0, skipped)
     out.append("")
