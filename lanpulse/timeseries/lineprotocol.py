@@ -247,7 +247,7 @@ def _make_plan(shape: _Shape) -> _LinePlan | None:
     if int in kinds:
         int64_check = struct.Struct("=" + "".join("q" if k is int else "d" for k in kinds)).pack
     return _LinePlan(
-        template, int64_check, float in kinds, _picker(plain) if plain else None, tag_order
+        template, int64_check, float in kinds, _bounds_picker(plain) if plain else None, tag_order
     )
 
 
@@ -255,7 +255,18 @@ def _picker(positions: list[int]) -> Callable[[tuple[_T, ...]], tuple[_T, ...]]:
     """A function picking `positions` out of a tuple, always returning a tuple."""
     if len(positions) >= 2:
         return itemgetter(*positions)
-    return lambda values: tuple(values[i] for i in positions)
+    if positions:
+        position = positions[0]
+        return lambda values: (values[position],)
+    return lambda values: ()
+
+
+def _bounds_picker(positions: list[int]) -> Callable[[tuple[_T, ...]], tuple[_T, ...]]:
+    """A C-level function picking `positions` out of a tuple for `min` and `max`.
+
+    One position is picked twice: a tuple either way, without a Python frame per sample.
+    """
+    return itemgetter(*positions) if len(positions) >= 2 else itemgetter(*positions * 2)
 
 
 def encode_sample(sample: Sample) -> str | None:
