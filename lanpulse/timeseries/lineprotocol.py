@@ -345,8 +345,8 @@ def encode_poll(
         try:
             fields = sample.fields
             tags = sample.tags
-            values = (*fields.values(),)
-            shape = (sample.measurement, (*tags,), (*fields,), (*map(type, values),))
+            values = tuple(fields.values())
+            shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
             if shape != last_shape:
                 plan = _plans.get(shape) or _plan_for(shape)
                 last_shape = shape
@@ -374,7 +374,7 @@ def encode_poll(
                 if tag_order is None:
                     add(template % (*map(escaped, tags.values()), *values, time_text))
                 else:
-                    ordered = tag_order((*tags.values(),))
+                    ordered = tag_order(tuple(tags.values()))
                     add(template % (*map(escaped, ordered), *values, time_text))
                 continue
         except _NOT_FAST_POLL:
