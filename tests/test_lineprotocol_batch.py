@@ -23,6 +23,7 @@ from lanpulse.timeseries.lineprotocol import (
     encode_poll,
     encode_sample,
     encode_samples,
+    escape_key,
 )
 
 T = 1_700_000_000_123_456_789
@@ -264,3 +265,9 @@ def test_encode_samples_uses_the_batch_lines() -> None:
         batch = encode_samples(iter(samples))  # any iterable, not only a list
         assert batch.lines == ("".join(f"{line}\n" for line in lines)).encode()
         assert batch.points == len(lines) and batch.skipped == len(samples) - len(lines)
+
+
+def test_empty_key_escapes_to_itself_and_is_never_cached() -> None:
+    # The escape cache refuses "" (that is how the fast path notices an empty tag value).
+    assert escape_key("") == ""
+    assert "" not in lineprotocol._key_cache
