@@ -483,7 +483,9 @@ def _rate_columns(
                 out.append((rate, [zero] * n, True))
                 continue
             increase = None if old_total is None else total - old_total
-            columns = _moving(cur, old, increase, scale, elapsed, rule_caps, limits, util)
+            columns = _moving(
+                cur, old, increase, scale, elapsed, rule_caps, limits, all_capped, util
+            )
             if columns is not None:
                 utils, rates = columns
                 if util and utils is not None:
@@ -507,14 +509,18 @@ def _moving(
     elapsed: float,
     caps: list[int | float | None] | None,
     limits: list[float],
+    limits_all: bool,
     util: str | None,
 ) -> tuple[Column | None, Column] | None:
     """A rule's (utilisations, rates) when no counter went down and no rate is above its
-    ceiling, else None; `cur` holds only integers, `increase` is their sum's (if known).
+    ceiling, else None; `cur` holds only integers, `increase` is their sum's (if known);
+    `limits_all`: every row has a ceiling.
 
     Each value is the one `_add_rates` computes: the same float operations in the same
     order, and `_WHOLE` rounding where it equals round(): below `_WHOLE_BELOW`, which the
-    rate of the whole increase bounds (each operation is monotonic), or every rate.
+    rate of the whole increase bounds (each operation is monotonic), or every rate. The
+    constants are floats (1e3, not 1000): a float times an int converts the int first, so
+    the result is the same, but float with float is the interpreter's specialised fast op.
     """
     try:
         if not all(map(ge, cur, old)):  # type: ignore[arg-type]
@@ -528,9 +534,9 @@ def _moving(
     if caps is None:
         pairs = zip(now, before, strict=True)
         if scale == 1:  # d * 1 / e is d / e: one operation less per row, same float
-            rates = [((c - o) / elapsed * 1000 + whole - whole) / 1000 for c, o in pairs]
+            rates = [((c - o) / elapsed * 1e3 + whole - whole) / 1e3 for c, o in pairs]
         else:
-            rates = [((c - o) * scale / elapsed * 1000 + whole - whole) / 1000 for c, o in pairs]
+            rates = [((c - o) * scale / elapsed * 1e3 + whole - whole) / 1e3 for c, o in pairs]
         if not bounded and max(rates, default=0.0) >= _WHOLE_BELOW:
             pairs = zip(now, before, strict=True)
             rates = [round((c - o) * scale / elapsed * 1000) / 1000 for c, o in pairs]
@@ -539,13 +545,17 @@ def _moving(
     if any(map(gt, raw, limits)):
         return None
     utils: Column | None = None
-    if util:
-        # A row without a ceiling has no utilisation; each share is below 101.
+    if util and limits_all:  # each share is below 101
         utils = [
-            c and ((s * 1000 + whole - whole) / 1000 if (s := r / c * 100) < 100.0 else 100.0)
+            (s * 1e3 + whole - whole) / 1e3 if (s := r / c * 1e2) < 100.0 else 100.0  # type: ignore[operator]
             for r, c in zip(raw, caps, strict=True)
         ]
-    rates = [(r * 1000 + whole - whole) / 1000 for r in raw]
+    elif util:  # a row without a ceiling has no utilisation
+        utils = [
+            c and ((s * 1e3 + whole - whole) / 1e3 if (s := r / c * 1e2) < 100.0 else 100.0)
+            for r, c in zip(raw, caps, strict=True)
+        ]
+    rates = [(r * 1e3 + whole - whole) / 1e3 for r in raw]
     if not bounded and max(rates, default=0.0) >= _WHOLE_BELOW:
         rates = [round(r * 1000) / 1000 for r in raw]
     return utils, rates  # type: ignore[return-value]
