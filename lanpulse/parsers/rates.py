@@ -397,14 +397,7 @@ def _by_columns(
             writes = _rate_columns(plan, rows, fields, counters, sums, table, elapsed_ns, live)
     except Exception:  # e.g. an overflow: the rows raise it, after their partial writes
         return False
-    for key, values, dense in writes:
-        if dense:
-            for row_fields, value in zip(fields, values, strict=True):
-                row_fields[key] = value
-        else:
-            for row_fields, value in zip(fields, values, strict=True):
-                if value is not None:
-                    row_fields[key] = value
+    _write(fields, writes)
     table.time_ns, table.rules, table.counters, table.sums = time_ns, plan.rules, counters, sums
     table.identity, table.discontinuity = identity, discs
     return True
@@ -431,6 +424,47 @@ Write = tuple[str, Column, bool]
 # Exact for 0 <= x < 2**51: x * 1000 of any rate below 2.2e12 (and of every utilisation).
 _WHOLE = 6755399441055744.0
 _WHOLE_BELOW = 2.2e12  # a rate from which the rounding above is exact
+
+
+def _write(fields: list[dict[str, int | float]], writes: list[Write]) -> None:
+    """Write each field into every row, in order (so each row gets its keys in order).
+
+    Runs of columns without a None are written four (or two) fields per pass over the
+    rows: a quarter of the loop's own work per field.
+    """
+    dense: list[tuple[str, Column]] = []
+    for key, values, is_dense in writes:
+        if is_dense:
+            dense.append((key, values))
+            continue
+        _write_dense(fields, dense)
+        dense = []
+        for row_fields, value in zip(fields, values, strict=True):
+            if value is not None:
+                row_fields[key] = value
+    _write_dense(fields, dense)
+
+
+def _write_dense(fields: list[dict[str, int | float]], dense: list[tuple[str, Column]]) -> None:
+    """Write columns without a None into every row, in order."""
+    while len(dense) >= 4:
+        (k1, c1), (k2, c2), (k3, c3), (k4, c4) = dense[:4]
+        for f, v1, v2, v3, v4 in zip(fields, c1, c2, c3, c4, strict=True):
+            f[k1] = v1  # type: ignore[assignment]
+            f[k2] = v2  # type: ignore[assignment]
+            f[k3] = v3  # type: ignore[assignment]
+            f[k4] = v4  # type: ignore[assignment]
+        dense = dense[4:]
+    if len(dense) >= 2:
+        (k1, c1), (k2, c2) = dense[:2]
+        for f, v1, v2 in zip(fields, c1, c2, strict=True):
+            f[k1] = v1  # type: ignore[assignment]
+            f[k2] = v2  # type: ignore[assignment]
+        dense = dense[2:]
+    if dense:
+        ((k1, c1),) = dense
+        for f, v1 in zip(fields, c1, strict=True):
+            f[k1] = v1  # type: ignore[assignment]
 
 
 def _rate_columns(
