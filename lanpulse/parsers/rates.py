@@ -533,6 +533,15 @@ def _rate_columns(
                     out.append((util, utils, all_capped))
                 out.append((rate, rates, True))
                 continue
+            columns = _patched(
+                rows, counter, scale, zero, util, cur, old, elapsed, rule_caps, limits, all_capped
+            )
+            if columns is not None:
+                utils, rates = columns
+                if util and utils is not None:
+                    out.append((util, utils, False))
+                out.append((rate, rates, False))
+                continue
         utils, rates = _rule_by_rows(
             rows, counter, scale, zero, util, cur, old, elapsed, rule_caps, live
         )
@@ -614,37 +623,97 @@ def _rule_by_rows(
     caps: list[int | float | None] | None,
     live: list[bool] | None,
 ) -> tuple[Column | None, Column]:
-    """One rule's column the way `_add_rates` computes a row: missing counters, wraps,
-    resets, rates above the ceiling, rows that are another entity (not `live`)."""
+    """One rule's column row by row (`_one`): missing counters, rows that are another
+    entity (not `live`)."""
     n = len(rows)
     rates: Column = [None] * n
     utils: Column | None = [None] * n if util and caps is not None else None
+    wants_util = utils is not None
     for i in range(n):
         c, o = cur[i], old[i]
         if c is None or o is None or (live is not None and not live[i]):
             continue
         cap = caps[i] if caps is not None else None
-        if c == o:
-            if utils is not None and cap is not None:
-                utils[i] = zero
-            rates[i] = zero
-            continue
-        if c > o:
-            delta = c - o
-        else:
-            wrapped = counter_delta(o, c, rows[i].counter_width(counter))
-            if wrapped is None:
-                continue
-            delta = wrapped
-        rate = delta * scale / elapsed
-        if cap is not None:
-            if rate > cap * 1.01:
-                continue
-            if utils is not None:
-                share = rate / cap * 100
-                utils[i] = round(share * 1000) / 1000 if share < 100.0 else 100.0
-        rates[i] = round(rate * 1000) / 1000
+        share, rates[i] = _one(rows[i], counter, c, o, scale, zero, wants_util, cap, elapsed)
+        if utils is not None:
+            utils[i] = share
     return utils, rates
+
+
+def _patched(
+    rows: list[Row],
+    counter: str,
+    scale: float,
+    zero: float,
+    util: str | None,
+    cur: list[int | None],
+    old: list[int | None],
+    elapsed: float,
+    caps: list[int | float | None] | None,
+    limits: list[float],
+    limits_all: bool,
+) -> tuple[Column | None, Column] | None:
+    """`_moving` for a column where some rows went down (a wrap, a reset) or rate above
+    their ceiling: those rows one by one (`_one`), the others as columns. None when a
+    previous counter was missing."""
+    try:
+        odd = [i for i, (c, o) in enumerate(zip(cur, old, strict=True)) if c < o]  # type: ignore[operator]
+    except TypeError:
+        return None
+    steady = list(cur)
+    for i in odd:
+        steady[i] = old[i]  # a zero increase for now
+    if caps is not None:
+        raw = [(c - o) * scale / elapsed for c, o in zip(steady, old, strict=True)]  # type: ignore[operator]
+        for i, (r, limit) in enumerate(zip(raw, limits, strict=True)):
+            if r > limit:
+                odd.append(i)
+                steady[i] = old[i]
+    columns = _moving(steady, old, None, scale, elapsed, caps, limits, limits_all, util)
+    if columns is None:  # cannot be: nothing goes down or above its ceiling now
+        return None
+    utils, rates = columns
+    wants_util = utils is not None
+    for i in odd:
+        cap = caps[i] if caps is not None else None
+        now, before = cur[i], old[i]
+        assert now is not None and before is not None  # the column has no None (see above)
+        share, rates[i] = _one(rows[i], counter, now, before, scale, zero, wants_util, cap, elapsed)
+        if utils is not None:
+            utils[i] = share
+    return utils, rates
+
+
+def _one(
+    row: Row,
+    counter: str,
+    cur: int,
+    old: int,
+    scale: float,
+    zero: float,
+    wants_util: bool,
+    cap: int | float | None,
+    elapsed: float,
+) -> tuple[float | None, float | None]:
+    """One row's (utilisation, rate) of one rule, as `_add_rates` computes it (None: none)."""
+    if cur == old:  # an idle counter: a zero rate, never above the ceiling, no round()
+        return (zero if wants_util and cap is not None else None), zero
+    if cur > old:
+        delta = cur - old
+    else:  # a wrap or a reset
+        wrapped = counter_delta(old, cur, row.counter_width(counter))
+        if wrapped is None:
+            return None, None
+        delta = wrapped
+    rate = delta * scale / elapsed
+    share = None
+    if cap is not None:
+        if rate > cap * 1.01:
+            return None, None  # above the link speed: impossible, dropped
+        if wants_util:
+            share = rate / cap * 100
+            share = round(share * 1000) / 1000 if share < 100.0 else 100.0
+    return share, round(rate * 1000) / 1000
 
 
 def _ceiling(fields: Mapping[str, int | float], name: str | None) -> int | float | None:
