@@ -1,0 +1,272 @@
+"""The row-by-row rate computation as it was before the columnar one (frozen reference).
+
+A verbatim copy of lanpulse/parsers/rates.py at commit 7f091d6, kept only so that
+tests/test_rates_columnar.py can check the columnar computation against it, poll by poll:
+do not change it, and do not import it outside the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from lanpulse.core.profile import RateSpec
+from lanpulse.parsers.rows import Row
+
+WRAP_32 = 2**32
+
+
+class RateRule(NamedTuple):
+    """A `RateSpec` as a plain tuple: read once per row, so attribute access stays cheap."""
+
+    counter: str
+    rate: str
+    scale: float
+    max_field: str | None
+    util: str | None
+
+
+def rate_rules(specs: Sequence[RateSpec]) -> tuple[RateRule, ...]:
+    """The rules of a metric's rate specs, in order (compile once, apply every poll)."""
+    return tuple(RateRule(s.counter, s.rate, s.scale, s.max_field, s.util) for s in specs)
+
+
+@dataclass(slots=True)
+class SeriesState:
+    """The previous poll of one series: its time, counters, identity and discontinuity.
+
+    `counters` holds one value per rule of `rules` (None where the poll had no integer),
+    a tuple rather than a dict: an estate keeps hundreds of thousands of these.
+    """
+
+    time_ns: int
+    rules: tuple[RateRule, ...]
+    counters: tuple[int | None, ...]
+    identity: tuple[str, ...]
+    discontinuity: object = None
+
+    def previous(self, rules: tuple[RateRule, ...]) -> tuple[int | None, ...]:
+        """The previous counters lined up with `rules` (which a profile reload may change)."""
+        if rules is self.rules or rules == self.rules:
+            return self.counters
+        by_name = {r.counter: v for r, v in zip(self.rules, self.counters, strict=True)}
+        return tuple(by_name.get(r.counter) for r in rules)
+
+
+@dataclass(slots=True)
+class RateState:
+    """All series of one device, plus the device's last sysUpTime (for restart detection)."""
+
+    # metric name -> row index -> series: a row needs no key tuple of its own.
+    series: dict[str, dict[str, SeriesState]] = field(default_factory=dict)
+    uptime_s: float | None = None
+    restarted: bool = False
+
+    def observe_uptime(self, uptime_s: float | None) -> None:
+        """Note this poll's uptime; a smaller one than last time means the device restarted."""
+        self.restarted = (
+            uptime_s is not None and self.uptime_s is not None and uptime_s < self.uptime_s
+        )
+        if uptime_s is not None:
+            self.uptime_s = uptime_s
+
+
+def counter_delta(prev: int, cur: int, bits: int | None) -> int | None:
+    """The increase from prev to cur, or None when the counter was reset."""
+    if cur >= prev:
+        return cur - prev
+    if bits == 32 and prev < WRAP_32:
+        return cur + WRAP_32 - prev
+    return None
+
+
+def apply_rates(
+    state: RateState,
+    key: tuple[str, str],
+    time_ns: int,
+    fields: dict[str, int | float],
+    counter_bits: dict[str, int],
+    specs: Sequence[RateSpec],
+    identity: tuple[str, ...] = (),
+    discontinuity: object = None,
+) -> None:
+    """Add rate (and utilisation) fields to `fields` in place and remember this poll."""
+    apply_rate_rules(
+        state, key, time_ns, fields, counter_bits, rate_rules(specs), identity, discontinuity
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RatePlan:
+    """A metric's rate rules compiled once for the per-row loop.
+
+    Most counters do not move between two polls (error and discard counters, ports that
+    are down), and a row whose counters all stand still gets every rate as one prepared
+    dict update. `ceiling` hoists the link-speed lookup out of the rule loop when the rules
+    share one ceiling field that no rule writes (else each rule reads its own, as declared).
+    """
+
+    rules: tuple[RateRule, ...]
+    counters: tuple[str, ...]  # the counter field of each rule
+    zeros: tuple[float, ...]  # each rule's rate (and utilisation) of a zero delta
+    shared_ceiling: bool
+    ceiling: str | None  # the ceiling field all rules share (when shared_ceiling)
+    # The fields of a row whose counters did not move, in the order the rule loop writes
+    # them: with the ceiling valid (utilisations too), and without it (rates only).
+    idle: dict[str, float]
+    idle_no_ceiling: dict[str, float]
+
+    @classmethod
+    def of(cls, rules: tuple[RateRule, ...]) -> RatePlan:
+        """Compile rules."""
+        written = {r.rate for r in rules} | {r.util for r in rules if r.util}
+        ceilings = {r.max_field for r in rules if r.max_field}
+        shared = len(ceilings) <= 1 and not ceilings & written
+        idle: dict[str, float] = {}
+        idle_no_ceiling: dict[str, float] = {}
+        # A zero delta's rate, 0 * scale / elapsed: the same for any elapsed > 0.
+        zeros = tuple([0 * r.scale / 1.0 for r in rules])
+        for r, zero in zip(rules, zeros, strict=True):
+            if r.max_field and r.util:
+                idle[r.util] = zero  # min(zero / ceiling * 100, 100.0) is zero too
+            idle[r.rate] = idle_no_ceiling[r.rate] = zero
+        return cls(
+            rules=rules,
+            counters=tuple([r.counter for r in rules]),
+            zeros=zeros,
+            shared_ceiling=shared,
+            ceiling=next(iter(ceilings)) if shared and ceilings else None,
+            idle=idle,
+            idle_no_ceiling=idle_no_ceiling,
+        )
+
+
+def apply_rate_rules(
+    state: RateState,
+    key: tuple[str, str],
+    time_ns: int,
+    fields: dict[str, int | float],
+    counter_bits: dict[str, int],
+    rules: tuple[RateRule, ...],
+    identity: tuple[str, ...] = (),
+    discontinuity: object = None,
+) -> None:
+    """`apply_rates` with compiled rules, for one series."""
+    # One series is a one-row table; its identity values stand in as tags named by position.
+    names = tuple(str(i) for i in range(len(identity)))
+    row = Row(key[1], "", dict(zip(names, identity, strict=True)), fields, {}, counter_bits)
+    apply_rates_to_rows(
+        state, key[0], [row], time_ns, RatePlan.of(rules), names, {key[1]: discontinuity}
+    )
+
+
+def apply_rates_to_rows(
+    state: RateState,
+    metric: str,
+    rows: Iterable[Row],
+    time_ns: int,
+    plan: RatePlan,
+    identity_tags: tuple[str, ...] = (),
+    discontinuity: Mapping[str, object] | None = None,
+) -> None:
+    """Add rate (and utilisation) fields to every row of a metric, and remember this poll.
+
+    A row's series is (metric, row index); its identity is the values of `identity_tags`
+    and its discontinuity the row's value in `discontinuity` (row index -> value). One loop
+    over the rows rather than a call per row: this is the parser's hottest path.
+    """
+    series_of = state.series.get(metric)
+    if series_of is None:
+        series_of = state.series[metric] = {}
+    rules, names, restarted = plan.rules, plan.counters, state.restarted
+    # Most metrics name an entity by one tag (ifName): its identity needs no list.
+    one_tag = identity_tags[0] if len(identity_tags) == 1 else None
+    for row in rows:
+        fields = row.fields
+        # Rates need exact counters: an integer, or None (a float or a missing field).
+        counters = tuple([v if type(v) is int else _counter(v) for v in map(fields.get, names)])
+        tags = row.tags
+        if one_tag is not None:
+            identity: tuple[str, ...] = (tags.get(one_tag, ""),)
+        else:
+            identity = tuple([tags.get(t, "") for t in identity_tags])
+        disc = discontinuity.get(row.index) if discontinuity is not None else None
+        series = series_of.get(row.index)
+        if series is None:
+            series_of[row.index] = SeriesState(time_ns, rules, counters, identity, disc)
+            continue
+        # Updated in place: no new object per series and poll for the garbage collector.
+        prev_time = series.time_ns
+        previous = series.counters if series.rules is rules else series.previous(rules)
+        same_entity = series.identity == identity and series.discontinuity == disc
+        series.time_ns, series.rules, series.counters = time_ns, rules, counters
+        series.identity, series.discontinuity = identity, disc
+        if restarted or not same_entity or time_ns <= prev_time:
+            continue
+        # The link speed, read once per row when the rules share it (see RatePlan).
+        cap = None
+        if plan.shared_ceiling:
+            cap = _ceiling(fields, plan.ceiling)
+            if counters == previous and None not in counters:
+                fields.update(plan.idle if cap is not None else plan.idle_no_ceiling)
+                continue
+        _add_rates(row, plan, counters, previous, time_ns - prev_time, cap)
+
+
+def _ceiling(fields: Mapping[str, int | float], name: str | None) -> int | float | None:
+    """The value of ceiling field `name` when it can bound a rate (a positive number)."""
+    value = fields.get(name) if name else None
+    return value if isinstance(value, (int, float)) and value > 0 else None
+
+
+def _add_rates(
+    row: Row,
+    plan: RatePlan,
+    counters: tuple[int | None, ...],
+    previous: tuple[int | None, ...],
+    elapsed_ns: int,
+    shared_cap: int | float | None,
+) -> None:
+    """The rate fields of one row from its counters now and `elapsed_ns` before."""
+    fields = row.fields
+    elapsed = elapsed_ns / 1e9
+    shared = plan.shared_ceiling
+    for (counter, rate_field, scale, max_field, util), zero, cur, old in zip(
+        plan.rules, plan.zeros, counters, previous, strict=True
+    ):
+        if cur is None or old is None:
+            continue
+        cap = None
+        if max_field:
+            cap = shared_cap if shared else _ceiling(fields, max_field)
+        if cur == old:  # an idle counter: a zero rate, never above the ceiling, no round()
+            if util and cap is not None:
+                fields[util] = zero
+            fields[rate_field] = zero
+            continue
+        if cur > old:
+            delta = cur - old
+        else:  # a wrap or a reset
+            wrapped = counter_delta(old, cur, row.counter_width(counter))
+            if wrapped is None:
+                continue
+            delta = wrapped
+        rate = delta * scale / elapsed
+        if cap is not None:
+            # Above the link speed is impossible: a missed reset or a bad agent. Drop it.
+            if rate > cap * 1.01:
+                continue
+            if util:
+                share = rate / cap * 100
+                # Three decimals: the float nearest to a whole number of thousandths. Not
+                # round(x, 3), which decides exact ties on the binary value and costs ~2.5x
+                # more on every moving counter of every poll (a tie may go the other way:
+                # a thousandth apart, a few times in 10^4 values).
+                fields[util] = round(share * 1000) / 1000 if share < 100.0 else 100.0
+        fields[rate_field] = round(rate * 1000) / 1000
+
+
+def _counter(value: int | float | None) -> int | None:
+    """A counter's value when the field holds an integer (rates need exact counters)."""
+    return int(value) if isinstance(value, int) else None
