@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,48 @@ def test_age_is_that_of_the_oldest_unsent_batch(tmp_path: Path) -> None:
     assert spool.state().newest_ns == t0 + 100 * 10**9
     drain(spool)
     assert spool.state().oldest_ns is None
+
+
+def test_memory_copy_is_sent_and_disk_serves_the_rest(tmp_path: Path) -> None:
+    # Batches appended since the last commit come from memory (the very payload objects);
+    # beyond `cache_bytes`, and after a restart, the same records come from disk.
+    spool = make(tmp_path, cache_bytes=len(batch(0)) + len(batch(1)))
+    payloads = [batch(i) for i in range(4)]
+    for p in payloads:
+        spool.append(p, 2)
+    cached = spool.read_batch_cached(max_points=100)
+    assert cached is not None and [r.payload for r in cached] == payloads[:2]
+    assert all(r.payload is p for r, p in zip(cached, payloads, strict=False))
+    full = spool.read_batch(max_points=100)
+    assert [r.payload for r in full] == payloads  # the uncached two read from disk
+    assert [(r.offset, r.end) for r in full[:2]] == [(r.offset, r.end) for r in cached]
+    spool.commit(*cached)
+    assert spool.read_batch_cached(max_points=100) is None  # next record only on disk
+    spool.close()
+    spool = make(tmp_path)
+    assert spool.read_batch_cached(max_points=100) is None  # a new segment to step into
+    assert [r.payload for r in spool.read_batch(max_points=100)] == payloads[2:]
+    assert drain(spool) == payloads[2:]
+    spool.append(batch(9), 2)
+    assert [r.payload for r in spool.read_batch_cached(max_points=100) or []] == [batch(9)]
+
+
+def test_cached_read_never_waits_and_forgets_what_is_gone(tmp_path: Path) -> None:
+    spool = make(tmp_path, segment_bytes=200, max_bytes=400)
+    spool.append(batch(0), 2)
+    assert spool._lock.acquire()  # as an append in a worker thread would hold it
+    try:
+        result: list[object] = []
+
+        t = threading.Thread(target=lambda: result.append(spool.read_batch_cached(10)))
+        t.start()
+        t.join()
+        assert result == [None]
+    finally:
+        spool._lock.release()
+    for i in range(1, 12):  # segments roll and the oldest are dropped for space
+        spool.append(batch(i), 2)
+    kept = drain(spool)
+    assert kept == [batch(i) for i in range(12 - len(kept), 12)] and len(kept) < 12
+    assert spool.read_batch_cached(10) == [] and spool._cache == {}
+    assert spool._cached_bytes == 0

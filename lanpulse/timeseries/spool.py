@@ -6,6 +6,10 @@ atomically, so a process killed at any instant resends at most the batch that wa
 flight (at-least-once; InfluxDB keeps one point per series and timestamp, so a resend does
 not duplicate). Bounded by `max_bytes` (oldest segments go first, their points counted as
 dropped) and `max_age`. One process owns a spool directory at a time (flock).
+
+The records appended since the last commit are also kept in memory (up to `cache_bytes`), so
+the sender does not read back from disk what was just written; the disk copy is what a
+restart, or a backlog larger than the cache, reads.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ class Spool:
         fsync: FsyncPolicy = "always",
         fsync_interval_s: float = 1.0,
         rejected_max_bytes: int = 100 * 1024**2,
+        cache_bytes: int = 32 * 1024**2,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.directory = Path(directory)
@@ -83,6 +88,7 @@ class Spool:
         self.fsync = fsync
         self.fsync_interval_s = fsync_interval_s
         self.rejected_max_bytes = rejected_max_bytes
+        self.cache_bytes = cache_bytes
         self._clock_ns = clock_ns
         self._lock = threading.RLock()
         self._segments: list[_Segment] = []
@@ -95,6 +101,9 @@ class Spool:
         self._next_ns: int | None = None  # creation time of the next unsent record, if known
         self._counters = SpoolCounters()
         self._rejected_files = 0
+        # Unacknowledged records by (seq, offset), in append order (so the oldest is first).
+        self._cache: dict[tuple[int, int], SpoolRecord] = {}
+        self._cached_bytes = 0
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -177,6 +186,8 @@ class Spool:
                 self._fd = None
             if self._segments:
                 self._segments[-1].sealed = True
+            self._cache.clear()
+            self._cached_bytes = 0
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
@@ -206,11 +217,16 @@ class Spool:
                 with contextlib.suppress(OSError):
                     os.ftruncate(self._fd, seg.size)
                 raise
+            offset = seg.size
             seg.size += len(data)
             seg.points += points
             seg.first_ns = seg.first_ns if seg.first_ns is not None else now
             seg.last_ns = now
             self._maybe_fsync(self._fd)
+            if self._cached_bytes + len(payload) <= self.cache_bytes:
+                record = SpoolRecord(seg.seq, offset, seg.size, points, now, payload)
+                self._cache[(seg.seq, offset)] = record
+                self._cached_bytes += len(payload)
 
     def _active_segment(self, now: int) -> _Segment:
         seg = self._segments[-1] if self._segments else None
@@ -318,7 +334,7 @@ class Spool:
             return None
 
     def _read_from(self, seg: _Segment, offset: int, size: int) -> SpoolRecord | None:
-        record = read_one(seg.path, seg.seq, offset, size)
+        record = self._cache.get((seg.seq, offset)) or read_one(seg.path, seg.seq, offset, size)
         if record is not None:
             return record
         # Damaged bytes (bit rot, a torn write inside an old segment): resynchronise.
@@ -345,13 +361,50 @@ class Spool:
             points, size = first.points, len(first.payload)
             seg = self._segments[0]
             while points < max_points and size < max_bytes and batch[-1].end < seg.size:
-                nxt = read_one(seg.path, seg.seq, batch[-1].end, seg.size)
+                end = batch[-1].end
+                nxt = self._cache.get((seg.seq, end)) or read_one(seg.path, seg.seq, end, seg.size)
                 if nxt is None or points + nxt.points > max_points:
                     break
                 batch.append(nxt)
                 points += nxt.points
                 size += len(nxt.payload)
             return batch
+
+    def read_batch_cached(
+        self, max_points: int, max_bytes: int = 8 * 1024**2
+    ) -> list[SpoolRecord] | None:
+        """`read_batch` when memory alone can answer at once, else None (then call that).
+
+        Never waits: not for the lock (an append may hold it during its fsync), nor for the
+        disk (a record not cached, a head segment to delete), so an event loop may call it.
+        """
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if not self._segments:
+                return []
+            seg = self._segments[0]
+            offset = max(self._commit_offset, len(FILE_MAGIC))
+            if seg.seq != self._commit_seq:
+                return None  # the cursor must step into this segment first: a file write
+            if offset >= seg.size:
+                return None if seg.sealed else []  # sealed and all sent: to be deleted
+            cache = self._cache
+            first = cache.get((seg.seq, offset))
+            if first is None:
+                return None
+            batch = [first]
+            points, size = first.points, len(first.payload)
+            while points < max_points and size < max_bytes:
+                nxt = cache.get((seg.seq, batch[-1].end))
+                if nxt is None or points + nxt.points > max_points:
+                    break  # the rest is read (from memory or disk) on the next call
+                batch.append(nxt)
+                points += nxt.points
+                size += len(nxt.payload)
+            return batch
+        finally:
+            self._lock.release()
 
     def commit(self, *records: SpoolRecord) -> None:
         """Mark consecutive `records` acknowledged: never sent again, their space freed."""
@@ -367,7 +420,13 @@ class Spool:
             return
         self._set_commit(record.seq, record.end, self._commit_points + record.points)
         seg = self._segments[0]
-        self._next_ns = peek_created_ns(seg.path, record.end) if record.end < seg.size else None
+        nxt = self._cache.get((record.seq, record.end))
+        if nxt is not None:
+            self._next_ns = nxt.created_ns
+        elif record.end < seg.size:
+            self._next_ns = peek_created_ns(seg.path, record.end)
+        else:
+            self._next_ns = None
         if seg.sealed and record.end >= seg.size:
             self._delete_head()
 
@@ -409,6 +468,12 @@ class Spool:
             return
         self._commit_seq, self._commit_offset, self._commit_points = seq, offset, points
         atomic_write(self.directory / "commit", f"{seq} {offset} {points}\n", self.fsync)
+        cache = self._cache
+        while cache:  # forget what is now behind the cursor (acknowledged, dropped, deleted)
+            key = next(iter(cache))
+            if key >= (seq, offset):
+                break
+            self._cached_bytes -= len(cache.pop(key).payload)
 
     def _bump(self, **delta: int) -> None:
         c = self._counters
