@@ -258,3 +258,39 @@ def test_cached_read_never_waits_and_forgets_what_is_gone(tmp_path: Path) -> Non
     assert kept == [batch(i) for i in range(12 - len(kept), 12)] and len(kept) < 12
     assert spool.read_batch_cached(10) == [] and spool._cache == {}
     assert spool._cached_bytes == 0
+
+
+def test_commit_slots_a_torn_write_keeps_the_previous_cursor(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    for i in range(3):
+        spool.append(batch(i), 2)
+    for _ in range(2):
+        rec = spool.read_next()
+        assert rec is not None
+        spool.commit(rec)
+    spool.close()
+    raw = bytearray((tmp_path / "commit").read_bytes())
+    assert len(raw) == 128 and raw.count(b"\n") == 2  # two slots, one line each
+    newest = max(range(2), key=lambda i: int(raw[i * 64 : i * 64 + 64].split()[0]))
+    raw[newest * 64 + 5] ^= 0x01  # the newest slot torn by a crash mid-write
+    (tmp_path / "commit").write_bytes(bytes(raw))
+    spool = make(tmp_path)
+    assert drain(spool) == [batch(1), batch(2)]  # only the torn commit's batch comes again
+    spool.close()
+    assert inspect_spool(tmp_path).points == 0
+    spool = make(tmp_path)
+    assert drain(spool) == []
+
+
+def test_commit_file_from_before_slots_is_read_and_converted(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    for i in range(3):
+        spool.append(batch(i), 2)
+    first = spool.read_next()
+    assert first is not None
+    spool.close()
+    (tmp_path / "commit").write_text(f"{first.seq} {first.end} {first.points}\n")
+    assert inspect_spool(tmp_path).points == 4
+    spool = make(tmp_path)
+    assert len((tmp_path / "commit").read_bytes()) == 128
+    assert drain(spool) == [batch(1), batch(2)]

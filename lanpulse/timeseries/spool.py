@@ -1,11 +1,12 @@
 """The durable spool: append-only line-protocol segments with a persisted commit cursor.
 
 Every batch is appended (and, by default, fsynced) before anything is sent; it is committed
-only after the sink acknowledged it. The commit cursor (segment, offset) is replaced
-atomically, so a process killed at any instant resends at most the batch that was in
-flight (at-least-once; InfluxDB keeps one point per series and timestamp, so a resend does
-not duplicate). Bounded by `max_bytes` (oldest segments go first, their points counted as
-dropped) and `max_age`. One process owns a spool directory at a time (flock).
+only after the sink acknowledged it. The commit cursor (segment, offset) is written in
+place into one of two CRC'd slots in turn, so a process killed at any instant (even mid-way
+through that write) resends at most the batch that was in flight (at-least-once; InfluxDB
+keeps one point per series and timestamp, so a resend does not duplicate). Bounded by
+`max_bytes` (oldest segments go first, their points counted as dropped) and `max_age`. One
+process owns a spool directory at a time (flock).
 
 The records appended since the last commit are also kept in memory (up to `cache_bytes`), so
 the sender does not read back from disk what was just written; the disk copy is what a
@@ -39,14 +40,17 @@ from lanpulse.timeseries.segment import (
     segment_seq,
 )
 from lanpulse.timeseries.spool_state import (
+    COMMIT_FILE_SIZE,
+    COMMIT_SLOT,
     FsyncPolicy,
     SpoolCounters,
     SpoolError,
     SpoolState,
     atomic_write,
+    commit_slot,
     inspect_spool,
-    load_commit,
     load_counters,
+    parse_commit,
 )
 
 __all__ = ["Spool", "SpoolCounters", "SpoolError", "SpoolRecord", "SpoolState", "inspect_spool"]
@@ -95,6 +99,9 @@ class Spool:
         self._fd: int | None = None  # append fd of the last (active) segment
         self._lock_fd: int | None = None
         self._last_fsync = 0.0
+        self._commit_fd: int | None = None  # the commit file, rewritten in place
+        self._commit_gen = 0  # generation of the newest commit slot
+        self._commit_synced = 0.0  # monotonic time of its last fdatasync ("interval")
         self._commit_seq = 0
         self._commit_offset = 0
         self._commit_points = 0  # points of the current segment before the commit offset
@@ -139,7 +146,7 @@ class Spool:
         os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
         self._counters = load_counters(self.directory)
         self._rejected_files = len(list(self.rejected_dir.glob("*.lp")))
-        self._commit_seq, self._commit_offset, self._commit_points = load_commit(self.directory)
+        self._open_commit()
         corrupt = 0
         for path in sorted(self.segments_dir.glob("*.seg")):
             seq = segment_seq(path)
@@ -176,6 +183,25 @@ class Spool:
             self._bump(corrupt_bytes=corrupt)
         self.expire()
 
+    def _open_commit(self) -> None:
+        path = self.directory / "commit"
+        try:
+            found = parse_commit(path.read_bytes())
+            slotted = path.stat().st_size == COMMIT_FILE_SIZE
+        except FileNotFoundError:
+            found, slotted = None, False
+        gen, self._commit_seq, self._commit_offset, self._commit_points = found or (0, 0, 0, 0)
+        self._commit_gen = gen  # the next write (gen + 1) goes to the other, older slot
+        if not slotted:
+            # First start, or a commit file from before slots: replace it whole, once.
+            cursor = (self._commit_seq, self._commit_offset, self._commit_points)
+            both = commit_slot(gen + 2, *cursor) + commit_slot(gen + 1, *cursor)
+            if (gen + 2) % 2:
+                both = both[COMMIT_SLOT:] + both[:COMMIT_SLOT]
+            atomic_write(path, both.decode(), self.fsync)
+            self._commit_gen = gen + 2
+        self._commit_fd = os.open(path, os.O_RDWR)
+
     def close(self) -> None:
         """Close the active segment and release the directory lock."""
         with self._lock:
@@ -184,6 +210,11 @@ class Spool:
                     os.fsync(self._fd)
                 os.close(self._fd)
                 self._fd = None
+            if self._commit_fd is not None:
+                if self.fsync != "never":
+                    os.fdatasync(self._commit_fd)
+                os.close(self._commit_fd)
+                self._commit_fd = None
             if self._segments:
                 self._segments[-1].sealed = True
             self._cache.clear()
@@ -467,13 +498,29 @@ class Spool:
         if (seq, offset, points) == (self._commit_seq, self._commit_offset, self._commit_points):
             return
         self._commit_seq, self._commit_offset, self._commit_points = seq, offset, points
-        atomic_write(self.directory / "commit", f"{seq} {offset} {points}\n", self.fsync)
+        self._write_commit()
         cache = self._cache
         while cache:  # forget what is now behind the cursor (acknowledged, dropped, deleted)
             key = next(iter(cache))
             if key >= (seq, offset):
                 break
             self._cached_bytes -= len(cache.pop(key).payload)
+
+    def _write_commit(self) -> None:
+        fd = self._commit_fd
+        if fd is None:
+            raise SpoolError(f"spool directory {self.directory} is closed")
+        self._commit_gen += 1
+        gen = self._commit_gen
+        slot = commit_slot(gen, self._commit_seq, self._commit_offset, self._commit_points)
+        os.pwrite(fd, slot, (gen % 2) * COMMIT_SLOT)
+        if self.fsync == "always":
+            os.fdatasync(fd)  # in place, same size: no metadata, no directory to sync
+        elif self.fsync == "interval":
+            mono = time.monotonic()
+            if mono - self._commit_synced >= self.fsync_interval_s:
+                os.fdatasync(fd)
+                self._commit_synced = mono
 
     def _bump(self, **delta: int) -> None:
         c = self._counters

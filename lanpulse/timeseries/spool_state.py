@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,13 @@ from lanpulse.timeseries.segment import (
 )
 
 FsyncPolicy = Literal["always", "interval", "never"]
+
+# The commit file holds two fixed-size slots, "GEN SEQ OFFSET POINTS CRC" padded to 64 bytes,
+# written in turn in place (slot GEN % 2): one small pwrite per commit instead of a new file,
+# an fsync and a rename. A crash can tear only the slot being written; the other one still
+# holds the previous cursor, so at most the batch whose commit was torn is sent again.
+COMMIT_SLOT = 64
+COMMIT_FILE_SIZE = 2 * COMMIT_SLOT
 
 
 class SpoolError(LanpulseError):
@@ -60,13 +68,46 @@ def atomic_write(path: Path, text: str, fsync: FsyncPolicy) -> None:
         fsync_dir(path.parent)
 
 
+def commit_slot(gen: int, seq: int, offset: int, points: int) -> bytes:
+    """One slot of the commit file: the cursor, its generation and a CRC-32 over both."""
+    body = f"{gen} {seq} {offset} {points}"
+    text = f"{body} {zlib.crc32(body.encode()):08x}"
+    return text.ljust(COMMIT_SLOT - 1).encode() + b"\n"
+
+
+def parse_commit(data: bytes) -> tuple[int, int, int, int] | None:
+    """(generation, seq, offset, points) of the newest intact slot, or None.
+
+    A commit file written before slots existed ("SEQ OFFSET POINTS") reads as generation 0.
+    """
+    best: tuple[int, int, int, int] | None = None
+    if len(data) == COMMIT_FILE_SIZE:
+        for start in (0, COMMIT_SLOT):
+            try:
+                gen, seq, offset, points, crc = data[start : start + COMMIT_SLOT].split()
+                body = b" ".join((gen, seq, offset, points))
+                if int(crc, 16) != zlib.crc32(body):
+                    continue
+                slot = int(gen), int(seq), int(offset), int(points)
+            except ValueError:
+                continue  # torn or damaged: the other slot holds the previous cursor
+            if best is None or slot[0] > best[0]:
+                best = slot
+        return best
+    try:
+        seq, offset, points = data.split()
+        return 0, int(seq), int(offset), int(points)
+    except ValueError:
+        return None
+
+
 def load_commit(directory: Path) -> tuple[int, int, int]:
     """The persisted commit cursor (segment seq, offset, points before it); zeros if none."""
     try:
-        seq, offset, points = (directory / "commit").read_text().split()
-        return int(seq), int(offset), int(points)
-    except (FileNotFoundError, ValueError):
+        found = parse_commit((directory / "commit").read_bytes())
+    except FileNotFoundError:
         return 0, 0, 0
+    return found[1:] if found is not None else (0, 0, 0)
 
 
 def load_counters(directory: Path) -> SpoolCounters:
