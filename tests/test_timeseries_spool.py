@@ -294,3 +294,37 @@ def test_commit_file_from_before_slots_is_read_and_converted(tmp_path: Path) -> 
     spool = make(tmp_path)
     assert len((tmp_path / "commit").read_bytes()) == 128
     assert drain(spool) == [batch(1), batch(2)]
+
+
+def test_commit_nowait_only_when_it_is_one_small_write(tmp_path: Path) -> None:
+    spool = make(tmp_path / "never", segment_bytes=150)
+    for i in range(3):
+        spool.append(batch(i), 2)
+    first = spool.read_batch(max_points=2)
+    assert spool.commit_nowait(first)
+    assert not spool.commit_nowait(first)  # no longer the next records: the slow path decides
+    second = spool.read_batch(max_points=2)
+    spool.append(batch(3), 2)  # rolls to a new segment: the head one is sealed
+    assert spool.state().segments == 2
+    rest = spool.read_batch(max_points=100)
+    assert [r.payload for r in second] == [batch(1)]
+    assert not spool.commit_nowait(second + rest)  # completes the sealed head: a delete
+    spool.commit(*second, *rest)
+    assert spool.state().segments == 1
+    spool.close()
+    assert drain(make(tmp_path / "never")) == [batch(3)]
+
+    always = Spool(tmp_path / "always", clock_ns=Clock(), fsync="always")
+    always.append(batch(0), 2)
+    assert not always.commit_nowait(always.read_batch(2))
+    due = Spool(tmp_path / "due", clock_ns=Clock(), fsync="interval", fsync_interval_s=0.0)
+    due.append(batch(0), 2)
+    assert not due.commit_nowait(due.read_batch(2))  # an fdatasync is due: a worker's job
+    interval = Spool(tmp_path / "interval", clock_ns=Clock(), fsync="interval", fsync_interval_s=60)
+    interval.append(batch(0), 2)
+    interval.append(batch(1), 2)
+    assert interval.commit_nowait(interval.read_batch(2))  # synced at open: not due yet
+    interval.sync_due()
+    interval.close()
+    reopened = Spool(tmp_path / "interval", clock_ns=Clock(), fsync="interval")
+    assert drain(reopened) == [batch(1)]

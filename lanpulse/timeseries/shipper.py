@@ -315,9 +315,10 @@ class Shipper:
     # --- sender ---------------------------------------------------------------------------
 
     async def _send_loop(self) -> None:
-        # Per batch: the records just appended come from the spool's memory without a thread
-        # hop; the request and the commit take one hop each. Cleared before reading, `_wake`
-        # cannot miss an append that lands while the spool is read.
+        # Per batch: the records just appended come from the spool's memory, and the commit is
+        # one small in-place write (unless an fsync is due), both without a thread hop; the
+        # request takes one. Cleared before reading, `_wake` cannot miss an append that lands
+        # while the spool is read.
         failures = 0
         spool = self.spool
         while not self._stopping.is_set():
@@ -341,9 +342,11 @@ class Shipper:
                         await self._wake.wait()
                 if self._monotonic() >= self._next_expire:
                     # Appends expire old segments themselves; this is for a spool nobody
-                    # appends to (no polls), so every IDLE_WAKE_S is often enough.
+                    # appends to (no polls), so every IDLE_WAKE_S is often enough. Likewise
+                    # for the last appends and commits before a quiet spell with `interval`
+                    # fsync (they fsync themselves when the interval has passed).
                     self._next_expire = self._monotonic() + IDLE_WAKE_S
-                    await asyncio.to_thread(spool.expire)
+                    await asyncio.to_thread(self._idle_upkeep)
                 continue
             payload = b"".join(r.payload for r in batch)
             points = sum(r.points for r in batch)
@@ -382,7 +385,8 @@ class Shipper:
                 await self._sleep(delay)
                 continue
             self._latency = self._monotonic() - started
-            await asyncio.to_thread(spool.commit, *batch)
+            if not spool.commit_nowait(batch):
+                await asyncio.to_thread(spool.commit, *batch)
             self._written += points
             self._batches += 1
             failures = 0
@@ -390,6 +394,10 @@ class Shipper:
                 log.warning("writes to %s resumed", writer.describe())
                 self._logged_error = None
             self._notify()
+
+    def _idle_upkeep(self) -> None:
+        self.spool.expire()
+        self.spool.sync_due()
 
     async def _wait_or_stop(self, delay: float) -> None:
         with contextlib.suppress(TimeoutError):

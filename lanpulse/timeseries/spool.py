@@ -22,7 +22,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +99,8 @@ class Spool:
         self._fd: int | None = None  # append fd of the last (active) segment
         self._lock_fd: int | None = None
         self._last_fsync = 0.0
+        self._segment_dirty = False  # appended since the last fsync ("interval")
+        self._commit_dirty = False  # commit written since its last fdatasync ("interval")
         self._commit_fd: int | None = None  # the commit file, rewritten in place
         self._commit_gen = 0  # generation of the newest commit slot
         self._commit_synced = 0.0  # monotonic time of its last fdatasync ("interval")
@@ -297,6 +299,29 @@ class Spool:
             if mono - self._last_fsync >= self.fsync_interval_s:
                 os.fsync(fd)
                 self._last_fsync = mono
+                self._segment_dirty = False
+            else:
+                self._segment_dirty = True
+
+    def sync_due(self) -> None:
+        """With `fsync: interval`, fsync what waits longer than the interval (when idle).
+
+        Appends and commits fsync when the interval has passed; the last ones before a quiet
+        spell would otherwise wait for the next append or commit (or the kernel).
+        """
+        if self.fsync != "interval":
+            return
+        with self._lock:
+            mono = time.monotonic()
+            due = mono - self.fsync_interval_s
+            if self._segment_dirty and self._fd is not None and self._last_fsync <= due:
+                os.fsync(self._fd)
+                self._last_fsync = mono
+                self._segment_dirty = False
+            if self._commit_dirty and self._commit_fd is not None and self._commit_synced <= due:
+                os.fdatasync(self._commit_fd)
+                self._commit_synced = mono
+                self._commit_dirty = False
 
     # --- bounds --------------------------------------------------------------------------
 
@@ -440,16 +465,56 @@ class Spool:
     def commit(self, *records: SpoolRecord) -> None:
         """Mark consecutive `records` acknowledged: never sent again, their space freed."""
         with self._lock:
+            if self._is_next_run(records):
+                self._commit_run(records)  # the usual case: one cursor write for the batch
+                return
             for record in records:
                 self._commit_one(record)
 
-    def _commit_one(self, record: SpoolRecord) -> None:
-        if record.seq != self._commit_seq or record.offset < self._commit_offset:
-            if self._segments and record.seq < self._segments[0].seq:
-                # Dropped for space while in flight, yet it arrived: not lost after all.
-                self._bump(dropped_points=-record.points)
-            return
-        self._set_commit(record.seq, record.end, self._commit_points + record.points)
+    def commit_nowait(self, records: Sequence[SpoolRecord]) -> bool:
+        """`commit` at once when it is one small in-place write, else False (then call that).
+
+        That is: the lock is free, the records are the next ones of the head segment, and
+        neither an fsync (`fsync: always`, or an `interval` that is due), nor a segment to
+        delete, nor a record header to read from disk comes with it. Writing 64 bytes into
+        the page cache does not wait for the disk, so an event loop may call this.
+        """
+        if self.fsync == "always" or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self.fsync == "interval" and (
+                time.monotonic() - self._commit_synced >= self.fsync_interval_s
+            ):
+                return False
+            if not self._is_next_run(records):
+                return False
+            seg, end = self._segments[0], records[-1].end
+            if seg.sealed and end >= seg.size:
+                return False  # the head segment is all sent: deleting it is file work
+            if end < seg.size and (seg.seq, end) not in self._cache:
+                return False  # the next record's time would be read from disk
+            self._commit_run(records)
+            return True
+        finally:
+            self._lock.release()
+
+    def _is_next_run(self, records: Sequence[SpoolRecord]) -> bool:
+        """True when `records` follow each other from the cursor on, in the head segment."""
+        if not records or not self._segments or self._segments[0].seq != self._commit_seq:
+            return False
+        at = self._commit_offset
+        for record in records:
+            if record.seq != self._commit_seq or record.offset != at:
+                return False
+            at = record.end
+        return at <= self._segments[0].size
+
+    def _commit_run(self, records: Sequence[SpoolRecord]) -> None:
+        points = self._commit_points + sum(r.points for r in records)
+        self._commit_one_at(records[-1], points)
+
+    def _commit_one_at(self, record: SpoolRecord, points: int) -> None:
+        self._set_commit(record.seq, record.end, points)
         seg = self._segments[0]
         nxt = self._cache.get((record.seq, record.end))
         if nxt is not None:
@@ -460,6 +525,14 @@ class Spool:
             self._next_ns = None
         if seg.sealed and record.end >= seg.size:
             self._delete_head()
+
+    def _commit_one(self, record: SpoolRecord) -> None:
+        if record.seq != self._commit_seq or record.offset < self._commit_offset:
+            if self._segments and record.seq < self._segments[0].seq:
+                # Dropped for space while in flight, yet it arrived: not lost after all.
+                self._bump(dropped_points=-record.points)
+            return
+        self._commit_one_at(record, self._commit_points + record.points)
 
     def quarantine(self, records: list[SpoolRecord], reason: str) -> Path | None:
         """Move batches the sink refused for their content to `rejected/`, then commit them."""
@@ -521,6 +594,9 @@ class Spool:
             if mono - self._commit_synced >= self.fsync_interval_s:
                 os.fdatasync(fd)
                 self._commit_synced = mono
+                self._commit_dirty = False
+            else:
+                self._commit_dirty = True
 
     def _bump(self, **delta: int) -> None:
         c = self._counters
