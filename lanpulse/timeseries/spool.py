@@ -29,7 +29,7 @@ from pathlib import Path
 from lanpulse.timeseries.segment import (
     FILE_MAGIC,
     SpoolRecord,
-    frame,
+    frame_header,
     fsync_dir,
     iter_records,
     peek_created_ns,
@@ -232,18 +232,20 @@ class Spool:
         if not payload:
             return
         now = self._clock_ns()
-        data = frame(payload, points, now)
+        header = frame_header(payload, points, now)  # the CRC, outside the lock
+        size = len(header) + len(payload)
         with self._lock:
             self._expire_locked(now)
-            if len(data) + len(FILE_MAGIC) > self.max_bytes:
+            if size + len(FILE_MAGIC) > self.max_bytes:
                 self._bump(dropped_points=points)  # a batch larger than the whole spool
                 return
-            self._make_room(len(data))
+            self._make_room(size)
             seg = self._active_segment(now)
             assert self._fd is not None
             try:
-                written = os.write(self._fd, data)
-                if written != len(data):
+                # One system call as before, without copying the payload behind its header.
+                written = os.writev(self._fd, (header, payload))
+                if written != size:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             except OSError:
                 # Disk full or I/O error: cut the partial record so the segment stays valid.
@@ -251,7 +253,7 @@ class Spool:
                     os.ftruncate(self._fd, seg.size)
                 raise
             offset = seg.size
-            seg.size += len(data)
+            seg.size += size
             seg.points += points
             seg.first_ns = seg.first_ns if seg.first_ns is not None else now
             seg.last_ns = now
