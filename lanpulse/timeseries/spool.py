@@ -40,17 +40,14 @@ from lanpulse.timeseries.segment import (
     segment_seq,
 )
 from lanpulse.timeseries.spool_state import (
-    COMMIT_FILE_SIZE,
-    COMMIT_SLOT,
+    CommitFile,
     FsyncPolicy,
     SpoolCounters,
     SpoolError,
     SpoolState,
     atomic_write,
-    commit_slot,
     inspect_spool,
     load_counters,
-    parse_commit,
 )
 
 __all__ = ["Spool", "SpoolCounters", "SpoolError", "SpoolRecord", "SpoolState", "inspect_spool"]
@@ -100,10 +97,7 @@ class Spool:
         self._lock_fd: int | None = None
         self._last_fsync = 0.0
         self._segment_dirty = False  # appended since the last fsync ("interval")
-        self._commit_dirty = False  # commit written since its last fdatasync ("interval")
-        self._commit_fd: int | None = None  # the commit file, rewritten in place
-        self._commit_gen = 0  # generation of the newest commit slot
-        self._commit_synced = 0.0  # monotonic time of its last fdatasync ("interval")
+        self._commit_file: CommitFile | None = None
         self._commit_seq = 0
         self._commit_offset = 0
         self._commit_points = 0  # points of the current segment before the commit offset
@@ -148,7 +142,8 @@ class Spool:
         os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
         self._counters = load_counters(self.directory)
         self._rejected_files = len(list(self.rejected_dir.glob("*.lp")))
-        self._open_commit()
+        self._commit_file = CommitFile(self.directory, self.fsync, self.fsync_interval_s)
+        self._commit_seq, self._commit_offset, self._commit_points = self._commit_file.cursor
         corrupt = 0
         for path in sorted(self.segments_dir.glob("*.seg")):
             seq = segment_seq(path)
@@ -185,25 +180,6 @@ class Spool:
             self._bump(corrupt_bytes=corrupt)
         self.expire()
 
-    def _open_commit(self) -> None:
-        path = self.directory / "commit"
-        try:
-            found = parse_commit(path.read_bytes())
-            slotted = path.stat().st_size == COMMIT_FILE_SIZE
-        except FileNotFoundError:
-            found, slotted = None, False
-        gen, self._commit_seq, self._commit_offset, self._commit_points = found or (0, 0, 0, 0)
-        self._commit_gen = gen  # the next write (gen + 1) goes to the other, older slot
-        if not slotted:
-            # First start, or a commit file from before slots: replace it whole, once.
-            cursor = (self._commit_seq, self._commit_offset, self._commit_points)
-            both = commit_slot(gen + 2, *cursor) + commit_slot(gen + 1, *cursor)
-            if (gen + 2) % 2:
-                both = both[COMMIT_SLOT:] + both[:COMMIT_SLOT]
-            atomic_write(path, both.decode(), self.fsync)
-            self._commit_gen = gen + 2
-        self._commit_fd = os.open(path, os.O_RDWR)
-
     def close(self) -> None:
         """Close the active segment and release the directory lock."""
         with self._lock:
@@ -212,11 +188,8 @@ class Spool:
                     os.fsync(self._fd)
                 os.close(self._fd)
                 self._fd = None
-            if self._commit_fd is not None:
-                if self.fsync != "never":
-                    os.fdatasync(self._commit_fd)
-                os.close(self._commit_fd)
-                self._commit_fd = None
+            if self._commit_file is not None:
+                self._commit_file.close()
             if self._segments:
                 self._segments[-1].sealed = True
             self._cache.clear()
@@ -320,10 +293,8 @@ class Spool:
                 os.fsync(self._fd)
                 self._last_fsync = mono
                 self._segment_dirty = False
-            if self._commit_dirty and self._commit_fd is not None and self._commit_synced <= due:
-                os.fdatasync(self._commit_fd)
-                self._commit_synced = mono
-                self._commit_dirty = False
+            if self._commit_file is not None:
+                self._commit_file.sync_if_due()
 
     # --- bounds --------------------------------------------------------------------------
 
@@ -484,9 +455,7 @@ class Spool:
         if self.fsync == "always" or not self._lock.acquire(blocking=False):
             return False
         try:
-            if self.fsync == "interval" and (
-                time.monotonic() - self._commit_synced >= self.fsync_interval_s
-            ):
+            if self._commit_file is None or self._commit_file.sync_due():
                 return False
             if not self._is_next_run(records):
                 return False
@@ -573,32 +542,15 @@ class Spool:
         if (seq, offset, points) == (self._commit_seq, self._commit_offset, self._commit_points):
             return
         self._commit_seq, self._commit_offset, self._commit_points = seq, offset, points
-        self._write_commit()
+        if self._commit_file is None:
+            raise SpoolError(f"spool directory {self.directory} is not open")
+        self._commit_file.write(seq, offset, points)
         cache = self._cache
         while cache:  # forget what is now behind the cursor (acknowledged, dropped, deleted)
             key = next(iter(cache))
             if key >= (seq, offset):
                 break
             self._cached_bytes -= len(cache.pop(key).payload)
-
-    def _write_commit(self) -> None:
-        fd = self._commit_fd
-        if fd is None:
-            raise SpoolError(f"spool directory {self.directory} is closed")
-        self._commit_gen += 1
-        gen = self._commit_gen
-        slot = commit_slot(gen, self._commit_seq, self._commit_offset, self._commit_points)
-        os.pwrite(fd, slot, (gen % 2) * COMMIT_SLOT)
-        if self.fsync == "always":
-            os.fdatasync(fd)  # in place, same size: no metadata, no directory to sync
-        elif self.fsync == "interval":
-            mono = time.monotonic()
-            if mono - self._commit_synced >= self.fsync_interval_s:
-                os.fdatasync(fd)
-                self._commit_synced = mono
-                self._commit_dirty = False
-            else:
-                self._commit_dirty = True
 
     def _bump(self, **delta: int) -> None:
         c = self._counters
