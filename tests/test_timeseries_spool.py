@@ -328,3 +328,13 @@ def test_commit_nowait_only_when_it_is_one_small_write(tmp_path: Path) -> None:
     interval.close()
     reopened = Spool(tmp_path / "interval", clock_ns=Clock(), fsync="interval")
     assert drain(reopened) == [batch(1)]
+
+
+def test_no_memory_copy_when_nobody_sends(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    spool.keep_in_memory(False)  # spool-only mode: the data stays on disk only
+    spool.append(batch(1), 2)
+    assert spool._cache == {} and spool._cached_bytes == 0
+    assert spool.read_batch_cached(10) is None
+    assert drain(spool) == [batch(0), batch(1)]

@@ -90,6 +90,7 @@ class Shipper:
     ) -> None:
         self.spool = spool
         self.writer = writer
+        spool.keep_in_memory(writer is not None)  # without a sender nothing would free it
         self.batch_size = max(batch_size, 1)
         self.flush_interval_s = flush_interval_s
         self.max_retries = max_retries
@@ -149,6 +150,7 @@ class Shipper:
         A batch in flight on the old writer finishes first; None turns sending off.
         """
         old, self.writer = self.writer, writer
+        self.spool.keep_in_memory(writer is not None)
         if old is not None and old is not writer:
             await old.close()
         running = any(t.get_name() == "spool-sender" and not t.done() for t in self._tasks)

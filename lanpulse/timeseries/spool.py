@@ -107,6 +107,7 @@ class Spool:
         # Unacknowledged records by (seq, offset), in append order (so the oldest is first).
         self._cache: dict[tuple[int, int], SpoolRecord] = {}
         self._cached_bytes = 0
+        self._caching = True
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -231,10 +232,18 @@ class Spool:
             seg.first_ns = seg.first_ns if seg.first_ns is not None else now
             seg.last_ns = now
             self._maybe_fsync(self._fd)
-            if self._cached_bytes + len(payload) <= self.cache_bytes:
+            if self._caching and self._cached_bytes + len(payload) <= self.cache_bytes:
                 record = SpoolRecord(seg.seq, offset, seg.size, points, now, payload)
                 self._cache[(seg.seq, offset)] = record
                 self._cached_bytes += len(payload)
+
+    def keep_in_memory(self, enabled: bool) -> None:
+        """Keep unsent batches in memory for a sender (default), or not (nobody sends)."""
+        with self._lock:
+            self._caching = enabled
+            if not enabled:
+                self._cache.clear()
+                self._cached_bytes = 0
 
     def _active_segment(self, now: int) -> _Segment:
         seg = self._segments[-1] if self._segments else None
