@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,128 @@ def test_age_is_that_of_the_oldest_unsent_batch(tmp_path: Path) -> None:
     assert spool.state().newest_ns == t0 + 100 * 10**9
     drain(spool)
     assert spool.state().oldest_ns is None
+
+
+def test_memory_copy_is_sent_and_disk_serves_the_rest(tmp_path: Path) -> None:
+    # Batches appended since the last commit come from memory (the very payload objects);
+    # beyond `cache_bytes`, and after a restart, the same records come from disk.
+    spool = make(tmp_path, cache_bytes=len(batch(0)) + len(batch(1)))
+    payloads = [batch(i) for i in range(4)]
+    for p in payloads:
+        spool.append(p, 2)
+    cached = spool.read_batch_cached(max_points=100)
+    assert cached is not None and [r.payload for r in cached] == payloads[:2]
+    assert all(r.payload is p for r, p in zip(cached, payloads, strict=False))
+    full = spool.read_batch(max_points=100)
+    assert [r.payload for r in full] == payloads  # the uncached two read from disk
+    assert [(r.offset, r.end) for r in full[:2]] == [(r.offset, r.end) for r in cached]
+    spool.commit(*cached)
+    assert spool.read_batch_cached(max_points=100) is None  # next record only on disk
+    spool.close()
+    spool = make(tmp_path)
+    assert spool.read_batch_cached(max_points=100) is None  # a new segment to step into
+    assert [r.payload for r in spool.read_batch(max_points=100)] == payloads[2:]
+    assert drain(spool) == payloads[2:]
+    spool.append(batch(9), 2)
+    assert [r.payload for r in spool.read_batch_cached(max_points=100) or []] == [batch(9)]
+
+
+def test_cached_read_never_waits_and_forgets_what_is_gone(tmp_path: Path) -> None:
+    spool = make(tmp_path, segment_bytes=200, max_bytes=400)
+    spool.append(batch(0), 2)
+    assert spool._lock.acquire()  # as an append in a worker thread would hold it
+    try:
+        result: list[object] = []
+
+        t = threading.Thread(target=lambda: result.append(spool.read_batch_cached(10)))
+        t.start()
+        t.join()
+        assert result == [None]
+    finally:
+        spool._lock.release()
+    for i in range(1, 12):  # segments roll and the oldest are dropped for space
+        spool.append(batch(i), 2)
+    kept = drain(spool)
+    assert kept == [batch(i) for i in range(12 - len(kept), 12)] and len(kept) < 12
+    assert spool.read_batch_cached(10) == [] and spool._cache == {}
+    assert spool._cached_bytes == 0
+
+
+def test_commit_slots_a_torn_write_keeps_the_previous_cursor(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    for i in range(3):
+        spool.append(batch(i), 2)
+    for _ in range(2):
+        rec = spool.read_next()
+        assert rec is not None
+        spool.commit(rec)
+    spool.close()
+    raw = bytearray((tmp_path / "commit").read_bytes())
+    assert len(raw) == 128 and raw.count(b"\n") == 2  # two slots, one line each
+    newest = max(range(2), key=lambda i: int(raw[i * 64 : i * 64 + 64].split()[0]))
+    raw[newest * 64 + 5] ^= 0x01  # the newest slot torn by a crash mid-write
+    (tmp_path / "commit").write_bytes(bytes(raw))
+    spool = make(tmp_path)
+    assert drain(spool) == [batch(1), batch(2)]  # only the torn commit's batch comes again
+    spool.close()
+    assert inspect_spool(tmp_path).points == 0
+    spool = make(tmp_path)
+    assert drain(spool) == []
+
+
+def test_commit_file_from_before_slots_is_read_and_converted(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    for i in range(3):
+        spool.append(batch(i), 2)
+    first = spool.read_next()
+    assert first is not None
+    spool.close()
+    (tmp_path / "commit").write_text(f"{first.seq} {first.end} {first.points}\n")
+    assert inspect_spool(tmp_path).points == 4
+    spool = make(tmp_path)
+    assert len((tmp_path / "commit").read_bytes()) == 128
+    assert drain(spool) == [batch(1), batch(2)]
+
+
+def test_commit_nowait_only_when_it_is_one_small_write(tmp_path: Path) -> None:
+    spool = make(tmp_path / "never", segment_bytes=150)
+    for i in range(3):
+        spool.append(batch(i), 2)
+    first = spool.read_batch(max_points=2)
+    assert spool.commit_nowait(first)
+    assert not spool.commit_nowait(first)  # no longer the next records: the slow path decides
+    second = spool.read_batch(max_points=2)
+    spool.append(batch(3), 2)  # rolls to a new segment: the head one is sealed
+    assert spool.state().segments == 2
+    rest = spool.read_batch(max_points=100)
+    assert [r.payload for r in second] == [batch(1)]
+    assert not spool.commit_nowait(second + rest)  # completes the sealed head: a delete
+    spool.commit(*second, *rest)
+    assert spool.state().segments == 1
+    spool.close()
+    assert drain(make(tmp_path / "never")) == [batch(3)]
+
+    always = Spool(tmp_path / "always", clock_ns=Clock(), fsync="always")
+    always.append(batch(0), 2)
+    assert not always.commit_nowait(always.read_batch(2))
+    due = Spool(tmp_path / "due", clock_ns=Clock(), fsync="interval", fsync_interval_s=0.0)
+    due.append(batch(0), 2)
+    assert not due.commit_nowait(due.read_batch(2))  # an fdatasync is due: a worker's job
+    interval = Spool(tmp_path / "interval", clock_ns=Clock(), fsync="interval", fsync_interval_s=60)
+    interval.append(batch(0), 2)
+    interval.append(batch(1), 2)
+    assert interval.commit_nowait(interval.read_batch(2))  # synced at open: not due yet
+    interval.sync_due()
+    interval.close()
+    reopened = Spool(tmp_path / "interval", clock_ns=Clock(), fsync="interval")
+    assert drain(reopened) == [batch(1)]
+
+
+def test_no_memory_copy_when_nobody_sends(tmp_path: Path) -> None:
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    spool.keep_in_memory(False)  # spool-only mode: the data stays on disk only
+    spool.append(batch(1), 2)
+    assert spool._cache == {} and spool._cached_bytes == 0
+    assert spool.read_batch_cached(10) is None
+    assert drain(spool) == [batch(0), batch(1)]

@@ -35,11 +35,16 @@ class SpoolRecord:
     payload: bytes
 
 
-def frame(payload: bytes, points: int, created_ns: int) -> bytes:
-    """The bytes of one record (header + payload) ready for a single append."""
+def frame_header(payload: bytes, points: int, created_ns: int) -> bytes:
+    """The 24-byte header of the record holding `payload` (written with it in one writev)."""
     head = struct.pack("<4sIIq", RECORD_MAGIC, len(payload), points, created_ns)
     crc = zlib.crc32(payload, zlib.crc32(head))
-    return head + struct.pack("<I", crc) + payload
+    return head + struct.pack("<I", crc)
+
+
+def frame(payload: bytes, points: int, created_ns: int) -> bytes:
+    """The bytes of one record (header + payload) ready for a single append."""
+    return frame_header(payload, points, created_ns) + payload
 
 
 def segment_name(seq: int) -> str:

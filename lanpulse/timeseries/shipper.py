@@ -30,6 +30,7 @@ log = logging.getLogger("lanpulse.timeseries")
 _FLUSH = object()  # queue marker: append what is pending now
 _TICK = object()  # queue marker from the batch timer: the pending lines may be due
 MAX_RETRY_AFTER_S = 600.0
+IDLE_WAKE_S = 5.0  # an idle sender looks at the spool (and expires old data) this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class Shipper:
     ) -> None:
         self.spool = spool
         self.writer = writer
+        spool.keep_in_memory(writer is not None)  # without a sender nothing would free it
         self.batch_size = max(batch_size, 1)
         self.flush_interval_s = flush_interval_s
         self.max_retries = max_retries
@@ -100,8 +102,9 @@ class Shipper:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._progress = asyncio.Condition()
-        self._flush_waiters = 0  # flush() calls waiting on _progress
+        # flush() calls waiting for progress; _notify() wakes them without a lock or a task.
+        self._progress: list[asyncio.Future[None]] = []
+        self._next_expire = 0.0  # when the idle sender next expires old segments
         self._tick: asyncio.TimerHandle | None = None  # armed while lines are pending
         self._enqueued = 0  # queue items put (samples lists and flush markers)
         self._appended = 0  # queue items fully handled by the appender
@@ -147,6 +150,7 @@ class Shipper:
         A batch in flight on the old writer finishes first; None turns sending off.
         """
         old, self.writer = self.writer, writer
+        self.spool.keep_in_memory(writer is not None)
         if old is not None and old is not writer:
             await old.close()
         running = any(t.get_name() == "spool-sender" and not t.done() for t in self._tasks)
@@ -180,9 +184,12 @@ class Shipper:
         """
         end = self._monotonic() + deadline_s
         try:
-            await asyncio.wait_for(self._queue.put(_FLUSH), timeout=deadline_s)
-        except TimeoutError:
-            return False
+            self._queue.put_nowait(_FLUSH)
+        except asyncio.QueueFull:
+            try:
+                await asyncio.wait_for(self._queue.put(_FLUSH), timeout=deadline_s)
+            except TimeoutError:
+                return False
         self._enqueued += 1
         target = self._enqueued
         self._wake.set()
@@ -192,22 +199,30 @@ class Shipper:
                 return False
             return self.writer is None or self.spool.state().points == 0
 
-        self._flush_waiters += 1
-        try:
-            async with self._progress:
-                while not done():
-                    remaining = end - self._monotonic()
-                    if remaining <= 0:
-                        return False
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._progress.wait(), timeout=min(remaining, 0.5))
-        finally:
-            self._flush_waiters -= 1
+        loop = asyncio.get_running_loop()
+        while not done():
+            remaining = end - self._monotonic()
+            if remaining <= 0:
+                return False
+            progress = loop.create_future()
+            self._progress.append(progress)
+            try:
+                # The timeout only bounds the wait: every append, commit or idle sender wakes us.
+                async with asyncio.timeout(min(remaining, 0.5)):
+                    await progress
+            except TimeoutError:
+                pass
+            finally:
+                if progress in self._progress:  # timed out: not woken by _notify()
+                    self._progress.remove(progress)
         return True
 
-    async def _notify(self) -> None:
-        async with self._progress:
-            self._progress.notify_all()
+    def _notify(self) -> None:
+        """Wake the flush() calls waiting for progress (a cheap no-op without any)."""
+        waiters, self._progress = self._progress, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     # --- appender -------------------------------------------------------------------------
 
@@ -249,8 +264,7 @@ class Shipper:
                 self._disarm_tick()
             if handled:
                 self._appended += handled
-                if self._flush_waiters:
-                    await self._notify()
+                self._notify()
 
     def _encode_into(self, samples: Sequence[Sample], lines: list[str]) -> None:
         """Append the lines of one poll's samples to `lines`, counting the ones left out."""
@@ -288,7 +302,9 @@ class Shipper:
             self._queue.put_nowait(_TICK)
 
     async def _append(self, lines: list[str]) -> None:
-        payload = ("\n".join(lines) + "\n").encode()
+        lines.append("")  # the payload's final newline, without copying it once more
+        payload = "\n".join(lines).encode()
+        del lines[-1]
         try:
             await asyncio.to_thread(self.spool.append, payload, len(lines))
         except OSError as exc:  # disk full, directory removed: count, say so, keep running
@@ -301,24 +317,38 @@ class Shipper:
     # --- sender ---------------------------------------------------------------------------
 
     async def _send_loop(self) -> None:
+        # Per batch: the records just appended come from the spool's memory, and the commit is
+        # one small in-place write (unless an fsync is due), both without a thread hop; the
+        # request takes one. Cleared before reading, `_wake` cannot miss an append that lands
+        # while the spool is read.
         failures = 0
+        spool = self.spool
         while not self._stopping.is_set():
             writer = self.writer
             if writer is None:
                 return  # sending turned off by set_writer(None)
-            try:
-                batch = await asyncio.to_thread(self.spool.read_batch, self.batch_size)
-            except OSError as exc:  # a segment vanished or cannot be read: say so, retry
-                failures += 1
-                self._report(f"spool {self.spool.directory}: cannot read: {exc}")
-                await self._sleep(self.backoff.delay(failures, self._rand))
-                continue
+            self._wake.clear()
+            batch = spool.read_batch_cached(self.batch_size)
+            if batch is None:
+                try:
+                    batch = await asyncio.to_thread(spool.read_batch, self.batch_size)
+                except OSError as exc:  # a segment vanished or cannot be read: say so, retry
+                    failures += 1
+                    self._report(f"spool {spool.directory}: cannot read: {exc}")
+                    await self._sleep(self.backoff.delay(failures, self._rand))
+                    continue
             if not batch:
-                self._wake.clear()
-                await self._notify()
+                self._notify()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=5.0)
-                await asyncio.to_thread(self.spool.expire)
+                    async with asyncio.timeout(IDLE_WAKE_S):
+                        await self._wake.wait()
+                if self._monotonic() >= self._next_expire:
+                    # Appends expire old segments themselves; this is for a spool nobody
+                    # appends to (no polls), so every IDLE_WAKE_S is often enough. Likewise
+                    # for the last appends and commits before a quiet spell with `interval`
+                    # fsync (they fsync themselves when the interval has passed).
+                    self._next_expire = self._monotonic() + IDLE_WAKE_S
+                    await asyncio.to_thread(self._idle_upkeep)
                 continue
             payload = b"".join(r.payload for r in batch)
             points = sum(r.points for r in batch)
@@ -357,14 +387,19 @@ class Shipper:
                 await self._sleep(delay)
                 continue
             self._latency = self._monotonic() - started
-            await asyncio.to_thread(self.spool.commit, *batch)
+            if not spool.commit_nowait(batch):
+                await asyncio.to_thread(spool.commit, *batch)
             self._written += points
             self._batches += 1
             failures = 0
             if self._logged_error is not None:
                 log.warning("writes to %s resumed", writer.describe())
                 self._logged_error = None
-            await self._notify()
+            self._notify()
+
+    def _idle_upkeep(self) -> None:
+        self.spool.expire()
+        self.spool.sync_due()
 
     async def _wait_or_stop(self, delay: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -375,7 +410,7 @@ class Shipper:
         points = sum(r.points for r in batch)
         self._last_error = reason
         log.error("%s; %d points quarantined in %s", reason, points, path)
-        await self._notify()
+        self._notify()
 
     def _report(self, message: str) -> None:
         """Log a failure once (not on every retry); the stats keep the latest."""

@@ -1,11 +1,16 @@
 """The durable spool: append-only line-protocol segments with a persisted commit cursor.
 
 Every batch is appended (and, by default, fsynced) before anything is sent; it is committed
-only after the sink acknowledged it. The commit cursor (segment, offset) is replaced
-atomically, so a process killed at any instant resends at most the batch that was in
-flight (at-least-once; InfluxDB keeps one point per series and timestamp, so a resend does
-not duplicate). Bounded by `max_bytes` (oldest segments go first, their points counted as
-dropped) and `max_age`. One process owns a spool directory at a time (flock).
+only after the sink acknowledged it. The commit cursor (segment, offset) is written in
+place into one of two CRC'd slots in turn, so a process killed at any instant (even mid-way
+through that write) resends at most the batch that was in flight (at-least-once; InfluxDB
+keeps one point per series and timestamp, so a resend does not duplicate). Bounded by
+`max_bytes` (oldest segments go first, their points counted as dropped) and `max_age`. One
+process owns a spool directory at a time (flock).
+
+The records appended since the last commit are also kept in memory (up to `cache_bytes`), so
+the sender does not read back from disk what was just written; the disk copy is what a
+restart, or a backlog larger than the cache, reads.
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lanpulse.timeseries.segment import (
     FILE_MAGIC,
     SpoolRecord,
-    frame,
+    frame_header,
     fsync_dir,
     iter_records,
     peek_created_ns,
@@ -35,13 +40,13 @@ from lanpulse.timeseries.segment import (
     segment_seq,
 )
 from lanpulse.timeseries.spool_state import (
+    CommitFile,
     FsyncPolicy,
     SpoolCounters,
     SpoolError,
     SpoolState,
     atomic_write,
     inspect_spool,
-    load_commit,
     load_counters,
 )
 
@@ -73,6 +78,7 @@ class Spool:
         fsync: FsyncPolicy = "always",
         fsync_interval_s: float = 1.0,
         rejected_max_bytes: int = 100 * 1024**2,
+        cache_bytes: int = 32 * 1024**2,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.directory = Path(directory)
@@ -83,18 +89,25 @@ class Spool:
         self.fsync = fsync
         self.fsync_interval_s = fsync_interval_s
         self.rejected_max_bytes = rejected_max_bytes
+        self.cache_bytes = cache_bytes
         self._clock_ns = clock_ns
         self._lock = threading.RLock()
         self._segments: list[_Segment] = []
         self._fd: int | None = None  # append fd of the last (active) segment
         self._lock_fd: int | None = None
         self._last_fsync = 0.0
+        self._segment_dirty = False  # appended since the last fsync ("interval")
+        self._commit_file: CommitFile | None = None
         self._commit_seq = 0
         self._commit_offset = 0
         self._commit_points = 0  # points of the current segment before the commit offset
         self._next_ns: int | None = None  # creation time of the next unsent record, if known
         self._counters = SpoolCounters()
         self._rejected_files = 0
+        # Unacknowledged records by (seq, offset), in append order (so the oldest is first).
+        self._cache: dict[tuple[int, int], SpoolRecord] = {}
+        self._cached_bytes = 0
+        self._caching = True
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -130,7 +143,8 @@ class Spool:
         os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
         self._counters = load_counters(self.directory)
         self._rejected_files = len(list(self.rejected_dir.glob("*.lp")))
-        self._commit_seq, self._commit_offset, self._commit_points = load_commit(self.directory)
+        self._commit_file = CommitFile(self.directory, self.fsync, self.fsync_interval_s)
+        self._commit_seq, self._commit_offset, self._commit_points = self._commit_file.cursor
         corrupt = 0
         for path in sorted(self.segments_dir.glob("*.seg")):
             seq = segment_seq(path)
@@ -175,8 +189,12 @@ class Spool:
                     os.fsync(self._fd)
                 os.close(self._fd)
                 self._fd = None
+            if self._commit_file is not None:
+                self._commit_file.close()
             if self._segments:
                 self._segments[-1].sealed = True
+            self._cache.clear()
+            self._cached_bytes = 0
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
@@ -188,29 +206,44 @@ class Spool:
         if not payload:
             return
         now = self._clock_ns()
-        data = frame(payload, points, now)
+        header = frame_header(payload, points, now)  # the CRC, outside the lock
+        size = len(header) + len(payload)
         with self._lock:
             self._expire_locked(now)
-            if len(data) + len(FILE_MAGIC) > self.max_bytes:
+            if size + len(FILE_MAGIC) > self.max_bytes:
                 self._bump(dropped_points=points)  # a batch larger than the whole spool
                 return
-            self._make_room(len(data))
+            self._make_room(size)
             seg = self._active_segment(now)
             assert self._fd is not None
             try:
-                written = os.write(self._fd, data)
-                if written != len(data):
+                # One system call as before, without copying the payload behind its header.
+                written = os.writev(self._fd, (header, payload))
+                if written != size:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             except OSError:
                 # Disk full or I/O error: cut the partial record so the segment stays valid.
                 with contextlib.suppress(OSError):
                     os.ftruncate(self._fd, seg.size)
                 raise
-            seg.size += len(data)
+            offset = seg.size
+            seg.size += size
             seg.points += points
             seg.first_ns = seg.first_ns if seg.first_ns is not None else now
             seg.last_ns = now
             self._maybe_fsync(self._fd)
+            if self._caching and self._cached_bytes + len(payload) <= self.cache_bytes:
+                record = SpoolRecord(seg.seq, offset, seg.size, points, now, payload)
+                self._cache[(seg.seq, offset)] = record
+                self._cached_bytes += len(payload)
+
+    def keep_in_memory(self, enabled: bool) -> None:
+        """Keep unsent batches in memory for a sender (default), or not (nobody sends)."""
+        with self._lock:
+            self._caching = enabled
+            if not enabled:
+                self._cache.clear()
+                self._cached_bytes = 0
 
     def _active_segment(self, now: int) -> _Segment:
         seg = self._segments[-1] if self._segments else None
@@ -250,6 +283,27 @@ class Spool:
             if mono - self._last_fsync >= self.fsync_interval_s:
                 os.fsync(fd)
                 self._last_fsync = mono
+                self._segment_dirty = False
+            else:
+                self._segment_dirty = True
+
+    def sync_due(self) -> None:
+        """With `fsync: interval`, fsync what waits longer than the interval (when idle).
+
+        Appends and commits fsync when the interval has passed; the last ones before a quiet
+        spell would otherwise wait for the next append or commit (or the kernel).
+        """
+        if self.fsync != "interval":
+            return
+        with self._lock:
+            mono = time.monotonic()
+            due = mono - self.fsync_interval_s
+            if self._segment_dirty and self._fd is not None and self._last_fsync <= due:
+                os.fsync(self._fd)
+                self._last_fsync = mono
+                self._segment_dirty = False
+            if self._commit_file is not None:
+                self._commit_file.sync_if_due()
 
     # --- bounds --------------------------------------------------------------------------
 
@@ -318,7 +372,7 @@ class Spool:
             return None
 
     def _read_from(self, seg: _Segment, offset: int, size: int) -> SpoolRecord | None:
-        record = read_one(seg.path, seg.seq, offset, size)
+        record = self._cache.get((seg.seq, offset)) or read_one(seg.path, seg.seq, offset, size)
         if record is not None:
             return record
         # Damaged bytes (bit rot, a torn write inside an old segment): resynchronise.
@@ -345,7 +399,8 @@ class Spool:
             points, size = first.points, len(first.payload)
             seg = self._segments[0]
             while points < max_points and size < max_bytes and batch[-1].end < seg.size:
-                nxt = read_one(seg.path, seg.seq, batch[-1].end, seg.size)
+                end = batch[-1].end
+                nxt = self._cache.get((seg.seq, end)) or read_one(seg.path, seg.seq, end, seg.size)
                 if nxt is None or points + nxt.points > max_points:
                     break
                 batch.append(nxt)
@@ -353,11 +408,103 @@ class Spool:
                 size += len(nxt.payload)
             return batch
 
+    def read_batch_cached(
+        self, max_points: int, max_bytes: int = 8 * 1024**2
+    ) -> list[SpoolRecord] | None:
+        """`read_batch` when memory alone can answer at once, else None (then call that).
+
+        Never waits: not for the lock (an append may hold it during its fsync), nor for the
+        disk (a record not cached, a head segment to delete), so an event loop may call it.
+        """
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if not self._segments:
+                return []
+            seg = self._segments[0]
+            offset = max(self._commit_offset, len(FILE_MAGIC))
+            if seg.seq != self._commit_seq:
+                return None  # the cursor must step into this segment first: a file write
+            if offset >= seg.size:
+                return None if seg.sealed else []  # sealed and all sent: to be deleted
+            cache = self._cache
+            first = cache.get((seg.seq, offset))
+            if first is None:
+                return None
+            batch = [first]
+            points, size = first.points, len(first.payload)
+            while points < max_points and size < max_bytes:
+                nxt = cache.get((seg.seq, batch[-1].end))
+                if nxt is None or points + nxt.points > max_points:
+                    break  # the rest is read (from memory or disk) on the next call
+                batch.append(nxt)
+                points += nxt.points
+                size += len(nxt.payload)
+            return batch
+        finally:
+            self._lock.release()
+
     def commit(self, *records: SpoolRecord) -> None:
         """Mark consecutive `records` acknowledged: never sent again, their space freed."""
         with self._lock:
+            if self._is_next_run(records):
+                self._commit_run(records)  # the usual case: one cursor write for the batch
+                return
             for record in records:
                 self._commit_one(record)
+
+    def commit_nowait(self, records: Sequence[SpoolRecord]) -> bool:
+        """`commit` at once when it is one small in-place write, else False (then call that).
+
+        That is: the lock is free, the records are the next ones of the head segment, and
+        neither an fsync (`fsync: always`, or an `interval` that is due), nor a segment to
+        delete, nor a record header to read from disk comes with it. Writing 64 bytes into
+        the page cache does not wait for the disk, so an event loop may call this.
+        """
+        if self.fsync == "always" or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._commit_file is None or self._commit_file.sync_due():
+                return False
+            if not self._is_next_run(records):
+                return False
+            seg, end = self._segments[0], records[-1].end
+            if seg.sealed and end >= seg.size:
+                return False  # the head segment is all sent: deleting it is file work
+            if end < seg.size and (seg.seq, end) not in self._cache:
+                return False  # the next record's time would be read from disk
+            self._commit_run(records)
+            return True
+        finally:
+            self._lock.release()
+
+    def _is_next_run(self, records: Sequence[SpoolRecord]) -> bool:
+        """True when `records` follow each other from the cursor on, in the head segment."""
+        if not records or not self._segments or self._segments[0].seq != self._commit_seq:
+            return False
+        at = self._commit_offset
+        for record in records:
+            if record.seq != self._commit_seq or record.offset != at:
+                return False
+            at = record.end
+        return at <= self._segments[0].size
+
+    def _commit_run(self, records: Sequence[SpoolRecord]) -> None:
+        points = self._commit_points + sum(r.points for r in records)
+        self._commit_one_at(records[-1], points)
+
+    def _commit_one_at(self, record: SpoolRecord, points: int) -> None:
+        self._set_commit(record.seq, record.end, points)
+        seg = self._segments[0]
+        nxt = self._cache.get((record.seq, record.end))
+        if nxt is not None:
+            self._next_ns = nxt.created_ns
+        elif record.end < seg.size:
+            self._next_ns = peek_created_ns(seg.path, record.end)
+        else:
+            self._next_ns = None
+        if seg.sealed and record.end >= seg.size:
+            self._delete_head()
 
     def _commit_one(self, record: SpoolRecord) -> None:
         if record.seq != self._commit_seq or record.offset < self._commit_offset:
@@ -365,11 +512,7 @@ class Spool:
                 # Dropped for space while in flight, yet it arrived: not lost after all.
                 self._bump(dropped_points=-record.points)
             return
-        self._set_commit(record.seq, record.end, self._commit_points + record.points)
-        seg = self._segments[0]
-        self._next_ns = peek_created_ns(seg.path, record.end) if record.end < seg.size else None
-        if seg.sealed and record.end >= seg.size:
-            self._delete_head()
+        self._commit_one_at(record, self._commit_points + record.points)
 
     def quarantine(self, records: list[SpoolRecord], reason: str) -> Path | None:
         """Move batches the sink refused for their content to `rejected/`, then commit them."""
@@ -408,7 +551,15 @@ class Spool:
         if (seq, offset, points) == (self._commit_seq, self._commit_offset, self._commit_points):
             return
         self._commit_seq, self._commit_offset, self._commit_points = seq, offset, points
-        atomic_write(self.directory / "commit", f"{seq} {offset} {points}\n", self.fsync)
+        if self._commit_file is None:
+            raise SpoolError(f"spool directory {self.directory} is not open")
+        self._commit_file.write(seq, offset, points)
+        cache = self._cache
+        while cache:  # forget what is now behind the cursor (acknowledged, dropped, deleted)
+            key = next(iter(cache))
+            if key >= (seq, offset):
+                break
+            self._cached_bytes -= len(cache.pop(key).payload)
 
     def _bump(self, **delta: int) -> None:
         c = self._counters

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,6 +20,13 @@ from lanpulse.timeseries.segment import (
 )
 
 FsyncPolicy = Literal["always", "interval", "never"]
+
+# The commit file holds two fixed-size slots, "GEN SEQ OFFSET POINTS CRC" padded to 64 bytes,
+# written in turn in place (slot GEN % 2): one small pwrite per commit instead of a new file,
+# an fsync and a rename. A crash can tear only the slot being written; the other one still
+# holds the previous cursor, so at most the batch whose commit was torn is sent again.
+COMMIT_SLOT = 64
+COMMIT_FILE_SIZE = 2 * COMMIT_SLOT
 
 
 class SpoolError(LanpulseError):
@@ -60,13 +69,112 @@ def atomic_write(path: Path, text: str, fsync: FsyncPolicy) -> None:
         fsync_dir(path.parent)
 
 
+def commit_slot(gen: int, seq: int, offset: int, points: int) -> bytes:
+    """One slot of the commit file: the cursor, its generation and a CRC-32 over both."""
+    body = f"{gen} {seq} {offset} {points}"
+    text = f"{body} {zlib.crc32(body.encode()):08x}"
+    return text.ljust(COMMIT_SLOT - 1).encode() + b"\n"
+
+
+def parse_commit(data: bytes) -> tuple[int, int, int, int] | None:
+    """(generation, seq, offset, points) of the newest intact slot, or None.
+
+    A commit file written before slots existed ("SEQ OFFSET POINTS") reads as generation 0.
+    """
+    best: tuple[int, int, int, int] | None = None
+    if len(data) == COMMIT_FILE_SIZE:
+        for start in (0, COMMIT_SLOT):
+            try:
+                gen, seq, offset, points, crc = data[start : start + COMMIT_SLOT].split()
+                body = b" ".join((gen, seq, offset, points))
+                if int(crc, 16) != zlib.crc32(body):
+                    continue
+                slot = int(gen), int(seq), int(offset), int(points)
+            except ValueError:
+                continue  # torn or damaged: the other slot holds the previous cursor
+            if best is None or slot[0] > best[0]:
+                best = slot
+        return best
+    try:
+        seq, offset, points = data.split()
+        return 0, int(seq), int(offset), int(points)
+    except ValueError:
+        return None
+
+
+class CommitFile:
+    """The persisted commit cursor of an open spool: two slots rewritten in place in turn."""
+
+    def __init__(self, directory: Path, fsync: FsyncPolicy, fsync_interval_s: float) -> None:
+        self.path = directory / "commit"
+        self.fsync = fsync
+        self.fsync_interval_s = fsync_interval_s
+        try:
+            found = parse_commit(self.path.read_bytes())
+            slotted = self.path.stat().st_size == COMMIT_FILE_SIZE
+        except FileNotFoundError:
+            found, slotted = None, False
+        gen, seq, offset, points = found or (0, 0, 0, 0)
+        self.cursor = (seq, offset, points)  # as found on disk
+        self._gen = gen  # the next write (gen + 1) goes to the other, older slot
+        if not slotted:
+            # First start, or a commit file from before slots: replace it whole, once.
+            both = commit_slot(gen + 2, *self.cursor) + commit_slot(gen + 1, *self.cursor)
+            if (gen + 2) % 2:
+                both = both[COMMIT_SLOT:] + both[:COMMIT_SLOT]
+            atomic_write(self.path, both.decode(), fsync)
+            self._gen = gen + 2
+        self._fd: int | None = os.open(self.path, os.O_RDWR)
+        self._synced = 0.0  # monotonic time of the last fdatasync ("interval")
+        self._dirty = False  # written since the last fdatasync ("interval")
+
+    def write(self, seq: int, offset: int, points: int) -> None:
+        """Persist the cursor: one pwrite into the older slot, fdatasync as the policy says."""
+        if self._fd is None:
+            raise SpoolError(f"{self.path} is closed")
+        self._gen += 1
+        os.pwrite(
+            self._fd, commit_slot(self._gen, seq, offset, points), (self._gen % 2) * COMMIT_SLOT
+        )
+        if self.fsync == "always":
+            os.fdatasync(self._fd)  # in place, same size: no metadata, no directory to sync
+        elif self.fsync == "interval":
+            if self.sync_due():
+                os.fdatasync(self._fd)
+                self._synced = time.monotonic()
+                self._dirty = False
+            else:
+                self._dirty = True
+
+    def sync_due(self) -> bool:
+        """True when the next `write` fdatasyncs (always, or an `interval` has passed)."""
+        if self.fsync == "interval":
+            return time.monotonic() - self._synced >= self.fsync_interval_s
+        return self.fsync == "always"
+
+    def sync_if_due(self) -> None:
+        """fdatasync an unsynced write once the interval has passed (`interval`, when idle)."""
+        if self._dirty and self._fd is not None and self.sync_due():
+            os.fdatasync(self._fd)
+            self._synced = time.monotonic()
+            self._dirty = False
+
+    def close(self) -> None:
+        """Sync (unless `never`) and close."""
+        if self._fd is not None:
+            if self.fsync != "never":
+                os.fdatasync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
 def load_commit(directory: Path) -> tuple[int, int, int]:
     """The persisted commit cursor (segment seq, offset, points before it); zeros if none."""
     try:
-        seq, offset, points = (directory / "commit").read_text().split()
-        return int(seq), int(offset), int(points)
-    except (FileNotFoundError, ValueError):
+        found = parse_commit((directory / "commit").read_bytes())
+    except FileNotFoundError:
         return 0, 0, 0
+    return found[1:] if found is not None else (0, 0, 0)
 
 
 def load_counters(directory: Path) -> SpoolCounters:
