@@ -20,7 +20,7 @@ from typing import cast
 
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample
-from lanpulse.timeseries.lineprotocol import encode_sample
+from lanpulse.timeseries.lineprotocol import encode_poll
 from lanpulse.timeseries.segment import SpoolRecord
 from lanpulse.timeseries.spool import Spool
 from lanpulse.timeseries.writer import Writer, WriteRejected
@@ -268,20 +268,11 @@ class Shipper:
 
     def _encode_into(self, samples: Sequence[Sample], lines: list[str]) -> None:
         """Append the lines of one poll's samples to `lines`, counting the ones left out."""
-        add = lines.append
-        dropped = 0
-        for sample in samples:
-            try:
-                line = encode_sample(sample) if sample.measurement else None
-            except (TypeError, ValueError, AttributeError) as exc:
-                # A malformed sample (a bug upstream) must not stop the appender.
-                self._report(f"sample not encodable ({type(exc).__name__}: {exc})")
-                line = None
-            if line is None:
-                dropped += 1
-            else:
-                add(line)
-        self._dropped += dropped
+        self._dropped += encode_poll(samples, lines, self._unencodable)
+
+    def _unencodable(self, sample: Sample, exc: Exception) -> None:
+        # A malformed sample (a bug upstream) must not stop the appender.
+        self._report(f"sample not encodable ({type(exc).__name__}: {exc})")
 
     def _arm_tick(self, due_at: float) -> None:
         """Have a _TICK queued at `due_at` (our monotonic clock) unless one is armed."""
