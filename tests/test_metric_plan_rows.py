@@ -281,3 +281,14 @@ def test_rows_are_independent_objects() -> None:
     a, b = MetricPlan.of(metric).rows(raw)
     for name in ("tags", "fields", "extra", "counter_bits"):
         assert getattr(a, name) is not getattr(b, name)
+
+
+def test_empty_rows_store_every_slot_as_init_does() -> None:
+    widths = {"in_octets": 64}
+    made = Row.empty_rows(["1", "2"], "interface", widths)
+    for row, index in zip(made, ["1", "2"], strict=True):
+        expected = Row(index, "interface", widths=widths)
+        for slot in Row.__slots__:
+            assert getattr(row, slot) == getattr(expected, slot), slot
+    for slot in ("tags", "fields", "extra", "counter_bits"):
+        assert getattr(made[0], slot) is not getattr(made[1], slot)

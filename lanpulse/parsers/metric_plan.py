@@ -183,7 +183,7 @@ class MetricPlan:
                 return []
         measurement = self.metric.measurement
         widths = self.widths
-        rows = [Row(index, measurement, {}, {}, {}, {}, widths) for index in indexes]
+        rows = Row.empty_rows(indexes, measurement, widths)
         # Column by column: each name's sources are tried in priority order, a source only
         # for the rows that the ones before it left without a value.
         for name, candidates in _resolve(self.tags, columns):
