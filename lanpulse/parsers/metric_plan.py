@@ -204,10 +204,11 @@ class MetricPlan:
     def _indexes(self, columns: Mapping[str, Column]) -> tuple[str, ...]:
         for oids in (self.index_oids, self.fallback_index_oids):
             seen: dict[str, None] = {}
+            known = seen.keys()  # a live view: it follows the updates below
             for oid in oids:
                 column = columns.get(oid)
                 # Columns of one table mostly have the same rows: a subset adds nothing.
-                if column and not seen.keys() >= column.keys():
+                if column and not known >= column.keys():
                     seen.update(dict.fromkeys(column))
             if seen:
                 return sorted_indexes(tuple(seen))
@@ -443,6 +444,18 @@ def _fill_extra(rows: list[Row], name: str, candidates: Candidates) -> None:
     pending = rows
     for column, src in candidates:
         missed: list[Row] = []
+        if column is not None and src.plain:  # the common extra: the column's value as sent
+            get = column.get
+            for row in pending:
+                value = get(row.index)
+                if value is None:
+                    missed.append(row)
+                else:
+                    row.extra[name] = value
+            if not missed:
+                return
+            pending = missed
+            continue
         for row in pending:
             value = None
             if column is not None:
