@@ -98,8 +98,10 @@ def sorted_indexes(indexes: tuple[str, ...]) -> tuple[str, ...]:
 # even hands over the very same cached values), so decoding them once is enough.
 _TEXT_LIMIT = 100_000
 _texts: dict[bytes, str] = {}
-# Formatted tag texts, by format, of int and bytes values (see `_fill_tag_formatted`).
-_FORMATS_LIMIT = 1_000
+_MEMO_LIMIT = 4096  # entries of one conversion memo or one format's texts
+# Formatted tag texts, by format, of int and bytes values (see `_fill_tag_formatted`);
+# bounded like the memos: at most 256 formats of 4096 texts each.
+_FORMATS_LIMIT = 256
 _formatted: dict[str, dict[int | bytes, str]] = {}
 
 
@@ -304,7 +306,7 @@ def _fill_tag_formatted(rows: list[Row], name: str, column: Column, fmt: str) ->
                 if text is None:
                     missed.append(row)
                     continue
-                if len(cache) >= _TEXT_LIMIT:
+                if len(cache) >= _MEMO_LIMIT:
                     cache.clear()
                 cache[value] = text
         else:
@@ -418,7 +420,6 @@ def _fill_field_converted(
 
 
 _UNSEEN: Any = object()
-_MEMO_LIMIT = 4096
 
 
 def _memoized(
