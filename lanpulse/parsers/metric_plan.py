@@ -5,8 +5,10 @@ poll (which group, a source or a list of sources, which conversion applies) cost
 fetching the values. A `MetricPlan` does that work once per metric: each tag, field and
 extra value becomes a tuple of `PlanSource`s in priority order, with the conversion decided
 ahead (a source without transforms takes a fast path; the others go through
-`values.convert`, unchanged). Per poll, each source's column is looked up once, not once
-per row. The rows built are exactly those the generic reading would build.
+`values.convert`, unchanged, its results remembered by value for mapping and regex
+sources). Per poll, each source's column is looked up once, not once per row. The rows
+built are exactly those the generic reading would build (tests/test_metric_plan_rows.py
+checks that against a value-by-value reference).
 """
 
 from __future__ import annotations
