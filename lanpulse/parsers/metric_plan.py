@@ -5,15 +5,18 @@ poll (which group, a source or a list of sources, which conversion applies) cost
 fetching the values. A `MetricPlan` does that work once per metric: each tag, field and
 extra value becomes a tuple of `PlanSource`s in priority order, with the conversion decided
 ahead (a source without transforms takes a fast path; the others go through
-`values.convert`, unchanged). Per poll, each source's column is looked up once, not once
-per row. The rows built are exactly those the generic reading would build.
+`values.convert`, unchanged, its results remembered by value for mapping and regex
+sources). Per poll, each source's column is looked up once, not once per row. The rows
+built are exactly those the generic reading would build (tests/test_metric_plan_rows.py
+checks that against a value-by-value reference).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from lanpulse.core.model import RawSnmp, SnmpValue
 from lanpulse.core.profile import Metric, Source
@@ -41,12 +44,23 @@ class PlanSource:
     plain_number: bool  # plain, no sentinels: an integer is the field value as it is
     counter: int | None
     format: str | None
+    # Results of `convert` by int or bytes value, for a mapping or regex source that
+    # reads only the value (enumerations, parsed labels: the same values every poll).
+    # An int and a bytes never compare equal, so they share one dict. None: no memo.
+    memo: dict[int | bytes, Any] | None = field(default=None, compare=False, hash=False)
 
     @classmethod
     def of(cls, src: Source) -> PlanSource:
         """Compile one profile source."""
         plain = not has_transform(src)
-        return cls(src, src.oid, plain, plain and not src.invalid, src.counter, src.format)
+        memo: dict[int | bytes, Any] | None = (
+            {}
+            if (src.map is not None or src.regex is not None)
+            and src.index is None
+            and src.value is None
+            else None
+        )
+        return cls(src, src.oid, plain, plain and not src.invalid, src.counter, src.format, memo)
 
 
 # One named value (tag, field or extra) and its sources in priority order.
@@ -86,6 +100,11 @@ def sorted_indexes(indexes: tuple[str, ...]) -> tuple[str, ...]:
 # even hands over the very same cached values), so decoding them once is enough.
 _TEXT_LIMIT = 100_000
 _texts: dict[bytes, str] = {}
+_MEMO_LIMIT = 4096  # entries of one conversion memo or one format's texts
+# Formatted tag texts, by format, of int and bytes values (see `_fill_tag_formatted`);
+# bounded like the memos: at most 256 formats of 4096 texts each.
+_FORMATS_LIMIT = 256
+_formatted: dict[str, dict[int | bytes, str]] = {}
 
 
 def _tag_text(value: SnmpValue, fmt: str | None) -> str | None:
@@ -164,9 +183,11 @@ class MetricPlan:
         else:
             columns = raw.columns
             indexes = self._indexes(columns)
+            if not indexes:  # nothing to fill (and nothing the fills below would write)
+                return []
         measurement = self.metric.measurement
         widths = self.widths
-        rows = [Row(index, measurement, {}, {}, {}, {}, widths) for index in indexes]
+        rows = Row.empty_rows(indexes, measurement, widths)
         # Column by column: each name's sources are tried in priority order, a source only
         # for the rows that the ones before it left without a value.
         for name, candidates in _resolve(self.tags, columns):
@@ -187,10 +208,11 @@ class MetricPlan:
     def _indexes(self, columns: Mapping[str, Column]) -> tuple[str, ...]:
         for oids in (self.index_oids, self.fallback_index_oids):
             seen: dict[str, None] = {}
+            known = seen.keys()  # a live view: it follows the updates below
             for oid in oids:
                 column = columns.get(oid)
                 # Columns of one table mostly have the same rows: a subset adds nothing.
-                if column and not seen.keys() >= column.keys():
+                if column and not known >= column.keys():
                     seen.update(dict.fromkeys(column))
             if seen:
                 return sorted_indexes(tuple(seen))
@@ -204,11 +226,21 @@ def _resolve(named: tuple[Named, ...], columns: Mapping[str, Column]) -> tuple[R
     row in vain before the next source gets the same rows.
     """
     out: list[Resolved] = []
+    get = columns.get
     for name, srcs in named:
+        if len(srcs) == 1:  # the usual name: one source, no list to build
+            src = srcs[0]
+            if src.oid is None:
+                out.append((name, ((None, src),)))
+            else:
+                column = get(src.oid)
+                if column:
+                    out.append((name, ((column, src),)))
+            continue
         found = [
-            (columns[src.oid] if src.oid else None, src)
+            (get(src.oid) if src.oid else None, src)
             for src in srcs
-            if src.oid is None or columns.get(src.oid)
+            if src.oid is None or get(src.oid)
         ]
         if found:
             out.append((name, tuple(found)))
@@ -221,6 +253,8 @@ def _fill_tag(rows: list[Row], name: str, candidates: Candidates) -> None:
     for column, src in candidates:
         if column is not None and src.plain and src.format is None:
             missed = _fill_tag_plain(pending, name, column)
+        elif column is not None and src.plain and src.format is not None:
+            missed = _fill_tag_formatted(pending, name, column, src.format)
         else:
             missed = _fill_tag_converted(pending, name, column, src)
         if not missed:
@@ -248,11 +282,50 @@ def _fill_tag_plain(rows: list[Row], name: str, column: Column) -> list[Row]:
     return missed
 
 
+def _fill_tag_formatted(rows: list[Row], name: str, column: Column, fmt: str) -> list[Row]:
+    """A formatted tag (`Fan {}`): a column's text in the format; returns the rows missed.
+
+    The texts are cached per format for int and bytes values (they never compare equal to
+    each other), as `_fill_tag_plain` caches labels: the same values come every poll.
+    """
+    missed: list[Row] = []
+    get = column.get
+    cache = _formatted.get(fmt)
+    if cache is None:
+        if len(_formatted) >= _FORMATS_LIMIT:
+            _formatted.clear()
+        cache = _formatted[fmt] = {}
+    cached = cache.get
+    for row in rows:
+        value = get(row.index)
+        if value is None:
+            missed.append(row)
+            continue
+        if type(value) is int or type(value) is bytes:
+            text = cached(value)
+            if text is None:
+                text = _tag_text(value, fmt)
+                if text is None:
+                    missed.append(row)
+                    continue
+                if len(cache) >= _MEMO_LIMIT:
+                    cache.clear()
+                cache[value] = text
+        else:
+            text = _tag_text(value, fmt)
+            if text is None:
+                missed.append(row)
+                continue
+        row.tags[name] = text
+    return missed
+
+
 def _fill_tag_converted(
     rows: list[Row], name: str, column: Column | None, src: PlanSource
 ) -> list[Row]:
     """A tag from a formatted, transformed or columnless source; returns the rows missed."""
     missed: list[Row] = []
+    memo = src.memo
     for row in rows:
         value = None
         if column is not None:
@@ -262,6 +335,10 @@ def _fill_tag_converted(
                 continue
         if src.plain and value is not None:
             text = _tag_text(value, src.format)
+        elif memo is not None and (type(value) is int or type(value) is bytes):
+            text = memo.get(value, _UNSEEN)
+            if text is _UNSEEN:
+                text = _memoized(memo, src, value, row.index, "tag")
         else:
             text = convert(src.source, value, row.index, "tag")
         if text is None:
@@ -321,6 +398,7 @@ def _fill_field_converted(
     """A field from a transformed or columnless source; returns the rows it missed."""
     missed: list[Row] = []
     exception = src.counter != width
+    memo = src.memo
     for row in rows:
         value = None
         if column is not None:
@@ -328,7 +406,12 @@ def _fill_field_converted(
             if value is None:
                 missed.append(row)
                 continue
-        number = convert(src.source, value, row.index, "field")
+        if memo is not None and (type(value) is int or type(value) is bytes):
+            number = memo.get(value, _UNSEEN)
+            if number is _UNSEEN:
+                number = _memoized(memo, src, value, row.index, "field")
+        else:
+            number = convert(src.source, value, row.index, "field")
         if number is None:
             missed.append(row)
             continue
@@ -336,6 +419,20 @@ def _fill_field_converted(
         if exception:
             row.counter_bits[name] = src.counter or 0
     return missed
+
+
+_UNSEEN: Any = object()
+
+
+def _memoized(
+    memo: dict[int | bytes, Any], src: PlanSource, value: int | bytes, index: str, want: str
+) -> Any:
+    """`convert` of a value not yet in the source's memo, remembered (the memo bounded)."""
+    result = convert(src.source, value, index, want)
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[value] = result
+    return result
 
 
 def _no_widths(rows: list[Row], names: Iterable[str]) -> None:
@@ -350,6 +447,18 @@ def _fill_extra(rows: list[Row], name: str, candidates: Candidates) -> None:
     pending = rows
     for column, src in candidates:
         missed: list[Row] = []
+        if column is not None and src.plain:  # the common extra: the column's value as sent
+            get = column.get
+            for row in pending:
+                value = get(row.index)
+                if value is None:
+                    missed.append(row)
+                else:
+                    row.extra[name] = value
+            if not missed:
+                return
+            pending = missed
+            continue
         for row in pending:
             value = None
             if column is not None:
