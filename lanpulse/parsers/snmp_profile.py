@@ -33,8 +33,37 @@ class ParseResult:
     uptime_s: float | None = None
 
 
+# Model per (model sources, the values of their OIDs): sysDescr and sysObjectID rarely
+# change, so the regex/map work is done once per device rather than on every poll. Keyed by
+# the sources' identity (pydantic lists are not hashable); the entry holds the list itself,
+# so its id cannot be reused while the entry exists. Cleared when full (profile reloads).
+_MODELS: dict[tuple[int, tuple[object, ...]], tuple[list[Source], str | None]] = {}
+_MODELS_LIMIT = 1024
+
+
 def _model(sources: list[Source], raw: RawSnmp) -> str | None:
     """The device model: the first model source that yields a tag text."""
+    scalars = raw.scalars
+    # The value's type is part of the key: an Oid equals the str of the same text, and
+    # convert treats them apart.
+    values = tuple(
+        (type(v), v) for v in (scalars.get(s.oid) if s.oid is not None else None for s in sources)
+    )
+    key = (id(sources), values)
+    try:
+        entry = _MODELS.get(key)
+    except TypeError:  # an unhashable value (never from an agent): no caching
+        return _model_of(sources, raw)
+    if entry is not None and entry[0] is sources:
+        return entry[1]
+    model = _model_of(sources, raw)
+    if len(_MODELS) >= _MODELS_LIMIT:
+        _MODELS.clear()
+    _MODELS[key] = (sources, model)
+    return model
+
+
+def _model_of(sources: list[Source], raw: RawSnmp) -> str | None:
     for src in sources:
         value: SnmpValue | None = None
         if src.oid is not None:
