@@ -28,14 +28,41 @@ TYPE_NAMES = {
 _PSEUDO_FS = re.compile(r"^/(proc|sys|dev|dev/fd|dev/pts)$|^/(proc|sys)/|^/run/user/\d+$")
 
 
+_WRAP = 2**32
+
+
 def _units(value: object) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
-    return value + 2**32 if value < 0 else value
+    return value + _WRAP if value < 0 else value
+
+
+# hrStorageType OID text -> kind: a handful of distinct OIDs, looked up on every row.
+_KINDS: dict[str, str] = {}
+_KINDS_LIMIT = 256
+
+
+def _kind_of(type_oid: object) -> str:
+    return TYPE_NAMES.get(str(type_oid).lstrip(".").removeprefix(HR_STORAGE_TYPES), "other")
+
+
+def _kind(type_oid: object) -> str:
+    """The storage kind of an hrStorageType value (cached for text, the usual value)."""
+    if not isinstance(type_oid, str):
+        return _kind_of(type_oid)
+    kind = _KINDS.get(type_oid)
+    if kind is None:
+        kind = _kind_of(type_oid)
+        if len(_KINDS) < _KINDS_LIMIT:
+            _KINDS[type_oid] = kind
+    return kind
 
 
 _BUFFERS = "memory buffers"
 _CACHED = "cached memory"
+# A text whose lower case is one of the two names has its length: lower() changes the
+# length only for U+0130, whose lower case is not ASCII. Other rows skip lower().
+_RECLAIMABLE_LENGTHS = (len(_BUFFERS), len(_CACHED))
 
 
 def _reclaimable(rows: list[Row]) -> int:
@@ -47,8 +74,8 @@ def _reclaimable(rows: list[Row]) -> int:
     """
     total = 0
     for row in rows:
-        name = row.tags.get("volume", "").lower()
-        if name not in (_BUFFERS, _CACHED):
+        name = row.tags.get("volume", "")
+        if len(name) not in _RECLAIMABLE_LENGTHS or name.lower() not in (_BUFFERS, _CACHED):
             continue
         alloc, used = row.extra.get("alloc_units"), row.extra.get("used_units")
         if isinstance(alloc, int) and isinstance(used, int) and alloc > 0 and used >= 0:
@@ -62,39 +89,42 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     reclaimable = _reclaimable(rows)
     memory_seen: set[str] = set()
     for row in _memory_first(rows):
-        type_oid = str(row.extra.pop("type_oid", "")).lstrip(".")
-        kind = TYPE_NAMES.get(type_oid.removeprefix(HR_STORAGE_TYPES), "other")
-        alloc = row.extra.pop("alloc_units", None)
-        size = _units(row.extra.pop("size_units", None))
-        used = _units(row.extra.pop("used_units", None))
+        extra = row.extra
+        kind = _kind(extra.pop("type_oid", ""))
+        alloc = extra.pop("alloc_units", None)
+        # Plain ints (the usual values) are wrapped inline, anything else via _units.
+        v = extra.pop("size_units", None)
+        size = (v + _WRAP if v < 0 else v) if type(v) is int else _units(v)
+        v = extra.pop("used_units", None)
+        used = (v + _WRAP if v < 0 else v) if type(v) is int else _units(v)
         if not isinstance(alloc, int) or alloc <= 0 or size is None:
             continue
         size_bytes = size * alloc
         used_bytes = used * alloc if used is not None else None
-        descr = row.tags.get("volume", "")
-        if kind in ("ram", "virtual_memory"):
+        if kind == "ram" or kind == "virtual_memory":
             # One host sample: the first RAM row ("Physical memory"; FreeBSD adds "Real
             # memory", the active part) and the swap row (see _memory_first) win.
             if kind in memory_seen:
                 continue
             memory_seen.add(kind)
-        if kind == "ram":
             row.measurement = "host"
             row.tags = {}
-            row.fields = {"mem_total_bytes": size_bytes}
-            if used_bytes is not None:
-                if 0 < reclaimable <= used_bytes:
-                    used_bytes -= reclaimable
-                row.fields["mem_used_bytes"] = used_bytes
-        elif kind == "virtual_memory":
-            # Windows' "Virtual Memory" is RAM plus page file; net-snmp's is swap. Both are
-            # what the OS can page to, which is what capacity planning wants as swap.
-            row.measurement = "host"
-            row.tags = {}
-            row.fields = {"swap_total_bytes": size_bytes}
-            if used_bytes is not None:
-                row.fields["swap_used_bytes"] = used_bytes
-        elif kind == "other" or _PSEUDO_FS.match(descr):
+            if kind == "ram":
+                row.fields = {"mem_total_bytes": size_bytes}
+                if used_bytes is not None:
+                    if 0 < reclaimable <= used_bytes:
+                        used_bytes -= reclaimable
+                    row.fields["mem_used_bytes"] = used_bytes
+            else:
+                # Windows' "Virtual Memory" is RAM plus page file; net-snmp's is swap. Both
+                # are what the OS can page to, which is what capacity planning wants as swap.
+                row.fields = {"swap_total_bytes": size_bytes}
+                if used_bytes is not None:
+                    row.fields["swap_used_bytes"] = used_bytes
+        elif kind == "other" or (
+            # Every pseudo file system pattern starts with "/": other names skip the regex.
+            (descr := row.tags.get("volume", "")).startswith("/") and _PSEUDO_FS.match(descr)
+        ):
             # hrStorageOther is no volume: net-snmp's memory buffers/cache/shared memory,
             # printers' firmware ROM, NVRAM and flash (always 100 % used).
             continue
@@ -102,24 +132,26 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
             if size_bytes == 0:
                 continue  # empty drives, unmounted removable media
             row.tags["storage_type"] = kind if kind in _STORAGE_KINDS else "other"
-            row.fields = {"size_bytes": size_bytes}
-            if used_bytes is not None:
-                row.fields["used_bytes"] = used_bytes
-                row.fields["free_bytes"] = max(size_bytes - used_bytes, 0)
-                row.fields["used_pct"] = round(min(used_bytes / size_bytes * 100, 100.0), 2)
+            if used_bytes is None:
+                row.fields = {"size_bytes": size_bytes}
+            else:
+                row.fields = {
+                    "size_bytes": size_bytes,
+                    "used_bytes": used_bytes,
+                    "free_bytes": max(size_bytes - used_bytes, 0),
+                    "used_pct": round(min(used_bytes / size_bytes * 100, 100.0), 2),
+                }
         out.append(row)
     return out
 
 
 def _memory_first(rows: list[Row]) -> list[Row]:
     """Rows with net-snmp's "Swap space" ahead of its "Virtual memory" (RAM plus swap)."""
-    swap = [r for r in rows if "swap" in r.tags.get("volume", "").lower()]
-    if not swap:
-        return rows
-    # By identity: `in` would compare rows field by field (dataclass equality), and the
-    # rows of one table differ by index anyway.
-    taken = {id(r) for r in swap}
-    return swap + [r for r in rows if id(r) not in taken]
+    swap: list[Row] = []
+    rest: list[Row] = []
+    for row in rows:
+        (swap if "swap" in row.tags.get("volume", "").lower() else rest).append(row)
+    return swap + rest if swap else rows
 
 
 _STORAGE_KINDS = {"fixed_disk", "network_disk", "removable_disk", "flash", "other"}
