@@ -90,7 +90,8 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     memory_seen: set[str] = set()
     for row in _memory_first(rows):
         extra = row.extra
-        kind = _kind(extra.pop("type_oid", ""))
+        type_oid = extra.pop("type_oid", "")
+        kind = (_KINDS.get(type_oid) if isinstance(type_oid, str) else None) or _kind(type_oid)
         alloc = extra.pop("alloc_units", None)
         # Plain ints (the usual values) are wrapped inline, anything else via _units.
         v = extra.pop("size_units", None)
