@@ -37,7 +37,7 @@ class ParseResult:
 # change, so the regex/map work is done once per device rather than on every poll. Keyed by
 # the sources' identity (pydantic lists are not hashable); the entry holds the list itself,
 # so its id cannot be reused while the entry exists. Cleared when full (profile reloads).
-_MODELS: dict[tuple[int, tuple[object, ...]], tuple[list[Source], str | None]] = {}
+_MODELS: dict[tuple[object, ...], tuple[list[Source], str | None]] = {}
 _MODELS_LIMIT = 1024
 
 
@@ -46,12 +46,12 @@ def _model(sources: list[Source], raw: RawSnmp) -> str | None:
     scalars = raw.scalars
     # The value's type is part of the key: an Oid equals the str of the same text, and
     # convert treats them apart.
-    values = tuple(
-        (type(v), v) for v in (scalars.get(s.oid) if s.oid is not None else None for s in sources)
-    )
-    key = (id(sources), values)
+    key: list[object] = [id(sources)]
+    for src in sources:
+        value = scalars.get(src.oid) if src.oid is not None else None
+        key += (type(value), value)
     try:
-        entry = _MODELS.get(key)
+        entry = _MODELS.get(tuple(key))
     except TypeError:  # an unhashable value (never from an agent): no caching
         return _model_of(sources, raw)
     if entry is not None and entry[0] is sources:
@@ -59,7 +59,7 @@ def _model(sources: list[Source], raw: RawSnmp) -> str | None:
     model = _model_of(sources, raw)
     if len(_MODELS) >= _MODELS_LIMIT:
         _MODELS.clear()
-    _MODELS[key] = (sources, model)
+    _MODELS[tuple(key)] = (sources, model)
     return model
 
 
