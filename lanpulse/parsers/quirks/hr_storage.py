@@ -60,35 +60,14 @@ def _kind(type_oid: object) -> str:
 
 _BUFFERS = "memory buffers"
 _CACHED = "cached memory"
-# A text whose lower case is one of the two names has its length: lower() changes the
-# length only for U+0130, whose lower case is not ASCII. Other rows skip lower().
-_RECLAIMABLE_LENGTHS = (len(_BUFFERS), len(_CACHED))
-
-
-def _reclaimable(rows: list[Row]) -> int:
-    """Bytes net-snmp lists as "Memory buffers" + "Cached memory" (used, reclaimable).
-
-    net-snmp's hrStorage "Physical memory" counts page cache and buffers as used, so a
-    Linux host with a big cache looks full; these two rows let us take them out, the way
-    `free` does. A negative or wrapped value (seen on FreeBSD builds) is not trusted.
-    """
-    total = 0
-    for row in rows:
-        name = row.tags.get("volume", "")
-        if len(name) not in _RECLAIMABLE_LENGTHS or name.lower() not in (_BUFFERS, _CACHED):
-            continue
-        alloc, used = row.extra.get("alloc_units"), row.extra.get("used_units")
-        if isinstance(alloc, int) and isinstance(used, int) and alloc > 0 and used >= 0:
-            total += alloc * used
-    return total
 
 
 def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     """Compute sizes in bytes and send RAM/swap to `host`, volumes to `storage`."""
     out: list[Row] = []
-    reclaimable = _reclaimable(rows)
+    reclaimable, ordered = _scan(rows)
     memory_seen: set[str] = set()
-    for row in _memory_first(rows):
+    for row in ordered:
         extra = row.extra
         type_oid = extra.pop("type_oid", "")
         kind = (_KINDS.get(type_oid) if isinstance(type_oid, str) else None) or _kind(type_oid)
@@ -104,7 +83,7 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
         used_bytes = used * alloc if used is not None else None
         if kind == "ram" or kind == "virtual_memory":
             # One host sample: the first RAM row ("Physical memory"; FreeBSD adds "Real
-            # memory", the active part) and the swap row (see _memory_first) win.
+            # memory", the active part) and the swap row (see _scan) win.
             if kind in memory_seen:
                 continue
             memory_seen.add(kind)
@@ -146,13 +125,26 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     return out
 
 
-def _memory_first(rows: list[Row]) -> list[Row]:
-    """Rows with net-snmp's "Swap space" ahead of its "Virtual memory" (RAM plus swap)."""
+def _scan(rows: list[Row]) -> tuple[int, list[Row]]:
+    """Reclaimable memory bytes, and the rows with "Swap space" first (one pass).
+
+    net-snmp's hrStorage "Physical memory" counts page cache and buffers as used, so a
+    Linux host with a big cache looks full; its "Memory buffers" + "Cached memory" rows
+    (used, reclaimable) let us take them out, the way `free` does. A negative or wrapped
+    value (seen on FreeBSD builds) is not trusted. net-snmp's "Swap space" goes ahead of
+    its "Virtual memory" (RAM plus swap), so that the swap row is the host's swap.
+    """
+    total = 0
     swap: list[Row] = []
     rest: list[Row] = []
     for row in rows:
-        (swap if "swap" in row.tags.get("volume", "").lower() else rest).append(row)
-    return swap + rest if swap else rows
+        name = row.tags.get("volume", "").lower()
+        (swap if "swap" in name else rest).append(row)
+        if name in (_BUFFERS, _CACHED):
+            alloc, used = row.extra.get("alloc_units"), row.extra.get("used_units")
+            if isinstance(alloc, int) and isinstance(used, int) and alloc > 0 and used >= 0:
+                total += alloc * used
+    return total, (swap + rest if swap else rows)
 
 
 _STORAGE_KINDS = {"fixed_disk", "network_disk", "removable_disk", "flash", "other"}
