@@ -33,8 +33,37 @@ class ParseResult:
     uptime_s: float | None = None
 
 
+# Model per (model sources, the values of their OIDs): sysDescr and sysObjectID rarely
+# change, so the regex/map work is done once per device rather than on every poll. Keyed by
+# the sources' identity (pydantic lists are not hashable); the entry holds the list itself,
+# so its id cannot be reused while the entry exists. Cleared when full (profile reloads).
+_MODELS: dict[tuple[object, ...], tuple[list[Source], str | None]] = {}
+_MODELS_LIMIT = 1024
+
+
 def _model(sources: list[Source], raw: RawSnmp) -> str | None:
     """The device model: the first model source that yields a tag text."""
+    scalars = raw.scalars
+    # The value's type is part of the key: an Oid equals the str of the same text, and
+    # convert treats them apart.
+    key: list[object] = [id(sources)]
+    for src in sources:
+        value = scalars.get(src.oid) if src.oid is not None else None
+        key += (type(value), value)
+    try:
+        entry = _MODELS.get(tuple(key))
+    except TypeError:  # an unhashable value (never from an agent): no caching
+        return _model_of(sources, raw)
+    if entry is not None and entry[0] is sources:
+        return entry[1]
+    model = _model_of(sources, raw)
+    if len(_MODELS) >= _MODELS_LIMIT:
+        _MODELS.clear()
+    _MODELS[tuple(key)] = (sources, model)
+    return model
+
+
+def _model_of(sources: list[Source], raw: RawSnmp) -> str | None:
     for src in sources:
         value: SnmpValue | None = None
         if src.oid is not None:
@@ -47,7 +76,58 @@ def _model(sources: list[Source], raw: RawSnmp) -> str | None:
     return None
 
 
+# A metric's derive rules as (target, op, first, second, more operands), compiled once per
+# rules mapping (by identity, the entry holds the mapping). Rules that can never yield a
+# value (an unknown op, fewer than two operands) are left out; None: rules with no operand
+# at all, which take the step-by-step path (it raises, and the metric reports the error).
+_DeriveRule = tuple[str, str, str, str, tuple[str, ...]]
+_DERIVE_PLANS: dict[int, tuple[object, tuple[_DeriveRule, ...] | None]] = {}
+_DERIVE_LIMIT = 4096
+_DERIVE_OPS = ("sub", "add", "pct", "mul")
+
+
+def _derive_plan(rules: Mapping[str, Mapping[str, list[str]]]) -> tuple[_DeriveRule, ...] | None:
+    entry = _DERIVE_PLANS.get(id(rules))
+    if entry is not None and entry[0] is rules:
+        return entry[1]
+    plan: tuple[_DeriveRule, ...] | None = tuple(
+        (target, op, operands[0], operands[1], tuple(operands[2:]))
+        for target, spec in rules.items()
+        for op, operands in spec.items()
+        if op in _DERIVE_OPS and len(operands) >= 2
+    )
+    if any(not operands for spec in rules.values() for operands in spec.values()):
+        plan = None
+    if len(_DERIVE_PLANS) >= _DERIVE_LIMIT:
+        _DERIVE_PLANS.clear()
+    _DERIVE_PLANS[id(rules)] = (rules, plan)
+    return plan
+
+
 def _derive(row: Row, rules: Mapping[str, Mapping[str, list[str]]]) -> None:
+    plan = _derive_plan(rules)
+    if plan is None:
+        _derive_steps(row, rules)
+        return
+    fields = row.fields
+    get = fields.get
+    for target, op, first, second, more in plan:
+        a = get(first)
+        b = get(second)
+        if a is None or b is None or (more and any(get(o) is None for o in more)):
+            continue
+        if op == "pct":
+            if b:
+                fields[target] = round(min(max(a / b * 100, 0.0), 100.0), 2)
+        elif op == "sub":
+            fields[target] = a - b
+        elif op == "add":
+            fields[target] = a + b
+        else:  # mul
+            fields[target] = a * b
+
+
+def _derive_steps(row: Row, rules: Mapping[str, Mapping[str, list[str]]]) -> None:
     for target, spec in rules.items():
         for op, operands in spec.items():
             vals = [row.fields.get(o) for o in operands]
@@ -75,8 +155,9 @@ def _aggregate(rows: list[Row], how: Mapping[str, str], measurement: str) -> lis
         if op == "count":
             out.fields[name] = len(rows)
             continue
-        source = name if op != "count" else None
-        vals = [r.fields[source] for r in rows if source and source in r.fields]
+        if not name:
+            continue  # no source field: nothing to aggregate
+        vals = [r.fields[name] for r in rows if name in r.fields]
         if not vals:
             continue
         if op == "avg":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -52,6 +53,19 @@ def convert(src: Source, value: SnmpValue | None, index: str, want: str) -> Any:
     """Apply one source's conversion; `want` is "tag" or "field". None means absent."""
     if src.value is not None:
         return src.value
+    entry = _FAST.get(id(src))
+    if entry is None or entry[0] is not src:
+        entry = _compile(src)
+    fast = entry[1]
+    if fast is not None:
+        return fast(value, want)
+    return convert_generic(src, value, index, want)
+
+
+def convert_generic(src: Source, value: SnmpValue | None, index: str, want: str) -> Any:
+    """`convert` for every source shape, step by step (the fast paths must agree with it)."""
+    if src.value is not None:
+        return src.value
     if src.index is not None:
         parts = index.split(".")
         if src.index > len(parts):
@@ -97,3 +111,86 @@ def convert(src: Source, value: SnmpValue | None, index: str, want: str) -> Any:
         if isinstance(number, float) and number.is_integer() and src.as_ != "float":
             number = int(number)
     return number
+
+
+# A converter for the common source shapes, decided once per Source: (value, want) -> result.
+Fast = Callable[[SnmpValue | None, str], Any]
+
+# Keyed by identity (the models are not hashable); the entry holds the source itself, so its
+# id cannot be reused by another object while the entry exists. None: no fast path.
+_FAST: dict[int, tuple[Source, Fast | None]] = {}
+_FAST_LIMIT = 8192  # profile reloads make new sources; old entries go with a reset
+
+
+def _compile(src: Source) -> tuple[Source, Fast | None]:
+    if len(_FAST) >= _FAST_LIMIT:
+        _FAST.clear()
+    entry = (src, _fast_path(src))
+    _FAST[id(src)] = entry
+    return entry
+
+
+def _fast_path(src: Source) -> Fast | None:
+    """A specialised converter for a mapped or a scaled/invalid-checked source, else None."""
+    if (
+        src.value is not None
+        or src.index is not None
+        or src.regex is not None
+        or src.format is not None
+        or src.as_ not in (None, "int", "float")
+    ):
+        return None
+    if src.map is not None:
+        if src.as_ is not None or src.scale is not None or src.invalid:
+            return None
+        return _mapped(src.map, src.default)
+    return _numeric(src.scale, src.invalid or None, src.as_)
+
+
+def _mapped(table: dict[str, Any], default: Any) -> Fast:
+    def fast(value: SnmpValue | None, want: str) -> Any:
+        if value is None:
+            return None
+        if type(value) is int:
+            key = str(value)
+        elif isinstance(value, Oid):
+            key = value.lstrip(".")
+        else:
+            key = value if isinstance(value, str) else as_text(value)
+        if key in table:
+            value = table[key]
+        elif default is not None:
+            value = default
+        else:
+            return None
+        if want == "tag":
+            text = value if isinstance(value, str) else as_text(value)
+            return text or None
+        return value if isinstance(value, int | float) else as_number(value)
+
+    return fast
+
+
+def _numeric(scale: float | None, invalid: list[int] | None, as_: str | None) -> Fast:
+    def fast(value: SnmpValue | None, want: str) -> Any:
+        if value is None:
+            return None
+        if want == "tag":
+            text = value if isinstance(value, str) else as_text(value)
+            return text or None
+        number = value if isinstance(value, int | float) else as_number(value)
+        if number is None:
+            return None
+        if invalid and number in invalid:
+            return None
+        if as_ == "float":
+            number = float(number)
+        elif as_ == "int":
+            number = int(number)
+        if scale is not None:
+            number = number * scale
+            if isinstance(number, float) and number.is_integer() and as_ != "float":
+                number = int(number)
+        return number
+
+    return fast

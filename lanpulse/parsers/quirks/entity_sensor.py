@@ -47,11 +47,16 @@ def sensors(rows: list[Row], ctx: RowContext) -> list[Row]:
         raw = v if type(v) is int else _int(v)
         v = extra.pop("status", None)
         status = v if type(v) is int else _int(v)
-        row.tags["sensor_type"] = kind
-        row.tags.setdefault("sensor", f"Sensor {row.index}")
+        tags = row.tags
+        tags["sensor_type"] = kind
+        if "sensor" not in tags:  # not setdefault: the default name is made only when needed
+            tags["sensor"] = f"Sensor {row.index}"
         if raw is not None and status != 2:  # an unavailable sensor's value is stale
-            value = raw * 10.0 ** (3 * (scale - UNITS_SCALE)) / 10.0**precision
-            row.fields["value"] = int(value) if float(value).is_integer() else round(value, 6)
+            if scale == UNITS_SCALE and precision == 0:
+                value = raw * 1.0  # the usual units (x 1.0 / 1.0 below, exactly)
+            else:
+                value = raw * 10.0 ** (3 * (scale - UNITS_SCALE)) / 10.0**precision
+            row.fields["value"] = int(value) if value.is_integer() else round(value, 6)
         if status is not None:
             row.fields["state"] = status
             if status in HEALTH:

@@ -28,73 +28,83 @@ TYPE_NAMES = {
 _PSEUDO_FS = re.compile(r"^/(proc|sys|dev|dev/fd|dev/pts)$|^/(proc|sys)/|^/run/user/\d+$")
 
 
+_WRAP = 2**32
+
+
 def _units(value: object) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
-    return value + 2**32 if value < 0 else value
+    return value + _WRAP if value < 0 else value
+
+
+# hrStorageType OID text -> kind: a handful of distinct OIDs, looked up on every row.
+_KINDS: dict[str, str] = {}
+_KINDS_LIMIT = 256
+
+
+def _kind_of(type_oid: object) -> str:
+    return TYPE_NAMES.get(str(type_oid).lstrip(".").removeprefix(HR_STORAGE_TYPES), "other")
+
+
+def _kind(type_oid: object) -> str:
+    """The storage kind of an hrStorageType value (cached for text, the usual value)."""
+    if not isinstance(type_oid, str):
+        return _kind_of(type_oid)
+    kind = _KINDS.get(type_oid)
+    if kind is None:
+        kind = _kind_of(type_oid)
+        if len(_KINDS) < _KINDS_LIMIT:
+            _KINDS[type_oid] = kind
+    return kind
 
 
 _BUFFERS = "memory buffers"
 _CACHED = "cached memory"
 
 
-def _reclaimable(rows: list[Row]) -> int:
-    """Bytes net-snmp lists as "Memory buffers" + "Cached memory" (used, reclaimable).
-
-    net-snmp's hrStorage "Physical memory" counts page cache and buffers as used, so a
-    Linux host with a big cache looks full; these two rows let us take them out, the way
-    `free` does. A negative or wrapped value (seen on FreeBSD builds) is not trusted.
-    """
-    total = 0
-    for row in rows:
-        name = row.tags.get("volume", "").lower()
-        if name not in (_BUFFERS, _CACHED):
-            continue
-        alloc, used = row.extra.get("alloc_units"), row.extra.get("used_units")
-        if isinstance(alloc, int) and isinstance(used, int) and alloc > 0 and used >= 0:
-            total += alloc * used
-    return total
-
-
 def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     """Compute sizes in bytes and send RAM/swap to `host`, volumes to `storage`."""
     out: list[Row] = []
-    reclaimable = _reclaimable(rows)
+    reclaimable, ordered = _scan(rows)
     memory_seen: set[str] = set()
-    for row in _memory_first(rows):
-        type_oid = str(row.extra.pop("type_oid", "")).lstrip(".")
-        kind = TYPE_NAMES.get(type_oid.removeprefix(HR_STORAGE_TYPES), "other")
-        alloc = row.extra.pop("alloc_units", None)
-        size = _units(row.extra.pop("size_units", None))
-        used = _units(row.extra.pop("used_units", None))
+    for row in ordered:
+        extra = row.extra
+        type_oid = extra.pop("type_oid", "")
+        kind = (_KINDS.get(type_oid) if isinstance(type_oid, str) else None) or _kind(type_oid)
+        alloc = extra.pop("alloc_units", None)
+        # Plain ints (the usual values) are wrapped inline, anything else via _units.
+        v = extra.pop("size_units", None)
+        size = (v + _WRAP if v < 0 else v) if type(v) is int else _units(v)
+        v = extra.pop("used_units", None)
+        used = (v + _WRAP if v < 0 else v) if type(v) is int else _units(v)
         if not isinstance(alloc, int) or alloc <= 0 or size is None:
             continue
         size_bytes = size * alloc
         used_bytes = used * alloc if used is not None else None
-        descr = row.tags.get("volume", "")
-        if kind in ("ram", "virtual_memory"):
+        if kind == "ram" or kind == "virtual_memory":
             # One host sample: the first RAM row ("Physical memory"; FreeBSD adds "Real
-            # memory", the active part) and the swap row (see _memory_first) win.
+            # memory", the active part) and the swap row (see _scan) win.
             if kind in memory_seen:
                 continue
             memory_seen.add(kind)
-        if kind == "ram":
             row.measurement = "host"
             row.tags = {}
-            row.fields = {"mem_total_bytes": size_bytes}
-            if used_bytes is not None:
-                if 0 < reclaimable <= used_bytes:
-                    used_bytes -= reclaimable
-                row.fields["mem_used_bytes"] = used_bytes
-        elif kind == "virtual_memory":
-            # Windows' "Virtual Memory" is RAM plus page file; net-snmp's is swap. Both are
-            # what the OS can page to, which is what capacity planning wants as swap.
-            row.measurement = "host"
-            row.tags = {}
-            row.fields = {"swap_total_bytes": size_bytes}
-            if used_bytes is not None:
-                row.fields["swap_used_bytes"] = used_bytes
-        elif kind == "other" or _PSEUDO_FS.match(descr):
+            if kind == "ram":
+                row.fields = {"mem_total_bytes": size_bytes}
+                if used_bytes is not None:
+                    if 0 < reclaimable <= used_bytes:
+                        used_bytes -= reclaimable
+                    row.fields["mem_used_bytes"] = used_bytes
+            else:
+                # Windows' "Virtual Memory" is RAM plus page file; net-snmp's is swap. Both
+                # are what the OS can page to, which is what capacity planning wants as swap.
+                row.fields = {"swap_total_bytes": size_bytes}
+                if used_bytes is not None:
+                    row.fields["swap_used_bytes"] = used_bytes
+        elif kind == "other" or (
+            # Every pseudo file system pattern starts with "/": other names skip the regex.
+            (descr := row.tags.get("volume", "")).startswith("/") and _PSEUDO_FS.match(descr)
+        ):
             # hrStorageOther is no volume: net-snmp's memory buffers/cache/shared memory,
             # printers' firmware ROM, NVRAM and flash (always 100 % used).
             continue
@@ -102,24 +112,39 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
             if size_bytes == 0:
                 continue  # empty drives, unmounted removable media
             row.tags["storage_type"] = kind if kind in _STORAGE_KINDS else "other"
-            row.fields = {"size_bytes": size_bytes}
-            if used_bytes is not None:
-                row.fields["used_bytes"] = used_bytes
-                row.fields["free_bytes"] = max(size_bytes - used_bytes, 0)
-                row.fields["used_pct"] = round(min(used_bytes / size_bytes * 100, 100.0), 2)
+            if used_bytes is None:
+                row.fields = {"size_bytes": size_bytes}
+            else:
+                row.fields = {
+                    "size_bytes": size_bytes,
+                    "used_bytes": used_bytes,
+                    "free_bytes": max(size_bytes - used_bytes, 0),
+                    "used_pct": round(min(used_bytes / size_bytes * 100, 100.0), 2),
+                }
         out.append(row)
     return out
 
 
-def _memory_first(rows: list[Row]) -> list[Row]:
-    """Rows with net-snmp's "Swap space" ahead of its "Virtual memory" (RAM plus swap)."""
-    swap = [r for r in rows if "swap" in r.tags.get("volume", "").lower()]
-    if not swap:
-        return rows
-    # By identity: `in` would compare rows field by field (dataclass equality), and the
-    # rows of one table differ by index anyway.
-    taken = {id(r) for r in swap}
-    return swap + [r for r in rows if id(r) not in taken]
+def _scan(rows: list[Row]) -> tuple[int, list[Row]]:
+    """Reclaimable memory bytes, and the rows with "Swap space" first (one pass).
+
+    net-snmp's hrStorage "Physical memory" counts page cache and buffers as used, so a
+    Linux host with a big cache looks full; its "Memory buffers" + "Cached memory" rows
+    (used, reclaimable) let us take them out, the way `free` does. A negative or wrapped
+    value (seen on FreeBSD builds) is not trusted. net-snmp's "Swap space" goes ahead of
+    its "Virtual memory" (RAM plus swap), so that the swap row is the host's swap.
+    """
+    total = 0
+    swap: list[Row] = []
+    rest: list[Row] = []
+    for row in rows:
+        name = row.tags.get("volume", "").lower()
+        (swap if "swap" in name else rest).append(row)
+        if name in (_BUFFERS, _CACHED):
+            alloc, used = row.extra.get("alloc_units"), row.extra.get("used_units")
+            if isinstance(alloc, int) and isinstance(used, int) and alloc > 0 and used >= 0:
+                total += alloc * used
+    return total, (swap + rest if swap else rows)
 
 
 _STORAGE_KINDS = {"fixed_disk", "network_disk", "removable_disk", "flash", "other"}

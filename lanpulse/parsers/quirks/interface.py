@@ -18,8 +18,13 @@ def speed(rows: list[Row], ctx: RowContext) -> list[Row]:
         fields = row.fields
         high = row.extra.pop("high_speed_mbps", None)
         current = fields.get("speed_bps")
-        if current is not None and 0 < current < IF_SPEED_MAX:
+        if current is None:
+            if type(high) is int and high > 0:
+                fields["speed_bps"] = high * 1_000_000  # the usual gigabit port, no ifSpeed
+                continue
+        elif 0 < current < IF_SPEED_MAX:
             continue  # the usual case: ifSpeed is right as it is
+        # Absent, saturated, 0 (or odd): ifHighSpeed when it has a speed; 0 is left out.
         if (
             (current is None or current >= IF_SPEED_MAX or current == 0)
             and isinstance(high, _NUMBER)

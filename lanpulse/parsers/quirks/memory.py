@@ -13,6 +13,8 @@ from lanpulse.parsers.values import as_number
 
 
 def _num(value: object) -> float | None:
+    if type(value) is int:  # the usual value, as as_number would return it
+        return float(value) if value >= 0 else None
     if isinstance(value, int | bytes | str) and not isinstance(value, bool):
         n = as_number(value)
         return float(n) if n is not None and n >= 0 else None
@@ -24,11 +26,16 @@ def pools(rows: list[Row], ctx: RowContext) -> list[Row]:
     total_sum = used_sum = 0.0
     seen = False
     for row in rows:
-        valid = row.extra.get("valid")
+        extra = row.extra
+        valid = extra.get("valid")
         if valid is not None and valid not in (1, b"1", "1", b"true", "true"):
             continue
-        unit = _num(row.extra.get("unit")) or 1.0
-        used, free, total = (_num(row.extra.get(k)) for k in ("used", "free", "total"))
+        unit = _num(extra.get("unit")) or 1.0
+        used, free, total = (
+            _num(extra.get("used")),
+            _num(extra.get("free")),
+            _num(extra.get("total")),
+        )
         if total is None and used is not None and free is not None:
             total = used + free
         if used is None and total is not None and free is not None:

@@ -15,6 +15,8 @@ _LABEL = re.compile(r"\s+Label:.*$")
 def volume_name(rows: list[Row], ctx: RowContext) -> list[Row]:
     """Trim " Label:... Serial Number ..." from volume names."""
     for row in rows:
-        if row.measurement == "storage" and "volume" in row.tags:
-            row.tags["volume"] = _LABEL.sub("", row.tags["volume"]) or row.tags["volume"]
+        tags = row.tags
+        # Without "Label:" the pattern cannot match: most names skip the regex.
+        if row.measurement == "storage" and "volume" in tags and "Label:" in tags["volume"]:
+            tags["volume"] = _LABEL.sub("", tags["volume"]) or tags["volume"]
     return rows
