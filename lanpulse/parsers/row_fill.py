@@ -1,0 +1,326 @@
+"""Filling a metric's rows from one poll's columns: tags, fields and extras, source by source.
+
+The per-poll half of a `MetricPlan` (metric_plan.py compiles; this module fills). Each
+name's sources are tried in priority order, a source only for the rows the ones before it
+left without a value; plain sources (the value as sent) take loops of their own, the others
+go through `values.convert`, its results remembered by value for mapping and regex sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lanpulse.core.model import SnmpValue
+from lanpulse.core.profile import Source
+from lanpulse.parsers.rows import Row
+from lanpulse.parsers.values import as_text, convert
+
+Column = Mapping[str, SnmpValue]
+
+
+def has_transform(src: Source) -> bool:
+    """True when the source converts its value (not just: take it as the agent sent it)."""
+    return any(
+        v is not None for v in (src.map, src.scale, src.regex, src.as_, src.value, src.index)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSource:
+    """One source of a tag, field or extra value, with its conversion decided ahead."""
+
+    source: Source
+    oid: str | None  # None: a constant or a piece of the row index, no column
+    plain: bool  # no transform: tags are the value's text, extras the value as sent
+    plain_number: bool  # plain, no sentinels: an integer is the field value as it is
+    counter: int | None
+    format: str | None
+    # Results of `convert` by int or bytes value, for a mapping or regex source that
+    # reads only the value (enumerations, parsed labels: the same values every poll).
+    # An int and a bytes never compare equal, so they share one dict. None: no memo.
+    memo: dict[int | bytes, Any] | None = field(default=None, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, src: Source) -> PlanSource:
+        """Compile one profile source."""
+        plain = not has_transform(src)
+        memo: dict[int | bytes, Any] | None = (
+            {}
+            if (src.map is not None or src.regex is not None)
+            and src.index is None
+            and src.value is None
+            else None
+        )
+        return cls(src, src.oid, plain, plain and not src.invalid, src.counter, src.format, memo)
+
+
+# One named value (tag, field or extra) and its sources in priority order.
+Named = tuple[str, tuple[PlanSource, ...]]
+# The same, resolved for one poll: each source with its column (None when it has no oid);
+# sources whose column the device did not answer are left out.
+Candidates = tuple[tuple[Column | None, PlanSource], ...]
+Resolved = tuple[str, Candidates]
+
+
+# Tag texts of OCTET STRINGs seen before. Labels repeat on every poll (two-speed polling
+# even hands over the very same cached values), so decoding them once is enough.
+_TEXT_LIMIT = 100_000
+_texts: dict[bytes, str] = {}
+_MEMO_LIMIT = 4096  # entries of one conversion memo or one format's texts
+# Formatted tag texts, by format, of int and bytes values (see `_fill_tag_formatted`);
+# bounded like the memos: at most 256 formats of 4096 texts each.
+_FORMATS_LIMIT = 256
+_formatted: dict[str, dict[int | bytes, str]] = {}
+
+
+def _tag_text(value: SnmpValue, fmt: str | None) -> str | None:
+    """A plain source's tag: the value's text (formatted), None when empty."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bytes):
+        cached = _texts.get(value)
+        if cached is None:
+            if len(_texts) >= _TEXT_LIMIT:
+                _texts.clear()
+            cached = _texts[value] = as_text(value)
+        text = cached
+    else:
+        text = as_text(value)
+    if text and fmt is not None:
+        text = fmt.replace("{}", text)
+    return text or None
+
+
+def fill_tag(rows: list[Row], name: str, candidates: Candidates) -> None:
+    """Tag `name` of each row: the text of the first source that yields one."""
+    pending = rows
+    for column, src in candidates:
+        if column is not None and src.plain and src.format is None:
+            missed = _fill_tag_plain(pending, name, column)
+        elif column is not None and src.plain and src.format is not None:
+            missed = _fill_tag_formatted(pending, name, column, src.format)
+        else:
+            missed = _fill_tag_converted(pending, name, column, src)
+        if not missed:
+            return
+        pending = missed
+
+
+def _fill_tag_plain(rows: list[Row], name: str, column: Column) -> list[Row]:
+    """The common tag: a column's text as sent; returns the rows it left without one."""
+    missed: list[Row] = []
+    get, cached = column.get, _texts.get
+    for row in rows:
+        value = get(row.index)
+        if value is None:
+            missed.append(row)
+            continue
+        # The text cache inline: no call for a label seen before (the usual case).
+        text = cached(value) if type(value) is bytes else None
+        if not text:  # not cached yet, or empty (no tag: _tag_text says None)
+            text = _tag_text(value, None)
+            if text is None:
+                missed.append(row)
+                continue
+        row.tags[name] = text
+    return missed
+
+
+def _fill_tag_formatted(rows: list[Row], name: str, column: Column, fmt: str) -> list[Row]:
+    """A formatted tag (`Fan {}`): a column's text in the format; returns the rows missed.
+
+    The texts are cached per format for int and bytes values (they never compare equal to
+    each other), as `_fill_tag_plain` caches labels: the same values come every poll.
+    """
+    missed: list[Row] = []
+    get = column.get
+    cache = _formatted.get(fmt)
+    if cache is None:
+        if len(_formatted) >= _FORMATS_LIMIT:
+            _formatted.clear()
+        cache = _formatted[fmt] = {}
+    cached = cache.get
+    for row in rows:
+        value = get(row.index)
+        if value is None:
+            missed.append(row)
+            continue
+        if type(value) is int or type(value) is bytes:
+            text = cached(value)
+            if text is None:
+                text = _tag_text(value, fmt)
+                if text is None:
+                    missed.append(row)
+                    continue
+                if len(cache) >= _MEMO_LIMIT:
+                    cache.clear()
+                cache[value] = text
+        else:
+            text = _tag_text(value, fmt)
+            if text is None:
+                missed.append(row)
+                continue
+        row.tags[name] = text
+    return missed
+
+
+def _fill_tag_converted(
+    rows: list[Row], name: str, column: Column | None, src: PlanSource
+) -> list[Row]:
+    """A tag from a formatted, transformed or columnless source; returns the rows missed."""
+    missed: list[Row] = []
+    memo = src.memo
+    for row in rows:
+        value = None
+        if column is not None:
+            value = column.get(row.index)
+            if value is None:
+                missed.append(row)
+                continue
+        if src.plain and value is not None:
+            text = _tag_text(value, src.format)
+        elif memo is not None and (type(value) is int or type(value) is bytes):
+            text = memo.get(value, _UNSEEN)
+            if text is _UNSEEN:
+                text = _memoized(memo, src, value, row.index, "tag")
+        else:
+            text = convert(src.source, value, row.index, "tag")
+        if text is None:
+            missed.append(row)
+        elif text:
+            row.tags[name] = str(text)
+    return missed
+
+
+def fill_field(rows: list[Row], name: str, candidates: Candidates) -> None:
+    """Field `name` of each row: the number of the first source that yields one."""
+    pending = rows
+    width = rows[0].widths.get(name) if rows and rows[0].widths else None
+    for column, src in candidates:
+        if column is not None and src.plain_number:
+            missed = _fill_field_plain(pending, name, column, src, width)
+        else:
+            missed = _fill_field_converted(pending, name, column, src, width)
+        if not missed:
+            return
+        pending = missed
+    if width:  # rows left without the field: no width (a processor may set it)
+        no_widths(pending, (name,))
+
+
+def _fill_field_plain(
+    rows: list[Row], name: str, column: Column, src: PlanSource, width: int | None
+) -> list[Row]:
+    """The common field: a column's integers as sent; returns the rows it left without one.
+
+    A row records its counter width only where it differs from the plan's `width`.
+    """
+    missed: list[Row] = []
+    get, counter = column.get, src.counter
+    exception = counter != width
+    for row in rows:
+        value = get(row.index)
+        if type(value) is int:
+            row.fields[name] = value
+        elif value is None:
+            missed.append(row)
+            continue
+        else:  # not an integer: converted like any other source's value
+            number = convert(src.source, value, row.index, "field")
+            if number is None:
+                missed.append(row)
+                continue
+            row.fields[name] = number
+        if exception:
+            row.counter_bits[name] = counter or 0
+    return missed
+
+
+def _fill_field_converted(
+    rows: list[Row], name: str, column: Column | None, src: PlanSource, width: int | None
+) -> list[Row]:
+    """A field from a transformed or columnless source; returns the rows it missed."""
+    missed: list[Row] = []
+    exception = src.counter != width
+    memo = src.memo
+    for row in rows:
+        value = None
+        if column is not None:
+            value = column.get(row.index)
+            if value is None:
+                missed.append(row)
+                continue
+        if memo is not None and (type(value) is int or type(value) is bytes):
+            number = memo.get(value, _UNSEEN)
+            if number is _UNSEEN:
+                number = _memoized(memo, src, value, row.index, "field")
+        else:
+            number = convert(src.source, value, row.index, "field")
+        if number is None:
+            missed.append(row)
+            continue
+        row.fields[name] = number
+        if exception:
+            row.counter_bits[name] = src.counter or 0
+    return missed
+
+
+_UNSEEN: Any = object()
+
+
+def _memoized(
+    memo: dict[int | bytes, Any], src: PlanSource, value: int | bytes, index: str, want: str
+) -> Any:
+    """`convert` of a value not yet in the source's memo, remembered (the memo bounded)."""
+    result = convert(src.source, value, index, want)
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[value] = result
+    return result
+
+
+def no_widths(rows: list[Row], names: Iterable[str]) -> None:
+    """Mark counter fields no source answered: no width, whatever a processor writes."""
+    for name in names:
+        for row in rows:
+            row.counter_bits[name] = 0
+
+
+def fill_extra(rows: list[Row], name: str, candidates: Candidates) -> None:
+    """Extra value `name` of each row, for the processors: as sent, or converted."""
+    pending = rows
+    for column, src in candidates:
+        missed: list[Row] = []
+        if column is not None and src.plain:  # the common extra: the column's value as sent
+            get = column.get
+            for row in pending:
+                value = get(row.index)
+                if value is None:
+                    missed.append(row)
+                else:
+                    row.extra[name] = value
+            if not missed:
+                return
+            pending = missed
+            continue
+        for row in pending:
+            value = None
+            if column is not None:
+                value = column.get(row.index)
+                if value is None:
+                    missed.append(row)
+                    continue
+            if src.plain:  # the value as the agent sent it (none for an empty source)
+                if value is not None:
+                    row.extra[name] = value
+                continue
+            picked = convert(src.source, value, row.index, "field")
+            if picked is None:
+                missed.append(row)
+            else:
+                row.extra[name] = picked
+        if not missed:
+            return
+        pending = missed
