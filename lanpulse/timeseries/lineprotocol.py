@@ -37,6 +37,14 @@ _FLOAT_FIELDS: dict[str, frozenset[str]] = {
     for name, m in MEASUREMENTS.items()
 }
 _NO_FIELDS: frozenset[str] = frozenset()
+# Fields the schema writes with fixed decimals (rates): field -> "%.3f"-style format, used
+# by both encoders. The text differs from repr ("0.000", "8.500"), the stored float does not
+# for a value already rounded to those decimals, as every rate is.
+_FIXED_FIELDS: dict[str, dict[str, str]] = {
+    name: {f: f"%.{spec.decimals}f" for f, spec in m.fields.items() if spec.decimals is not None}
+    for name, m in MEASUREMENTS.items()
+}
+_NO_FIXED: dict[str, str] = {}
 _T = TypeVar("_T")
 
 
@@ -224,10 +232,14 @@ def _make_plan(shape: _Shape) -> _LinePlan | None:
     if positions != list(range(len(tag_keys))):
         tag_order = _picker(positions)
     floats = _FLOAT_FIELDS.get(measurement, _NO_FIELDS)
+    fixed = _FIXED_FIELDS.get(measurement, _NO_FIXED)
     parts: list[str] = []
     plain: list[int] = []
     for i, (key, kind) in enumerate(zip(field_keys, kinds, strict=True)):
-        if kind is int:
+        if key in fixed and (kind is float or kind is int):
+            # Fixed decimals whatever the value's size: no exponent form to guard against.
+            literal = fixed[key]
+        elif kind is int:
             if key in floats:
                 plain.append(i)
                 literal = "%.1f"
@@ -274,8 +286,10 @@ def encode_sample(sample: Sample) -> str | None:
 
     Tags are sorted by key (InfluxDB's recommendation), empty tag keys or values are left
     out, the timestamp is written in nanoseconds. An integer in a field the schema declares
-    "number" is written as a float, so the field keeps one type across devices. To encode
-    the samples of a poll, `encode_poll` is faster (it reuses the plan of the sample before).
+    "number" is written as a float, so the field keeps one type across devices; a field the
+    schema gives fixed decimals (the rates) is written with them (`in_bps=8000.000`). To
+    encode the samples of a poll, `encode_poll` is faster (it reuses the plan of the sample
+    before).
     """
     # A sample whose values all fit the fast path (ints within int64, finite floats, no
     # empty tag value) is formatted by its shape's template; anything else takes
@@ -399,15 +413,19 @@ def _encode_careful(sample: Sample) -> str | None:
     add = fields.append
     prefixes = _prefix_cache
     floats = _FLOAT_FIELDS.get(sample.measurement, _NO_FIELDS)
+    fixed = _FIXED_FIELDS.get(sample.measurement, _NO_FIXED)
     for key, value in sample.fields.items():
         prefix = prefixes.get(key) or _field_prefix(key)
         if not prefix:
             continue  # an empty field key cannot be written
         kind = type(value)
         if kind is int and INT64_MIN <= value <= INT64_MAX:
-            add(f"{prefix}{float(value)!r}" if key in floats else f"{prefix}{value}i")
+            if key in fixed:
+                add(prefix + fixed[key] % value)
+            else:
+                add(f"{prefix}{float(value)!r}" if key in floats else f"{prefix}{value}i")
         elif kind is float and value - value == 0.0:  # finite: NaN and inf give NaN
-            add(f"{prefix}{value!r}")
+            add(prefix + fixed[key] % value if key in fixed else f"{prefix}{value!r}")
         else:
             literal = format_field(value)
             if literal is not None:
