@@ -70,6 +70,10 @@ def test_child_metric_replaces_parent_metric_by_name(tmp_path: Path) -> None:
         ("metrics:\n  - {name: x, measurement: host, fields: {a: {oid: not.an.oid}}}\n", "OID"),
         ("metrics: [\n", "invalid YAML"),
         ("metrics:\n  - {name: x, measurement: host, typo: 1}\n", "Extra inputs"),
+        (
+            "metrics:\n  - {name: x, measurement: host, exclude: {if_name: ['a(']}}\n",
+            "metrics.0.exclude: Value error, if_name: 'a(' is not a regex",
+        ),
     ],
 )
 def test_bad_profiles_are_config_errors_naming_the_file(
@@ -185,3 +189,38 @@ def test_a_failing_processor_keeps_the_rest_of_the_poll() -> None:
     res = parse_snmp(raw, p, DEV)
     assert any(s.measurement == "interface" for s in res.samples)
     assert not any(s.measurement == "storage" for s in res.samples)
+
+
+def test_excluded_rows_make_no_sample_and_no_rate_state(tmp_path: Path) -> None:
+    """`exclude` drops rows by tag text before fields and rates; other rows are untouched."""
+    (tmp_path / "ex.yaml").write_text(
+        "extends: [_if_mib]\n"
+        "metrics:\n"
+        "  - name: interfaces\n"
+        "    patch: true\n"
+        "    exclude: {if_name: ['^lo$', 'Filter-\\d+$'], if_alias: ['^skip']}\n"
+    )
+    p = load_profiles([tmp_path]).get("ex")
+    state = RateState()
+    names = {"1": b"Gi0/1", "2": b"lo", "3": b"Gi0/3-Filter-0000", "4": b"Gi0/4", "5": b"Gi0/5"}
+    aliases = {"4": b"skip me", "5": b"uplink, not skip"}
+
+    def at(t: int, octets: int) -> RawSnmp:
+        return _raw(
+            {
+                IFX + "1": names,
+                IFX + "18": aliases,
+                IFX + "6": dict.fromkeys(names, octets),
+                IF + "5": dict.fromkeys(names, 100_000_000),
+            },
+            {"1.3.6.1.2.1.1.3.0": 100 * t},
+            t=t * 1_000_000_000,
+        )
+
+    for t, octets in ((100, 0), (110, 1_250_000)):
+        res = parse_snmp(at(t, octets), p, DEV, state)
+    ifs = {s.tags["if_name"]: s.fields for s in res.samples if s.measurement == "interface"}
+    assert set(ifs) == {"Gi0/1", "Gi0/5"}
+    assert ifs["Gi0/1"]["in_bps"] == ifs["Gi0/5"]["in_bps"] == 1_000_000
+    assert res.errors == [] and validate_samples(res.samples) == []
+    assert len(state.series["interfaces"]) == 2  # no rate state for excluded rows

@@ -340,6 +340,68 @@ def test_windows_desktop_variant() -> None:
     assert set(storage) == {"C:\\", "E:\\"}
 
 
+@pytest.mark.parametrize(
+    ("descr", "name", "alias", "kept"),
+    [
+        # Windows 2012 and later: names in ifAlias, ifName by type and number.
+        (b"Intel(R) Ethernet Connection I219-LM", b"ethernet_32768", b"Ethernet", True),
+        (b"Intel(R) Wi-Fi 6 AX201 160MHz", b"wireless_32768", b"Wi-Fi", True),
+        (b"Realtek USB GbE Family Controller", b"ethernet_32770", b"Ethernet 2", True),
+        (
+            b"Intel(R) Wi-Fi 6 AX201 160MHz-Native WiFi Filter Driver-0000",
+            b"wireless_0",
+            b"Wi-Fi-Native WiFi Filter Driver-0000",
+            False,
+        ),
+        (
+            b"Intel(R) Ethernet Connection I219-LM-Npcap Packet Driver (NPCAP)-0000",
+            b"ethernet_0",
+            b"Ethernet-Npcap Packet Driver (NPCAP)-0000",
+            False,
+        ),
+        (
+            b"Intel(R) Ethernet Connection I219-LM-WFP Native MAC Layer LightWeight Filter-0000",
+            b"ethernet_1",
+            b"Ethernet-WFP Native MAC Layer LightWeight Filter-0000",
+            False,
+        ),
+        (
+            b"Microsoft Wi-Fi Direct Virtual Adapter",
+            b"wireless_32769",
+            b"Local Area Connection* 10",
+            False,
+        ),
+        (b"WAN Miniport (SSTP)", b"tunnel_32512", b"Local Area Connection* 1", False),
+        (b"WAN Miniport (PPPOE)", b"ppp_32768", b"Local Area Connection* 5", False),
+        (b"Software Loopback Interface 1", b"loopback_0", b"Loopback Pseudo-Interface 1", False),
+        (b"Microsoft ISATAP Adapter #2", b"tunnel_3", b"isatap.{5E3C1A52-0000}", False),
+        # Windows XP / 2003: no ifXTable, ifDescr is if_name.
+        (b"Intel(R) PRO/1000 MT Network Connection", None, None, True),
+        (b"Intel(R) PRO/1000 MT Network Connection - Packet Scheduler Miniport", None, None, False),
+        (b"WAN Miniport (IP)", None, None, False),
+        (b"MS TCP Loopback interface", None, None, False),
+    ],
+)
+def test_windows_leaves_out_filter_layers_miniports_and_tunnels(
+    descr: bytes, name: bytes | None, alias: bytes | None, kept: bool
+) -> None:
+    """The Windows profiles keep real adapters only (the `exclude` of _windows.yaml): the
+    filter layers repeat an adapter's traffic. Names as Windows agents report them."""
+    columns: dict[str, dict[str, SnmpValue]] = {
+        "1.3.6.1.2.1.2.2.1.2": {"7": descr},
+        "1.3.6.1.2.1.2.2.1.10": {"7": 1000},
+        "1.3.6.1.2.1.2.2.1.5": {"7": 1_000_000_000},
+    }
+    if name is not None:
+        columns["1.3.6.1.2.1.31.1.1.1.1"] = {"7": name}
+    if alias is not None:
+        columns["1.3.6.1.2.1.31.1.1.1.18"] = {"7": alias}
+    for profile in ("windows_workstation", "windows_server"):
+        result = _parse(profile, {}, columns)
+        interfaces = [s for s in result.samples if s.measurement == "interface"]
+        assert len(interfaces) == (1 if kept else 0), (profile, descr)
+
+
 def test_cisco_entity_sensor_mib() -> None:
     """CISCO-ENTITY-SENSOR-MIB: a transceiver's temperature and bias current; dBm skipped."""
     ces = "1.3.6.1.4.1.9.9.91.1.1.1.1."

@@ -7,6 +7,7 @@ from them.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -80,6 +81,21 @@ class Metric(BaseModel):
     discontinuity: Source | None = None  # a change of this value resets the row's counters
     identity: list[str] = []  # tags whose change means the index names another entity
     require: list[str] = []  # rows missing any of these fields/tags are dropped
+    # Rows not collected at all: tag -> regexes searched in the tag's text (as the columns
+    # give it, before processors). For entries that are not what the measurement means,
+    # e.g. the filter layers Windows lists as interfaces (see _windows.yaml).
+    exclude: dict[str, list[str]] = {}
+
+    @field_validator("exclude")
+    @classmethod
+    def _check_exclude(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for tag, patterns in v.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{tag}: {pattern!r} is not a regex: {exc}") from None
+        return v
 
     @field_validator("fetch")
     @classmethod

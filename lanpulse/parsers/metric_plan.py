@@ -13,8 +13,9 @@ are in row_fill.py). The rows built are exactly those the generic reading would 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from lanpulse.core.model import RawSnmp
@@ -61,6 +62,9 @@ def sorted_indexes(indexes: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+_EXCLUDE_MEMO_LIMIT = 4096  # tag texts remembered per excluding tag of a metric
+
+
 @dataclass(frozen=True, slots=True)
 class MetricPlan:
     """A metric compiled for row building; see the module docstring."""
@@ -79,6 +83,11 @@ class MetricPlan:
     identity: tuple[str, ...]
     # Declared fields a poll must answer (rates need two polls), and how a miss is named.
     unanswerable: tuple[tuple[str, str], ...]
+    # The metric's `exclude`: per tag, one search of all its patterns, and its verdicts by
+    # text (labels repeat every poll; bounded like the other memos).
+    exclude: tuple[tuple[str, Callable[[str], object], dict[str, bool]], ...] = field(
+        default=(), compare=False
+    )
 
     @classmethod
     def of(cls, metric: Metric) -> MetricPlan:
@@ -105,6 +114,11 @@ class MetricPlan:
             unanswerable=tuple(
                 (f, f"{metric.name}.{f}") for f in metric.declared_fields() if f not in rate_fields
             ),
+            exclude=tuple(
+                (tag, re.compile("|".join(f"(?:{p})" for p in patterns)).search, {})
+                for tag, patterns in metric.exclude.items()
+                if patterns
+            ),
         )
 
     def rows(self, raw: RawSnmp) -> list[Row]:
@@ -128,6 +142,10 @@ class MetricPlan:
         # for the rows that the ones before it left without a value.
         for name, candidates in _resolve(self.tags, columns):
             fill_tag(rows, name, candidates)
+        if self.exclude:
+            rows = [row for row in rows if not self._excluded(row.tags)]
+            if not rows:
+                return []
         resolved = _resolve(self.fields, columns)
         for name, candidates in resolved:
             fill_field(rows, name, candidates)
@@ -140,6 +158,21 @@ class MetricPlan:
             for row in rows:
                 row.tags[index_tag] = row.index
         return rows
+
+    def _excluded(self, tags: Mapping[str, str]) -> bool:
+        """True when one of the row's tags matches the metric's `exclude` patterns."""
+        for name, search, verdicts in self.exclude:
+            text = tags.get(name)
+            if text is None:
+                continue
+            hit = verdicts.get(text)
+            if hit is None:
+                if len(verdicts) >= _EXCLUDE_MEMO_LIMIT:
+                    verdicts.clear()
+                hit = verdicts[text] = search(text) is not None
+            if hit:
+                return True
+        return False
 
     def _indexes(self, columns: Mapping[str, Column]) -> tuple[str, ...]:
         for oids in (self.index_oids, self.fallback_index_oids):
