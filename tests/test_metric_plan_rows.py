@@ -9,11 +9,14 @@ every value of the same type.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Mapping
 from typing import Any
 
-from lanpulse.core.model import Oid, RawSnmp, SnmpValue
+import pytest
+
+from lanpulse.core.model import Oid, RawSnmp, Sample, SnmpValue, make_sample
 from lanpulse.core.profile import Metric, Source
 from lanpulse.parsers.metric_plan import MetricPlan, has_transform, sorted_indexes
 from lanpulse.parsers.rows import Row
@@ -292,3 +295,13 @@ def test_empty_rows_store_every_slot_as_init_does() -> None:
             assert getattr(row, slot) == getattr(expected, slot), slot
     for slot in ("tags", "fields", "extra", "counter_bits"):
         assert getattr(made[0], slot) is not getattr(made[1], slot)
+
+
+def test_make_sample_is_the_frozen_sample() -> None:
+    """parse_snmp makes its samples with `make_sample` (slots set directly): the same
+    frozen object as `Sample(...)`."""
+    made = make_sample("interface", {"device": "d"}, {"in_octets": 5}, 7)
+    plain = Sample("interface", {"device": "d"}, {"in_octets": 5}, 7)
+    assert type(made) is Sample and made == plain and repr(made) == repr(plain)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.measurement = "x"  # type: ignore[misc]

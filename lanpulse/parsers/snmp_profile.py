@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue
+from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue, make_sample
 from lanpulse.core.profile import Metric, Profile, Source
 from lanpulse.parsers.metric_plan import plan_of
 from lanpulse.parsers.quirks import PROCESSORS
@@ -278,10 +278,12 @@ def parse_snmp(
             result.unanswered.extend(
                 label for name, label in plan_of(metric).unanswerable if name not in got
             )
+    started = raw.started_ns
+    add = result.samples.append
     for (measurement, tag_items), fields in merged.items():
         if measurement == "device":
             continue  # the pipeline writes one device sample per poll, see device_sample
-        result.samples.append(Sample(measurement, dict(tag_items), fields, raw.started_ns))
+        add(make_sample(measurement, dict(tag_items), fields, started))
     result.samples.sort(key=_MEASUREMENT)
     device_fields = next((f for (m, _), f in merged.items() if m == "device"), {})
     if result.uptime_s is None and "uptime_seconds" in device_fields:
