@@ -10,6 +10,7 @@ from lanpulse.config.profiles import builtin_profiles, load_profiles
 from lanpulse.core.errors import ConfigErrors
 from lanpulse.core.model import Device, Oid, RawSnmp
 from lanpulse.core.schema import validate_samples
+from lanpulse.parsers.metric_plan import plan_of
 from lanpulse.parsers.rates import RateState
 from lanpulse.parsers.snmp_profile import parse_snmp
 
@@ -224,3 +225,25 @@ def test_excluded_rows_make_no_sample_and_no_rate_state(tmp_path: Path) -> None:
     assert ifs["Gi0/1"]["in_bps"] == ifs["Gi0/5"]["in_bps"] == 1_000_000
     assert res.errors == [] and validate_samples(res.samples) == []
     assert len(state.series["interfaces"]) == 2  # no rate state for excluded rows
+
+
+def test_require_of_an_unanswered_column_builds_no_rows() -> None:
+    """ENTITY-SENSOR requires `type`: an agent with entPhysicalTable and no sensor table
+    gets no sensor rows (none built); with the sensor table the rows are as before."""
+    metric = next(
+        m for m in builtin_profiles().get("generic").metrics if m.name == "entity_sensors"
+    )
+    names = {"1": b"Chassis", "2": b"PSU 1", "3": b"CPU temp"}
+    no_sensors = _raw({"1.3.6.1.2.1.47.1.1.1.1.7": names})
+    assert plan_of(metric).rows(no_sensors) == []
+    sensors = _raw(
+        {
+            "1.3.6.1.2.1.47.1.1.1.1.7": names,
+            "1.3.6.1.2.1.99.1.1.1.1": {"3": 8},  # celsius
+            "1.3.6.1.2.1.99.1.1.1.4": {"3": 41},
+            "1.3.6.1.2.1.99.1.1.1.5": {"3": 1},
+        }
+    )
+    res = parse_snmp(sensors, builtin_profiles().get("generic"), DEV)
+    got = [(s.tags["sensor"], dict(s.fields)) for s in res.samples if s.measurement == "sensor"]
+    assert got == [("CPU temp", {"value": 41, "state": 1, "health": 0})]

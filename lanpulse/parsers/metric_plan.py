@@ -83,6 +83,10 @@ class MetricPlan:
     identity: tuple[str, ...]
     # Declared fields a poll must answer (rates need two polls), and how a miss is named.
     unanswerable: tuple[tuple[str, str], ...]
+    # Per required name sourced from columns only: its columns. A poll that answered none
+    # of them has no row that `require` keeps: no rows are built (an ENTITY-MIB agent
+    # without ENTITY-SENSOR-MIB would make a row per physical entity, all dropped).
+    required_columns: tuple[tuple[str, ...], ...] = ()
     # The metric's `exclude`: per tag, one search of all its patterns, and its verdicts by
     # text (labels repeat every poll; bounded like the other memos).
     exclude: tuple[tuple[str, Callable[[str], object], dict[str, bool]], ...] = field(
@@ -114,6 +118,7 @@ class MetricPlan:
             unanswerable=tuple(
                 (f, f"{metric.name}.{f}") for f in metric.declared_fields() if f not in rate_fields
             ),
+            required_columns=_required_columns(metric.require, (tags, fields, extra)),
             exclude=tuple(
                 (tag, re.compile("|".join(f"(?:{p})" for p in patterns)).search, {})
                 for tag, patterns in metric.exclude.items()
@@ -130,8 +135,14 @@ class MetricPlan:
                 oid: {"": scalars[oid]} for oid in self.oids if oid in scalars
             }
             indexes: tuple[str, ...] = ("",)
+            for oids in self.required_columns:
+                if not any(oid in columns for oid in oids):
+                    return []
         else:
             columns = raw.columns
+            for oids in self.required_columns:
+                if not any(columns.get(oid) for oid in oids):
+                    return []
             indexes = self._indexes(columns)
             if not indexes:  # nothing to fill (and nothing the fills below would write)
                 return []
@@ -186,6 +197,21 @@ class MetricPlan:
             if seen:
                 return sorted_indexes(tuple(seen))
         return ()
+
+
+def _required_columns(
+    required: list[str], groups: tuple[tuple[Named, ...], ...]
+) -> tuple[tuple[str, ...], ...]:
+    """For each required name whose every source is a column: those columns."""
+    out: list[tuple[str, ...]] = []
+    for name in required:
+        for group in groups:
+            srcs = next((s for n, s in group if n == name), None)
+            if srcs is not None:
+                if all(src.oid for src in srcs):
+                    out.append(tuple(src.oid for src in srcs if src.oid))
+                break
+    return tuple(out)
 
 
 def _resolve(named: tuple[Named, ...], columns: Mapping[str, Column]) -> tuple[Resolved, ...]:

@@ -178,7 +178,11 @@ def parse_metric(
     plan = plan_of(metric)
     rows = plan.rows(raw)
     if metric.require:
-        rows = [r for r in rows if all(k in r.fields or k in r.tags for k in metric.require)]
+        rows = [
+            r
+            for r in rows
+            if all(k in r.fields or k in r.tags or k in r.extra for k in metric.require)
+        ]
     if metric.processors:
         ctx = RowContext(raw=raw, device=device, metric=metric)
         for name in metric.processors:
