@@ -1,7 +1,7 @@
 """End-to-end cost of polling a simulated estate, against the bare SNMP transport.
 
     PYTHONPATH=. python benchmarks/estate.py [--rounds 5] [--devices 20] [--idle-counters]
-        [--memory-devices 25500] [--skip-memory]
+        [--keep-excluded] [--memory-devices 25500] [--skip-memory]
 
 Each device class (48-port switch, printer, desktop) is served by its own net-snmp `snmpd`
 on 127.0.0.1 replaying a real recording through `override` directives (C speed, so the
@@ -15,6 +15,8 @@ in the same run and process:
 Before every round the agents' counters move (`snmpset` child processes raise every column
 the class's profile reads as a counter; see CounterMover), so each poll computes real rates
 as in production; `--idle-counters` keeps them still (every rate 0.0, the cheaper path).
+`--keep-excluded` also keeps the rows profiles exclude (the Windows desktop's 23 filter
+layers, miniports and tunnels besides its one adapter), for comparison with earlier runs.
 CPU is this process's user+system time (agents and VictoriaMetrics run in other processes).
 The two sides alternate round by round (a round polls every device once), so the load
 other processes put on a shared box weighs on both alike; each pipeline round ends when the
@@ -41,13 +43,32 @@ from lanpulse.collectors.base import SnmpPlan
 from lanpulse.collectors.snmp import SnmpCollector
 from lanpulse.collectors.snmp_auto import make_snmp_client
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
-from lanpulse.config.profiles import builtin_profiles
+from lanpulse.config.profiles import ProfileSet
+from lanpulse.config.profiles import builtin_profiles as _builtin_profiles
 from lanpulse.core.model import Device, Sample, Secret, SnmpCredentials
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.sim.servers import VictoriaMetrics
 from lanpulse.sim.snmpd import SnmpdAgent
 from lanpulse.sim.snmpd_replay import CounterMover, override_lines, widen_ports
 from lanpulse.timeseries.factory import build_shipper
+
+KEEP_EXCLUDED = False  # --keep-excluded
+
+
+def builtin_profiles() -> ProfileSet:
+    """The built-in profiles; with --keep-excluded, without any metric's `exclude`."""
+    profiles = _builtin_profiles()
+    if not KEEP_EXCLUDED:
+        return profiles
+    return ProfileSet(
+        {
+            name: p.model_copy(
+                update={"metrics": [m.model_copy(update={"exclude": {}}) for m in p.metrics]}
+            )
+            for name, p in profiles.profiles.items()
+        }
+    )
+
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = ROOT / "tests" / "fixtures" / "librenms" / "recordings"
@@ -340,7 +361,14 @@ async def main() -> int:
     ap.add_argument(
         "--idle-counters", action="store_true", help="counters stand still (every rate 0.0)"
     )
+    ap.add_argument(
+        "--keep-excluded",
+        action="store_true",
+        help="also the rows profiles exclude (Windows' filter layers, miniports, tunnels)",
+    )
     args = ap.parse_args()
+    global KEEP_EXCLUDED
+    KEEP_EXCLUDED = args.keep_excluded
     work = Path(tempfile.mkdtemp(prefix="lanpulse-bench-"))
     started = {spec.name: start_agent(spec, work) for spec in CLASSES}
     agents = {name: agent for name, (agent, _) in started.items()}
