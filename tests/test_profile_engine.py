@@ -247,3 +247,20 @@ def test_require_of_an_unanswered_column_builds_no_rows() -> None:
     res = parse_snmp(sensors, builtin_profiles().get("generic"), DEV)
     got = [(s.tags["sensor"], dict(s.fields)) for s in res.samples if s.measurement == "sensor"]
     assert got == [("CPU temp", {"value": 41, "state": 1, "health": 0})]
+
+
+def test_require_counts_every_group_a_name_is_sourced_in(tmp_path: Path) -> None:
+    """A required name that is a tag and an extra value: either column answering keeps rows."""
+    (tmp_path / "req.yaml").write_text(
+        "metrics:\n"
+        "  - name: t\n"
+        "    measurement: sensor\n"
+        "    require: [kind]\n"
+        "    tags: {sensor: {oid: 1.9.1}, kind: {oid: 1.9.2}}\n"
+        "    extra: {kind: {oid: 1.9.3}}\n"
+        "    fields: {value: {oid: 1.9.4}}\n"
+    )
+    metric = load_profiles([tmp_path]).get("req").metrics[0]
+    raw = _raw({"1.9.1": {"1": b"a"}, "1.9.3": {"1": 5}, "1.9.4": {"1": 7}})
+    assert [r.extra for r in plan_of(metric).rows(raw)] == [{"kind": 5}]
+    assert plan_of(metric).rows(_raw({"1.9.1": {"1": b"a"}, "1.9.4": {"1": 7}})) == []

@@ -202,15 +202,13 @@ class MetricPlan:
 def _required_columns(
     required: list[str], groups: tuple[tuple[Named, ...], ...]
 ) -> tuple[tuple[str, ...], ...]:
-    """For each required name whose every source is a column: those columns."""
+    """For each required name whose every source (as a tag, field or extra value) is a
+    column: those columns."""
     out: list[tuple[str, ...]] = []
     for name in required:
-        for group in groups:
-            srcs = next((s for n, s in group if n == name), None)
-            if srcs is not None:
-                if all(src.oid for src in srcs):
-                    out.append(tuple(src.oid for src in srcs if src.oid))
-                break
+        srcs = [src for group in groups for n, named in group if n == name for src in named]
+        if srcs and all(src.oid for src in srcs):
+            out.append(tuple(dict.fromkeys(src.oid for src in srcs if src.oid)))
     return tuple(out)
 
 
