@@ -75,6 +75,11 @@ def test_child_metric_replaces_parent_metric_by_name(tmp_path: Path) -> None:
             "metrics:\n  - {name: x, measurement: host, exclude: {if_name: ['a(']}}\n",
             "metrics.0.exclude: Value error, if_name: 'a(' is not a regex",
         ),
+        (
+            "metrics:\n  - {name: x, measurement: host, tags: {a: {oid: '1.2'}},\n"
+            "     exclude: {b: [c]}}\n",
+            "Value error, exclude: 'b' is not one of this metric's tags (a)",
+        ),
     ],
 )
 def test_bad_profiles_are_config_errors_naming_the_file(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -96,6 +96,17 @@ class Metric(BaseModel):
                 except re.error as exc:
                     raise ValueError(f"{tag}: {pattern!r} is not a regex: {exc}") from None
         return v
+
+    @model_validator(mode="after")
+    def _exclude_names_tags(self) -> Metric:
+        # Rows are excluded on their sourced tags, before the index tag is set: any other
+        # name would silently exclude nothing.
+        unknown = [name for name in self.exclude if name not in self.tags]
+        if unknown:
+            raise ValueError(
+                f"exclude: {unknown[0]!r} is not one of this metric's tags ({', '.join(self.tags)})"
+            )
+        return self
 
     @field_validator("fetch")
     @classmethod
