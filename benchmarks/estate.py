@@ -41,7 +41,7 @@ from pathlib import Path
 
 from lanpulse.collectors.base import SnmpPlan
 from lanpulse.collectors.snmp import SnmpCollector
-from lanpulse.collectors.snmp_auto import make_snmp_client
+from lanpulse.collectors.snmp.client import make_snmp_client
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
 from lanpulse.config.profiles import ProfileSet
 from lanpulse.config.profiles import builtin_profiles as _builtin_profiles

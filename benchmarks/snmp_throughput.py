@@ -1,4 +1,4 @@
-"""SNMP transport throughput: lanpulse's PysnmpClient and FastSnmpClient against net-snmp.
+"""SNMP transport throughput: lanpulse's PysnmpClient and NativeSnmpClient against net-snmp.
 
 Starts a private snmpd on 127.0.0.1 (lanpulse.sim.snmpd), then measures, in one run:
 
@@ -13,7 +13,7 @@ Starts a private snmpd on 127.0.0.1 (lanpulse.sim.snmpd), then measures, in one 
             the live process and socket tables) repeated K times; big responses
 
 each with max-repetitions 25, first through PysnmpClient ("lanpulse/pysnmp"), then through
-FastSnmpClient ("lanpulse/fast", v1/v2c only: no get10-v3 row), and as the reference the
+NativeSnmpClient ("lanpulse/fast", v1/v2c only: no get10-v3 row), and as the reference the
 same work done by net-snmp's `snmpget` / `snmpbulkwalk` (one process per request or walk,
 so their figures include process start-up; varbinds counted from their numeric output; CPU
 from getrusage(RUSAGE_CHILDREN)). Client CPU is this process's CPU time
@@ -37,8 +37,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.collectors.snmp_client import PysnmpClient
-from lanpulse.collectors.snmp_fast import FastSnmpClient
+from lanpulse.collectors.snmp.client import NativeSnmpClient, PysnmpClient
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 
@@ -181,8 +180,8 @@ async def run(
 async def run_fast(
     v2: SnmpTarget, get_requests: int, walk_repeats: int, mib2_repeats: int
 ) -> list[Row]:
-    """The v1/v2c cases through FastSnmpClient."""
-    fast = FastSnmpClient()
+    """The v1/v2c cases through NativeSnmpClient."""
+    fast = NativeSnmpClient()
     tool = "lanpulse/fast"
 
     async def get() -> int:

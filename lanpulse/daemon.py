@@ -292,7 +292,7 @@ class Daemon:
         `install_signals=False` leaves the process's signal handlers alone (a daemon run
         inside another program or a test, stopped with `request_stop`).
         """
-        from lanpulse.collectors.snmp_auto import make_snmp_client
+        from lanpulse.collectors.snmp.client import make_snmp_client
         from lanpulse.config.profiles import load_profiles
 
         loop = asyncio.get_running_loop()

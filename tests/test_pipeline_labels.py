@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 import pytest
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.collectors.snmp_client import PysnmpClient
+from lanpulse.collectors.snmp.client import PysnmpClient
 from lanpulse.config.profiles import builtin_profiles
 from lanpulse.core.model import Device, Sample, Secret, SnmpCredentials
 from lanpulse.demo.estate import RECORDINGS

@@ -18,7 +18,7 @@ from lanpulse.parsers.values import as_text
 from lanpulse.sim.snmpsim import SnmpSimAgent
 
 try:
-    _client_module = importlib.import_module("lanpulse.collectors.snmp_client")
+    _client_module = importlib.import_module("lanpulse.collectors.snmp.client")
     PysnmpClient = _client_module.PysnmpClient
 except (ImportError, AttributeError):  # pragma: no cover - until the client is merged
     PysnmpClient = None

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.collectors.snmp_client import PysnmpClient
+from lanpulse.collectors.snmp.client import PysnmpClient
 from lanpulse.core.model import Oid, Secret, SnmpCredentials, SnmpValue
 from lanpulse.sim.snmpsim import SnmpSimAgent
 from tests.conftest import RECORDINGS
@@ -89,17 +89,18 @@ def target_for(agent: SnmpSimAgent, community: str, version: str = "2c", **kw: A
 
 
 class PduCounter:
-    """Wraps the client's request method to record each PDU's size (the real send happens)."""
+    """Wraps the pysnmp step's request method to record each PDU's size (it still sends)."""
 
     def __init__(self, client: PysnmpClient, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sizes: list[int] = []
-        real = client._send
+        step = client.pysnmp
+        real = step.request
 
         async def counting(*args: Any, **kwargs: Any) -> Any:
-            self.sizes.append(len(args[3]))
+            self.sizes.append(len(args[2]))
             return await real(*args, **kwargs)
 
-        monkeypatch.setattr(client, "_send", counting)
+        monkeypatch.setattr(step, "request", counting)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from lanpulse.collectors.base import SnmpPlan
 from lanpulse.collectors.snmp import SnmpCollector, deadline_for, table_groups
-from lanpulse.collectors.snmp_client import PysnmpClient
+from lanpulse.collectors.snmp.client import PysnmpClient
 from lanpulse.core.errors import CollectTimeout, ConfigError
 from lanpulse.core.model import Device, RawSnmp, Secret, SnmpCredentials
 from lanpulse.sim.snmpsim import SnmpSimAgent, free_udp_port

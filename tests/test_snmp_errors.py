@@ -20,7 +20,7 @@ from pysnmp.proto import rfc1905
 from pysnmp.proto.api import v2c
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.collectors.snmp_client import PysnmpClient
+from lanpulse.collectors.snmp.client import PysnmpClient
 from lanpulse.core.errors import AgentError, AuthError, CollectTimeout, UnreachableError
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
@@ -313,7 +313,7 @@ async def test_close_cancels_requests_in_flight() -> None:
     client = PysnmpClient()
     target = v2(free_udp_port(), "public", timeout_s=30, retries=0)
     poll = asyncio.create_task(client.get(target, [SYS_UPTIME]))
-    while not client._pending:
+    while not client.pysnmp._pending:
         await asyncio.sleep(0.01)
     client.close()
     with pytest.raises(asyncio.CancelledError):

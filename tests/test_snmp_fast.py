@@ -1,4 +1,4 @@
-"""FastSnmpClient returns exactly what PysnmpClient returns, from real agents on 127.0.0.1.
+"""NativeSnmpClient returns exactly what PysnmpClient returns, from real agents on 127.0.0.1.
 
 Two real agents: snmpsim serving every corpus recording (community = recording name), and
 net-snmp's snmpd serving this host's live MIB-2. For each recording the profile is chosen
@@ -10,6 +10,7 @@ collector groups them).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,12 @@ from typing import Any
 import pytest
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.collectors.snmp_auto import AutoSnmpClient, make_snmp_client
-from lanpulse.collectors.snmp_client import PysnmpClient
-from lanpulse.collectors.snmp_fast import FastSnmpClient
+from lanpulse.collectors.snmp.client import (
+    NativeSnmpClient,
+    PysnmpClient,
+    UnifiedSnmpClient,
+    make_snmp_client,
+)
 from lanpulse.config.profiles import builtin_profiles
 from lanpulse.core.model import Oid, Secret, SnmpCredentials
 from lanpulse.parsers.values import as_text
@@ -64,8 +68,8 @@ def snmpd() -> Iterator[SnmpdAgent]:
 
 
 @pytest.fixture
-async def clients() -> AsyncIterator[tuple[FastSnmpClient, PysnmpClient]]:
-    fast, slow = FastSnmpClient(), PysnmpClient()
+async def clients() -> AsyncIterator[tuple[NativeSnmpClient, PysnmpClient]]:
+    fast, slow = NativeSnmpClient(), PysnmpClient()
     yield fast, slow
     fast.close()
     slow.close()
@@ -85,7 +89,7 @@ def target(port: int, community: str, version: str = "2c", **kw: object) -> Snmp
 
 @pytest.mark.parametrize("path", all_recordings(), ids=lambda p: p.stem)
 async def test_profile_plan_matches_pysnmp(
-    clients: tuple[FastSnmpClient, PysnmpClient], agent: SnmpSimAgent, path: Path
+    clients: tuple[NativeSnmpClient, PysnmpClient], agent: SnmpSimAgent, path: Path
 ) -> None:
     fast, slow = clients
     tgt = target(agent.port, path.stem)
@@ -116,7 +120,7 @@ async def test_profile_plan_matches_pysnmp(
 
 @pytest.mark.parametrize("name", ["ios_nac", "procurve_e2910", "linux_icecast"])
 async def test_v1_getnext_walk_matches_recording_and_pysnmp(
-    clients: tuple[FastSnmpClient, PysnmpClient], agent: SnmpSimAgent, name: str
+    clients: tuple[NativeSnmpClient, PysnmpClient], agent: SnmpSimAgent, name: str
 ) -> None:
     fast, slow = clients
     columns = [*IF_COLUMNS[:4], "1.3.6.1.2.1.4.20.1.1", "1.3.6.1.2.1.4.20.1.3"]
@@ -128,7 +132,7 @@ async def test_v1_getnext_walk_matches_recording_and_pysnmp(
 
 
 async def test_v1_get_drops_missing_oids_like_pysnmp(
-    clients: tuple[FastSnmpClient, PysnmpClient], agent: SnmpSimAgent
+    clients: tuple[NativeSnmpClient, PysnmpClient], agent: SnmpSimAgent
 ) -> None:
     fast, slow = clients
     oids = ["1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.1.99.0", ".1.3.6.1.2.1.1.2.0"]
@@ -140,7 +144,7 @@ async def test_v1_get_drops_missing_oids_like_pysnmp(
 
 
 async def test_snmpd_stable_subtrees_match_pysnmp(
-    clients: tuple[FastSnmpClient, PysnmpClient], snmpd: SnmpdAgent
+    clients: tuple[NativeSnmpClient, PysnmpClient], snmpd: SnmpdAgent
 ) -> None:
     fast, slow = clients
     for version in ("2c", "1"):
@@ -152,7 +156,7 @@ async def test_snmpd_stable_subtrees_match_pysnmp(
 
 
 async def test_snmpd_mib2_walk_has_pysnmp_shape(
-    clients: tuple[FastSnmpClient, PysnmpClient], snmpd: SnmpdAgent
+    clients: tuple[NativeSnmpClient, PysnmpClient], snmpd: SnmpdAgent
 ) -> None:
     # The whole of mib-2 holds counters, uptimes and this host's process and socket tables,
     # which move between two walks: compare rows and value types, not values.
@@ -168,7 +172,7 @@ async def test_snmpd_mib2_walk_has_pysnmp_shape(
 
 
 async def test_snmpd_get_matches_pysnmp(
-    clients: tuple[FastSnmpClient, PysnmpClient], snmpd: SnmpdAgent
+    clients: tuple[NativeSnmpClient, PysnmpClient], snmpd: SnmpdAgent
 ) -> None:
     fast, slow = clients
     oids = [f"1.3.6.1.2.1.1.{n}.0" for n in (1, 2, 4, 5, 6, 7)] + ["1.3.6.1.2.1.2.1.0"]
@@ -181,21 +185,22 @@ async def test_snmpd_get_matches_pysnmp(
 
 
 class PduSizes:
-    """Wraps FastSnmpClient._request to record each PDU's varbind count (it still sends)."""
+    """Wraps the community step's request to record each PDU's varbind count (it still sends)."""
 
-    def __init__(self, client: FastSnmpClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, client: NativeSnmpClient, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sizes: list[int] = []
-        real = client._request
+        step = client.community
+        real = step.request
 
         async def counting(*args: Any, **kwargs: Any) -> Any:
-            self.sizes.append(len(args[3]))
+            self.sizes.append(len(args[2]))
             return await real(*args, **kwargs)
 
-        monkeypatch.setattr(client, "_request", counting)
+        monkeypatch.setattr(step, "request", counting)
 
 
 async def test_requests_are_sized_like_pysnmp(
-    clients: tuple[FastSnmpClient, PysnmpClient],
+    clients: tuple[NativeSnmpClient, PysnmpClient],
     agent: SnmpSimAgent,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -221,7 +226,7 @@ async def test_requests_are_sized_like_pysnmp(
 async def test_concurrent_walks_share_one_socket(agent: SnmpSimAgent) -> None:
     # Every recording walked at once through one client: answers are told apart by
     # request-id alone, and each must be the same as when walked on its own.
-    client = FastSnmpClient()
+    client = NativeSnmpClient()
     try:
         targets = [target(agent.port, p.stem) for p in all_recordings()]
         alone = [await client.walk(t, IF_COLUMNS) for t in targets]
@@ -232,9 +237,9 @@ async def test_concurrent_walks_share_one_socket(agent: SnmpSimAgent) -> None:
         client.close()
 
 
-async def test_auto_client_routes_v2c_fast_and_v3_to_pysnmp(snmpd: SnmpdAgent) -> None:
+async def test_one_client_serves_v2c_and_v3_without_pysnmp(snmpd: SnmpdAgent) -> None:
     client = make_snmp_client()
-    assert isinstance(client, AutoSnmpClient)
+    assert isinstance(client, UnifiedSnmpClient)
     v3 = SnmpTarget(
         "v3-box",
         "127.0.0.1",
@@ -251,10 +256,14 @@ async def test_auto_client_routes_v2c_fast_and_v3_to_pysnmp(snmpd: SnmpdAgent) -
     )
     try:
         v2 = await client.get(target(snmpd.port, COMMUNITY), ["1.3.6.1.2.1.1.2.0"])
-        assert client._pysnmp is None  # v2c never sets pysnmp up
         via_v3 = await client.get(v3, ["1.3.6.1.2.1.1.2.0"])
-        assert via_v3 == v2 and client._pysnmp is not None
+        assert via_v3 == v2
         walked = await client.walk(v3, ["1.3.6.1.2.1.2.2.1.2"])
         assert walked == await client.walk(target(snmpd.port, COMMUNITY), ["1.3.6.1.2.1.2.2.1.2"])
+        assert client._pysnmp is None  # neither version sets pysnmp up
+        # snmp.engine: pysnmp sends that device through the reference engine instead
+        by_pysnmp = replace(v3, credentials=replace(v3.credentials, engine="pysnmp"))
+        assert await client.get(by_pysnmp, ["1.3.6.1.2.1.1.2.0"]) == v2
+        assert client._pysnmp is not None
     finally:
         client.close()

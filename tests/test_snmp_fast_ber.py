@@ -17,7 +17,7 @@ from pysnmp.proto import rfc1902, rfc1905
 from pysnmp.proto.api import v1 as pv1
 from pysnmp.proto.api import v2c
 
-from lanpulse.collectors.snmp_ber import (
+from lanpulse.collectors.snmp.codec import (
     END_OF_MIB_VIEW,
     GET,
     GET_BULK,
@@ -29,7 +29,7 @@ from lanpulse.collectors.snmp_ber import (
     encode_request,
     oid_text,
 )
-from lanpulse.collectors.snmp_client import _to_python
+from lanpulse.collectors.snmp.pysnmp_step import _to_python
 from lanpulse.core.model import Oid
 
 ODD_OIDS = [

@@ -1,4 +1,4 @@
-"""How FastSnmpClient fails: the same errors as PysnmpClient, and garbage never gets through.
+"""How NativeSnmpClient fails: the same errors as PysnmpClient, and garbage never gets through.
 
 Real agents wherever one produces the failure: net-snmp `snmpd` for a wrong community,
 snmpsim's `error` variation for error-status answers, a closed port on 127.0.0.1. The
@@ -21,9 +21,14 @@ from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto.api import v2c
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.collectors.snmp_client import PysnmpClient
-from lanpulse.collectors.snmp_fast import FastSnmpClient
-from lanpulse.core.errors import AgentError, CollectTimeout, ConfigError, UnreachableError
+from lanpulse.collectors.snmp.client import NativeSnmpClient, PysnmpClient
+from lanpulse.core.errors import (
+    AgentError,
+    BadAnswerError,
+    CollectTimeout,
+    ConfigError,
+    UnreachableError,
+)
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent
 from lanpulse.sim.snmpsim import SnmpSimAgent, free_udp_port
@@ -44,8 +49,8 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimAgent]:
 
 
 @pytest.fixture
-async def fast() -> AsyncIterator[FastSnmpClient]:
-    c = FastSnmpClient(rng=random.Random(7))
+async def fast() -> AsyncIterator[NativeSnmpClient]:
+    c = NativeSnmpClient(rng=random.Random(7))
     yield c
     c.close()
 
@@ -72,7 +77,7 @@ async def outcome(call: Callable[[], Awaitable[Any]]) -> tuple[str, Any, Any]:
     return ("ok", dict(result), list(getattr(result, "errors", [])))
 
 
-async def test_closed_port_times_out_like_pysnmp(fast: FastSnmpClient) -> None:
+async def test_closed_port_times_out_like_pysnmp(fast: NativeSnmpClient) -> None:
     target = v2(free_udp_port(), timeout_s=0.2, retries=1)
     started = time.monotonic()
     with pytest.raises(CollectTimeout) as err:
@@ -85,7 +90,7 @@ async def test_closed_port_times_out_like_pysnmp(fast: FastSnmpClient) -> None:
 
 
 async def test_wrong_community_times_out_and_says_so(
-    fast: FastSnmpClient, slow: PysnmpClient
+    fast: NativeSnmpClient, slow: PysnmpClient
 ) -> None:
     with SnmpdAgent(community="the-right-one") as snmpd:
         target = v2(snmpd.port, "not-this-one", timeout_s=0.3, retries=1)
@@ -97,7 +102,7 @@ async def test_wrong_community_times_out_and_says_so(
         assert isinstance(right[SYS_UPTIME], int)
 
 
-async def test_unresolvable_address_is_unreachable(fast: FastSnmpClient) -> None:
+async def test_unresolvable_address_is_unreachable(fast: NativeSnmpClient) -> None:
     target = SnmpTarget(
         "printer-7", "x" * 64 + ".example", 161, SnmpCredentials(community=Secret("public"))
     )
@@ -108,7 +113,7 @@ async def test_unresolvable_address_is_unreachable(fast: FastSnmpClient) -> None
     )
 
 
-async def test_refused_send_is_unreachable(fast: FastSnmpClient) -> None:
+async def test_refused_send_is_unreachable(fast: NativeSnmpClient) -> None:
     # The kernel refuses a datagram to the broadcast address (EACCES): nothing leaves.
     target = SnmpTarget(
         "bcast", "255.255.255.255", 161, SnmpCredentials(community=Secret("public"))
@@ -121,14 +126,14 @@ async def test_refused_send_is_unreachable(fast: FastSnmpClient) -> None:
     )
 
 
-async def test_v3_and_missing_community_are_config_errors(fast: FastSnmpClient) -> None:
+async def test_missing_community_or_user_is_a_config_error(fast: NativeSnmpClient) -> None:
     with pytest.raises(ConfigError) as err:
         await fast.get(SnmpTarget("d", "127.0.0.1", 161, SnmpCredentials()), [SYS_UPTIME])
     assert "snmp.community" in str(err.value)
-    v3 = SnmpTarget("d", "127.0.0.1", 161, SnmpCredentials(version="3", user="u"))
+    v3 = SnmpTarget("d", "127.0.0.1", 161, SnmpCredentials(version="3"))
     with pytest.raises(ConfigError) as err:
         await fast.get(v3, [SYS_UPTIME])
-    assert "snmp.version" in str(err.value)
+    assert "snmp.user" in str(err.value)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +145,7 @@ async def test_v3_and_missing_community_are_config_errors(fast: FastSnmpClient) 
     ],
 )
 async def test_error_status_gets_match_pysnmp(
-    fast: FastSnmpClient, slow: PysnmpClient, faults: SnmpSimAgent, oids: list[str]
+    fast: NativeSnmpClient, slow: PysnmpClient, faults: SnmpSimAgent, oids: list[str]
 ) -> None:
     target = v2(faults.port, "faults")
     got = await outcome(lambda: fast.get(target, oids))
@@ -151,7 +156,7 @@ async def test_error_status_gets_match_pysnmp(
 
 
 async def test_persistent_too_big_walk_matches_pysnmp(
-    fast: FastSnmpClient, slow: PysnmpClient, faults: SnmpSimAgent
+    fast: NativeSnmpClient, slow: PysnmpClient, faults: SnmpSimAgent
 ) -> None:
     target = v2(faults.port, "faults", max_repetitions=8)
     column = "1.3.6.1.2.1.2.2.1.2"
@@ -160,7 +165,7 @@ async def test_persistent_too_big_walk_matches_pysnmp(
     assert got[1] == {column: {"1": b"if1", "2": b"if2"}} and "tooBig" in got[2][0]
 
 
-async def test_non_increasing_oid_stops_the_column(fast: FastSnmpClient) -> None:
+async def test_non_increasing_oid_stops_the_column(fast: NativeSnmpClient) -> None:
     agent = FaultyAgent(rows=10, go_back_after=3)
     transport, port = await start_faulty(agent)
     try:
@@ -175,7 +180,7 @@ async def test_non_increasing_oid_stops_the_column(fast: FastSnmpClient) -> None
     assert len(agent.requests) == 2
 
 
-async def test_too_big_halves_and_walks_remember_what_fits(fast: FastSnmpClient) -> None:
+async def test_too_big_halves_and_walks_remember_what_fits(fast: NativeSnmpClient) -> None:
     agent = FaultyAgent(rows=30, too_big_above=12)
     transport, port = await start_faulty(agent)
     target = v2(port, max_repetitions=25)
@@ -206,7 +211,7 @@ class LossyAgent(FaultyAgent):
         super().datagram_received(data, addr)
 
 
-async def test_a_lost_request_is_retried_with_the_same_request_id(fast: FastSnmpClient) -> None:
+async def test_a_lost_request_is_retried_with_the_same_request_id(fast: NativeSnmpClient) -> None:
     agent = LossyAgent(rows=4)
     transport, port = await start_faulty(agent)
     try:
@@ -307,7 +312,7 @@ async def start_garbage(answer: bool) -> tuple[list[asyncio.DatagramTransport], 
     return [transport, stray], transport.get_extra_info("sockname")[1], inner
 
 
-async def test_garbage_is_dropped_and_the_real_answer_used(fast: FastSnmpClient) -> None:
+async def test_garbage_is_dropped_and_the_real_answer_used(fast: NativeSnmpClient) -> None:
     transports, port, inner = await start_garbage(answer=True)
     try:
         got = await fast.walk(v2(port, max_repetitions=5, timeout_s=2), [COLUMN])
@@ -321,11 +326,14 @@ async def test_garbage_is_dropped_and_the_real_answer_used(fast: FastSnmpClient)
     assert fast.stats.ignored == IGNORED_PER_REQUEST * requests
 
 
-async def test_only_garbage_is_a_timeout(fast: FastSnmpClient) -> None:
+async def test_only_garbage_is_a_bad_answer_not_a_timeout(fast: NativeSnmpClient) -> None:
     transports, port, _ = await start_garbage(answer=False)
     try:
-        with pytest.raises(CollectTimeout):
+        with pytest.raises(BadAnswerError) as err:
             await fast.get(v2(port, timeout_s=0.2, retries=1), [f"{COLUMN}.1"])
+        message = str(err.value)
+        assert message.startswith(f"core-sw1: no usable answer from 127.0.0.1:{port}, only ")
+        assert "community" not in message and "\n" not in message
     finally:
         for t in transports:
             t.close()
@@ -334,11 +342,11 @@ async def test_only_garbage_is_a_timeout(fast: FastSnmpClient) -> None:
 
 
 async def test_close_cancels_requests_in_flight() -> None:
-    client = FastSnmpClient()
+    client = NativeSnmpClient()
     poll = asyncio.create_task(
         client.get(v2(free_udp_port(), timeout_s=30, retries=0), [SYS_UPTIME])
     )
-    while not client._waiting:
+    while not client.transport._waiting:
         await asyncio.sleep(0.01)
     client.close()
     with pytest.raises(asyncio.CancelledError):

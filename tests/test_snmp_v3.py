@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.collectors.snmp_client import PysnmpClient
+from lanpulse.collectors.snmp.client import PysnmpClient
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 

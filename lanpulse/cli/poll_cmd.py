@@ -102,7 +102,7 @@ def device_from_config(args: argparse.Namespace) -> Device:
 
 
 async def _poll(device: Device, args: argparse.Namespace) -> int:
-    from lanpulse.collectors.snmp_auto import make_snmp_client
+    from lanpulse.collectors.snmp.client import make_snmp_client
     from lanpulse.config.profiles import builtin_profiles
     from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 

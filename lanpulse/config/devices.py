@@ -76,6 +76,7 @@ def _snmp(values: Mapping[str, Any], where: Loc, problems: list[Problem]) -> Snm
         timeout_s=values.get("timeout") or 2.0,
         retries=1 if retries is None else int(retries),
         max_repetitions=values.get("max_repetitions") or 25,
+        engine=values.get("engine") or "native",
     )
     hint = "in the device, its group or defaults"
     if version != "3":

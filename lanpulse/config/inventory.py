@@ -163,6 +163,7 @@ class SnmpSection(_Section):
     timeout: PositiveDuration | None = None
     retries: Annotated[int, Field(ge=0, le=10)] | None = None
     max_repetitions: Annotated[int, Field(ge=1, le=1000)] | None = None
+    engine: Literal["native", "pysnmp"] | None = None
 
     @model_validator(mode="after")
     def _one_source_per_secret(self) -> SnmpSection:

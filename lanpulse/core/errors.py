@@ -81,6 +81,19 @@ class HostKeyError(CollectError):
     kind = "host_key"
 
 
+class BadAnswerError(CollectError):
+    """Only unusable datagrams came back: garbage, truncated, oversize, wrong request-id or
+    from another address than asked (not a silent agent, not a wrong community)."""
+
+    kind = "bad_answer"
+
+
+class OverloadError(CollectError):
+    """No answer in time while lanpulse itself was overloaded (its event loop ran late)."""
+
+    kind = "overloaded"
+
+
 class AgentError(CollectError):
     """The device answered, but with an error or with something that is not valid."""
 

@@ -80,6 +80,7 @@ class SnmpCredentials:
     timeout_s: float = 2.0
     retries: int = 1
     max_repetitions: int = 25
+    engine: str = "native"  # native (lanpulse's codec) or pysnmp (the reference; 3DES)
 
     @property
     def security_level(self) -> str:

@@ -17,7 +17,7 @@ from lanpulse.core.model import PollOutcome, Sample
 
 async def poll_outcome(config_path: str | Path, device_name: str) -> PollOutcome:
     """Load the configuration, find `device_name`, poll it once; the full outcome."""
-    from lanpulse.collectors.snmp_auto import make_snmp_client
+    from lanpulse.collectors.snmp.client import make_snmp_client
     from lanpulse.config.loader import load_config
     from lanpulse.config.profiles import load_profiles
     from lanpulse.pipeline.poll import DeviceState, SnmpPoller

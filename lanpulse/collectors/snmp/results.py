@@ -1,9 +1,9 @@
-"""What every SNMP transport shares: result types, error texts and the walk tuning.
+"""Result types, error texts and the walk tuning of the SNMP client.
 
-`PysnmpClient` and `FastSnmpClient` must behave the same to callers: the same result
-types, the same one-line errors, and the same request sizing for walks (a repetition count
-that avoided tooBig, remembered per device; the row count each column set had last time).
-Both import these pieces rather than keeping copies that could drift apart.
+Every step (community, v3, pysnmp) and the walk driver use these, so the engines cannot
+drift apart: the same result types, the same one-line errors, and the same request sizing
+for walks (a repetition count that avoided tooBig, remembered per device; the row count
+each column set had last time).
 """
 
 from __future__ import annotations

@@ -1,0 +1,338 @@
+"""SNMPv3 messages with the User-based Security Model (RFC 3412, RFC 3414), on `codec`.
+
+The API, for the poller (`transport`) and the trap/inform receiver alike:
+
+- `UsmUser(name, auth_protocol, auth_password, priv_protocol, priv_password)`: a user,
+  protocols by lanpulse name (`sha256`, `aes256c`, ...; see `usm_crypto`), passwords as
+  `Secret`. `KeyCache().keys(user, engine_id)` gives its `LocalizedKeys` for an
+  authoritative engine, computed once per (user, engine ID) and cached by that object.
+- `encode_message(...)` builds one v3 message around a PDU (from `codec.encode_pdu` or
+  `codec.encode_request_pdu`): authenticated and encrypted as the keys say. A receiver that
+  answers an inform is the authoritative engine: it passes its own `LocalEngine`'s
+  engine ID, boots and `time()`, and the inform's msgID and user.
+- `parse_message(data)` reads the header and security parameters without keys (to find the
+  user name, engine ID and msgID); `open_message(message, keys)` then checks the digest,
+  decrypts and decodes the scoped PDU. `receive(data, users, cache, local_engine)` does both
+  for a receiver: `users(user_name, engine_id)` returns the `UsmUser` or None; with a
+  `local_engine` (informs: lanpulse is authoritative) the time window is checked too.
+- Everything that is wrong raises `codec.MalformedMessage` (not a v3 message) or
+  `UsmError` whose `kind` is the RFC 3414 statistic it counts under (`unknownUserName`,
+  `wrongDigest`, ...). Nothing else escapes, and no error text holds a key or password.
+
+Reports from an agent: `report_kind(pdu)` names the usmStats/snmp counter a Report PDU
+carries (`REPORT_TEXTS` has the one-line explanation for a poller's user).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from lanpulse.collectors.snmp.codec import (
+    OCTET_STRING,
+    SEQUENCE,
+    VERSION_3,
+    MalformedMessage,
+    Pdu,
+    decode_pdu,
+    encode_oid,
+    integer,
+    read_integer,
+    read_tlv,
+    tlv,
+)
+from lanpulse.collectors.snmp.usm_crypto import KeyCache, LocalizedKeys, UsmUser
+
+__all__ = [
+    "REPORT_TEXTS",
+    "KeyCache",
+    "LocalEngine",
+    "LocalizedKeys",
+    "Opened",
+    "UsmError",
+    "UsmUser",
+    "V3Message",
+    "encode_message",
+    "open_message",
+    "parse_message",
+    "receive",
+    "report_kind",
+]
+
+USM_SECURITY_MODEL = 3
+MAX_MESSAGE_SIZE = 65507  # the largest UDP payload over IPv4
+FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE = 1, 2, 4
+TIME_WINDOW_S = 150  # RFC 3414 3.2.7
+
+# Report varbinds (RFC 3414 usmStats, RFC 3412 snmp*) -> the counter's name.
+_REPORT_OIDS: dict[bytes, str] = {
+    encode_oid(f"1.3.6.1.6.3.15.1.1.{n}.0"): name
+    for n, name in enumerate(
+        (
+            "unsupportedSecLevel",
+            "notInTimeWindow",
+            "unknownUserName",
+            "unknownEngineID",
+            "wrongDigest",
+            "decryptionError",
+        ),
+        start=1,
+    )
+} | {
+    encode_oid("1.3.6.1.6.3.11.2.1.1.0"): "unknownSecurityModel",
+    encode_oid("1.3.6.1.6.3.11.2.1.2.0"): "invalidMsg",
+    encode_oid("1.3.6.1.6.3.11.2.1.3.0"): "unknownPDUHandler",
+    encode_oid("1.3.6.1.6.3.12.1.4.0"): "unavailableContext",
+    encode_oid("1.3.6.1.6.3.12.1.5.0"): "unknownContext",
+}
+
+# One line per report: what the agent says, and which setting to check.
+REPORT_TEXTS: dict[str, str] = {
+    "unknownUserName": "agent reports unknown user (usmStatsUnknownUserNames) — check snmp.user",
+    "wrongDigest": "agent reports wrong digest (usmStatsWrongDigests) "
+    "— check snmp.auth_password and snmp.auth_protocol",
+    "decryptionError": "agent reports decryption error (usmStatsDecryptionErrors) "
+    "— check snmp.priv_password and snmp.priv_protocol",
+    "unsupportedSecLevel": "agent reports unsupported security level "
+    "(usmStatsUnsupportedSecLevels) — check snmp.auth_protocol / snmp.priv_protocol "
+    "against the user's level on the agent",
+    "notInTimeWindow": "agent reports the request outside its time window "
+    "(usmStatsNotInTimeWindows) even after re-synchronising — its engine time or boots "
+    "keep changing (restarting agent?)",
+    "unknownEngineID": "agent reports unknown engine ID (usmStatsUnknownEngineIDs) even "
+    "after discovery — another agent may answer at that address",
+    "unknownSecurityModel": "agent does not support the USM security model",
+    "invalidMsg": "agent reports an invalid message (snmpInvalidMsgs)",
+    "unknownPDUHandler": "agent reports no handler for the request (snmpUnknownPDUHandlers)",
+    "unavailableContext": "agent reports the context unavailable — check snmp.context",
+    "unknownContext": "agent reports an unknown context (snmpUnknownContexts) — check snmp.context",
+}
+
+
+class UsmError(ValueError):
+    """A v3 message USM rejects; `kind` is the RFC 3414 counter (e.g. `wrongDigest`)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+@dataclass
+class LocalEngine:
+    """lanpulse as an authoritative SNMP engine (a receiver that answers informs)."""
+
+    engine_id: bytes
+    boots: int = 1
+    started: float = field(default_factory=_time.monotonic)
+
+    def time(self) -> int:
+        """snmpEngineTime: whole seconds since this engine (re)started."""
+        return int(_time.monotonic() - self.started)
+
+
+class V3Message(NamedTuple):
+    """A v3 message's header and security parameters, read without keys."""
+
+    data: bytes
+    msg_id: int
+    max_size: int
+    flags: int
+    engine_id: bytes
+    boots: int
+    time: int
+    user_name: bytes
+    auth_params: bytes
+    auth_at: int  # where the auth parameters' content starts in `data`
+    priv_params: bytes
+    body_at: int  # where msgData starts in `data`
+
+
+class Opened(NamedTuple):
+    """A v3 message after authentication and decryption."""
+
+    message: V3Message
+    context_engine_id: bytes
+    context_name: bytes
+    pdu: Pdu
+
+
+def encode_message(
+    *,
+    msg_id: int,
+    flags: int,
+    engine_id: bytes,
+    boots: int,
+    time: int,
+    user_name: bytes,
+    keys: LocalizedKeys | None,
+    context_engine_id: bytes,
+    context_name: bytes,
+    pdu: bytes,
+    salt: int = 0,
+    max_size: int = MAX_MESSAGE_SIZE,
+) -> bytes:
+    """One v3 message; `flags` auth/priv bits need `keys`; `salt` must not repeat per key."""
+    scoped = tlv(
+        SEQUENCE, tlv(OCTET_STRING, context_engine_id) + tlv(OCTET_STRING, context_name) + pdu
+    )
+    priv_params = b""
+    if flags & FLAG_PRIV:
+        assert keys is not None and keys.priv is not None
+        cipher, priv_params = keys.encrypt(scoped, boots, time, salt)
+        scoped = tlv(OCTET_STRING, cipher)
+    mac_length = keys.auth.mac_length if flags & FLAG_AUTH and keys and keys.auth else 0
+    head = (
+        tlv(OCTET_STRING, engine_id) + integer(boots) + integer(time) + tlv(OCTET_STRING, user_name)
+    )
+    auth_field = tlv(OCTET_STRING, bytes(mac_length))
+    security = tlv(SEQUENCE, head + auth_field + tlv(OCTET_STRING, priv_params))
+    prefix = integer(VERSION_3) + tlv(
+        SEQUENCE,
+        integer(msg_id)
+        + integer(max_size)
+        + tlv(OCTET_STRING, bytes((flags,)))
+        + integer(USM_SECURITY_MODEL),
+    )
+    body = prefix + tlv(OCTET_STRING, security) + scoped
+    message = tlv(SEQUENCE, body)
+    if not mac_length:
+        return message
+    assert keys is not None
+    # The auth parameters sit after the outer header, the prefix, the OCTET STRING and
+    # SEQUENCE headers around the security parameters, their first four fields and the
+    # auth field's own header.
+    security_field = tlv(OCTET_STRING, security)
+    at = (
+        (len(message) - len(body))
+        + len(prefix)
+        + (len(security_field) - len(security))
+        + (len(security) - len(head) - len(auth_field) - len(tlv(OCTET_STRING, priv_params)))
+        + len(head)
+        + (len(auth_field) - mac_length)
+    )
+    return message[:at] + keys.digest(message) + message[at + mac_length :]
+
+
+def parse_message(data: bytes) -> V3Message:
+    """The header and security parameters of a v3 message (MalformedMessage if it is not)."""
+    total = len(data)
+    start, end = read_tlv(data, 0, total, SEQUENCE)
+    if end != total:
+        raise MalformedMessage("message length does not match the datagram")
+    version, i = read_integer(data, start, end)
+    if version != VERSION_3:
+        raise MalformedMessage("not an SNMPv3 message")
+    g, g_end = read_tlv(data, i, end, SEQUENCE)
+    msg_id, g = read_integer(data, g, g_end)
+    max_size, g = read_integer(data, g, g_end)
+    f, f_end = read_tlv(data, g, g_end, OCTET_STRING)
+    if f_end - f != 1:
+        raise MalformedMessage("msgFlags is not one byte")
+    flags = data[f]
+    model, g = read_integer(data, f_end, g_end)
+    if g != g_end or msg_id < 0 or max_size < 484:
+        raise MalformedMessage("bad msgGlobalData")
+    if model != USM_SECURITY_MODEL:
+        raise UsmError("unknownSecurityModel", f"security model {model} is not USM")
+    if flags & FLAG_PRIV and not flags & FLAG_AUTH:
+        raise MalformedMessage("msgFlags: privacy without authentication")
+    s, body_at = read_tlv(data, g_end, end, OCTET_STRING)
+    s, s_end = read_tlv(data, s, body_at, SEQUENCE)
+    if s_end != body_at:
+        raise MalformedMessage("security parameters length mismatch")
+    e, e_end = read_tlv(data, s, s_end, OCTET_STRING)
+    boots, j = read_integer(data, e_end, s_end)
+    engine_time, j = read_integer(data, j, s_end)
+    u, u_end = read_tlv(data, j, s_end, OCTET_STRING)
+    a, a_end = read_tlv(data, u_end, s_end, OCTET_STRING)
+    p, p_end = read_tlv(data, a_end, s_end, OCTET_STRING)
+    if p_end != s_end or e_end - e > 32 or u_end - u > 32 or boots < 0 or engine_time < 0:
+        raise MalformedMessage("bad security parameters")
+    if body_at >= end:
+        raise MalformedMessage("no scoped PDU")
+    return V3Message(
+        data, msg_id, max_size, flags, data[e:e_end], boots, engine_time, data[u:u_end],
+        data[a:a_end], a, data[p:p_end], body_at,
+    )  # fmt: skip
+
+
+def open_message(message: V3Message, keys: LocalizedKeys | None) -> Opened:
+    """Check the digest, decrypt and decode the scoped PDU (UsmError / MalformedMessage)."""
+    data, flags = message.data, message.flags
+    if flags & FLAG_AUTH:
+        if keys is None or keys.auth is None:
+            raise UsmError("unsupportedSecLevel", "authenticated message for a noAuth user")
+        mac_length = keys.auth.mac_length
+        at = message.auth_at
+        if len(message.auth_params) != mac_length:
+            raise UsmError("wrongDigest", "authentication parameters of the wrong length")
+        zeroed = data[:at] + bytes(mac_length) + data[at + mac_length :]
+        if not hmac.compare_digest(keys.digest(zeroed), message.auth_params):
+            raise UsmError("wrongDigest", "message failed authentication")
+    if flags & FLAG_PRIV:
+        assert keys is not None
+        if keys.priv is None:
+            raise UsmError("unsupportedSecLevel", "encrypted message for a noPriv user")
+        c, c_end = read_tlv(data, message.body_at, len(data), OCTET_STRING)
+        if c_end != len(data):
+            raise MalformedMessage("encrypted PDU length mismatch")
+        try:
+            plain = keys.decrypt(data[c:c_end], message.priv_params, message.boots, message.time)
+        except ValueError:
+            raise UsmError("decryptionError", "encrypted PDU cannot be decrypted") from None
+        try:
+            return _scoped(message, plain, 0, len(plain), padded=True)
+        except MalformedMessage:
+            raise UsmError("decryptionError", "decrypted PDU is not valid BER") from None
+    return _scoped(message, data, message.body_at, len(data), padded=False)
+
+
+def receive(
+    data: bytes,
+    users: Callable[[bytes, bytes], UsmUser | None],
+    cache: KeyCache,
+    local_engine: LocalEngine | None = None,
+) -> Opened:
+    """A receiver's whole check of one incoming v3 message (see the module docstring)."""
+    message = parse_message(data)
+    user = users(message.user_name, message.engine_id)
+    if user is None:
+        raise UsmError("unknownUserName", "unknown user name")
+    if message.flags & (FLAG_AUTH | FLAG_PRIV) != user.flags:
+        raise UsmError("unsupportedSecLevel", "security level does not match the user's")
+    try:
+        keys = cache.keys(user, message.engine_id) if user.auth_protocol else None
+    except ValueError:
+        raise UsmError("unsupportedSecLevel", "the user's protocols are not supported") from None
+    opened = open_message(message, keys)
+    if local_engine is not None and user.auth_protocol:
+        if message.engine_id != local_engine.engine_id:
+            raise UsmError("unknownEngineID", "message for another authoritative engine")
+        if (
+            message.boots != local_engine.boots
+            or abs(message.time - local_engine.time()) > TIME_WINDOW_S
+        ):
+            raise UsmError("notInTimeWindow", "message outside the time window")
+    return opened
+
+
+def report_kind(pdu: Pdu) -> str:
+    """The counter a Report PDU carries (`wrongDigest`, ...), or `report` if unknown."""
+    for raw, _tag, _value in pdu.varbinds:
+        kind = _REPORT_OIDS.get(raw)
+        if kind is not None:
+            return kind
+    return "report"
+
+
+def _scoped(message: V3Message, data: bytes, i: int, end: int, *, padded: bool) -> Opened:
+    s, s_end = read_tlv(data, i, end, SEQUENCE)
+    if s_end != end and not (padded and end - s_end < 16):
+        raise MalformedMessage("scoped PDU length does not match")  # DES pads to 8 bytes
+    e, e_end = read_tlv(data, s, s_end, OCTET_STRING)
+    n, n_end = read_tlv(data, e_end, s_end, OCTET_STRING)
+    pdu = decode_pdu(data, n_end, s_end)
+    return Opened(message, data[e:e_end], data[n:n_end], pdu)

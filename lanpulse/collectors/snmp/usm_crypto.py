@@ -1,0 +1,207 @@
+"""USM keys and ciphers: password-to-key localisation, HMAC digests, DES/AES privacy.
+
+RFC 3414 (keys, HMAC-MD5/SHA-96, DES-CBC), RFC 7860 (HMAC-SHA-2, truncated), RFC 3826
+(AES-128-CFB) and the two AES-192/256 key extensions vendors use: Blumenthal
+(draft-blumenthal-aes-usm-04; net-snmp `AES-256`, lanpulse `aes256`) and Reeder
+(draft-reeder-snmpv3-usm-3desede; net-snmp `AES-256-C`, Cisco, lanpulse `aes256c`).
+Ciphers come from `cryptography`, HMAC from the standard library; nothing is hand-rolled.
+
+Keys never appear in `repr`, logs or errors: `LocalizedKeys` hides them, and `KeyCache`
+(one per client or receiver, it owns the cache) is the only place that derives them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+# cryptography >= 43 keeps DES (TripleDES with K1 = K2 = K3) and CFB among "decrepit" ciphers.
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.decrepit.ciphers.modes import CFB
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from lanpulse.core.model import Secret
+
+
+@dataclass(frozen=True, slots=True)
+class AuthProtocol:
+    """An HMAC authentication protocol: hash name and the MAC length sent on the wire."""
+
+    name: str
+    hash_name: str
+    mac_length: int
+
+
+@dataclass(frozen=True, slots=True)
+class PrivProtocol:
+    """A privacy protocol: cipher family, key length and how a short key is extended."""
+
+    name: str
+    cipher: str  # "des" or "aes"
+    key_length: int
+    extension: str = ""  # "", "blumenthal" or "reeder"
+
+
+AUTH_PROTOCOLS: dict[str, AuthProtocol] = {
+    p.name: p
+    for p in (
+        AuthProtocol("md5", "md5", 12),
+        AuthProtocol("sha", "sha1", 12),
+        AuthProtocol("sha224", "sha224", 16),
+        AuthProtocol("sha256", "sha256", 24),
+        AuthProtocol("sha384", "sha384", 32),
+        AuthProtocol("sha512", "sha512", 48),
+    )
+}
+# 3des is not here: it goes to the pysnmp engine (see docs/snmp.md, "snmp.engine").
+PRIV_PROTOCOLS: dict[str, PrivProtocol] = {
+    p.name: p
+    for p in (
+        PrivProtocol("des", "des", 16),
+        PrivProtocol("aes", "aes", 16),
+        PrivProtocol("aes192", "aes", 24, "blumenthal"),
+        PrivProtocol("aes256", "aes", 32, "blumenthal"),
+        PrivProtocol("aes192c", "aes", 24, "reeder"),
+        PrivProtocol("aes256c", "aes", 32, "reeder"),
+    )
+}
+
+_MEGABYTE = 1 << 20
+
+
+def password_key(password: bytes, hash_name: str) -> bytes:
+    """Ku: the hash of the password repeated to 1 MiB (RFC 3414 A.2)."""
+    if not password:
+        raise ValueError("empty password")
+    repeated = password * (_MEGABYTE // len(password) + 1)
+    return hashlib.new(hash_name, repeated[:_MEGABYTE]).digest()
+
+
+def localize(key: bytes, engine_id: bytes, hash_name: str) -> bytes:
+    """Kul = H(Ku || engineID || Ku) (RFC 3414 2.6)."""
+    return hashlib.new(hash_name, key + engine_id + key).digest()
+
+
+def privacy_key(password_ku: bytes, engine_id: bytes, hash_name: str, priv: PrivProtocol) -> bytes:
+    """The localised privacy key of `priv.key_length` bytes, extended as `priv` says."""
+    key = localize(password_ku, engine_id, hash_name)
+    while len(key) < priv.key_length:
+        if priv.extension == "reeder":
+            key += localize(password_key(key, hash_name), engine_id, hash_name)
+        else:  # Blumenthal: append the hash of the key so far
+            key += hashlib.new(hash_name, key).digest()
+    return key[: priv.key_length]
+
+
+@dataclass(frozen=True, slots=True)
+class UsmUser:
+    """An SNMPv3 user as lanpulse knows it; passwords stay `Secret`s."""
+
+    name: str
+    auth_protocol: str | None = None
+    auth_password: Secret | None = None
+    priv_protocol: str | None = None
+    priv_password: Secret | None = None
+
+    @property
+    def flags(self) -> int:
+        """msgFlags' auth (1) and priv (2) bits for this user's security level."""
+        return (1 if self.auth_protocol else 0) | (2 if self.priv_protocol else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalizedKeys:
+    """One user's keys for one authoritative engine. Never shown (repr hides them)."""
+
+    auth: AuthProtocol | None
+    priv: PrivProtocol | None
+    auth_key: bytes = field(repr=False)
+    priv_key: bytes = field(repr=False)
+
+    def digest(self, message: bytes) -> bytes:
+        """The truncated HMAC of a whole message (its auth parameters zeroed)."""
+        assert self.auth is not None
+        mac = hmac.new(self.auth_key, message, self.auth.hash_name).digest()
+        return mac[: self.auth.mac_length]
+
+    def encrypt(self, plain: bytes, boots: int, time: int, salt: int) -> tuple[bytes, bytes]:
+        """(ciphertext, msgPrivacyParameters) for a scoped PDU; `salt` is a fresh counter."""
+        assert self.priv is not None
+        if self.priv.cipher == "des":
+            params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
+            iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], params, strict=True))
+            padded = plain + b"\x00" * (-len(plain) % 8)
+            enc = Cipher(TripleDES(self.priv_key[:8] * 3), modes.CBC(iv)).encryptor()
+            return enc.update(padded) + enc.finalize(), params
+        params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
+        iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+        enc = Cipher(algorithms.AES(self.priv_key), CFB(iv)).encryptor()
+        return enc.update(plain) + enc.finalize(), params
+
+    def decrypt(self, cipher: bytes, params: bytes, boots: int, time: int) -> bytes:
+        """The plaintext of an encrypted scoped PDU; ValueError if it cannot be."""
+        assert self.priv is not None
+        if len(params) != 8:
+            raise ValueError("privacy parameters are not 8 bytes")
+        if self.priv.cipher == "des":
+            if not cipher or len(cipher) % 8:
+                raise ValueError("DES ciphertext is not a whole number of blocks")
+            iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], params, strict=True))
+            dec = Cipher(TripleDES(self.priv_key[:8] * 3), modes.CBC(iv)).decryptor()
+        else:
+            iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+            dec = Cipher(algorithms.AES(self.priv_key), CFB(iv)).decryptor()
+        return dec.update(cipher) + dec.finalize()
+
+
+class KeyCache:
+    """Localised keys per (user, engine ID), computed once: each Ku is ~1 MiB of hashing.
+
+    Owned by one client or receiver; bounded, because engine IDs come from the network.
+    """
+
+    LIMIT = 65536
+
+    def __init__(self) -> None:
+        self._ku: dict[tuple[str, Secret], bytes] = {}
+        self._keys: dict[tuple[UsmUser, bytes], LocalizedKeys] = {}
+
+    def __repr__(self) -> str:
+        return f"KeyCache({len(self._keys)} localised key sets)"
+
+    def keys(self, user: UsmUser, engine_id: bytes) -> LocalizedKeys:
+        """The user's keys for the engine `engine_id` (ValueError: unknown protocol)."""
+        cache_key = (user, engine_id)
+        keys = self._keys.get(cache_key)
+        if keys is not None:
+            return keys
+        auth = priv = None
+        auth_key = priv_key = b""
+        if user.auth_protocol:
+            auth = AUTH_PROTOCOLS.get(user.auth_protocol)
+            if auth is None or user.auth_password is None:
+                raise ValueError(f"unsupported auth protocol {user.auth_protocol!r}")
+            auth_key = localize(
+                self._password_key(user.auth_password, auth), engine_id, auth.hash_name
+            )
+            if user.priv_protocol:
+                priv = PRIV_PROTOCOLS.get(user.priv_protocol)
+                if priv is None or user.priv_password is None:
+                    raise ValueError(f"unsupported priv protocol {user.priv_protocol!r}")
+                ku = self._password_key(user.priv_password, auth)
+                priv_key = privacy_key(ku, engine_id, auth.hash_name, priv)
+        keys = LocalizedKeys(auth, priv, auth_key, priv_key)
+        if len(self._keys) >= self.LIMIT:
+            self._keys.clear()
+        self._keys[cache_key] = keys
+        return keys
+
+    def _password_key(self, password: Secret, auth: AuthProtocol) -> bytes:
+        ku_key = (auth.hash_name, password)
+        ku = self._ku.get(ku_key)
+        if ku is None:
+            if len(self._ku) >= self.LIMIT:
+                self._ku.clear()
+            ku = self._ku[ku_key] = password_key(password.reveal().encode(), auth.hash_name)
+        return ku

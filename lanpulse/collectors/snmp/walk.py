@@ -1,0 +1,178 @@
+"""The walk driver, written once: GET batches and GETBULK/GETNEXT table walks over a step.
+
+A step sends one request PDU and returns the answer's `Pdu` (or raises a `CollectError`):
+`transport.CommunityStep` (v1/v2c), `v3.V3Step` and `pysnmp_step.PysnmpStep` (the reference
+engine). Everything about what to ask next — batching, tooBig halving, error-status
+handling, column ends, non-increasing OIDs, the learnt repetitions — lives here only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from lanpulse.collectors.base import SnmpTarget
+from lanpulse.collectors.snmp.codec import (
+    END_OF_MIB_VIEW,
+    GET,
+    GET_BULK,
+    GET_NEXT,
+    Pdu,
+    decode_arcs,
+    encode_oid,
+    oid_text,
+)
+from lanpulse.collectors.snmp.results import (
+    NO_SUCH_NAME,
+    TOO_BIG,
+    GetResult,
+    WalkResult,
+    WalkTuning,
+    no_rows_text,
+    non_increasing_text,
+    status_text,
+)
+from lanpulse.core.errors import AgentError
+
+
+class Step(Protocol):
+    """Send one request PDU for `raw_oids` (BER OID contents); the answer's PDU."""
+
+    async def request(
+        self, target: SnmpTarget, pdu_type: int, raw_oids: list[bytes], max_repetitions: int
+    ) -> Pdu:
+        """One request, its tries and timeouts; raises `CollectError` subclasses."""
+        ...
+
+
+class WalkDriver:
+    """GET and walk for any step; owns the walk tuning learnt per device."""
+
+    def __init__(self, *, get_batch_size: int = 20) -> None:
+        if get_batch_size < 1:
+            raise ValueError("get_batch_size must be at least 1")
+        self.get_batch_size = get_batch_size
+        self.tuning = WalkTuning()
+
+    async def get(self, step: Step, target: SnmpTarget, oids: Sequence[str]) -> GetResult:
+        """GET `oids` in PDUs of `get_batch_size`; OIDs the agent lacks are left out.
+
+        An OID the agent answers with an error status (genErr, ...) is left out too and
+        named in `errors`; only when nothing at all came back does that raise `AgentError`.
+        """
+        names = [o.strip().lstrip(".") for o in oids]
+        result = GetResult()
+        size = self.get_batch_size
+        v1 = target.credentials.version == "1"
+        for start in range(0, len(names), size):
+            await self._get_batch(step, target, v1, names[start : start + size], result)
+        if result.errors and not result:
+            raise AgentError(target.device, "; ".join(result.errors))
+        return result
+
+    async def _get_batch(
+        self, step: Step, target: SnmpTarget, v1: bool, names: list[str], result: GetResult
+    ) -> None:
+        while names:
+            response = await step.request(target, GET, [encode_oid(n) for n in names], 0)
+            status, index = response.error_status, response.error_index
+            if status == TOO_BIG and len(names) > 1:
+                half = len(names) // 2
+                await self._get_batch(step, target, v1, names[:half], result)
+                await self._get_batch(step, target, v1, names[half:], result)
+                return
+            if status and 0 < index <= len(names) and status != TOO_BIG:
+                # One OID spoils the whole PDU: drop it and ask for the others again.
+                # (noSuchName is SNMPv1's way to say "absent", not an error.)
+                if not (status == NO_SUCH_NAME and v1):
+                    result.errors.append(status_text(target, status, index, names))
+                names = names[: index - 1] + names[index:]
+                continue
+            if status:
+                raise AgentError(target.device, status_text(target, status, index, names))
+            for raw, _tag, value in response.varbinds:
+                if value is not None:
+                    result[oid_text(raw)] = value
+            return
+
+    async def walk(self, step: Step, target: SnmpTarget, columns: Sequence[str]) -> WalkResult:
+        """Walk `columns` together (GETBULK, or GETNEXT for v1): column -> {index: value}."""
+        result = WalkResult()
+        prefixes = {c.strip().lstrip("."): b"" for c in columns}
+        for column in prefixes:
+            prefixes[column] = encode_oid(column)
+            result[column] = {}
+        cursor = dict(prefixes)  # open columns -> raw OID of the last row seen
+        seen: dict[str, tuple[int, ...]] = dict.fromkeys(prefixes, ())  # its index arcs
+        creds = target.credentials
+        plan = self.tuning.start(
+            (target.address, target.port, creds), list(prefixes), creds.max_repetitions
+        )
+        bulk = creds.version != "1"
+        while cursor:
+            open_columns = list(cursor)
+            request = [cursor[c] for c in open_columns]
+            repetitions = plan.repetitions(max(len(v) for v in result.values())) if bulk else 0
+            response = await step.request(
+                target, GET_BULK if bulk else GET_NEXT, request, repetitions
+            )
+            status, index = response.error_status, response.error_index
+            if status == TOO_BIG and bulk and plan.too_big(repetitions):
+                continue
+            if bulk and not status:
+                plan.answered()
+            if status == NO_SUCH_NAME and not bulk and 0 < index <= len(open_columns):
+                del cursor[open_columns[index - 1]]  # v1 end of this column's view
+                continue
+            if status:
+                oids = [oid_text(r) for r in request]
+                result.errors.append(status_text(target, status, index, oids))
+                break
+            progressed = _take_rows(target, open_columns, prefixes, cursor, seen, response, result)
+            if not progressed and cursor:
+                result.errors.append(no_rows_text(target))
+                break
+        plan.finish(max((len(v) for v in result.values()), default=0))
+        return result
+
+
+def _take_rows(
+    target: SnmpTarget,
+    open_columns: list[str],
+    prefixes: dict[str, bytes],
+    cursor: dict[str, bytes],
+    seen: dict[str, tuple[int, ...]],
+    response: Pdu,
+    result: WalkResult,
+) -> bool:
+    """File one response's varbinds under their columns; close finished columns.
+
+    A column's subtree is a byte prefix of the BER OID, and the index arcs after it
+    compare like the whole OID does, so neither OID is turned into text or a full tuple.
+    """
+    width = len(open_columns)
+    progressed = False
+    closed: set[str] = set()
+    for position, (raw, tag, value) in enumerate(response.varbinds):
+        column = open_columns[position % width]
+        if column in closed:
+            continue
+        prefix = prefixes[column]
+        if tag == END_OF_MIB_VIEW or not raw.startswith(prefix):
+            closed.add(column)
+            continue
+        index = decode_arcs(raw[len(prefix) :])
+        if index <= seen[column]:
+            result.errors.append(
+                non_increasing_text(target, oid_text(raw), oid_text(cursor[column]), column)
+            )
+            closed.add(column)
+            continue
+        cursor[column] = raw
+        seen[column] = index
+        progressed = True
+        if value is not None:
+            result[column][".".join(map(str, index))] = value
+    for column in closed:
+        del cursor[column]
+    return progressed or bool(closed)
