@@ -1,8 +1,9 @@
 """SNMPv3 USM against net-snmp `snmpd` 5.9 on 127.0.0.1: every auth/priv pairing we support.
 
-snmpd is the reference: if pysnmp and net-snmp disagree on a key derivation (as they can
-for AES-192/256, whose key extension differs between Blumenthal and Cisco/Reeder), these
-tests show it.
+snmpd is the reference agent: if lanpulse's USM (or pysnmp) and net-snmp disagree on a key
+derivation (as they can for AES-192/256, whose key extension differs between Blumenthal
+and Cisco/Reeder), these tests show it. Differential: lanpulse's own engine and pysnmp,
+the reference implementation, poll the same snmpd and must get identical varbinds.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.collectors.snmp.client import PysnmpClient
+from lanpulse.collectors.snmp.client import NativeSnmpClient, PysnmpClient, UnifiedSnmpClient
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 
@@ -59,11 +60,19 @@ def snmpd() -> Iterator[SnmpdAgent]:
         yield agent
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[PysnmpClient]:
-    c = PysnmpClient()
+@pytest.fixture(params=["native", "pysnmp"])
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[UnifiedSnmpClient]:
+    c = NativeSnmpClient() if request.param == "native" else PysnmpClient()
     yield c
     c.close()
+
+
+@pytest.fixture
+async def both() -> AsyncIterator[tuple[NativeSnmpClient, PysnmpClient]]:
+    native, reference = NativeSnmpClient(), PysnmpClient()
+    yield native, reference
+    native.close()
+    reference.close()
 
 
 def target(port: int, user: SnmpdUser) -> SnmpTarget:
@@ -83,7 +92,7 @@ def target(port: int, user: SnmpdUser) -> SnmpTarget:
 
 @pytest.mark.parametrize(("auth", "priv"), PAIRS)
 async def test_v3_get_and_walk(
-    client: PysnmpClient, snmpd: SnmpdAgent, auth: str | None, priv: str | None
+    client: UnifiedSnmpClient, snmpd: SnmpdAgent, auth: str | None, priv: str | None
 ) -> None:
     t = target(snmpd.port, user_for(auth, priv))
     got = await client.get(t, [SYS_OBJECT_ID])
@@ -94,7 +103,7 @@ async def test_v3_get_and_walk(
 
 
 async def test_same_user_name_with_other_passwords_on_two_agents(
-    client: PysnmpClient, snmpd: SnmpdAgent
+    client: UnifiedSnmpClient, snmpd: SnmpdAgent
 ) -> None:
     other_user = SnmpdUser("shared", "sha", "shared-auth-2", "aes", "shared-priv-2")
     first = SnmpdUser("shared", "sha", "shared-auth-1", "aes", "shared-priv-1")
@@ -102,4 +111,47 @@ async def test_same_user_name_with_other_passwords_on_two_agents(
         assert await client.get(target(snmpd.port, first), [SYS_OBJECT_ID])
         assert await client.get(target(other.port, other_user), [SYS_OBJECT_ID])
         assert await client.get(target(snmpd.port, first), [SYS_OBJECT_ID])
-    assert client.engines.engine_count == 2  # pysnmp keys users by name: one engine per key set
+    if client.engine == "pysnmp":  # pysnmp keys users by name: one engine per key set
+        assert client.engines.engine_count == 2
+
+
+# Columns whose values do not move between two polls (counters would).
+STABLE_SCALARS = [f"1.3.6.1.2.1.1.{n}.0" for n in (1, 2, 4, 5, 6)]
+STABLE_COLUMNS = [f"1.3.6.1.2.1.2.2.1.{n}" for n in (1, 2, 3, 4, 6)] + [
+    f"1.3.6.1.2.1.31.1.1.1.{n}" for n in (1, 15, 17, 18)
+]
+
+
+@pytest.mark.parametrize(("auth", "priv"), PAIRS)
+async def test_native_usm_matches_pysnmp(
+    both: tuple[NativeSnmpClient, PysnmpClient],
+    snmpd: SnmpdAgent,
+    auth: str | None,
+    priv: str | None,
+) -> None:
+    native, reference = both
+    t = target(snmpd.port, user_for(auth, priv))
+    got = await native.get(t, STABLE_SCALARS)
+    assert got == await reference.get(t, STABLE_SCALARS) and len(got) == len(STABLE_SCALARS)
+    walked = await native.walk(t, STABLE_COLUMNS)
+    assert walked == await reference.walk(t, STABLE_COLUMNS)
+    assert walked.errors == [] and all(walked[c] for c in STABLE_COLUMNS[:5])
+
+
+async def test_keys_are_localised_once_per_user_and_engine(snmpd: SnmpdAgent) -> None:
+    client = NativeSnmpClient()
+    try:
+        t = target(snmpd.port, user_for("sha", "aes"))
+        for _ in range(3):
+            await client.get(t, [SYS_OBJECT_ID])
+        cache = client.v3.keys
+        assert len(cache._keys) == 1 and len(cache._ku) == 2  # auth and priv password
+        assert "localised key sets" in repr(cache)
+        for peer in client.v3._peers.values():
+            assert peer.keys is not None
+            shown = repr(peer) + repr(peer.keys) + repr(peer.user)
+            assert "lp_sha_aes-" not in shown  # the passwords
+            for key in (peer.keys.auth_key, peer.keys.priv_key):
+                assert key.hex() not in shown and repr(key) not in shown
+    finally:
+        client.close()

@@ -105,6 +105,7 @@ class SnmpdAgent(ChildProcess):
         extra_config: tuple[str, ...] = (),
         extra_args: tuple[str, ...] = (),
         workdir: Path | None = None,
+        keep_state: bool = False,
     ) -> None:
         self._chosen_port = port is None
         self.port = port or free_udp_port()
@@ -118,6 +119,9 @@ class SnmpdAgent(ChildProcess):
         self.persist_dir = self.workdir / "persist"
         self.log_path = self.workdir / "snmpd.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        # With `-C` snmpd reads no persistent file: boots stay 1 and a new engine ID is
+        # made per start. keep_state reads it, so a restart is a reboot (boots + 1).
+        self.keep_state = keep_state
 
     def config_text(self) -> str:
         """The snmpd.conf this agent runs with."""
@@ -154,6 +158,11 @@ class SnmpdAgent(ChildProcess):
         self.persist_dir.mkdir(parents=True, exist_ok=True)
         self.conf_path.write_text(self.config_text())
         self.conf_path.chmod(0o600)
+        config = str(self.conf_path)
+        if self.keep_state:
+            state = self.persist_dir / "snmpd.conf"
+            state.touch()
+            config += f",{state}"
         env = dict(
             os.environ,
             SNMP_PERSISTENT_DIR=str(self.persist_dir),
@@ -168,7 +177,7 @@ class SnmpdAgent(ChildProcess):
                 "-Lo",
                 "-C",
                 "-c",
-                str(self.conf_path),
+                config,
                 "-M",
                 "/dev/null",
                 *self.extra_args,

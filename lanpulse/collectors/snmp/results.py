@@ -64,6 +64,8 @@ def timeout_error(target: SnmpTarget) -> CollectTimeout:
                 " and snmp.priv_password / snmp.priv_protocol (net-snmp stays silent "
                 "when it cannot decrypt a request)"
             )
+        if creds.context:
+            hint += "; snmp.context (net-snmp stays silent for an unknown context)"
     else:
         hint = (
             "check address, port and snmp.community (with SNMPv1/v2c a wrong "
