@@ -50,7 +50,13 @@ def status_text(target: SnmpTarget, status: int, index: int, request_oids: list[
     at = ""
     if 0 < index <= len(request_oids):
         at = f" at varbind {index} ({request_oids[index - 1]})"
-    return f"{where(target)}: agent answered {name}{at}"
+    why = ""
+    if name == "authorizationError":
+        why = (
+            " — the agent's access rules refuse this request: check the security level "
+            "(snmp.auth_protocol / snmp.priv_protocol), snmp.context or the community's view"
+        )
+    return f"{where(target)}: agent answered {name}{at}{why}"
 
 
 def timeout_error(target: SnmpTarget) -> CollectTimeout:

@@ -90,6 +90,7 @@ class V3Step:
         if not peer.engine_id:
             await self._discover(target, peer)
         for attempt in range(3):
+            boots = peer.boots  # the answer may move it on (authenticated headers do)
             pdu, message = await self._send(
                 target, peer, pdu_type, raw_oids, max_repetitions, peer.flags
             )
@@ -97,17 +98,19 @@ class V3Step:
                 return pdu
             kind = report_kind(pdu)
             if kind == "notInTimeWindow" and attempt < 2 and message.flags & FLAG_AUTH:
-                if message.boots != peer.boots:
+                if message.boots != boots:
                     log.info(
                         "%s: agent %s restarted (engine boots %d -> %d); re-synchronised",
-                        target.device, where(target), peer.boots, message.boots,
+                        target.device, where(target), boots, message.boots,
                     )  # fmt: skip
                 peer.learn(message, asyncio.get_running_loop().time())
                 continue
             if kind == "unknownEngineID" and attempt < 2:
-                log.info("%s: agent %s has a new engine ID; discovering", target.device,
-                         where(target))  # fmt: skip
                 await self._discover(target, peer)
+                log.info(
+                    "%s: agent %s has a new engine ID (unknownEngineID); discovered it again",
+                    target.device, where(target),
+                )  # fmt: skip
                 continue
             text = REPORT_TEXTS.get(kind, f"agent sent a Report ({kind})")
             raise AuthError(target.device, f"{where(target)}: {text}")
