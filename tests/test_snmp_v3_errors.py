@@ -4,20 +4,26 @@ Through `lanpulse poll` (one `error:` line, no traceback, no secret): wrong user
 password, wrong priv password, a security level the agent's access rules refuse. In-process (the
 poll succeeds, a log line says what happened): the agent restarts (engine boots go up, a
 real snmpd reboot with its persistent state) and the agent is replaced (new engine ID).
+And the faults that are not the device's credentials: garbage answers, an overloaded daemon.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 from test_cli_poll import _one_error_line, lanpulse
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.client import NativeSnmpClient
+from lanpulse.core.errors import BadAnswerError, OverloadError
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
+from lanpulse.sim.snmpsim import free_udp_port
 
 USER = SnmpdUser("poller", "sha256", "auth-pass-123", "aes256c", "priv-pass-456")
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
@@ -131,5 +137,59 @@ async def test_replaced_agent_is_discovered_again_and_says_so(
                 f"core-sw1: agent 127.0.0.1:{agent.port} has a new engine ID "
                 "(unknownEngineID); discovered it again"
             )
+    finally:
+        client.close()
+
+
+class _Garbage(asyncio.DatagramProtocol):
+    """Stands in for a broken agent (no real one sends this on demand): answers every
+    request with the first half of a well-formed v3 message."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self.transport.sendto(data[: len(data) // 2], addr)
+
+
+async def test_v3_garbage_is_a_bad_answer_not_credentials() -> None:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(_Garbage, local_addr=("127.0.0.1", 0))
+    client = NativeSnmpClient()
+    try:
+        port = transport.get_extra_info("sockname")[1]
+        with pytest.raises(BadAnswerError) as err:
+            await client.get(target(port, timeout_s=0.3), [SYS_OBJECT_ID])
+        message = str(err.value)
+        assert message.startswith(f"core-sw1: no usable answer from 127.0.0.1:{port}, only garbage")
+        assert "snmp.user" not in message and "password" not in message
+    finally:
+        transport.close()
+        client.close()
+
+
+async def test_overloaded_daemon_says_so_instead_of_blaming_credentials() -> None:
+    # Nothing answers, and this loop is blocked for 1 s meanwhile (a stand-in for a daemon
+    # with more work than CPU): the timeout is the daemon's fault, and the error says so.
+    client = NativeSnmpClient()
+    loop = asyncio.get_running_loop()
+    try:
+        loop.call_later(0.05, time.sleep, 1.0)
+        with pytest.raises(OverloadError) as err:
+            await client.get(target(free_udp_port(), timeout_s=0.3), [SYS_OBJECT_ID])
+        assert "lanpulse is overloaded" in str(err.value)
+        assert "snmp.user" not in str(err.value) and client.stats.late_timers >= 1
+    finally:
+        client.close()
+
+
+async def test_an_answer_waiting_behind_a_blocked_loop_is_still_taken(snmpd: SnmpdAgent) -> None:
+    client = NativeSnmpClient()
+    loop = asyncio.get_running_loop()
+    try:
+        await client.get(target(snmpd.port), [SYS_OBJECT_ID])  # discovered
+        loop.call_soon(time.sleep, 1.0)  # the answer arrives while the loop is blocked
+        got = await client.get(target(snmpd.port, timeout_s=0.3), [SYS_OBJECT_ID])
+        assert got == {SYS_OBJECT_ID: "1.3.6.1.4.1.8072.3.2.10"}
     finally:
         client.close()
