@@ -1,48 +1,66 @@
-"""SNMP transport throughput: lanpulse's PysnmpClient and NativeSnmpClient against net-snmp.
+"""SNMP transport cost: lanpulse v3 vs v2c vs the old path vs snmp_exporter, one run, one snmpd.
 
-Starts a private snmpd on 127.0.0.1 (lanpulse.sim.snmpd), then measures, in one run:
+Starts a private snmpd on 127.0.0.1 (lanpulse.sim.snmpd) with a v2c community and two v3
+users (SHA / AES-128 and SHA-256 / AES-256, authPriv), then measures in interleaved rounds
+(every tool once per round, so load from other jobs hits all of them alike):
 
-  get10     GET with 10 OIDs per PDU, repeated N times (system group, ifNumber, sysORTable
-            entries; 9 of the 10 exist on snmpd, so 9 varbinds come back per request)
-  get10-v3  the same over SNMPv3 authPriv (SHA / AES-128)
-  ifwalk    a GETBULK walk of all ifTable + ifXTable columns (22 + 19 columns walked
-            together, one varbind per column per repetition), repeated M times; this host
-            has 4 interfaces, so each walk is 160 varbinds in a few requests
-  mib2walk  a GETBULK walk of the whole mib-2 subtree (.1.3.6.1.2.1: interfaces, IP, TCP/UDP
-            tables, host resources incl. hrSWRunTable; ~12,000 varbinds here, varying with
-            the live process and socket tables) repeated K times; big responses
+  get10     GET with 10 OIDs in one PDU (system group, ifNumber, sysORTable entries; 9 of
+            the 10 exist on snmpd, so 9 varbinds per request)
+  ifwalk    all ifTable + ifXTable columns (41) walked with GETBULK, max-repetitions 25
+            (one varbind per column per row; ~160 varbinds per walk here)
 
-each with max-repetitions 25, first through PysnmpClient ("lanpulse/pysnmp"), then through
-NativeSnmpClient ("lanpulse/fast", v1/v2c only: no get10-v3 row), and as the reference the
-same work done by net-snmp's `snmpget` / `snmpbulkwalk` (one process per request or walk,
-so their figures include process start-up; varbinds counted from their numeric output; CPU
-from getrusage(RUSAGE_CHILDREN)). Client CPU is this process's CPU time
-(`time.process_time`); snmpd's own CPU is not counted on either side.
+with these tools:
 
-Run:  cd <repo> && PYTHONPATH=. /work/venv/bin/python benchmarks/snmp_throughput.py
-Prints a table, then one JSON line.
+  lanpulse/v2c        the unified client, SNMPv2c (lanpulse's codec)
+  lanpulse/v3-sha-aes the unified client, SNMPv3 authPriv SHA / AES-128 (lanpulse's USM)
+  lanpulse/v3-sha256-aes256   the same with SHA-256 / AES-256
+  main/v2c            main's FastSnmpClient (commit MAIN, loaded from git into a temp
+                      package): the v2c path before this change, for "no regression"
+  main/v3-pysnmp      main's v3 path (pysnmp) with --pysnmp (slow: few requests)
+  snmp_exporter/v3-*  Prometheus snmp_exporter (Debian's Go build, gosnmp) scraping the same
+                      OIDs with a hand-written snmp.yml (no metrics mapped: only the SNMP
+                      work and the scrape itself); its CPU from /proc/PID/stat per scrape
+
+CPU is this process's `time.process_time()` for lanpulse (the event loop included), and the
+exporter process's utime+stime for snmp_exporter (HTTP scrape included; 10 ms ticks, so
+it runs enough scrapes to make that small). snmpd's own CPU counts on neither side. The
+figure is CPU seconds per 1,000 varbinds, the median over the rounds.
+
+Run:  cd <repo> && PYTHONPATH=. .venv/bin/python benchmarks/snmp_throughput.py [--rounds 5]
+Prints a table, the ratios the issue asks for, then one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
-import resource
+import re
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.client import NativeSnmpClient, PysnmpClient
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
+from lanpulse.sim.snmpsim import free_udp_port
 
+MAIN = "1d1ebb8"  # main when this branch forked
+EXPORTER = "/usr/bin/prometheus-snmp-exporter"
 COMMUNITY = "bench-community"
-USER = SnmpdUser("bench", "sha", "bench-auth-pass", "aes", "bench-priv-pass")
+USERS = {
+    "sha-aes": SnmpdUser("bench1", "sha", "bench-auth-pass", "aes", "bench-priv-pass"),
+    "sha256-aes256": SnmpdUser("bench2", "sha256", "bench-auth-pass", "aes256", "bench-priv-pass"),
+}
 GET_OIDS = [f"1.3.6.1.2.1.1.{n}.0" for n in range(1, 8)] + [
     "1.3.6.1.2.1.2.1.0",
     "1.3.6.1.2.1.1.9.1.2.1",
@@ -51,206 +69,214 @@ GET_OIDS = [f"1.3.6.1.2.1.1.{n}.0" for n in range(1, 8)] + [
 IF_COLUMNS = [f"1.3.6.1.2.1.2.2.1.{n}" for n in range(1, 23)] + [
     f"1.3.6.1.2.1.31.1.1.1.{n}" for n in range(1, 20)
 ]
-MIB2 = "1.3.6.1.2.1"
-NETSNMP_ENV = dict(os.environ, MIBS="", MIBDIRS="/nonexistent")  # numeric OIDs: no MIB loading
+IF_TABLES = ["1.3.6.1.2.1.2.2", "1.3.6.1.2.1.31.1.1"]
+Work = Callable[[], Awaitable[int]]  # one request or walk -> varbinds fetched
 
 
-@dataclass
-class Row:
-    """One measured case."""
-
-    case: str
-    tool: str
-    runs: int
-    varbinds: int
-    wall_s: float
-    cpu_s: float
-
-    @property
-    def varbinds_per_s(self) -> float:
-        return self.varbinds / self.wall_s if self.wall_s else 0.0
-
-    @property
-    def cpu_s_per_1000(self) -> float:
-        return 1000 * self.cpu_s / self.varbinds if self.varbinds else 0.0
+def v3_target(port: int, user: SnmpdUser) -> SnmpTarget:
+    """The v3 authPriv target for `user`."""
+    creds = SnmpCredentials(
+        version="3",
+        user=user.name,
+        auth_protocol=user.auth_protocol,
+        auth_password=Secret(user.auth_password or ""),
+        priv_protocol=user.priv_protocol,
+        priv_password=Secret(user.priv_password or ""),
+        timeout_s=5,
+    )
+    return SnmpTarget("bench", "127.0.0.1", port, creds)
 
 
-async def measure_client(
-    case: str,
-    repeats: int,
-    work: Callable[[], Awaitable[int]],
-    warm: bool = True,
-    tool: str = "lanpulse/pysnmp",
-) -> Row:
-    """Run `work` `repeats` times (after one warm-up call); `work` returns varbinds fetched."""
-    if warm:
-        await work()
+def main_fast_client() -> Any:
+    """main's FastSnmpClient, loaded from git into a temporary package `lp_main`."""
+    root = Path(tempfile.mkdtemp(prefix="lanpulse-main-"))
+    package = root / "lp_main"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("snmp_fast", "snmp_ber", "snmp_shared"):
+        text = subprocess.run(
+            ["git", "show", f"{MAIN}:lanpulse/collectors/{name}.py"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        text = re.sub(r"lanpulse\.collectors\.(snmp_ber|snmp_shared)", r"lp_main.\1", text)
+        (package / f"{name}.py").write_text(text)
+    sys.path.insert(0, str(root))
+    return importlib.import_module("lp_main.snmp_fast").FastSnmpClient()
+
+
+async def client_work(client: Any, target: SnmpTarget) -> dict[str, Work]:
+    """get10 and ifwalk through `client` for `target`."""
+
+    async def get() -> int:
+        return len(await client.get(target, GET_OIDS))
+
+    async def walk() -> int:
+        return sum(len(v) for v in (await client.walk(target, IF_COLUMNS)).values())
+
+    await get()  # discovery, key localisation, warm caches
+    await walk()
+    return {"get10": get, "ifwalk": walk}
+
+
+async def measure(work: Work, repeats: int) -> tuple[int, float]:
+    """(varbinds, CPU seconds of this process) for `repeats` calls of `work`."""
     varbinds = 0
-    wall, cpu = time.perf_counter(), time.process_time()
+    cpu = time.process_time()
     for _ in range(repeats):
         varbinds += await work()
-    return Row(
-        case,
-        tool,
-        repeats,
-        varbinds,
-        time.perf_counter() - wall,
-        time.process_time() - cpu,
-    )
+    return varbinds, time.process_time() - cpu
 
 
-def measure_netsnmp(case: str, repeats: int, argv: list[str]) -> Row:
-    """Run a net-snmp command `repeats` times; varbinds = lines of numeric output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    varbinds = 0
-    wall = time.perf_counter()
-    for _ in range(repeats):
-        out = subprocess.run(argv, capture_output=True, env=NETSNMP_ENV, check=True).stdout
-        varbinds += sum(1 for line in out.splitlines() if line.startswith(b"."))
-    elapsed = time.perf_counter() - wall
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Row(case, argv[0], repeats, varbinds, elapsed, cpu)
+class Exporter:
+    """snmp_exporter with a hand-written snmp.yml: one module per (case, auth)."""
+
+    def __init__(self, snmpd_port: int) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="lanpulse-snmpexp-"))
+        self.port = free_udp_port()  # a free TCP port is as likely free: both unused here
+        self.target = f"127.0.0.1:{snmpd_port}"
+        modules: dict[str, Any] = {}
+        for auth, user in USERS.items():
+            creds = {
+                "username": user.name,
+                "security_level": "authPriv",
+                "password": user.auth_password,
+                "auth_protocol": (user.auth_protocol or "").upper(),
+                "priv_protocol": (user.priv_protocol or "").upper(),
+                "priv_password": user.priv_password,
+            }
+            common = {"version": 3, "max_repetitions": 25, "retries": 0, "timeout": "5s"}
+            modules[f"get10-{auth}"] = {**common, "get": GET_OIDS, "auth": creds}
+            modules[f"ifwalk-{auth}"] = {**common, "walk": IF_TABLES, "auth": creds}
+        (self.workdir / "snmp.yml").write_text(json.dumps(modules))  # JSON is YAML
+        self.proc = subprocess.Popen(
+            [
+                EXPORTER,
+                f"--config.file={self.workdir / 'snmp.yml'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=error",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+    def cpu_s(self) -> float:
+        """The exporter's utime + stime so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def scrape(self, module: str) -> int:
+        """One scrape; the varbinds it got (snmp_scrape_pdus_returned)."""
+        url = f"http://127.0.0.1:{self.port}/snmp?target={self.target}&module={module}"
+        body = urllib.request.urlopen(url, timeout=30).read().decode()
+        match = re.search(r"^snmp_scrape_pdus_returned (\d+)", body, re.M)
+        if not match:
+            raise RuntimeError(f"snmp_exporter scrape of {module} failed: {body[:300]}")
+        return int(match.group(1))
+
+    def measure(self, module: str, repeats: int) -> tuple[int, float]:
+        """(varbinds, exporter CPU seconds) for `repeats` scrapes."""
+        varbinds = 0
+        cpu = self.cpu_s()
+        for _ in range(repeats):
+            varbinds += self.scrape(module)
+        return varbinds, self.cpu_s() - cpu
+
+    def close(self) -> None:
+        """Stop the exporter (the one process this class started)."""
+        self.proc.terminate()
+        self.proc.wait(10)
 
 
-async def run(
-    port: int, get_requests: int, walk_repeats: int, mib2_repeats: int, ref_share: int
-) -> list[Row]:
-    """Every case, client first, then net-snmp."""
-    client = PysnmpClient()
+async def run(port: int, args: argparse.Namespace) -> dict[tuple[str, str], list[float]]:
+    """Every tool and case, interleaved over rounds: (case, tool) -> CPU s per 1k varbinds."""
     v2 = SnmpTarget(
         "bench", "127.0.0.1", port, SnmpCredentials(community=Secret(COMMUNITY), timeout_s=5)
     )
-    v3 = SnmpTarget(
-        "bench",
-        "127.0.0.1",
-        port,
-        SnmpCredentials(
-            version="3",
-            user=USER.name,
-            auth_protocol="sha",
-            auth_password=Secret(USER.auth_password or ""),
-            priv_protocol="aes",
-            priv_password=Secret(USER.priv_password or ""),
-            timeout_s=5,
-        ),
-    )
-
-    async def get(target: SnmpTarget) -> int:
-        return len(await client.get(target, GET_OIDS))
-
-    async def walk(columns: list[str]) -> int:
-        result = await client.walk(v2, columns)
-        return sum(len(v) for v in result.values())
-
-    rows = [
-        await measure_client("get10", get_requests, lambda: get(v2)),
-        await measure_client("get10-v3", get_requests, lambda: get(v3)),
-        await measure_client("ifwalk", walk_repeats, lambda: walk(IF_COLUMNS)),
-        await measure_client("mib2walk", mib2_repeats, lambda: walk([MIB2])),
-    ]
-    client.close()
-    rows += await run_fast(v2, get_requests, walk_repeats, mib2_repeats)
-
-    agent = f"127.0.0.1:{port}"
-    v2_args = ["-v2c", "-c", COMMUNITY, "-On", "-t", "5"]
-    v3_args = ["-v3", "-l", "authPriv", "-u", USER.name, "-a", "SHA", "-A"]
-    v3_args += [USER.auth_password or "", "-x", "AES", "-X", USER.priv_password or "", "-On"]
-    ref_gets = max(1, get_requests // ref_share)
-    rows += [
-        measure_netsnmp("get10", ref_gets, ["snmpget", *v2_args, agent, *GET_OIDS]),
-        measure_netsnmp("get10-v3", ref_gets, ["snmpget", *v3_args, agent, *GET_OIDS]),
-        # snmpbulkwalk walks one subtree per process: ifTable and ifXTable are two walks.
-        _sum_rows(
-            "ifwalk",
-            [
-                measure_netsnmp(
-                    "ifwalk",
-                    walk_repeats,
-                    ["snmpbulkwalk", *v2_args, "-Cr25", agent, table],
-                )
-                for table in ("1.3.6.1.2.1.2.2", "1.3.6.1.2.1.31.1.1")
-            ],
-        ),
-        measure_netsnmp("mib2walk", mib2_repeats, ["snmpbulkwalk", *v2_args, "-Cr25", agent, MIB2]),
-    ]
-    return rows
-
-
-async def run_fast(
-    v2: SnmpTarget, get_requests: int, walk_repeats: int, mib2_repeats: int
-) -> list[Row]:
-    """The v1/v2c cases through NativeSnmpClient."""
-    fast = NativeSnmpClient()
-    tool = "lanpulse/fast"
-
-    async def get() -> int:
-        return len(await fast.get(v2, GET_OIDS))
-
-    async def walk(columns: list[str]) -> int:
-        result = await fast.walk(v2, columns)
-        return sum(len(v) for v in result.values())
-
-    rows = [
-        await measure_client("get10", get_requests, get, tool=tool),
-        await measure_client("ifwalk", walk_repeats, lambda: walk(IF_COLUMNS), tool=tool),
-        await measure_client("mib2walk", mib2_repeats, lambda: walk([MIB2]), tool=tool),
-    ]
-    fast.close()
-    return rows
-
-
-def _sum_rows(case: str, rows: list[Row]) -> Row:
-    return Row(
-        case,
-        rows[0].tool,
-        rows[0].runs,
-        sum(r.varbinds for r in rows),
-        sum(r.wall_s for r in rows),
-        sum(r.cpu_s for r in rows),
-    )
+    native = NativeSnmpClient()
+    tools: dict[str, dict[str, Work]] = {"lanpulse/v2c": await client_work(native, v2)}
+    for auth, user in USERS.items():
+        tools[f"lanpulse/v3-{auth}"] = await client_work(native, v3_target(port, user))
+    old = main_fast_client()
+    tools["main/v2c"] = await client_work(old, v2)
+    pysnmp = PysnmpClient() if args.pysnmp else None
+    if pysnmp is not None:
+        tools["main/v3-pysnmp-sha-aes"] = await client_work(
+            pysnmp, v3_target(port, USERS["sha-aes"])
+        )
+    exporter = Exporter(port) if Path(EXPORTER).exists() and not args.no_exporter else None
+    repeats = {"get10": args.get_requests, "ifwalk": args.walk_repeats}
+    figures: dict[tuple[str, str], list[float]] = {}
+    try:
+        for _ in range(args.rounds):
+            for tool, work in tools.items():
+                for case, call in work.items():
+                    n = repeats[case] // (10 if "pysnmp" in tool else 1)
+                    varbinds, cpu = await measure(call, max(1, n))
+                    figures.setdefault((case, tool), []).append(1000 * cpu / varbinds)
+            for auth in USERS if exporter else ():
+                assert exporter is not None
+                for case in repeats:
+                    n = repeats[case] * args.exporter_share
+                    varbinds, cpu = exporter.measure(f"{case}-{auth}", max(1, n))
+                    figures.setdefault((case, f"snmp_exporter/v3-{auth}"), []).append(
+                        1000 * cpu / varbinds
+                    )
+    finally:
+        native.close()
+        old.close()
+        if pysnmp is not None:
+            pysnmp.close()
+        if exporter is not None:
+            exporter.close()
+    return figures
 
 
 def main() -> int:
-    """Parse arguments, start snmpd, measure, print the table and the JSON line."""
+    """Parse arguments, start snmpd, measure, print the table, the ratios and JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--get-requests", type=int, default=1000, help="GET PDUs per case")
-    parser.add_argument("--walk-repeats", type=int, default=50, help="ifTable+ifXTable walks")
-    parser.add_argument("--mib2-repeats", type=int, default=3, help="whole mib-2 walks")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--get-requests", type=int, default=300, help="GETs per tool per round")
+    parser.add_argument("--walk-repeats", type=int, default=30, help="walks per tool per round")
     parser.add_argument(
-        "--ref-share",
-        type=int,
-        default=5,
-        help="net-snmp snmpget runs = get-requests / this (each is a process)",
+        "--exporter-share", type=int, default=1, help="exporter scrapes = requests x this"
     )
+    parser.add_argument("--pysnmp", action="store_true", help="also main's v3 path (pysnmp)")
+    parser.add_argument("--no-exporter", action="store_true")
     args = parser.parse_args()
-    with SnmpdAgent(community=COMMUNITY, users=(USER,)) as agent:
-        rows = asyncio.run(
-            run(agent.port, args.get_requests, args.walk_repeats, args.mib2_repeats, args.ref_share)
-        )
-
-    print(
-        f"{'case':<10} {'tool':<16} {'runs':>8} {'varbinds':>9} {'wall s':>8} "
-        f"{'vb/s':>9} {'cpu s/1k vb':>12}"
-    )
-    for r in rows:
-        print(
-            f"{r.case:<10} {r.tool:<16} {r.runs:>8} {r.varbinds:>9} {r.wall_s:>8.2f} "
-            f"{r.varbinds_per_s:>9.0f} {r.cpu_s_per_1000:>12.4f}"
-        )
+    with SnmpdAgent(community=COMMUNITY, users=tuple(USERS.values())) as agent:
+        figures = asyncio.run(run(agent.port, args))
+    median = {key: statistics.median(values) for key, values in figures.items()}
+    print(f"{'case':<8} {'tool':<34} {'cpu ms/1k vb (median)':>22}  rounds")
+    for (case, tool), value in sorted(median.items()):
+        spread = ", ".join(f"{1000 * v:.1f}" for v in figures[case, tool])
+        print(f"{case:<8} {tool:<34} {1000 * value:>22.1f}  [{spread}]")
+    ratios: dict[str, float] = {}
+    for case in ("get10", "ifwalk"):
+        v2c = median[case, "lanpulse/v2c"]
+        ratios[f"{case} main/v2c : lanpulse/v2c"] = median[case, "main/v2c"] / v2c
+        for auth in USERS:
+            v3 = median[case, f"lanpulse/v3-{auth}"]
+            ratios[f"{case} v3-{auth} : lanpulse/v2c (target <= 1.5)"] = v3 / v2c
+            exporter = median.get((case, f"snmp_exporter/v3-{auth}"))
+            if exporter:
+                ratios[f"{case} v3-{auth} : snmp_exporter v3 (target <= 0.8)"] = v3 / exporter
+    for name, ratio in ratios.items():
+        print(f"{name:<58} {ratio:5.2f}")
     print(
         json.dumps(
             {
                 "benchmark": "snmp_throughput",
                 "python": sys.version.split()[0],
-                "rows": [
-                    {
-                        **asdict(r),
-                        "varbinds_per_s": round(r.varbinds_per_s, 1),
-                        "cpu_s_per_1000_varbinds": round(r.cpu_s_per_1000, 5),
-                    }
-                    for r in rows
-                ],
+                "cpu_ms_per_1000_varbinds": {
+                    f"{case} {tool}": round(1000 * v, 2) for (case, tool), v in median.items()
+                },
+                "ratios": {k: round(v, 3) for k, v in ratios.items()},
             }
         )
     )
