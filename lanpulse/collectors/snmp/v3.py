@@ -86,7 +86,8 @@ class V3Step:
         self, target: SnmpTarget, pdu_type: int, raw_oids: list[bytes], max_repetitions: int
     ) -> Pdu:
         """Send one request and return the matching Response's PDU (or raise)."""
-        peer = await self._peer(target)
+        creds = target.credentials
+        peer = self._peers.get((target.address, target.port, creds)) or await self._peer(target)
         if not peer.engine_id:
             await self._discover(target, peer)
         for attempt in range(3):

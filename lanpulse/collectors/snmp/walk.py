@@ -8,8 +8,8 @@ handling, column ends, non-increasing OIDs, the learnt repetitions — lives her
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Coroutine, Sequence
+from typing import Any, Protocol
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.codec import (
@@ -18,6 +18,7 @@ from lanpulse.collectors.snmp.codec import (
     GET_BULK,
     GET_NEXT,
     Pdu,
+    Response,
     decode_arcs,
     encode_oid,
     oid_text,
@@ -36,11 +37,12 @@ from lanpulse.core.errors import AgentError
 
 
 class Step(Protocol):
-    """Send one request PDU for `raw_oids` (BER OID contents); the answer's PDU."""
+    """Send one request PDU for `raw_oids` (BER OID contents); the answer's PDU (or the
+    community Response, which has the same error-status, error-index and varbinds)."""
 
-    async def request(
+    def request(
         self, target: SnmpTarget, pdu_type: int, raw_oids: list[bytes], max_repetitions: int
-    ) -> Pdu:
+    ) -> Coroutine[Any, Any, Pdu | Response]:
         """One request, its tries and timeouts; raises `CollectError` subclasses."""
         ...
 
@@ -142,7 +144,7 @@ def _take_rows(
     prefixes: dict[str, bytes],
     cursor: dict[str, bytes],
     seen: dict[str, tuple[int, ...]],
-    response: Pdu,
+    response: Pdu | Response,
     result: WalkResult,
 ) -> bool:
     """File one response's varbinds under their columns; close finished columns.
