@@ -311,14 +311,24 @@ class CommunityStep:
         A plain function returning the transport's coroutine: one coroutine frame less per
         request (get10 v2c: 5 % of the client's CPU, benchmarks/snmp_throughput.py).
         """
-        creds = target.credentials
-        peer = self._peers.get((target.address, target.port, creds))
+        peer = self._peers.get((target.address, target.port, target.credentials))
         if peer is None:
             return self._first_request(target, pdu_type, raw_oids, max_repetitions)
+        return self._send(target, peer, pdu_type, raw_oids, max_repetitions)
+
+    def _send(
+        self,
+        target: SnmpTarget,
+        peer: _CommunityPeer,
+        pdu_type: int,
+        raw_oids: list[bytes],
+        max_repetitions: int,
+    ) -> Coroutine[Any, Any, Response]:
         request_id = self.transport.request_id()
         message = encode_request(
             peer.version, peer.community, pdu_type, request_id, raw_oids, 0, max_repetitions
         )
+        creds = target.credentials
         return self.transport.exchange(
             target,
             peer.address,
@@ -332,8 +342,8 @@ class CommunityStep:
     async def _first_request(
         self, target: SnmpTarget, pdu_type: int, raw_oids: list[bytes], max_repetitions: int
     ) -> Response:
-        await self._peer(target)
-        return await self.request(target, pdu_type, raw_oids, max_repetitions)
+        peer = await self._peer(target)
+        return await self._send(target, peer, pdu_type, raw_oids, max_repetitions)
 
     async def _peer(self, target: SnmpTarget) -> _CommunityPeer:
         creds = target.credentials
