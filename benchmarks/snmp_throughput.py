@@ -75,16 +75,7 @@ Work = Callable[[], Awaitable[int]]  # one request or walk -> varbinds fetched
 
 def v3_target(port: int, user: SnmpdUser) -> SnmpTarget:
     """The v3 authPriv target for `user`."""
-    creds = SnmpCredentials(
-        version="3",
-        user=user.name,
-        auth_protocol=user.auth_protocol,
-        auth_password=Secret(user.auth_password or ""),
-        priv_protocol=user.priv_protocol,
-        priv_password=Secret(user.priv_password or ""),
-        timeout_s=5,
-    )
-    return SnmpTarget("bench", "127.0.0.1", port, creds)
+    return SnmpTarget("bench", "127.0.0.1", port, user.credentials(timeout_s=5))
 
 
 def main_fast_client() -> Any:

@@ -14,7 +14,6 @@ import pytest
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.client import NativeSnmpClient, PysnmpClient, UnifiedSnmpClient
-from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
@@ -77,16 +76,7 @@ async def both() -> AsyncIterator[tuple[NativeSnmpClient, PysnmpClient]]:
 
 def target(port: int, user: SnmpdUser) -> SnmpTarget:
     """A v3 target for `user` on the snmpd at `port`."""
-    creds = SnmpCredentials(
-        version="3",
-        user=user.name,
-        auth_protocol=user.auth_protocol,
-        auth_password=Secret(user.auth_password) if user.auth_password else None,
-        priv_protocol=user.priv_protocol,
-        priv_password=Secret(user.priv_password) if user.priv_password else None,
-        timeout_s=1.0,
-        retries=0,
-    )
+    creds = user.credentials(timeout_s=1.0, retries=0)
     return SnmpTarget(f"snmpd-{user.name}", "127.0.0.1", port, creds)
 
 

@@ -21,7 +21,6 @@ from test_cli_poll import _one_error_line, lanpulse
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.client import NativeSnmpClient
 from lanpulse.core.errors import BadAnswerError, OverloadError
-from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 from lanpulse.sim.snmpsim import free_udp_port
 
@@ -79,16 +78,7 @@ def test_each_v3_failure_has_its_own_line(
 
 def target(port: int, timeout_s: float = 2.0) -> SnmpTarget:
     """The v3 user on the agent at `port`."""
-    creds = SnmpCredentials(
-        version="3",
-        user=USER.name,
-        auth_protocol="sha256",
-        auth_password=Secret("auth-pass-123"),
-        priv_protocol="aes256c",
-        priv_password=Secret("priv-pass-456"),
-        timeout_s=timeout_s,
-        retries=1,
-    )
+    creds = USER.credentials(timeout_s=timeout_s, retries=1)
     return SnmpTarget("core-sw1", "127.0.0.1", port, creds)
 
 

@@ -15,8 +15,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lanpulse.core.errors import LanpulseError
+from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.process import ChildProcess
 from lanpulse.sim.snmpsim import free_udp_port
 
@@ -50,6 +52,18 @@ class SnmpdUser:
     auth_password: str | None = field(default=None, repr=False)
     priv_protocol: str | None = None
     priv_password: str | None = field(default=None, repr=False)
+
+    def credentials(self, **changes: Any) -> SnmpCredentials:
+        """lanpulse's SNMPv3 credentials for this user (`changes` override fields)."""
+        fields: dict[str, Any] = {
+            "version": "3",
+            "user": self.name,
+            "auth_protocol": self.auth_protocol,
+            "auth_password": Secret(self.auth_password) if self.auth_password else None,
+            "priv_protocol": self.priv_protocol,
+            "priv_password": Secret(self.priv_password) if self.priv_password else None,
+        }
+        return SnmpCredentials(**{**fields, **changes})
 
     def config_lines(self) -> list[str]:
         """The createUser and rouser lines for snmpd.conf."""
