@@ -162,6 +162,27 @@ def test_every_protocol_exists_in_pysnmp() -> None:
         assert getattr(hlapi, attr) is not None
 
 
+def test_every_protocol_but_3des_is_in_the_native_usm() -> None:
+    from lanpulse.collectors.snmp.usm_crypto import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+
+    assert set(AUTH_PROTOCOLS) == set(AUTH_PROTOCOLS_PYSNMP)
+    assert set(PRIV_PROTOCOLS) == set(PRIV_PROTOCOLS_PYSNMP) - {"3des"}  # 3des: pysnmp
+
+
+def test_snmp_engine_is_inherited_and_checked(tmp_path: Path) -> None:
+    a, b = load(
+        "defaults: {snmp: {community: c, engine: pysnmp}}\n"
+        "devices: [{name: a, address: 10.0.0.1}, "
+        "{name: b, address: 10.0.0.2, snmp: {engine: native}}]",
+        tmp_path,
+    )
+    assert a.snmp is not None and a.snmp.engine == "pysnmp"
+    assert b.snmp is not None and b.snmp.engine == "native"
+    with pytest.raises(ConfigErrors) as info:
+        load("devices: [{name: a, address: 10.0.0.1, snmp: {engine: gosnmp}}]", tmp_path)
+    assert "snmp.engine: expected one of 'native' or 'pysnmp', got 'gosnmp'" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [
