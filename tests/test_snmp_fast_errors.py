@@ -351,3 +351,36 @@ async def test_close_cancels_requests_in_flight() -> None:
     client.close()
     with pytest.raises(asyncio.CancelledError):
         await poll
+
+
+async def test_each_kind_of_bad_answer_is_named() -> None:
+    # The transport's classification, fed directly (the agents above produce these on the
+    # wire): what the BadAnswerError will say for each kind of unusable datagram.
+    from lanpulse.collectors.snmp.codec import RESPONSE, encode_pdu, integer, tlv
+    from lanpulse.collectors.snmp.transport import UdpTransport, Waiter
+
+    transport = UdpTransport(random.Random(1))
+    loop = asyncio.get_running_loop()
+    agent = ("127.0.0.1", 1161)
+    waiter_id = transport.request_id()
+    future: asyncio.Future[Any] = loop.create_future()
+    transport._waiting[waiter_id] = Waiter(future, agent, lambda _d, header: header)
+
+    def response(request_id: int) -> bytes:
+        pdu = encode_pdu(RESPONSE, request_id, 0, 0, [])
+        return tlv(0x30, integer(1) + tlv(0x04, b"public") + pdu)
+
+    cases = [
+        (b"\x30\x03\x02\x01", agent, "garbage (message length does not match"),
+        (b"\x30\x84\x00\x00\x00\x01\x00", agent, "garbage (indefinite or oversized length)"),
+        (bytes(70000), agent, "garbage (oversize datagram (70000 bytes))"),
+        (response(waiter_id + 1), agent, "an answer to no request in flight (wrong request-id)"),
+        (response(waiter_id), ("127.0.0.1", 9), "the answer came from 127.0.0.1:9, not from"),
+    ]
+    for data, source, reason in cases:
+        transport.received(data, source)
+        assert transport.rejected[agent][1].startswith(reason), (reason, transport.rejected)
+        assert not future.done()
+    transport.received(response(waiter_id), agent)
+    assert future.done() and future.result().request_id == waiter_id
+    assert (transport.stats.dropped, transport.stats.ignored) == (3, 2)
