@@ -10,6 +10,7 @@ escaped in line protocol and become spaces. These corner cases are listed in doc
 from __future__ import annotations
 
 import math
+import re
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -112,6 +113,8 @@ def format_field(value: FieldValue) -> str | None:
     NaN and infinities are left out, a bool (forbidden by the schema) is stored as 0i/1i.
     """
     kind = type(value)
+    if isinstance(value, str):
+        return format_text(value)
     if kind is int:
         if INT64_MIN <= value <= INT64_MAX:
             return f"{value}i"
@@ -127,6 +130,14 @@ def format_field(value: FieldValue) -> str | None:
     if isinstance(value, float):
         return format_field(float(value))
     return None
+
+
+def format_text(value: str) -> str:
+    """A string field's literal: quoted, `\\` and `"` escaped; a line break (which would end
+    the point) becomes a space."""
+    if "\n" in value or "\r" in value:
+        value = value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _field_prefix(key: str) -> str:
@@ -418,6 +429,9 @@ def _encode_careful(sample: Sample) -> str | None:
         prefix = prefixes.get(key) or _field_prefix(key)
         if not prefix:
             continue  # an empty field key cannot be written
+        if isinstance(value, str):
+            add(prefix + format_text(value))
+            continue
         kind = type(value)
         if kind is int and INT64_MIN <= value <= INT64_MAX:
             if key in fixed:
@@ -458,18 +472,25 @@ def encode_samples(samples: Iterable[Sample]) -> EncodedBatch:
 # --- decoding (tests, `lanpulse spool status`, replay diagnostics) ---------------------------
 
 
+_STRING_ESCAPE = re.compile(r'\\([\\"])')
+
+
 def _split_unescaped(text: str, sep: str) -> list[str]:
-    """Split on `sep` where it is not preceded by an escaping backslash."""
+    """Split on `sep` where it is not preceded by an escaping backslash nor inside a quoted
+    string field value."""
     parts: list[str] = []
     start = 0
     i = 0
     n = len(text)
+    quoted = False
     while i < n:
         ch = text[i]
         if ch == "\\":
             i += 2
             continue
-        if ch == sep:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
             parts.append(text[start:i])
             start = i + 1
         i += 1
@@ -496,6 +517,8 @@ def _unescape(text: str) -> str:
 
 
 def _parse_field(literal: str) -> FieldValue:
+    if len(literal) >= 2 and literal[0] == '"' and literal[-1] == '"':
+        return _STRING_ESCAPE.sub(r"\1", literal[1:-1])
     if literal.endswith("i"):
         return int(literal[:-1])
     if literal in ("t", "T", "true", "True", "TRUE"):
@@ -506,7 +529,7 @@ def _parse_field(literal: str) -> FieldValue:
 
 
 def decode_line(line: str) -> Sample:
-    """Parse one line of line protocol (numeric fields only) back into a `Sample`."""
+    """Parse one line of line protocol back into a `Sample`."""
     sections = _split_unescaped(line.strip(), " ")
     sections = [s for s in sections if s]
     if len(sections) not in (2, 3):
