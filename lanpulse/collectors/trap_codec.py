@@ -29,7 +29,7 @@ from lanpulse.collectors.snmp_ber import (
     VERSION_1,
     VERSION_2C,
     MalformedMessage,
-    _tlv,  # noqa: PLC2701 -- the codec's TLV writer; to become public when it moves
+    _tlv,  # private: the codec's TLV writer, to become public when the codec moves
     decode_response,
     oid_text,
 )
@@ -175,7 +175,7 @@ def _decode_v1(data: bytes, community: bytes, at: int) -> Notification:
     uptime = _unsigned(data, t_start, t_end, "time-stamp")
     if generic > _ENTERPRISE_SPECIFIC:
         raise MalformedTrap(f"generic-trap {generic} out of range")
-    l_start, l_end = _tlv_at(data, t_end, SEQUENCE, "varbind list")
+    _, l_end = _tlv_at(data, t_end, SEQUENCE, "varbind list")
     if l_end != end:
         raise MalformedTrap("varbind list length does not match the PDU")
     # The varbind list, wrapped in a minimal Response so the shared decoder reads it.

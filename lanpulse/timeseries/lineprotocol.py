@@ -47,6 +47,9 @@ _FIXED_FIELDS: dict[str, dict[str, str]] = {
 }
 _NO_FIXED: dict[str, str] = {}
 _T = TypeVar("_T")
+# What reaches a template: a shape with a text field (or any other type) has no template
+# and takes the careful path, so the fast path only ever sees numbers.
+_Number = int | float
 
 
 def _escape(text: str, specials: str) -> str:
@@ -189,7 +192,7 @@ class _LinePlan:
     # Picks the ints of "number" fields, written with "%.1f": that text is repr(float(v))
     # only while float(v) stays below 1e16 (repr switches to an exponent there). None when
     # the shape has no such ints.
-    plain_ints: Callable[[tuple[FieldValue, ...]], tuple[FieldValue, ...]] | None
+    plain_ints: Callable[[tuple[_Number, ...]], tuple[_Number, ...]] | None
     # Picks the tag values of non-empty keys in sorted key order; None when the tags
     # already come sorted without empty keys (what the parsers produce).
     tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None
@@ -309,7 +312,7 @@ def encode_sample(sample: Sample) -> str | None:
     fields = sample.fields
     if len(fields) < _TEMPLATE_MIN_FIELDS:
         return _encode_careful(sample)
-    values = tuple(fields.values())
+    values: tuple[_Number, ...] = tuple(fields.values())  # type: ignore[arg-type]
     shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
     plan = _plans.get(shape) or _plan_for(shape)
     if not plan.template:
@@ -321,7 +324,7 @@ def encode_sample(sample: Sample) -> str | None:
 
 
 def _fill(
-    plan: _LinePlan, tag_values: tuple[str, ...], values: tuple[FieldValue, ...], time: object
+    plan: _LinePlan, tag_values: tuple[str, ...], values: tuple[_Number, ...], time: object
 ) -> str:
     """`plan`'s line for these values; raises one of `_NOT_FAST` when it cannot carry them."""
     if plan.int64_check is not None:
@@ -361,7 +364,7 @@ def encode_poll(
     last_shape: _Shape | None = None
     template = ""
     int64_check: Callable[..., bytes] | None = None
-    plain_ints: Callable[[tuple[FieldValue, ...]], tuple[FieldValue, ...]] | None = None
+    plain_ints: Callable[[tuple[_Number, ...]], tuple[_Number, ...]] | None = None
     has_floats = False
     tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None
     last_time: object = None
@@ -370,7 +373,7 @@ def encode_poll(
         try:
             fields = sample.fields
             tags = sample.tags
-            values = tuple(fields.values())
+            values: tuple[_Number, ...] = tuple(fields.values())  # type: ignore[arg-type]
             shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
             if shape != last_shape:
                 plan = _plans.get(shape) or _plan_for(shape)
