@@ -19,7 +19,7 @@ import logging
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 from lanpulse.collectors.trap_codec import (
     MalformedMessage,
@@ -145,8 +145,8 @@ class TrapReceiver(asyncio.DatagramProtocol):
         return str(bound[0]), int(bound[1])
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # (3.11's selector datagram transport does not subclass DatagramTransport)
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def error_received(self, exc: Exception) -> None:
         log.debug("trap socket error: %s", exc)  # ICMP errors of inform replies: harmless
