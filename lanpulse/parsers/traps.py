@@ -35,6 +35,13 @@ def _text(value: SnmpValue) -> str:
     return str(value)
 
 
+def _shown(value: FieldValue) -> str:
+    """A field as a message shows it (a number the schema stores as float: `42`, not `42.0`)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
 def _field(value: SnmpValue, spec: FieldSpec) -> FieldValue | None:
     """A varbind value as the schema's field type, or None when it is not one."""
     if spec.kind == "text":
@@ -85,7 +92,7 @@ class TrapParser:
                     fields[name] = converted
         tags["event"] = trap_map.event
         tags["severity"] = _severity(trap_map, varbinds)
-        values = _Blank({**tags, **{k: str(v) for k, v in fields.items()}})
+        values = _Blank({**tags, **{k: _shown(v) for k, v in fields.items()}})
         fields["message"] = trap_map.message.format_map(values)[:MESSAGE_MAX]
         fields["received"] = 1
         return make_sample("event", tags, fields, raw.received_ns)
