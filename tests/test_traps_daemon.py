@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 import subprocess
 import sys
 import time
@@ -248,3 +249,31 @@ async def test_v3_trap_from_a_configured_user(agent: SnmpSimAgent, tmp_path: Pat
         )
         assert await send(port, *v2c_args(LINK_DOWN, IF_INDEX_3), opts=opts) == 0
         await until(lambda: run.daemon.all_stats()["traps_accepted"] >= 1, 5)
+
+
+async def test_reload_restarts_the_receiver_and_a_busy_port_does_not_stop_polling(
+    agent: SnmpSimAgent, tmp_path: Path
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        taken = busy.getsockname()[1]
+        path = tmp_path / "lanpulse.yaml"
+        devices = [device_line("floodsw", agent.port)]
+        write_config(path, devices, interval="2s", extra=traps_section(taken))
+        async with running(path) as run:
+            await until(lambda: run.all_answered(1), 30)
+            assert run.daemon.traps is None  # logged; polling goes on
+            port = free_udp_port()
+            write_config(path, devices, interval="2s", extra=traps_section(port))
+            assert await run.daemon.reload()
+            assert run.daemon.traps is not None
+            assert await send(port, *v2c_args(LINK_DOWN, IF_INDEX_3)) == 0
+            await until(lambda: run.daemon.all_stats()["traps_accepted"] == 1, 10)
+            # The same section again: the receiver keeps running, with the new devices.
+            receiver = run.daemon.traps
+            assert await run.daemon.reload()
+            assert run.daemon.traps is receiver
+            write_config(path, devices, interval="2s")
+            assert await run.daemon.reload()
+            assert run.daemon.traps is None
+            await until(lambda: run.all_answered(2), 30)

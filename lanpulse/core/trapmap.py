@@ -20,7 +20,14 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from lanpulse.core.schema import EVENT_SEVERITIES, MEASUREMENTS
 
@@ -132,23 +139,20 @@ class TrapMap(_Strict):
             raise ValueError(f"unknown severity {value!r}, expected one of {EVENT_SEVERITIES}")
         return value
 
-    @field_validator("tags")
+    @field_validator("tags", "fields")
     @classmethod
-    def _tags(cls, value: dict[str, list[VarbindSource]]) -> dict[str, list[VarbindSource]]:
-        allowed = MEASUREMENTS["event"].optional_tags
-        for name in value:
-            if name not in allowed:
-                raise ValueError(f"unknown event tag {name!r}, expected one of {sorted(allowed)}")
-        return value
-
-    @field_validator("fields")
-    @classmethod
-    def _fields(cls, value: dict[str, list[VarbindSource]]) -> dict[str, list[VarbindSource]]:
-        allowed = set(MEASUREMENTS["event"].fields) - OWN_FIELDS
+    def _schema_names(
+        cls, value: dict[str, list[VarbindSource]], info: ValidationInfo
+    ) -> dict[str, list[VarbindSource]]:
+        spec = MEASUREMENTS["event"]
+        if info.field_name == "tags":
+            kind, allowed = "tag", set(spec.optional_tags)
+        else:
+            kind, allowed = "field", set(spec.fields) - OWN_FIELDS
         for name in value:
             if name not in allowed:
                 raise ValueError(
-                    f"unknown event field {name!r}, expected one of {sorted(allowed)} "
+                    f"unknown event {kind} {name!r}, expected one of {sorted(allowed)} "
                     "(a new one goes in core/schema.py and docs/schema.md)"
                 )
         return value
