@@ -225,11 +225,7 @@ def test_v3_user_config_is_validated(tmp_path: Path) -> None:
     assert "secret-priv-1" not in out.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SNMPv3 traps need USM (collectors/snmp/usm.py, the SNMPv3 issue) behind V3Decoder",
-)
-async def test_v3_trap_from_a_configured_user(agent: SnmpSimAgent, tmp_path: Path) -> None:
+async def test_v3_traps_from_a_configured_user(agent: SnmpSimAgent, tmp_path: Path) -> None:
     port = free_udp_port()
     config = write_config(
         tmp_path / "lanpulse.yaml",
@@ -237,18 +233,33 @@ async def test_v3_trap_from_a_configured_user(agent: SnmpSimAgent, tmp_path: Pat
         interval="60s",
         extra=(
             f'traps:\n  listen: "127.0.0.1:{port}"\n  v3_users:\n'
-            "    - {user: nms, auth_protocol: sha, auth_password: auth-pass-1, "
-            "priv_protocol: aes, priv_password: priv-pass-1, engine_id: '8000000001020304'}"
+            "    - {user: nms, auth_protocol: sha256, auth_password: auth-pass-1, "
+            "priv_protocol: aes256, priv_password: priv-pass-1, engine_id: '8000000001020304'}"
         ),
     )
+    events: list[Sample] = []
     async with running(config) as run:
         await until(lambda: run.daemon.traps is not None, 20)
+        traps = run.daemon.traps
+        assert traps is not None
+        emit = traps.emit
+        traps.emit = lambda samples: (events.extend(samples), emit(samples))  # type: ignore[assignment]
         opts = (
-            *("-v3", "-u", "nms", "-l", "authPriv", "-a", "SHA", "-A", "auth-pass-1"),
-            *("-x", "AES", "-X", "priv-pass-1", "-e", "0x8000000001020304"),
+            *("-v3", "-u", "nms", "-l", "authPriv", "-a", "SHA-256", "-A", "auth-pass-1"),
+            *("-x", "AES256", "-X", "priv-pass-1", "-e", "0x8000000001020304"),
         )
         assert await send(port, *v2c_args(LINK_DOWN, IF_INDEX_3), opts=opts) == 0
-        await until(lambda: run.daemon.all_stats()["traps_accepted"] >= 1, 5)
+        wrong = (*opts[:-4], "-X", "not-the-pass", *opts[-2:])
+        assert await send(port, *v2c_args(LINK_DOWN, IF_INDEX_3), opts=wrong) == 0
+        stats = run.daemon.all_stats
+        await until(lambda: stats()["traps_accepted"] == 1 and stats()["traps_v3_rejected"] == 1)
+        await until(lambda: bool(events))
+    (event,) = events
+    assert (event.tags["event"], event.tags["user"], event.tags["if_index"]) == (
+        "linkDown",
+        "nms",
+        "3",
+    )
 
 
 async def test_reload_restarts_the_receiver_and_a_busy_port_does_not_stop_polling(

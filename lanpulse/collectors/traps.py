@@ -7,9 +7,9 @@
 
 v1 traps, v2c traps and v2c informs (answered with a Response echoing request-id and
 varbinds) from a configured community are handed to `on_trap`; SNMPv3 messages go to a
-`V3Decoder` (USM lives with the SNMP client, `collectors/snmp/usm.py`; until it is wired in,
-v3 messages are rejected and counted). Nothing received can raise out of the protocol: every
-datagram is accepted, or dropped and counted under one reason.
+`V3Decoder` (`trap_usm.UsmTrapDecoder` for the configured users). Nothing received can
+raise out of the protocol: every datagram is accepted, or dropped and counted under one
+reason.
 """
 
 from __future__ import annotations
@@ -76,16 +76,6 @@ class V3Decoder(Protocol):
     def decode(self, data: bytes) -> V3Notification:
         """Authenticate and decrypt one v3 message; raises V3DecodeError."""
         ...
-
-
-class NoV3Decoder:
-    """The receiver's v3 decoder until USM (`collectors/snmp/usm.py`) is wired in."""
-
-    def decode(self, data: bytes) -> V3Notification:
-        """Always refuses: the message is counted as a rejected v3 trap."""
-        raise V3DecodeError(
-            "unsupported", "SNMPv3 traps need the USM of collectors/snmp/usm.py (not built yet)"
-        )
 
 
 @dataclass
@@ -198,6 +188,11 @@ class TrapReceiver(asyncio.DatagramProtocol):
         except V3DecodeError as exc:
             self.stats.traps_v3_rejected += 1
             self.log_once(source, exc.kind, "SNMPv3 trap from %s rejected: %s", source, exc)
+            return
+        except Exception:  # a decoder bug: the datagram is lost, the receiver is not
+            self.stats.traps_v3_rejected += 1
+            self.log_once(source, "bug", "SNMPv3 trap from %s could not be decoded", source)
+            log.debug("v3 decoder failed", exc_info=True)
             return
         if decoded.reply is not None:
             self._reply(decoded.reply, addr)

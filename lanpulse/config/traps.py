@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from lanpulse.config.durations import Duration
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret
 from lanpulse.config.snmp_protocols import AuthProtocolField, PrivProtocolField
-from lanpulse.core.model import Secret
+from lanpulse.core.model import Secret, SnmpCredentials
 
 _ENGINE_ID = re.compile(r"^(?:0x)?([0-9a-fA-F]{10,64})$")
 
@@ -88,6 +88,17 @@ class TrapUser(_Strict):
     # The sender's snmpEngineID (hex), to which its trap keys are localised (RFC 3414 2.5:
     # the sender of a trap is authoritative); informs use the receiver's own engine ID.
     engine_id: str | None = None
+
+    def credentials(self) -> SnmpCredentials:
+        """The user as the SNMP layer holds credentials (secrets picked from `*_file`)."""
+        return SnmpCredentials(
+            version="3",
+            user=self.user,
+            auth_protocol=self.auth_protocol,
+            auth_password=pick_secret(self.auth_password, self.auth_password_file, "auth"),
+            priv_protocol=self.priv_protocol,
+            priv_password=pick_secret(self.priv_password, self.priv_password_file, "priv"),
+        )
 
     @field_validator("engine_id")
     @classmethod

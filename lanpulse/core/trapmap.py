@@ -34,7 +34,7 @@ from lanpulse.core.schema import EVENT_SEVERITIES, MEASUREMENTS
 _OID = re.compile(r"^\d+(?:\.\d+)+$")
 _EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 # Tags the parser sets itself: a map cannot name them.
-OWN_TAGS = frozenset({"device", "class", "event", "severity"})
+OWN_TAGS = frozenset({"device", "class", "event", "severity", "user"})
 OWN_FIELDS = frozenset({"trap_oid", "message", "received"})
 
 
@@ -146,7 +146,7 @@ class TrapMap(_Strict):
     ) -> dict[str, list[VarbindSource]]:
         spec = MEASUREMENTS["event"]
         if info.field_name == "tags":
-            kind, allowed = "tag", set(spec.optional_tags)
+            kind, allowed = "tag", set(spec.optional_tags) - OWN_TAGS
         else:
             kind, allowed = "field", set(spec.fields) - OWN_FIELDS
         for name in value:

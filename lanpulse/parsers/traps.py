@@ -3,10 +3,10 @@
     sample = TrapParser(maps).parse(raw, base_tags={"device": "sw1", "class": "switch"})
 
 Tags `event` and `severity` (from the map; `unknown`/`info` for a trap no map knows), plus
-the device's tags and the tags the map names; fields `trap_oid`, `message`, `received` (1,
-so stores without string fields keep a numeric trace and alert rules have a number to
-match) and the fields the map names. An unknown trap keeps its OID and its varbinds in the
-message.
+the device's tags, the tags the map names and `user` (the SNMPv3 user, for a v3 trap);
+fields `trap_oid`, `message`, `received` (1, so stores without string fields keep a numeric
+trace and alert rules have a number to match) and the fields the map names. An unknown
+trap keeps its OID and its varbinds in the message.
 """
 
 from __future__ import annotations
@@ -92,6 +92,8 @@ class TrapParser:
                     fields[name] = converted
         tags["event"] = trap_map.event
         tags["severity"] = _severity(trap_map, varbinds)
+        if raw.security_name:
+            tags["user"] = raw.security_name
         values = _Blank({**tags, **{k: _shown(v) for k, v in fields.items()}})
         fields["message"] = trap_map.message.format_map(values)[:MESSAGE_MAX]
         fields["received"] = 1
@@ -101,6 +103,8 @@ class TrapParser:
         shown = ", ".join(f"{oid}={_text(value)}" for oid, value in raw.varbinds)
         message = f"unmapped trap {raw.trap_oid}" + (f": {shown}" if shown else "")
         tags = {**base_tags, "event": UNKNOWN_EVENT, "severity": "info"}
+        if raw.security_name:
+            tags["user"] = raw.security_name
         fields: dict[str, FieldValue] = {
             "trap_oid": raw.trap_oid,
             "message": message[:MESSAGE_MAX],

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from lanpulse.collectors.traps import NoV3Decoder, TrapReceiver, V3Decoder
+from lanpulse.collectors.traps import TrapReceiver, V3Decoder
 from lanpulse.config.traps import TrapsSettings
 from lanpulse.core.model import Device, RawTrap, Sample
 from lanpulse.core.trapmap import TrapMapSet
@@ -57,7 +57,12 @@ class TrapPipeline:
         self.stats = TrapPipelineStats()
         communities = [c.reveal().encode() for c in settings.community_secrets()]
         if v3 is None and settings.v3_users:
-            v3 = NoV3Decoder()
+            from lanpulse.collectors.trap_usm import UsmTrapDecoder, V3User
+
+            v3 = UsmTrapDecoder(
+                V3User(u.credentials(), bytes.fromhex(u.engine_id) if u.engine_id else None)
+                for u in settings.v3_users
+            )
         self.receiver = TrapReceiver(communities, self.handle, v3)
         self.bound: tuple[str, int] | None = None
         self._by_address: dict[str, Device] = {}
