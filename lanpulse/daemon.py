@@ -24,13 +24,11 @@ from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
 from lanpulse.pipeline.selfmon import HealthServer, self_sample
+from lanpulse.pipeline.traps import TrapService, load_trap_maps_of
 
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
     from lanpulse.collectors.cli import CliCollector
-    from lanpulse.config.settings import LoadedConfig
-    from lanpulse.core.trapmap import TrapMapSet
-    from lanpulse.pipeline.traps import TrapPipeline
 
 log = logging.getLogger("lanpulse.daemon")
 
@@ -106,46 +104,8 @@ class Daemon:
         self._tasks_keepalive: set[asyncio.Task[object]] = set()
         self.health: HealthServer | None = None
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
-        self.trap_maps = self._trap_maps()
-        self.traps: TrapPipeline | None = None
-
-    def _trap_maps(self) -> TrapMapSet | None:
-        """The trap maps when `traps:` is configured (raises ConfigErrors if one is bad)."""
-        from lanpulse.config.trapmaps import load_trap_maps
-
-        traps = self.loaded.settings.traps
-        if traps is None:
-            return None
-        return load_trap_maps(self.loaded.base_dir / d for d in traps.maps_dirs)
-
-    async def _start_traps(self) -> None:
-        """Start the trap receiver of the configuration in force (when it has `traps:`).
-
-        A listen address that cannot be bound is logged and polling goes on without traps.
-        """
-        from lanpulse.pipeline.traps import TrapPipeline
-
-        settings = self.loaded.settings.traps
-        if settings is None or self.trap_maps is None:
-            return
-        pipeline = TrapPipeline(settings, self.trap_maps, self.emit, self.scheduler.poll_now)
-        try:
-            await pipeline.start(self.devices)
-        except OSError as exc:
-            log.error(
-                "traps.listen %s cannot be bound (%s): no traps received",
-                settings.listen,
-                exc.strerror or exc,
-            )
-            return
-        self.traps = pipeline
-        self.on_outcome.append(pipeline.note_poll)
-
-    def _stop_traps(self) -> None:
-        if self.traps is not None:
-            self.on_outcome.remove(self.traps.note_poll)
-            self.traps.close()
-            self.traps = None
+        self.traps = TrapService(self.emit, self.scheduler.poll_now, self.on_outcome)
+        self.trap_maps = load_trap_maps_of(self.loaded)
 
     def _default_sinks(self) -> list[SampleSink]:
         from lanpulse.timeseries.factory import build_shipper
@@ -247,8 +207,7 @@ class Daemon:
         }
         for sink in [*self.sinks, self.alerting]:
             out.update(sink.stats().as_fields())
-        if self.traps is not None:
-            out.update(self.traps.as_fields())
+        out.update(self.traps.as_fields())
         return out
 
     def healthy(self) -> bool:
@@ -290,7 +249,7 @@ class Daemon:
         try:
             self.loaded = load_config(self.config_path)
             service = self._alert_service()
-            trap_maps = self._trap_maps()
+            trap_maps = load_trap_maps_of(self.loaded)
         except ConfigErrors as exc:
             self.loaded = previous
             return self._reject(exc.errors[0].one_line() if exc.errors else str(exc))
@@ -301,22 +260,11 @@ class Daemon:
             self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
         await self.alerting.replace(service, self.shutdown_deadline_s)
         self._apply_devices(self.loaded.devices)
-        await self._reload_traps(previous, trap_maps)
+        self.trap_maps = trap_maps
+        await self.traps.reload(previous.settings.traps, self.loaded, trap_maps)
         self.stats.reloads += 1
         log.info("configuration reloaded: %d devices", len(self.loaded.devices))
         return True
-
-    async def _reload_traps(self, previous: LoadedConfig, maps: TrapMapSet | None) -> None:
-        """A changed `traps:` section or map set restarts the receiver; else new devices."""
-        changed = previous.settings.traps != self.loaded.settings.traps
-        if changed or maps is None or self.traps is None:
-            self._stop_traps()
-            self.trap_maps = maps
-            await self._start_traps()
-        else:
-            self.trap_maps = maps
-            self.traps.parser.maps = maps
-            await self.traps.set_devices(self.devices)
 
     def _reject(self, reason: str) -> bool:
         self.stats.reload_failures += 1
@@ -377,7 +325,7 @@ class Daemon:
             await self.health.start()
         self._apply_devices(self.loaded.devices)
         self.scheduler.start()
-        await self._start_traps()
+        await self.traps.start(self.loaded, self.trap_maps)
         if settings.grafana is not None and settings.grafana.publish_on_start:
             from lanpulse.dashboards.publisher import publish_on_start
 
@@ -393,7 +341,7 @@ class Daemon:
             asyncio.create_task(self._reload_loop()),
         ]
         await self._stop.wait()
-        self._stop_traps()
+        self.traps.stop()
         log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)
         cut = await self.scheduler.shutdown(self.shutdown_deadline_s)
         if cut:

@@ -77,8 +77,8 @@ async def test_traps_become_events_in_influx_and_trigger_a_poll(
     )
     started = time.monotonic()
     async with running(config) as run:
-        await until(lambda: run.daemon.traps is not None, 20)
-        traps = run.daemon.traps
+        await until(lambda: run.daemon.traps.pipeline is not None, 20)
+        traps = run.daemon.traps.pipeline
         assert traps is not None
         if_descr = ("1.3.6.1.2.1.2.2.1.2.3", "s", "GigabitEthernet0/3")
         admin_up, oper_down = (
@@ -239,8 +239,8 @@ async def test_v3_traps_from_a_configured_user(agent: SnmpSimAgent, tmp_path: Pa
     )
     events: list[Sample] = []
     async with running(config) as run:
-        await until(lambda: run.daemon.traps is not None, 20)
-        traps = run.daemon.traps
+        await until(lambda: run.daemon.traps.pipeline is not None, 20)
+        traps = run.daemon.traps.pipeline
         assert traps is not None
         emit = traps.emit
         traps.emit = lambda samples: (events.extend(samples), emit(samples))  # type: ignore[assignment]
@@ -273,18 +273,19 @@ async def test_reload_restarts_the_receiver_and_a_busy_port_does_not_stop_pollin
         write_config(path, devices, interval="2s", extra=traps_section(taken))
         async with running(path) as run:
             await until(lambda: run.all_answered(1), 30)
-            assert run.daemon.traps is None  # logged; polling goes on
+            assert run.daemon.traps.pipeline is None  # logged; polling goes on
             port = free_udp_port()
             write_config(path, devices, interval="2s", extra=traps_section(port))
             assert await run.daemon.reload()
-            assert run.daemon.traps is not None
+            assert run.daemon.traps.pipeline is not None
             assert await send(port, *v2c_args(LINK_DOWN, IF_INDEX_3)) == 0
             await until(lambda: run.daemon.all_stats()["traps_accepted"] == 1, 10)
             # The same section again: the receiver keeps running, with the new devices.
-            receiver = run.daemon.traps
+            receiver = run.daemon.traps.pipeline
             assert await run.daemon.reload()
-            assert run.daemon.traps is receiver
+            assert run.daemon.traps.pipeline is receiver
             write_config(path, devices, interval="2s")
             assert await run.daemon.reload()
-            assert run.daemon.traps is None
+            assert run.daemon.traps.pipeline is None
+            assert run.daemon.all_stats()["traps_accepted"] == 1  # running totals stay
             await until(lambda: run.all_answered(2), 30)

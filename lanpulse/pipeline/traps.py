@@ -16,7 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from lanpulse.collectors.traps import TrapReceiver, V3Decoder
+from lanpulse.collectors.traps import TrapReceiver, TrapStats, V3Decoder
+from lanpulse.config.settings import LoadedConfig
+from lanpulse.config.trapmaps import load_trap_maps
 from lanpulse.config.traps import TrapsSettings
 from lanpulse.core.model import Device, RawTrap, Sample
 from lanpulse.core.trapmap import TrapMapSet
@@ -149,13 +151,94 @@ class TrapPipeline:
 
     def as_fields(self) -> dict[str, int | float]:
         """Every trap counter, for self-monitoring."""
-        s = self.stats
-        return {
-            **self.receiver.stats.as_fields(),
-            "traps_unknown_source": s.traps_unknown_source,
-            "trap_polls": s.trap_polls,
-            "trap_polls_limited": s.trap_polls_limited,
-        }
+        return _fields(self.receiver.stats, self.stats)
+
+
+def _fields(receiver: TrapStats, pipeline: TrapPipelineStats) -> dict[str, int | float]:
+    return {
+        **receiver.as_fields(),
+        "traps_unknown_source": pipeline.traps_unknown_source,
+        "trap_polls": pipeline.trap_polls,
+        "trap_polls_limited": pipeline.trap_polls_limited,
+    }
+
+
+def load_trap_maps_of(loaded: LoadedConfig) -> TrapMapSet | None:
+    """The trap maps when `traps:` is configured (raises ConfigErrors if one is bad)."""
+    traps = loaded.settings.traps
+    if traps is None:
+        return None
+    return load_trap_maps(loaded.base_dir / d for d in traps.maps_dirs)
+
+
+OutcomeHook = Callable[[Device, Sequence[Sample]], None]
+
+
+class TrapService:
+    """The daemon's trap side across reloads: a `TrapPipeline` while `traps:` is configured
+    and its address could be bound, else nothing (polling goes on either way)."""
+
+    def __init__(
+        self,
+        emit: Callable[[Sequence[Sample]], None],
+        poll_now: Callable[[str], bool],
+        on_outcome: list[OutcomeHook],
+    ) -> None:
+        self.emit = emit
+        self.poll_now = poll_now
+        self.on_outcome = on_outcome
+        self.pipeline: TrapPipeline | None = None
+        # Counters are running totals since the daemon started: a restarted receiver
+        # (a reload that changed `traps:`) continues them.
+        self._totals: tuple[TrapStats, TrapPipelineStats] | None = None
+
+    async def start(self, loaded: LoadedConfig, maps: TrapMapSet | None) -> None:
+        """Start receiving for `loaded` (nothing without `traps:`); a listen address that
+        cannot be bound is logged."""
+        settings = loaded.settings.traps
+        if settings is None or maps is None:
+            return
+        pipeline = TrapPipeline(settings, maps, self.emit, self.poll_now)
+        if self._totals is not None:
+            pipeline.receiver.stats, pipeline.stats = self._totals
+        try:
+            await pipeline.start(loaded.devices)
+        except OSError as exc:
+            log.error(
+                "traps.listen %s cannot be bound (%s): no traps received",
+                settings.listen,
+                exc.strerror or exc,
+            )
+            return
+        self.pipeline = pipeline
+        self.on_outcome.append(pipeline.note_poll)
+
+    def stop(self) -> None:
+        """Stop receiving."""
+        if self.pipeline is not None:
+            self.on_outcome.remove(self.pipeline.note_poll)
+            self.pipeline.close()
+            self._totals = (self.pipeline.receiver.stats, self.pipeline.stats)
+            self.pipeline = None
+
+    async def reload(
+        self, previous: TrapsSettings | None, loaded: LoadedConfig, maps: TrapMapSet | None
+    ) -> None:
+        """A changed `traps:` section restarts the receiver; else new maps and devices."""
+        if previous != loaded.settings.traps or maps is None or self.pipeline is None:
+            self.stop()
+            await self.start(loaded, maps)
+        else:
+            self.pipeline.parser.maps = maps
+            await self.pipeline.set_devices(loaded.devices)
+
+    def as_fields(self) -> dict[str, int | float]:
+        """The trap counters (none while no receiver ever ran)."""
+        if self.pipeline is not None:
+            return self.pipeline.as_fields()
+        if self._totals is not None:
+            return _fields(*self._totals)
+        return {}
 
 
 def _is_ip(address: str) -> bool:
