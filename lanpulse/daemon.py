@@ -24,6 +24,7 @@ from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
 from lanpulse.pipeline.selfmon import HealthServer, self_sample
+from lanpulse.pipeline.traps import TrapService, load_trap_maps_of
 
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
@@ -103,6 +104,8 @@ class Daemon:
         self._tasks_keepalive: set[asyncio.Task[object]] = set()
         self.health: HealthServer | None = None
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
+        self.traps = TrapService(self.emit, self.scheduler.poll_now, self.on_outcome)
+        self.trap_maps = load_trap_maps_of(self.loaded)
 
     def _default_sinks(self) -> list[SampleSink]:
         from lanpulse.timeseries.factory import build_shipper
@@ -204,6 +207,7 @@ class Daemon:
         }
         for sink in [*self.sinks, self.alerting]:
             out.update(sink.stats().as_fields())
+        out.update(self.traps.as_fields())
         return out
 
     def healthy(self) -> bool:
@@ -245,6 +249,7 @@ class Daemon:
         try:
             self.loaded = load_config(self.config_path)
             service = self._alert_service()
+            trap_maps = load_trap_maps_of(self.loaded)
         except ConfigErrors as exc:
             self.loaded = previous
             return self._reject(exc.errors[0].one_line() if exc.errors else str(exc))
@@ -255,6 +260,8 @@ class Daemon:
             self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
         await self.alerting.replace(service, self.shutdown_deadline_s)
         self._apply_devices(self.loaded.devices)
+        self.trap_maps = trap_maps
+        await self.traps.reload(previous.settings.traps, self.loaded, trap_maps)
         self.stats.reloads += 1
         log.info("configuration reloaded: %d devices", len(self.loaded.devices))
         return True
@@ -318,6 +325,7 @@ class Daemon:
             await self.health.start()
         self._apply_devices(self.loaded.devices)
         self.scheduler.start()
+        await self.traps.start(self.loaded, self.trap_maps)
         if settings.grafana is not None and settings.grafana.publish_on_start:
             from lanpulse.dashboards.publisher import publish_on_start
 
@@ -333,6 +341,7 @@ class Daemon:
             asyncio.create_task(self._reload_loop()),
         ]
         await self._stop.wait()
+        self.traps.stop()
         log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)
         cut = await self.scheduler.shutdown(self.shutdown_deadline_s)
         if cut:

@@ -126,7 +126,8 @@ class AlertEngine:
             skey: SeriesKey | None = None
             for cr in crs:
                 value = fields.get(cr.field)
-                if value is None or not cr.selects(tags, fields):
+                # Rules watch numeric fields only (rules.py refuses text ones).
+                if value is None or isinstance(value, str) or not cr.selects(tags, fields):
                     continue
                 if skey is None:
                     skey = series_key(tags)

@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from lanpulse.alerts.rules import Rule
+from lanpulse.core.model import FieldValue
 
 ABSENT = "absent"
-Selector = Callable[[Mapping[str, str], Mapping[str, float]], bool]
+Selector = Callable[[Mapping[str, str], Mapping[str, FieldValue]], bool]
 Test = Callable[[float, bool], bool]
 
 
@@ -24,7 +25,7 @@ def _selector(rule: Rule) -> Selector:
     if not (eq or rx or when):
         return lambda tags, fields: True
 
-    def selects(tags: Mapping[str, str], fields: Mapping[str, float]) -> bool:
+    def selects(tags: Mapping[str, str], fields: Mapping[str, FieldValue]) -> bool:
         for tag, allowed in eq:
             if tags.get(tag) not in allowed:
                 return False

@@ -128,10 +128,11 @@ def build_rule(
             f"unknown measurement {measurement!r}; expected one of {sorted(MEASUREMENTS)}",
         )
     fname = raw.get("field")
-    if not isinstance(fname, str) or fname not in spec.fields:
+    numeric = sorted(f for f, fs in spec.fields.items() if fs.kind != "text")
+    if not isinstance(fname, str) or fname not in numeric:
         raise doc.error(
             (*path, "field"),
-            f"unknown field {fname!r} of {measurement}; expected one of {sorted(spec.fields)}",
+            f"unknown field {fname!r} of {measurement}; expected one of {numeric}",
         )
     conds = [c for c in CONDITIONS if c in raw]
     if len(conds) != 1:
@@ -181,7 +182,7 @@ def build_rule(
         match_re.append((tag, str(value)))
     when: list[tuple[str, float]] = []
     for wfield, value in _str_map(doc, (*path, "when"), raw.get("when", {})).items():
-        if wfield not in spec.fields:
+        if wfield not in numeric:
             raise doc.error((*path, "when", wfield), f"unknown field {wfield!r} of {measurement}")
         when.append((wfield, _number(doc, (*path, "when", wfield), value)))
     labels = _str_map(doc, (*path, "labels"), raw.get("labels", {}))

@@ -61,5 +61,12 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigErrors(unknown)
     rules = load_alerting_config(args.config).rules.rules
-    print(f"{loaded.summary()}, {len(profiles.selectable())} profiles, {len(rules)} alert rules")
+    summary = f"{loaded.summary()}, {len(profiles.selectable())} profiles, {len(rules)} alert rules"
+    traps = loaded.settings.traps
+    if traps is not None:
+        from lanpulse.config.trapmaps import load_trap_maps
+
+        maps = load_trap_maps(loaded.base_dir / d for d in traps.maps_dirs)
+        summary += f", traps on {traps.listen} ({len(maps)} trap maps)"
+    print(summary)
     return 0

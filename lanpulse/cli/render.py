@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 
-from lanpulse.core.model import Device, Sample
+from lanpulse.core.model import Device, FieldValue, Sample
 
 _TABLE_SKIP_TAGS = {"device", "class"}
 
@@ -20,7 +20,9 @@ def render_lines(samples: Sequence[Sample], fmt: str) -> str:
     return encode_samples(samples).lines.decode()
 
 
-def _fmt(value: int | float) -> str:
+def _fmt(value: FieldValue) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
     if isinstance(value, float):
         return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
     return str(value)

@@ -19,6 +19,7 @@ from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
 from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection, Name
 from lanpulse.config.secrets import redact, safe_url
+from lanpulse.config.traps import TrapsSettings
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Device
 
@@ -36,6 +37,7 @@ class Settings(BaseModel):
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     grafana: GrafanaSettings | None = None
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    traps: TrapsSettings | None = None
     profiles_dirs: list[str] = Field(default_factory=list)
     defaults: DefaultsSection = Field(default_factory=DefaultsSection)
     groups: dict[Name, GroupSection] = Field(default_factory=dict)

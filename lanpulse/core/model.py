@@ -23,7 +23,9 @@ DEVICE_CLASSES: tuple[str, ...] = (
     "other",
 )
 
-FieldValue = int | float
+# Text (str) only in the few fields the schema declares "text" (the `event` measurement's
+# `trap_oid` and `message`); every other field is numeric.
+FieldValue = int | float | str
 
 
 class Secret:
@@ -182,6 +184,25 @@ class RawSnmp:
     scalars: Mapping[str, SnmpValue]
     columns: Mapping[str, Mapping[str, SnmpValue]]
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RawTrap:
+    """One accepted trap or inform, as received (collectors/traps.py -> parsers/traps.py).
+
+    `varbinds` are (dotted OID, value) in the order sent, after sysUpTime.0 and snmpTrapOID.0
+    (a v1 trap's fields are translated as RFC 3584 section 3.1 says). `security_name` is the
+    v3 user; for v1/v2c the community stays out of the record.
+    """
+
+    source: str  # the sender's IP address
+    version: Literal["1", "2c", "3"]
+    trap_oid: str
+    varbinds: tuple[tuple[str, SnmpValue], ...]
+    received_ns: int
+    inform: bool = False
+    uptime_ticks: int | None = None
+    security_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ class FieldSpec:
 
     # "int": must be an integer, written as one. "number": a real quantity; an int is
     # accepted and written as a float, so the field has one type in InfluxDB whichever
-    # device reported it.
+    # device reported it. "text": a string field (only `event` has them: a trap's OID and
+    # message would be unbounded tags).
     kind: str = "number"
     minimum: float | None = None
     maximum: float | None = None
@@ -53,6 +54,7 @@ RATE_PCT = FieldSpec("number", minimum=0, maximum=100, decimals=3)  # a rate's s
 FLAG = FieldSpec("int", values=frozenset({0, 1}))
 HEALTH = FieldSpec("int", values=frozenset({0, 1, 2, 3}))
 NUMBER = FieldSpec("number")
+TEXT = FieldSpec("text")
 
 PRINTER_CONDITIONS: tuple[str, ...] = (
     "low_paper",
@@ -204,6 +206,34 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             optional=("port", "module"),
         ),
         _m(
+            "event",
+            {
+                "trap_oid": TEXT,
+                "message": TEXT,
+                "received": FieldSpec("int", values=frozenset({1})),
+                # Varbinds a trap map names (lanpulse/config/traps/*.yaml), by meaning.
+                "admin_status": FieldSpec("int", values=frozenset({1, 2, 3})),
+                "oper_status": FieldSpec("int", values=frozenset(range(1, 8))),
+                "state": INT,
+                "value": NUMBER,
+                "threshold": NUMBER,
+                "alert_severity_level": INT,
+                "alert_training_level": INT,
+                "alert_group": INT,
+                "alert_group_index": INT,
+                "alert_location": INT,
+                "alert_code": INT,
+                "alert_description": TEXT,
+                "battery_minutes_remaining": NONNEG,
+                "seconds_on_battery": NONNEG,
+                "alarm_id": INT,
+                "detail": TEXT,
+                "uptime_seconds": NONNEG,
+            },
+            required=("event", "severity"),
+            optional=("if_index", "if_name", "sensor", "entity", "alert_index", "user"),
+        ),
+        _m(
             "lanpulse",
             {
                 "polls": COUNTER,
@@ -217,6 +247,16 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "points_written": COUNTER,
                 "points_dropped": COUNTER,
                 "devices": COUNTER,
+                "traps_received": COUNTER,
+                "traps_accepted": COUNTER,
+                "traps_malformed": COUNTER,
+                "traps_bad_community": COUNTER,
+                "traps_v3_rejected": COUNTER,
+                "traps_unknown_source": COUNTER,
+                "traps_dropped": COUNTER,
+                "informs_answered": COUNTER,
+                "trap_polls": COUNTER,
+                "trap_polls_limited": COUNTER,
             },
             optional=("instance",),
             device_scoped=False,
@@ -228,6 +268,7 @@ SENSOR_TYPES = frozenset(
     {"temperature", "fan", "power_supply", "voltage", "current", "power", "humidity"}
 )
 STORAGE_TYPES = frozenset({"fixed_disk", "network_disk", "removable_disk", "flash", "other"})
+EVENT_SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
 
 
 def validate_sample(sample: Sample) -> list[str]:
@@ -256,6 +297,8 @@ def validate_sample(sample: Sample) -> list[str]:
         problems.append(f"{where}: sensor_type must be one of {sorted(SENSOR_TYPES)}")
     if sample.measurement == "storage" and sample.tags.get("storage_type") not in STORAGE_TYPES:
         problems.append(f"{where}: storage_type must be one of {sorted(STORAGE_TYPES)}")
+    if sample.measurement == "event" and sample.tags.get("severity") not in EVENT_SEVERITIES:
+        problems.append(f"{where}: severity must be one of {list(EVENT_SEVERITIES)}")
     if not sample.fields:
         problems.append(f"{where}: no fields")
     for fname, fvalue in sample.fields.items():
@@ -268,6 +311,8 @@ def validate_sample(sample: Sample) -> list[str]:
 
 
 def _check_value(where: str, name: str, value: object, spec: FieldSpec) -> list[str]:
+    if spec.kind == "text":
+        return [] if isinstance(value, str) else [f"{where}: field {name!r} must be text"]
     if isinstance(value, bool) or not isinstance(value, int | float):
         return [f"{where}: field {name!r} must be numeric, got {value!r}"]
     if isinstance(value, float) and not math.isfinite(value):

@@ -44,6 +44,7 @@ class SchedulerStats:
     poll_errors: int = 0
     deadline_exceeded: int = 0
     in_flight: int = 0
+    extra_polls: int = 0  # polls asked for out of schedule (`poll_now`: a trap came)
 
 
 PollFn = Callable[[Device], Awaitable[bool]]
@@ -64,6 +65,9 @@ class PollScheduler:
         self.devices: dict[str, Device] = {}
         self._limit = asyncio.Semaphore(max_concurrent)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Devices with a poll running, scheduled or extra: a device is never polled twice
+        # at once (its counters and label cache are one state).
+        self._running: set[str] = set()
         # APScheduler logs two lines per poll at INFO and its own warning per skipped run;
         # one line per event is ours to write (skips are logged and counted here).
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
@@ -104,10 +108,26 @@ class PollScheduler:
         if self._scheduler.get_job(name):
             self._scheduler.remove_job(name)
 
+    def poll_now(self, name: str) -> bool:
+        """Poll a scheduled device now, out of schedule; False when it is not scheduled or
+        a poll of it is running (that poll will show what the caller wants to see)."""
+        if name not in self.devices or name in self._running or not self._scheduler.running:
+            return False
+        self.stats.extra_polls += 1
+        task = asyncio.create_task(self._run(name))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
     async def _run(self, name: str) -> None:
         device = self.devices.get(name)
         if device is None:
             return
+        if name in self._running:
+            self.stats.polls_skipped += 1
+            log.info("poll of %s skipped: an extra poll of it is running", name)
+            return
+        self._running.add(name)
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -127,6 +147,7 @@ class PollScheduler:
             if not ok:
                 self.stats.polls_failed += 1
         finally:
+            self._running.discard(name)
             if task is not None:
                 self._tasks.discard(task)
 

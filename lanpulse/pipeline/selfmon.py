@@ -40,6 +40,16 @@ COUNTERS = frozenset(
         "batches_written",
         "write_errors",
         "alert_samples",
+        "traps_received",
+        "traps_accepted",
+        "traps_malformed",
+        "traps_bad_community",
+        "traps_v3_rejected",
+        "traps_unknown_source",
+        "traps_dropped",
+        "informs_answered",
+        "trap_polls",
+        "trap_polls_limited",
     }
 )
 

@@ -10,6 +10,7 @@ escaped in line protocol and become spaces. These corner cases are listed in doc
 from __future__ import annotations
 
 import math
+import re
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ _FIXED_FIELDS: dict[str, dict[str, str]] = {
 }
 _NO_FIXED: dict[str, str] = {}
 _T = TypeVar("_T")
+# What reaches a template: a shape with a text field (or any other type) has no template
+# and takes the careful path, so the fast path only ever sees numbers.
+_Number = int | float
 
 
 def _escape(text: str, specials: str) -> str:
@@ -112,6 +116,8 @@ def format_field(value: FieldValue) -> str | None:
     NaN and infinities are left out, a bool (forbidden by the schema) is stored as 0i/1i.
     """
     kind = type(value)
+    if isinstance(value, str):
+        return format_text(value)
     if kind is int:
         if INT64_MIN <= value <= INT64_MAX:
             return f"{value}i"
@@ -127,6 +133,14 @@ def format_field(value: FieldValue) -> str | None:
     if isinstance(value, float):
         return format_field(float(value))
     return None
+
+
+def format_text(value: str) -> str:
+    """A string field's literal: quoted, `\\` and `"` escaped; a line break (which would end
+    the point) becomes a space."""
+    if "\n" in value or "\r" in value:
+        value = value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _field_prefix(key: str) -> str:
@@ -178,7 +192,7 @@ class _LinePlan:
     # Picks the ints of "number" fields, written with "%.1f": that text is repr(float(v))
     # only while float(v) stays below 1e16 (repr switches to an exponent there). None when
     # the shape has no such ints.
-    plain_ints: Callable[[tuple[FieldValue, ...]], tuple[FieldValue, ...]] | None
+    plain_ints: Callable[[tuple[_Number, ...]], tuple[_Number, ...]] | None
     # Picks the tag values of non-empty keys in sorted key order; None when the tags
     # already come sorted without empty keys (what the parsers produce).
     tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None
@@ -298,7 +312,7 @@ def encode_sample(sample: Sample) -> str | None:
     fields = sample.fields
     if len(fields) < _TEMPLATE_MIN_FIELDS:
         return _encode_careful(sample)
-    values = tuple(fields.values())
+    values: tuple[_Number, ...] = tuple(fields.values())  # type: ignore[arg-type]
     shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
     plan = _plans.get(shape) or _plan_for(shape)
     if not plan.template:
@@ -310,7 +324,7 @@ def encode_sample(sample: Sample) -> str | None:
 
 
 def _fill(
-    plan: _LinePlan, tag_values: tuple[str, ...], values: tuple[FieldValue, ...], time: object
+    plan: _LinePlan, tag_values: tuple[str, ...], values: tuple[_Number, ...], time: object
 ) -> str:
     """`plan`'s line for these values; raises one of `_NOT_FAST` when it cannot carry them."""
     if plan.int64_check is not None:
@@ -350,7 +364,7 @@ def encode_poll(
     last_shape: _Shape | None = None
     template = ""
     int64_check: Callable[..., bytes] | None = None
-    plain_ints: Callable[[tuple[FieldValue, ...]], tuple[FieldValue, ...]] | None = None
+    plain_ints: Callable[[tuple[_Number, ...]], tuple[_Number, ...]] | None = None
     has_floats = False
     tag_order: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None
     last_time: object = None
@@ -359,7 +373,7 @@ def encode_poll(
         try:
             fields = sample.fields
             tags = sample.tags
-            values = tuple(fields.values())
+            values: tuple[_Number, ...] = tuple(fields.values())  # type: ignore[arg-type]
             shape = (sample.measurement, tuple(tags), tuple(fields), tuple(map(type, values)))
             if shape != last_shape:
                 plan = _plans.get(shape) or _plan_for(shape)
@@ -418,6 +432,9 @@ def _encode_careful(sample: Sample) -> str | None:
         prefix = prefixes.get(key) or _field_prefix(key)
         if not prefix:
             continue  # an empty field key cannot be written
+        if isinstance(value, str):
+            add(prefix + format_text(value))
+            continue
         kind = type(value)
         if kind is int and INT64_MIN <= value <= INT64_MAX:
             if key in fixed:
@@ -458,18 +475,25 @@ def encode_samples(samples: Iterable[Sample]) -> EncodedBatch:
 # --- decoding (tests, `lanpulse spool status`, replay diagnostics) ---------------------------
 
 
+_STRING_ESCAPE = re.compile(r'\\([\\"])')
+
+
 def _split_unescaped(text: str, sep: str) -> list[str]:
-    """Split on `sep` where it is not preceded by an escaping backslash."""
+    """Split on `sep` where it is not preceded by an escaping backslash nor inside a quoted
+    string field value."""
     parts: list[str] = []
     start = 0
     i = 0
     n = len(text)
+    quoted = False
     while i < n:
         ch = text[i]
         if ch == "\\":
             i += 2
             continue
-        if ch == sep:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
             parts.append(text[start:i])
             start = i + 1
         i += 1
@@ -496,6 +520,8 @@ def _unescape(text: str) -> str:
 
 
 def _parse_field(literal: str) -> FieldValue:
+    if len(literal) >= 2 and literal[0] == '"' and literal[-1] == '"':
+        return _STRING_ESCAPE.sub(r"\1", literal[1:-1])
     if literal.endswith("i"):
         return int(literal[:-1])
     if literal in ("t", "T", "true", "True", "TRUE"):
@@ -506,7 +532,7 @@ def _parse_field(literal: str) -> FieldValue:
 
 
 def decode_line(line: str) -> Sample:
-    """Parse one line of line protocol (numeric fields only) back into a `Sample`."""
+    """Parse one line of line protocol back into a `Sample`."""
     sections = _split_unescaped(line.strip(), " ")
     sections = [s for s in sections if s]
     if len(sections) not in (2, 3):
