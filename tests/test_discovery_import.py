@@ -169,7 +169,9 @@ def test_import_errors_are_one_line(estate: Path, capsys: pytest.CaptureFixture[
 def test_include_errors_name_the_included_file(tmp_path: Path) -> None:
     (tmp_path / "inv").mkdir()
     (tmp_path / "inv" / "a.yaml").write_text(
-        "devices:\n  - {name: a, address: 10.0.0.2, credentials: ofice}\n  - {name: core, address: 10.0.0.3}\n"
+        "devices:\n"
+        "  - {name: a, address: 10.0.0.2, credentials: ofice}\n"
+        "  - {name: core, address: 10.0.0.3}\n"
     )
     (tmp_path / "main.yaml").write_text(
         MAIN.replace("inventory/*.yaml", "inv/a.yaml").replace("core-sw1", "core")

@@ -95,17 +95,22 @@ def run(args: argparse.Namespace) -> int:
     counts = {k: sum(1 for c in result.changes if c.kind == k) for k in ("new", "changed")}
     counts["vanished"] = sum(1 for c in result.changes if c.kind == "vanished")
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
-    if args.endpoints:
-        print(job.refresh_endpoints(), file=sys.stderr)
     if args.diff:
+        if args.endpoints:
+            print(job.refresh_endpoints(), file=sys.stderr)
         print(f"diff: {summary} (nothing written)", file=sys.stderr)
         return 0
-    job.write_checked(output, result.entries)
-    print(f"wrote {output}: {len(result.entries)} devices ({summary})", file=sys.stderr)
+    if found or result.changes:
+        job.write_checked(output, result.entries)
+        print(f"wrote {output}: {len(result.entries)} devices ({summary})", file=sys.stderr)
     if not job.includes(output):
         print(
             f"note: {output} is not in the configuration's `inventory:` list; add it so the "
             "daemon polls these devices",
             file=sys.stderr,
         )
+    if args.endpoints:
+        # After writing: the switches just found are walked too.
+        refreshed = DiscoveryRun(load_config(args.config), extra_subnets=args.subnet)
+        print(refreshed.refresh_endpoints(), file=sys.stderr)
     return 0

@@ -81,6 +81,7 @@ class DiscoverySettings(_Strict):
     credentials: list[Name] = Field(default_factory=list)
     rate: Annotated[float, Field(gt=0, le=10000)] = DEFAULT_RATE  # requests per second
     concurrency: Annotated[int, Field(ge=1, le=4096)] = DEFAULT_CONCURRENCY
+    port: Annotated[int, Field(ge=1, le=65535)] = 161  # the agents' UDP port
     timeout: PositiveDuration = 1.0
     retries: Annotated[int, Field(ge=0, le=5)] = 1
     sites: list[SiteRule] = Field(default_factory=list)

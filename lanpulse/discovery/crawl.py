@@ -96,7 +96,7 @@ class Crawler:
         if not self.sweeper.scope.allows(address):
             return []
         await self.sweeper.pacer.take(WALK_COST * (1 + cred.credentials.retries))
-        target = SnmpTarget(address, address, 161, cred.credentials)
+        target = SnmpTarget(address, address, self.sweeper.port, cred.credentials)
         try:
             walk = await self.sweeper.client.walk(target, columns(*NEIGHBOUR_TABLES))
         except CollectError:

@@ -27,7 +27,17 @@ HEADER = (
     "# a device discovery no longer finds gets `discovered.vanished_since`.\n"
 )
 # Key order in the written file: identity first, discovery's own block last.
-KEY_ORDER = ("name", "address", "class", "profile", "credentials", "group", "parent", "labels")
+KEY_ORDER = (
+    "name",
+    "address",
+    "port",
+    "class",
+    "profile",
+    "credentials",
+    "group",
+    "parent",
+    "labels",
+)
 ChangeKind = Literal["new", "changed", "vanished", "returned"]
 
 
@@ -206,6 +216,8 @@ def _match(device: FoundDevice, index: Mapping[tuple[str, str], int]) -> int | N
 def _own_keys(device: FoundDevice) -> dict[str, Any]:
     """The device keys discovery proposes (never a secret: credentials is a set's name)."""
     keys: dict[str, Any] = {"address": device.address}
+    if device.port != 161:
+        keys["port"] = device.port
     for key, value in (
         ("class", device.device_class),
         ("profile", device.profile),

@@ -20,6 +20,7 @@ class FoundDevice:
     name: str
     address: str
     source: Source
+    port: int = 161
     device_class: str | None = None
     profile: str | None = None
     credentials: str | None = None  # the credential set's name, never a secret

@@ -163,6 +163,7 @@ class DiscoveryRun:
                 rate=self.settings.rate,
                 concurrency=self.settings.concurrency,
                 sites=self.sites,
+                port=self.settings.port,
             )
             sweeper.stats = self.stats
             found: list[FoundDevice] = []

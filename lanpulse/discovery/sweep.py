@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp_auto import AutoSnmpClient
@@ -94,8 +94,10 @@ class Sweeper:
         rate: float,
         concurrency: int,
         sites: SiteRules | None = None,
+        port: int = 161,
     ) -> None:
         self.client = client
+        self.port = port
         self.profiles = profiles
         self.scope = scope
         self.pacer = Pacer(rate)
@@ -137,13 +139,13 @@ class Sweeper:
             return None
         self.stats.addresses += 1
         for cred in plan.sets:
-            target = SnmpTarget(address, address, 161, cred.credentials)
+            target = SnmpTarget(address, address, self.port, cred.credentials)
             answers = await self._get(target, IDENTITY_OIDS)
             if answers is None or not (SYS_OBJECT_ID in answers or SYS_DESCR in answers):
                 continue
             self.stats.answered += 1
             probes = await self._get(target, self._probes) if self._probes else None
-            return identify_answers(
+            device = identify_answers(
                 address,
                 answers,
                 credentials=cred.name,
@@ -152,6 +154,7 @@ class Sweeper:
                 site=plan.site,
                 sites=self.sites,
             )
+            return replace(device, port=self.port)
         return None
 
     async def _get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, SnmpValue] | None:
