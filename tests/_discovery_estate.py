@@ -109,17 +109,23 @@ class Rewrite:
 UPLINK_IF = 10101
 
 
-def estate(base: str = "127.0.1") -> dict[str, SimAgent]:
-    """The agents by name; addresses under `base` (a /24 prefix such as 127.0.1)."""
+def estate(
+    base: str = "127.0.1", outside: str = "127.0.9.1", sw2_name: str = "sw2.example.net"
+) -> dict[str, SimAgent]:
+    """The agents by name; addresses under `base` (a /24 prefix such as 127.0.1).
+
+    `outside` is the core's LLDP neighbour that lies outside the tests' subnets (a test
+    listens there to prove nothing is sent); `sw2_name` lets a test rename a device.
+    """
     a = {n: f"{base}.{i}" for n, i in (("core", 1), ("sw1", 2), ("sw2", 3), ("wlc", 4))}
     a |= {"printer": f"{base}.10", "desktop": f"{base}.11", "printer2": f"{base}.12"}
     core = Rewrite(
         "ios_c3560.snmprec", "core-sw1.example.net", "HQ core room", "800000090301", "FOC001"
     )
     core.lldp(10101, 1, "sw1.example.net", a["sw1"], bridge=True)
-    core.lldp(10102, 2, "sw2.example.net", a["sw2"], bridge=True)
+    core.lldp(10102, 2, sw2_name, a["sw2"], bridge=True)
     core.lldp(10004, 3, "SEP001122334455", None, bridge=False)  # a phone: no address
-    core.lldp(10005, 4, "wan-router", "192.0.2.1", bridge=True)  # outside the subnets
+    core.lldp(10005, 4, "wan-router", outside, bridge=True)  # outside the subnets
     core.fdb(PRINTER_MAC, 1)
     core.fdb(DESKTOP_MAC, 1)
     core.arp(1, a["printer"], PRINTER_MAC)
@@ -131,15 +137,13 @@ def estate(base: str = "127.0.1") -> dict[str, SimAgent]:
     sw1.fdb(CORE_MAC, 1, vlan=1)
     sw1.fdb(PRINTER_MAC, 4, vlan=20)  # bridge port 4 -> ifIndex 10002
     sw1.fdb(DESKTOP_MAC, 6, vlan=20)  # bridge port 6 -> ifIndex 10004
-    sw2 = Rewrite(
-        "ios_c3560.snmprec", "sw2.example.net", "Floor 4 comms room", "800000090303", "FOC003"
-    )
+    sw2 = Rewrite("ios_c3560.snmprec", sw2_name, "Floor 4 comms room", "800000090303", "FOC003")
     sw2.lldp(10101, 1, "core-sw1.example.net", a["core"], bridge=True)
     sw2.cdp(10002, "wlc.example.net", a["wlc"])
     wlc = Rewrite(
         "ciscowlc_cbw240ac.snmprec", "wlc.example.net", "Floor 4", "800000090304", "FCW004"
     )
-    wlc.cdp(1, "sw2.example.net", a["sw2"])
+    wlc.cdp(1, sw2_name, a["sw2"])
     printer = Rewrite(
         "epson.snmprec", "floor3-printer", "Floor 3 print room", "800000090310", "X5E1"
     )
