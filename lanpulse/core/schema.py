@@ -204,6 +204,11 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             optional=("port", "module"),
         ),
         _m(
+            # Scheduled discovery (docs/discovery.md): a device its sweeps no longer find.
+            "discovery",
+            {"missing": FLAG, "vanished": FLAG, "missing_seconds": NONNEG},
+        ),
+        _m(
             "lanpulse",
             {
                 "polls": COUNTER,

@@ -129,19 +129,7 @@ class DiscoveryRun:
         """Sweep the sweep scope and/or crawl from seeds; devices folded and placed."""
         if not sweep and not seeds:
             return []
-        if sweep and not self.sweep_scope:
-            raise ConfigError("no subnet to sweep, expected --subnet or discovery.subnets")
-        if not self.sets:
-            raise ConfigError(
-                "no credential set to try, expected discovery.credentials (names of the "
-                "root `credentials:` section)",
-                file=self.loaded.path,
-                key="discovery.credentials",
-            )
-        addresses = [self._seed_address(s) for s in seeds]
-        found = asyncio.run(
-            self._discover(sweep, addresses, self.settings.depth if depth is None else depth)
-        )
+        found = asyncio.run(self.discover(sweep=sweep, seeds=seeds, depth=depth))
         if progress is not None:
             s = self.stats
             print(
@@ -152,6 +140,28 @@ class DiscoveryRun:
             for line in self.not_followed:
                 print(f"  not followed: {line}", file=progress)
         return found
+
+    async def discover(
+        self, *, sweep: bool, seeds: Sequence[str] = (), depth: int | None = None
+    ) -> list[FoundDevice]:
+        """`sweep_and_crawl` inside a running loop (the daemon)."""
+        if sweep and not self.sweep_scope:
+            raise ConfigError("no subnet to sweep, expected --subnet or discovery.subnets")
+        if not self.sets:
+            raise ConfigError(
+                "no credential set to try, expected discovery.credentials (names of the "
+                "root `credentials:` section)",
+                file=self.loaded.path,
+                key="discovery.credentials",
+            )
+        addresses = [self._seed_address(s) for s in seeds]
+        started = time.monotonic()
+        try:
+            return await self._discover(
+                sweep, addresses, self.settings.depth if depth is None else depth
+            )
+        finally:
+            self.stats.seconds = time.monotonic() - started
 
     async def _discover(self, sweep: bool, seeds: list[str], depth: int) -> list[FoundDevice]:
         client = make_snmp_client()

@@ -110,7 +110,6 @@ class Sweeper:
         self, addresses: Iterable[str], plan_for: Callable[[str], Plan]
     ) -> list[FoundDevice]:
         """Every answering agent among `addresses`, in address order of the input."""
-        started = time.monotonic()
         source = iter(addresses)
         found: dict[int, FoundDevice] = {}
         counter = iter(range(1 << 62))
@@ -128,7 +127,6 @@ class Sweeper:
         finally:
             for task in workers:
                 task.cancel()
-        self.stats.seconds += time.monotonic() - started
         return [found[k] for k in sorted(found)]
 
     async def probe(self, address: str, plan: Plan) -> FoundDevice | None:
