@@ -215,3 +215,27 @@ def test_csv_labels_round_trip(labels: dict[str, str]) -> None:
 
 def test_netbox_csv_without_addresses_is_empty() -> None:
     assert parse_netbox_csv("Name,Role,IP Address\nx,printer,\n", "t.csv") == []
+
+
+def test_discovery_names_are_checked_with_their_lines(tmp_path: Path) -> None:
+    text = MAIN + (
+        "discovery:\n"
+        "  subnets: [10.0.0.0/24, {subnet: 10.0.1.0/24, credentials: [ofice]}, 10.0.2.0/33]\n"
+        "  credentials: [office]\n"
+        "  groups: {printer: printrs}\n"
+    )
+    (tmp_path / "main.yaml").write_text(text.replace("inventory/*.yaml", "inv/*.yaml"))
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(tmp_path / "main.yaml")
+    lines = {e.one_line().split(": ", 1)[1] for e in caught.value.errors}
+    assert any("bad subnet '10.0.2.0/33'" in line for line in lines), lines
+    (tmp_path / "main.yaml").write_text(
+        text.replace("inventory/*.yaml", "inv/*.yaml").replace(", 10.0.2.0/33", "")
+    )
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(tmp_path / "main.yaml")
+    assert [e.one_line().split(":", 2)[2].strip() for e in caught.value.errors] == [
+        "discovery.subnets[1].credentials[0]: unknown credential set 'ofice', "
+        "expected one of: office",
+        "discovery.groups.printer: unknown group 'printrs', expected one of: printers",
+    ]

@@ -108,6 +108,23 @@ def test_sweep_with_v3_credentials(agents: SnmpSimEstate, tmp_path: Path) -> Non
     assert "auctoritas" not in (tmp_path / "inventory" / "discovered.yaml").read_text()
 
 
+def test_a_subnet_has_its_own_credential_sets_and_site(
+    agents: SnmpSimEstate, tmp_path: Path
+) -> None:
+    path = config(tmp_path, agents.port)
+    text = path.read_text().replace(
+        f"subnets: [{BASE}.0/24]",
+        f"subnets: [{BASE}.0/24, {{subnet: {BASE}.8/29, site: lab, credentials: [sim-v3]}}]",
+    )
+    path.write_text(text)
+    assert run(path, "--subnet", f"{BASE}.0/28") == 0
+    found = inventory(path)
+    assert found["floor3-printer"]["credentials"] == "sim-v3"  # .10 is in the /29
+    assert found["floor3-printer"]["labels"] == {"site": "lab"}
+    assert found["core-sw1"]["credentials"] == "office"
+    assert found["core-sw1"]["labels"] == {"site": "hq"}
+
+
 def test_crawl_builds_the_tree_and_never_sends_outside(
     agents: SnmpSimEstate, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

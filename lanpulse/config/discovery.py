@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from lanpulse.config.durations import PositiveDuration
 from lanpulse.config.inventory import Name
+from lanpulse.config.sourcemap import Loc, Problem
+from lanpulse.core.model import DEVICE_CLASSES
 
 # The default pace is meant for WAN links: 100 requests/s of ~90 bytes is ~72 kbit/s.
 DEFAULT_RATE = 100.0
@@ -95,3 +98,26 @@ class DiscoverySettings(_Strict):
     # A device missing from sweeps longer than this is `vanished` (alert `device_vanished`).
     vanished_after: PositiveDuration = 86400.0
     endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
+
+
+def reference_problems(
+    settings: DiscoverySettings, credential_sets: Collection[str], groups: Collection[str]
+) -> list[Problem]:
+    """Names `discovery:` uses that the rest of the file must define (sets, groups, classes)."""
+    problems: list[Problem] = []
+
+    def need(name: str, known: Collection[str], loc: Loc, what: str) -> None:
+        if name not in known:
+            shown = ", ".join(sorted(known)) or "none defined"
+            problems.append(Problem(loc, f"unknown {what} {name!r}, expected one of: {shown}"))
+
+    for i, name in enumerate(settings.credentials):
+        need(name, credential_sets, ("discovery", "credentials", i), "credential set")
+    for i, subnet in enumerate(settings.subnets):
+        for j, name in enumerate(subnet.credentials or ()):
+            loc: Loc = ("discovery", "subnets", i, "credentials", j)
+            need(name, credential_sets, loc, "credential set")
+    for device_class, group in settings.groups.items():
+        need(device_class, DEVICE_CLASSES, ("discovery", "groups", device_class), "class")
+        need(group, groups, ("discovery", "groups", device_class), "group")
+    return problems

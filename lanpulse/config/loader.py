@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from lanpulse.config.devices import EntryRef, build_inventory
+from lanpulse.config.discovery import reference_problems
 from lanpulse.config.includes import IncludedInventory, include_inventory
 from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection
 from lanpulse.config.secrets import SecretFileError, read_secret_file, secret_file_stem
@@ -177,6 +178,9 @@ class _Checker:
             credentials=root.credentials if root is not None else {},
         )
         self.problems.extend(problems)
+        if root is not None:
+            names = list(raw_groups) if isinstance(raw_groups, Mapping) else []
+            self.problems.extend(reference_problems(root.discovery, root.credentials, names))
         if root is None or defaults is None or self.problems:
             return None, ()
         settings = root.model_copy(

@@ -83,16 +83,8 @@ class DiscoveryRun:
         for subnet in self.settings.subnets:
             wanted.extend(subnet.credentials or ())
         sets: dict[str, CredentialSet] = {}
-        for name in dict.fromkeys(wanted):
-            section = root.get(name)
-            if section is None:
-                known = ", ".join(sorted(root)) or "none defined"
-                raise ConfigError(
-                    f"unknown credential set {name!r}, expected a name of the root "
-                    f"`credentials:` section ({known})",
-                    file=self.loaded.path,
-                    key="discovery.credentials",
-                )
+        for name in dict.fromkeys(wanted):  # names the loader checked (reference_problems)
+            section = root[name]
             creds, problems = credential_set_snmp(name, section, self.loaded.settings.defaults)
             if problems:
                 raise ConfigError(
