@@ -239,3 +239,27 @@ def test_discovery_names_are_checked_with_their_lines(tmp_path: Path) -> None:
         "expected one of: office",
         "discovery.groups.printer: unknown group 'printrs', expected one of: printers",
     ]
+
+
+@given(
+    st.lists(st.integers(0, 2), min_size=1, max_size=8),  # which file each device is in
+)
+def test_included_devices_load_as_if_written_in_the_main_file(where: list[int]) -> None:
+    import tempfile
+
+    devices = [f"  - {{name: d{i}, address: 10.0.0.{i + 1}}}" for i in range(len(where))]
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "inv").mkdir()
+        main_lines = [d for d, w in zip(devices, where, strict=True) if w == 0]
+        for number in (1, 2):
+            part = [d for d, w in zip(devices, where, strict=True) if w == number]
+            (base / "inv" / f"{number}.yaml").write_text("devices:\n" + "\n".join(part) + "\n")
+        head = MAIN.split("devices:")[0].replace("inventory/*.yaml", "inv/*.yaml")
+        (base / "split.yaml").write_text(head + "devices:\n" + "\n".join(main_lines) + "\n")
+        (base / "one.yaml").write_text(
+            head.replace("inv/*.yaml", "inv/none-*.yaml") + "devices:\n" + "\n".join(devices) + "\n"
+        )
+        split = {d.name: d for d in load_config(base / "split.yaml").devices}
+        whole = {d.name: d for d in load_config(base / "one.yaml").devices}
+    assert split == whole
