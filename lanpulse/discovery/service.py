@@ -38,6 +38,7 @@ class CycleOutcome:
 
     changes: list[Change] = field(default_factory=list)
     written: bool = False
+    reload: bool = False  # devices changed (not only `discovered:` times): reload the config
     samples: list[Sample] = field(default_factory=list)
 
 
@@ -75,6 +76,7 @@ class DiscoveryService:
         if result.changes or (found and result.entries != entries):
             await asyncio.to_thread(job.write_checked, output, result.entries)
             outcome.written = True
+            outcome.reload = bool(result.changes)
         outcome.samples = self.samples(result.entries, loaded, now)
         if now >= self._endpoints_due:
             self._endpoints_due = now + settings.endpoints.interval
@@ -125,7 +127,7 @@ class DiscoveryService:
                 log.exception("discovery cycle failed")
             else:
                 emit(outcome.samples)
-                if outcome.written:
+                if outcome.reload:
                     await reload()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)

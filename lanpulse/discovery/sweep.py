@@ -159,7 +159,9 @@ class Sweeper:
         """One paced GET; None when the agent did not answer with these credentials."""
         per_pdu = max(1, self.client.get_batch_size)
         pdus = -(-len(oids) // per_pdu)
-        await self.pacer.take(pdus * (1 + target.credentials.retries))
+        # SNMPv3 first asks an unknown agent for its engine ID: count that exchange too.
+        exchanges = 2 if target.credentials.version == "3" else 1
+        await self.pacer.take(pdus * exchanges * (1 + target.credentials.retries))
         self.stats.requests += pdus
         try:
             return dict(await self.client.get(target, oids))
