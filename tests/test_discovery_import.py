@@ -137,7 +137,7 @@ def test_netbox_json_and_csv(estate: Path) -> None:
     found = {d.name: d for d in read_import(estate / "nb.json")}
     assert set(found) == {"nb-sw1", "nb-mfp"}
     assert found["nb-sw1"].address == "10.0.5.2" and found["nb-sw1"].device_class == "switch"
-    assert found["nb-sw1"].site == "hq" and found["nb-sw1"].serial == "ABC123"
+    assert found["nb-sw1"].site == "hq" and found["nb-sw1"].agent.serial == "ABC123"
     assert found["nb-mfp"].device_class == "printer"
     (estate / "nb.csv").write_text(NETBOX_CSV)
     rows = read_import(estate / "nb.csv")

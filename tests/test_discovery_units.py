@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lanpulse.config.inventory import AgentFacts
 from lanpulse.core.errors import ConfigError
 from lanpulse.discovery.endpoints import PortSighting, locate, mac_text
 from lanpulse.discovery.identify import fold_duplicates
@@ -92,7 +93,10 @@ def test_edge_port_wins_over_uplinks() -> None:
 
 
 def found(name: str, address: str, **facts: str) -> FoundDevice:
-    return FoundDevice(name=name, address=address, source="sweep", addresses=(address,), **facts)
+    agent = AgentFacts(**facts)
+    return FoundDevice(
+        name=name, address=address, source="sweep", addresses=(address,), agent=agent
+    )
 
 
 def test_duplicates_fold_by_engine_or_name_and_serial() -> None:

@@ -224,7 +224,18 @@ class GroupSection(InheritedSection):
     """One entry of `groups:`, applied to the devices that name it."""
 
 
-class DiscoveredFacts(_Section):
+class AgentFacts(_Section):
+    """What a device says about itself (SNMP system group, engine ID, chassis serial)."""
+
+    sys_name: str | None = None
+    sys_object_id: str | None = None
+    sys_descr: str | None = None
+    sys_location: str | None = None
+    engine_id: str | None = None
+    serial: str | None = None
+
+
+class DiscoveredFacts(AgentFacts):
     """What `lanpulse discover` last saw of a device (kept in the inventory file it writes).
 
     Only discovery writes it; it is compared with the next sweep for `--diff` (changed
@@ -232,12 +243,6 @@ class DiscoveredFacts(_Section):
     """
 
     source: Literal["sweep", "lldp", "cdp", "import", "netbox"] | None = None
-    sys_name: str | None = None
-    sys_object_id: str | None = None
-    sys_descr: str | None = None
-    sys_location: str | None = None
-    engine_id: str | None = None
-    serial: str | None = None
     addresses: list[str] | None = None  # every address the device answered on
     first_seen: str | None = None
     last_seen: str | None = None

@@ -9,9 +9,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from lanpulse.config.discovery import SiteRule
+from lanpulse.config.inventory import AgentFacts
 from lanpulse.config.profiles import ProfileSet
 from lanpulse.core.model import SnmpValue
-from lanpulse.discovery.records import FoundDevice, Source, device_name
+from lanpulse.discovery.records import FoundDevice, Source, device_name, identity_keys
 from lanpulse.parsers.values import as_text
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -76,23 +77,22 @@ def identify(
         profile=selection.profile.name,
         credentials=credentials,
         site=site or (sites.site(location) if sites else None),
-        sys_name=sys_name,
-        sys_object_id=sys_object_id,
-        sys_descr=sys_descr,
-        sys_location=location,
-        engine_id=text(ENGINE_ID),
-        serial=text(CHASSIS_SERIAL),
+        agent=AgentFacts(
+            sys_name=sys_name,
+            sys_object_id=sys_object_id,
+            sys_descr=sys_descr,
+            sys_location=location,
+            engine_id=text(ENGINE_ID),
+            serial=text(CHASSIS_SERIAL),
+        ),
         addresses=(address,),
     )
 
 
 def identity_key(device: FoundDevice) -> str | None:
     """What makes two answers one device: the engine ID, else sysName + serial."""
-    if device.engine_id:
-        return f"engine:{device.engine_id}"
-    if device.sys_name and device.serial:
-        return f"serial:{device.sys_name}|{device.serial}"
-    return None
+    keys = identity_keys(device.agent)
+    return keys[0] if keys else None
 
 
 def fold_duplicates(found: Iterable[FoundDevice]) -> list[FoundDevice]:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lanpulse.config.inventory import AgentFacts
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import DEVICE_CLASSES
 from lanpulse.discovery.records import FoundDevice
@@ -204,7 +205,7 @@ def _netbox_device(
         device_class=device_class,
         site=site or None,
         labels=labels,
-        serial=serial or None,
+        agent=AgentFacts(serial=serial or None),
     )
 
 

@@ -18,8 +18,9 @@ from typing import Any, Literal
 
 import yaml
 
+from lanpulse.config.inventory import AgentFacts
 from lanpulse.core.errors import ConfigError, ConfigErrors
-from lanpulse.discovery.records import FoundDevice
+from lanpulse.discovery.records import FoundDevice, identity_keys
 
 HEADER = (
     "# Written by `lanpulse discover`. Edit freely: keys you set are kept by later runs\n"
@@ -190,10 +191,8 @@ def _index(entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
     index: dict[tuple[str, str], int] = {}
     for position, entry in enumerate(entries):
         facts = entry.get("discovered") or {}
-        if facts.get("engine_id"):
-            index.setdefault(("engine", str(facts["engine_id"])), position)
-        if facts.get("sys_name") and facts.get("serial"):
-            index.setdefault(("serial", f"{facts['sys_name']}|{facts['serial']}"), position)
+        for key in identity_keys(_agent(facts)):
+            index.setdefault(("identity", key), position)
         index.setdefault(("name", str(entry.get("name"))), position)
         for address in [entry.get("address"), *(facts.get("addresses") or [])]:
             if address:
@@ -202,15 +201,18 @@ def _index(entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
 
 
 def _match(device: FoundDevice, index: Mapping[tuple[str, str], int]) -> int | None:
-    keys: list[tuple[str, str]] = []
-    if device.engine_id:
-        keys.append(("engine", device.engine_id))
-    if device.sys_name and device.serial:
-        keys.append(("serial", f"{device.sys_name}|{device.serial}"))
+    keys = [("identity", key) for key in identity_keys(device.agent)]
     keys.append(("address", device.address))
     keys.extend(("address", a) for a in device.addresses)
     keys.append(("name", device.name))
     return next((index[k] for k in keys if k in index), None)
+
+
+def _agent(facts: Mapping[str, Any]) -> AgentFacts:
+    """The agent facts of an entry's `discovered:` block (as written, maybe by hand)."""
+    return AgentFacts.model_validate(
+        {k: str(facts[k]) for k in AgentFacts.model_fields if facts.get(k)}
+    )
 
 
 def _own_keys(device: FoundDevice) -> dict[str, Any]:
@@ -236,10 +238,7 @@ def _own_keys(device: FoundDevice) -> dict[str, Any]:
 
 def _facts(device: FoundDevice, previous: Mapping[str, Any], now: str) -> dict[str, Any]:
     facts: dict[str, Any] = {"source": device.source}
-    for key in ("sys_name", "sys_object_id", "sys_descr", "sys_location", "engine_id", "serial"):
-        value = getattr(device, key)
-        if value:
-            facts[key] = value
+    facts.update((k, v) for k, v in device.agent.model_dump().items() if v)
     if len(device.addresses) > 1:
         facts["addresses"] = list(device.addresses)
     facts["first_seen"] = previous.get("first_seen") or now
@@ -267,7 +266,7 @@ def _update(entry: dict[str, Any], device: FoundDevice, now: str, force: bool) -
         ("sys_descr", "sysDescr"),
         ("sys_name", "sysName"),
     ):
-        before, after = old.get(key), getattr(device, key)
+        before, after = old.get(key), getattr(device.agent, key)
         if before and after and before != after:
             differences.append(f"{what} {before!r} -> {after!r}")
     for key, value in _own_keys(device).items():

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lanpulse.config.inventory import AgentFacts
+
 Source = Literal["sweep", "lldp", "cdp", "import", "netbox"]
 CRAWL_SOURCES: frozenset[str] = frozenset({"sweep", "lldp", "cdp"})
 
@@ -28,13 +30,18 @@ class FoundDevice:
     group: str | None = None
     parent: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
-    sys_name: str | None = None
-    sys_object_id: str | None = None
-    sys_descr: str | None = None
-    sys_location: str | None = None
-    engine_id: str | None = None
-    serial: str | None = None
+    agent: AgentFacts = field(default_factory=AgentFacts)
     addresses: tuple[str, ...] = ()  # every address it answered on (duplicates folded)
+
+
+def identity_keys(agent: AgentFacts) -> list[str]:
+    """What makes two sightings one device: the engine ID, and sysName + serial."""
+    keys = []
+    if agent.engine_id:
+        keys.append(f"engine:{agent.engine_id}")
+    if agent.sys_name and agent.serial:
+        keys.append(f"serial:{agent.sys_name}|{agent.serial}")
+    return keys
 
 
 def device_name(sys_name: str | None, address: str) -> str:
