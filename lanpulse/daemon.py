@@ -340,6 +340,12 @@ class Daemon:
             asyncio.create_task(self._selfmon_loop()),
             asyncio.create_task(self._reload_loop()),
         ]
+        if settings.discovery.interval is not None:
+            # Scheduled discovery (docs/discovery.md): new devices come in through reload().
+            from lanpulse.discovery.service import DiscoveryService
+
+            found = DiscoveryService().run(lambda: self.loaded, self.emit, self.reload, self._stop)
+            background.append(asyncio.create_task(found))
         await self._stop.wait()
         self.traps.stop()
         log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)

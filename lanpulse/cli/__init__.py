@@ -25,6 +25,8 @@ COMMANDS: tuple[str, ...] = (
     "profiles",
     "alerts",
     "dashboards",
+    "discover",
+    "where",
 )
 
 EXIT_OK = 0

@@ -12,7 +12,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection, InheritedSection
+from lanpulse.config.inventory import (
+    DefaultsSection,
+    DeviceEntry,
+    GroupSection,
+    InheritedSection,
+    SnmpSection,
+)
 from lanpulse.config.snmp_protocols import SnmpVersion
 from lanpulse.config.sourcemap import Loc, Problem
 from lanpulse.core.model import Device, Secret, SnmpCredentials, SshCredentials
@@ -38,9 +44,16 @@ def _expected(word: str, choices: Iterable[str], what: str) -> str:
     return f"expected one of: {shown}"
 
 
-def _layered(levels: Sequence[InheritedSection | None], section: str) -> dict[str, Any]:
+def _layered(
+    levels: Sequence[InheritedSection | None],
+    section: str,
+    credential_set: SnmpSection | None = None,
+) -> dict[str, Any]:
+    """`section` merged general -> specific; a credential set goes just before the device."""
     merged: dict[str, Any] = {}
-    for level in levels:
+    for position, level in enumerate(levels):
+        if credential_set is not None and position == len(levels) - 1:
+            merged.update(credential_set.set_values())
         part = getattr(level, section, None) if level is not None else None
         if part is not None:
             merged.update(part.set_values())
@@ -121,6 +134,17 @@ def _snmp(values: Mapping[str, Any], where: Loc, problems: list[Problem]) -> Snm
     return creds
 
 
+def credential_set_snmp(
+    name: str, credential_set: SnmpSection, defaults: DefaultsSection
+) -> tuple[SnmpCredentials, list[Problem]]:
+    """The SNMP settings of a credential set over `defaults.snmp` (as a device naming it gets)."""
+    problems: list[Problem] = []
+    creds = _snmp(
+        _layered([defaults, None], "snmp", credential_set), ("credentials", name), problems
+    )
+    return creds, problems
+
+
 def _ssh(values: Mapping[str, Any], where: Loc, problems: list[Problem]) -> SshCredentials | None:
     loc = (*where, "ssh")
     platform = values.get("platform")
@@ -153,15 +177,30 @@ def merge_device(
     defaults: DefaultsSection,
     where: Loc,
     problems: list[Problem],
+    credentials: Mapping[str, SnmpSection] | None = None,
 ) -> Device:
-    """One Device from its entry, its group and the defaults; problems are appended."""
+    """One Device from its entry, its group and the defaults; problems are appended.
+
+    `credentials` holds the root `credentials:` sets a level may name.
+    """
     levels: list[InheritedSection | None] = [defaults, group, entry]
     named = (entry, group)
-    uses_snmp = any(x is not None and x.snmp is not None for x in named)
+    set_name = _first(levels, "credentials")
+    credential_set = None
+    if set_name is not None:
+        credential_set = (credentials or {}).get(set_name)
+        if credential_set is None:
+            hint = _expected(set_name, credentials or {}, "credential set")
+            problems.append(
+                Problem((*where, "credentials"), f"unknown credential set {set_name!r}, {hint}")
+            )
+    uses_snmp = credential_set is not None or any(
+        x is not None and x.snmp is not None for x in named
+    )
     uses_ssh = any(x is not None and x.ssh is not None for x in named)
     snmp = None
     if uses_snmp or not uses_ssh:
-        snmp = _snmp(_layered(levels, "snmp"), where, problems)
+        snmp = _snmp(_layered(levels, "snmp", credential_set), where, problems)
     ssh = _ssh(_layered(levels, "ssh"), where, problems) if uses_ssh else None
     labels: dict[str, str] = {}
     prefer: dict[str, str] = {}
@@ -249,6 +288,7 @@ def build_inventory(
     refs: Sequence[EntryRef] | None = None,
     known_groups: Collection[str] = (),
     describe: Callable[[Loc], str] | None = None,
+    credentials: Mapping[str, SnmpSection] | None = None,
 ) -> tuple[tuple[Device, ...], list[Problem]]:
     """Merge every valid entry, and cross-check the whole inventory.
 
@@ -272,7 +312,9 @@ def build_inventory(
         group = groups.get(entry.group) if entry.group is not None else None
         if entry.group is not None and group is None:
             continue  # the group itself is invalid, and reported where it is defined
-        devices.append(merge_device(entry, group, defaults, ("devices", index), problems))
+        devices.append(
+            merge_device(entry, group, defaults, ("devices", index), problems, credentials)
+        )
     return tuple(devices), problems
 
 

@@ -211,6 +211,10 @@ class InheritedSection(_Section):
     prefer: dict[PreferKey, Literal["snmp", "cli"]] | None = None
     snmp: SnmpSection | None = None
     ssh: SshSection | None = None
+    # The name of an entry of the root `credentials:` section (a credential set): its SNMP
+    # settings sit between the group's and the device's own `snmp:`. Inventories written by
+    # `lanpulse discover` name the set, never the secret.
+    credentials: Name | None = None
 
 
 class DefaultsSection(InheritedSection):
@@ -221,6 +225,31 @@ class GroupSection(InheritedSection):
     """One entry of `groups:`, applied to the devices that name it."""
 
 
+class AgentFacts(_Section):
+    """What a device says about itself (SNMP system group, engine ID, chassis serial)."""
+
+    sys_name: str | None = None
+    sys_object_id: str | None = None
+    sys_descr: str | None = None
+    sys_location: str | None = None
+    engine_id: str | None = None
+    serial: str | None = None
+
+
+class DiscoveredFacts(AgentFacts):
+    """What `lanpulse discover` last saw of a device (kept in the inventory file it writes).
+
+    Only discovery writes it; it is compared with the next sweep for `--diff` (changed
+    sysName, model, address) and to flag devices that vanished. Times are ISO 8601 UTC.
+    """
+
+    source: Literal["sweep", "lldp", "cdp", "import", "netbox"] | None = None
+    addresses: list[str] | None = None  # every address the device answered on
+    first_seen: str | None = None
+    last_seen: str | None = None
+    vanished_since: str | None = None  # set while a sweep of its subnet does not find it
+
+
 class DeviceEntry(InheritedSection):
     """One entry of `devices:` as written (before inheritance)."""
 
@@ -228,3 +257,4 @@ class DeviceEntry(InheritedSection):
     address: Address
     group: Annotated[str, Field(min_length=1)] | None = None
     parent: Annotated[str, Field(min_length=1)] | None = None
+    discovered: DiscoveredFacts | None = None

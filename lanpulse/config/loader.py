@@ -17,10 +17,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from lanpulse.config.devices import EntryRef, build_inventory
+from lanpulse.config.discovery import reference_problems
+from lanpulse.config.includes import IncludedInventory, include_inventory
 from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection
 from lanpulse.config.secrets import SecretFileError, read_secret_file, secret_file_stem
 from lanpulse.config.settings import INVENTORY_SECTIONS, LoadedConfig, Settings
-from lanpulse.config.sourcemap import Loc, Problem, SourceMap, parse_yaml, to_config_error
+from lanpulse.config.sourcemap import Loc, Problem, SourceMap, parse_yaml
 from lanpulse.config.validation import problems_from
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device
@@ -74,9 +76,11 @@ def load_config_text(
         if errors:
             raise ConfigErrors(errors)
         raise ConfigErrors([ConfigError(ROOT_EXPECTED, file=filename, line=source.line_for(()))])
-    checker = _Checker(data, source, {"base_dir": base})
+    joined, include_errors = include_inventory(data, source, base, env)
+    errors.extend(include_errors)
+    checker = _Checker(data, source, {"base_dir": base}, joined)
     settings, devices = checker.run()
-    errors.extend(to_config_error(p, source, data) for p in checker.problems)
+    errors.extend(joined.error(p) for p in checker.problems)
     if errors or settings is None:
         raise ConfigErrors(_sorted_unique(errors))
     return LoadedConfig(path=filename, settings=settings, devices=devices, base_dir=base)
@@ -85,7 +89,10 @@ def load_config_text(
 def build_devices(settings: Settings) -> tuple[Device, ...]:
     """The merged devices of validated settings; ConfigErrors (without lines) when inconsistent."""
     devices, problems = build_inventory(
-        list(enumerate(settings.devices)), settings.groups, settings.defaults
+        list(enumerate(settings.devices)),
+        settings.groups,
+        settings.defaults,
+        credentials=settings.credentials,
     )
     if problems:
         errors = [ConfigError(p.message, key=_plain_key(p.loc)) for p in problems]
@@ -118,10 +125,18 @@ def _sorted_unique(errors: list[ConfigError]) -> list[ConfigError]:
 class _Checker:
     """Validates one parsed document piece by piece, collecting Problems."""
 
-    def __init__(self, data: dict[str, Any], source: SourceMap, context: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        source: SourceMap,
+        context: dict[str, Any],
+        joined: IncludedInventory | None = None,
+    ) -> None:
         self.data = data
         self.source = source
         self.context = context
+        # Where each device was written: the main file or an `inventory:` include.
+        self.joined = joined or IncludedInventory(source, data)
         self.problems: list[Problem] = []
 
     def _validate(self, model: type[BaseModel], value: object, loc: Loc) -> Any:
@@ -129,10 +144,15 @@ class _Checker:
         try:
             result = model.model_validate({} if value is None else value, context=self.context)
         except ValidationError as exc:
-            found = problems_from(exc, model, loc, self.data, self.source.from_env)
-            self.problems.extend(p for p in found if not self.source.is_tainted(p.loc))
+            source, data, local = self.joined.locate(loc)
+            found = problems_from(exc, model, local, data, source.from_env)
+            self.problems.extend(
+                Problem((*loc, *p.loc[len(local) :]), p.message, p.line)
+                for p in found
+                if not source.is_tainted(p.loc)
+            )
             return None
-        return None if loc and self.source.is_tainted(loc) else result
+        return None if loc and self.joined.is_tainted(loc) else result
 
     def run(self) -> tuple[Settings | None, tuple[Device, ...]]:
         # `x-...` root keys hold YAML anchors to reuse (`<<: *v3`), as in docker compose.
@@ -154,9 +174,13 @@ class _Checker:
             defaults,
             refs=self._refs(),
             known_groups=list(raw_groups) if isinstance(raw_groups, Mapping) else (),
-            describe=lambda loc: f"line {self.source.line_for(loc)}",
+            describe=self.joined.describe,
+            credentials=root.credentials if root is not None else {},
         )
         self.problems.extend(problems)
+        if root is not None:
+            names = list(raw_groups) if isinstance(raw_groups, Mapping) else []
+            self.problems.extend(reference_problems(root.discovery, root.credentials, names))
         if root is None or defaults is None or self.problems:
             return None, ()
         settings = root.model_copy(

@@ -15,9 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.daemon import DaemonSettings
+from lanpulse.config.discovery import DiscoverySettings
 from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
-from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection, Name
+from lanpulse.config.inventory import (
+    DefaultsSection,
+    DeviceEntry,
+    GroupSection,
+    Name,
+    SnmpSection,
+)
 from lanpulse.config.secrets import redact, safe_url
 from lanpulse.config.traps import TrapsSettings
 from lanpulse.core.errors import ConfigError
@@ -39,6 +46,11 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     traps: TrapsSettings | None = None
     profiles_dirs: list[str] = Field(default_factory=list)
+    # Credential sets: named SNMP settings that devices (and discovery) refer to by name.
+    credentials: dict[Name, SnmpSection] = Field(default_factory=dict)
+    # Inventory files (paths or globs, relative to this file) whose `devices:` are added.
+    inventory: list[str] = Field(default_factory=list)
+    discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
     defaults: DefaultsSection = Field(default_factory=DefaultsSection)
     groups: dict[Name, GroupSection] = Field(default_factory=dict)
     devices: list[DeviceEntry] = Field(default_factory=list)
@@ -46,7 +58,9 @@ class Settings(BaseModel):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # Sections owned elsewhere may hold plain-string secrets: show them redacted.
         for name, value in super().__repr_args__():
-            if isinstance(value, BaseModel) and name not in ("defaults",):
+            if name == "credentials" and isinstance(value, dict):
+                yield name, sorted(value)  # set names only: the sets hold secrets
+            elif isinstance(value, BaseModel) and name not in ("defaults",):
                 yield name, redact(value.model_dump(mode="python"))
             else:
                 yield name, value

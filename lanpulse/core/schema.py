@@ -234,6 +234,11 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             optional=("if_index", "if_name", "sensor", "entity", "alert_index", "user"),
         ),
         _m(
+            # Scheduled discovery (docs/discovery.md): a device its sweeps no longer find.
+            "discovery",
+            {"missing": FLAG, "vanished": FLAG, "missing_seconds": NONNEG},
+        ),
+        _m(
             "lanpulse",
             {
                 "polls": COUNTER,
