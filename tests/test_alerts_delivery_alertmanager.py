@@ -250,7 +250,10 @@ async def test_dependencies_and_maintenance_reach_real_alertmanager_and_smtp(
         await at(240)
         (alert,) = am_alerts(alertmanager, "device_down", "sc-")
         assert alert["labels"]["device"] == "sc-sw1"  # type: ignore[index]
-        assert "3 of the 3 device(s) behind sc-sw1 do not answer" in alert["annotations"]["description"]  # type: ignore[index]
+        assert (
+            "3 of the 3 device(s) behind sc-sw1 do not answer"
+            in alert["annotations"]["description"]
+        )  # type: ignore[index]
         assert sink.subjects == [
             "[lanpulse] [FIRING:1] device_down sc-pc1",
             "[lanpulse] [RESOLVED:1] device_down sc-pc1",

@@ -3,8 +3,6 @@ plain, STARTTLS, implicit TLS and AUTH (self-signed certificate made in the test
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
@@ -15,10 +13,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from lanpulse.alerts.dispatcher import Dispatcher
 from lanpulse.alerts.engine import AlertEngine, EngineOptions
@@ -29,6 +23,7 @@ from lanpulse.alerts.yamlsrc import parse_yaml
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import AlertEvent, Sample, Secret
+from tests._tls import self_signed
 
 S = 1_000_000_000
 T0 = 1_800_000_000 * S
@@ -54,35 +49,7 @@ class Sink:
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (cert file, key file)."""
-    work = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = work / "cert.pem", work / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 def server_tls(cert: tuple[Path, Path]) -> ssl.SSLContext:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lanpulse.alerts.engine import AlertEngine, EngineOptions
+from lanpulse.alerts.engine import AlertEngine, EngineOptions, alert_id
 from lanpulse.alerts.records import active_alerts, alert_samples, notifiable
 from lanpulse.alerts.rules import load_rules
 from lanpulse.alerts.yamlsrc import parse_yaml
@@ -273,7 +273,9 @@ def test_alert_samples_follow_the_schema() -> None:
         "severity": "critical",
         "device": "sw1",
         "class": "switch",
+        "alert_id": alert_id(ev[0].labels),
     }
+    assert samples[0].fields == {"state": 1, "muted": 0, "acked": 0, "value": 0.0}
     for s in samples:
         assert validate_sample(s) == []
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from lanpulse.alerts.dispatcher import Dispatcher, Route
-from lanpulse.alerts.engine import AlertEngine, EngineOptions
+from lanpulse.alerts.engine import AlertEngine, EngineOptions, alert_id
 from lanpulse.alerts.maintenance import windows_from_settings
+from lanpulse.alerts.mirror import AlertmanagerSilences
 from lanpulse.alerts.notifiers.alertmanager import AlertmanagerNotifier
 from lanpulse.alerts.notifiers.base import Notifier
 from lanpulse.alerts.notifiers.email import EmailNotifier
@@ -19,11 +21,12 @@ from lanpulse.alerts.notifiers.teams import TeamsNotifier
 from lanpulse.alerts.notifiers.webhook import WebhookNotifier
 from lanpulse.alerts.records import alert_samples
 from lanpulse.alerts.rules import Rule
+from lanpulse.alerts.silences import SilenceBook
 from lanpulse.alerts.store import StateStore, restore, snapshot
 from lanpulse.config.alerting import AlertingSettings, RouteSettings
 from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.core.errors import ConfigError
-from lanpulse.core.model import Sample, Secret, now_ns
+from lanpulse.core.model import AlertEvent, Sample, Secret, now_ns
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
@@ -118,6 +121,7 @@ def build_routes(settings: AlertingSettings) -> list[Route]:
                 repeat_interval_s=am.resend_interval,
                 continue_=True,
                 whole_group=False,
+                honours_holds=False,
             )
         )
     others = tuple(n for n in settings.receivers() if n != "alertmanager")
@@ -139,12 +143,81 @@ class AlertingService:
         dispatcher: Dispatcher,
         store: StateStore | None = None,
         checkpoint_s: float = 60.0,
+        clock: Callable[[], int] = now_ns,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
         self.store = store
         self.checkpoint_ns = int(checkpoint_s * NS)
+        self.clock = clock
         self._saved_ns = 0
+        # alert id -> the state last written to the `alert` measurement: `alerts_firing`
+        # counts from it, so /metrics and the measurement cannot disagree.
+        self.written: dict[str, Sample] = {}
+        self.mirror: AlertmanagerSilences | None = None  # silences mirrored there
+        self.adopt(SilenceBook())
+
+    def adopt(self, book: SilenceBook) -> None:
+        """Use `book`'s silences and acknowledgements (a new service on reload keeps them)."""
+        self.book = book
+        self.engine.silenced = self._silenced
+        self.dispatcher.held = self._held
+
+    def _silenced(self, labels: Mapping[str, str], now_ns: int) -> str | None:
+        silence = self.book.silencing(labels, now_ns)
+        return None if silence is None else f"silence:{silence.id}"
+
+    def _held(self, labels: Mapping[str, str]) -> bool:
+        return (
+            alert_id(labels) in self.book.acks
+            or self.book.silencing(labels, self.clock()) is not None
+        )
+
+    def marks(self, event: AlertEvent) -> tuple[bool, bool]:
+        """(muted, acked) of an event, for the `alert` measurement."""
+        muted = (event.suppressed_by or "").startswith("silence:") or (
+            self.book.silencing(event.labels, event.time_ns or self.clock()) is not None
+        )
+        return muted, alert_id(event.labels) in self.book.acks
+
+    def record(self, events: Sequence[AlertEvent]) -> list[Sample]:
+        """The `alert` samples of `events`; ends the acknowledgement of resolved alerts."""
+        samples = alert_samples(events, self.marks)
+        for sample in samples:
+            aid = sample.tags["alert_id"]
+            if sample.fields["state"] == 0:
+                self.written.pop(aid, None)
+                self.book.release(aid)
+            else:
+                self.written[aid] = sample
+        return samples
+
+    def firing(self) -> int:
+        """How many alerts the `alert` measurement shows as firing now."""
+        return sum(1 for sample in self.written.values() if sample.fields["state"] == 2)
+
+    def remark(self, now_ns: int) -> list[Sample]:
+        """Samples for alerts whose muted/acked marks changed (a silence or an ack was set or
+        ended), so dashboards follow without waiting for the next transition."""
+        out = []
+        for aid, last in list(self.written.items()):
+            labels = {**last.tags, "alertname": last.tags["rule"]}
+            muted = self.book.silencing(labels, now_ns) is not None
+            fields = {**last.fields, "muted": int(muted), "acked": int(aid in self.book.acks)}
+            if fields != dict(last.fields):
+                self.written[aid] = Sample("alert", last.tags, fields, now_ns)
+                out.append(self.written[aid])
+        return out
+
+    def orphans(self, now_ns: int) -> list[Sample]:
+        """Resolved samples for alerts written as active that the engine no longer holds
+        (their rule was removed by a reload): otherwise they would show firing forever."""
+        live = {alert_id(self.engine.labels(st)) for st in self.engine.alerts.values()}
+        out = []
+        for aid in [a for a in self.written if a not in live]:
+            last = self.written.pop(aid)
+            out.append(Sample("alert", last.tags, {**last.fields, "state": 0}, now_ns))
+        return out
 
     @classmethod
     def from_settings(
@@ -184,14 +257,26 @@ class AlertingService:
         if settings.state_file:
             path = Path(settings.state_file)
             store = StateStore(path if path.is_absolute() else base_dir / path)
-        return cls(engine, dispatcher, store)
+        service = cls(engine, dispatcher, store, clock=clock)
+        if (am := settings.alertmanager) is not None:
+            service.mirror = AlertmanagerSilences(am.url, am.timeout)
+        return service
 
     def reload(self, new: AlertingService, now_ns: int) -> AlertingService:
         """Carry this service's alert state and undelivered notifications over to `new`
         (built from a validated new config, on SIGHUP); returns `new`."""
         restore(new.engine, snapshot(self.engine), now_ns)
         new.dispatcher.restore(self.dispatcher.snapshot())
+        # Running totals stay running; dead letters get another chance with the new config.
+        new.dispatcher.health = self.dispatcher.health
+        new.dispatcher.stats = self.dispatcher.stats
+        new.dispatcher.dead = self.dispatcher.dead
+        retried = new.dispatcher.retry_dead()
+        if retried:
+            log.info("reload: %d dead-lettered notification(s) queued again", retried)
         new._saved_ns = self._saved_ns
+        new.adopt(self.book)
+        new.written = dict(self.written)
         return new
 
     def load_state(self, now_ns: int) -> int:
@@ -203,6 +288,15 @@ class AlertingService:
             return 0
         restored = restore(self.engine, data, now_ns)
         self.dispatcher.restore(data.get("dispatcher", []))
+        self.book.restore(data.get("silences", {}))
+        self.dispatcher.dead = {
+            str(r): [AlertEvent(**e) for e in events]
+            for r, events in data.get("dead_letters", {}).items()
+        }
+        self.written = {
+            str(w["alert_id"]): Sample("alert", w["tags"], w["fields"], int(w["time_ns"]))
+            for w in data.get("written", [])
+        }
         self._saved_ns = now_ns
         return restored
 
@@ -212,6 +306,14 @@ class AlertingService:
             return
         data = snapshot(self.engine)
         data["dispatcher"] = self.dispatcher.snapshot()
+        data["silences"] = self.book.snapshot()
+        data["dead_letters"] = {
+            r: [asdict(e) for e in events] for r, events in self.dispatcher.dead.items() if events
+        }
+        data["written"] = [
+            {"alert_id": k, "tags": s.tags, "fields": s.fields, "time_ns": s.time_ns}
+            for k, s in self.written.items()
+        ]
         self.store.save(data)
 
     def observe(self, samples: Iterable[Sample], now_ns: int) -> list[Sample]:
@@ -219,7 +321,7 @@ class AlertingService:
         events = self.engine.observe(samples, now_ns)
         if events:
             self.dispatcher.submit(events)
-        return alert_samples(events)
+        return self.record(events)
 
     def tick(self, now_ns: int) -> list[Sample]:
         """Timers, absence, releases; saves state when due. The `alert` samples."""
@@ -233,4 +335,5 @@ class AlertingService:
             except OSError as exc:
                 log.error("cannot write alert state %s: %s", self.store and self.store.path, exc)
             self._saved_ns = now_ns
-        return alert_samples(events)
+            self.book.prune(now_ns)
+        return self.record(events)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.daemon import DaemonSettings
@@ -19,6 +19,7 @@ from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
 from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection, Name
 from lanpulse.config.secrets import redact, safe_url
+from lanpulse.config.web import WebSettings, check_exposure
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Device
 
@@ -36,10 +37,17 @@ class Settings(BaseModel):
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     grafana: GrafanaSettings | None = None
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     profiles_dirs: list[str] = Field(default_factory=list)
     defaults: DefaultsSection = Field(default_factory=DefaultsSection)
     groups: dict[Name, GroupSection] = Field(default_factory=dict)
     devices: list[DeviceEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _exposure(self) -> Settings:
+        # Beyond loopback the API must be encrypted and authenticated (docs/alerting.md).
+        check_exposure(self.daemon.http_listen, self.web)
+        return self
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # Sections owned elsewhere may hold plain-string secrets: show them redacted.

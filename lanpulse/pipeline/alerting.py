@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from lanpulse.alerts.engine import FIRING
+from lanpulse.alerts.control import AlertController
 from lanpulse.alerts.service import AlertingService
 from lanpulse.core.model import Sample, now_ns
 
@@ -50,23 +50,28 @@ class AlertSink:
         self._delivery: asyncio.Task[None] | None = None
         self._delivery_stop = asyncio.Event()
         self._alert_samples = 0
+        self.control = AlertController(
+            lambda: self.service, self._forward, lambda: self.service.mirror, clock_ns
+        )
+
+    def _forward(self, samples: Sequence[Sample]) -> None:
+        if samples:
+            self._alert_samples += len(samples)
+            self.forward(samples)
 
     def submit_nowait(self, samples: Sequence[Sample]) -> bool:
         """Evaluate one poll's samples now; forward the resulting `alert` samples."""
-        out = self.service.observe(samples, self.clock_ns())
-        if out:
-            self._alert_samples += len(out)
-            self.forward(out)
+        self._forward(self.service.observe(samples, self.clock_ns()))
         return True
 
     async def _tick_loop(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.tick_s)
-            out = self.service.tick(self.clock_ns())
-            if out:
-                self._alert_samples += len(out)
-                self.forward(out)
+            now = self.clock_ns()
+            self._forward(self.service.tick(now))
+            self._forward(self.service.remark(now))  # silences that began or ended
+            await self.control.sync()
 
     async def start(self) -> None:
         """Restore persisted alert state and start the timers and the delivery task."""
@@ -100,6 +105,7 @@ class AlertSink:
         """
         await self._stop_delivery(deadline_s)
         self.service = self.service.reload(new, self.clock_ns())
+        self._forward(self.service.orphans(self.clock_ns()))
         self._start_delivery()
 
     async def stop(self, deadline_s: float) -> bool:
@@ -117,7 +123,18 @@ class AlertSink:
             log.error("cannot save alert state: %s", exc)
         return delivered and not pending
 
+    def _queued(self) -> dict[str, int]:
+        dispatcher = self.service.dispatcher
+        return {name: dispatcher.queued(name) for name in dispatcher.notifiers}
+
+    def notifier_health(self) -> dict[str, dict[str, object]]:
+        """Per receiver: sent, failed, dropped, dead-lettered, queued, failing (/healthz)."""
+        return self.service.dispatcher.health.as_json(self._queued())
+
+    def notifier_metrics(self) -> str:
+        """The same as Prometheus text, one series per receiver (/metrics)."""
+        return self.service.dispatcher.health.prometheus(self._queued())
+
     def stats(self) -> AlertSinkStats:
         """How many alert samples were produced and how many alerts fire now."""
-        firing = sum(1 for a in self.service.engine.alerts.values() if a.state == FIRING)
-        return AlertSinkStats(self._alert_samples, firing)
+        return AlertSinkStats(self._alert_samples, self.service.firing())
