@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lanpulse.alerts.dispatcher import Dispatcher, Route
+from lanpulse.alerts.silences import Matcher
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import AlertEvent
 
@@ -126,7 +127,7 @@ async def test_routes_match_labels_and_continue() -> None:
     routes = [
         Route(
             receivers=("a",),
-            match=(("severity", frozenset({"critical"})),),
+            matchers=(Matcher("severity", "critical"),),
             group_wait_s=0,
             continue_=True,
         ),

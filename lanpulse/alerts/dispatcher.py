@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from lanpulse.alerts.notifiers.base import Notifier
 from lanpulse.alerts.receiver_health import NotifierHealth
 from lanpulse.alerts.records import notifiable
+from lanpulse.alerts.routing import Route, RouteNode, first_matches
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import AlertEvent, now_ns
 
@@ -26,32 +26,6 @@ log = logging.getLogger(__name__)
 NS = 1_000_000_000
 AlertId = tuple[tuple[str, str], ...]
 GroupKey = tuple[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Which alerts (by label) go to which receivers, and the timing of their groups."""
-
-    receivers: tuple[str, ...]
-    match: tuple[tuple[str, frozenset[str]], ...] = ()
-    match_re: tuple[tuple[str, re.Pattern[str]], ...] = ()
-    group_by: tuple[str, ...] = ("alertname",)
-    group_wait_s: float = 30.0
-    group_interval_s: float = 300.0
-    repeat_interval_s: float = 4 * 3600.0
-    continue_: bool = False
-    # People get the whole group each time; Alertmanager keeps each alert itself, so it gets
-    # only the changes, and the whole set on each repeat.
-    whole_group: bool = True
-    # Silenced and acknowledged alerts are not repeated to people; Alertmanager keeps getting
-    # them (it would resolve them otherwise) and applies the mirrored silences itself.
-    honours_holds: bool = True
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        """Whether an alert with `labels` takes this route."""
-        if any(labels.get(k) not in allowed for k, allowed in self.match):
-            return False
-        return all(p.fullmatch(labels.get(k, "")) for k, p in self.match_re)
 
 
 @dataclass(slots=True)
@@ -90,6 +64,7 @@ class Dispatcher:
         notifiers: Mapping[str, Notifier],
         routes: Sequence[Route],
         *,
+        tree: RouteNode | None = None,
         retry_initial_s: float = 5.0,
         retry_max_s: float = 300.0,
         max_queued: int = 10_000,
@@ -98,7 +73,8 @@ class Dispatcher:
     ) -> None:
         self.notifiers = dict(notifiers)
         self.held = held  # labels -> silenced or acknowledged now (no repeats)
-        self.routes = tuple(routes)
+        self.routes = tuple(routes)  # flat, first (Alertmanager's catch-all, old `routes:`)
+        self.tree = tree  # then the routing tree, if any
         self.retry_initial_ns = int(retry_initial_s * NS)
         self.retry_max_ns = int(retry_max_s * NS)
         self.max_queued = max_queued
@@ -131,13 +107,14 @@ class Dispatcher:
         return queued
 
     def _routes_for(self, labels: Mapping[str, str]) -> list[Route]:
-        out = []
-        for route in self.routes:
-            if route.matches(labels):
-                out.append(route)
-                if not route.continue_:
-                    break
+        out = first_matches(self.routes, labels)
+        if self.tree is not None and (not out or out[-1].continue_):
+            out += self.tree.match(labels)
         return out
+
+    def all_routes(self) -> list[Route]:
+        """Every route, flat ones first."""
+        return [*self.routes, *(self.tree.walk() if self.tree is not None else ())]
 
     def _queue(self, receiver: str, route: Route, key: GroupKey, ev: AlertEvent) -> None:
         group = self._groups.get(key)

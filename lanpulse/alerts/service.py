@@ -3,135 +3,25 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from lanpulse.alerts.dispatcher import Dispatcher, Route
+from lanpulse.alerts.dispatcher import Dispatcher
 from lanpulse.alerts.engine import AlertEngine, EngineOptions, alert_id
 from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.mirror import AlertmanagerSilences
-from lanpulse.alerts.notifiers.alertmanager import AlertmanagerNotifier
-from lanpulse.alerts.notifiers.base import Notifier
-from lanpulse.alerts.notifiers.email import EmailNotifier
-from lanpulse.alerts.notifiers.grafana import GrafanaAnnotationNotifier
-from lanpulse.alerts.notifiers.slack import SlackNotifier
-from lanpulse.alerts.notifiers.teams import TeamsNotifier
-from lanpulse.alerts.notifiers.webhook import WebhookNotifier
 from lanpulse.alerts.records import alert_samples
 from lanpulse.alerts.rules import Rule
 from lanpulse.alerts.silences import SilenceBook
 from lanpulse.alerts.store import StateStore, restore, snapshot
-from lanpulse.config.alerting import AlertingSettings, RouteSettings
+from lanpulse.alerts.wiring import build_notifiers, build_routes, build_tree
+from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.grafana import GrafanaSettings
-from lanpulse.core.errors import ConfigError
-from lanpulse.core.model import AlertEvent, Sample, Secret, now_ns
+from lanpulse.core.model import AlertEvent, Sample, now_ns
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
-
-
-def _password(settings: AlertingSettings, base_dir: Path) -> Secret | None:
-    email = settings.email
-    if email is None:
-        return None
-    if email.password is not None:
-        return Secret(email.password.get_secret_value())
-    if email.password_file:
-        path = Path(email.password_file)
-        path = path if path.is_absolute() else base_dir / path
-        try:
-            return Secret(path.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read {str(path)!r}: {exc.strerror}", key="alerting.email.password_file"
-            ) from None
-    return None
-
-
-def build_notifiers(
-    settings: AlertingSettings,
-    base_dir: Path,
-    clock: Callable[[], int] = now_ns,
-    grafana: GrafanaSettings | None = None,
-) -> dict[str, Notifier]:
-    """One notifier per configured receiver."""
-    out: dict[str, Notifier] = {}
-    if settings.grafana_annotations and grafana is not None:
-        from lanpulse.dashboards.publisher import connect
-
-        out["grafana"] = GrafanaAnnotationNotifier(connect(grafana).annotations)
-    if (am := settings.alertmanager) is not None:
-        out["alertmanager"] = AlertmanagerNotifier(
-            am.url, resolve_timeout_s=am.resolve_timeout, timeout_s=am.timeout, clock=clock
-        )
-    if (em := settings.email) is not None:
-        ca = em.ca_file
-        if ca and not Path(ca).is_absolute():
-            ca = str(base_dir / ca)
-        out["email"] = EmailNotifier(
-            em.host,
-            em.port,
-            em.from_,
-            em.to,
-            starttls=em.starttls,
-            tls=em.tls,
-            user=em.user,
-            password=_password(settings, base_dir),
-            ca_file=ca,
-            verify_tls=em.verify_tls,
-            subject_prefix=em.subject_prefix,
-            timeout_s=em.timeout,
-        )
-    if (wh := settings.webhook) is not None:
-        token = Secret(wh.token.get_secret_value()) if wh.token else None
-        out["webhook"] = WebhookNotifier(wh.url, token=token, timeout_s=wh.timeout)
-    if (sl := settings.slack) is not None:
-        out["slack"] = SlackNotifier(Secret(sl.url.get_secret_value()), timeout_s=sl.timeout)
-    if (tm := settings.teams) is not None:
-        out["teams"] = TeamsNotifier(Secret(tm.url.get_secret_value()), timeout_s=tm.timeout)
-    return out
-
-
-def _route(r: RouteSettings, receivers: tuple[str, ...]) -> Route:
-    return Route(
-        receivers=receivers,
-        match=tuple((k, frozenset(v if isinstance(v, list) else [v])) for k, v in r.match.items()),
-        match_re=tuple((k, re.compile(v)) for k, v in r.match_re.items()),
-        group_by=tuple(r.group_by),
-        group_wait_s=r.group_wait,
-        group_interval_s=r.group_interval,
-        repeat_interval_s=r.repeat_interval,
-        continue_=r.continue_,
-    )
-
-
-def build_routes(settings: AlertingSettings) -> list[Route]:
-    """Alertmanager gets every alert (it routes and groups itself) and a re-post every
-    `resend_interval`; the other receivers follow `routes` (default: all of them)."""
-    routes: list[Route] = []
-    if (am := settings.alertmanager) is not None:
-        routes.append(
-            Route(
-                receivers=("alertmanager",),
-                group_by=(),
-                group_wait_s=0.0,
-                group_interval_s=0.0,
-                repeat_interval_s=am.resend_interval,
-                continue_=True,
-                whole_group=False,
-                honours_holds=False,
-            )
-        )
-    others = tuple(n for n in settings.receivers() if n != "alertmanager")
-    for r in settings.routes:
-        receivers = tuple(n for n in r.receivers if n != "alertmanager")
-        if receivers:
-            routes.append(_route(r, receivers))
-    if others and not settings.routes:
-        routes.append(Route(receivers=others))
-    return routes
 
 
 class AlertingService:
@@ -248,6 +138,7 @@ class AlertingService:
         dispatcher = Dispatcher(
             build_notifiers(settings, base_dir, clock, grafana),
             build_routes(settings),
+            tree=build_tree(settings),
             retry_initial_s=settings.retry.initial,
             retry_max_s=settings.retry.maximum,
             max_queued=settings.retry.max_queued,
@@ -258,8 +149,9 @@ class AlertingService:
             path = Path(settings.state_file)
             store = StateStore(path if path.is_absolute() else base_dir / path)
         service = cls(engine, dispatcher, store, clock=clock)
-        if (am := settings.alertmanager) is not None:
-            service.mirror = AlertmanagerSilences(am.url, am.timeout)
+        ams = [r.alertmanager for r in settings.named() if r.alertmanager is not None]
+        if ams:  # the first Alertmanager holds the mirrored silences
+            service.mirror = AlertmanagerSilences(ams[0].url, ams[0].timeout)
         return service
 
     def reload(self, new: AlertingService, now_ns: int) -> AlertingService:

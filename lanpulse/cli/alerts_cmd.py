@@ -1,4 +1,5 @@
-"""`lanpulse alerts check|test`: validate alert rules, and try them on samples."""
+"""`lanpulse alerts check|test|routes`: validate alert rules, try them on samples, and
+show which receivers an alert reaches."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from lanpulse.alerts.engine import AlertEngine, EngineOptions
 from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.notifiers.base import rfc3339
 from lanpulse.alerts.records import active_alerts
-from lanpulse.alerts.service import build_notifiers
+from lanpulse.alerts.silences import LABEL_ALIASES
+from lanpulse.alerts.wiring import build_notifiers, receivers_for
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Sample
 from lanpulse.core.schema import validate_sample
@@ -36,6 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--device", help="poll this inventory device once")
     test.add_argument("--format", choices=["text", "json"], default="text")
     test.set_defaults(func=run_test)
+    routes = verbs.add_parser(
+        "routes", help="which receivers an alert with these labels reaches (like amtool)"
+    )
+    routes.add_argument("-c", "--config", required=True, help="lanpulse config file")
+    routes.add_argument(
+        "--labels", required=True, help="the alert's labels: class=printer,site=hq,..."
+    )
+    routes.set_defaults(func=run_routes)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -50,6 +60,19 @@ def run_check(args: argparse.Namespace) -> int:
         f"files: {', '.join(cfg.rules.files) or 'none'}; "
         f"receivers: {', '.join(s.receivers()) or 'none'})"
     )
+    return 0
+
+
+def run_routes(args: argparse.Namespace) -> int:
+    """Print the receivers (comma-separated) the routing sends such an alert to."""
+    labels: dict[str, str] = {}
+    for item in args.labels.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"expected LABEL=VALUE, got {item!r}", key="--labels")
+        labels[LABEL_ALIASES.get(name.strip(), name.strip())] = value.strip()
+    cfg = load_alerting_config(args.config)
+    print(",".join(receivers_for(cfg.settings, labels)) or "(no receiver)")
     return 0
 
 

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -22,8 +23,18 @@ from lanpulse.alerts.rules import parse_duration
 
 # Seconds, written as `30s`, `5m`, `1h30m` or a plain number.
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+# The receivers of the single-receiver form (`alerting.email:` ...), named after their kind.
 RECEIVERS: tuple[str, ...] = ("alertmanager", "email", "webhook", "slack", "teams")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def known_zone(value: str) -> str:
+    """An IANA time zone name, checked; ValueError naming an example otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Berlin, UTC)") from None
+    return value
 
 
 class _Section(BaseModel):
@@ -83,10 +94,114 @@ class WebhookSettings(_Section):
 
 
 class ChatSettings(_Section):
-    """A Slack or Microsoft Teams incoming webhook; the URL itself is the credential."""
+    """A Slack or Microsoft Teams incoming webhook; the URL itself is the credential
+    (`url`, or `url_file` holding it)."""
 
-    url: SecretStr
+    url: SecretStr | None = None
+    url_file: str | None = None
     timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _one_url(self) -> ChatSettings:
+        if (self.url is None) == (self.url_file is None):
+            raise ValueError("set one of url and url_file")
+        return self
+
+
+class PagerDutySettings(_Section):
+    """PagerDuty Events API v2: one trigger/resolve event per alert, deduplicated by alert."""
+
+    routing_key: SecretStr | None = None  # the integration key of the PagerDuty service
+    routing_key_file: str | None = None
+    url: str = "https://events.pagerduty.com/v2/enqueue"
+    timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _one_key(self) -> PagerDutySettings:
+        if (self.routing_key is None) == (self.routing_key_file is None):
+            raise ValueError("set one of routing_key and routing_key_file")
+        return self
+
+
+# Notifier kinds and their settings: a receiver holds one or more of them. Adding a kind is
+# its settings model here plus its module in lanpulse/alerts/notifiers (registered in
+# lanpulse.alerts.notifiers.registry, which checks that both lists agree).
+NOTIFIER_KINDS: dict[str, type[BaseModel]] = {
+    "alertmanager": AlertmanagerSettings,
+    "email": EmailSettings,
+    "webhook": WebhookSettings,
+    "slack": ChatSettings,
+    "teams": ChatSettings,
+    "pagerduty": PagerDutySettings,
+}
+ReceiverName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class ReceiverSettings(_Section):
+    """A named receiver: where one team's notifications go (one or more kinds)."""
+
+    name: ReceiverName
+    alertmanager: AlertmanagerSettings | None = None
+    email: EmailSettings | None = None
+    webhook: WebhookSettings | None = None
+    slack: ChatSettings | None = None
+    teams: ChatSettings | None = None
+    pagerduty: PagerDutySettings | None = None
+
+    def kinds(self) -> list[tuple[str, BaseModel]]:
+        """(kind, settings) of every notifier this receiver has."""
+        return [(k, v) for k in NOTIFIER_KINDS if (v := getattr(self, k)) is not None]
+
+    @model_validator(mode="after")
+    def _some_kind(self) -> ReceiverSettings:
+        if not self.kinds():
+            raise ValueError(f"name at least one of: {', '.join(NOTIFIER_KINDS)}")
+        return self
+
+
+class RouteNodeSettings(_Section):
+    """A node of the routing tree, as in Alertmanager: the first matching child (or every
+    matching child up to one without `continue`) takes an alert; a node no child takes it
+    from handles it itself. Unset timings and `group_by` are inherited from the parent."""
+
+    receiver: str | None = None
+    receivers: list[str] = []  # lanpulse extension: several receivers on one node
+    matchers: list[str] = []  # "class=printer", "site=~hq|branch", "severity!=info"
+    match: dict[str, str | list[str]] = {}
+    match_re: dict[str, str] = {}
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+    continue_: bool = Field(False, alias="continue")
+    routes: list[RouteNodeSettings] = []
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers(cls, value: list[str]) -> list[str]:
+        from lanpulse.alerts.silences import parse_matcher
+
+        for text in value:
+            parse_matcher(text)
+        return value
+
+    @field_validator("match_re")
+    @classmethod
+    def _regexes(cls, value: dict[str, str]) -> dict[str, str]:
+        for pattern in value.values():
+            re.compile(pattern)
+        return value
+
+    def names(self) -> list[str]:
+        """The receivers this node names itself."""
+        return ([self.receiver] if self.receiver else []) + self.receivers
+
+    def walk(self, path: str = "route") -> list[tuple[str, RouteNodeSettings]]:
+        """Every node with its key path (route, route.routes[0], ...)."""
+        out = [(path, self)]
+        for i, child in enumerate(self.routes):
+            out += child.walk(f"{path}.routes[{i}]")
+        return out
 
 
 class RouteSettings(_Section):
@@ -120,11 +235,7 @@ class Recurrence(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Berlin, UTC)") from None
-        return value
+        return known_zone(value)
 
 
 class MaintenanceWindowSettings(_Section):
@@ -177,6 +288,10 @@ class AlertingSettings(_Section):
     slack: ChatSettings | None = None
     teams: ChatSettings | None = None
     routes: list[RouteSettings] = []
+    receivers_: list[ReceiverSettings] = Field(default_factory=list, alias="receivers")
+    route: RouteNodeSettings | None = None
+    # Times in notifications (began, ended) are shown in this zone.
+    timezone: str = "UTC"
     maintenance: list[MaintenanceWindowSettings] = []
     state_file: str | None = "var/alerts-state.json"
     # Draw firing and resolved alerts as annotations in Grafana (the `grafana:` section's
@@ -190,14 +305,33 @@ class AlertingSettings(_Section):
     # A firing alert whose series has not been reported for this long is resolved.
     stale_after: Duration = 3600.0
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return known_zone(value)
+
+    def named(self) -> list[ReceiverSettings]:
+        """Every receiver: the `receivers:` list plus the single-receiver keys (`email:`...,
+        each a receiver named after its kind)."""
+        legacy = [
+            ReceiverSettings.model_validate({"name": kind, kind: getattr(self, kind)})
+            for kind in RECEIVERS
+            if getattr(self, kind) is not None
+        ]
+        return [*legacy, *self.receivers_]
+
     def receivers(self) -> list[str]:
-        """The names of the configured notifiers."""
-        names = [name for name in RECEIVERS if getattr(self, name) is not None]
+        """The names of the configured receivers."""
+        names = [r.name for r in self.named()]
         return [*names, "grafana"] if self.grafana_annotations else names
 
     @model_validator(mode="after")
     def _routes_name_receivers(self) -> AlertingSettings:
         configured = set(self.receivers())
+        named = [r.name for r in self.named()]
+        dup = sorted({n for n in named if named.count(n) > 1})
+        if dup:
+            raise ValueError(f"receivers: {dup[0]!r} is defined twice, expected unique names")
         for i, route in enumerate(self.routes):
             for name in route.receivers:
                 if name not in configured:
@@ -205,4 +339,16 @@ class AlertingSettings(_Section):
                         f"routes[{i}].receivers: {name!r} is not configured; "
                         f"configured: {sorted(configured)}"
                     )
+        if self.route is not None:
+            if self.routes:
+                raise ValueError("use either route (a tree) or routes (a list), not both")
+            if not self.route.names():
+                raise ValueError("route.receiver: the root route needs a receiver")
+            for path, node in self.route.walk():
+                for name in node.names():
+                    if name not in configured:
+                        raise ValueError(
+                            f"{path}.receiver: {name!r} is not configured; "
+                            f"configured: {sorted(configured)}"
+                        )
         return self
