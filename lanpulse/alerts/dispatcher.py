@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lanpulse.alerts.notifiers.base import Notifier
-from lanpulse.alerts.receiver_health import NotifierHealth
+from lanpulse.alerts.receiver_health import FAILING_AFTER, NotifierHealth
 from lanpulse.alerts.records import notifiable
 from lanpulse.alerts.routing import Route, RouteNode, first_matches
 from lanpulse.core.errors import SinkError
@@ -208,7 +208,10 @@ class Dispatcher:
             self.stats.failed_attempts += 1
             retryable = not isinstance(exc, SinkError) or exc.retryable
             g.failures += 1
-            self._note(self.health.failed(g.receiver, g.failures, str(exc), now))
+            # A permanent refusal makes the receiver failing at once; retryable ones after
+            # a few attempts in a row.
+            attempts = g.failures if retryable else max(g.failures, FAILING_AFTER)
+            self._note(self.health.failed(g.receiver, attempts, str(exc), now))
             if not retryable:
                 dead = self.dead.setdefault(g.receiver, [])
                 dead.extend(sending.values())
@@ -259,7 +262,9 @@ class Dispatcher:
             if g.pending.get(aid) is ev:  # a newer event may have arrived during the send
                 del g.pending[aid]
                 self._count[g.receiver] -= 1
-            if ev.state in ("firing", "flapping"):
+            # A flapping notice is said once: later group messages and repeats must not
+            # show it as firing while the device may long be fine (issue 16).
+            if ev.state == "firing":
                 g.active[aid] = ev
             else:
                 g.active.pop(aid, None)

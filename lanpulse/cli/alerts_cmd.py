@@ -1,5 +1,5 @@
-"""`lanpulse alerts check|test|routes`: validate alert rules, try them on samples, and
-show which receivers an alert reaches."""
+"""`lanpulse alerts check|test|routes|active|retry`: validate alert rules, try them on
+samples, show which receivers an alert reaches; list and retry on the running daemon."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from lanpulse.alerts.notifiers.base import rfc3339
 from lanpulse.alerts.records import active_alerts
 from lanpulse.alerts.silences import LABEL_ALIASES
 from lanpulse.alerts.wiring import build_notifiers, receivers_for
+from lanpulse.cli.api_client import ApiClient, add_api_arguments
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Sample
 from lanpulse.core.schema import validate_sample
@@ -46,6 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--labels", required=True, help="the alert's labels: class=printer,site=hq,..."
     )
     routes.set_defaults(func=run_routes)
+    retry = verbs.add_parser(
+        "retry", help="send the notifications receivers refused for good (dead letters) again"
+    )
+    add_api_arguments(retry)
+    retry.set_defaults(func=run_retry)
+    active = verbs.add_parser("active", help="the running daemon's pending and firing alerts")
+    add_api_arguments(active)
+    active.set_defaults(func=run_active)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -73,6 +82,23 @@ def run_routes(args: argparse.Namespace) -> int:
         labels[LABEL_ALIASES.get(name.strip(), name.strip())] = value.strip()
     cfg = load_alerting_config(args.config)
     print(",".join(receivers_for(cfg.settings, labels)) or "(no receiver)")
+    return 0
+
+
+def run_retry(args: argparse.Namespace) -> int:
+    """Ask the running daemon to queue its dead letters again."""
+    answer = ApiClient.from_args(args).call("POST", "/api/v1/dead-letters/retry", {})
+    print(f"{answer['queued']} notification(s) queued again")
+    return 0
+
+
+def run_active(args: argparse.Namespace) -> int:
+    """List the daemon's active alerts: id (for `lanpulse ack`), state, rule, device."""
+    for a in ApiClient.from_args(args).call("GET", "/api/v1/alerts"):
+        held = f"muted by {a['mutedBy']}" if a["mutedBy"] else ""
+        held = held or (f"acked by {a['ackedBy']}" if a["ackedBy"] else "")
+        device = a["labels"].get("device", "")
+        print(f"{a['id']}  {a['state']:<7}  {a['severity']:<8}  {a['rule']}  {device}  {held}")
     return 0
 
 
