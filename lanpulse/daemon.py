@@ -132,6 +132,10 @@ class Daemon:
             groups={d.name: d.group for d in devices if d.group},
             clock=self.clock_ns,
             grafana=self.loaded.settings.grafana,
+            directory={
+                d.name: {"address": d.address, "group": d.group or "", **d.labels} for d in devices
+            },
+            status_url=self.loaded.settings.web.external_url,
         )
 
     def _write(self, samples: Sequence[Sample]) -> None:

@@ -1,8 +1,10 @@
-"""JSON webhook, Slack and Teams delivery over real HTTP to a small http.server on 127.0.0.1.
+"""JSON webhook, Slack, Teams and PagerDuty delivery over real HTTP to a small http.server
+on 127.0.0.1.
 
-The server stands in for Slack's and Microsoft Teams' incoming-webhook endpoints, which
-cannot be reached from here; it captures the bodies so their format can be checked. For
-the generic webhook it is simply the receiving end.
+The server stands in for Slack's and Microsoft Teams' incoming-webhook endpoints and for
+PagerDuty's Events API v2 (`/v2/enqueue`), which cannot be reached from here; it captures
+the bodies so their documented format can be checked. For the generic webhook it is simply
+the receiving end.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 
 from lanpulse.alerts.dispatcher import Dispatcher
+from lanpulse.alerts.notifiers.pagerduty import PagerDutyNotifier
 from lanpulse.alerts.notifiers.slack import SlackNotifier
 from lanpulse.alerts.notifiers.teams import TeamsNotifier
 from lanpulse.alerts.notifiers.webhook import WebhookNotifier
@@ -66,9 +69,21 @@ def http() -> Iterator[tuple[Capture, str]]:
     server.server_close()
 
 
+NOTES = {
+    "address": "10.1.2.3",
+    "location": "Floor 2, room 204",
+    "value": "7%",
+    "threshold": "printer_supply.level_pct below 10 for 0s",
+    "began": "2027-01-15 09:00:00 CET",
+    "duration": "1m",
+    "grafana_url": "http://grafana.example/d/lanpulse-device?var-device=p1",
+    "runbook_url": "http://wiki.example/toner",
+}
+
+
 def ev(state: str, device: str = "p1", severity: str = "warning") -> AlertEvent:
     labels = {"alertname": "toner_low", "severity": severity, "device": device, "site": "hq"}
-    return AlertEvent(
+    return AlertEvent(  # type: ignore[call-arg]
         "toner_low",
         severity,
         state,
@@ -79,6 +94,7 @@ def ev(state: str, device: str = "p1", severity: str = "warning") -> AlertEvent:
         T0,
         ended_ns=T0 + 60 * S if state == "resolved" else None,
         time_ns=T0,
+        annotations=NOTES,
     )
 
 
@@ -102,10 +118,21 @@ async def test_slack_incoming_webhook_format(http: tuple[Capture, str]) -> None:
     await SlackNotifier(Secret(f"{url}/services/T000/B000/XXXX")).send([ev("firing")])
     ((_path, headers, body),) = capture.requests
     assert headers["Content-Type"] == "application/json"
-    assert body["text"] == "*[FIRING:1] toner_low p1*"
+    assert body["text"] == "[FIRING:1] toner_low p1"  # the notification's fallback
+    assert body["blocks"][0]["type"] == "header"
     (att,) = body["attachments"]
-    assert att["color"] == "#f5a623" and att["fallback"] == "p1: Black at 7%"
-    assert att["title"].startswith("FIRING warning: p1: Black at 7%")
+    assert att["color"] == "#f5a623"
+    first, _description, fields, actions = att["blocks"]
+    assert first["text"]["text"].startswith("*FIRING warning: p1: Black at 7% (since 2027")
+    shown = {
+        f["text"].split("\n")[0].strip("*"): f["text"].split("\n")[1] for f in fields["fields"]
+    }
+    assert shown["address"] == "10.1.2.3" and shown["location"] == "Floor 2, room 204"
+    assert shown["value"] == "7%" and shown["site"] == "hq" and shown["duration"] == "1m"
+    assert [b["url"] for b in actions["elements"]] == [
+        NOTES["grafana_url"],
+        NOTES["runbook_url"],
+    ]
 
 
 async def test_teams_adaptive_card_format(http: tuple[Capture, str]) -> None:
@@ -119,6 +146,32 @@ async def test_teams_adaptive_card_format(http: tuple[Capture, str]) -> None:
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
     assert card["body"][0]["text"] == "[RESOLVED:1] toner_low p1"
     assert card["body"][1]["color"] == "Good"
+    assert card["body"][1]["text"] == "RESOLVED after 1m: toner_low on p1"
+    facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
+    assert facts["device"] == "p1" and facts["address"] == "10.1.2.3"
+    assert card["actions"][0]["url"] == NOTES["grafana_url"]
+
+
+async def test_pagerduty_events_v2(http: tuple[Capture, str]) -> None:
+    capture, url = http
+    notifier = PagerDutyNotifier(Secret("R0UTINGKEY"), url=f"{url}/v2/enqueue")
+    await notifier.send([ev("firing", severity="critical"), ev("resolved", "p2")])
+    (path, _, trigger), (_, _, resolve) = capture.requests
+    assert path == "/v2/enqueue"
+    assert trigger["routing_key"] == "R0UTINGKEY" and trigger["event_action"] == "trigger"
+    assert len(trigger["dedup_key"]) == 12
+    payload = trigger["payload"]
+    assert payload["summary"] == "p1: Black at 7%" and payload["source"] == "p1"
+    assert payload["severity"] == "critical" and payload["class"] == "toner_low"
+    assert payload["group"] == "hq" and payload["timestamp"].endswith("Z")
+    assert payload["custom_details"]["address"] == "10.1.2.3"
+    assert trigger["links"][0] == {"href": NOTES["grafana_url"], "text": "Grafana"}
+    assert resolve == {
+        "routing_key": "R0UTINGKEY",
+        "event_action": "resolve",
+        "dedup_key": resolve["dedup_key"],
+    }
+    assert resolve["dedup_key"] != trigger["dedup_key"]  # another device, another alert
 
 
 async def test_http_errors_never_show_the_secret_url(http: tuple[Capture, str]) -> None:

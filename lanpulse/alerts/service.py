@@ -11,7 +11,8 @@ from lanpulse.alerts.dispatcher import Dispatcher
 from lanpulse.alerts.engine import AlertEngine, EngineOptions, alert_id
 from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.mirror import AlertmanagerSilences
-from lanpulse.alerts.records import alert_samples
+from lanpulse.alerts.pages import PageWriter
+from lanpulse.alerts.records import alert_samples, notifiable
 from lanpulse.alerts.rules import Rule
 from lanpulse.alerts.silences import SilenceBook
 from lanpulse.alerts.store import StateStore, restore, snapshot
@@ -45,6 +46,7 @@ class AlertingService:
         # counts from it, so /metrics and the measurement cannot disagree.
         self.written: dict[str, Sample] = {}
         self.mirror: AlertmanagerSilences | None = None  # silences mirrored there
+        self.pages = PageWriter({r.name: r for r in engine.rules})
         self.adopt(SilenceBook())
 
     def adopt(self, book: SilenceBook) -> None:
@@ -120,10 +122,17 @@ class AlertingService:
         groups: Mapping[str, str] | None = None,
         clock: Callable[[], int] = now_ns,
         grafana: GrafanaSettings | None = None,
+        directory: Mapping[str, Mapping[str, str]] | None = None,
+        status_url: str | None = None,
     ) -> AlertingService:
-        """Build everything from the validated `alerting:` section and its rules."""
+        """Build everything from the validated `alerting:` section and its rules.
+
+        `directory`: device -> inventory facts for pages (address, group, labels);
+        `status_url`: the daemon's status page as people reach it (`web.external_url`).
+        """
+        rules = list(rules)
         engine = AlertEngine(
-            list(rules),
+            rules,
             parents=parents,
             groups=groups,
             maintenance=windows_from_settings(settings.maintenance),
@@ -149,6 +158,13 @@ class AlertingService:
             path = Path(settings.state_file)
             store = StateStore(path if path.is_absolute() else base_dir / path)
         service = cls(engine, dispatcher, store, clock=clock)
+        service.pages = PageWriter(
+            {r.name: r for r in rules},
+            timezone=settings.timezone,
+            grafana_url=grafana.url if grafana is not None else None,
+            status_url=status_url,
+            directory=directory or {},
+        )
         ams = [r.alertmanager for r in settings.named() if r.alertmanager is not None]
         if ams:  # the first Alertmanager holds the mirrored silences
             service.mirror = AlertmanagerSilences(ams[0].url, ams[0].timeout)
@@ -168,6 +184,7 @@ class AlertingService:
             log.info("reload: %d dead-lettered notification(s) queued again", retried)
         new._saved_ns = self._saved_ns
         new.adopt(self.book)
+        new.pages.facts = self.pages.facts
         new.written = dict(self.written)
         return new
 
@@ -208,18 +225,23 @@ class AlertingService:
         ]
         self.store.save(data)
 
-    def observe(self, samples: Iterable[Sample], now_ns: int) -> list[Sample]:
+    def observe(self, samples: Sequence[Sample], now_ns: int) -> list[Sample]:
         """Evaluate samples, queue notifications; the `alert` samples for the writer."""
+        self.pages.observe(samples)
         events = self.engine.observe(samples, now_ns)
         if events:
-            self.dispatcher.submit(events)
+            self.submit(events, now_ns)
         return self.record(events)
+
+    def submit(self, events: Sequence[AlertEvent], now_ns: int) -> None:
+        """Queue the notifiable events, annotated for the people who get them."""
+        self.dispatcher.submit(self.pages.annotate(e, now_ns) for e in notifiable(events))
 
     def tick(self, now_ns: int) -> list[Sample]:
         """Timers, absence, releases; saves state when due. The `alert` samples."""
         events = self.engine.tick(now_ns)
         if events:
-            self.dispatcher.submit(events)
+            self.submit(events, now_ns)
         # Saved on a schedule, not per event: timers and seen-healthy series change silently.
         if now_ns - self._saved_ns >= self.checkpoint_ns:
             try:
