@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -11,11 +12,14 @@ from lanpulse.alerts.dispatcher import Dispatcher
 from lanpulse.alerts.engine import AlertEngine, EngineOptions, alert_id
 from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.mirror import AlertmanagerSilences
+from lanpulse.alerts.notifiers.alertmanager import AlertmanagerNotifier
+from lanpulse.alerts.notifiers.base import Notifier
 from lanpulse.alerts.pages import PageWriter
 from lanpulse.alerts.records import alert_samples, notifiable
 from lanpulse.alerts.rules import Rule
 from lanpulse.alerts.silences import SilenceBook
 from lanpulse.alerts.store import StateStore, restore, snapshot
+from lanpulse.alerts.watchdog import stop_notice, watchdog_event
 from lanpulse.alerts.wiring import build_notifiers, build_routes, build_tree
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.grafana import GrafanaSettings
@@ -224,6 +228,31 @@ class AlertingService:
             for k, s in self.written.items()
         ]
         self.store.save(data)
+
+    def alertmanagers(self) -> list[str]:
+        """Delivery keys of the Alertmanager receivers."""
+        return [
+            k for k, n in self.dispatcher.notifiers.items() if isinstance(n, AlertmanagerNotifier)
+        ]
+
+    def start_watchdog(self, now_ns: int) -> None:
+        """Queue the always-firing Watchdog for every Alertmanager (their routes re-post it
+        every `resend_interval` for as long as the daemon runs)."""
+        for key in self.alertmanagers():
+            self.dispatcher.submit([watchdog_event(now_ns)], only=key)
+
+    async def planned_stop(self, now_ns: int, timeout_s: float) -> None:
+        """Tell people's receivers that this stop is planned (best effort, bounded)."""
+        notice = self.pages.annotate(stop_notice(now_ns), now_ns)
+        people = [n for k, n in self.dispatcher.notifiers.items() if k not in self.alertmanagers()]
+
+        async def tell(notifier: Notifier) -> None:
+            try:
+                await asyncio.wait_for(notifier.send([notice]), timeout_s)
+            except Exception as exc:  # a receiver down must not delay or break the stop
+                log.warning("planned-stop notice to %s not delivered: %s", notifier.name, exc)
+
+        await asyncio.gather(*(tell(n) for n in people))
 
     def observe(self, samples: Sequence[Sample], now_ns: int) -> list[Sample]:
         """Evaluate samples, queue notifications; the `alert` samples for the writer."""

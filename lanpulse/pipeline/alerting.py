@@ -79,6 +79,7 @@ class AlertSink:
         if restored:
             log.info("restored %d alerts from the state file", restored)
         self._tasks = [asyncio.create_task(self._tick_loop(), name="alert-tick")]
+        self.service.start_watchdog(self.clock_ns())
         self._start_delivery()
 
     def _start_delivery(self) -> None:
@@ -105,12 +106,14 @@ class AlertSink:
         """
         await self._stop_delivery(deadline_s)
         self.service = self.service.reload(new, self.clock_ns())
+        self.service.start_watchdog(self.clock_ns())  # a new Alertmanager gets it too
         self._forward(self.service.orphans(self.clock_ns()))
         self._start_delivery()
 
     async def stop(self, deadline_s: float) -> bool:
         """Deliver what can be delivered within the deadline and save the state."""
         self._stop.set()
+        await self.service.planned_stop(self.clock_ns(), min(5.0, deadline_s))
         pending: set[asyncio.Task[None]] = set()
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=deadline_s)
