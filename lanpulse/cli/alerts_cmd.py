@@ -36,7 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     test.add_argument("-c", "--config", required=True, help="lanpulse config file")
     source = test.add_mutually_exclusive_group(required=True)
     source.add_argument("--samples", help="samples in the `--format json` line shape (JSONL)")
-    source.add_argument("--device", help="poll this inventory device once")
+    source.add_argument("--device", help="poll this inventory device (see --count)")
+    test.add_argument(
+        "--count",
+        type=int,
+        default=2,
+        help="polls of --device (default 2: rate rules need two polls)",
+    )
+    test.add_argument("--every", default="5s", help="time between those polls (default 5s)")
     test.add_argument("--format", choices=["text", "json"], default="text")
     test.set_defaults(func=run_test)
     routes = verbs.add_parser(
@@ -152,11 +159,18 @@ def read_samples(path: str) -> list[Sample]:
     return samples
 
 
-def poll_once(config_path: str, device: str) -> list[Sample]:
-    """`--device`: poll one inventory device once, as the daemon would."""
-    from lanpulse.pipeline.once import poll_once as poll_device_once
+def poll_device(args: argparse.Namespace) -> list[Sample]:
+    """`--device`: poll one inventory device `--count` times, as the daemon would."""
+    from lanpulse.alerts.rules import parse_duration
+    from lanpulse.pipeline.once import poll_once
 
-    return poll_device_once(config_path, device)
+    if not 1 <= args.count <= 100:
+        raise ConfigError("expected a count from 1 to 100", key="--count")
+    try:
+        every = parse_duration(args.every)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="--every") from None
+    return poll_once(args.config, args.device, args.count, every)
 
 
 def evaluate(cfg: AlertingConfig, samples: Sequence[Sample]) -> AlertEngine:
@@ -182,7 +196,7 @@ def evaluate(cfg: AlertingConfig, samples: Sequence[Sample]) -> AlertEngine:
 def run_test(args: argparse.Namespace) -> int:
     """Print the pending and firing alerts the samples lead to, and why."""
     cfg = load_alerting_config(args.config)
-    samples = read_samples(args.samples) if args.samples else poll_once(args.config, args.device)
+    samples = read_samples(args.samples) if args.samples else poll_device(args)
     for sample in samples:
         for problem in validate_sample(sample):
             print(f"warning: {problem}", file=sys.stderr)
