@@ -164,5 +164,5 @@ async def test_down_resolve_parent_and_maintenance(
         await asyncio.sleep(2)  # past the children's `for` and their 1 s dependency wait
         assert set(am_down(alertmanager)) == {"core-sw"}
         (mail,) = mails_about(smtp, "core-sw")
-        assert "2 device(s) behind core-sw are unreachable" in mail.text()
+        assert "2 of the 2 device(s) behind core-sw do not answer either" in mail.text()
         assert mails_about(smtp, "printer-1") == mails_about(smtp, "printer-2") == []
