@@ -149,7 +149,7 @@ def test_rule_errors_name_file_line_and_key(
         ),
         (
             CONFIG.replace("to: [oncall@example.org]}", "to: [o@x.org], password_file: pw}"),
-            "alerting.email.password_file: cannot read",
+            "alerting.email.password_file: secret file 'pw' does not exist",
         ),
     ],
 )

@@ -27,11 +27,10 @@ from typing import Any
 
 import pytest
 
-from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.alerting import Alertmanager, HttpSink, SmtpSink
 from lanpulse.sim.snmpsim import SnmpSimAgent
+from tests._agents import agent_per_device
 from tests._daemon import ROOT, device_line, running, until, write_config
-from tests.test_snmp_client import warm_up
 from tests.test_web_api import free_port
 
 pytestmark = pytest.mark.skipif(
@@ -71,18 +70,8 @@ receivers:
 
 @pytest.fixture(scope="module")
 def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SnmpSimAgent]]:
-    started: dict[str, SnmpSimAgent] = {}
-    try:
-        for name, (recording, _, _) in DEVICES.items():
-            agent = SnmpSimAgent(workdir=tmp_path_factory.mktemp(name))
-            agent.add(RECORDINGS / f"{recording}.snmprec", name)
-            started[name] = agent.start()
-        for name, agent in started.items():
-            warm_up(agent, name)
+    with agent_per_device(tmp_path_factory, {n: r for n, (r, _, _) in DEVICES.items()}) as started:
         yield started
-    finally:
-        for agent in started.values():
-            agent.cleanup()
 
 
 @pytest.fixture(scope="module")

@@ -17,38 +17,39 @@ WATCHDOG = "Watchdog"
 STOPPED = "lanpulse_stopped"
 
 
-def watchdog_event(now_ns: int, instance: str | None = None) -> AlertEvent:
-    """The always-firing alert (severity `none`, as in the Prometheus mixins)."""
-    instance = instance or socket.gethostname()
+def _own_alert(rule: str, severity: str, summary: str, why: str, now_ns: int) -> AlertEvent:
+    instance = socket.gethostname()
     return AlertEvent(
-        rule=WATCHDOG,
-        severity="none",
+        rule=rule,
+        severity=severity,
         state="firing",
-        labels={"alertname": WATCHDOG, "severity": "none", "instance": instance},
+        labels={"alertname": rule, "severity": severity, "instance": instance},
         value=None,
-        summary=f"lanpulse on {instance} is running (this alert always fires)",
-        description=(
-            "A dead man's switch: route it to a service that pages when it stops arriving."
-        ),
+        summary=summary.format(instance=instance),
+        description=why,
         started_ns=now_ns,
         time_ns=now_ns,
     )
 
 
-def stop_notice(now_ns: int, instance: str | None = None) -> AlertEvent:
+def watchdog_event(now_ns: int) -> AlertEvent:
+    """The always-firing alert (severity `none`, as in the Prometheus mixins)."""
+    return _own_alert(
+        WATCHDOG,
+        "none",
+        "lanpulse on {instance} is running (this alert always fires)",
+        "A dead man's switch: route it to a service that pages when it stops arriving.",
+        now_ns,
+    )
+
+
+def stop_notice(now_ns: int) -> AlertEvent:
     """The planned-stop notice for people's receivers."""
-    instance = instance or socket.gethostname()
-    return AlertEvent(
-        rule=STOPPED,
-        severity="info",
-        state="firing",
-        labels={"alertname": STOPPED, "severity": "info", "instance": instance},
-        value=None,
-        summary=f"lanpulse on {instance} was stopped on purpose",
-        description=(
-            "Monitoring is paused: alerts are neither evaluated nor resolved until it runs "
-            "again, and its Watchdog alert goes quiet."
-        ),
-        started_ns=now_ns,
-        time_ns=now_ns,
+    return _own_alert(
+        STOPPED,
+        "info",
+        "lanpulse on {instance} was stopped on purpose",
+        "Monitoring is paused: alerts are neither evaluated nor resolved until it runs "
+        "again, and its Watchdog alert goes quiet.",
+        now_ns,
     )

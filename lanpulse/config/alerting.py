@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -39,6 +40,29 @@ def known_zone(value: str) -> str:
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _regexes(value: dict[str, str]) -> dict[str, str]:
+    for label, pattern in value.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{label}: invalid regular expression {pattern!r}: {exc}") from None
+    return value
+
+
+# label -> regular expression, compiled once to check it.
+RegexMap = Annotated[dict[str, str], AfterValidator(_regexes)]
+
+
+def one_of(model: M, key: str) -> M:
+    """`key` or `key_file`, exactly one (a secret given inline or in a file)."""
+    if (getattr(model, key) is None) == (getattr(model, f"{key}_file") is None):
+        raise ValueError(f"set one of {key} and {key}_file")
+    return model
 
 
 class AlertmanagerSettings(_Section):
@@ -103,9 +127,7 @@ class ChatSettings(_Section):
 
     @model_validator(mode="after")
     def _one_url(self) -> ChatSettings:
-        if (self.url is None) == (self.url_file is None):
-            raise ValueError("set one of url and url_file")
-        return self
+        return one_of(self, "url")
 
 
 class PagerDutySettings(_Section):
@@ -118,9 +140,7 @@ class PagerDutySettings(_Section):
 
     @model_validator(mode="after")
     def _one_key(self) -> PagerDutySettings:
-        if (self.routing_key is None) == (self.routing_key_file is None):
-            raise ValueError("set one of routing_key and routing_key_file")
-        return self
+        return one_of(self, "routing_key")
 
 
 # Notifier kinds and their settings: a receiver holds one or more of them. Adding a kind is
@@ -168,7 +188,7 @@ class RouteNodeSettings(_Section):
     receivers: list[str] = []  # lanpulse extension: several receivers on one node
     matchers: list[str] = []  # "class=printer", "site=~hq|branch", "severity!=info"
     match: dict[str, str | list[str]] = {}
-    match_re: dict[str, str] = {}
+    match_re: RegexMap = {}
     group_by: list[str] | None = None
     group_wait: Duration | None = None
     group_interval: Duration | None = None
@@ -183,13 +203,6 @@ class RouteNodeSettings(_Section):
 
         for text in value:
             parse_matcher(text)
-        return value
-
-    @field_validator("match_re")
-    @classmethod
-    def _regexes(cls, value: dict[str, str]) -> dict[str, str]:
-        for pattern in value.values():
-            re.compile(pattern)
         return value
 
     def names(self) -> list[str]:
@@ -208,20 +221,13 @@ class RouteSettings(_Section):
     """Which receivers get which alerts, and how they are grouped and repeated."""
 
     match: dict[str, str | list[str]] = {}
-    match_re: dict[str, str] = {}
+    match_re: RegexMap = {}
     receivers: list[str]
     group_by: list[str] = ["alertname"]
     group_wait: Duration = 30.0
     group_interval: Duration = 300.0
     repeat_interval: Duration = 4 * 3600.0
     continue_: bool = Field(False, alias="continue")
-
-    @field_validator("match_re")
-    @classmethod
-    def _regexes(cls, value: dict[str, str]) -> dict[str, str]:
-        for pattern in value.values():
-            re.compile(pattern)
-        return value
 
 
 class Recurrence(_Section):

@@ -18,7 +18,7 @@ from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lanpulse.sim.process import Service
 from lanpulse.sim.servers import _Server
@@ -131,8 +131,7 @@ class SmtpSink(Service):
             return list(self.messages)
 
 
-@dataclass(frozen=True)
-class Posted:
+class Posted(NamedTuple):
     """One JSON body the HTTP sink received."""
 
     path: str
@@ -141,13 +140,15 @@ class Posted:
 
 
 class HttpSink(Service):
-    """A threaded HTTP server on 127.0.0.1 keeping every JSON POST (answers 200 or 202)."""
+    """A threaded HTTP server on 127.0.0.1 keeping every JSON POST. It answers 200 (202 on
+    `/enqueue`, as PagerDuty does), or the next of `statuses` while any are left."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.posts: list[Posted] = []
+        self.statuses: list[int] = []
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
-        self.port = 0
+        self.port = port
 
     @property
     def url(self) -> str:
@@ -163,7 +164,8 @@ class HttpSink(Service):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with sink.lock:
                     sink.posts.append(Posted(self.path, dict(self.headers), json.loads(body)))
-                status = 202 if self.path.endswith("/enqueue") else 200
+                    ok = 202 if self.path.endswith("/enqueue") else 200
+                    status = sink.statuses.pop(0) if sink.statuses else ok
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -172,7 +174,7 @@ class HttpSink(Service):
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = int(self._server.server_address[1])
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -21,6 +21,7 @@ from lanpulse.alerts.notifiers.slack import SlackNotifier
 from lanpulse.alerts.notifiers.teams import TeamsNotifier
 from lanpulse.alerts.notifiers.webhook import WebhookNotifier
 from lanpulse.config.alerting import NOTIFIER_KINDS
+from lanpulse.config.secrets import SecretFileError, read_secret_file
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Secret, now_ns
 
@@ -45,14 +46,9 @@ class BuildContext:
         if file is None:
             return None
         try:
-            text = Path(self.path(file)).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read {file!r}: {exc.strerror}", key=f"{self.receiver}.{key}_file"
-            ) from None
-        if not text:
-            raise ConfigError(f"{file!r} is empty", key=f"{self.receiver}.{key}_file")
-        return Secret(text)
+            return read_secret_file(file, self.base_dir)
+        except SecretFileError as exc:
+            raise ConfigError(str(exc), key=f"{self.receiver}.{key}_file") from None
 
 
 Builder = Callable[[Any, BuildContext], Notifier]
