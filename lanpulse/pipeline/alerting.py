@@ -50,6 +50,7 @@ class AlertSink:
         self._delivery: asyncio.Task[None] | None = None
         self._delivery_stop = asyncio.Event()
         self._alert_samples = 0
+        self._sync: asyncio.Task[None] | None = None
         self.control = AlertController(
             lambda: self.service, self._forward, lambda: self.service.mirror, clock_ns
         )
@@ -71,7 +72,10 @@ class AlertSink:
             now = self.clock_ns()
             self._forward(self.service.tick(now))
             self._forward(self.service.remark(now))  # silences that began or ended
-            await self.control.sync()
+            # Mirroring to Alertmanager in its own task: one that is down must not delay
+            # the alert timers by its connection timeout.
+            if self._sync is None or self._sync.done():
+                self._sync = asyncio.create_task(self.control.sync(), name="silence-mirror")
 
     async def start(self) -> None:
         """Restore persisted alert state and start the timers and the delivery task."""
@@ -119,6 +123,8 @@ class AlertSink:
             _, pending = await asyncio.wait(self._tasks, timeout=deadline_s)
         for task in pending:
             task.cancel()
+        if self._sync is not None and not self._sync.done():
+            self._sync.cancel()  # unmirrored silences are mirrored after the next start
         delivered = await self._stop_delivery(deadline_s)
         try:
             self.service.save_state()
