@@ -269,6 +269,17 @@ async def test_oncall_scenario(
             sink, "/slack"
         )
         assert not service().book.acks  # the ack ended with the alert
+        # Notifier health per receiver, in /metrics and /healthz.
+        assert run.daemon.web is not None
+        base = f"http://127.0.0.1:{run.daemon.web.port}"
+        metrics = await asyncio.to_thread(lambda: urllib.request.urlopen(f"{base}/metrics").read())
+        assert b'lanpulse_notifications_sent_total{receiver="network-ops/pagerduty"}' in metrics
+        assert b'lanpulse_notifications_queued{receiver="service-desk"} 0' in metrics
+        health = await asyncio.to_thread(
+            lambda: json.load(urllib.request.urlopen(f"{base}/healthz"))
+        )
+        assert health["notifiers"]["network-ops/slack"]["sent"] >= 2
+        assert health["notifiers"]["am"]["failing"] is False
         assert sink.bodies("/deadman")  # the Watchdog reached the dead-man's switch
 
     # 6. Stopped: a planned-stop notice; the Watchdog goes quiet, the dead-man route fires.
