@@ -115,6 +115,16 @@ def facts(event: AlertEvent) -> list[tuple[str, str]]:
     return [(key, known[key]) for key in FACT_KEYS if known.get(key)]
 
 
+def fields(event: AlertEvent) -> list[tuple[str, str]]:
+    """The facts, then every other label (supply, if_name, ...): what chat cards show."""
+    rest = [
+        (k, v)
+        for k, v in sorted(event.labels.items())
+        if v and k not in FACT_KEYS and k not in ("alertname", "severity")
+    ]
+    return facts(event) + rest
+
+
 def links(event: AlertEvent) -> list[tuple[str, str]]:
     """(text, url) of the event's links."""
     return [(text, event.annotations[k]) for k, text in LINK_KEYS if event.annotations.get(k)]

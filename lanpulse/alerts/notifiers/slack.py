@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lanpulse.alerts.notifiers.base import facts, line, links, post_json, status_of, title
+from lanpulse.alerts.notifiers.base import fields, line, links, post_json, status_of, title
 from lanpulse.core.model import AlertEvent, Secret
 
 COLOURS = {"critical": "#d0021b", "warning": "#f5a623", "info": "#4a90e2", "resolved": "#2eb886"}
@@ -28,11 +28,11 @@ def slack_body(events: Sequence[AlertEvent]) -> dict[str, object]:
             blocks.append(
                 {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(e.description)}}
             )
-        fields = [
-            {"type": "mrkdwn", "text": f"*{name}*\n{_mrkdwn(value)}"} for name, value in facts(e)
+        shown = [
+            {"type": "mrkdwn", "text": f"*{name}*\n{_mrkdwn(value)}"} for name, value in fields(e)
         ]
-        for start in range(0, len(fields), MAX_FIELDS):
-            blocks.append({"type": "section", "fields": fields[start : start + MAX_FIELDS]})
+        for start in range(0, len(shown), MAX_FIELDS):
+            blocks.append({"type": "section", "fields": shown[start : start + MAX_FIELDS]})
         if links(e):
             blocks.append(
                 {

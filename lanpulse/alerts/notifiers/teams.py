@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lanpulse.alerts.notifiers.base import facts, line, links, post_json, status_of, title
+from lanpulse.alerts.notifiers.base import fields, line, links, post_json, status_of, title
 from lanpulse.core.model import AlertEvent, Secret
 
 
@@ -32,7 +32,7 @@ def teams_body(events: Sequence[AlertEvent]) -> dict[str, object]:
             body.append(
                 {"type": "TextBlock", "text": e.description, "isSubtle": True, "wrap": True}
             )
-        body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts(e)]})
+        body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in fields(e)]})
         actions += [
             {
                 "type": "Action.OpenUrl",
