@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lanpulse.alerts.engine import AlertEngine, EngineOptions, alert_id
+from lanpulse.alerts.engine import AlertEngine, EngineOptions
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.records import active_alerts, alert_samples, notifiable
 from lanpulse.alerts.rules import load_rules
 from lanpulse.alerts.yamlsrc import parse_yaml

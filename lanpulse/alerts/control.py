@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lanpulse.alerts.engine import FIRING, PENDING, alert_id
+from lanpulse.alerts.engine import FIRING, PENDING
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.mirror import AlertmanagerSilences
 from lanpulse.alerts.notifiers.base import rfc3339
 from lanpulse.alerts.service import AlertingService

@@ -8,10 +8,14 @@ written into `AlertEvent.suppressed_by`. Time is always passed in, never read.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from lanpulse.alerts.identity import (  # re-exported: store.py and tests import them here
+    DESCRIPTIVE_TAGS,
+    SeriesKey,
+    series_key,
+)
 from lanpulse.alerts.maintenance import MaintenanceCalendar, MaintenanceWindow
 from lanpulse.alerts.matcher import ABSENT, CompiledRule, compile_rules
 from lanpulse.alerts.rules import Rule
@@ -19,27 +23,11 @@ from lanpulse.alerts.template import format_value, render
 from lanpulse.core.model import AlertEvent, Sample
 
 INACTIVE, PENDING, FIRING = 0, 1, 2
-SeriesKey = tuple[tuple[str, str], ...]
+__all__ = ["DESCRIPTIVE_TAGS", "AlertEngine", "series_key"]
 AlertKey = tuple[str, SeriesKey]
 NS = 1_000_000_000
-# Tags that describe a device rather than name a series. They appear or change between polls
-# of the same device (`vendor` and `model` once it answered, `class` once its profile is
-# known: a device down since the daemon started has neither), so they are not part of an
-# alert's identity; otherwise its down alert would never see the `up=1` that resolves it.
-DESCRIPTIVE_TAGS = frozenset({"class", "vendor", "model"})
 # labels, now -> why they are muted ("silence:ID"), or None; set by the service.
 SilenceCheck = Callable[[Mapping[str, str], int], str | None]
-
-
-def alert_id(labels: Mapping[str, str]) -> str:
-    """A short stable id of an alert (rule + series) from its labels, for people and APIs."""
-    key = "\x1f".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in DESCRIPTIVE_TAGS)
-    return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
-
-
-def series_key(tags: Mapping[str, str]) -> SeriesKey:
-    """The identity of a series within a rule: its tags minus the descriptive ones."""
-    return tuple(sorted((k, v) for k, v in tags.items() if k not in DESCRIPTIVE_TAGS))
 
 
 class AlertState:
@@ -353,6 +341,11 @@ class AlertEngine:
         polled and did not answer), and how many devices are behind it in all."""
         behind = self.behind(device)
         return tuple(d for d in behind if d in self._down), len(behind)
+
+    def current(self, st: AlertState, now_ns: int) -> AlertEvent:
+        """An event saying where `st` stands now (for re-writing it, not for notifying)."""
+        state = {PENDING: "pending", FIRING: "firing"}.get(st.state, "inactive")
+        return self._event(st, state, now_ns, suppressed_by="current state")
 
     @staticmethod
     def labels(st: AlertState) -> dict[str, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from lanpulse.alerts.engine import FIRING, PENDING, AlertEngine, alert_id
+from lanpulse.alerts.engine import FIRING, PENDING, AlertEngine
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.template import format_value
 from lanpulse.core.model import AlertEvent, Sample
 

@@ -9,7 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from lanpulse.alerts.dispatcher import Dispatcher
-from lanpulse.alerts.engine import AlertEngine, EngineOptions, alert_id
+from lanpulse.alerts.engine import INACTIVE, AlertEngine, EngineOptions
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.mirror import AlertmanagerSilences
 from lanpulse.alerts.notifiers.alertmanager import AlertmanagerNotifier
@@ -106,14 +107,23 @@ class AlertingService:
         return out
 
     def orphans(self, now_ns: int) -> list[Sample]:
-        """Resolved samples for alerts written as active that the engine no longer holds
-        (their rule was removed by a reload): otherwise they would show firing forever."""
-        live = {alert_id(self.engine.labels(st)) for st in self.engine.alerts.values()}
+        """After a reload: resolved samples for alerts written as active that the engine no
+        longer holds (their rule was removed; otherwise they would show firing forever), and
+        fresh samples for active alerts whose identity changed (a rule's labels or severity
+        were edited), so the measurement and `alerts_firing` keep agreeing."""
+        live = {
+            alert_id(self.engine.labels(st)): st
+            for st in self.engine.alerts.values()
+            if st.state != INACTIVE
+        }
         out = []
         for aid in [a for a in self.written if a not in live]:
             last = self.written.pop(aid)
             out.append(Sample("alert", last.tags, {**last.fields, "state": 0}, now_ns))
-        return out
+        unwritten = [
+            self.engine.current(st, now_ns) for a, st in live.items() if a not in self.written
+        ]
+        return out + self.record(unwritten)
 
     @classmethod
     def from_settings(

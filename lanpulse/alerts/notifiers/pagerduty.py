@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lanpulse.alerts.engine import alert_id
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.notifiers.base import post_json, rfc3339, status_of
 from lanpulse.core.model import AlertEvent, Secret
 
