@@ -281,6 +281,15 @@ async def test_oncall_scenario(
         assert health["notifiers"]["network-ops/slack"]["sent"] >= 2
         assert health["notifiers"]["am"]["failing"] is False
         assert sink.bodies("/deadman")  # the Watchdog reached the dead-man's switch
+        # Expiring the silence by command expires its Alertmanager mirror too.
+        (silence,) = [s for s in service().book.silences.values()]
+        await cli(cfg, "silence", "expire", silence.id[:8])
+        await until(
+            lambda: all(
+                s["status"]["state"] == "expired" for s in am_get(alertmanager, "silences")
+            ),
+            15,
+        )
 
     # 6. Stopped: a planned-stop notice; the Watchdog goes quiet, the dead-man route fires.
     assert "lanpulse_stopped" in texts(sink, "/hook") + texts(sink, "/slack")
