@@ -282,6 +282,8 @@ class Daemon:
         if self.poller is not None:
             self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
         await self.alerting.replace(service, self.shutdown_deadline_s)
+        if self.web is not None:  # tokens follow the file (listen address and TLS: restart)
+            self.web.auth.set_tokens(self.loaded.settings.web.tokens)
         self._apply_devices(self.loaded.devices)
         self.stats.reloads += 1
         log.info("configuration reloaded: %d devices", len(self.loaded.devices))

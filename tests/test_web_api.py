@@ -243,3 +243,28 @@ async def test_beyond_loopback_tls_and_a_token_for_every_api_call(
             await http.get(f"http://127.0.0.1:{port}/healthz")  # no plain HTTP
         done = await asyncio.to_thread(lanpulse, "silence", "list", "-c", str(cfg), cwd=tmp_path)
         assert done.returncode == 0 and "no silences" in done.stdout, done.stderr
+
+
+async def test_a_reload_applies_the_tokens(tmp_path: Path, port: int) -> None:
+    cfg = config(tmp_path, f"127.0.0.1:{port}", devices=[])
+    url = f"http://127.0.0.1:{port}/api/v1/silences"
+    body = {"matchers": "device=x", "duration": "5m"}
+    async with running(cfg) as run, aiohttp.ClientSession() as http:
+        await listening(run)
+        assert (await api(http, "POST", url, "s3cret-alice", json=body))[0] == 201
+        # alice's token is revoked, carol's added: SIGHUP applies it without a restart.
+        (tmp_path / "carol.token").write_text("s3cret-carol\n")
+        text = cfg.read_text().replace(
+            "{name: alice, token_file: alice.token}", "{name: carol, token_file: carol.token}"
+        )
+        cfg.write_text(text)
+        assert await run.daemon.reload()
+        assert (await api(http, "POST", url, "s3cret-alice", json=body))[0] == 401
+        assert (await api(http, "POST", url, "s3cret-carol", json=body))[0] == 201
+
+
+def test_the_status_page_escapes_what_devices_report() -> None:
+    from lanpulse.web.status import status_page
+
+    page = status_page(True, [{"id": "1", "rule": "r", "labels": {"device": "<script>x</script>"}}])
+    assert "<script>" not in page and "&lt;script&gt;" in page

@@ -27,8 +27,12 @@ class TokenAuth:
     """Maps a presented bearer token to its name (constant-time comparison)."""
 
     def __init__(self, tokens: Sequence[ApiToken], *, reads_need_token: bool) -> None:
-        self._tokens = [(t.name, t.token_file.reveal().encode()) for t in tokens]
         self.reads_need_token = reads_need_token
+        self.set_tokens(tokens)
+
+    def set_tokens(self, tokens: Sequence[ApiToken]) -> None:
+        """Use `tokens` from now on (SIGHUP: a revoked token stops working at once)."""
+        self._tokens = [(t.name, t.token_file.reveal().encode()) for t in tokens]
 
     def caller(self, request: web.Request) -> str | None:
         """The token's name, or None when no configured token was presented."""

@@ -48,8 +48,8 @@ class WebServer:
         self.endpoints = endpoints
         self.settings = settings
         self.base_dir = base_dir
-        auth = TokenAuth(settings.tokens, reads_need_token=not is_loopback(self.host))
-        self.app = web.Application(middlewares=[auth.middleware], client_max_size=64 * 1024)
+        self.auth = TokenAuth(settings.tokens, reads_need_token=not is_loopback(self.host))
+        self.app = web.Application(middlewares=[self.auth.middleware], client_max_size=64 * 1024)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/metrics", self._metrics)
         self.app.router.add_get("/", self._status)
