@@ -23,12 +23,13 @@ from lanpulse.parsers.merge import merge_sources
 from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
-from lanpulse.pipeline.selfmon import HealthServer, self_sample
+from lanpulse.pipeline.selfmon import prometheus_text, self_sample
 from lanpulse.pipeline.traps import TrapService, load_trap_maps_of
 
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
     from lanpulse.collectors.cli import CliCollector
+    from lanpulse.web.server import WebServer
 
 log = logging.getLogger("lanpulse.daemon")
 
@@ -81,10 +82,12 @@ class Daemon:
         clock_ns: Callable[[], int] = now_ns,
         selfmon_interval_s: float | None = None,
         shutdown_deadline_s: float | None = None,
+        http: bool = True,
     ) -> None:
         from lanpulse.config.loader import load_config
 
         self.config_path = config_path
+        self.http = http  # False: `lanpulse run --no-http`, no endpoint at all
         self.loaded = load_config(config_path)
         self.clock_ns = clock_ns
         daemon_settings = self.loaded.settings.daemon
@@ -102,7 +105,7 @@ class Daemon:
         self.poller: SnmpPoller | None = None
         self.cli_collector: CliCollector | None = None
         self._tasks_keepalive: set[asyncio.Task[object]] = set()
-        self.health: HealthServer | None = None
+        self.web: WebServer | None = None
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
         self.traps = TrapService(self.emit, self.scheduler.poll_now, self.on_outcome)
         self.trap_maps = load_trap_maps_of(self.loaded)
@@ -132,6 +135,10 @@ class Daemon:
             groups={d.name: d.group for d in devices if d.group},
             clock=self.clock_ns,
             grafana=self.loaded.settings.grafana,
+            directory={
+                d.name: {"address": d.address, "group": d.group or "", **d.labels} for d in devices
+            },
+            status_url=self.loaded.settings.web.external_url,
         )
 
     def _write(self, samples: Sequence[Sample]) -> None:
@@ -221,6 +228,27 @@ class Daemon:
         age = self.all_stats().get("spool_age_seconds", 0.0)
         return age < settings.daemon.unhealthy_after
 
+    def metrics_text(self) -> str:
+        """`/metrics`: the daemon's counters, then the notifiers' per receiver."""
+        return prometheus_text(self.all_stats()) + self.alerting.notifier_metrics()
+
+    async def _start_web(self) -> None:
+        """The HTTP endpoint; WebStartError (one line, the daemon does not run) when its
+        address cannot be used."""
+        from lanpulse.web.server import Endpoints, WebServer
+
+        listen = self.loaded.settings.daemon.http_listen
+        if not self.http or not listen:
+            return
+        endpoints = Endpoints(
+            stats=lambda: {**self.all_stats(), "notifiers": self.alerting.notifier_health()},
+            healthy=self.healthy,
+            metrics_text=self.metrics_text,
+            control=self.alerting.control,
+        )
+        self.web = WebServer(listen, endpoints, self.loaded.settings.web, self.loaded.base_dir)
+        await self.web.start()
+
     def _apply_devices(self, devices: Sequence[Device]) -> None:
         new = {d.name: d for d in devices if d.snmp is not None or d.ssh is not None}
         for name in list(self.scheduler.devices):
@@ -259,6 +287,8 @@ class Daemon:
         if self.poller is not None:
             self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
         await self.alerting.replace(service, self.shutdown_deadline_s)
+        if self.web is not None:  # tokens follow the file (listen address and TLS: restart)
+            self.web.auth.set_tokens(self.loaded.settings.web.tokens)
         self._apply_devices(self.loaded.devices)
         self.trap_maps = trap_maps
         await self.traps.reload(previous.settings.traps, self.loaded, trap_maps)
@@ -311,6 +341,12 @@ class Daemon:
         for sig, handler in signals if install_signals else ():
             loop.add_signal_handler(sig, handler)
         settings = self.loaded.settings
+        try:
+            await self._start_web()
+        except BaseException:
+            for sig, _ in signals if install_signals else ():
+                loop.remove_signal_handler(sig)
+            raise
         client = make_snmp_client()
         self.poller = SnmpPoller(
             client,
@@ -320,9 +356,6 @@ class Daemon:
         )
         for sink in [*self.sinks, self.alerting]:
             await sink.start()
-        if settings.daemon.http_listen:
-            self.health = HealthServer(settings.daemon.http_listen, self.all_stats, self.healthy)
-            await self.health.start()
         self._apply_devices(self.loaded.devices)
         self.scheduler.start()
         await self.traps.start(self.loaded, self.trap_maps)
@@ -358,8 +391,8 @@ class Daemon:
         await self.alerting.stop(self.shutdown_deadline_s)
         for sink in self.sinks:
             await sink.stop(self.shutdown_deadline_s)
-        if self.health:
-            await self.health.stop()
+        if self.web is not None:
+            await self.web.stop()
         client.close()
         if self.cli_collector is not None:
             self.cli_collector.close()

@@ -151,7 +151,7 @@ def test_rule_errors_name_file_line_and_key(
         ),
         (
             CONFIG.replace("to: [oncall@example.org]}", "to: [o@x.org], password_file: pw}"),
-            "alerting.email.password_file: cannot read",
+            "alerting.email.password_file: secret file 'pw' does not exist",
         ),
     ],
 )
@@ -196,8 +196,30 @@ def test_durations() -> None:
 def test_templates_are_safe_against_missing_keys_and_attribute_access() -> None:
     variables = {"device": "sw1", "value": 7.25, "if_name": "ge-0/0/1"}
     assert render("{device} {if_name} at {value}%", variables) == "sw1 ge-0/0/1 at 7.25%"
-    assert render("{missing} {{literal}}", variables) == "{missing} {literal}"
+    # An optional value the series lacks renders empty, never as `{if_alias}` (issue 16);
+    # a name no series can have is refused when the rule loads (below).
+    assert render("{if_alias} {{literal}}", variables) == " {literal}"
     assert render("{device.__class__} {value[0]}", variables) == "{device.__class__} {value[0]}"
+
+
+def test_check_lists_every_bad_rule_and_refuses_unknown_template_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = """\
+rules:
+  - {name: a_down, measurement: device, field: up, below: 1, summary: "{devise} is down"}
+  - {name: b_bad, measurement: device, field: nope, below: 1}
+  - {name: c_ok, measurement: interface, field: in_errors_ps, above: 1,
+     summary: "{device} {if_name} {if_alias} {site}"}
+  - {name: d_bad, measurement: nope, field: up, below: 1}
+"""
+    config = CONFIG + "devices:\n  - {name: x, address: 127.0.0.1, labels: {site: hq}}\n"
+    rc, _, err = check(write(tmp_path, config=config, rules=rules), capsys)
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 3, err
+    assert "office.yaml:2: rules[0].summary: unknown template field {devise}" in lines[0]
+    assert "rules[1].field: unknown field 'nope'" in lines[1]
+    assert "rules[3].measurement: unknown measurement 'nope'" in lines[2]
 
 
 def test_recurring_and_one_off_maintenance_windows() -> None:

@@ -3,8 +3,6 @@ plain, STARTTLS, implicit TLS and AUTH (self-signed certificate made in the test
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
@@ -15,20 +13,18 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from lanpulse.alerts.dispatcher import Dispatcher
 from lanpulse.alerts.engine import AlertEngine, EngineOptions
 from lanpulse.alerts.notifiers.email import EmailNotifier
 from lanpulse.alerts.rules import load_rules
-from lanpulse.alerts.service import build_notifiers, build_routes
+from lanpulse.alerts.service import AlertingService, build_notifiers, build_routes
 from lanpulse.alerts.yamlsrc import parse_yaml
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import AlertEvent, Sample, Secret
+from lanpulse.sim.alerting import HttpSink
+from tests._tls import self_signed
 
 S = 1_000_000_000
 T0 = 1_800_000_000 * S
@@ -54,35 +50,7 @@ class Sink:
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (cert file, key file)."""
-    work = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = work / "cert.pem", work / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 def server_tls(cert: tuple[Path, Path]) -> ssl.SSLContext:
@@ -256,3 +224,68 @@ async def test_smtp_down_is_retryable() -> None:
     with pytest.raises(SinkError) as err:
         await n.send([firing()])
     assert err.value.retryable
+
+
+RULES = """\
+rules:
+  - {name: device_down, measurement: device, field: up, below: 1, severity: critical}
+"""
+
+
+class Refusing(Sink):
+    """Answers 554 (permanent failure) to DATA while `refuse` is set."""
+
+    refuse = True
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            return "554 5.7.1 message refused"
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_554_is_dead_lettered_alerted_elsewhere_and_delivered_after_reload(
+    tmp_path: Path,
+) -> None:
+    # Issue 20 item 3: a 554 made the notifier log "dropping 1" and the mail was never
+    # delivered, even after a good server came back.
+    smtp = Refusing()
+    ctl = start(smtp)
+    with HttpSink() as hook:
+        raw = {
+            "email": {
+                "host": "127.0.0.1",
+                "port": ctl.port,
+                "from": "a@example.org",
+                "to": ["b@c.d"],
+            },
+            "webhook": {"url": f"{hook.url}/hook"},
+            "routes": [{"receivers": ["email", "webhook"], "group_wait": 0, "group_interval": 0}],
+            "state_file": "state.json",
+        }
+        settings = AlertingSettings.model_validate(raw)
+        rules = load_rules(parse_yaml(RULES, "r.yaml"))
+        try:
+            svc = AlertingService.from_settings(settings, rules, base_dir=tmp_path)
+            svc.observe([Sample("device", {"device": "sw1"}, {"up": 0}, T0)], T0)
+            await svc.dispatcher.flush(T0)
+            assert smtp.messages == [] and len(svc.dispatcher.dead["email"]) == 1
+            await svc.dispatcher.flush(T0 + S)  # notifier_failing goes to the webhook only
+            failing = [a for b in hook.bodies("/hook") for a in b["alerts"]]
+            assert {a["labels"]["alertname"] for a in failing} == {
+                "device_down",
+                "notifier_failing",
+            }
+            assert "email" in svc.dispatcher.health.prometheus({"email": 0})
+            assert 'lanpulse_notifications_dead_lettered_total{receiver="email"} 1' in (
+                svc.dispatcher.health.prometheus({"email": 0})
+            )
+            svc.save_state()  # dead letters survive a restart
+            smtp.refuse = False
+            again = AlertingService.from_settings(settings, rules, base_dir=tmp_path)
+            again.load_state(T0 + 2 * S)
+            svc = svc.reload(again, T0 + 2 * S)  # SIGHUP: dead letters are tried again
+            await svc.dispatcher.flush(T0 + 2 * S)
+            assert len(smtp.messages) == 1 and svc.dispatcher.dead == {}
+            assert svc.dispatcher.health.as_json({})["email"]["failing"] is False
+        finally:
+            ctl.stop()

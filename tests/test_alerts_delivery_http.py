@@ -1,23 +1,22 @@
-"""JSON webhook, Slack and Teams delivery over real HTTP to a small http.server on 127.0.0.1.
+"""JSON webhook, Slack, Teams and PagerDuty delivery over real HTTP to a small http.server
+on 127.0.0.1.
 
-The server stands in for Slack's and Microsoft Teams' incoming-webhook endpoints, which
-cannot be reached from here; it captures the bodies so their format can be checked. For
-the generic webhook it is simply the receiving end.
+The server stands in for Slack's and Microsoft Teams' incoming-webhook endpoints and for
+PagerDuty's Events API v2 (`/v2/enqueue`), which cannot be reached from here; it captures
+the bodies so their documented format can be checked. For the generic webhook it is simply
+the receiving end.
 """
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lanpulse.alerts.dispatcher import Dispatcher
+from lanpulse.alerts.notifiers.pagerduty import PagerDutyNotifier
 from lanpulse.alerts.notifiers.slack import SlackNotifier
 from lanpulse.alerts.notifiers.teams import TeamsNotifier
 from lanpulse.alerts.notifiers.webhook import WebhookNotifier
@@ -25,50 +24,33 @@ from lanpulse.alerts.service import build_notifiers, build_routes
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import AlertEvent, Secret
+from lanpulse.sim.alerting import HttpSink
 
 S = 1_000_000_000
 T0 = 1_800_000_000 * S
 
 
-class Capture:
-    """Received requests; answers `status` (a list is consumed one per request)."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], Any]] = []
-        self.statuses: list[int] = []
-
-
-def serve(capture: Capture, port: int = 0) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            capture.requests.append((self.path, dict(self.headers), json.loads(body)))
-            status = capture.statuses.pop(0) if capture.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture
-def http() -> Iterator[tuple[Capture, str]]:
-    capture = Capture()
-    server = serve(capture)
-    yield capture, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def http() -> Iterator[tuple[HttpSink, str]]:
+    with HttpSink() as sink:
+        yield sink, sink.url
+
+
+NOTES = {
+    "address": "10.1.2.3",
+    "location": "Floor 2, room 204",
+    "value": "7%",
+    "threshold": "printer_supply.level_pct below 10 for 0s",
+    "began": "2027-01-15 09:00:00 CET",
+    "duration": "1m",
+    "grafana_url": "http://grafana.example/d/lanpulse-device?var-device=p1",
+    "runbook_url": "http://wiki.example/toner",
+}
 
 
 def ev(state: str, device: str = "p1", severity: str = "warning") -> AlertEvent:
     labels = {"alertname": "toner_low", "severity": severity, "device": device, "site": "hq"}
-    return AlertEvent(
+    return AlertEvent(  # type: ignore[call-arg]
         "toner_low",
         severity,
         state,
@@ -79,15 +61,16 @@ def ev(state: str, device: str = "p1", severity: str = "warning") -> AlertEvent:
         T0,
         ended_ns=T0 + 60 * S if state == "resolved" else None,
         time_ns=T0,
+        annotations=NOTES,
     )
 
 
-async def test_webhook_body_and_bearer_token(http: tuple[Capture, str]) -> None:
+async def test_webhook_body_and_bearer_token(http: tuple[HttpSink, str]) -> None:
     capture, url = http
     await WebhookNotifier(f"{url}/hook", token=Secret("tok-123")).send(
         [ev("firing"), ev("resolved", "p2")]
     )
-    ((path, headers, body),) = capture.requests
+    ((path, headers, body),) = capture.posts
     assert path == "/hook" and headers["Authorization"] == "Bearer tok-123"
     assert body["status"] == "firing" and body["version"] == "4"
     assert [a["status"] for a in body["alerts"]] == ["firing", "resolved"]
@@ -97,21 +80,32 @@ async def test_webhook_body_and_bearer_token(http: tuple[Capture, str]) -> None:
     assert body["commonLabels"] == {"alertname": "toner_low", "severity": "warning", "site": "hq"}
 
 
-async def test_slack_incoming_webhook_format(http: tuple[Capture, str]) -> None:
+async def test_slack_incoming_webhook_format(http: tuple[HttpSink, str]) -> None:
     capture, url = http
     await SlackNotifier(Secret(f"{url}/services/T000/B000/XXXX")).send([ev("firing")])
-    ((_path, headers, body),) = capture.requests
+    ((_path, headers, body),) = capture.posts
     assert headers["Content-Type"] == "application/json"
-    assert body["text"] == "*[FIRING:1] toner_low p1*"
+    assert body["text"] == "[FIRING:1] toner_low p1"  # the notification's fallback
+    assert body["blocks"][0]["type"] == "header"
     (att,) = body["attachments"]
-    assert att["color"] == "#f5a623" and att["fallback"] == "p1: Black at 7%"
-    assert att["title"].startswith("FIRING warning: p1: Black at 7%")
+    assert att["color"] == "#f5a623"
+    first, _description, fields, actions = att["blocks"]
+    assert first["text"]["text"].startswith("*FIRING warning: p1: Black at 7% (since 2027")
+    shown = {
+        f["text"].split("\n")[0].strip("*"): f["text"].split("\n")[1] for f in fields["fields"]
+    }
+    assert shown["address"] == "10.1.2.3" and shown["location"] == "Floor 2, room 204"
+    assert shown["value"] == "7%" and shown["site"] == "hq" and shown["duration"] == "1m"
+    assert [b["url"] for b in actions["elements"]] == [
+        NOTES["grafana_url"],
+        NOTES["runbook_url"],
+    ]
 
 
-async def test_teams_adaptive_card_format(http: tuple[Capture, str]) -> None:
+async def test_teams_adaptive_card_format(http: tuple[HttpSink, str]) -> None:
     capture, url = http
     await TeamsNotifier(Secret(f"{url}/workflows/x")).send([ev("resolved")])
-    ((_, _, body),) = capture.requests
+    ((_, _, body),) = capture.posts
     assert body["type"] == "message"
     (att,) = body["attachments"]
     assert att["contentType"] == "application/vnd.microsoft.card.adaptive"
@@ -119,9 +113,35 @@ async def test_teams_adaptive_card_format(http: tuple[Capture, str]) -> None:
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
     assert card["body"][0]["text"] == "[RESOLVED:1] toner_low p1"
     assert card["body"][1]["color"] == "Good"
+    assert card["body"][1]["text"] == "RESOLVED after 1m: toner_low on p1"
+    facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
+    assert facts["device"] == "p1" and facts["address"] == "10.1.2.3"
+    assert card["actions"][0]["url"] == NOTES["grafana_url"]
 
 
-async def test_http_errors_never_show_the_secret_url(http: tuple[Capture, str]) -> None:
+async def test_pagerduty_events_v2(http: tuple[HttpSink, str]) -> None:
+    capture, url = http
+    notifier = PagerDutyNotifier(Secret("R0UTINGKEY"), url=f"{url}/v2/enqueue")
+    await notifier.send([ev("firing", severity="critical"), ev("resolved", "p2")])
+    (path, _, trigger), (_, _, resolve) = capture.posts
+    assert path == "/v2/enqueue"
+    assert trigger["routing_key"] == "R0UTINGKEY" and trigger["event_action"] == "trigger"
+    assert len(trigger["dedup_key"]) == 12
+    payload = trigger["payload"]
+    assert payload["summary"] == "p1: Black at 7%" and payload["source"] == "p1"
+    assert payload["severity"] == "critical" and payload["class"] == "toner_low"
+    assert payload["group"] == "hq" and payload["timestamp"].endswith("Z")
+    assert payload["custom_details"]["address"] == "10.1.2.3"
+    assert trigger["links"][0] == {"href": NOTES["grafana_url"], "text": "Grafana"}
+    assert resolve == {
+        "routing_key": "R0UTINGKEY",
+        "event_action": "resolve",
+        "dedup_key": resolve["dedup_key"],
+    }
+    assert resolve["dedup_key"] != trigger["dedup_key"]  # another device, another alert
+
+
+async def test_http_errors_never_show_the_secret_url(http: tuple[HttpSink, str]) -> None:
     capture, url = http
     capture.statuses = [500, 404]
     secret_url = f"{url}/services/T000/B000/SECRETPART"
@@ -156,13 +176,11 @@ async def test_receiver_down_then_up_gets_the_queued_notification(tmp_path: Path
     await d.flush(T0)
     await d.flush(T0 + 2 * S)
     assert d.queued() == 2 and d.stats.failed_attempts == 4
-    capture = Capture()
-    server = serve(capture, port)
+    capture = HttpSink(port).start()
     try:
         assert await d.flush(T0 + 3 * S) == 0  # backoff: 4 s after the second failure
         await d.flush(T0 + 6 * S)
-        assert sorted(p for p, _, _ in capture.requests) == ["/hook", "/slack"]
+        assert sorted(p for p, _, _ in capture.posts) == ["/hook", "/slack"]
         assert d.queued() == 0
     finally:
-        server.shutdown()
-        server.server_close()
+        capture.stop()

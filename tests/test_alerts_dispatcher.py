@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lanpulse.alerts.dispatcher import Dispatcher, Route
+from lanpulse.alerts.silences import Matcher
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import AlertEvent
 
@@ -30,7 +31,7 @@ class Recorder:
         self.attempts += 1
         if self.down:
             raise SinkError("rec: cannot connect", retryable=True)
-        self.batches.append(sorted((e.labels["device"], e.state) for e in events))
+        self.batches.append(sorted((e.labels.get("device", ""), e.state) for e in events))
 
 
 def event(device: str, state: str = "firing", rule: str = "device_down", t: int = T0) -> AlertEvent:
@@ -126,7 +127,7 @@ async def test_routes_match_labels_and_continue() -> None:
     routes = [
         Route(
             receivers=("a",),
-            match=(("severity", frozenset({"critical"})),),
+            matchers=(Matcher("severity", "critical"),),
             group_wait_s=0,
             continue_=True,
         ),
@@ -171,3 +172,67 @@ async def test_changes_only_route_still_repeats_the_whole_set() -> None:
     assert rec.batches[1:] == [[("sw2", "firing")], [("sw3", "firing")], [("sw4", "firing")]]
     await d.flush(T0 + 60 * S)
     assert rec.batches[-1] == [(f"sw{i}", "firing") for i in range(1, 5)]
+
+
+async def test_a_flapping_notice_is_not_shown_as_firing_in_later_messages() -> None:
+    # Issue 16: printers answering again for minutes still appeared as "FLAPPING ... does
+    # not answer" in [FIRING] mails (the notice stayed in the group's firing set).
+    rec = Recorder()
+    d = dispatcher(rec, group_wait_s=0, group_interval_s=60, repeat_interval_s=600)
+    d.submit([event("p1", "flapping"), event("p2")])
+    await d.flush(T0)
+    assert rec.batches == [[("p1", "flapping"), ("p2", "firing")]]
+    d.submit([event("p3", t=T0 + 100 * S)])
+    await d.flush(T0 + 100 * S)
+    assert rec.batches[-1] == [("p2", "firing"), ("p3", "firing")]
+    await d.flush(T0 + 800 * S)  # the repeat neither
+    assert rec.batches[-1] == [("p2", "firing"), ("p3", "firing")]
+
+
+async def test_held_alerts_are_not_repeated_to_people() -> None:
+    rec = Recorder()
+    held: set[str] = set()
+    d = dispatcher(rec, group_wait_s=0, group_interval_s=60, repeat_interval_s=600)
+    d.held = lambda labels: labels["device"] in held
+    d.submit([event("sw1"), event("sw2")])
+    await d.flush(T0)
+    held.add("sw1")  # acknowledged (or silenced)
+    await d.flush(T0 + 600 * S)
+    assert rec.batches[-1] == [("sw2", "firing")]
+    held.add("sw2")
+    assert await d.flush(T0 + 1200 * S) == 0  # nothing left to repeat
+    d.submit([event("sw1", "resolved", t=T0 + 1300 * S)])
+    await d.flush(T0 + 1300 * S)  # the resolution still goes out
+    assert rec.batches[-1] == [("sw1", "resolved")]
+
+
+async def test_a_refused_notification_is_dead_lettered_and_raises_notifier_failing() -> None:
+    class Refusing(Recorder):
+        async def send(self, events: Sequence[AlertEvent]) -> None:
+            self.attempts += 1
+            if self.down:
+                raise SinkError("smtp: 554 rejected", retryable=False)
+            self.batches.append(sorted((e.labels.get("device", ""), e.state) for e in events))
+
+    mail, hook = Refusing(), Recorder()
+    d = Dispatcher(
+        {"mail": mail, "hook": hook},
+        [Route(receivers=("mail", "hook"), group_wait_s=0, group_interval_s=0)],
+    )
+    mail.down = True
+    d.submit([event("sw1")])
+    await d.flush(T0)
+    assert d.dead["mail"][0].labels["device"] == "sw1"
+    assert d.health.of("mail").dead_lettered == 1
+    d.submit([event("sw2", t=T0 + S)])
+    await d.flush(T0 + S)
+    await d.flush(T0 + 2 * S)
+    assert ("", "firing") in [b for batch in hook.batches for b in batch]  # notifier_failing
+    assert all(e.labels.get("receiver") != "hook" for e in d.dead.get("mail", []))
+    text = d.health.prometheus({"mail": 0, "hook": 0})
+    assert 'lanpulse_notifications_dead_lettered_total{receiver="mail"} 2' in text
+    mail.down = False
+    assert d.retry_dead() == 2  # by command or on reload
+    await d.flush(T0 + 10 * S)
+    assert ("sw1", "firing") in mail.batches[-1]
+    assert d.health.of("mail").failing_since_ns is None  # delivered again: resolved

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from lanpulse.alerts.engine import AlertEngine, EngineOptions
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.records import active_alerts, alert_samples, notifiable
 from lanpulse.alerts.rules import load_rules
 from lanpulse.alerts.yamlsrc import parse_yaml
@@ -179,6 +180,17 @@ def test_flapping_notified_once_then_quiet_until_stable() -> None:
     assert e.alerts == {}
 
 
+def test_behind_counts_only_the_children_that_do_not_answer() -> None:
+    # Issue 16: "3 device(s) behind core-sw1 are unreachable" when two were (the count was
+    # the topology's, not the outage's).
+    e = engine(parents={"pr1": "core-sw1", "pr2": "core-sw1", "pr3": "core-sw1"})
+    e.observe([dev("core-sw1", 0), dev("pr1", 0), dev("pr2", 0), dev("pr3", 1)], T0)
+    (page,) = notifiable(e.tick(T0 + 30 * S))
+    assert "2 of the 3 device(s) behind core-sw1 do not answer either: pr1, pr2." in (
+        page.description
+    )
+
+
 def test_dependencies_suppress_children_and_count_them() -> None:
     parents = {"sw2": "core", "pc1": "sw2", "pc2": "sw2", "pc3": "core"}
     e = engine(parents=parents)
@@ -187,7 +199,9 @@ def test_dependencies_suppress_children_and_count_them() -> None:
     assert sent(ev) == [("device_down", "firing")]
     (page,) = notifiable(ev)
     assert page.labels["device"] == "core"
-    assert "4 device(s) behind core are unreachable" in page.description
+    assert "4 of the 4 device(s) behind core do not answer either: pc1, pc2, pc3, sw2." in (
+        page.description
+    )
     quiet = {x.labels["device"]: x.suppressed_by for x in ev if x.suppressed_by}
     assert quiet == {
         "pc1": "parent:sw2",
@@ -260,7 +274,9 @@ def test_alert_samples_follow_the_schema() -> None:
         "severity": "critical",
         "device": "sw1",
         "class": "switch",
+        "alert_id": alert_id(ev[0].labels),
     }
+    assert samples[0].fields == {"state": 1, "muted": 0, "acked": 0, "value": 0.0}
     for s in samples:
         assert validate_sample(s) == []
 

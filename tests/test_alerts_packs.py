@@ -61,6 +61,10 @@ CASES = [
     ("printer_door_open", Sample("printer", PR, {**PRINTER_OK, "door_open": 1}, 0)),
     ("printer_offline", Sample("printer", PR, {**PRINTER_OK, "offline": 1}, 0)),
     ("printer_service_requested", Sample("printer", PR, {**PRINTER_OK, "service_requested": 1}, 0)),
+    # Issue 16: a supply with no percentage is invisible to toner_low; the printer's own
+    # flags page instead.
+    ("printer_toner_low", Sample("printer", PR, {**PRINTER_OK, "low_toner": 1}, 0)),
+    ("printer_toner_empty", Sample("printer", PR, {**PRINTER_OK, "no_toner": 1}, 0)),
     ("volume_nearly_full", Sample("storage", VOL, {"used_pct": 93.0}, 0)),
     ("disk_failed", Sample("disk", {**NAS, "disk": "d1"}, {"health": 2}, 0)),
     ("raid_degraded", Sample("raid", {**NAS, "array": "md0"}, {"health": 1}, 0)),

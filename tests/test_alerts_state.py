@@ -121,3 +121,30 @@ def test_reload_keeps_firing_alerts_and_drops_removed_rules(tmp_path: Path) -> N
     assert [k[0] for k in new.engine.alerts] == ["device_down"]
     assert new.observe([dev("sw1", 0)], T0 + 60 * S) == []  # no re-notification
     assert [s.fields["state"] for s in new.observe([dev("sw1", 1)], T0 + 70 * S)] == [0]
+
+
+def test_alerts_firing_agrees_with_the_alert_measurement_across_a_reload(tmp_path: Path) -> None:
+    # Issue 16: /metrics said 14 firing while the `alert` measurement had 16. alerts_firing
+    # is now counted from what was written, and a reload that removes a rule writes its
+    # alerts' resolution instead of leaving them firing in the measurement.
+    settings = AlertingSettings.model_validate({"state_file": None, "dependency_wait": 0})
+    rules = load_rules(parse_yaml(RULES, "r.yaml"))
+    svc = AlertingService.from_settings(settings, rules, base_dir=tmp_path)
+    written: dict[tuple[str, str], int] = {}
+
+    def write(samples: list[Sample]) -> None:
+        for s in samples:
+            written[(s.tags["rule"], s.tags["alert_id"])] = int(s.fields["state"])
+
+    write(svc.observe([port(1)], T0))
+    write(svc.observe([dev("sw1", 0), dev("sw2", 0), port(2)], T0 + S))
+    write(svc.tick(T0 + 40 * S))
+    firing_in_measurement = sum(1 for state in written.values() if state == 2)
+    assert svc.firing() == firing_in_measurement == 3
+    # The reload removes port_down and makes device_down `warning` (new alert identities).
+    edited = load_rules(parse_yaml(RULES.replace("critical", "warning"), "r.yaml"))
+    only_down = [r for r in edited if r.name == "device_down"]
+    new = AlertingService.from_settings(settings, only_down, base_dir=tmp_path)
+    svc = svc.reload(new, T0 + 50 * S)
+    write(svc.orphans(T0 + 50 * S))
+    assert svc.firing() == sum(1 for state in written.values() if state == 2) == 2

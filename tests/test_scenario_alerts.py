@@ -24,11 +24,10 @@ from pathlib import Path
 import pytest
 
 from lanpulse.alerts.engine import FIRING
-from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.alerting import Alertmanager, Mail, SmtpSink
 from lanpulse.sim.snmpsim import SnmpSimAgent
+from tests._agents import agent_per_device
 from tests._daemon import device_line, running, until, write_config
-from tests.test_snmp_client import warm_up
 
 pytestmark = pytest.mark.skipif(
     shutil.which("prometheus-alertmanager") is None, reason="prometheus-alertmanager missing"
@@ -50,18 +49,8 @@ rules:
 
 @pytest.fixture(scope="module")
 def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SnmpSimAgent]]:
-    started: dict[str, SnmpSimAgent] = {}
-    try:
-        for name, (recording, _) in DEVICES.items():
-            agent = SnmpSimAgent(workdir=tmp_path_factory.mktemp(name))
-            agent.add(RECORDINGS / f"{recording}.snmprec", name)
-            started[name] = agent.start()
-        for name, agent in started.items():
-            warm_up(agent, name)
+    with agent_per_device(tmp_path_factory, {n: r for n, (r, _) in DEVICES.items()}) as started:
         yield started
-    finally:
-        for agent in started.values():
-            agent.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -164,5 +153,5 @@ async def test_down_resolve_parent_and_maintenance(
         await asyncio.sleep(2)  # past the children's `for` and their 1 s dependency wait
         assert set(am_down(alertmanager)) == {"core-sw"}
         (mail,) = mails_about(smtp, "core-sw")
-        assert "2 device(s) behind core-sw are unreachable" in mail.text()
+        assert "2 of the 2 device(s) behind core-sw do not answer either" in mail.text()
         assert mails_about(smtp, "printer-1") == mails_about(smtp, "printer-2") == []

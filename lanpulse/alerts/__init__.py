@@ -36,7 +36,17 @@ time-series writer. Lower-level pieces, for tests and tools:
   flapping, waiting for the parent).
 - `records.alert_samples(events)`, `records.notifiable(events)`, `records.active_alerts(engine)`.
 - `dispatcher.Dispatcher.submit(events)` + `await flush(now_ns)`; notifiers implement
-  `notifiers.base.Notifier` (`name`, `async send(events)`, raising SinkError). A Grafana
-  annotation notifier is one more class with that protocol, added to the dict in
-  `service.build_notifiers` with a route (it would receive firing/resolved/flapping).
+  `notifiers.base.Notifier` (`name`, `async send(events)`, raising SinkError); a permanent
+  refusal is kept as a dead letter (`retry_dead`), and `receiver_health` counts per
+  receiver and raises `notifier_failing`.
+- `wiring`: named receivers (kinds from `notifiers.registry`) and the routes: a flat list
+  (Alertmanager's catch-all, the old `routes:`) then `routing.RouteNode`, Alertmanager's
+  routing tree; `wiring.receivers_for(settings, labels)` answers `alerts routes`.
+- `silences.SilenceBook` (silences by matchers, acknowledgements), consulted by the engine
+  (nothing sent while silenced) and the dispatcher (no repeats while held);
+  `control.AlertController` is what `/api/v1` drives; `mirror` copies silences to
+  Alertmanager.
+- `pages.PageWriter` annotates notifications (address, location, value and threshold,
+  began/duration in the configured zone, Grafana/status/runbook links); `watchdog` makes
+  the always-firing Watchdog and the planned-stop notice.
 """

@@ -57,6 +57,23 @@ def parse_alerting(doc: YamlDoc) -> AlertingSettings:
         raise settings_errors(exc, doc, ("alerting",)) from None
 
 
+def label_names(data: object) -> frozenset[str]:
+    """The inventory's label names (defaults, groups, devices): tags rule templates may use."""
+    if not isinstance(data, dict):
+        return frozenset()
+    entries: list[object] = [data.get("defaults")]
+    groups = data.get("groups")
+    entries += list(groups.values()) if isinstance(groups, dict) else []
+    devices = data.get("devices")
+    entries += devices if isinstance(devices, list) else []
+    names: set[str] = {"group", "parent"}
+    for entry in entries:
+        labels = entry.get("labels") if isinstance(entry, dict) else None
+        if isinstance(labels, dict):
+            names.update(str(k) for k in labels)
+    return frozenset(names)
+
+
 def load_alerting_config(path: str | Path) -> AlertingConfig:
     """Read `path`, validate its `alerting:` section and load every rule it names."""
     doc = load_yaml(path)
@@ -67,6 +84,7 @@ def load_alerting_config(path: str | Path) -> AlertingConfig:
         base_dir=base_dir,
         disabled_packs=settings.disabled_packs,
         where=doc,
+        names=label_names(doc.data),
     )
     known = {r.name for r in every.rules}
     for i, name in enumerate(settings.disabled_rules):

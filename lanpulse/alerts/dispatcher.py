@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lanpulse.alerts.notifiers.base import Notifier
+from lanpulse.alerts.receiver_health import FAILING_AFTER, NotifierHealth
 from lanpulse.alerts.records import notifiable
+from lanpulse.alerts.routing import Route, RouteNode, first_matches
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import AlertEvent, now_ns
 
@@ -25,29 +26,6 @@ log = logging.getLogger(__name__)
 NS = 1_000_000_000
 AlertId = tuple[tuple[str, str], ...]
 GroupKey = tuple[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Which alerts (by label) go to which receivers, and the timing of their groups."""
-
-    receivers: tuple[str, ...]
-    match: tuple[tuple[str, frozenset[str]], ...] = ()
-    match_re: tuple[tuple[str, re.Pattern[str]], ...] = ()
-    group_by: tuple[str, ...] = ("alertname",)
-    group_wait_s: float = 30.0
-    group_interval_s: float = 300.0
-    repeat_interval_s: float = 4 * 3600.0
-    continue_: bool = False
-    # People get the whole group each time; Alertmanager keeps each alert itself, so it gets
-    # only the changes, and the whole set on each repeat.
-    whole_group: bool = True
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        """Whether an alert with `labels` takes this route."""
-        if any(labels.get(k) not in allowed for k, allowed in self.match):
-            return False
-        return all(p.fullmatch(labels.get(k, "")) for k, p in self.match_re)
 
 
 @dataclass(slots=True)
@@ -86,44 +64,57 @@ class Dispatcher:
         notifiers: Mapping[str, Notifier],
         routes: Sequence[Route],
         *,
+        tree: RouteNode | None = None,
         retry_initial_s: float = 5.0,
         retry_max_s: float = 300.0,
         max_queued: int = 10_000,
         clock: Callable[[], int] = now_ns,
+        held: Callable[[Mapping[str, str]], bool] = lambda _labels: False,
     ) -> None:
         self.notifiers = dict(notifiers)
-        self.routes = tuple(routes)
+        self.held = held  # labels -> silenced or acknowledged now (no repeats)
+        self.routes = tuple(routes)  # flat, first (Alertmanager's catch-all, old `routes:`)
+        self.tree = tree  # then the routing tree, if any
         self.retry_initial_ns = int(retry_initial_s * NS)
         self.retry_max_ns = int(retry_max_s * NS)
         self.max_queued = max_queued
         self.clock = clock
         self.stats = DispatchStats()
+        self.health = NotifierHealth()
+        # Notifications a receiver refused for good (e.g. SMTP 554), per receiver: kept, shown
+        # in /metrics, and tried again on reload or `lanpulse alerts retry`.
+        self.dead: dict[str, list[AlertEvent]] = {}
         self._groups: dict[GroupKey, _Group] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._count: dict[str, int] = {}  # queued notifications per receiver
 
     # -- queueing -----------------------------------------------------------------------
 
-    def submit(self, events: Iterable[AlertEvent]) -> int:
-        """Queue the notifiable ones of `events`; returns how many were queued."""
+    def submit(self, events: Iterable[AlertEvent], *, only: str | None = None) -> int:
+        """Queue the notifiable ones of `events` (for receiver `only`, or every receiver
+        their routes name except the one a `notifier_failing` alert is about)."""
         queued = 0
         for ev in notifiable(events):
+            about = ev.labels.get("receiver") if ev.rule == "notifier_failing" else None
             for route in self._routes_for(ev.labels):
-                key = (ev.labels.get(g, "") for g in route.group_by)
+                key = tuple(ev.labels.get(g, "") for g in route.group_by)
                 for receiver in route.receivers:
+                    if receiver == about or (only is not None and receiver != only):
+                        continue
                     if receiver in self.notifiers:
-                        self._queue(receiver, route, (receiver, tuple(key)), ev)
+                        self._queue(receiver, route, (receiver, key), ev)
                         queued += 1
         return queued
 
     def _routes_for(self, labels: Mapping[str, str]) -> list[Route]:
-        out = []
-        for route in self.routes:
-            if route.matches(labels):
-                out.append(route)
-                if not route.continue_:
-                    break
+        out = first_matches(self.routes, labels)
+        if self.tree is not None and (not out or out[-1].continue_):
+            out += self.tree.match(labels)
         return out
+
+    def all_routes(self) -> list[Route]:
+        """Every route, flat ones first."""
+        return [*self.routes, *(self.tree.walk() if self.tree is not None else ())]
 
     def _queue(self, receiver: str, route: Route, key: GroupKey, ev: AlertEvent) -> None:
         group = self._groups.get(key)
@@ -152,6 +143,7 @@ class Dispatcher:
         for _, g, aid in queued[:excess]:
             del g.pending[aid]
         self.stats.dropped += excess
+        self.health.of(receiver).dropped += excess
         log.warning("%s: queue full, dropped the %d oldest notifications", receiver, excess)
 
     def queued(self, receiver: str | None = None) -> int:
@@ -175,11 +167,17 @@ class Dispatcher:
             return now >= g.last_sent_ns + int(g.route.group_interval_s * NS)
         return self._repeat_due(g, now)
 
+    def _repeatable(self, g: _Group) -> dict[AlertId, AlertEvent]:
+        """The group's firing alerts that a repeat may include."""
+        if not g.route.honours_holds:
+            return g.active
+        return {aid: ev for aid, ev in g.active.items() if not self.held(ev.labels)}
+
     def _repeat_due(self, g: _Group, now: int) -> bool:
         return (
-            bool(g.active)
-            and g.last_full_ns is not None
+            g.last_full_ns is not None
             and now >= g.last_full_ns + int(g.route.repeat_interval_s * NS)
+            and bool(self._repeatable(g))
         )
 
     async def flush(self, now_ns: int | None = None, *, wait: bool = True) -> int:
@@ -203,18 +201,30 @@ class Dispatcher:
     async def _deliver(self, g: _Group, now: int) -> None:
         sending = dict(g.pending)
         full = g.route.whole_group or not sending or self._repeat_due(g, now)
-        batch = {**g.active, **sending} if full else sending
+        batch = {**self._repeatable(g), **sending} if full else sending
         try:
             await self.notifiers[g.receiver].send(list(batch.values()))
         except Exception as exc:  # a notifier failing in any way must not lose the batch
             self.stats.failed_attempts += 1
             retryable = not isinstance(exc, SinkError) or exc.retryable
+            g.failures += 1
+            # A permanent refusal makes the receiver failing at once; retryable ones after
+            # a few attempts in a row.
+            attempts = g.failures if retryable else max(g.failures, FAILING_AFTER)
+            self._note(self.health.failed(g.receiver, attempts, str(exc), now))
             if not retryable:
-                log.error("%s: delivery refused, dropping %d: %s", g.receiver, len(sending), exc)
-                self.stats.dropped += len(sending)
+                dead = self.dead.setdefault(g.receiver, [])
+                dead.extend(sending.values())
+                self.health.of(g.receiver).dead_lettered += len(sending)
+                log.error(
+                    "%s: delivery refused for good, %d notification(s) kept as dead letters "
+                    "(tried again on reload or `lanpulse alerts retry`): %s",
+                    g.receiver,
+                    len(sending),
+                    exc,
+                )
                 self._sent(g, sending, now, full)
                 return
-            g.failures += 1
             backoff = min(self.retry_initial_ns * 2 ** (g.failures - 1), self.retry_max_ns)
             if isinstance(exc, SinkError) and exc.retry_after:
                 backoff = max(backoff, int(exc.retry_after * NS))
@@ -228,16 +238,33 @@ class Dispatcher:
             )
         else:
             self.stats.delivered += len(batch)
+            self._note(self.health.delivered(g.receiver, len(batch), now))
             self._sent(g, sending, now, full)
         finally:
             g.in_flight = False
+
+    def _note(self, event: AlertEvent | None) -> None:
+        if event is not None:
+            log.warning("%s: %s", event.summary, event.state)
+            self.submit([event])
+
+    def retry_dead(self) -> int:
+        """Queue every dead letter again (reload, `lanpulse alerts retry`); how many."""
+        dead, self.dead = self.dead, {}
+        count = 0
+        for receiver, events in dead.items():
+            if receiver in self.notifiers:
+                count += self.submit(events, only=receiver)
+        return count
 
     def _sent(self, g: _Group, sending: Mapping[AlertId, AlertEvent], now: int, full: bool) -> None:
         for aid, ev in sending.items():
             if g.pending.get(aid) is ev:  # a newer event may have arrived during the send
                 del g.pending[aid]
                 self._count[g.receiver] -= 1
-            if ev.state in ("firing", "flapping"):
+            # A flapping notice is said once: later group messages and repeats must not
+            # show it as firing while the device may long be fine (issue 16).
+            if ev.state == "firing":
                 g.active[aid] = ev
             else:
                 g.active.pop(aid, None)

@@ -8,9 +8,14 @@ written into `AlertEvent.suppressed_by`. Time is always passed in, never read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from lanpulse.alerts.identity import (  # re-exported: store.py and tests import them here
+    DESCRIPTIVE_TAGS,
+    SeriesKey,
+    series_key,
+)
 from lanpulse.alerts.maintenance import MaintenanceCalendar, MaintenanceWindow
 from lanpulse.alerts.matcher import ABSENT, CompiledRule, compile_rules
 from lanpulse.alerts.rules import Rule
@@ -18,19 +23,11 @@ from lanpulse.alerts.template import format_value, render
 from lanpulse.core.model import AlertEvent, Sample
 
 INACTIVE, PENDING, FIRING = 0, 1, 2
-SeriesKey = tuple[tuple[str, str], ...]
+__all__ = ["DESCRIPTIVE_TAGS", "AlertEngine", "series_key"]
 AlertKey = tuple[str, SeriesKey]
 NS = 1_000_000_000
-# Tags that describe a device rather than name a series. They appear or change between polls
-# of the same device (`vendor` and `model` once it answered, `class` once its profile is
-# known: a device down since the daemon started has neither), so they are not part of an
-# alert's identity; otherwise its down alert would never see the `up=1` that resolves it.
-DESCRIPTIVE_TAGS = frozenset({"class", "vendor", "model"})
-
-
-def series_key(tags: Mapping[str, str]) -> SeriesKey:
-    """The identity of a series within a rule: its tags minus the descriptive ones."""
-    return tuple(sorted((k, v) for k, v in tags.items() if k not in DESCRIPTIVE_TAGS))
+# labels, now -> why they are muted ("silence:ID"), or None; set by the service.
+SilenceCheck = Callable[[Mapping[str, str], int], str | None]
 
 
 class AlertState:
@@ -98,6 +95,7 @@ class AlertEngine:
         self._ok: set[AlertKey] = set()  # series seen healthy (for `only_after_ok` rules)
         self._down: set[str] = set()  # devices whose down rule is pending or firing
         self._recovered: dict[str, int] = {}  # device -> when its down alert resolved
+        self.silenced: SilenceCheck = lambda _labels, _now: None
         self.set_topology(parents or {}, groups or {})
 
     # -- inputs -------------------------------------------------------------------------
@@ -110,7 +108,7 @@ class AlertEngine:
         for child, parent in self._parents.items():
             children.setdefault(parent, []).append(child)
         self._children = children
-        self._behind_cache: dict[str, int] = {}
+        self._behind_cache: dict[str, tuple[str, ...]] = {}
 
     def observe(self, samples: Iterable[Sample], now_ns: int) -> list[AlertEvent]:
         """Evaluate a batch of samples; the events of every resulting transition."""
@@ -295,6 +293,9 @@ class AlertEngine:
         window = self._calendar.window_for(st.tags, self._groups.get(device or ""), now_ns)
         if window is not None:
             return f"maintenance:{window.name}"
+        muted = self.silenced(self.labels(st), now_ns)
+        if muted is not None:
+            return muted
         if device is None:
             return None
         wait_ns = int(self.options.dependency_wait_s * NS)
@@ -321,8 +322,8 @@ class AlertEngine:
 
     # -- output -------------------------------------------------------------------------
 
-    def behind(self, device: str) -> int:
-        """How many devices hang (transitively) off `device` in the topology."""
+    def behind(self, device: str) -> tuple[str, ...]:
+        """The devices that hang (transitively) off `device` in the topology, sorted."""
         cached = self._behind_cache.get(device)
         if cached is not None:
             return cached
@@ -333,8 +334,25 @@ class AlertEngine:
             if child not in seen and child != device:
                 seen.add(child)
                 stack.extend(self._children.get(child, ()))
-        self._behind_cache[device] = len(seen)
-        return len(seen)
+        self._behind_cache[device] = out = tuple(sorted(seen))
+        return out
+
+    def unreachable_behind(self, device: str) -> tuple[tuple[str, ...], int]:
+        """The devices behind `device` whose own down rule is pending or firing (they were
+        polled and did not answer), and how many devices are behind it in all."""
+        behind = self.behind(device)
+        return tuple(d for d in behind if d in self._down), len(behind)
+
+    def current(self, st: AlertState, now_ns: int) -> AlertEvent:
+        """An event saying where `st` stands now (for re-writing it, not for notifying)."""
+        state = {PENDING: "pending", FIRING: "firing"}.get(st.state, "inactive")
+        return self._event(st, state, now_ns, suppressed_by="current state")
+
+    @staticmethod
+    def labels(st: AlertState) -> dict[str, str]:
+        """What receivers see of an alert: series tags, the rule's labels, alertname, severity."""
+        rule = st.cr.rule
+        return {**st.tags, **dict(rule.labels), "alertname": rule.name, "severity": rule.severity}
 
     def _event(
         self,
@@ -346,7 +364,10 @@ class AlertEngine:
     ) -> AlertEvent:
         rule = st.cr.rule
         device = st.tags.get("device", "")
-        behind = self.behind(device) if rule.name == self.options.down_rule and device else 0
+        down: tuple[str, ...] = ()
+        total = 0
+        if rule.name == self.options.down_rule and device and state != "resolved":
+            down, total = self.unreachable_behind(device)
         variables: dict[str, object] = {
             **st.tags,
             "rule": rule.name,
@@ -355,16 +376,20 @@ class AlertEngine:
             "value": format_value(st.value),
             "threshold": rule.threshold,
             "for": f"{rule.for_s:g}s",
-            "behind": behind,
+            "behind": len(down),
+            "behind_devices": ", ".join(down),
         }
         summary = render(rule.summary, variables)
         description = render(rule.description, variables)
-        if behind:
-            description = f"{description} {behind} device(s) behind {device} are unreachable."
+        if down:
+            shown = ", ".join(down[:20]) + (f" (+{len(down) - 20})" if len(down) > 20 else "")
+            description = (
+                f"{description} {len(down)} of the {total} device(s) behind {device} "
+                f"do not answer either: {shown}."
+            )
         if note:
             description = f"{description} ({note})"
-        labels = {**st.tags, **dict(rule.labels), "alertname": rule.name}
-        labels["severity"] = rule.severity
+        labels = self.labels(st)
         ended = now_ns if state in ("resolved", "inactive") else None
         return AlertEvent(
             rule=rule.name,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lanpulse.alerts.rules import CLEAR_KEYS, CONDITIONS, RawRule, Rule, build_rule, raw_rules
 from lanpulse.alerts.yamlsrc import YamlDoc, load_yaml
-from lanpulse.core.errors import ConfigError
+from lanpulse.core.errors import ConfigError, ConfigErrors
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "config" / "rules"
 
@@ -53,11 +53,15 @@ def load_rule_set(
     disabled_packs: Sequence[str] = (),
     disabled_rules: Sequence[str] = (),
     where: YamlDoc | None = None,
+    names: frozenset[str] = frozenset(),
 ) -> RuleSet:
     """Shipped packs (minus disabled ones) plus the user's files, with overrides applied.
 
-    `where` is the config document, so an unknown pack or a missing file names its line.
+    `where` is the config document, so an unknown pack or a missing file names its line;
+    `names` are the inventory's label names (templates may use them). Every bad rule is
+    reported (ConfigErrors), not just the first.
     """
+    errors: list[ConfigError] = []
     known = pack_names()
     for i, name in enumerate(disabled_packs):
         if name not in known:
@@ -85,28 +89,41 @@ def load_rule_set(
             name = str(rr.raw.get("name"))
             if name in user_rules:
                 first = user_rules[name]
-                raise doc.error(
-                    (*rr.path, "name"),
-                    f"duplicate rule {name!r} (first defined at "
-                    f"{first.doc.file}:{first.doc.line(first.path)})",
+                errors.append(
+                    doc.error(
+                        (*rr.path, "name"),
+                        f"duplicate rule {name!r} (first defined at "
+                        f"{first.doc.file}:{first.doc.line(first.path)})",
+                    )
                 )
+                continue
             user_rules[name] = rr
     effective: list[Rule] = []
     for name, rr in pack_rules.items():
         user = user_rules.pop(name, None)
-        if user is None:
-            rule = build_rule(rr.doc, rr.path, rr.raw, rr.pack)
-            enabled = rr.raw.get("enabled", True)
-        else:
-            merged = _merge(rr, user)
-            rule = build_rule(user.doc, user.path, merged, rr.pack)
-            enabled = merged.get("enabled", True)
+        try:
+            if user is None:
+                rule = build_rule(rr.doc, rr.path, rr.raw, rr.pack, names)
+                enabled = rr.raw.get("enabled", True)
+            else:
+                merged = _merge(rr, user)
+                rule = build_rule(user.doc, user.path, merged, rr.pack, names)
+                enabled = merged.get("enabled", True)
+        except ConfigError as exc:
+            errors.append(exc)
+            continue
         if enabled is not False and rule.name not in disabled_rules:
             effective.append(rule)
     for name, rr in user_rules.items():
-        rule = build_rule(rr.doc, rr.path, rr.raw)
+        try:
+            rule = build_rule(rr.doc, rr.path, rr.raw, names=names)
+        except ConfigError as exc:
+            errors.append(exc)
+            continue
         if rr.raw.get("enabled", True) is not False and name not in disabled_rules:
             effective.append(rule)
+    if errors:
+        raise ConfigErrors(errors)
     return RuleSet(
         rules=tuple(effective),
         packs=tuple(n for n in known if n not in disabled_packs),

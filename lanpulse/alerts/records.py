@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from lanpulse.alerts.engine import FIRING, PENDING, AlertEngine
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.template import format_value
 from lanpulse.core.model import AlertEvent, Sample
 
@@ -19,14 +20,26 @@ STATE_CODES: dict[str, int] = {
 NOTIFIED_STATES = frozenset({"firing", "resolved", "flapping"})
 
 
-def alert_samples(events: Iterable[AlertEvent]) -> list[Sample]:
-    """One `alert` sample per event (tags rule, severity and the series tags)."""
+# event -> (muted, acked): whether a silence covers it and whether someone acknowledged it.
+Marks = Callable[[AlertEvent], tuple[bool, bool]]
+
+
+def alert_samples(events: Iterable[AlertEvent], marks: Marks | None = None) -> list[Sample]:
+    """One `alert` sample per event: tags rule, severity, the series tags and `alert_id` (one
+    series per alert, so two interfaces of one device are two series); fields state, value,
+    muted and acked (dashboards show a muted or acknowledged alert as such, not as firing)."""
     out: list[Sample] = []
     for ev in events:
         tags = {k: v for k, v in ev.labels.items() if k != "alertname" and v != ""}
         tags["rule"] = ev.rule
         tags["severity"] = ev.severity
-        fields: dict[str, int | float] = {"state": STATE_CODES[ev.state]}
+        tags["alert_id"] = alert_id(ev.labels)
+        muted, acked = marks(ev) if marks is not None else (False, False)
+        fields: dict[str, int | float] = {
+            "state": STATE_CODES[ev.state],
+            "muted": int(muted),
+            "acked": int(acked),
+        }
         if ev.value is not None:
             fields["value"] = ev.value
         out.append(Sample("alert", tags, fields, ev.time_ns))
@@ -45,6 +58,8 @@ class AlertStatus:
     rule: str
     state: str
     series: str
+    id: str
+    severity: str
     value: str
     why: str
     since_ns: int
@@ -64,6 +79,8 @@ def active_alerts(engine: AlertEngine) -> list[AlertStatus]:
                 rule=st.cr.name,
                 state="firing" if st.state == FIRING else "pending",
                 series=series,
+                id=alert_id(engine.labels(st)),
+                severity=st.cr.rule.severity,
                 value=format_value(st.value),
                 why=st.cr.rule.describe_condition(),
                 since_ns=st.since_ns,

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from lanpulse.alerts.template import ENGINE_NAMES, unknown_names
 from lanpulse.alerts.yamlsrc import KeyPath, YamlDoc
+from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.schema import MEASUREMENTS
 
 Condition = Literal["above", "below", "equal", "not_equal", "absent"]
@@ -37,6 +39,7 @@ RULE_KEYS = frozenset(
         "labels",
         "summary",
         "description",
+        "runbook_url",
         "enabled",
     }
 )
@@ -83,6 +86,7 @@ class Rule:
     labels: tuple[tuple[str, str], ...] = ()
     summary: str = DEFAULT_SUMMARY
     description: str = ""
+    runbook_url: str = ""  # a link for the person paged (an annotation in every receiver)
     pack: str | None = None
     source: str = ""  # FILE:LINE of the rule, for `alerts test` and error messages
 
@@ -111,7 +115,11 @@ def _str_map(doc: YamlDoc, path: KeyPath, value: object) -> dict[str, object]:
 
 
 def build_rule(
-    doc: YamlDoc, path: KeyPath, raw: Mapping[str, object], pack: str | None = None
+    doc: YamlDoc,
+    path: KeyPath,
+    raw: Mapping[str, object],
+    pack: str | None = None,
+    names: frozenset[str] = frozenset(),
 ) -> Rule:
     """Validate one raw rule mapping (at `path` in `doc`) into a Rule."""
     for key in raw:
@@ -186,9 +194,17 @@ def build_rule(
             raise doc.error((*path, "when", wfield), f"unknown field {wfield!r} of {measurement}")
         when.append((wfield, _number(doc, (*path, "when", wfield), value)))
     labels = _str_map(doc, (*path, "labels"), raw.get("labels", {}))
-    for key in ("summary", "description"):
+    known = spec.required_tags | spec.optional_tags | frozenset(labels) | names
+    for key in ("summary", "description", "runbook_url"):
         if key in raw and not isinstance(raw[key], str):
             raise doc.error((*path, key), "expected a text template")
+        unknown = unknown_names(str(raw.get(key, "")), known)
+        if unknown:
+            raise doc.error(
+                (*path, key),
+                f"unknown template field {{{unknown[0]}}}; expected one of "
+                f"{', '.join(sorted(known | ENGINE_NAMES))}",
+            )
     only_after_ok = raw.get("only_after_ok", False)
     if not isinstance(only_after_ok, bool):
         raise doc.error((*path, "only_after_ok"), "expected true or false")
@@ -209,6 +225,7 @@ def build_rule(
         labels=tuple((str(k), str(v)) for k, v in labels.items()),
         summary=str(raw.get("summary", DEFAULT_SUMMARY)),
         description=str(raw.get("description", "")),
+        runbook_url=str(raw.get("runbook_url", "")),
         pack=pack,
         source=f"{doc.file}:{line}" if line else doc.file,
     )
@@ -246,14 +263,21 @@ def raw_rules(doc: YamlDoc, pack: str | None = None) -> list[RawRule]:
 
 
 def load_rules(doc: YamlDoc, pack: str | None = None) -> list[Rule]:
-    """Every enabled rule of one rules file; duplicate names are an error."""
+    """Every enabled rule of one rules file; ConfigErrors listing every bad rule."""
     seen: dict[str, int | None] = {}
     rules: list[Rule] = []
+    errors: list[ConfigError] = []
     for rr in raw_rules(doc, pack):
-        rule = build_rule(doc, rr.path, rr.raw, pack)
-        if rule.name in seen:
-            raise doc.error((*rr.path, "name"), f"duplicate rule {rule.name!r}")
+        try:
+            rule = build_rule(doc, rr.path, rr.raw, pack)
+            if rule.name in seen:
+                raise doc.error((*rr.path, "name"), f"duplicate rule {rule.name!r}")
+        except ConfigError as exc:
+            errors.append(exc)
+            continue
         seen[rule.name] = doc.line(rr.path)
         if rr.raw.get("enabled", True) is not False:
             rules.append(rule)
+    if errors:
+        raise ConfigErrors(errors)
     return rules

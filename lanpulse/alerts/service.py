@@ -2,132 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
-from lanpulse.alerts.dispatcher import Dispatcher, Route
-from lanpulse.alerts.engine import AlertEngine, EngineOptions
+from lanpulse.alerts.dispatcher import Dispatcher
+from lanpulse.alerts.engine import INACTIVE, AlertEngine, EngineOptions
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.maintenance import windows_from_settings
+from lanpulse.alerts.mirror import AlertmanagerSilences
 from lanpulse.alerts.notifiers.alertmanager import AlertmanagerNotifier
 from lanpulse.alerts.notifiers.base import Notifier
-from lanpulse.alerts.notifiers.email import EmailNotifier
-from lanpulse.alerts.notifiers.grafana import GrafanaAnnotationNotifier
-from lanpulse.alerts.notifiers.slack import SlackNotifier
-from lanpulse.alerts.notifiers.teams import TeamsNotifier
-from lanpulse.alerts.notifiers.webhook import WebhookNotifier
-from lanpulse.alerts.records import alert_samples
+from lanpulse.alerts.pages import PageWriter
+from lanpulse.alerts.records import alert_samples, notifiable
 from lanpulse.alerts.rules import Rule
+from lanpulse.alerts.silences import SilenceBook
 from lanpulse.alerts.store import StateStore, restore, snapshot
-from lanpulse.config.alerting import AlertingSettings, RouteSettings
+from lanpulse.alerts.watchdog import stop_notice, watchdog_event
+from lanpulse.alerts.wiring import build_notifiers, build_routes, build_tree
+from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.grafana import GrafanaSettings
-from lanpulse.core.errors import ConfigError
-from lanpulse.core.model import Sample, Secret, now_ns
+from lanpulse.core.model import AlertEvent, Sample, now_ns
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
-
-
-def _password(settings: AlertingSettings, base_dir: Path) -> Secret | None:
-    email = settings.email
-    if email is None:
-        return None
-    if email.password is not None:
-        return Secret(email.password.get_secret_value())
-    if email.password_file:
-        path = Path(email.password_file)
-        path = path if path.is_absolute() else base_dir / path
-        try:
-            return Secret(path.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read {str(path)!r}: {exc.strerror}", key="alerting.email.password_file"
-            ) from None
-    return None
-
-
-def build_notifiers(
-    settings: AlertingSettings,
-    base_dir: Path,
-    clock: Callable[[], int] = now_ns,
-    grafana: GrafanaSettings | None = None,
-) -> dict[str, Notifier]:
-    """One notifier per configured receiver."""
-    out: dict[str, Notifier] = {}
-    if settings.grafana_annotations and grafana is not None:
-        from lanpulse.dashboards.publisher import connect
-
-        out["grafana"] = GrafanaAnnotationNotifier(connect(grafana).annotations)
-    if (am := settings.alertmanager) is not None:
-        out["alertmanager"] = AlertmanagerNotifier(
-            am.url, resolve_timeout_s=am.resolve_timeout, timeout_s=am.timeout, clock=clock
-        )
-    if (em := settings.email) is not None:
-        ca = em.ca_file
-        if ca and not Path(ca).is_absolute():
-            ca = str(base_dir / ca)
-        out["email"] = EmailNotifier(
-            em.host,
-            em.port,
-            em.from_,
-            em.to,
-            starttls=em.starttls,
-            tls=em.tls,
-            user=em.user,
-            password=_password(settings, base_dir),
-            ca_file=ca,
-            verify_tls=em.verify_tls,
-            subject_prefix=em.subject_prefix,
-            timeout_s=em.timeout,
-        )
-    if (wh := settings.webhook) is not None:
-        token = Secret(wh.token.get_secret_value()) if wh.token else None
-        out["webhook"] = WebhookNotifier(wh.url, token=token, timeout_s=wh.timeout)
-    if (sl := settings.slack) is not None:
-        out["slack"] = SlackNotifier(Secret(sl.url.get_secret_value()), timeout_s=sl.timeout)
-    if (tm := settings.teams) is not None:
-        out["teams"] = TeamsNotifier(Secret(tm.url.get_secret_value()), timeout_s=tm.timeout)
-    return out
-
-
-def _route(r: RouteSettings, receivers: tuple[str, ...]) -> Route:
-    return Route(
-        receivers=receivers,
-        match=tuple((k, frozenset(v if isinstance(v, list) else [v])) for k, v in r.match.items()),
-        match_re=tuple((k, re.compile(v)) for k, v in r.match_re.items()),
-        group_by=tuple(r.group_by),
-        group_wait_s=r.group_wait,
-        group_interval_s=r.group_interval,
-        repeat_interval_s=r.repeat_interval,
-        continue_=r.continue_,
-    )
-
-
-def build_routes(settings: AlertingSettings) -> list[Route]:
-    """Alertmanager gets every alert (it routes and groups itself) and a re-post every
-    `resend_interval`; the other receivers follow `routes` (default: all of them)."""
-    routes: list[Route] = []
-    if (am := settings.alertmanager) is not None:
-        routes.append(
-            Route(
-                receivers=("alertmanager",),
-                group_by=(),
-                group_wait_s=0.0,
-                group_interval_s=0.0,
-                repeat_interval_s=am.resend_interval,
-                continue_=True,
-                whole_group=False,
-            )
-        )
-    others = tuple(n for n in settings.receivers() if n != "alertmanager")
-    for r in settings.routes:
-        receivers = tuple(n for n in r.receivers if n != "alertmanager")
-        if receivers:
-            routes.append(_route(r, receivers))
-    if others and not settings.routes:
-        routes.append(Route(receivers=others))
-    return routes
 
 
 class AlertingService:
@@ -139,12 +39,91 @@ class AlertingService:
         dispatcher: Dispatcher,
         store: StateStore | None = None,
         checkpoint_s: float = 60.0,
+        clock: Callable[[], int] = now_ns,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
         self.store = store
         self.checkpoint_ns = int(checkpoint_s * NS)
+        self.clock = clock
         self._saved_ns = 0
+        # alert id -> the state last written to the `alert` measurement: `alerts_firing`
+        # counts from it, so /metrics and the measurement cannot disagree.
+        self.written: dict[str, Sample] = {}
+        self.mirror: AlertmanagerSilences | None = None  # silences mirrored there
+        self.pages = PageWriter({r.name: r for r in engine.rules})
+        self.adopt(SilenceBook())
+
+    def adopt(self, book: SilenceBook) -> None:
+        """Use `book`'s silences and acknowledgements (a new service on reload keeps them)."""
+        self.book = book
+        self.engine.silenced = self._silenced
+        self.dispatcher.held = self._held
+
+    def _silenced(self, labels: Mapping[str, str], now_ns: int) -> str | None:
+        silence = self.book.silencing(labels, now_ns)
+        return None if silence is None else f"silence:{silence.id}"
+
+    def _held(self, labels: Mapping[str, str]) -> bool:
+        return (
+            alert_id(labels) in self.book.acks
+            or self.book.silencing(labels, self.clock()) is not None
+        )
+
+    def marks(self, event: AlertEvent) -> tuple[bool, bool]:
+        """(muted, acked) of an event, for the `alert` measurement."""
+        muted = (event.suppressed_by or "").startswith("silence:") or (
+            self.book.silencing(event.labels, event.time_ns or self.clock()) is not None
+        )
+        return muted, alert_id(event.labels) in self.book.acks
+
+    def record(self, events: Sequence[AlertEvent]) -> list[Sample]:
+        """The `alert` samples of `events`; ends the acknowledgement of resolved alerts."""
+        samples = alert_samples(events, self.marks)
+        for sample in samples:
+            aid = sample.tags["alert_id"]
+            if sample.fields["state"] == 0:
+                self.written.pop(aid, None)
+                self.book.release(aid)
+            else:
+                self.written[aid] = sample
+        return samples
+
+    def firing(self) -> int:
+        """How many alerts the `alert` measurement shows as firing now."""
+        return sum(1 for sample in self.written.values() if sample.fields["state"] == 2)
+
+    def remark(self, now_ns: int) -> list[Sample]:
+        """Samples for alerts whose muted/acked marks changed (a silence or an ack was set or
+        ended), so dashboards follow without waiting for the next transition."""
+        out = []
+        for aid, last in list(self.written.items()):
+            labels = {**last.tags, "alertname": last.tags["rule"]}
+            muted = self.book.silencing(labels, now_ns) is not None
+            fields = {**last.fields, "muted": int(muted), "acked": int(aid in self.book.acks)}
+            if fields != dict(last.fields):
+                self.written[aid] = Sample("alert", last.tags, fields, now_ns)
+                out.append(self.written[aid])
+        return out
+
+    def orphans(self, now_ns: int) -> list[Sample]:
+        """After a reload: resolved samples for alerts written as active that the engine no
+        longer holds (their rule was removed; otherwise they would show firing forever), and
+        fresh samples for active alerts whose identity changed (a rule's labels or severity
+        were edited), so the measurement and `alerts_firing` keep agreeing."""
+        live = {
+            alert_id(self.engine.labels(st)): st
+            for st in self.engine.alerts.values()
+            if st.state != INACTIVE
+        }
+        out = []
+        for aid in [a for a in self.written if a not in live]:
+            last = self.written.pop(aid)
+            out.append(Sample("alert", last.tags, {**last.fields, "state": 0}, now_ns))
+        unwritten = [
+            self.engine.current(st, now_ns) for a, st in live.items() if a not in self.written
+        ]
+        return out + self.record(unwritten)
 
     @classmethod
     def from_settings(
@@ -157,10 +136,17 @@ class AlertingService:
         groups: Mapping[str, str] | None = None,
         clock: Callable[[], int] = now_ns,
         grafana: GrafanaSettings | None = None,
+        directory: Mapping[str, Mapping[str, str]] | None = None,
+        status_url: str | None = None,
     ) -> AlertingService:
-        """Build everything from the validated `alerting:` section and its rules."""
+        """Build everything from the validated `alerting:` section and its rules.
+
+        `directory`: device -> inventory facts for pages (address, group, labels);
+        `status_url`: the daemon's status page as people reach it (`web.external_url`).
+        """
+        rules = list(rules)
         engine = AlertEngine(
-            list(rules),
+            rules,
             parents=parents,
             groups=groups,
             maintenance=windows_from_settings(settings.maintenance),
@@ -175,6 +161,7 @@ class AlertingService:
         dispatcher = Dispatcher(
             build_notifiers(settings, base_dir, clock, grafana),
             build_routes(settings),
+            tree=build_tree(settings),
             retry_initial_s=settings.retry.initial,
             retry_max_s=settings.retry.maximum,
             max_queued=settings.retry.max_queued,
@@ -184,14 +171,35 @@ class AlertingService:
         if settings.state_file:
             path = Path(settings.state_file)
             store = StateStore(path if path.is_absolute() else base_dir / path)
-        return cls(engine, dispatcher, store)
+        service = cls(engine, dispatcher, store, clock=clock)
+        service.pages = PageWriter(
+            {r.name: r for r in rules},
+            timezone=settings.timezone,
+            grafana_url=grafana.url if grafana is not None else None,
+            status_url=status_url,
+            directory=directory or {},
+        )
+        ams = [r.alertmanager for r in settings.named() if r.alertmanager is not None]
+        if ams:  # the first Alertmanager holds the mirrored silences
+            service.mirror = AlertmanagerSilences(ams[0].url, ams[0].timeout)
+        return service
 
     def reload(self, new: AlertingService, now_ns: int) -> AlertingService:
         """Carry this service's alert state and undelivered notifications over to `new`
         (built from a validated new config, on SIGHUP); returns `new`."""
         restore(new.engine, snapshot(self.engine), now_ns)
         new.dispatcher.restore(self.dispatcher.snapshot())
+        # Running totals stay running; dead letters get another chance with the new config.
+        new.dispatcher.health = self.dispatcher.health
+        new.dispatcher.stats = self.dispatcher.stats
+        new.dispatcher.dead = self.dispatcher.dead
+        retried = new.dispatcher.retry_dead()
+        if retried:
+            log.info("reload: %d dead-lettered notification(s) queued again", retried)
         new._saved_ns = self._saved_ns
+        new.adopt(self.book)
+        new.pages.facts = self.pages.facts
+        new.written = dict(self.written)
         return new
 
     def load_state(self, now_ns: int) -> int:
@@ -203,6 +211,15 @@ class AlertingService:
             return 0
         restored = restore(self.engine, data, now_ns)
         self.dispatcher.restore(data.get("dispatcher", []))
+        self.book.restore(data.get("silences", {}))
+        self.dispatcher.dead = {
+            str(r): [AlertEvent(**e) for e in events]
+            for r, events in data.get("dead_letters", {}).items()
+        }
+        self.written = {
+            str(w["alert_id"]): Sample("alert", w["tags"], w["fields"], int(w["time_ns"]))
+            for w in data.get("written", [])
+        }
         self._saved_ns = now_ns
         return restored
 
@@ -212,20 +229,58 @@ class AlertingService:
             return
         data = snapshot(self.engine)
         data["dispatcher"] = self.dispatcher.snapshot()
+        data["silences"] = self.book.snapshot()
+        data["dead_letters"] = {
+            r: [asdict(e) for e in events] for r, events in self.dispatcher.dead.items() if events
+        }
+        data["written"] = [
+            {"alert_id": k, "tags": s.tags, "fields": s.fields, "time_ns": s.time_ns}
+            for k, s in self.written.items()
+        ]
         self.store.save(data)
 
-    def observe(self, samples: Iterable[Sample], now_ns: int) -> list[Sample]:
+    def alertmanagers(self) -> list[str]:
+        """Delivery keys of the Alertmanager receivers."""
+        return [
+            k for k, n in self.dispatcher.notifiers.items() if isinstance(n, AlertmanagerNotifier)
+        ]
+
+    def start_watchdog(self, now_ns: int) -> None:
+        """Queue the always-firing Watchdog for every Alertmanager (their routes re-post it
+        every `resend_interval` for as long as the daemon runs)."""
+        for key in self.alertmanagers():
+            self.dispatcher.submit([watchdog_event(now_ns)], only=key)
+
+    async def planned_stop(self, now_ns: int, timeout_s: float) -> None:
+        """Tell people's receivers that this stop is planned (best effort, bounded)."""
+        notice = self.pages.annotate(stop_notice(now_ns), now_ns)
+        people = [n for k, n in self.dispatcher.notifiers.items() if k not in self.alertmanagers()]
+
+        async def tell(notifier: Notifier) -> None:
+            try:
+                await asyncio.wait_for(notifier.send([notice]), timeout_s)
+            except Exception as exc:  # a receiver down must not delay or break the stop
+                log.warning("planned-stop notice to %s not delivered: %s", notifier.name, exc)
+
+        await asyncio.gather(*(tell(n) for n in people))
+
+    def observe(self, samples: Sequence[Sample], now_ns: int) -> list[Sample]:
         """Evaluate samples, queue notifications; the `alert` samples for the writer."""
+        self.pages.observe(samples)
         events = self.engine.observe(samples, now_ns)
         if events:
-            self.dispatcher.submit(events)
-        return alert_samples(events)
+            self.submit(events, now_ns)
+        return self.record(events)
+
+    def submit(self, events: Sequence[AlertEvent], now_ns: int) -> None:
+        """Queue the notifiable events, annotated for the people who get them."""
+        self.dispatcher.submit(self.pages.annotate(e, now_ns) for e in notifiable(events))
 
     def tick(self, now_ns: int) -> list[Sample]:
         """Timers, absence, releases; saves state when due. The `alert` samples."""
         events = self.engine.tick(now_ns)
         if events:
-            self.dispatcher.submit(events)
+            self.submit(events, now_ns)
         # Saved on a schedule, not per event: timers and seen-healthy series change silently.
         if now_ns - self._saved_ns >= self.checkpoint_ns:
             try:
@@ -233,4 +288,5 @@ class AlertingService:
             except OSError as exc:
                 log.error("cannot write alert state %s: %s", self.store and self.store.path, exc)
             self._saved_ns = now_ns
-        return alert_samples(events)
+            self.book.prune(now_ns)
+        return self.record(events)

@@ -1,7 +1,8 @@
 """Summary and description templates: `{device}`, `{value}`, any tag, nothing else.
 
 Only plain names are substituted (no attribute or index access, so a template cannot reach
-into objects), and a name that is not known stays visible as written instead of failing.
+into objects). A name no sample can have (`{devise}`) is an error when the rule is loaded
+(`unknown_names`); a known optional value the series lacks (`{if_alias}`) renders empty.
 """
 
 from __future__ import annotations
@@ -47,9 +48,37 @@ def render(template: str, variables: Mapping[str, object]) -> str:
             continue
         value = variables.get(text)
         if value is None:
-            out.append("{" + text + "}")
+            continue
         elif isinstance(value, float | int) and not isinstance(value, bool):
             out.append(format_value(value))
         else:
             out.append(str(value))
     return "".join(out)
+
+
+# What the engine itself offers every template, beyond the series' tags and labels.
+ENGINE_NAMES = frozenset(
+    {
+        "device",
+        "class",
+        "vendor",
+        "model",
+        "rule",
+        "severity",
+        "field",
+        "value",
+        "threshold",
+        "for",
+        "behind",
+        "behind_devices",
+    }
+)
+
+
+def unknown_names(template: str, known: frozenset[str]) -> list[str]:
+    """The `{names}` of `template` that are neither engine values nor in `known`."""
+    return [
+        text
+        for is_name, text in _parts(template)
+        if is_name and text not in ENGINE_NAMES and text not in known
+    ]

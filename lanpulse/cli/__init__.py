@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "spool",
     "profiles",
     "alerts",
+    "silence",  # also registers `ack`
     "dashboards",
     "discover",
     "where",

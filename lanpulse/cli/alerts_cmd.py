@@ -1,4 +1,5 @@
-"""`lanpulse alerts check|test`: validate alert rules, and try them on samples."""
+"""`lanpulse alerts check|test|routes|active|retry`: validate alert rules, try them on
+samples, show which receivers an alert reaches; list and retry on the running daemon."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from lanpulse.alerts.engine import AlertEngine, EngineOptions
 from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.notifiers.base import rfc3339
 from lanpulse.alerts.records import active_alerts
-from lanpulse.alerts.service import build_notifiers
+from lanpulse.alerts.silences import LABEL_ALIASES
+from lanpulse.alerts.wiring import build_notifiers, receivers_for
+from lanpulse.cli.api_client import ApiClient, add_api_arguments
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Sample
 from lanpulse.core.schema import validate_sample
@@ -33,9 +36,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     test.add_argument("-c", "--config", required=True, help="lanpulse config file")
     source = test.add_mutually_exclusive_group(required=True)
     source.add_argument("--samples", help="samples in the `--format json` line shape (JSONL)")
-    source.add_argument("--device", help="poll this inventory device once")
+    source.add_argument("--device", help="poll this inventory device (see --count)")
+    test.add_argument(
+        "--count",
+        type=int,
+        default=2,
+        help="polls of --device (default 2: rate rules need two polls)",
+    )
+    test.add_argument("--every", default="5s", help="time between those polls (default 5s)")
     test.add_argument("--format", choices=["text", "json"], default="text")
     test.set_defaults(func=run_test)
+    routes = verbs.add_parser(
+        "routes", help="which receivers an alert with these labels reaches (like amtool)"
+    )
+    routes.add_argument("-c", "--config", required=True, help="lanpulse config file")
+    routes.add_argument(
+        "--labels", required=True, help="the alert's labels: class=printer,site=hq,..."
+    )
+    routes.set_defaults(func=run_routes)
+    retry = verbs.add_parser(
+        "retry", help="send the notifications receivers refused for good (dead letters) again"
+    )
+    add_api_arguments(retry)
+    retry.set_defaults(func=run_retry)
+    active = verbs.add_parser("active", help="the running daemon's pending and firing alerts")
+    add_api_arguments(active)
+    active.set_defaults(func=run_active)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -50,6 +76,36 @@ def run_check(args: argparse.Namespace) -> int:
         f"files: {', '.join(cfg.rules.files) or 'none'}; "
         f"receivers: {', '.join(s.receivers()) or 'none'})"
     )
+    return 0
+
+
+def run_routes(args: argparse.Namespace) -> int:
+    """Print the receivers (comma-separated) the routing sends such an alert to."""
+    labels: dict[str, str] = {}
+    for item in args.labels.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"expected LABEL=VALUE, got {item!r}", key="--labels")
+        labels[LABEL_ALIASES.get(name.strip(), name.strip())] = value.strip()
+    cfg = load_alerting_config(args.config)
+    print(",".join(receivers_for(cfg.settings, labels)) or "(no receiver)")
+    return 0
+
+
+def run_retry(args: argparse.Namespace) -> int:
+    """Ask the running daemon to queue its dead letters again."""
+    answer = ApiClient.from_args(args).call("POST", "/api/v1/dead-letters/retry", {})
+    print(f"{answer['queued']} notification(s) queued again")
+    return 0
+
+
+def run_active(args: argparse.Namespace) -> int:
+    """List the daemon's active alerts: id (for `lanpulse ack`), state, rule, device."""
+    for a in ApiClient.from_args(args).call("GET", "/api/v1/alerts"):
+        held = f"muted by {a['mutedBy']}" if a["mutedBy"] else ""
+        held = held or (f"acked by {a['ackedBy']}" if a["ackedBy"] else "")
+        device = a["labels"].get("device", "")
+        print(f"{a['id']}  {a['state']:<7}  {a['severity']:<8}  {a['rule']}  {device}  {held}")
     return 0
 
 
@@ -103,11 +159,18 @@ def read_samples(path: str) -> list[Sample]:
     return samples
 
 
-def poll_once(config_path: str, device: str) -> list[Sample]:
-    """`--device`: poll one inventory device once, as the daemon would."""
-    from lanpulse.pipeline.once import poll_once as poll_device_once
+def poll_device(args: argparse.Namespace) -> list[Sample]:
+    """`--device`: poll one inventory device `--count` times, as the daemon would."""
+    from lanpulse.alerts.rules import parse_duration
+    from lanpulse.pipeline.once import poll_once
 
-    return poll_device_once(config_path, device)
+    if not 1 <= args.count <= 100:
+        raise ConfigError("expected a count from 1 to 100", key="--count")
+    try:
+        every = parse_duration(args.every)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="--every") from None
+    return poll_once(args.config, args.device, args.count, every)
 
 
 def evaluate(cfg: AlertingConfig, samples: Sequence[Sample]) -> AlertEngine:
@@ -133,7 +196,7 @@ def evaluate(cfg: AlertingConfig, samples: Sequence[Sample]) -> AlertEngine:
 def run_test(args: argparse.Namespace) -> int:
     """Print the pending and firing alerts the samples lead to, and why."""
     cfg = load_alerting_config(args.config)
-    samples = read_samples(args.samples) if args.samples else poll_once(args.config, args.device)
+    samples = read_samples(args.samples) if args.samples else poll_device(args)
     for sample in samples:
         for problem in validate_sample(sample):
             print(f"warning: {problem}", file=sys.stderr)

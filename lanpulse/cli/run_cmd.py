@@ -12,9 +12,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run",
         help="run the polling daemon",
         description="Poll every device of the configuration on its interval and write the "
-        "samples to InfluxDB (or the local spool). SIGHUP reloads, SIGTERM stops cleanly.",
+        "samples to InfluxDB (or the local spool). SIGHUP reloads, SIGTERM stops cleanly. "
+        "A busy daemon.http_listen address fails the start (--no-http: no endpoint).",
     )
     p.add_argument("-c", "--config", required=True, help="configuration file")
+    p.add_argument(
+        "--no-http",
+        action="store_true",
+        help="do not open daemon.http_listen (no /healthz, /metrics or /api/v1)",
+    )
     p.set_defaults(func=run)
 
 
@@ -23,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from lanpulse.daemon import Daemon
 
     async def main() -> int:
-        daemon = Daemon(args.config)
+        daemon = Daemon(args.config, http=not args.no_http)
         return await daemon.run()
 
     return asyncio.run(main())

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -22,12 +24,45 @@ from lanpulse.alerts.rules import parse_duration
 
 # Seconds, written as `30s`, `5m`, `1h30m` or a plain number.
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+# The receivers of the single-receiver form (`alerting.email:` ...), named after their kind.
 RECEIVERS: tuple[str, ...] = ("alertmanager", "email", "webhook", "slack", "teams")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
+def known_zone(value: str) -> str:
+    """An IANA time zone name, checked; ValueError naming an example otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Berlin, UTC)") from None
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _regexes(value: dict[str, str]) -> dict[str, str]:
+    for label, pattern in value.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{label}: invalid regular expression {pattern!r}: {exc}") from None
+    return value
+
+
+# label -> regular expression, compiled once to check it.
+RegexMap = Annotated[dict[str, str], AfterValidator(_regexes)]
+
+
+def one_of(model: M, key: str) -> M:
+    """`key` or `key_file`, exactly one (a secret given inline or in a file)."""
+    if (getattr(model, key) is None) == (getattr(model, f"{key}_file") is None):
+        raise ValueError(f"set one of {key} and {key}_file")
+    return model
 
 
 class AlertmanagerSettings(_Section):
@@ -83,30 +118,116 @@ class WebhookSettings(_Section):
 
 
 class ChatSettings(_Section):
-    """A Slack or Microsoft Teams incoming webhook; the URL itself is the credential."""
+    """A Slack or Microsoft Teams incoming webhook; the URL itself is the credential
+    (`url`, or `url_file` holding it)."""
 
-    url: SecretStr
+    url: SecretStr | None = None
+    url_file: str | None = None
     timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _one_url(self) -> ChatSettings:
+        return one_of(self, "url")
+
+
+class PagerDutySettings(_Section):
+    """PagerDuty Events API v2: one trigger/resolve event per alert, deduplicated by alert."""
+
+    routing_key: SecretStr | None = None  # the integration key of the PagerDuty service
+    routing_key_file: str | None = None
+    url: str = "https://events.pagerduty.com/v2/enqueue"
+    timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _one_key(self) -> PagerDutySettings:
+        return one_of(self, "routing_key")
+
+
+# Notifier kinds and their settings: a receiver holds one or more of them. Adding a kind is
+# its settings model here plus its module in lanpulse/alerts/notifiers (registered in
+# lanpulse.alerts.notifiers.registry, which checks that both lists agree).
+NOTIFIER_KINDS: dict[str, type[BaseModel]] = {
+    "alertmanager": AlertmanagerSettings,
+    "email": EmailSettings,
+    "webhook": WebhookSettings,
+    "slack": ChatSettings,
+    "teams": ChatSettings,
+    "pagerduty": PagerDutySettings,
+}
+ReceiverName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class ReceiverSettings(_Section):
+    """A named receiver: where one team's notifications go (one or more kinds)."""
+
+    name: ReceiverName
+    alertmanager: AlertmanagerSettings | None = None
+    email: EmailSettings | None = None
+    webhook: WebhookSettings | None = None
+    slack: ChatSettings | None = None
+    teams: ChatSettings | None = None
+    pagerduty: PagerDutySettings | None = None
+
+    def kinds(self) -> list[tuple[str, BaseModel]]:
+        """(kind, settings) of every notifier this receiver has."""
+        return [(k, v) for k in NOTIFIER_KINDS if (v := getattr(self, k)) is not None]
+
+    @model_validator(mode="after")
+    def _some_kind(self) -> ReceiverSettings:
+        if not self.kinds():
+            raise ValueError(f"name at least one of: {', '.join(NOTIFIER_KINDS)}")
+        return self
+
+
+class RouteNodeSettings(_Section):
+    """A node of the routing tree, as in Alertmanager: the first matching child (or every
+    matching child up to one without `continue`) takes an alert; a node no child takes it
+    from handles it itself. Unset timings and `group_by` are inherited from the parent."""
+
+    receiver: str | None = None
+    receivers: list[str] = []  # lanpulse extension: several receivers on one node
+    matchers: list[str] = []  # "class=printer", "site=~hq|branch", "severity!=info"
+    match: dict[str, str | list[str]] = {}
+    match_re: RegexMap = {}
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+    continue_: bool = Field(False, alias="continue")
+    routes: list[RouteNodeSettings] = []
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers(cls, value: list[str]) -> list[str]:
+        from lanpulse.alerts.silences import parse_matcher
+
+        for text in value:
+            parse_matcher(text)
+        return value
+
+    def names(self) -> list[str]:
+        """The receivers this node names itself."""
+        return ([self.receiver] if self.receiver else []) + self.receivers
+
+    def walk(self, path: str = "route") -> list[tuple[str, RouteNodeSettings]]:
+        """Every node with its key path (route, route.routes[0], ...)."""
+        out = [(path, self)]
+        for i, child in enumerate(self.routes):
+            out += child.walk(f"{path}.routes[{i}]")
+        return out
 
 
 class RouteSettings(_Section):
     """Which receivers get which alerts, and how they are grouped and repeated."""
 
     match: dict[str, str | list[str]] = {}
-    match_re: dict[str, str] = {}
+    match_re: RegexMap = {}
     receivers: list[str]
     group_by: list[str] = ["alertname"]
     group_wait: Duration = 30.0
     group_interval: Duration = 300.0
     repeat_interval: Duration = 4 * 3600.0
     continue_: bool = Field(False, alias="continue")
-
-    @field_validator("match_re")
-    @classmethod
-    def _regexes(cls, value: dict[str, str]) -> dict[str, str]:
-        for pattern in value.values():
-            re.compile(pattern)
-        return value
 
 
 class Recurrence(_Section):
@@ -120,11 +241,7 @@ class Recurrence(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Berlin, UTC)") from None
-        return value
+        return known_zone(value)
 
 
 class MaintenanceWindowSettings(_Section):
@@ -177,6 +294,10 @@ class AlertingSettings(_Section):
     slack: ChatSettings | None = None
     teams: ChatSettings | None = None
     routes: list[RouteSettings] = []
+    receivers_: list[ReceiverSettings] = Field(default_factory=list, alias="receivers")
+    route: RouteNodeSettings | None = None
+    # Times in notifications (began, ended) are shown in this zone.
+    timezone: str = "UTC"
     maintenance: list[MaintenanceWindowSettings] = []
     state_file: str | None = "var/alerts-state.json"
     # Draw firing and resolved alerts as annotations in Grafana (the `grafana:` section's
@@ -190,14 +311,33 @@ class AlertingSettings(_Section):
     # A firing alert whose series has not been reported for this long is resolved.
     stale_after: Duration = 3600.0
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return known_zone(value)
+
+    def named(self) -> list[ReceiverSettings]:
+        """Every receiver: the `receivers:` list plus the single-receiver keys (`email:`...,
+        each a receiver named after its kind)."""
+        legacy = [
+            ReceiverSettings.model_validate({"name": kind, kind: getattr(self, kind)})
+            for kind in RECEIVERS
+            if getattr(self, kind) is not None
+        ]
+        return [*legacy, *self.receivers_]
+
     def receivers(self) -> list[str]:
-        """The names of the configured notifiers."""
-        names = [name for name in RECEIVERS if getattr(self, name) is not None]
+        """The names of the configured receivers."""
+        names = [r.name for r in self.named()]
         return [*names, "grafana"] if self.grafana_annotations else names
 
     @model_validator(mode="after")
     def _routes_name_receivers(self) -> AlertingSettings:
         configured = set(self.receivers())
+        named = [r.name for r in self.named()]
+        dup = sorted({n for n in named if named.count(n) > 1})
+        if dup:
+            raise ValueError(f"receivers: {dup[0]!r} is defined twice, expected unique names")
         for i, route in enumerate(self.routes):
             for name in route.receivers:
                 if name not in configured:
@@ -205,4 +345,16 @@ class AlertingSettings(_Section):
                         f"routes[{i}].receivers: {name!r} is not configured; "
                         f"configured: {sorted(configured)}"
                     )
+        if self.route is not None:
+            if self.routes:
+                raise ValueError("use either route (a tree) or routes (a list), not both")
+            if not self.route.names():
+                raise ValueError("route.receiver: the root route needs a receiver")
+            for path, node in self.route.walk():
+                for name in node.names():
+                    if name not in configured:
+                        raise ValueError(
+                            f"{path}.receiver: {name!r} is not configured; "
+                            f"configured: {sorted(configured)}"
+                        )
         return self

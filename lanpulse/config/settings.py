@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.daemon import DaemonSettings
@@ -27,6 +27,7 @@ from lanpulse.config.inventory import (
 )
 from lanpulse.config.secrets import redact, safe_url
 from lanpulse.config.traps import TrapsSettings
+from lanpulse.config.web import WebSettings, check_exposure
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Device
 
@@ -45,6 +46,7 @@ class Settings(BaseModel):
     grafana: GrafanaSettings | None = None
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     traps: TrapsSettings | None = None
+    web: WebSettings = Field(default_factory=WebSettings)
     profiles_dirs: list[str] = Field(default_factory=list)
     # Credential sets: named SNMP settings that devices (and discovery) refer to by name.
     credentials: dict[Name, SnmpSection] = Field(default_factory=dict)
@@ -54,6 +56,12 @@ class Settings(BaseModel):
     defaults: DefaultsSection = Field(default_factory=DefaultsSection)
     groups: dict[Name, GroupSection] = Field(default_factory=dict)
     devices: list[DeviceEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _exposure(self) -> Settings:
+        # Beyond loopback the API must be encrypted and authenticated (docs/alerting.md).
+        check_exposure(self.daemon.http_listen, self.web)
+        return self
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # Sections owned elsewhere may hold plain-string secrets: show them redacted.

@@ -245,6 +245,9 @@ class AlertEvent:
     # Why this event is recorded but not notified (maintenance, parent down, flapping...);
     # None means notifiers get it (for firing, resolved and flapping events).
     suppressed_by: str | None = None
+    # What a person needs to act, beyond labels: address, location, value with its threshold,
+    # began/lasted in the configured zone, links (grafana_url, runbook_url, status_url).
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
 
 def now_ns() -> int:

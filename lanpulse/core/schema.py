@@ -188,8 +188,14 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
         ),
         _m(
             "alert",
-            {"state": FieldSpec("int", values=frozenset({0, 1, 2})), "value": NUMBER},
+            {
+                "state": FieldSpec("int", values=frozenset({0, 1, 2})),
+                "value": NUMBER,
+                "muted": FLAG,
+                "acked": FLAG,
+            },
             required=("rule", "severity"),
+            optional=("alert_id",),
             device_scoped=False,
         ),
         _m(

@@ -9,9 +9,12 @@ from lanpulse.dashboards.panels import Q
 
 UID = "lanpulse-alerts"
 WHERE = '$timeFilter AND "severity" =~ /^$severity$/ AND "rule" =~ /^$rule$/'
+# One series per alert (`alert_id`): two interfaces or two supplies of one device under the
+# same rule are two alerts, and one must not hide the other (issue 16).
 LAST_STATE = (
-    'SELECT last("state") AS "state", last("value") AS "value" FROM "alert" '
-    f'WHERE {WHERE} GROUP BY "rule", "severity", "device"'
+    'SELECT last("state") AS "state", last("value") AS "value", last("muted") AS "muted", '
+    'last("acked") AS "acked" FROM "alert" '
+    f'WHERE {WHERE} GROUP BY "rule", "severity", "device", "alert_id"'
 )
 
 
@@ -31,8 +34,9 @@ def build() -> dash.Dashboard:
             p.single(
                 "Firing",
                 p.SHORT,
-                Q(f'SELECT count("state") FROM ({LAST_STATE}) WHERE "state" = 2'),
-                w=12,
+                Q(f'SELECT count("state") FROM ({LAST_STATE}) WHERE "state" = 2 AND "muted" <> 1'),
+                w=8,
+                description="Firing and not silenced (muted alerts are counted on the right).",
                 thresholds=p.steps((None, "green"), (1, "red")),
             )
         )
@@ -41,8 +45,20 @@ def build() -> dash.Dashboard:
                 "Pending",
                 p.SHORT,
                 Q(f'SELECT count("state") FROM ({LAST_STATE}) WHERE "state" = 1'),
-                w=12,
+                w=8,
                 thresholds=p.steps((None, "green"), (1, "orange")),
+            )
+        )
+        .with_panel(
+            p.single(
+                "Muted or acknowledged",
+                p.SHORT,
+                Q(
+                    f'SELECT count("state") FROM ({LAST_STATE}) '
+                    'WHERE "state" = 2 AND ("muted" = 1 OR "acked" = 1)'
+                ),
+                w=8,
+                thresholds=p.steps((None, "green"), (1, "blue")),
             )
         )
         .with_panel(
@@ -51,8 +67,9 @@ def build() -> dash.Dashboard:
                 [
                     Q(
                         f'SELECT last("state") FROM "alert" WHERE {WHERE} '
-                        'GROUP BY time($__interval), "rule", "device" fill(previous)',
-                        alias="$tag_rule $tag_device",
+                        'GROUP BY time($__interval), "rule", "device", "alert_id" '
+                        "fill(previous)",
+                        alias="$tag_rule $tag_device $tag_alert_id",
                     )
                 ],
                 p.ALERT_STATE,
@@ -64,8 +81,8 @@ def build() -> dash.Dashboard:
                 "Current state",
                 [
                     Q(
-                        f'SELECT "state", "value" FROM ({LAST_STATE}) WHERE "state" > 0 '
-                        'GROUP BY "rule", "severity", "device"',
+                        f'SELECT "state", "value", "muted", "acked" FROM ({LAST_STATE}) '
+                        'WHERE "state" > 0 GROUP BY "rule", "severity", "device", "alert_id"',
                         fmt="table",
                     )
                 ],

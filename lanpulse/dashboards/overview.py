@@ -14,9 +14,9 @@ LAST_UP = (
     f'SELECT last("up") AS "up" FROM "device" WHERE $timeFilter AND {SITE} '
     'GROUP BY "device", "class", "site"'
 )
-LAST_ALERT = (
-    'SELECT last("state") AS "state", last("value") AS "value" FROM "alert" '
-    'WHERE $timeFilter GROUP BY "rule", "severity", "device"'
+LAST_ALERT = (  # per alert (alert_id): one series of a rule must not hide another
+    'SELECT last("state") AS "state", last("value") AS "value", last("muted") AS "muted" '
+    'FROM "alert" WHERE $timeFilter GROUP BY "rule", "severity", "device", "alert_id"'
 )
 DEVICE_LINK = ("Device detail", "/d/lanpulse-device?var-device=${__value.raw}&${__url_time_range}")
 
@@ -82,7 +82,7 @@ def build() -> dash.Dashboard:
             p.single(
                 "Alerts firing",
                 p.SHORT,
-                Q(f'SELECT count("state") FROM ({LAST_ALERT}) WHERE "state" = 2'),
+                Q(f'SELECT count("state") FROM ({LAST_ALERT}) WHERE "state" = 2 AND "muted" <> 1'),
                 thresholds=p.steps((None, "green"), (1, "red")),
             )
         )
@@ -137,7 +137,7 @@ def build() -> dash.Dashboard:
                 [
                     Q(
                         f'SELECT "state", "value" FROM ({LAST_ALERT}) WHERE "state" = 2 '
-                        'GROUP BY "rule", "severity", "device"',
+                        'GROUP BY "rule", "severity", "device", "alert_id"',
                         fmt="table",
                     )
                 ],

@@ -75,6 +75,27 @@ def build() -> dash.Dashboard:
         )
         .with_panel(_supply_levels_graph())
         .with_panel(
+            p.listing(
+                "Supplies by state",
+                [
+                    Q(
+                        'SELECT last("level_pct") AS "level %", '
+                        'last("some_remaining") AS "state", last("level") AS "level" '
+                        f'FROM "printer_supply" WHERE {WHERE} '
+                        'GROUP BY "device", "supply", "supply_type"',
+                        fmt="table",
+                    )
+                ],
+                w=24,
+                columns={"state": p.column(mappings=p.SUPPLY_STATE, cell="color-background")},
+                description=(
+                    "Every supply, also those that report no percentage (capacity unknown, or "
+                    "only 'some remaining'): their state shows here, and the printer's own "
+                    "low/no toner flags page (printer_toner_low, printer_toner_empty)."
+                ),
+            )
+        )
+        .with_panel(
             p.bars(
                 "Paper trays",
                 p.PERCENT,

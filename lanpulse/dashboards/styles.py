@@ -48,6 +48,8 @@ HEALTH = value_map(
 UP_DOWN = value_map({0: ("down", "red"), 1: ("up", "green")})
 FLAG = value_map({0: ("no", "green"), 1: ("yes", "red")})
 ALERT_STATE = value_map({0: ("resolved", "green"), 1: ("pending", "orange"), 2: ("firing", "red")})
+# Printer-MIB supplies without a percentage: -3 "some remaining" (1), or empty (0).
+SUPPLY_STATE = value_map({0: ("empty", "red"), 1: ("some remaining", "green")})
 # IF-MIB ifOperStatus / ifAdminStatus.
 OPER_STATUS = value_map(
     {

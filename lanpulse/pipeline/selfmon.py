@@ -1,14 +1,12 @@
-"""The daemon watching itself: the `lanpulse` measurement and a loopback HTTP endpoint.
+"""The daemon watching itself: the `lanpulse` measurement and the `/metrics` text.
 
-`/healthz` answers 200 with every number as JSON while the daemon runs (the `healthy`
-callback can answer 503 "degraded"); `/metrics` is Prometheus text of the same numbers,
-typed counter (running totals, see COUNTERS) or gauge. docs/operations.md lists them.
+`lanpulse.web` serves `/healthz` (every number as JSON, 503 "degraded" when unhealthy) and
+`/metrics`, Prometheus text of the same numbers, typed counter (running totals, see
+COUNTERS) or gauge. docs/operations.md lists them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 from collections.abc import Callable, Mapping
 
@@ -75,58 +73,3 @@ def prometheus_text(stats: Mapping[str, float]) -> str:
         lines.append(f"# TYPE {name} {'counter' if key in COUNTERS else 'gauge'}")
         lines.append(f"{name} {float(value):.6g}")
     return "\n".join(lines) + "\n"
-
-
-class HealthServer:
-    """A minimal HTTP/1.0 server on loopback for `/healthz` and `/metrics`."""
-
-    def __init__(self, listen: str, stats: StatsFn, healthy: Callable[[], bool]) -> None:
-        host, _, port = listen.rpartition(":")
-        self.host = host or "127.0.0.1"
-        self.port = int(port)
-        self.stats = stats
-        self.healthy = healthy
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        """Listen; a port in use is logged, not fatal (the daemon's job is polling)."""
-        try:
-            self._server = await asyncio.start_server(self._handle, self.host, self.port)
-            sock = self._server.sockets[0]
-            self.port = sock.getsockname()[1]
-        except OSError as exc:
-            log.error("health endpoint %s:%s not started: %s", self.host, self.port, exc.strerror)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await asyncio.wait_for(reader.readline(), 5)
-            path = request.decode(errors="replace").split(" ")[1] if b" " in request else "/"
-            if path.startswith("/metrics"):
-                status, ctype, body = (
-                    200,
-                    "text/plain; version=0.0.4",
-                    prometheus_text(self.stats()),
-                )
-            elif path.startswith("/healthz"):
-                ok = self.healthy()
-                status, ctype = (200 if ok else 503), "application/json"
-                body = json.dumps({"status": "ok" if ok else "degraded", **self.stats()})
-            else:
-                status, ctype, body = 404, "text/plain", "not found\n"
-            data = body.encode()
-            writer.write(
-                f"HTTP/1.0 {status} {'OK' if status == 200 else 'Error'}\r\n"
-                f"Content-Type: {ctype}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
-                + data
-            )
-            await writer.drain()
-        except (TimeoutError, ConnectionError, IndexError):
-            pass
-        finally:
-            writer.close()
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()

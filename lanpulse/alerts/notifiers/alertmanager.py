@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from lanpulse.alerts.notifiers.base import post_json, rfc3339, status_of
+from lanpulse.alerts.notifiers.base import generator_url, post_json, rfc3339, status_of
 from lanpulse.core.model import AlertEvent, now_ns
 
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
@@ -47,21 +47,22 @@ class AlertmanagerNotifier:
         for e in events:
             resolved = status_of(e) == "resolved"
             ends = (e.ended_ns or now) if resolved else now + self.resolve_timeout_ns
-            annotations = {"summary": e.summary}
+            annotations = {**e.annotations, "summary": e.summary}
             if e.description:
                 annotations["description"] = e.description
             if e.state == "flapping":
                 annotations["flapping"] = "true"
             if e.value is not None:
                 annotations["value"] = f"{e.value:g}"
-            out.append(
-                {
-                    "labels": {label_name(k): v for k, v in e.labels.items() if v != ""},
-                    "annotations": annotations,
-                    "startsAt": rfc3339(e.started_ns or now),
-                    "endsAt": rfc3339(ends),
-                }
-            )
+            alert: dict[str, object] = {
+                "labels": {label_name(k): v for k, v in e.labels.items() if v != ""},
+                "annotations": annotations,
+                "startsAt": rfc3339(e.started_ns or now),
+                "endsAt": rfc3339(ends),
+            }
+            if generator_url(e):
+                alert["generatorURL"] = generator_url(e)
+            out.append(alert)
         return out
 
     async def send(self, events: Sequence[AlertEvent]) -> None:

@@ -90,24 +90,83 @@ def title(events: Sequence[AlertEvent]) -> str:
     return f"{' '.join(parts)} {', '.join(rules)} {shown}".strip()
 
 
+# The facts shown with every alert, in this order (labels first, then the page's notes).
+FACT_KEYS = (
+    "device",
+    "address",
+    "class",
+    "model",
+    "location",
+    "contact",
+    "site",
+    "group",
+    "value",
+    "threshold",
+    "began",
+    "duration",
+    "ended",
+)
+LINK_KEYS = (("grafana_url", "Grafana"), ("status_url", "Status page"), ("runbook_url", "Runbook"))
+
+
+def facts(event: AlertEvent) -> list[tuple[str, str]]:
+    """(name, value) of what a person needs to act, present ones only, in FACT_KEYS order."""
+    known = {**{k: v for k, v in event.labels.items() if v}, **event.annotations}
+    return [(key, known[key]) for key in FACT_KEYS if known.get(key)]
+
+
+def fields(event: AlertEvent) -> list[tuple[str, str]]:
+    """The facts, then every other label (supply, if_name, ...): what chat cards show."""
+    rest = [
+        (k, v)
+        for k, v in sorted(event.labels.items())
+        if v and k not in FACT_KEYS and k not in ("alertname", "severity")
+    ]
+    return facts(event) + rest
+
+
+def links(event: AlertEvent) -> list[tuple[str, str]]:
+    """(text, url) of the event's links."""
+    return [(text, event.annotations[k]) for k, text in LINK_KEYS if event.annotations.get(k)]
+
+
+def generator_url(event: AlertEvent) -> str:
+    """Where the alert comes from, for Alertmanager's `generatorURL`: the device's Grafana
+    dashboard at that time, else the daemon's status page ('' when neither is configured)."""
+    return event.annotations.get("grafana_url") or event.annotations.get("status_url", "")
+
+
 def line(event: AlertEvent) -> str:
-    """One line per alert: state, severity, summary, and since when."""
-    state = "FLAPPING" if event.state == "flapping" else status_of(event).upper()
-    since = rfc3339(event.started_ns)
-    text = f"{state} {event.severity}: {event.summary} (since {since})"
-    if event.ended_ns is not None:
-        text += f", ended {rfc3339(event.ended_ns)}"
-    return text
+    """One line per alert: state, severity, summary, and since when (or how long it lasted)."""
+    notes = event.annotations
+    if status_of(event) == "resolved":
+        # Not the firing summary again ("... does not answer" in a RESOLVED mail).
+        lasted = f" after {notes['duration']}" if notes.get("duration") else ""
+        device = event.labels.get("device")
+        text = f"RESOLVED{lasted}: {event.rule}" + (f" on {device}" if device else "")
+        if notes.get("value") and notes.get("field"):
+            text += f" ({notes['field']} now {notes['value']})"
+        return text
+    state = "FLAPPING" if event.state == "flapping" else "FIRING"
+    since = notes.get("began") or rfc3339(event.started_ns)
+    text = f"{state} {event.severity}: {event.summary} (since {since}"
+    if notes.get("duration"):
+        text += f", {notes['duration']}"
+    return text + ")"
 
 
 def body_text(events: Sequence[AlertEvent]) -> str:
-    """A plain-text body: one block per alert with summary, description and labels."""
+    """A plain-text body: one block per alert with summary, description, facts and links."""
     blocks = []
     for e in events:
-        labels = ", ".join(f"{k}={v}" for k, v in sorted(e.labels.items()))
         block = line(e)
-        if e.description:
+        if e.description and status_of(e) == "firing":
             block += f"\n  {e.description}"
-        block += f"\n  labels: {labels}"
+        block += "".join(f"\n  {name}: {value}" for name, value in facts(e))
+        block += "".join(f"\n  {text}: {url}" for text, url in links(e))
+        others = ", ".join(
+            f"{k}={v}" for k, v in sorted(e.labels.items()) if k not in FACT_KEYS and v
+        )
+        block += f"\n  labels: {others}"
         blocks.append(block)
     return "\n\n".join(blocks) + "\n"

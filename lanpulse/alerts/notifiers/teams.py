@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lanpulse.alerts.notifiers.base import line, post_json, status_of, title
+from lanpulse.alerts.notifiers.base import fields, line, links, post_json, status_of, title
 from lanpulse.core.model import AlertEvent, Secret
 
 
 def teams_body(events: Sequence[AlertEvent]) -> dict[str, object]:
-    """The webhook message for one group: a title and one block per alert."""
+    """The webhook message for one group: a title, per alert its line, description and a
+    FactSet of its facts; links as OpenUrl actions."""
+    actions: list[dict[str, object]] = []
     body: list[dict[str, object]] = [
         {
             "type": "TextBlock",
@@ -26,16 +28,27 @@ def teams_body(events: Sequence[AlertEvent]) -> dict[str, object]:
             else ("Attention" if e.severity == "critical" else "Warning")
         )
         body.append({"type": "TextBlock", "text": line(e), "color": colour, "wrap": True})
-        if e.description:
+        if e.description and status_of(e) == "firing":
             body.append(
                 {"type": "TextBlock", "text": e.description, "isSubtle": True, "wrap": True}
             )
-    card = {
+        body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in fields(e)]})
+        actions += [
+            {
+                "type": "Action.OpenUrl",
+                "title": f"{text}: {e.labels.get('device', e.rule)}",
+                "url": url,
+            }
+            for text, url in links(e)
+        ]
+    card: dict[str, object] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": body,
     }
+    if actions:
+        card["actions"] = actions[:6]
     return {
         "type": "message",
         "attachments": [

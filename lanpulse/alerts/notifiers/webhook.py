@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lanpulse.alerts.notifiers.base import post_json, rfc3339, status_of
+from lanpulse.alerts.notifiers.base import generator_url, post_json, rfc3339, status_of
 from lanpulse.core.model import AlertEvent, Secret
 
 
@@ -17,7 +17,12 @@ def webhook_body(events: Sequence[AlertEvent], receiver: str) -> dict[str, objec
                 "status": status_of(e),
                 "state": e.state,
                 "labels": dict(e.labels),
-                "annotations": {"summary": e.summary, "description": e.description},
+                "annotations": {
+                    **e.annotations,
+                    "summary": e.summary,
+                    "description": e.description,
+                },
+                "generatorURL": generator_url(e),
                 "value": e.value,
                 "startsAt": rfc3339(e.started_ns),
                 "endsAt": rfc3339(e.ended_ns) if e.ended_ns is not None else None,

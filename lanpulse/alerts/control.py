@@ -1,0 +1,196 @@
+"""What people change at run time (silences, acknowledgements) and what they look at (the
+active alerts), as JSON-ready data for the daemon's `/api/v1` and the status page.
+
+Every change is logged with who made it (the API token's name) and what it was; the
+`alert` measurement is re-marked at once (`muted`, `acked`), and a configured Alertmanager
+gets the same silence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from lanpulse.alerts.engine import FIRING, PENDING
+from lanpulse.alerts.identity import alert_id
+from lanpulse.alerts.mirror import AlertmanagerSilences
+from lanpulse.alerts.notifiers.base import rfc3339
+from lanpulse.alerts.service import AlertingService
+from lanpulse.alerts.silences import Matcher, Silence
+from lanpulse.alerts.template import format_value
+from lanpulse.core.errors import SinkError
+from lanpulse.core.model import Sample, now_ns
+
+log = logging.getLogger(__name__)
+NS = 1_000_000_000
+
+
+def silence_json(s: Silence, now: int) -> dict[str, Any]:
+    """A silence for the API (Alertmanager's field names where they exist)."""
+    state = "active" if s.active(now) else ("pending" if now < s.starts_ns else "expired")
+    return {
+        "id": s.id,
+        "matchers": [m.to_api() for m in s.matchers],
+        "matchersText": ",".join(m.text() for m in s.matchers),
+        "startsAt": rfc3339(s.starts_ns),
+        "endsAt": rfc3339(s.ends_ns),
+        "createdBy": s.created_by,
+        "comment": s.comment,
+        "status": {"state": state},
+        "alertmanagerId": s.alertmanager_id,
+    }
+
+
+class AlertController:
+    """Silences, acknowledgements and the alert list over the current alerting service."""
+
+    def __init__(
+        self,
+        current: Callable[[], AlertingService],
+        forward: Callable[[Sequence[Sample]], None],
+        mirror: Callable[[], AlertmanagerSilences | None] = lambda: None,
+        clock: Callable[[], int] = now_ns,
+    ) -> None:
+        self.current = current
+        self.forward = forward
+        self.mirror = mirror
+        self.clock = clock
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Pending and firing alerts, with who muted or acknowledged them."""
+        service = self.current()
+        engine = service.engine
+        now = self.clock()
+        out = []
+        for st in engine.alerts.values():
+            if st.state not in (PENDING, FIRING):
+                continue
+            labels = engine.labels(st)
+            aid = alert_id(labels)
+            ack = service.book.acks.get(aid)
+            silence = service.book.silencing(labels, now)
+            out.append(
+                {
+                    "id": aid,
+                    "rule": st.cr.name,
+                    "severity": st.cr.rule.severity,
+                    "state": "firing" if st.state == FIRING else "pending",
+                    "labels": labels,
+                    "value": format_value(st.value),
+                    "condition": st.cr.rule.describe_condition(),
+                    "since": rfc3339(st.since_ns),
+                    "flapping": st.flapping,
+                    "notified": st.notified_as is not None,
+                    "mutedBy": silence.id if silence else None,
+                    "ackedBy": ack.by if ack else None,
+                }
+            )
+        return sorted(out, key=lambda a: (a["rule"], sorted(a["labels"].items())))
+
+    def silences(self) -> list[dict[str, Any]]:
+        """Every silence in force, to come, or ended within the last day."""
+        now = self.clock()
+        book = self.current().book
+        return [silence_json(s, now) for s in sorted(book.silences.values(), key=_by_end)]
+
+    async def add_silence(
+        self, matchers: tuple[Matcher, ...], duration_s: float, comment: str, by: str
+    ) -> dict[str, Any]:
+        """Silence `matchers` from now for `duration_s`; the new silence."""
+        now = self.clock()
+        service = self.current()
+        silence = service.book.add(
+            matchers,
+            starts_ns=now,
+            ends_ns=now + int(duration_s * NS),
+            created_by=by,
+            comment=comment,
+        )
+        text = ",".join(m.text() for m in matchers)
+        log.info(
+            "api: %s added silence %s (%s) for %gs: %s",
+            by,
+            silence.id,
+            text,
+            duration_s,
+            comment or "no comment",
+        )
+        self._changed(service, now)
+        await self.sync()
+        return silence_json(service.book.silences[silence.id], now)
+
+    async def expire_silence(self, silence_id: str, by: str) -> dict[str, Any] | None:
+        """End a silence now; None when no silence has that id (or id prefix)."""
+        now = self.clock()
+        service = self.current()
+        ended = service.book.expire(silence_id, now)
+        if ended is None:
+            return None
+        log.info("api: %s expired silence %s", by, ended.id)
+        self._changed(service, now)
+        await self.sync()
+        return silence_json(ended, now)
+
+    def ack(self, ref: str, comment: str, by: str) -> list[str]:
+        """Acknowledge the firing alerts `ref` names: an alert id (or its prefix), or
+        `RULE/DEVICE` (every firing series of that rule on that device). Their ids."""
+        service = self.current()
+        engine = service.engine
+        now = self.clock()
+        rule, _, device = ref.partition("/")
+        hits = []
+        for st in engine.alerts.values():
+            if st.state != FIRING:
+                continue
+            labels = engine.labels(st)
+            aid = alert_id(labels)
+            named = (st.cr.name == rule and labels.get("device") == device) if device else False
+            if named or aid.startswith(ref):
+                service.book.ack(aid, by, now, comment)
+                hits.append(aid)
+        if hits:
+            log.info(
+                "api: %s acknowledged %s (%s): %s",
+                by,
+                ref,
+                ", ".join(hits),
+                comment or "no comment",
+            )
+            self._changed(service, now)
+        return hits
+
+    def retry_dead_letters(self, by: str) -> int:
+        """Queue every dead-lettered notification again (`lanpulse alerts retry`)."""
+        count = self.current().dispatcher.retry_dead()
+        log.info("api: %s queued %d dead-lettered notification(s) again", by, count)
+        return count
+
+    def _changed(self, service: AlertingService, now: int) -> None:
+        self.forward(service.remark(now))
+        try:
+            service.save_state()
+        except OSError as exc:
+            log.error("cannot save alert state: %s", exc)
+
+    async def sync(self) -> None:
+        """Mirror new silences to Alertmanager and expire ended ones there (best effort)."""
+        mirror = self.mirror()
+        if mirror is None:
+            return
+        book = self.current().book
+        now = self.clock()
+        for s in list(book.silences.values()):
+            try:
+                if s.alertmanager_id is None and s.active(now):
+                    book.mirrored(s.id, await mirror.create(s))
+                elif s.alertmanager_id and not s.active(now):
+                    await mirror.expire(s.alertmanager_id)
+                    book.mirrored(s.id, "")
+            except SinkError as exc:
+                log.warning("silence %s not mirrored yet: %s", s.id, exc)
+                return
+
+
+def _by_end(s: Silence) -> int:
+    return s.ends_ns

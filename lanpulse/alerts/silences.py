@@ -1,0 +1,230 @@
+"""Silences and acknowledgements, set at run time through the daemon's API.
+
+A silence is Alertmanager's: label matchers (`=`, `!=`, `=~`, `!~`, regexes anchored) and a
+time range; a matching alert is evaluated and recorded (`muted` in the `alert` measurement)
+but nothing is sent for it. An acknowledgement names one alert: it was notified, a person is
+on it, so no repeats until it resolves. Both are kept with the alert state (they survive a
+restart) and carry who set them (the API token's name).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+# `rule` is what people type; Alertmanager and receivers see the rule as `alertname`.
+LABEL_ALIASES = {"rule": "alertname"}
+_MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """One label matcher, in Alertmanager API v2's shape (name, value, isRegex, isEqual)."""
+
+    name: str
+    value: str
+    is_regex: bool = False
+    is_equal: bool = True
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether `labels` satisfy this matcher (a missing label is the empty string)."""
+        got = labels.get(self.name, "")
+        hit = re.fullmatch(self.value, got) is not None if self.is_regex else got == self.value
+        return hit == self.is_equal
+
+    def text(self) -> str:
+        """`name=value`, `name!~regex`, ..."""
+        op = {(False, True): "=", (False, False): "!=", (True, True): "=~", (True, False): "!~"}
+        return f"{self.name}{op[(self.is_regex, self.is_equal)]}{self.value}"
+
+    def to_api(self) -> dict[str, Any]:
+        """Alertmanager API v2 JSON."""
+        return {
+            "name": self.name,
+            "value": self.value,
+            "isRegex": self.is_regex,
+            "isEqual": self.is_equal,
+        }
+
+
+def parse_matcher(text: str) -> Matcher:
+    """`device=floor2-printer`, `class!=printer`, `device=~floor2-.*`; ValueError otherwise."""
+    m = _MATCHER.match(text)
+    if m is None:
+        raise ValueError(f"expected LABEL=VALUE (or !=, =~, !~), got {text!r}")
+    name, op, value = m.groups()
+    value = value.strip("\"'")
+    if "~" in op:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{name}: invalid regular expression {value!r}: {exc}") from None
+    return Matcher(LABEL_ALIASES.get(name, name), value, "~" in op, op in ("=", "=~"))
+
+
+def parse_matchers(items: Iterable[str]) -> tuple[Matcher, ...]:
+    """Matchers from `a=b,c=~d` texts (each item may hold several, comma-separated)."""
+    out = [parse_matcher(part) for item in items for part in item.split(",") if part.strip()]
+    if not out:
+        raise ValueError("expected at least one matcher such as device=floor2-printer")
+    return tuple(out)
+
+
+def matcher_from_api(data: Mapping[str, Any]) -> Matcher:
+    """A matcher from Alertmanager-style JSON; ValueError when malformed."""
+    name, value = data.get("name"), data.get("value")
+    if not isinstance(name, str) or not isinstance(value, str) or not name:
+        raise ValueError("a matcher needs a string name and value")
+    return Matcher(
+        LABEL_ALIASES.get(name, name),
+        value,
+        bool(data.get("isRegex", False)),
+        bool(data.get("isEqual", True)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """Matchers muted from `starts_ns` until `ends_ns`."""
+
+    id: str
+    matchers: tuple[Matcher, ...]
+    starts_ns: int
+    ends_ns: int
+    created_by: str
+    comment: str = ""
+    alertmanager_id: str | None = None  # the mirror's id, once Alertmanager took it
+
+    def active(self, now_ns: int) -> bool:
+        """Whether it mutes alerts at `now_ns`."""
+        return self.starts_ns <= now_ns < self.ends_ns
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether every matcher matches `labels`."""
+        return all(m.matches(labels) for m in self.matchers)
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Someone is on this alert: no repeats until it resolves."""
+
+    alert_id: str
+    by: str
+    at_ns: int
+    comment: str = ""
+
+
+@dataclass(slots=True)
+class SilenceBook:
+    """The silences and acknowledgements in force; saved with the alert state."""
+
+    silences: dict[str, Silence] = field(default_factory=dict)
+    acks: dict[str, Ack] = field(default_factory=dict)
+
+    def add(
+        self,
+        matchers: tuple[Matcher, ...],
+        *,
+        starts_ns: int,
+        ends_ns: int,
+        created_by: str,
+        comment: str = "",
+    ) -> Silence:
+        """A new silence (a fresh id)."""
+        if ends_ns <= starts_ns:
+            raise ValueError("a silence must end after it starts")
+        silence = Silence(
+            str(uuid.uuid4()), tuple(matchers), starts_ns, ends_ns, created_by, comment
+        )
+        self.silences[silence.id] = silence
+        return silence
+
+    def expire(self, silence_id: str, now_ns: int) -> Silence | None:
+        """End a silence now; the expired silence, or None when the id is unknown."""
+        silence = self.silences.get(silence_id)
+        if silence is None:
+            matches = [s for s in self.silences.values() if s.id.startswith(silence_id)]
+            if len(matches) != 1:
+                return None
+            silence = matches[0]
+        ended = replace(silence, ends_ns=min(silence.ends_ns, now_ns))
+        self.silences[silence.id] = ended
+        return ended
+
+    def mirrored(self, silence_id: str, alertmanager_id: str) -> None:
+        """Note Alertmanager's id of a mirrored silence."""
+        silence = self.silences.get(silence_id)
+        if silence is not None:
+            self.silences[silence_id] = replace(silence, alertmanager_id=alertmanager_id)
+
+    def silencing(self, labels: Mapping[str, str], now_ns: int) -> Silence | None:
+        """The first active silence matching `labels`, if any."""
+        for silence in self.silences.values():
+            if silence.active(now_ns) and silence.matches(labels):
+                return silence
+        return None
+
+    def prune(self, now_ns: int, keep_s: float = 86400.0) -> None:
+        """Forget silences that ended more than `keep_s` ago (`silence list` shows a day)."""
+        cutoff = now_ns - int(keep_s * 1e9)
+        for sid in [s.id for s in self.silences.values() if s.ends_ns < cutoff]:
+            del self.silences[sid]
+
+    def ack(self, alert_id: str, by: str, now_ns: int, comment: str = "") -> Ack:
+        """Acknowledge one alert."""
+        ack = self.acks[alert_id] = Ack(alert_id, by, now_ns, comment)
+        return ack
+
+    def release(self, alert_id: str) -> None:
+        """The alert resolved: its acknowledgement ends with it."""
+        self.acks.pop(alert_id, None)
+
+    # -- persistence --------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-ready data for the state file."""
+        return {
+            "silences": [
+                {
+                    "id": s.id,
+                    "matchers": [m.to_api() for m in s.matchers],
+                    "starts_ns": s.starts_ns,
+                    "ends_ns": s.ends_ns,
+                    "created_by": s.created_by,
+                    "comment": s.comment,
+                    "alertmanager_id": s.alertmanager_id,
+                }
+                for s in self.silences.values()
+            ],
+            "acks": [
+                {"alert_id": a.alert_id, "by": a.by, "at_ns": a.at_ns, "comment": a.comment}
+                for a in self.acks.values()
+            ],
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Load a snapshot (entries that do not parse are skipped)."""
+        for item in data.get("silences", []):
+            try:
+                matchers = tuple(matcher_from_api(m) for m in item["matchers"])
+                silence = Silence(
+                    str(item["id"]),
+                    matchers,
+                    int(item["starts_ns"]),
+                    int(item["ends_ns"]),
+                    str(item.get("created_by", "")),
+                    str(item.get("comment", "")),
+                    item.get("alertmanager_id"),
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+            self.silences[silence.id] = silence
+        for item in data.get("acks", []):
+            try:
+                ack = Ack(str(item["alert_id"]), str(item["by"]), int(item["at_ns"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            self.acks[ack.alert_id] = replace(ack, comment=str(item.get("comment", "")))
