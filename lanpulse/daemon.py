@@ -106,9 +106,36 @@ class Daemon:
 
     def _default_sinks(self) -> list[SampleSink]:
         from lanpulse.timeseries.factory import build_shipper
+        from lanpulse.timeseries.rollup_target import raw_policies
 
         settings = self.loaded.settings
-        return [build_shipper(settings.influxdb, settings.spool, clock_ns=self.clock_ns)]
+        raw = build_shipper(
+            settings.influxdb,
+            settings.spool,
+            clock_ns=self.clock_ns,
+            retention_policies=raw_policies(settings.influxdb, settings.rollups),
+        )
+        return [raw, *self._rollup_sinks()]
+
+    def _rollup_sinks(self) -> list[SampleSink]:
+        """The rollup stage (docs/capacity.md) with its own shipper, when enabled."""
+        from lanpulse.pipeline.rollups import RollupSink
+        from lanpulse.timeseries.rollup_target import build_rollup_shipper
+
+        settings = self.loaded.settings
+        if not settings.rollups.enabled:
+            return []
+        shipper = build_rollup_shipper(
+            settings.influxdb, settings.spool, settings.rollups, clock_ns=self.clock_ns
+        )
+        sink = RollupSink(
+            settings.rollups,
+            shipper.submit_nowait,
+            clock_ns=self.clock_ns,
+            start_forward=shipper.start,
+            stop_forward=shipper.stop,
+        )
+        return [sink]
 
     def _alert_sink(self) -> AlertSink:
         """The alert engine over the shipped packs plus the configured rule files."""

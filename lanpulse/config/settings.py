@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanpulse.config.alerting import AlertingSettings
+from lanpulse.config.capacity import ReportSettings, RollupSettings
 from lanpulse.config.daemon import DaemonSettings
 from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
@@ -36,6 +37,8 @@ class Settings(BaseModel):
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     grafana: GrafanaSettings | None = None
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    rollups: RollupSettings = Field(default_factory=RollupSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     profiles_dirs: list[str] = Field(default_factory=list)
     defaults: DefaultsSection = Field(default_factory=DefaultsSection)
     groups: dict[Name, GroupSection] = Field(default_factory=dict)
