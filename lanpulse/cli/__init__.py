@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "profiles",
     "alerts",
     "dashboards",
+    "report",
 )
 
 EXIT_OK = 0

@@ -6,6 +6,7 @@ Rollups are computed in the pipeline (parsers/rollups.py), so they are the same 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -73,6 +74,19 @@ class RollupSettings(BaseModel):
     _check_zone = field_validator("timezone")(_zone)
 
 
+_POLYNOMIAL = re.compile(r"^polynomial[1-6]$")
+
+
+def check_fit_name(name: str) -> str:
+    """The forecast fit name if lanpulse knows it (reports/forecast.py); ValueError otherwise."""
+    if name in ("linear", "exponential", "logarithmic", "power") or _POLYNOMIAL.match(name):
+        return name
+    raise ValueError(
+        f"unknown fit {name!r}, expected linear, polynomial1..polynomial6, exponential, "
+        "logarithmic or power"
+    )
+
+
 class ScheduleSettings(BaseModel):
     """When a report is made and mailed (local time of `rollups.timezone`)."""
 
@@ -91,9 +105,13 @@ class ReportSettings(BaseModel):
     link_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 70.0
     desktop_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 80.0
     storage_window: PositiveDuration = 30 * 86400.0
+    # linear, polynomial1..6, exponential, logarithmic or power (reports/forecast.py).
+    storage_fit: str = "linear"
     # Report periods: `--since` default.
     since: PositiveDuration = 90 * 86400.0
     # Where `--email` and the schedule send the HTML report: `alerting.email`'s server.
     email_to: list[str] = Field(default_factory=list)
     schedule: ScheduleSettings | None = None
     out_dir: str = "var/reports"
+
+    _check_fit = field_validator("storage_fit")(check_fit_name)

@@ -98,7 +98,7 @@ class FieldPlan:
 class OpenPeriod:
     """One series' aggregates over one period that has not ended yet."""
 
-    __slots__ = ("start", "end", "cap", "gauges", "totals")
+    __slots__ = ("cap", "end", "gauges", "start", "totals")
 
     def __init__(self, start: int, end: int, cap: int) -> None:
         self.start = start

@@ -1,0 +1,141 @@
+"""`lanpulse report capacity`: the capacity planner's report from the rollups.
+
+lanpulse report capacity -c FILE [--since 90d | --month 2026-11] [--site S]
+    [--format html|csv|json] [--out PATH] [--email]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from lanpulse.config.durations import parse_duration
+from lanpulse.config.loader import LoadedConfig, load_config
+from lanpulse.core.errors import ConfigError, LanpulseError
+from lanpulse.parsers.rollups import NS, Calendar
+from lanpulse.reports.capacity import CapacityReport, build_report
+from lanpulse.reports.render import FORMATS, to_html
+from lanpulse.reports.sections import Period
+from lanpulse.reports.source import InfluxQLSource, RollupSource
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `report capacity`."""
+    p = sub.add_parser("report", help="capacity reports from the rollups")
+    kinds = p.add_subparsers(dest="report_kind", metavar="KIND")
+    kinds.required = True
+    cap = kinds.add_parser("capacity", help="links, access ports, storage, printers, desktops")
+    cap.add_argument("-c", "--config", required=True, help="lanpulse configuration file")
+    when = cap.add_mutually_exclusive_group()
+    when.add_argument("--since", help="the period up to now, e.g. 90d (default reports.since)")
+    when.add_argument("--month", help="one calendar month, YYYY-MM (rollups.timezone)")
+    cap.add_argument("--site", help="only devices whose `site` label is this")
+    cap.add_argument("--format", choices=sorted(FORMATS), default="html")
+    cap.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    cap.add_argument(
+        "--email", action="store_true", help="mail the HTML report (alerting.email's server)"
+    )
+    cap.set_defaults(func=run_capacity)
+
+
+def period_of(args: argparse.Namespace, loaded: LoadedConfig, now_ns: int) -> Period:
+    """The report period from `--month` or `--since` (ConfigError naming the option)."""
+    calendar = Calendar(loaded.settings.rollups.timezone)
+    if args.month:
+        match = _MONTH.match(args.month)
+        if not match:
+            raise ConfigError(f"expected a month as YYYY-MM, got {args.month!r}", key="--month")
+        start, end = calendar.month(int(match.group(1)), int(match.group(2)))
+        return Period(start, end, calendar)
+    since = loaded.settings.reports.since
+    if args.since:
+        try:
+            since = parse_duration(args.since)
+        except ValueError as exc:
+            raise ConfigError(str(exc), key="--since") from None
+        if since <= 0:
+            raise ConfigError("expected a duration above 0, e.g. 90d", key="--since")
+    return Period(now_ns - int(since * NS), now_ns, calendar)
+
+
+def source_of(loaded: LoadedConfig) -> RollupSource:
+    """Where the rollups are: the configured InfluxDB."""
+    influx = loaded.settings.influxdb
+    if influx is None:
+        raise ConfigError(
+            "reports read the rollups from InfluxDB; expected an `influxdb:` section",
+            file=loaded.path,
+            key="influxdb",
+        )
+    try:
+        return InfluxQLSource(influx, loaded.settings.rollups)
+    except ValueError as exc:
+        raise ConfigError(str(exc), file=loaded.path, key="influxdb") from None
+
+
+def make_report(args: argparse.Namespace, now_ns: int | None = None) -> CapacityReport:
+    """Load the config and compute the report the arguments ask for."""
+    loaded = load_config(args.config)
+    period = period_of(args, loaded, now_ns if now_ns is not None else time.time_ns())
+    groups = {d.name: d.group for d in loaded.devices if d.group}
+    return build_report(
+        source_of(loaded), period, loaded.settings.reports, groups=groups, site=args.site
+    )
+
+
+def run_capacity(args: argparse.Namespace) -> int:
+    """Write (and optionally mail) the capacity report."""
+    report = make_report(args)
+    text = FORMATS[args.format](report)
+    if args.out:
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise LanpulseError(f"cannot write {args.out}: {exc.strerror}") from None
+    elif not args.email:
+        sys.stdout.write(text)
+    if args.email:
+        mail_report(load_config(args.config), report)
+    return 0
+
+
+def mail_report(loaded: LoadedConfig, report: CapacityReport) -> None:
+    """Send the HTML report through the `alerting.email` server, to `reports.email_to`
+    (default: the alerting recipients)."""
+    from lanpulse.alerts.service import build_notifiers
+    from lanpulse.core.errors import SinkError
+
+    if loaded.settings.alerting.email is None:
+        raise ConfigError(
+            "--email needs an `alerting.email` section (the SMTP server)",
+            file=loaded.path,
+            key="alerting.email",
+        )
+    notifier = build_notifiers(loaded.settings.alerting, loaded.base_dir)["email"]
+    recipients = loaded.settings.reports.email_to or notifier.recipients  # type: ignore[attr-defined]
+    msg = EmailMessage()
+    msg["Subject"] = f"lanpulse capacity report {report.period_start} to {report.period_end}"
+    msg["From"] = notifier.sender  # type: ignore[attr-defined]
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="lanpulse")
+    msg.set_content("The capacity report is attached as one HTML file.")
+    msg.add_attachment(
+        to_html(report).encode(),
+        maintype="text",
+        subtype="html",
+        filename=f"capacity-{report.period_start}.html",
+    )
+    notifier.recipients = list(recipients)  # type: ignore[attr-defined]
+    try:
+        # The e-mail receiver of alerting, reused: one SMTP implementation (TLS, login, errors).
+        notifier._deliver(msg)  # type: ignore[attr-defined]
+    except SinkError as exc:
+        raise LanpulseError(str(exc)) from None
