@@ -9,6 +9,7 @@ file is reported in one line while the old configuration keeps running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
@@ -306,6 +307,28 @@ class Daemon:
             except TimeoutError:
                 self.emit([self_sample(self.all_stats(), self.instance, self.clock_ns())])
 
+    async def _predict_loop(self) -> None:
+        """Predictive alert rules, fitted over the rollups every `rollups.predict_interval`."""
+        from lanpulse.reports.predictive import PredictiveEvaluator
+        from lanpulse.reports.source import InfluxQLSource
+
+        settings = self.loaded.settings
+        if settings.influxdb is None:
+            return
+        try:
+            source = InfluxQLSource(settings.influxdb, settings.rollups)
+        except ValueError as exc:  # an unreadable password file: polling goes on without it
+            log.error("predictive alert rules are not evaluated: %s", exc)
+            return
+        evaluator = PredictiveEvaluator(source)
+        while not self._stop.is_set():
+            rules = [r for r in self.alerting.service.engine.rules if r.prediction is not None]
+            if rules:
+                samples = await asyncio.to_thread(evaluator.evaluate, rules, self.clock_ns())
+                self.alerting.submit_nowait(samples)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), settings.rollups.predict_interval)
+
     async def _reload_loop(self) -> None:
         while not self._stop.is_set():
             await self._reload_requested.wait()
@@ -358,6 +381,7 @@ class Daemon:
         background = [
             asyncio.create_task(self._selfmon_loop()),
             asyncio.create_task(self._reload_loop()),
+            asyncio.create_task(self._predict_loop()),
         ]
         await self._stop.wait()
         log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)

@@ -8,13 +8,17 @@ report shows follows from the constants below (see the test for the arithmetic).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from lanpulse.config.capacity import DEFAULT_ROLLUP_FIELDS
 from lanpulse.core.model import Sample
 from lanpulse.parsers.rollups import NS, FieldPlan, RollupAggregator
+from lanpulse.sim.servers import InfluxDB16
 from lanpulse.timeseries.lineprotocol import encode_samples
 from lanpulse.timeseries.retention_v1 import RetentionPolicy
 from lanpulse.timeseries.writer_v1 import InfluxV1Writer
@@ -133,7 +137,7 @@ def rollups() -> list[Sample]:
     for batch in polls():
         out += aggregator.observe(batch)
     out += aggregator.flush(PERIOD_END + DAY, everything=True)
-    keep_hourly = ("interface_1h", "host_1h")
+    keep_hourly = ("interface_1h", "host_1h", "storage_1h")
     return [s for s in out if s.measurement.endswith("_1d") or s.measurement in keep_hourly]
 
 
@@ -150,3 +154,14 @@ async def seed(url: str, database: str) -> int:
         batch = encode_samples(samples[i : i + 5000])
         await writer.write(batch.lines, batch.points)
     return len(samples)
+
+
+DATABASE = "capacity"
+
+
+@pytest.fixture(scope="session")
+def seeded_influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxDB16]:
+    """A real InfluxDB 1.6 holding the 13 months of rollups in database `capacity`."""
+    with InfluxDB16(tmp_path_factory.mktemp("influxd")) as server:
+        assert asyncio.run(seed(server.url, DATABASE)) > 10_000
+        yield server

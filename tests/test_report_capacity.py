@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,10 +22,20 @@ from lanpulse.reports.sections import Period
 from lanpulse.reports.source import InfluxQLSource
 from lanpulse.sim.servers import InfluxDB16
 from tests import _capacity_seed as seed
-from tests._capacity_seed import GB, PAGES_PER_HOUR, PERIOD_END, PERIOD_START, TZ, ZONE
+from tests._capacity_seed import (
+    GB,
+    PAGES_PER_HOUR,
+    PERIOD_END,
+    PERIOD_START,
+    TZ,
+    ZONE,
+    seeded_influx,
+)
+
+__all__ = ["seeded_influx"]  # the fixture, shared with test_predictive_rules.py
 
 ROOT = Path(__file__).resolve().parent.parent
-DB = "capacity"
+DB = seed.DATABASE
 MONTHS = ["2025-11", "2025-12", *(f"2026-{m:02d}" for m in range(1, 12))]
 # Hours in each local month of Europe/London: March 2026 loses one, October 2026 gains one.
 HOURS = {
@@ -38,23 +47,14 @@ HOURS["2026-10"] += 1
 
 
 @pytest.fixture(scope="module")
-def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxDB16]:
-    import asyncio
-
-    with InfluxDB16(tmp_path_factory.mktemp("influxd")) as server:
-        assert asyncio.run(seed.seed(server.url, DB)) > 10_000
-        yield server
-
-
-@pytest.fixture(scope="module")
-def config(influx: InfluxDB16, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def config(seeded_influx: InfluxDB16, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cfg") / "lanpulse.yaml"
     devices = "\n".join(
         f"  - {{name: d{i}, address: 127.0.0.1, group: {'cid' if i <= 3 else 'admin'}}}"
         for i in range(1, 7)
     )
     path.write_text(
-        f"influxdb: {{url: '{influx.url}', api: v1, database: {DB}}}\n"
+        f"influxdb: {{url: '{seeded_influx.url}', api: v1, database: {DB}}}\n"
         f"rollups: {{timezone: {ZONE}}}\n"
         "defaults: {snmp: {community: public}}\ngroups: {cid: {}, admin: {}}\n"
         f"devices:\n{devices}\n"

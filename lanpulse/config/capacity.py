@@ -70,6 +70,8 @@ class RollupSettings(BaseModel):
     # A bucket is emitted this long after its period ended (late polls still count).
     grace: PositiveDuration = 300.0
     fields: dict[str, RollupFields] = Field(default_factory=lambda: dict(DEFAULT_ROLLUP_FIELDS))
+    # How often predictive alert rules (`timeleft:` / `forecast:`) are fitted over the rollups.
+    predict_interval: PositiveDuration = 900.0
 
     _check_zone = field_validator("timezone")(_zone)
 
