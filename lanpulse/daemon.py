@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.parsers.merge import merge_sources
+from lanpulse.parsers.roles import RoleMatch, RoleTagger
 from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
@@ -94,6 +95,7 @@ class Daemon:
         self.states: dict[str, DeviceState] = {}
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
         self.alerting = self._alert_sink()
+        self.roles = self._role_tagger()
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
         self.instance = socket.gethostname()
@@ -138,6 +140,17 @@ class Daemon:
         )
         return [sink]
 
+    def _role_tagger(self) -> RoleTagger | None:
+        """Interface roles (docs/capacity.md): configured rules first, then the built-in ones."""
+        from lanpulse.config.roles import builtin_rules
+
+        roles = self.loaded.settings.roles
+        if not roles.enabled:
+            return None
+        rules = [RoleMatch(**r.model_dump()) for r in (*roles.rules, *builtin_rules())]
+        groups = {d.name: d.group for d in self.loaded.devices if d.group}
+        return RoleTagger(rules, roles.overrides, groups)
+
     def _alert_sink(self) -> AlertSink:
         """The alert engine over the shipped packs plus the configured rule files."""
         return AlertSink(self._alert_service(), self._write, clock_ns=self.clock_ns)
@@ -172,6 +185,8 @@ class Daemon:
 
     def emit(self, samples: Sequence[Sample]) -> None:
         """Fan a poll's samples out to the time-series sinks and the alert engine."""
+        if self.roles is not None:
+            samples = self.roles.apply(samples)
         self._write(samples)
         self.alerting.submit_nowait(samples)
 
@@ -282,6 +297,7 @@ class Daemon:
         if self.poller is not None:
             self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
         await self.alerting.replace(service, self.shutdown_deadline_s)
+        self.roles = self._role_tagger()
         self._apply_devices(self.loaded.devices)
         self.stats.reloads += 1
         log.info("configuration reloaded: %d devices", len(self.loaded.devices))

@@ -91,6 +91,13 @@ async def test_rollups_match_influxql_over_the_raw_points(
     assert by_name["raw"]["duration"] == "9600h0m0s" and by_name["raw"]["default"]
     assert by_name["rollups"]["duration"] == "17520h0m0s" and not by_name["rollups"]["default"]
 
+    # The pipeline tags interfaces with their role (switch ports: access), raw and rolled up.
+    for policy, measurement in (("raw", "interface"), ("rollups", "interface_1d")):
+        roles = influx_rows(
+            influx, DB, f'SHOW TAG VALUES FROM "{policy}"."{measurement}" WITH KEY = "role"'
+        )
+        assert [r["value"] for r in roles] == ["access"]
+
     hours = _compare(influx, "1h", [(t, t + 3600 * NS) for t in range(START, END, 3600 * NS)])
     assert hours == 72 + 1  # the night BST ended has 25 hours
     zone = ZoneInfo(ZONE)

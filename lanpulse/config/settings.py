@@ -19,6 +19,7 @@ from lanpulse.config.daemon import DaemonSettings
 from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
 from lanpulse.config.inventory import DefaultsSection, DeviceEntry, GroupSection, Name
+from lanpulse.config.roles import RoleSettings
 from lanpulse.config.secrets import redact, safe_url
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Device
@@ -39,6 +40,7 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     rollups: RollupSettings = Field(default_factory=RollupSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    roles: RoleSettings = Field(default_factory=RoleSettings)
     profiles_dirs: list[str] = Field(default_factory=list)
     defaults: DefaultsSection = Field(default_factory=DefaultsSection)
     groups: dict[Name, GroupSection] = Field(default_factory=dict)
