@@ -185,8 +185,6 @@ class Daemon:
 
     def emit(self, samples: Sequence[Sample]) -> None:
         """Fan a poll's samples out to the time-series sinks and the alert engine."""
-        if self.roles is not None:
-            samples = self.roles.apply(samples)
         self._write(samples)
         self.alerting.submit_nowait(samples)
 
@@ -210,6 +208,8 @@ class Daemon:
             samples, cli_errors = await cli_part
             errors = len(cli_errors)
         self.scheduler.stats.poll_errors += errors
+        if self.roles is not None:
+            samples = list(self.roles.apply(samples))
         self.emit(samples)
         for hook in self.on_outcome:
             hook(device, samples)

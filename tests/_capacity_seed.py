@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lanpulse.config.capacity import DEFAULT_ROLLUP_FIELDS
+from lanpulse.config.capacity import RollupSettings
 from lanpulse.core.model import Sample
-from lanpulse.parsers.rollups import NS, FieldPlan, RollupAggregator
+from lanpulse.parsers.rollups import NS, RollupAggregator
+from lanpulse.pipeline.rollups import field_plans
 from lanpulse.sim.servers import InfluxDB16
 from lanpulse.timeseries.lineprotocol import encode_samples
 from lanpulse.timeseries.retention_v1 import RetentionPolicy
@@ -131,7 +132,7 @@ def _recent(n: int, t: int) -> list[Sample]:
 
 def rollups() -> list[Sample]:
     """The rollups of all polls (hourly ones only where the report reads them)."""
-    plans = {m: FieldPlan(f.gauges, f.counters) for m, f in DEFAULT_ROLLUP_FIELDS.items()}
+    plans = field_plans(RollupSettings())
     aggregator = RollupAggregator(plans, ZONE)
     out: list[Sample] = []
     for batch in polls():

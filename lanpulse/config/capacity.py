@@ -24,14 +24,17 @@ class RollupFields(BaseModel):
     gauges: tuple[str, ...] = ()
     # Exact period totals: the sum of the non-negative increases between polls.
     counters: tuple[str, ...] = ()
+    # min / max only (states, link speeds).
+    extremes: tuple[str, ...] = ()
 
 
 # What a capacity planner asks about (docs/capacity.md): link load, port use, storage
 # growth, pages and toner, desktop CPU and memory.
 DEFAULT_ROLLUP_FIELDS: dict[str, RollupFields] = {
     "interface": RollupFields(
-        gauges=("in_bps", "out_bps", "in_util_pct", "out_util_pct", "oper_status", "speed_bps"),
+        gauges=("in_bps", "out_bps", "in_util_pct", "out_util_pct"),
         counters=("in_octets", "out_octets"),
+        extremes=("oper_status", "speed_bps"),
     ),
     "storage": RollupFields(gauges=("used_bytes", "size_bytes", "used_pct")),
     "raid": RollupFields(gauges=("used_bytes", "size_bytes")),
@@ -62,7 +65,9 @@ class RollupSettings(BaseModel):
     # InfluxDB 1.x: lanpulse creates (or alters) these retention policies on first write.
     manage_retention: bool = True
     raw_retention: PositiveDuration = 35 * 86400.0
-    raw_retention_policy: str = "raw"
+    # The database's default policy (InfluxDB's own is `autogen`): its duration is set, so
+    # dashboards and queries that name no policy keep finding the raw points.
+    raw_retention_policy: str = "autogen"
     retention: PositiveDuration = 730 * 86400.0
     retention_policy: str = "rollups"
     # InfluxDB 2.x/3.x: the bucket rollups are written to (created by the operator).

@@ -34,7 +34,7 @@ class RollupSinkStats:
 
 def field_plans(settings: RollupSettings) -> dict[str, FieldPlan]:
     """The aggregator's plans from the `rollups.fields` section."""
-    return {m: FieldPlan(f.gauges, f.counters) for m, f in settings.fields.items()}
+    return {m: FieldPlan(f.gauges, f.counters, f.extremes) for m, f in settings.fields.items()}
 
 
 class RollupSink:

@@ -61,8 +61,8 @@ def build_report(
     busiest, idlest = sec.busiest(printers)
     calendar = period.calendar
     return CapacityReport(
-        period_start=sec.calendar_date(calendar, period.start_ns),
-        period_end=sec.calendar_date(calendar, period.end_ns),
+        period_start=calendar.date_of(period.start_ns),
+        period_end=calendar.date_of(period.end_ns),
         timezone=str(calendar.zone),
         site=site,
         link_threshold_pct=settings.link_threshold_pct,

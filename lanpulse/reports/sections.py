@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from lanpulse.parsers.rollups import NS, Calendar, percentile_rank
+from lanpulse.parsers.calendar import NS, Calendar
+from lanpulse.parsers.rollups import percentile_rank
 from lanpulse.reports.forecast import DAY_S, FitError, fit, time_left
 from lanpulse.reports.source import RollupSource, Series
 
@@ -238,7 +239,7 @@ def _volume(s: Series, kind: str, name: str, fit_kind: str, calendar: Calendar) 
         left = time_left(model, now_s, used, limit, min_slope_per_day=min_growth)
         if left is None:
             return None
-        return calendar_date(calendar, int((now_s + left) * NS))
+        return calendar.date_of(int((now_s + left) * NS))
 
     date_90, date_100 = date(0.9 * size), date(size)
     if used >= size:
@@ -250,14 +251,6 @@ def _volume(s: Series, kind: str, name: str, fit_kind: str, calendar: Calendar) 
     return VolumeForecast(
         device, name, kind, size, used, growth, status, date_90, date_100, fit_kind, model.r2
     )
-
-
-def calendar_date(calendar: Calendar, time_ns: int) -> str:
-    """The local date (YYYY-MM-DD) of `time_ns`."""
-    from datetime import UTC, datetime
-
-    local = datetime.fromtimestamp(time_ns / NS, tz=UTC).astimezone(calendar.zone)
-    return local.date().isoformat()
 
 
 # --- printers ----------------------------------------------------------------------------
@@ -327,7 +320,7 @@ def _supply(s: Series, pages: Mapping[int, float], calendar: Calendar) -> Supply
     segment: list[tuple[int, float]] = []
     for t, level in points:
         if segment and level > segment[-1][1] + 20:  # a new cartridge
-            replaced, segment = calendar_date(calendar, t), []
+            replaced, segment = calendar.date_of(t), []
         segment.append((t, level))
     device = s.tags.get("device", "")
     name = s.tags.get("supply") or s.tags.get("color") or s.tags.get("supply_index", "")

@@ -8,6 +8,7 @@ replace"). Failures are left to surface on the write itself, with its usual clas
 from __future__ import annotations
 
 import http.client
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -53,12 +54,18 @@ def ensure_policies(
     policies: Sequence[RetentionPolicy],
     headers: Mapping[str, str],
     timeout_s: float,
-) -> None:
-    """CREATE DATABASE and every policy (ALTER when it already exists); errors are ignored."""
-    statements = [f"CREATE DATABASE {quote_ident(database)}"]
+    *,
+    create_database: bool = True,
+) -> bool:
+    """CREATE DATABASE (unless told not to) and every policy (ALTER when it already exists);
+    True when every policy now exists (False: the database is missing or refused, try again
+    before a later write)."""
+    statements = [f"CREATE DATABASE {quote_ident(database)}"] if create_database else []
     for policy in policies:
         create, alter = policy_statements(database, policy)
         statements += [create, alter]  # the ALTER also fixes an existing policy's duration
+    statements.append(f"SHOW RETENTION POLICIES ON {quote_ident(database)}")
+    body = b""
     for statement in statements:  # one per request: 1.x stops a batch at its first error
         query = urllib.parse.urlencode({"q": statement}).encode()
         request = urllib.request.Request(
@@ -66,6 +73,12 @@ def ensure_policies(
         )
         try:
             with opener.open(request, timeout=timeout_s) as response:
-                response.read()
+                body = response.read()
         except (urllib.error.URLError, OSError, http.client.HTTPException):
-            pass
+            body = b""
+    try:
+        series = json.loads(body)["results"][0]["series"][0]
+        names = {row[0] for row in series["values"]}
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
+    return all(p.name in names for p in policies)

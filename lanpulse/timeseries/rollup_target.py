@@ -35,10 +35,10 @@ def raw_policies(
 def rollup_policies(
     influx: InfluxSettings | None, settings: RollupSettings
 ) -> tuple[RetentionPolicy, ...]:
-    """What the rollup writer sets up: its own policy (and raw's, whichever writes first)."""
+    """What the rollup writer sets up: its own policy (raw's is the raw writer's)."""
     if influx is None or influx.api != "v1" or not settings.manage_retention:
         return ()
-    return (*raw_policies(influx, settings)[:1], retention_policies(settings)[1])
+    return retention_policies(settings)[1:]
 
 
 def rollup_influx(influx: InfluxSettings, settings: RollupSettings) -> InfluxSettings:

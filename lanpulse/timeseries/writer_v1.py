@@ -81,9 +81,16 @@ class InfluxV1Writer:
         """Nothing to release: every request uses its own connection."""
 
     def _post(self, lines: bytes, *, may_create: bool = True) -> None:
-        if self._policies_pending:
-            policies, self._policies_pending = self._policies_pending, ()
-            ensure_policies(_DIRECT, self.url, self.database, policies, self._auth, self.timeout_s)
+        if self._policies_pending and ensure_policies(
+            _DIRECT,
+            self.url,
+            self.database,
+            self._policies_pending,
+            self._auth,
+            self.timeout_s,
+            create_database=self.create_database,
+        ):
+            self._policies_pending = ()
         body = gzip_module.compress(lines, 5) if self.gzip else lines
         request = urllib.request.Request(
             self._endpoint, data=body, method="POST", headers={**self._headers, **self._auth}
