@@ -345,6 +345,12 @@ class Daemon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), settings.rollups.predict_interval)
 
+    async def _report_loop(self) -> None:
+        """Capacity reports on the `reports.schedule` (docs/capacity.md)."""
+        from lanpulse.reports.scheduled import scheduled_reports
+
+        await scheduled_reports(lambda: self.loaded, self._stop, self.clock_ns)
+
     async def _reload_loop(self) -> None:
         while not self._stop.is_set():
             await self._reload_requested.wait()
@@ -398,6 +404,7 @@ class Daemon:
             asyncio.create_task(self._selfmon_loop()),
             asyncio.create_task(self._reload_loop()),
             asyncio.create_task(self._predict_loop()),
+            asyncio.create_task(self._report_loop()),
         ]
         await self._stop.wait()
         log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)

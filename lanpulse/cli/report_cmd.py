@@ -10,8 +10,6 @@ import argparse
 import re
 import sys
 import time
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from lanpulse.config.durations import parse_duration
@@ -19,7 +17,7 @@ from lanpulse.config.loader import LoadedConfig, load_config
 from lanpulse.core.errors import ConfigError, LanpulseError
 from lanpulse.parsers.rollups import NS, Calendar
 from lanpulse.reports.capacity import CapacityReport, build_report
-from lanpulse.reports.render import FORMATS, to_html
+from lanpulse.reports.render import FORMATS
 from lanpulse.reports.sections import Period
 from lanpulse.reports.source import InfluxQLSource, RollupSource
 
@@ -102,40 +100,7 @@ def run_capacity(args: argparse.Namespace) -> int:
     elif not args.email:
         sys.stdout.write(text)
     if args.email:
+        from lanpulse.reports.mail import mail_report
+
         mail_report(load_config(args.config), report)
     return 0
-
-
-def mail_report(loaded: LoadedConfig, report: CapacityReport) -> None:
-    """Send the HTML report through the `alerting.email` server, to `reports.email_to`
-    (default: the alerting recipients)."""
-    from lanpulse.alerts.service import build_notifiers
-    from lanpulse.core.errors import SinkError
-
-    if loaded.settings.alerting.email is None:
-        raise ConfigError(
-            "--email needs an `alerting.email` section (the SMTP server)",
-            file=loaded.path,
-            key="alerting.email",
-        )
-    notifier = build_notifiers(loaded.settings.alerting, loaded.base_dir)["email"]
-    recipients = loaded.settings.reports.email_to or notifier.recipients  # type: ignore[attr-defined]
-    msg = EmailMessage()
-    msg["Subject"] = f"lanpulse capacity report {report.period_start} to {report.period_end}"
-    msg["From"] = notifier.sender  # type: ignore[attr-defined]
-    msg["To"] = ", ".join(recipients)
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain="lanpulse")
-    msg.set_content("The capacity report is attached as one HTML file.")
-    msg.add_attachment(
-        to_html(report).encode(),
-        maintype="text",
-        subtype="html",
-        filename=f"capacity-{report.period_start}.html",
-    )
-    notifier.recipients = list(recipients)  # type: ignore[attr-defined]
-    try:
-        # The e-mail receiver of alerting, reused: one SMTP implementation (TLS, login, errors).
-        notifier._deliver(msg)  # type: ignore[attr-defined]
-    except SinkError as exc:
-        raise LanpulseError(str(exc)) from None
