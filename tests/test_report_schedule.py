@@ -86,8 +86,18 @@ def test_cli_email(seeded_influx: InfluxDB16, tmp_path: Path) -> None:
     with SmtpSink() as smtp:
         config = _config(tmp_path, seeded_influx, smtp.port)
         done = subprocess.run(
-            [sys.executable, "-m", "lanpulse", "report", "capacity", "-c", str(config)]
-            + ["--month", "2026-10", "--email"],
+            [
+                sys.executable,
+                "-m",
+                "lanpulse",
+                "report",
+                "capacity",
+                "-c",
+                str(config),
+                "--month",
+                "2026-10",
+                "--email",
+            ],
             capture_output=True,
             text=True,
             timeout=120,
