@@ -64,14 +64,16 @@ def period_of(args: argparse.Namespace, loaded: LoadedConfig, now_ns: int) -> Pe
 
 
 def source_of(loaded: LoadedConfig) -> RollupSource:
-    """Where the rollups are: the configured InfluxDB."""
+    """Where the rollups are: the configured InfluxDB, else the local rollup spool."""
     influx = loaded.settings.influxdb
     if influx is None:
-        raise ConfigError(
-            "reports read the rollups from InfluxDB; expected an `influxdb:` section",
-            file=loaded.path,
-            key="influxdb",
-        )
+        from lanpulse.reports.spool_source import SpoolSource
+        from lanpulse.timeseries.rollup_target import rollup_spool
+
+        directory = Path(rollup_spool(loaded.settings.spool).directory)
+        if not directory.is_absolute():
+            directory = loaded.base_dir / directory
+        return SpoolSource(directory)
     try:
         return InfluxQLSource(influx, loaded.settings.rollups)
     except ValueError as exc:

@@ -15,12 +15,12 @@ from lanpulse.reports.svg import bar_chart, line_chart
 GB = 1e9
 
 
-def _num(value: float | None, fmt: str = "{:,.1f}", none: str = "-") -> str:
+def _num(value: float | None, fmt: str = "{:.1f}", none: str = "-") -> str:
     return none if value is None else fmt.format(value)
 
 
 def _mbps(bps: float) -> str:
-    return f"{bps / 1e6:,.1f}"
+    return f"{bps / 1e6:.1f}"
 
 
 # --- the tables, once: every format renders these rows --------------------------------------
