@@ -8,7 +8,9 @@ ordinary `observe`. The growing volume holds 100 GB on 2026-01-01 06:00 (local) 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,10 +21,12 @@ from lanpulse.config.capacity import RollupSettings
 from lanpulse.config.influx import InfluxSettings
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import AlertEvent
+from lanpulse.daemon import Daemon
 from lanpulse.reports.predictive import PredictiveEvaluator
 from lanpulse.reports.source import InfluxQLSource
 from lanpulse.sim.servers import InfluxDB16
 from tests._capacity_seed import DATABASE, NS, TZ, seeded_influx
+from tests._daemon import influx_rows, write_config
 
 __all__ = ["seeded_influx"]
 
@@ -115,3 +119,38 @@ def test_predictive_rule_errors_are_one_line(rule: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_rules(parse_yaml(text, "rules.yaml"))
     assert err.value.one_line() == message
+
+
+async def test_the_daemon_evaluates_predictive_rules_and_stores_the_alert(
+    seeded_influx: InfluxDB16, tmp_path: Path
+) -> None:
+    """The daemon's own loop: rule file -> evaluator over InfluxQL -> engine -> `alert`
+    sample written back to InfluxDB (the daemon's clock is set to 2026-11-28)."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
+    section = (
+        f"influxdb:\n  url: {seeded_influx.url}\n  api: v1\n  database: {DATABASE}\n"
+        "  flush_interval: 0.2s\n"
+        f"alerting:\n  rules_files: [{rules}]\n  state_file: {tmp_path / 'state.json'}\n"
+        "rollups: {manage_retention: false}"
+    )
+    config = write_config(tmp_path / "lanpulse.yaml", [], influx=section)
+    daemon = Daemon(str(config), clock_ns=lambda: at(11, 28))
+    task = asyncio.create_task(daemon.run(install_signals=False))
+    try:
+        for _ in range(100):
+            if daemon.alerting.stats().alerts_firing >= 1:
+                break
+            await asyncio.sleep(0.1)
+        assert daemon.alerting.stats().alerts_firing == 2  # both rules, on /grow
+    finally:
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 30) == 0
+    rows = influx_rows(
+        seeded_influx,
+        DATABASE,
+        "SELECT state, value FROM alert WHERE rule = 'volume_full_soon' GROUP BY volume",
+    )
+    assert [r["volume"] for r in rows] == ["/grow"] and rows[0]["value"] == pytest.approx(
+        119.25, abs=0.01
+    )
