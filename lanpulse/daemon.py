@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.parsers.merge import merge_sources
-from lanpulse.parsers.roles import RoleMatch, RoleTagger
+from lanpulse.parsers.roles import RoleTagger
 from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
@@ -147,7 +147,7 @@ class Daemon:
         roles = self.loaded.settings.roles
         if not roles.enabled:
             return None
-        rules = [RoleMatch(**r.model_dump()) for r in (*roles.rules, *builtin_rules())]
+        rules = (*roles.rules, *builtin_rules())
         groups = {d.name: d.group for d in self.loaded.devices if d.group}
         return RoleTagger(rules, roles.overrides, groups)
 

@@ -8,7 +8,7 @@ from lanpulse.config.loader import load_config_text
 from lanpulse.config.roles import builtin_rules
 from lanpulse.core.errors import ConfigErrors
 from lanpulse.core.model import Sample
-from lanpulse.parsers.roles import RoleMatch, RoleTagger
+from lanpulse.parsers.roles import RoleTagger
 
 CONFIG = """\
 defaults: {snmp: {community: public}}
@@ -30,7 +30,7 @@ devices:
 def tagger() -> RoleTagger:
     loaded = load_config_text(CONFIG, "c.yaml")
     roles = loaded.settings.roles
-    rules = [RoleMatch(**r.model_dump()) for r in (*roles.rules, *builtin_rules())]
+    rules = (*roles.rules, *builtin_rules())
     groups = {d.name: d.group for d in loaded.devices if d.group}
     return RoleTagger(rules, roles.overrides, groups)
 

@@ -122,14 +122,7 @@ def _compare(influx: InfluxDB16, period: str, windows: list[tuple[int, int]]) ->
             ("interface", ("in_bps", "out_bps", "oper_status")),
             ("storage", ("used_bytes", "used_pct")),
         ):
-            stored = _by_series(
-                influx_rows(
-                    influx,
-                    DB,
-                    f'SELECT * FROM "rollups"."{measurement}_{period}" '
-                    f"WHERE time = {start} GROUP BY *",
-                )
-            )
+            stored = _stored(influx, measurement, period, start)
             for name in fields:
                 expected = _by_series(
                     influx_rows(
@@ -152,14 +145,7 @@ def _compare(influx: InfluxDB16, period: str, windows: list[tuple[int, int]]) ->
                     assert got[f"{name}_count"] == row["count"]
                     assert got[f"{name}_mean"] == pytest.approx(row["mean"], rel=1e-12)
         for measurement, name in (("printer", "page_count"), ("interface", "in_octets")):
-            stored = _by_series(
-                influx_rows(
-                    influx,
-                    DB,
-                    f'SELECT * FROM "rollups"."{measurement}_{period}" '
-                    f"WHERE time = {start} GROUP BY *",
-                )
-            )
+            stored = _stored(influx, measurement, period, start)
             # One query over the whole range: InfluxDB 1.x pushes an outer time range into a
             # subquery, which would lose the increase across the window's start.
             increases = influx_rows(
@@ -177,6 +163,12 @@ def _compare(influx: InfluxDB16, period: str, windows: list[tuple[int, int]]) ->
                 assert got[f"{name}_total"] == expected.get(key, {"sum": 0})["sum"], key
         checked += 1
     return checked
+
+
+def _stored(influx: InfluxDB16, measurement: str, period: str, start: int) -> dict[Any, Any]:
+    """The rollups of `measurement` for the period starting at `start`, by series."""
+    query = f'SELECT * FROM "rollups"."{measurement}_{period}" WHERE time = {start} GROUP BY *'
+    return _by_series(influx_rows(influx, DB, query))
 
 
 def _by_series(rows: list[dict[str, Any]]) -> dict[tuple[tuple[str, str], ...], dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import Protocol
 
 from lanpulse.core.model import Sample, make_sample
 
@@ -18,17 +18,24 @@ INTERFACE = "interface"
 _MEMO_MAX = 1_000_000  # interfaces remembered (about 150 MiB at most; the estate has ~70,000)
 
 
-@dataclass(frozen=True, slots=True)
-class RoleMatch:
-    """One rule: the role, and what an interface must match (every condition given)."""
+class RoleMatch(Protocol):
+    """One rule (config/roles.py's RoleRule): the role, and what an interface must match
+    (every condition given)."""
 
-    role: str
-    name: str | None = None  # regex searched in if_name
-    alias: str | None = None  # regex searched in if_alias
-    if_type: tuple[str, ...] = ()
-    devices: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    classes: tuple[str, ...] = ()
+    @property
+    def role(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...  # regex searched in if_name
+    @property
+    def alias(self) -> str | None: ...  # regex searched in if_alias
+    @property
+    def if_type(self) -> tuple[str, ...]: ...
+    @property
+    def devices(self) -> tuple[str, ...]: ...
+    @property
+    def groups(self) -> tuple[str, ...]: ...
+    @property
+    def classes(self) -> tuple[str, ...]: ...
 
 
 class _Compiled:
