@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 150, 16, 36
+LEFT, RIGHT, TOP, BOTTOM = 56, 150, 16, 44
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 
 
@@ -36,11 +36,13 @@ def line_chart(
         return f"{LEFT + i * step:.1f},{TOP + plot_h * (1 - v / high):.1f}"
 
     parts = [_frame(title, high, unit)]
+    every = max(len(labels) // 12, 1)
     for i, label in enumerate(labels):
-        if len(labels) <= 14 or i % max(len(labels) // 12, 1) == 0:
+        if i % every == 0:  # slanted, so a year of months does not overlap
+            x, y = LEFT + i * step, HEIGHT - BOTTOM + 12
             parts.append(
-                f'<text x="{LEFT + i * step:.1f}" y="{HEIGHT - 18}" font-size="9" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'<text x="{x:.1f}" y="{y}" font-size="9" text-anchor="end" '
+                f'transform="rotate(-35 {x:.1f} {y})">{escape(label)}</text>'
             )
     if threshold is not None:
         y = TOP + plot_h * (1 - threshold / high)
