@@ -55,3 +55,20 @@ def test_counter_increase_counts_in_the_period_of_the_later_poll() -> None:
     hourly = {s.time_ns: s.fields["page_count_total"] for s in out if s.measurement.endswith("1h")}
     # 100 -> 130 counts in hour 1; the reset to 10 adds nothing.
     assert hourly == {0: 0, hour: 30, 2 * hour: 0}
+
+
+ZONES = ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
+
+
+@given(st.integers(1_500_000_000, 2_000_000_000), st.sampled_from(ZONES))
+def test_hours_lie_within_local_days_that_tile_time(seconds: int, zone: str) -> None:
+    calendar = Calendar(zone)
+    t = seconds * NS
+    start, end = calendar.day(t)
+    assert start <= t < end
+    assert calendar.day(end)[0] == end  # the next day begins where this one ends
+    local = datetime.fromtimestamp(start // NS, tz=ZoneInfo(zone))
+    assert (local.hour, local.minute) == (0, 0)
+    assert 23 * 3600 <= (end - start) // NS <= 25 * 3600
+    h_start, h_end = calendar.hour(t)
+    assert start <= h_start <= t < h_end <= end
