@@ -131,14 +131,7 @@ class Daemon:
         shipper = build_rollup_shipper(
             settings.influxdb, settings.spool, settings.rollups, clock_ns=self.clock_ns
         )
-        sink = RollupSink(
-            settings.rollups,
-            shipper.submit_nowait,
-            clock_ns=self.clock_ns,
-            start_forward=shipper.start,
-            stop_forward=shipper.stop,
-        )
-        return [sink]
+        return [RollupSink(settings.rollups, shipper, clock_ns=self.clock_ns)]
 
     def _role_tagger(self) -> RoleTagger | None:
         """Interface roles (docs/capacity.md): configured rules first, then the built-in ones."""

@@ -197,3 +197,15 @@ def test_html_report_opens_in_headless_chromium(config: Path, tmp_path: Path) ->
         assert page.count("svg.chart") == 6
         assert page.count("section") == 7
         assert page.count("svg.chart polyline") >= 2
+
+
+def test_an_unreachable_database_is_one_line_without_secrets(tmp_path: Path) -> None:
+    from lanpulse.sim.servers import free_tcp_port
+
+    config = tmp_path / "c.yaml"
+    url = f"http://planner:Report-Secret-7@127.0.0.1:{free_tcp_port()}"
+    config.write_text(f"influxdb: {{url: '{url}', api: v1, database: x, password: P-Secret-8}}\n")
+    done = _cli("-c", str(config), "--month", "2026-11")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: http://127.0.0.1:")
+    assert "Secret" not in done.stderr + done.stdout

@@ -86,6 +86,8 @@ async def test_rollups_match_influxql_over_the_raw_points(
         daemon.emit(daemon.roles.apply(batch))  # as Daemon.poll_device does
     for sink in daemon.sinks:
         assert await sink.stop(30)
+    stats = daemon.all_stats()  # as /metrics shows them
+    assert stats["rollup_points_written"] == stats["rollup_samples"] > 0
 
     policies = influx_rows(influx, DB, "SHOW RETENTION POLICIES")
     by_name = {p["name"]: p for p in policies}

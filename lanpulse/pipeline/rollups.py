@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.core.model import Sample, now_ns
@@ -20,16 +21,47 @@ from lanpulse.parsers.rollups import NS, FieldPlan, RollupAggregator
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class RollupSinkStats:
-    """Counters for self-monitoring."""
-
-    rollup_samples: int
-    rollup_series: int
+class Numbers(Protocol):
+    """Anything with numeric counters."""
 
     def as_fields(self) -> dict[str, int | float]:
         """Counter name -> value."""
-        return {"rollup_samples": self.rollup_samples, "rollup_series": self.rollup_series}
+        ...
+
+
+class RollupTarget(Protocol):
+    """Where rollups go: a shipper (its own spool, the rollup policy or bucket)."""
+
+    def submit_nowait(self, samples: Sequence[Sample]) -> bool:
+        """Queue samples without blocking."""
+        ...
+
+    async def start(self) -> None:
+        """Start background work."""
+        ...
+
+    async def stop(self, deadline_s: float) -> bool:
+        """Flush within the deadline."""
+        ...
+
+    def stats(self) -> Numbers:
+        """Its counters."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RollupSinkStats:
+    """Counters for self-monitoring: the stage's, and its shipper's prefixed `rollup_`."""
+
+    rollup_samples: int
+    rollup_series: int
+    target: Mapping[str, int | float]
+
+    def as_fields(self) -> dict[str, int | float]:
+        """Counter name -> value."""
+        out = {f"rollup_{k}": v for k, v in self.target.items()}
+        out |= {"rollup_samples": self.rollup_samples, "rollup_series": self.rollup_series}
+        return out
 
 
 def field_plans(settings: RollupSettings) -> dict[str, FieldPlan]:
@@ -38,25 +70,21 @@ def field_plans(settings: RollupSettings) -> dict[str, FieldPlan]:
 
 
 class RollupSink:
-    """Feeds every poll's samples to the aggregator; finished periods go to `forward`."""
+    """Feeds every poll's samples to the aggregator; finished periods go to `target`."""
 
     def __init__(
         self,
         settings: RollupSettings,
-        forward: Callable[[Sequence[Sample]], bool],
+        target: RollupTarget,
         *,
         clock_ns: Callable[[], int] = now_ns,
         tick_s: float = 30.0,
-        start_forward: Callable[[], object] | None = None,
-        stop_forward: Callable[[float], object] | None = None,
     ) -> None:
         self.aggregator = RollupAggregator(field_plans(settings), settings.timezone)
         self.grace_ns = int(settings.grace * NS)
-        self.forward = forward
+        self.target = target
         self.clock_ns = clock_ns
         self.tick_s = tick_s
-        self._start_forward = start_forward
-        self._stop_forward = stop_forward
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._emitted = 0
@@ -64,7 +92,7 @@ class RollupSink:
     def _send(self, samples: list[Sample]) -> None:
         if samples:
             self._emitted += len(samples)
-            self.forward(samples)
+            self.target.submit_nowait(samples)
 
     def submit_nowait(self, samples: Sequence[Sample]) -> bool:
         """Aggregate one poll's samples; forward the periods they closed."""
@@ -80,8 +108,7 @@ class RollupSink:
 
     async def start(self) -> None:
         """Start the forwarder and the timer that closes silent periods."""
-        if self._start_forward is not None:
-            await _maybe_await(self._start_forward())
+        await self.target.start()
         self._task = asyncio.create_task(self._tick_loop(), name="rollup-tick")
 
     async def stop(self, deadline_s: float) -> bool:
@@ -95,16 +122,9 @@ class RollupSink:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._send(self.aggregator.flush(self.clock_ns(), everything=True))
-        if self._stop_forward is not None:
-            return bool(await _maybe_await(self._stop_forward(deadline_s)))
-        return True
+        return await self.target.stop(deadline_s)
 
     def stats(self) -> RollupSinkStats:
         """How many rollup samples were made; how many series are open."""
-        return RollupSinkStats(self._emitted, len(self.aggregator.series))
-
-
-async def _maybe_await(value: object) -> object:
-    if asyncio.iscoroutine(value):
-        return await value
-    return value
+        target = self.target.stats().as_fields()
+        return RollupSinkStats(self._emitted, len(self.aggregator.series), target)

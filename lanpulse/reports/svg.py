@@ -45,9 +45,9 @@ def line_chart(
                 f'transform="rotate(-35 {x:.1f} {y})">{escape(label)}</text>'
             )
     if threshold is not None:
-        y = TOP + plot_h * (1 - threshold / high)
+        ty = TOP + plot_h * (1 - threshold / high)
         parts.append(
-            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" '
+            f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{LEFT + plot_w}" y2="{ty:.1f}" '
             'stroke="#d62728" stroke-dasharray="4 3"/>'
         )
     for n, (name, vs) in enumerate(series.items()):
