@@ -9,7 +9,6 @@ file is reported in one line while the old configuration keeps running.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import socket
@@ -318,25 +317,15 @@ class Daemon:
 
     async def _predict_loop(self) -> None:
         """Predictive alert rules, fitted over the rollups every `rollups.predict_interval`."""
-        from lanpulse.reports.predictive import PredictiveEvaluator
-        from lanpulse.reports.source import InfluxQLSource
+        from lanpulse.reports.predictive import predictive_loop
 
-        settings = self.loaded.settings
-        if settings.influxdb is None:
-            return
-        try:
-            source = InfluxQLSource(settings.influxdb, settings.rollups)
-        except ValueError as exc:  # an unreadable password file: polling goes on without it
-            log.error("predictive alert rules are not evaluated: %s", exc)
-            return
-        evaluator = PredictiveEvaluator(source)
-        while not self._stop.is_set():
-            rules = [r for r in self.alerting.service.engine.rules if r.prediction is not None]
-            if rules:
-                samples = await asyncio.to_thread(evaluator.evaluate, rules, self.clock_ns())
-                self.alerting.submit_nowait(samples)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), settings.rollups.predict_interval)
+        await predictive_loop(
+            lambda: self.loaded.settings,
+            lambda: self.alerting.service.engine.rules,
+            self.alerting.submit_nowait,
+            self._stop,
+            self.clock_ns,
+        )
 
     async def _report_loop(self) -> None:
         """Capacity reports on the `reports.schedule` (docs/capacity.md)."""

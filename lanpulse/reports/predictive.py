@@ -9,8 +9,10 @@ the rule is a plain threshold on that field (alerts/predictive_rules.py).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from lanpulse.alerts.predictive_rules import (
@@ -19,10 +21,11 @@ from lanpulse.alerts.predictive_rules import (
     TIME_LEFT_FIELD,
     Prediction,
 )
+from lanpulse.config.settings import Settings
 from lanpulse.core.model import Sample
 from lanpulse.parsers.rollups import NS
 from lanpulse.reports.forecast import DAY_S, FitError, fit, time_left
-from lanpulse.reports.source import RollupSource, Series, SourceError
+from lanpulse.reports.source import InfluxQLSource, RollupSource, Series, SourceError
 
 log = logging.getLogger(__name__)
 HORIZON_DAYS = 3650.0  # "not within ten years": what a series that does not grow reports
@@ -114,3 +117,28 @@ class PredictiveEvaluator:
             "fit_r2": f"{model.r2:.3f}",
         }
         return Sample(PREDICTION, tags, fields, now_ns)
+
+
+async def predictive_loop(
+    settings: Callable[[], Settings],
+    rules: Callable[[], Iterable[PredictiveRule]],
+    submit: Callable[[Sequence[Sample]], object],
+    stop: asyncio.Event,
+    clock_ns: Callable[[], int],
+) -> None:
+    """The daemon's loop: every `rollups.predict_interval`, evaluate the predictive rules in
+    force (in a worker thread: it queries InfluxDB) and submit their samples to the engine."""
+    first = settings()
+    if first.influxdb is None:
+        return
+    try:
+        evaluator = PredictiveEvaluator(InfluxQLSource(first.influxdb, first.rollups))
+    except ValueError as exc:  # an unreadable password file: polling goes on without it
+        log.error("predictive alert rules are not evaluated: %s", exc)
+        return
+    while not stop.is_set():
+        predictive = [r for r in rules() if r.prediction is not None]
+        if predictive:
+            submit(await asyncio.to_thread(evaluator.evaluate, predictive, clock_ns()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings().rollups.predict_interval)
