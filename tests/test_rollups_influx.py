@@ -11,7 +11,7 @@ retention policies lanpulse created are checked.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,20 @@ def polls() -> Iterator[list[Sample]]:
         yield batch
 
 
+async def through_sinks(config: Path, now_ns: int, batches: Iterable[list[Sample]]) -> Daemon:
+    """The daemon of `config` with its own sinks; each batch handed on as a poll's samples
+    are (roles tagged, then emitted); the sinks stopped (flushed) at the end."""
+    daemon = Daemon(str(config), clock_ns=lambda: now_ns)
+    for sink in daemon.sinks:
+        await sink.start()
+    assert daemon.roles is not None
+    for batch in batches:
+        daemon.emit(daemon.roles.apply(batch))  # as Daemon.poll_device does
+    for sink in daemon.sinks:
+        assert await sink.stop(30)
+    return daemon
+
+
 async def test_rollups_match_influxql_over_the_raw_points(
     influx: InfluxDB16, tmp_path: Path
 ) -> None:
@@ -78,14 +92,7 @@ async def test_rollups_match_influxql_over_the_raw_points(
         f"rollups:\n  timezone: {ZONE}\n  raw_retention: 400d\n  grace: 1s"
     )
     config = write_config(tmp_path / "lanpulse.yaml", [], influx=influx_section)
-    daemon = Daemon(str(config), clock_ns=lambda: END + 3600 * NS)
-    for sink in daemon.sinks:
-        await sink.start()
-    assert daemon.roles is not None
-    for batch in polls():
-        daemon.emit(daemon.roles.apply(batch))  # as Daemon.poll_device does
-    for sink in daemon.sinks:
-        assert await sink.stop(30)
+    daemon = await through_sinks(config, END + 3600 * NS, polls())
     stats = daemon.all_stats()  # as /metrics shows them
     assert stats["rollup_points_written"] == stats["rollup_samples"] > 0
 

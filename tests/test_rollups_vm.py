@@ -16,12 +16,12 @@ import pytest
 
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.core.model import Sample
-from lanpulse.daemon import Daemon
 from lanpulse.parsers.calendar import NS, Calendar
 from lanpulse.parsers.rollups import RollupAggregator
 from lanpulse.pipeline.rollups import field_plans
 from lanpulse.sim.servers import VictoriaMetrics
 from tests._daemon import write_config
+from tests.test_rollups_influx import through_sinks
 
 ZONE = "Europe/London"
 
@@ -56,13 +56,7 @@ async def test_rollups_reach_victoriametrics_unchanged(tmp_path: Path) -> None:
             f"rollups: {{timezone: {ZONE}}}"
         )
         config = write_config(tmp_path / "lanpulse.yaml", [], influx=section)
-        daemon = Daemon(str(config), clock_ns=lambda: end + 3600 * NS)
-        for sink in daemon.sinks:
-            await sink.start()
-        for batch in batches:
-            daemon.emit(batch)
-        for sink in daemon.sinks:
-            assert await sink.stop(30)
+        await through_sinks(config, end + 3600 * NS, batches)
         for _ in range(100):
             if vm.export('{__name__="printer_1d_page_count_total"}'):
                 break
