@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.parsers.merge import merge_sources
+from lanpulse.parsers.roles import RoleTagger
 from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
@@ -97,6 +98,7 @@ class Daemon:
         self.states: dict[str, DeviceState] = {}
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
         self.alerting = self._alert_sink()
+        self.roles = self._role_tagger()
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
         self.instance = socket.gethostname()
@@ -112,9 +114,40 @@ class Daemon:
 
     def _default_sinks(self) -> list[SampleSink]:
         from lanpulse.timeseries.factory import build_shipper
+        from lanpulse.timeseries.rollup_target import raw_policies
 
         settings = self.loaded.settings
-        return [build_shipper(settings.influxdb, settings.spool, clock_ns=self.clock_ns)]
+        raw = build_shipper(
+            settings.influxdb,
+            settings.spool,
+            clock_ns=self.clock_ns,
+            retention_policies=raw_policies(settings.influxdb, settings.rollups),
+        )
+        return [raw, *self._rollup_sinks()]
+
+    def _rollup_sinks(self) -> list[SampleSink]:
+        """The rollup stage (docs/capacity.md) with its own shipper, when enabled."""
+        from lanpulse.pipeline.rollups import RollupSink
+        from lanpulse.timeseries.rollup_target import build_rollup_shipper
+
+        settings = self.loaded.settings
+        if not settings.rollups.enabled:
+            return []
+        shipper = build_rollup_shipper(
+            settings.influxdb, settings.spool, settings.rollups, clock_ns=self.clock_ns
+        )
+        return [RollupSink(settings.rollups, shipper, clock_ns=self.clock_ns)]
+
+    def _role_tagger(self) -> RoleTagger | None:
+        """Interface roles (docs/capacity.md): configured rules first, then the built-in ones."""
+        from lanpulse.config.roles import builtin_rules
+
+        roles = self.loaded.settings.roles
+        if not roles.enabled:
+            return None
+        rules = (*roles.rules, *builtin_rules())
+        groups = {d.name: d.group for d in self.loaded.devices if d.group}
+        return RoleTagger(rules, roles.overrides, groups)
 
     def _alert_sink(self) -> AlertSink:
         """The alert engine over the shipped packs plus the configured rule files."""
@@ -177,6 +210,8 @@ class Daemon:
             samples, cli_errors = await cli_part
             errors = len(cli_errors)
         self.scheduler.stats.poll_errors += errors
+        if self.roles is not None:
+            samples = list(self.roles.apply(samples))
         self.emit(samples)
         for hook in self.on_outcome:
             hook(device, samples)
@@ -289,6 +324,7 @@ class Daemon:
         await self.alerting.replace(service, self.shutdown_deadline_s)
         if self.web is not None:  # tokens follow the file (listen address and TLS: restart)
             self.web.auth.set_tokens(self.loaded.settings.web.tokens)
+        self.roles = self._role_tagger()
         self._apply_devices(self.loaded.devices)
         self.trap_maps = trap_maps
         await self.traps.reload(previous.settings.traps, self.loaded, trap_maps)
@@ -315,6 +351,24 @@ class Daemon:
                 await asyncio.wait_for(self._stop.wait(), self.selfmon_interval_s)
             except TimeoutError:
                 self.emit([self_sample(self.all_stats(), self.instance, self.clock_ns())])
+
+    async def _predict_loop(self) -> None:
+        """Predictive alert rules, fitted over the rollups every `rollups.predict_interval`."""
+        from lanpulse.reports.predictive import predictive_loop
+
+        await predictive_loop(
+            lambda: self.loaded.settings,
+            lambda: self.alerting.service.engine.rules,
+            self.alerting.submit_nowait,
+            self._stop,
+            self.clock_ns,
+        )
+
+    async def _report_loop(self) -> None:
+        """Capacity reports on the `reports.schedule` (docs/capacity.md)."""
+        from lanpulse.reports.scheduled import scheduled_reports
+
+        await scheduled_reports(lambda: self.loaded, self._stop, self.clock_ns)
 
     async def _reload_loop(self) -> None:
         while not self._stop.is_set():
@@ -372,6 +426,8 @@ class Daemon:
         background = [
             asyncio.create_task(self._selfmon_loop()),
             asyncio.create_task(self._reload_loop()),
+            asyncio.create_task(self._predict_loop()),
+            asyncio.create_task(self._report_loop()),
         ]
         if settings.discovery.interval is not None:
             # Scheduled discovery (docs/discovery.md): new devices come in through reload().

@@ -10,7 +10,9 @@ SeriesKey = tuple[tuple[str, str], ...]
 # of the same device (`vendor` and `model` once it answered, `class` once its profile is
 # known: a device down since the daemon started has neither), so they are not part of an
 # alert's identity; otherwise its down alert would never see the `up=1` that resolves it.
-DESCRIPTIVE_TAGS = frozenset({"class", "vendor", "model"})
+# The fit and its quality of a predictive rule's samples describe it too (they change with
+# every evaluation).
+DESCRIPTIVE_TAGS = frozenset({"class", "vendor", "model", "fit", "fit_r2"})
 
 
 def alert_id(labels: Mapping[str, str]) -> str:

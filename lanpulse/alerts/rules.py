@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from lanpulse.alerts.predictive_rules import PREDICTION, Prediction, predictive_condition
 from lanpulse.alerts.template import ENGINE_NAMES, unknown_names
 from lanpulse.alerts.yamlsrc import KeyPath, YamlDoc
 from lanpulse.core.errors import ConfigError, ConfigErrors
@@ -41,6 +42,8 @@ RULE_KEYS = frozenset(
         "description",
         "runbook_url",
         "enabled",
+        "timeleft",
+        "forecast",
     }
 )
 
@@ -89,6 +92,8 @@ class Rule:
     runbook_url: str = ""  # a link for the person paged (an annotation in every receiver)
     pack: str | None = None
     source: str = ""  # FILE:LINE of the rule, for `alerts test` and error messages
+    # `timeleft:` / `forecast:` rules: what reports/predictive.py fits (alerts/predictive_rules.py)
+    prediction: Prediction | None = None
 
     def describe_condition(self) -> str:
         """The condition in words, e.g. `level_pct below 10 (clears above 15) for 0s`."""
@@ -135,22 +140,28 @@ def build_rule(
             (*path, "measurement"),
             f"unknown measurement {measurement!r}; expected one of {sorted(MEASUREMENTS)}",
         )
-    fname = raw.get("field")
+    predictive = None
+    if "timeleft" in raw or "forecast" in raw:
+        if any(k in raw for k in ("field", "when", *CONDITIONS)):
+            raise doc.error(path, "a `timeleft`/`forecast` rule has its field and limit inside it")
+        predictive = predictive_condition(doc, path, raw, spec.name)
+    fname = predictive.field if predictive else raw.get("field")
     numeric = sorted(f for f, fs in spec.fields.items() if fs.kind != "text")
-    if not isinstance(fname, str) or fname not in numeric:
+    if not predictive and (not isinstance(fname, str) or fname not in numeric):
         raise doc.error(
             (*path, "field"),
             f"unknown field {fname!r} of {measurement}; expected one of {numeric}",
         )
-    conds = [c for c in CONDITIONS if c in raw]
+    assert isinstance(fname, str)
+    conds = [predictive.condition] if predictive else [c for c in CONDITIONS if c in raw]
     if len(conds) != 1:
         raise doc.error(path, f"expected exactly one condition of {list(CONDITIONS)}")
     condition: Condition = conds[0]  # type: ignore[assignment]
-    threshold: float | None = None
+    threshold: float | None = predictive.threshold if predictive else None
     if condition == "absent":
         if raw["absent"] is not True:
             raise doc.error((*path, "absent"), "expected `absent: true`")
-    else:
+    elif predictive is None:
         threshold = _number(doc, (*path, condition), raw[condition])
     clear: float | None = None
     for ckey, needs, ok in (
@@ -181,6 +192,8 @@ def build_rule(
         if not values or not all(isinstance(v, str | int) and v != "" for v in values):
             raise doc.error((*path, "match", tag), "expected a tag value or a list of them")
         match.append((tag, frozenset(str(v) for v in values)))
+    if predictive:  # each predictive rule sees only its own `prediction` samples
+        match.append(("rule", frozenset({name})))
     match_re: list[tuple[str, str]] = []
     for tag, value in _str_map(doc, (*path, "match_re"), raw.get("match_re", {})).items():
         try:
@@ -209,9 +222,10 @@ def build_rule(
     if not isinstance(only_after_ok, bool):
         raise doc.error((*path, "only_after_ok"), "expected true or false")
     line = doc.line(path)
+    default_summary = predictive.summary if predictive else DEFAULT_SUMMARY
     return Rule(
         name=name,
-        measurement=spec.name,
+        measurement=PREDICTION if predictive else spec.name,
         field=fname,
         condition=condition,
         threshold=threshold,
@@ -223,11 +237,12 @@ def build_rule(
         when=tuple(when),
         only_after_ok=only_after_ok,
         labels=tuple((str(k), str(v)) for k, v in labels.items()),
-        summary=str(raw.get("summary", DEFAULT_SUMMARY)),
+        summary=str(raw.get("summary", default_summary)),
         description=str(raw.get("description", "")),
         runbook_url=str(raw.get("runbook_url", "")),
         pack=pack,
         source=f"{doc.file}:{line}" if line else doc.file,
+        prediction=predictive.prediction if predictive else None,
     )
 
 

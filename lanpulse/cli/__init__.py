@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "dashboards",
     "discover",
     "where",
+    "report",
 )
 
 EXIT_OK = 0

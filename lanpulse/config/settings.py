@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lanpulse.config.alerting import AlertingSettings
+from lanpulse.config.capacity import ReportSettings, RollupSettings
 from lanpulse.config.daemon import DaemonSettings
 from lanpulse.config.discovery import DiscoverySettings
 from lanpulse.config.grafana import GrafanaSettings
@@ -25,6 +26,7 @@ from lanpulse.config.inventory import (
     Name,
     SnmpSection,
 )
+from lanpulse.config.roles import RoleSettings
 from lanpulse.config.secrets import redact, safe_url
 from lanpulse.config.traps import TrapsSettings
 from lanpulse.config.web import WebSettings, check_exposure
@@ -47,6 +49,9 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     traps: TrapsSettings | None = None
     web: WebSettings = Field(default_factory=WebSettings)
+    rollups: RollupSettings = Field(default_factory=RollupSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    roles: RoleSettings = Field(default_factory=RoleSettings)
     profiles_dirs: list[str] = Field(default_factory=list)
     # Credential sets: named SNMP settings that devices (and discovery) refer to by name.
     credentials: dict[Name, SnmpSection] = Field(default_factory=dict)

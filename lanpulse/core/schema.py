@@ -123,7 +123,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "in_crc_errors_ps": RATE,
             },
             required=("if_index", "if_name"),
-            optional=("if_alias", "if_type"),
+            optional=("if_alias", "if_type", "role"),
         ),
         _m(
             "printer",

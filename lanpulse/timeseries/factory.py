@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Secret
+from lanpulse.timeseries.retention_v1 import RetentionPolicy
 from lanpulse.timeseries.shipper import Backoff, Shipper
 from lanpulse.timeseries.spool import Spool
 from lanpulse.timeseries.writer import Writer
@@ -15,8 +16,11 @@ from lanpulse.timeseries.writer_v1 import InfluxV1Writer
 from lanpulse.timeseries.writer_v2 import InfluxV2Writer
 
 
-def build_writer(settings: InfluxSettings) -> Writer:
-    """The v1 or v2 writer the settings describe (secrets resolved from value, file or env)."""
+def build_writer(
+    settings: InfluxSettings, retention_policies: Sequence[RetentionPolicy] = ()
+) -> Writer:
+    """The v1 or v2 writer the settings describe (secrets resolved from value, file or env);
+    a v1 writer sets up `retention_policies` before its first write."""
     if settings.api == "v1":
         try:
             password = settings.resolved_password()
@@ -31,6 +35,7 @@ def build_writer(settings: InfluxSettings) -> Writer:
             timeout_s=settings.timeout,
             gzip=settings.gzip,
             create_database=settings.create_database,
+            retention_policies=retention_policies,
         )
     try:
         token = settings.resolved_token()
@@ -66,9 +71,10 @@ def build_shipper(
     spool: SpoolSettings,
     *,
     clock_ns: Callable[[], int] = time.time_ns,
+    retention_policies: Sequence[RetentionPolicy] = (),
 ) -> Shipper:
     """A shipper over the configured spool; without `influx` it only keeps data in the spool."""
-    writer = build_writer(influx) if influx is not None else None
+    writer = build_writer(influx, retention_policies) if influx is not None else None
     opened = open_spool(spool, clock_ns)
     if influx is None:
         return Shipper(opened, None, queue_max=spool.queue_max)

@@ -13,9 +13,11 @@ import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Secret
+from lanpulse.timeseries.retention_v1 import RetentionPolicy, ensure_policies
 from lanpulse.timeseries.writer import classify_response, redact_url
 
 # Connect directly, like influxdb-client does: a stray http_proxy in the daemon's environment
@@ -37,11 +39,14 @@ class InfluxV1Writer:
         timeout_s: float = 10.0,
         gzip: bool = False,
         create_database: bool = True,
+        retention_policies: Sequence[RetentionPolicy] = (),
     ) -> None:
         self.url = url.rstrip("/")
         # Like Telegraf: a database that does not exist yet is created once, on the first
         # "database not found"; without the privilege, the 404/403 is reported as usual.
         self.create_database = create_database
+        # Set up once, before the first write (docs/capacity.md): raw and rollup retention.
+        self._policies_pending = tuple(retention_policies)
         self.database = database
         self.retention_policy = retention_policy
         self.timeout_s = timeout_s
@@ -76,6 +81,16 @@ class InfluxV1Writer:
         """Nothing to release: every request uses its own connection."""
 
     def _post(self, lines: bytes, *, may_create: bool = True) -> None:
+        if self._policies_pending and ensure_policies(
+            _DIRECT,
+            self.url,
+            self.database,
+            self._policies_pending,
+            self._auth,
+            self.timeout_s,
+            create_database=self.create_database,
+        ):
+            self._policies_pending = ()
         body = gzip_module.compress(lines, 5) if self.gzip else lines
         request = urllib.request.Request(
             self._endpoint, data=body, method="POST", headers={**self._headers, **self._auth}

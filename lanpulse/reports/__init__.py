@@ -1,0 +1,1 @@
+"""Capacity reports: InfluxQL queries -> typed tables -> forecasts -> html/csv/json."""

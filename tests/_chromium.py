@@ -1,0 +1,62 @@
+"""Debian's chromium, headless, driven by Debian's chromedriver through selenium.
+
+Nothing is downloaded: selenium is pointed at /usr/bin/chromedriver and /usr/bin/chromium,
+with a throw-away profile, no network services of the browser's own, and file:// pages only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@dataclass
+class Page:
+    """A loaded page: console errors, and a way to count elements."""
+
+    driver: object
+    console_errors: list[str]
+
+    def count(self, css: str) -> int:
+        """How many elements match `css`."""
+        from selenium.webdriver.common.by import By
+
+        return len(self.driver.find_elements(By.CSS_SELECTOR, css))  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def open_page(path: Path) -> Iterator[Page]:
+    """Open `path` in headless chromium; the page and the console errors it logged."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+        ):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+        try:
+            driver.set_page_load_timeout(60)
+            driver.get(path.resolve().as_uri())
+            logs = driver.get_log("browser")
+            errors = [e["message"] for e in logs if e.get("level") == "SEVERE"]
+            yield Page(driver, errors)
+        finally:
+            driver.quit()
