@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lanpulse.config.agents import AgentsSettings
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.daemon import DaemonSettings
 from lanpulse.config.grafana import GrafanaSettings
@@ -35,6 +36,7 @@ class Settings(BaseModel):
     spool: SpoolSettings = Field(default_factory=SpoolSettings)
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     grafana: GrafanaSettings | None = None
+    agents: AgentsSettings | None = None
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     profiles_dirs: list[str] = Field(default_factory=list)
     defaults: DefaultsSection = Field(default_factory=DefaultsSection)

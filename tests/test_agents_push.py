@@ -1,0 +1,189 @@
+"""Agents push into a running daemon: Telegraf's documented output, sent with raw HTTP (v1
+/write, gzip, Basic auth) and with influxdb-client (v2 /api/v2/write), ends as canonical
+samples in a real InfluxDB 1.6; bad pushes get InfluxDB's status codes and a counted reason."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from influxdb_client import InfluxDBClient  # type: ignore[attr-defined]
+from influxdb_client.client.write_api import SYNCHRONOUS
+
+from lanpulse.config.agents import AgentsSettings
+from lanpulse.core.model import Sample
+from lanpulse.pipeline.agents import AgentService
+from lanpulse.sim.servers import InfluxDB16, free_tcp_port
+from tests._daemon import influx_rows, running, until, v1_section, write_config
+
+FIXTURES = Path(__file__).parent / "fixtures" / "telegraf"
+TOKEN = "desktops-s3cret"
+
+
+@pytest.fixture(scope="module")
+def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxDB16]:
+    with InfluxDB16(tmp_path_factory.mktemp("influxd")) as server:
+        yield server  # type: ignore[misc]
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], dict[str, object]]:
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), {}
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), json.loads(exc.read() or b"{}")
+
+
+def agents_section(tmp: Path, port: int, extra: str = "") -> str:
+    (tmp / "desktops.token").write_text(TOKEN + "\n")
+    (tmp / "pc1.token").write_text("pc1-only\n")
+    return (
+        "agents:\n"
+        f"  listen: 127.0.0.1:{port}\n"
+        "  tokens:\n"
+        "    - {name: desktops, token_file: desktops.token}\n"
+        "    - {name: pc1, token_file: pc1.token, hosts: [PC-0001]}\n"
+        "  classes: [{match: {host: 'srv-.*'}, class: server}]\n"
+        "  max_body: 64KiB\n" + extra
+    )
+
+
+async def test_telegraf_output_lands_in_influxdb_as_canonical_samples(
+    influx: InfluxDB16, tmp_path: Path
+) -> None:
+    port = free_tcp_port()
+    config = write_config(
+        tmp_path / "lanpulse.yaml",
+        [],
+        influx=v1_section(influx, "push"),
+        extra=agents_section(tmp_path, port),
+    )
+    base = f"http://127.0.0.1:{port}"
+    async with running(config) as run:
+        await until(
+            lambda: run.daemon.agents is not None and run.daemon.agents.receiver.port == port
+        )
+        # Telegraf outputs.influxdb: CREATE DATABASE first, then gzip'd /write, Basic auth.
+        basic = "Basic " + base64.b64encode(f"telegraf:{TOKEN}".encode()).decode()
+        status, _, _ = await asyncio.to_thread(
+            post, f"{base}/query?q=CREATE+DATABASE+%22telegraf%22", b"", {"Authorization": basic}
+        )
+        assert status == 200
+        linux = (FIXTURES / "linux.lp").read_bytes()
+        status, _, body = await asyncio.to_thread(
+            post,
+            f"{base}/write?db=telegraf",
+            gzip.compress(linux),
+            {"Authorization": basic, "Content-Encoding": "gzip"},
+        )
+        assert status == 204, body
+        # influxdb-client (outputs.influxdb_v2 speaks the same): Token header, v2 endpoint.
+        windows = (FIXTURES / "windows.lp").read_text()
+
+        def v2_write() -> None:
+            with InfluxDBClient(url=base, token="pc1-only", org="police") as client:
+                client.write_api(write_options=SYNCHRONOUS).write("desktops", "police", windows)
+
+        await asyncio.to_thread(v2_write)
+        await until(lambda: len(influx_rows(influx, "push", 'SELECT * FROM "storage"')) >= 2, 20)
+        host = influx_rows(influx, "push", "SELECT * FROM host WHERE device = 'loaner'")
+        # The README examples were taken at different times: one host row per timestamp.
+        assert {r["class"] for r in host} == {"desktop"}
+        assert [r["mem_total_bytes"] for r in host if r["mem_total_bytes"]] == [20913917952]
+        volumes = {
+            r["device"]: r["volume"] for r in influx_rows(influx, "push", "SELECT * FROM storage")
+        }
+        assert volumes == {"loaner": "/", "PC-0001": "C:"}
+        nics = influx_rows(influx, "push", "SELECT * FROM interface WHERE device = 'PC-0001'")
+        assert [r["in_bps"] for r in nics] == [121876.0]
+        # Unmapped measurements (diskio, win_mem, ...) are passed through unchanged.
+        diskio = influx_rows(influx, "push", "SELECT * FROM diskio")
+        assert {r["name"] for r in diskio} == {"sda1", "centos/var_log"}
+        assert (
+            influx_rows(influx, "push", "SELECT * FROM win_mem")[0]["Available_Bytes"]
+            == 14458130432
+        )
+        up = influx_rows(influx, "push", "SELECT * FROM device WHERE up = 1")
+        assert {r["device"] for r in up} >= {"loaner", "PC-0001"}
+
+        # Bad pushes: the right status, a counted reason, nothing else lost.
+        status, _, body = await asyncio.to_thread(
+            post, f"{base}/write?db=x&u=a&p=wrong", linux[:200]
+        )
+        assert status == 401 and body == {"error": "authorization failed"}
+        mixed = b"cpu,host=PC-0001,cpu=cpu-total usage_idle=50\ncpu,host=PC-0001 usage_idle=\n"
+        status, _, body = await asyncio.to_thread(
+            post, f"{base}/api/v2/write?bucket=b&org=o", mixed, {"Authorization": "Token pc1-only"}
+        )
+        assert (
+            status == 400
+            and "line 2" in str(body["message"])
+            and "dropped=1" in str(body["message"])
+        )
+        status, _, _ = await asyncio.to_thread(
+            post, f"{base}/write?db=x&p={TOKEN}", b"x v=1\n" * 20000
+        )
+        assert status == 413
+        bomb = gzip.compress(b"x v=1\n" * 200_000)  # 1.2 MB inflated from a few KB
+        status, _, _ = await asyncio.to_thread(
+            post, f"{base}/write?p={TOKEN}", bomb, {"Content-Encoding": "gzip"}
+        )
+        assert status == 413
+        status, _, body = await asyncio.to_thread(  # a per-agent token speaks for its host only
+            post, f"{base}/write?p=pc1-only", b"cpu,host=PC-0002,cpu=cpu-total usage_idle=5\n"
+        )
+        assert status == 400 and "not allowed for token 'pc1'" in str(body["error"])
+        stats = run.daemon.all_stats()
+        assert stats["push_refused_unauthorized"] == 1
+        assert stats["push_refused_malformed"] == 2  # one malformed line, one foreign host
+        assert stats["push_refused_too_large"] == 2
+        assert stats["agents"] == 2
+
+
+async def test_backlog_answers_503_with_retry_after(tmp_path: Path) -> None:
+    # A full shipper is stood in for by its backlog figure (the real one is covered by
+    # Shipper.backlog's own test): the receiver must refuse before taking the data.
+    level = [0.0]
+    emitted: list[Sample] = []
+    settings = AgentsSettings.model_validate(
+        {
+            "listen": f"127.0.0.1:{free_tcp_port()}",
+            "tokens": [{"name": "t", "token": "tok"}],
+            "retry_after": "30s",
+        }
+    )
+    service = AgentService(
+        settings,
+        emit=lambda s: bool(emitted.extend(s)) or True,
+        passthrough=lambda lines: True,
+        backlog=lambda: level[0],
+    )
+    await service.start()
+    try:
+        url = f"http://127.0.0.1:{service.receiver.port}/write?p=tok"
+        body = b"cpu,host=a,cpu=cpu-total usage_idle=90\n"
+        assert (await asyncio.to_thread(post, url, body))[0] == 204
+        level[0] = 0.95
+        status, headers, _ = await asyncio.to_thread(post, url, body)
+        assert status == 503 and headers["Retry-After"] == "30"
+        assert service.stats()["push_refused_backlog"] == 1
+        assert len([s for s in emitted if s.measurement == "host"]) == 1  # nothing half-taken
+    finally:
+        await service.stop()
+
+
+def test_listen_off_loopback_needs_tls() -> None:
+    with pytest.raises(ValueError, match="expected a tls section"):
+        AgentsSettings.model_validate(
+            {"listen": "0.0.0.0:8186", "tokens": [{"name": "t", "token": "x"}]}
+        )
