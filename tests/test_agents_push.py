@@ -145,7 +145,8 @@ async def test_telegraf_output_lands_in_influxdb_as_canonical_samples(
         assert status == 400 and "not allowed for token 'pc1'" in str(body["error"])
         stats = run.daemon.all_stats()
         assert stats["push_refused_unauthorized"] == 1
-        assert stats["push_refused_malformed"] == 2  # one malformed line, one foreign host
+        assert stats["push_refused_malformed"] == 1
+        assert stats["push_refused_host_refused"] == 1
         assert stats["push_refused_too_large"] == 2
         assert stats["agents"] == 2
 

@@ -76,7 +76,8 @@ agents:
 alerting:
   rules_files: [rules.yaml]
   disabled_packs: [desktop, device, interface, printer, sensor, storage]
-  email: {{host: 127.0.0.1, port: {smtp.port}, from: lanpulse@example.org, to: [oncall@example.org]}}
+  email: {{host: 127.0.0.1, port: {smtp.port}, from: lanpulse@example.org,
+           to: [oncall@example.org]}}
   routes:
     - {{receivers: [email], group_by: [alertname, device], group_wait: 0s, group_interval: 1s,
        repeat_interval: 1h}}

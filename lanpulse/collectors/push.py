@@ -66,7 +66,8 @@ class PushOutcome:
     """What the ingest made of a request: accepted points, refused lines and why."""
 
     accepted: int
-    refused: int = 0
+    refused: int = 0  # malformed lines
+    host_refused: int = 0  # lines of a host the token may not push, or not listed
     first_error: str | None = None  # "line N: reason" of the first refused line
     retry_after_s: float | None = None  # set when the sinks refused the data (503)
 
@@ -244,7 +245,7 @@ class PushReceiver:
         peer = request.remote or "?"
         outcome = self.ingest(PushRequest(text, precision, grant, api, self.clock_ns(), peer))
         self.stats.lines_accepted += outcome.accepted
-        self.stats.lines_refused += outcome.refused
+        self.stats.lines_refused += outcome.refused + outcome.host_refused
         if outcome.retry_after_s is not None:
             return self._refuse(
                 "backlog",
@@ -254,12 +255,14 @@ class PushReceiver:
                 api=api,
                 retry_after=outcome.retry_after_s,
             )
-        if outcome.refused:
+        refused = outcome.refused + outcome.host_refused
+        if refused:
             reason = outcome.first_error or "malformed line"
-            message = f"partial write: {reason} dropped={outcome.refused}"
-            if not outcome.accepted:
-                message = reason
-            return self._refuse("malformed", request, 400, message, api=api, count=outcome.refused)
+            message = f"partial write: {reason} dropped={refused}" if outcome.accepted else reason
+            if outcome.host_refused:
+                self.stats.refusals["host_refused"] += outcome.host_refused
+            kind = "malformed" if outcome.refused else "host_refused"
+            return self._refuse(kind, request, 400, message, api=api, count=outcome.refused)
         return web.Response(status=204)
 
     # --- refusals -------------------------------------------------------------------------

@@ -155,6 +155,7 @@ class AgentIngest:
     def __call__(self, request: PushRequest) -> PushOutcome:
         points, errors = parse_body(request.text, request.precision, request.received_ns)
         refused = len(errors)
+        host_refused = 0
         first = f"line {errors[0].line}: {errors[0].reason}" if errors else None
         by_host: dict[str, list[Point]] = {}
         loose: list[str] = []  # points without a host tag: nobody to map them to
@@ -164,7 +165,7 @@ class AgentIngest:
                 if self.mapper.pass_unmapped:
                     loose.append(point.line_ns())
                 else:
-                    refused += 1
+                    host_refused += 1
                     first = first or f"{point.measurement}: no host tag"
                 continue
             by_host.setdefault(name, []).append(point)
@@ -179,7 +180,7 @@ class AgentIngest:
             else:
                 why = f"host {name!r} is not allowed for token {request.grant.name!r}"
             if host is None:
-                refused += len(host_points)
+                host_refused += len(host_points)
                 first = first or why
                 continue
             mapped = self.mapper.map_host(host_points, host.context(), host.rates)
@@ -188,13 +189,13 @@ class AgentIngest:
             self.unmapped += mapped.unmapped
             self.refused_values += mapped.refused_values
             seen.append(host)
-        accepted = len(points) - (refused - len(errors))
+        accepted = len(points) - host_refused
         if (samples and not self.emit(samples)) or (lines and not self.passthrough(lines)):
-            return PushOutcome(0, refused, first, retry_after_s=self.retry_after_s)
+            return PushOutcome(0, refused, host_refused, first, self.retry_after_s)
         self.samples += len(samples)
         for host in seen:
             host.last_seen_ns = request.received_ns
-        return PushOutcome(accepted, refused, first)
+        return PushOutcome(accepted, refused, host_refused, first)
 
 
 class AgentService:
