@@ -159,9 +159,8 @@ async def main(hosts: int, rounds: int) -> None:
         f"hosts {hosts}, rounds {rounds}, lines accepted {lines:.0f}, client exit {client.exitcode}"
     )
     print(f"samples {stats['push_samples']:.0f}, passed through {stats['push_unmapped']:.0f}")
-    print(
-        f"refused: busy {stats.get('push_refused_busy', 0):.0f}, backlog {stats.get('push_refused_backlog', 0):.0f}"
-    )
+    busy, backlog = stats.get("push_refused_busy", 0), stats.get("push_refused_backlog", 0)
+    print(f"refused: busy {busy:.0f}, backlog {backlog:.0f}")
     print(f"daemon CPU {cpu:.1f} s over {wall:.1f} s wall")
     print(f"lines/s per core: {lines / cpu:,.0f}")
     print(f"ms CPU per host push ({LINES_PER_HOST} lines): {cpu / (hosts * rounds) * 1000:.2f}")
