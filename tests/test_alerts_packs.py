@@ -32,6 +32,9 @@ IF_OK = {
     "in_util_pct": 10.0,
     "out_util_pct": 10.0,
 }
+WLC = {"device": "wlc1", "class": "other"}
+RADIO = {**WLC, "ap": "hq-ap-1", "ap_group": "hq", "radio": "1", "band": "5ghz"}
+RADIO_OK = {"up": 1, "clients": 12, "util_pct": 20.0}
 PRINTER_OK = {"no_paper": 0, "jammed": 0, "door_open": 0, "offline": 0, "service_requested": 0}
 
 HEALTHY = [
@@ -44,6 +47,7 @@ HEALTHY = [
     Sample("raid", {**NAS, "array": "md0"}, {"health": 0}, 0),
     Sample("sensor", {**SW, "sensor": "psu1", "sensor_type": "power_supply"}, {"health": 0}, 0),
     Sample("host", PC, {"cpu_pct": 20.0, "mem_used_pct": 40.0}, 0),
+    Sample("wireless_ap", RADIO, RADIO_OK, 0),
 ]
 
 CASES = [
@@ -71,6 +75,12 @@ CASES = [
     ),
     ("desktop_cpu_saturated", Sample("host", PC, {"cpu_pct": 99.0, "mem_used_pct": 40.0}, 0)),
     ("desktop_memory_saturated", Sample("host", PC, {"cpu_pct": 20.0, "mem_used_pct": 97.0}, 0)),
+    ("wireless_ap_down", Sample("wireless_ap", RADIO, {**RADIO_OK, "up": 0}, 0)),
+    ("wireless_ap_overloaded", Sample("wireless_ap", RADIO, {**RADIO_OK, "clients": 70}, 0)),
+    (
+        "wireless_channel_utilisation_high",
+        Sample("wireless_ap", RADIO, {**RADIO_OK, "util_pct": 91.0}, 0),
+    ),
 ]
 
 

@@ -203,6 +203,30 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             },
             optional=("port", "module"),
         ),
+        # Wi-Fi (issue 21): one row per AP radio (`radio`, `band`) or per AP and SSID
+        # (`ssid`), tagged with the AP's name; the polled device is the controller (or the
+        # AP itself, for standalone APs). `ap_group` is the controller's AP group / zone /
+        # site. `wireless_controller` holds the controller's totals (per SSID with `ssid`).
+        _m(
+            "wireless_ap",
+            {
+                "up": FLAG,
+                "clients": COUNTER,
+                "channel": FieldSpec("int", minimum=0),
+                "util_pct": PCT,
+                "noise_dbm": NUMBER,
+                "tx_power_dbm": NUMBER,
+                "retries": COUNTER,
+                "retries_ps": RATE,
+            },
+            required=("ap",),
+            optional=("radio", "band", "ssid", "ap_group"),
+        ),
+        _m(
+            "wireless_controller",
+            {"aps": COUNTER, "aps_up": COUNTER, "clients": COUNTER},
+            optional=("ssid",),
+        ),
         _m(
             "lanpulse",
             {
