@@ -31,6 +31,8 @@ IF_OK = {
     "out_discards_ps": 0.0,
     "in_util_pct": 10.0,
     "out_util_pct": 10.0,
+    "duplex": 3,
+    "fcs_errors_ps": 0.0,
 }
 WLC = {"device": "wlc1", "class": "other"}
 RADIO = {**WLC, "ap": "hq-ap-1", "ap_group": "hq", "radio": "1", "band": "5ghz"}
@@ -59,6 +61,8 @@ CASES = [
     ("interface_out_discards", Sample("interface", IF, {**IF_OK, "out_discards_ps": 90.0}, 0)),
     ("link_in_utilisation_high", Sample("interface", IF, {**IF_OK, "in_util_pct": 95.0}, 0)),
     ("link_out_utilisation_high", Sample("interface", IF, {**IF_OK, "out_util_pct": 95.0}, 0)),
+    ("interface_duplex_mismatch", Sample("interface", IF, {**IF_OK, "duplex": 2}, 0)),
+    ("interface_fcs_errors", Sample("interface", IF, {**IF_OK, "fcs_errors_ps": 3.0}, 0)),
     ("toner_low", Sample("printer_supply", TONER, {"level_pct": 5.0}, 0)),
     ("paper_empty", Sample("printer", PR, {**PRINTER_OK, "no_paper": 1}, 0)),
     ("paper_jam", Sample("printer", PR, {**PRINTER_OK, "jammed": 1}, 0)),

@@ -119,6 +119,14 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 # CLI extras (issue 7): CRC errors broken out where the CLI shows them.
                 "in_crc_errors": COUNTER,
                 "in_crc_errors_ps": RATE,
+                # EtherLike-MIB (issue 21, the desktop's port): 1 unknown, 2 half, 3 full.
+                "duplex": FieldSpec("int", values=frozenset({1, 2, 3})),
+                "fcs_errors": COUNTER,
+                "alignment_errors": COUNTER,
+                "late_collisions": COUNTER,
+                "fcs_errors_ps": RATE,
+                "alignment_errors_ps": RATE,
+                "late_collisions_ps": RATE,
             },
             required=("if_index", "if_name"),
             optional=("if_alias", "if_type"),
