@@ -22,6 +22,7 @@ from lanpulse.core.model import Sample
 from lanpulse.pipeline.agents import AgentService
 from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from tests._daemon import influx_rows, running, until, v1_section, write_config
+from tests.test_alerts_delivery_email import cert  # noqa: F401 - the self-signed TLS fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegraf"
 TOKEN = "desktops-s3cret"
@@ -188,3 +189,94 @@ def test_listen_off_loopback_needs_tls() -> None:
         AgentsSettings.model_validate(
             {"listen": "0.0.0.0:8186", "tokens": [{"name": "t", "token": "x"}]}
         )
+
+
+def test_config_errors_are_one_line_with_file_line_and_key(tmp_path: Path) -> None:
+    from lanpulse.config.loader import load_config
+    from lanpulse.core.errors import ConfigErrors
+
+    (tmp_path / "t.token").write_text("x\n")
+    bad = tmp_path / "lanpulse.yaml"
+    bad.write_text(
+        "agents:\n"
+        "  listen: 0.0.0.0:8186\n"
+        "  tokens: [{name: t, token_file: t.token}]\n"
+        "  stale_after: 0\n"
+        "devices: []\n"
+    )
+    with pytest.raises(ConfigErrors) as info:
+        load_config(bad)
+    lines = [e.one_line() for e in info.value.errors]
+    assert any(":4: agents.stale_after:" in line for line in lines), lines
+    bad.write_text(
+        "agents:\n  listen: 0.0.0.0:8186\n  tokens: [{name: t, token_file: nope.token}]\n"
+    )
+    with pytest.raises(ConfigErrors) as info:
+        load_config(bad)
+    text = str(info.value)
+    assert "nope.token" in text and "does not exist" in text and "Traceback" not in text
+    assert "x\n" not in text  # never a secret
+
+
+def test_port_in_use_is_a_config_error(tmp_path: Path) -> None:
+    import socket
+
+    from lanpulse.core.errors import ConfigError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        settings = AgentsSettings.model_validate(
+            {"listen": f"127.0.0.1:{port}", "tokens": [{"name": "t", "token": "x"}]}
+        )
+        service = AgentService(
+            settings, emit=lambda s: True, passthrough=lambda lines: True, backlog=lambda: 0.0
+        )
+
+        async def start() -> None:
+            await service.start()
+
+        with pytest.raises(ConfigError, match="agents.listen: cannot listen"):
+            asyncio.run(start())
+
+
+async def test_tls_listener(cert: tuple[Path, Path]) -> None:
+    """`tls:` serves HTTPS (what `listen` off loopback requires); plain HTTP is not spoken."""
+    import ssl
+
+    settings = AgentsSettings.model_validate(
+        {
+            "listen": f"127.0.0.1:{free_tcp_port()}",
+            "tls": {"cert_file": str(cert[0]), "key_file": str(cert[1])},
+            "tokens": [{"name": "t", "token": "tok"}],
+        }
+    )
+    emitted: list[Sample] = []
+    service = AgentService(
+        settings,
+        emit=lambda s: bool(emitted.extend(s)) or True,
+        passthrough=lambda lines: True,
+        backlog=lambda: 0.0,
+    )
+    await service.start()
+    try:
+        port = service.receiver.port
+        context = ssl.create_default_context(cafile=str(cert[0]))
+        body = b"cpu,host=tls-pc,cpu=cpu-total usage_idle=75\n"
+
+        def https_post() -> int:
+            request = urllib.request.Request(
+                f"https://127.0.0.1:{port}/api/v2/write?bucket=b",
+                data=body,
+                headers={"Authorization": "Token tok"},
+            )
+            with urllib.request.urlopen(request, timeout=10, context=context) as response:
+                return response.status
+
+        assert await asyncio.to_thread(https_post) == 204
+        assert [s.fields for s in emitted if s.measurement == "host"] == [{"cpu_pct": 25.0}]
+        with pytest.raises(Exception):  # noqa: B017 - plain HTTP on the TLS port fails
+            await asyncio.to_thread(post, f"http://127.0.0.1:{port}/write?p=tok", body)
+    finally:
+        await service.stop()

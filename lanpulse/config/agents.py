@@ -109,6 +109,8 @@ class AgentsSettings(BaseModel):
     interval: PositiveDuration = 60.0
     stale_after: int = Field(3, ge=1)
     unmapped: Literal["pass", "drop"] = "pass"
+    # Extra mapping files (*.yaml, like lanpulse/config/push/), relative to the config file.
+    maps_dirs: list[str] = Field(default_factory=list)
     # Which class an auto-registered host gets: the first rule whose tags all match
     # (`host` is the host tag); the default otherwise.
     classes: list[ClassRule] = Field(default_factory=list)

@@ -218,7 +218,8 @@ class AgentService:
         self.base_dir = base_dir
         self.registry = AgentRegistry(settings, clock_ns())
         self._backlog = backlog
-        mapper = PushMapper(load_push_maps(map_dirs), pass_unmapped=settings.unmapped == "pass")
+        dirs = [*map_dirs, *(resolve_path(d, base_dir) for d in settings.maps_dirs)]
+        mapper = PushMapper(load_push_maps(dirs), pass_unmapped=settings.unmapped == "pass")
         self.ingest = AgentIngest(self.registry, mapper, emit, passthrough, settings.retry_after)
         tokens = TokenTable(
             [(t.name, secret, t.hosts) for t in settings.tokens if (secret := t.secret())]
@@ -252,7 +253,14 @@ class AgentService:
                     key="agents.tls",
                 ) from None
         s = self.settings
-        await self.receiver.start(s.listen_host, s.listen_port, tls)
+        try:
+            await self.receiver.start(s.listen_host, s.listen_port, tls)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {s.listen} ({exc.strerror or exc}), expected a free "
+                "local address",
+                key="agents.listen",
+            ) from None
         self._task = asyncio.create_task(self._stale_loop(), name="agents-staleness")
 
     async def _stale_loop(self) -> None:
