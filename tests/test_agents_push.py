@@ -237,13 +237,15 @@ def test_port_in_use_is_a_config_error(tmp_path: Path) -> None:
         async def start() -> None:
             await service.start()
 
-        with pytest.raises(ConfigError, match="agents.listen: cannot listen"):
+        with pytest.raises(ConfigError, match=r"agents\.listen: cannot listen"):
             asyncio.run(start())
 
 
-async def test_tls_listener(cert: tuple[Path, Path]) -> None:
+async def test_tls_listener(request: pytest.FixtureRequest) -> None:
     """`tls:` serves HTTPS (what `listen` off loopback requires); plain HTTP is not spoken."""
     import ssl
+
+    cert: tuple[Path, Path] = request.getfixturevalue("cert")  # a self-signed 127.0.0.1 cert
 
     settings = AgentsSettings.model_validate(
         {
