@@ -245,12 +245,12 @@ async def test_tls_listener(request: pytest.FixtureRequest) -> None:
     """`tls:` serves HTTPS (what `listen` off loopback requires); plain HTTP is not spoken."""
     import ssl
 
-    cert: tuple[Path, Path] = request.getfixturevalue("cert")  # a self-signed 127.0.0.1 cert
+    pem: tuple[Path, Path] = request.getfixturevalue("cert")  # a self-signed 127.0.0.1 cert
 
     settings = AgentsSettings.model_validate(
         {
             "listen": f"127.0.0.1:{free_tcp_port()}",
-            "tls": {"cert_file": str(cert[0]), "key_file": str(cert[1])},
+            "tls": {"cert_file": str(pem[0]), "key_file": str(pem[1])},
             "tokens": [{"name": "t", "token": "tok"}],
         }
     )
@@ -264,7 +264,7 @@ async def test_tls_listener(request: pytest.FixtureRequest) -> None:
     await service.start()
     try:
         port = service.receiver.port
-        context = ssl.create_default_context(cafile=str(cert[0]))
+        context = ssl.create_default_context(cafile=str(pem[0]))
         body = b"cpu,host=tls-pc,cpu=cpu-total usage_idle=75\n"
 
         def https_post() -> int:
