@@ -17,7 +17,6 @@ agents:
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,15 +25,7 @@ from lanpulse.config.durations import PositiveDuration
 from lanpulse.config.influx import Size
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret
 from lanpulse.core.model import Secret
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {value!r} ({exc}), expected a regex") from None
-    return value
-
+from lanpulse.core.push_map import check_regex
 
 Regex = Annotated[str, Field(min_length=1)]
 
@@ -50,7 +41,7 @@ class AgentToken(BaseModel):
     # Regexes (full match) of the host tags this token may push; empty: any host.
     hosts: list[Regex] = Field(default_factory=list)
 
-    _check_hosts = field_validator("hosts")(lambda v: [_regex(x) for x in v])
+    _check_hosts = field_validator("hosts")(lambda v: [check_regex(x) for x in v])
 
     @model_validator(mode="after")
     def _one_secret(self) -> AgentToken:
@@ -91,7 +82,7 @@ class ClassRule(BaseModel):
     match: dict[str, Regex]
     device_class: Literal["desktop", "server", "other"] = Field(alias="class")
 
-    _check_match = field_validator("match")(lambda v: {k: _regex(x) for k, x in v.items()})
+    _check_match = field_validator("match")(lambda v: {k: check_regex(x) for k, x in v.items()})
 
 
 class AgentsSettings(BaseModel):

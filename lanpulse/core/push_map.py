@@ -27,7 +27,8 @@ def _field_rule(value: object) -> object:
     return {"field": value} if isinstance(value, str) else value
 
 
-def _regex(value: str) -> str:
+def check_regex(value: str) -> str:
+    """`value` when it compiles as a regular expression; ValueError saying why otherwise."""
     try:
         re.compile(value)
     except re.error as exc:
@@ -50,7 +51,9 @@ class MeasurementMapping(BaseModel):
     rates: list[RateSpec] = Field(default_factory=list)
     require: list[str] = Field(default_factory=list)
 
-    _check_re = field_validator("where", "exclude")(lambda v: {k: _regex(x) for k, x in v.items()})
+    _check_re = field_validator("where", "exclude")(
+        lambda v: {k: check_regex(x) for k, x in v.items()}
+    )
 
     @model_validator(mode="after")
     def _canonical(self) -> MeasurementMapping:
