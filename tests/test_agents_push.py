@@ -282,3 +282,27 @@ async def test_tls_listener(request: pytest.FixtureRequest) -> None:
             await asyncio.to_thread(post, f"http://127.0.0.1:{port}/write?p=tok", body)
     finally:
         await service.stop()
+
+
+async def test_a_failing_ingest_answers_500_and_the_receiver_goes_on() -> None:
+    calls = [0]
+
+    def emit(samples: object) -> bool:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("a bug downstream")
+        return True
+
+    settings = AgentsSettings.model_validate(
+        {"listen": f"127.0.0.1:{free_tcp_port()}", "tokens": [{"name": "t", "token": "tok"}]}
+    )
+    service = AgentService(settings, emit=emit, passthrough=lambda lines: True, backlog=lambda: 0.0)
+    await service.start()
+    try:
+        url = f"http://127.0.0.1:{service.receiver.port}/write?p=tok"
+        body = b"cpu,host=a,cpu=cpu-total usage_idle=90\n"
+        assert (await asyncio.to_thread(post, url, body))[0] == 500
+        assert (await asyncio.to_thread(post, url, body))[0] == 204
+        assert service.stats()["push_refused_internal"] == 1
+    finally:
+        await service.stop()

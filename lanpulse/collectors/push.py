@@ -243,7 +243,15 @@ class PushReceiver:
         except UnicodeDecodeError:
             return self._refuse("malformed", request, 400, "body is not UTF-8", api=api)
         peer = request.remote or "?"
-        outcome = self.ingest(PushRequest(text, precision, grant, api, self.clock_ns(), peer))
+        try:
+            outcome = self.ingest(PushRequest(text, precision, grant, api, self.clock_ns(), peer))
+        except Exception as exc:
+            # The request boundary, as a poll is the device's: a bug in mapping one agent's
+            # data answers 500 (the agent retries) and the daemon goes on.
+            log.exception("push from %s (token %s) failed", peer, grant.name)
+            return self._refuse(
+                "internal", request, 500, f"internal error ({type(exc).__name__})", api=api
+            )
         self.stats.lines_accepted += outcome.accepted
         self.stats.lines_refused += outcome.refused + outcome.host_refused
         if outcome.retry_after_s is not None:
