@@ -30,6 +30,7 @@ from lanpulse.pipeline.traps import TrapService, load_trap_maps_of
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
     from lanpulse.collectors.cli import CliCollector
+    from lanpulse.pipeline.agents import AgentService
     from lanpulse.web.server import WebServer
 
 log = logging.getLogger("lanpulse.daemon")
@@ -97,6 +98,7 @@ class Daemon:
         self.stats = DaemonStats()
         self.states: dict[str, DeviceState] = {}
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
+        self.agents = self._agent_service()
         self.alerting = self._alert_sink()
         self.roles = self._role_tagger()
         self._stop = asyncio.Event()
@@ -149,6 +151,36 @@ class Daemon:
         groups = {d.name: d.group for d in self.loaded.devices if d.group}
         return RoleTagger(rules, roles.overrides, groups)
 
+    def _agent_service(self) -> AgentService | None:
+        """The push receiver for agents (`agents:`), None without that section."""
+        settings = self.loaded.settings.agents
+        if settings is None:
+            return None
+        from lanpulse.pipeline.agents import AgentService
+
+        return AgentService(
+            settings,
+            emit=self.emit,
+            passthrough=self._write_lines,
+            backlog=self._backlog,
+            base_dir=self.loaded.base_dir,
+            clock_ns=self.clock_ns,
+        )
+
+    def _write_lines(self, lines: list[str]) -> bool:
+        """Ready line protocol (agents' unmapped points) for the sinks that take it."""
+        ok = True
+        for sink in self.sinks:
+            submit = getattr(sink, "submit_lines_nowait", None)
+            if submit is not None:
+                ok = submit(lines) and ok
+        return ok
+
+    def _backlog(self) -> float:
+        """How full the fullest time-series sink is (0..1): agents' back-pressure."""
+        levels = [b() for sink in self.sinks if (b := getattr(sink, "backlog", None))]
+        return max(levels, default=0.0)
+
     def _alert_sink(self) -> AlertSink:
         """The alert engine over the shipped packs plus the configured rule files."""
         return AlertSink(self._alert_service(), self._write, clock_ns=self.clock_ns)
@@ -164,7 +196,10 @@ class Daemon:
             cfg.settings,
             cfg.rules.rules,
             base_dir=cfg.base_dir,
-            parents={d.name: d.parent for d in devices if d.parent},
+            parents={
+                **(self.agents.registry.parents() if self.agents else {}),
+                **{d.name: d.parent for d in devices if d.parent},
+            },
             groups={d.name: d.group for d in devices if d.group},
             clock=self.clock_ns,
             grafana=self.loaded.settings.grafana,
@@ -176,19 +211,27 @@ class Daemon:
 
     def _write(self, samples: Sequence[Sample]) -> None:
         """Samples for the time-series sinks only (the engine's own `alert` samples)."""
+        self._submit(samples)
+
+    def _submit(self, samples: Sequence[Sample]) -> bool:
+        """`_write`, saying whether every sink took the samples."""
         self.stats.samples += len(samples)
+        ok = True
         for sink in self.sinks:
-            sink.submit_nowait(samples)
+            ok = sink.submit_nowait(samples) and ok
+        return ok
 
     @property
     def devices(self) -> tuple[Device, ...]:
         """The devices of the configuration in force."""
         return tuple(self.loaded.devices)
 
-    def emit(self, samples: Sequence[Sample]) -> None:
-        """Fan a poll's samples out to the time-series sinks and the alert engine."""
-        self._write(samples)
+    def emit(self, samples: Sequence[Sample]) -> bool:
+        """Fan a poll's samples out to the time-series sinks and the alert engine; False
+        when a time-series sink dropped them (a push is then refused with 503)."""
+        ok = self._submit(samples)
         self.alerting.submit_nowait(samples)
+        return ok
 
     async def poll_device(self, device: Device) -> bool:
         """Poll one device (SNMP, SSH-CLI or both) and hand its samples on; True when it
@@ -250,6 +293,8 @@ class Daemon:
         for sink in [*self.sinks, self.alerting]:
             out.update(sink.stats().as_fields())
         out.update(self.traps.as_fields())
+        if self.agents is not None:
+            out.update(self.agents.stats())
         return out
 
     def healthy(self) -> bool:
@@ -410,6 +455,8 @@ class Daemon:
         )
         for sink in [*self.sinks, self.alerting]:
             await sink.start()
+        if self.agents is not None:
+            await self.agents.start()
         self._apply_devices(self.loaded.devices)
         self.scheduler.start()
         await self.traps.start(self.loaded, self.trap_maps)
@@ -444,6 +491,8 @@ class Daemon:
         self.emit([self_sample(self.all_stats(), self.instance, self.clock_ns())])
         for task in background:
             task.cancel()
+        if self.agents is not None:
+            await self.agents.stop()
         await self.alerting.stop(self.shutdown_deadline_s)
         for sink in self.sinks:
             await sink.stop(self.shutdown_deadline_s)

@@ -31,7 +31,12 @@ IF_OK = {
     "out_discards_ps": 0.0,
     "in_util_pct": 10.0,
     "out_util_pct": 10.0,
+    "duplex": 3,
+    "fcs_errors_ps": 0.0,
 }
+WLC = {"device": "wlc1", "class": "other"}
+RADIO = {**WLC, "ap": "hq-ap-1", "ap_group": "hq", "radio": "1", "band": "5ghz"}
+RADIO_OK = {"up": 1, "clients": 12, "util_pct": 20.0}
 PRINTER_OK = {"no_paper": 0, "jammed": 0, "door_open": 0, "offline": 0, "service_requested": 0}
 
 HEALTHY = [
@@ -44,6 +49,7 @@ HEALTHY = [
     Sample("raid", {**NAS, "array": "md0"}, {"health": 0}, 0),
     Sample("sensor", {**SW, "sensor": "psu1", "sensor_type": "power_supply"}, {"health": 0}, 0),
     Sample("host", PC, {"cpu_pct": 20.0, "mem_used_pct": 40.0}, 0),
+    Sample("wireless_ap", RADIO, RADIO_OK, 0),
 ]
 
 CASES = [
@@ -55,6 +61,8 @@ CASES = [
     ("interface_out_discards", Sample("interface", IF, {**IF_OK, "out_discards_ps": 90.0}, 0)),
     ("link_in_utilisation_high", Sample("interface", IF, {**IF_OK, "in_util_pct": 95.0}, 0)),
     ("link_out_utilisation_high", Sample("interface", IF, {**IF_OK, "out_util_pct": 95.0}, 0)),
+    ("interface_duplex_mismatch", Sample("interface", IF, {**IF_OK, "duplex": 2}, 0)),
+    ("interface_fcs_errors", Sample("interface", IF, {**IF_OK, "fcs_errors_ps": 3.0}, 0)),
     ("toner_low", Sample("printer_supply", TONER, {"level_pct": 5.0}, 0)),
     ("paper_empty", Sample("printer", PR, {**PRINTER_OK, "no_paper": 1}, 0)),
     ("paper_jam", Sample("printer", PR, {**PRINTER_OK, "jammed": 1}, 0)),
@@ -75,6 +83,12 @@ CASES = [
     ),
     ("desktop_cpu_saturated", Sample("host", PC, {"cpu_pct": 99.0, "mem_used_pct": 40.0}, 0)),
     ("desktop_memory_saturated", Sample("host", PC, {"cpu_pct": 20.0, "mem_used_pct": 97.0}, 0)),
+    ("wireless_ap_down", Sample("wireless_ap", RADIO, {**RADIO_OK, "up": 0}, 0)),
+    ("wireless_ap_overloaded", Sample("wireless_ap", RADIO, {**RADIO_OK, "clients": 70}, 0)),
+    (
+        "wireless_channel_utilisation_high",
+        Sample("wireless_ap", RADIO, {**RADIO_OK, "util_pct": 91.0}, 0),
+    ),
 ]
 
 

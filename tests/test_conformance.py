@@ -55,6 +55,10 @@ CLASSIFICATION: dict[str, tuple[str, str, str | None, str | None]] = {
         "EdgeSwitch 24-Port 250W",
     ),
     "ios_c3560": ("cisco_ios", "switch", "Cisco", "C3560"),
+    "arubaos": ("arubaos", "other", "Aruba", "ArubaOS"),
+    "ciscowlc_cbw240ac": ("cisco_wlc", "other", "Cisco", None),
+    "ruckuswireless-sz": ("ruckus_smartzone", "other", "Ruckus", None),
+    "unifi": ("unifi", "other", "Ubiquiti", None),
     "ios_nac": ("cisco_ios", "switch", "Cisco", "C2960"),
     "powerconnect_2824": ("dell_powerconnect", "switch", "Dell", "PowerConnect 2824"),
     "procurve_e2910": ("hp_procurve", "switch", "HP", "E2910al-24G-PoE"),
@@ -97,4 +101,4 @@ def test_recording_conforms(path: Path) -> None:
 def test_class_of_each_device_family() -> None:
     """Every family of the corpus is represented and maps to its class."""
     classes = {c for _, c, _, _ in CLASSIFICATION.values()}
-    assert classes == {"printer", "storage", "switch", "server"}
+    assert classes == {"printer", "storage", "switch", "server", "other"}  # other: Wi-Fi

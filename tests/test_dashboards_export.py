@@ -26,6 +26,7 @@ EXPECTED_UIDS = [
     "lanpulse-printers",
     "lanpulse-storage",
     "lanpulse-hosts",
+    "lanpulse-wireless",
     "lanpulse-device",
     "lanpulse-alerts",
     "lanpulse-self",

@@ -430,3 +430,33 @@ def test_cisco_entity_sensor_mib() -> None:
         "Gi1/0/1 Module Temperature": ("temperature", {"value": 34.2, "state": 1, "health": 0}),
         "Gi1/0/1 Bias Current": ("current", {"value": 0.00612, "state": 1, "health": 0}),
     }
+
+
+def test_aruba_ap_table_status_and_group() -> None:
+    """wlsxWlanAPTable (absent from the recording): status up/down per AP, and the AP
+    group joined onto that AP's radios (radio index = AP MAC + radio number)."""
+    ap, radio = "1.3.6.1.4.1.14823.2.2.1.5.2.1.4.1.", "1.3.6.1.4.1.14823.2.2.1.5.2.1.5.1."
+    mac_a, mac_b = "0.11.134.1.2.3", "0.11.134.1.2.4"
+    result = _parse(
+        "arubaos",
+        {},
+        {
+            ap + "3": {mac_a: b"hq-ap-1", mac_b: b"hq-ap-2"},
+            ap + "4": {mac_a: b"hq-floor1", mac_b: b"hq-floor2"},
+            ap + "19": {mac_a: 1, mac_b: 2},
+            radio + "2": {mac_a + ".1": 1},
+            radio + "7": {mac_a + ".1": 12},
+        },
+    )
+    assert validate_samples(list(result.samples)) == []
+    rows = [
+        (s.tags["ap"], s.tags.get("ap_group"), s.tags.get("band"), dict(s.fields))
+        for s in result.samples
+        if s.measurement == "wireless_ap"
+    ]
+    expected = [
+        ("hq-ap-1", "hq-floor1", None, {"up": 1}),
+        ("hq-ap-1", "hq-floor1", "5ghz", {"clients": 12}),
+        ("hq-ap-2", "hq-floor2", None, {"up": 0}),
+    ]
+    assert sorted(rows, key=str) == sorted(expected, key=str)

@@ -60,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
     ]
     if unknown:
         raise ConfigErrors(unknown)
+    if loaded.settings.agents is not None:
+        from lanpulse.config.push_maps import load_push_maps
+        from lanpulse.config.secrets import resolve_path
+
+        agents = loaded.settings.agents
+        load_push_maps([resolve_path(d, loaded.base_dir) for d in agents.maps_dirs])
     rules = load_alerting_config(args.config).rules.rules
     summary = f"{loaded.summary()}, {len(profiles.selectable())} profiles, {len(rules)} alert rules"
     traps = loaded.settings.traps

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lanpulse.config.agents import AgentsSettings
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.capacity import ReportSettings, RollupSettings
 from lanpulse.config.daemon import DaemonSettings
@@ -46,6 +47,7 @@ class Settings(BaseModel):
     spool: SpoolSettings = Field(default_factory=SpoolSettings)
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     grafana: GrafanaSettings | None = None
+    agents: AgentsSettings | None = None
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     traps: TrapsSettings | None = None
     web: WebSettings = Field(default_factory=WebSettings)

@@ -121,6 +121,14 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 # CLI extras (issue 7): CRC errors broken out where the CLI shows them.
                 "in_crc_errors": COUNTER,
                 "in_crc_errors_ps": RATE,
+                # EtherLike-MIB (issue 21, the desktop's port): 1 unknown, 2 half, 3 full.
+                "duplex": FieldSpec("int", values=frozenset({1, 2, 3})),
+                "fcs_errors": COUNTER,
+                "alignment_errors": COUNTER,
+                "late_collisions": COUNTER,
+                "fcs_errors_ps": RATE,
+                "alignment_errors_ps": RATE,
+                "late_collisions_ps": RATE,
             },
             required=("if_index", "if_name"),
             optional=("if_alias", "if_type", "role"),
@@ -211,6 +219,30 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             },
             optional=("port", "module"),
         ),
+        # Wi-Fi (issue 21): one row per AP radio (`radio`, `band`) or per AP and SSID
+        # (`ssid`), tagged with the AP's name; the polled device is the controller (or the
+        # AP itself, for standalone APs). `ap_group` is the controller's AP group / zone /
+        # site. `wireless_controller` holds the controller's totals (per SSID with `ssid`).
+        _m(
+            "wireless_ap",
+            {
+                "up": FLAG,
+                "clients": COUNTER,
+                "channel": FieldSpec("int", minimum=0),
+                "util_pct": PCT,
+                "noise_dbm": NUMBER,
+                "tx_power_dbm": NUMBER,
+                "retries": COUNTER,
+                "retries_ps": RATE,
+            },
+            required=("ap",),
+            optional=("radio", "band", "ssid", "ap_group"),
+        ),
+        _m(
+            "wireless_controller",
+            {"aps": COUNTER, "aps_up": COUNTER, "clients": COUNTER},
+            optional=("ssid",),
+        ),
         _m(
             "event",
             {
@@ -268,6 +300,12 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "informs_answered": COUNTER,
                 "trap_polls": COUNTER,
                 "trap_polls_limited": COUNTER,
+                # Agents' push (issue 21): requests, lines taken and refused, hosts.
+                "push_requests": COUNTER,
+                "push_lines_accepted": COUNTER,
+                "push_lines_refused": COUNTER,
+                "agents": COUNTER,
+                "agents_down": COUNTER,
             },
             optional=("instance",),
             device_scoped=False,
@@ -337,6 +375,10 @@ def _check_value(where: str, name: str, value: object, spec: FieldSpec) -> list[
     if spec.maximum is not None and value > spec.maximum:
         return [f"{where}: field {name!r}={value!r} is above {spec.maximum}"]
     return []
+
+
+# The public name of one field's check (push mapping leaves refused values out with it).
+check_value = _check_value
 
 
 def validate_samples(samples: list[Sample] | tuple[Sample, ...]) -> list[str]:

@@ -20,6 +20,7 @@ from lanpulse.dashboards import (
     selfmon,
     storage,
     switches,
+    wireless,
 )
 from lanpulse.dashboards.query import DEFAULT_DATASOURCE_UID
 
@@ -30,6 +31,7 @@ BUILDERS: tuple[Callable[[], dash.Dashboard], ...] = (
     printers.build,
     storage.build,
     hosts.build,
+    wireless.build,
     device.build,
     alerts.build,
     selfmon.build,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import table
 
 from lanpulse.dashboards import panels as p
 from lanpulse.dashboards.panels import Q
@@ -125,4 +126,42 @@ def build() -> dash.Dashboard:
                 },
             )
         )
+        .with_panel(_desktop_link_health())
+    )
+
+
+# EtherLike-MIB dot3StatsDuplexStatus.
+DUPLEX = p.value_map({1: ("unknown", "text"), 2: ("half", "red"), 3: ("full", "green")})
+
+
+def _desktop_link_health() -> table.Panel:
+    """Access ports as the desktops see them: duplex, speed, FCS/alignment errors."""
+    return p.listing(
+        "Desktop link health",
+        [
+            Q(
+                'SELECT last("duplex") AS "duplex", last("speed_bps") AS "speed", '
+                'last("fcs_errors_ps") AS "FCS/s", last("alignment_errors_ps") AS "alignment/s", '
+                'last("late_collisions_ps") AS "late collisions/s", '
+                'last("oper_status") AS "oper" '
+                f'FROM "interface" WHERE {WHERE} AND "duplex" > 0 '
+                'GROUP BY "device", "if_name", "if_alias"',
+                fmt="table",
+            )
+        ],
+        w=24,
+        h=10,
+        columns={
+            "duplex": p.column(mappings=DUPLEX, cell="color-background"),
+            "speed": p.column(unit=p.BPS, thresholds=p.low_is_bad(1e8, 1e9), cell="color-text"),
+            "FCS/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.1, 1)),
+            "alignment/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.1, 1)),
+            "late collisions/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.01, 1)),
+            "oper": p.column(mappings=p.OPER_STATUS, cell="color-text"),
+        },
+        sort_by="duplex",
+        descending=False,
+        description="Half duplex on an up port is the switch side of a duplex mismatch "
+        "(rule interface_duplex_mismatch); 100 Mb/s on a gigabit access port is the classic "
+        "slow-PC ticket. Ports whose agent has no EtherLike-MIB are not listed.",
     )

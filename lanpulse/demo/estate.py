@@ -25,6 +25,7 @@ ESTATE: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("nas1", "dsm_ds214se-dsm7", "storage", {"site": "hq"}),
     ("intranet-web", "linux_icecast", "server", {"site": "hq"}),
     ("ops-desktop", "windows_svr_2019_1809", "desktop", {"site": "north"}),
+    ("wifi-controller", "ciscowlc_cbw240ac", "other", {"site": "hq"}),
 )
 
 _MOVING = {

@@ -109,7 +109,7 @@ class DiscoveryService:
     async def run(
         self,
         current: Callable[[], LoadedConfig],
-        emit: Callable[[Sequence[Sample]], None],
+        emit: Callable[[Sequence[Sample]], object],
         reload: Callable[[], Awaitable[bool]],
         stop: asyncio.Event,
     ) -> None:

@@ -46,7 +46,7 @@ class TrapPipeline:
         self,
         settings: TrapsSettings,
         maps: TrapMapSet,
-        emit: Callable[[Sequence[Sample]], None],
+        emit: Callable[[Sequence[Sample]], object],
         poll_now: Callable[[str], bool],
         v3: V3Decoder | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -180,7 +180,7 @@ class TrapService:
 
     def __init__(
         self,
-        emit: Callable[[Sequence[Sample]], None],
+        emit: Callable[[Sequence[Sample]], object],
         poll_now: Callable[[str], bool],
         on_outcome: list[OutcomeHook],
     ) -> None:

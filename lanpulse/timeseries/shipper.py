@@ -33,6 +33,12 @@ MAX_RETRY_AFTER_S = 600.0
 IDLE_WAKE_S = 5.0  # an idle sender looks at the spool (and expires old data) this often
 
 
+class _Lines(list[str]):
+    """A queue item of ready line protocol (told apart from a poll's samples by type)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Exponential backoff with jitter: initial * factor**(n-1), capped, minus up to `jitter`."""
@@ -171,6 +177,24 @@ class Shipper:
         self._enqueued += 1
         return True
 
+    def submit_lines_nowait(self, lines: list[str]) -> bool:
+        """Queue ready line protocol (an agent's points passed through unchanged, nanosecond
+        timestamps); False (and counted) when the queue is full."""
+        self._submitted += len(lines)
+        try:
+            self._queue.put_nowait(_Lines(lines))
+        except asyncio.QueueFull:
+            self._dropped += len(lines)
+            return False
+        self._enqueued += 1
+        return True
+
+    def backlog(self) -> float:
+        """How full the shipper is, 0..1: the larger of its queue and its spool (a push
+        receiver answers 503 above a limit, so agents keep their data and retry)."""
+        queue = self._queue.qsize() / self._queue.maxsize if self._queue.maxsize else 0.0
+        return max(queue, self.spool.state().bytes / self.spool.max_bytes)
+
     async def submit(self, samples: Sequence[Sample]) -> None:
         """Queue one poll's samples, waiting for room when the queue is full."""
         self._submitted += len(samples)
@@ -245,7 +269,10 @@ class Shipper:
                 elif item is not _TICK:
                     if not lines:
                         first_at = self._monotonic()
-                    self._encode_into(cast("Sequence[Sample]", item), lines)
+                    if type(item) is _Lines:
+                        lines.extend(item)
+                    else:
+                        self._encode_into(cast("Sequence[Sample]", item), lines)
                     handled += 1
                 if flush_now or len(lines) >= self.batch_size:
                     break  # append before taking more: order, and flush() sees it done

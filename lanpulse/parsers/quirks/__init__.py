@@ -22,6 +22,7 @@ from lanpulse.parsers.quirks import (
     ucd_snmp,
     volumes,
     windows,
+    wireless,
     xerox,
 )
 from lanpulse.parsers.rows import Row, RowContext
@@ -44,4 +45,6 @@ PROCESSORS: dict[str, Processor] = {
     "sized_volume": volumes.sized,
     "entity_sensor": entity_sensor.sensors,
     "memory_pools": memory.pools,
+    "wlan_ap_by_prefix": wireless.ap_by_prefix,
+    "wlan_self_ap": wireless.self_ap,
 }
