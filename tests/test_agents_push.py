@@ -67,7 +67,10 @@ async def test_telegraf_output_lands_in_influxdb_as_canonical_samples(
         tmp_path / "lanpulse.yaml",
         [],
         influx=v1_section(influx, "push"),
-        extra=agents_section(tmp_path, port),
+        # Telegraf's README examples keep the timestamps they were taken at (years ago), older
+        # than the default raw retention lanpulse sets on InfluxDB 1.x (capacity.md): keep the
+        # database's own policy so InfluxDB does not refuse them as beyond retention.
+        extra=agents_section(tmp_path, port, "rollups: {manage_retention: false}\n"),
     )
     base = f"http://127.0.0.1:{port}"
     async with running(config) as run:

@@ -19,7 +19,7 @@ from lanpulse.alerts.rules import load_rules
 from lanpulse.alerts.yamlsrc import parse_yaml
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.config.influx import InfluxSettings
-from lanpulse.core.errors import ConfigError
+from lanpulse.core.errors import ConfigErrors
 from lanpulse.core.model import AlertEvent
 from lanpulse.daemon import Daemon
 from lanpulse.reports.predictive import PredictiveEvaluator
@@ -116,9 +116,9 @@ def test_forecast_fires_when_the_value_in_30_days_is_above_the_limit(evaluate) -
 )
 def test_predictive_rule_errors_are_one_line(rule: str, message: str) -> None:
     text = f"rules:\n  - name: r\n    measurement: storage\n    {rule}\n"
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(ConfigErrors) as err:  # a rules file reports all its errors at once
         load_rules(parse_yaml(text, "rules.yaml"))
-    assert err.value.one_line() == message
+    assert [e.one_line() for e in err.value.errors] == [message]
 
 
 async def test_the_daemon_evaluates_predictive_rules_and_stores_the_alert(

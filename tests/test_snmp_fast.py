@@ -164,8 +164,13 @@ async def test_snmpd_mib2_walk_has_pysnmp_shape(
     tgt = target(snmpd.port, COMMUNITY)
     got = (await fast.walk(tgt, ["1.3.6.1.2.1"]))["1.3.6.1.2.1"]
     want = (await slow.walk(tgt, ["1.3.6.1.2.1"]))["1.3.6.1.2.1"]
+    # Rows of the process, connection and listener tables come and go with whatever else runs
+    # on the machine (hrSWRun/hrSWRunPerf, TCP-MIB and UDP-MIB tables): the row count
+    # compares everything else.
+    volatile = ("25.4.", "25.5.", "6.13.", "6.19.", "6.20.", "7.5.", "7.7.")
+    steady = {k for k in got.keys() | want.keys() if not k.startswith(volatile)}
     common = got.keys() & want.keys()
-    assert len(common) > 0.95 * max(len(got), len(want)) and len(common) > 1000
+    assert len(steady & common) > 0.95 * len(steady) and len(common) > 1000
     assert {k: type(got[k]) for k in common} == {k: type(want[k]) for k in common}
     kinds = {type(v) for v in got.values()}
     assert {int, bytes, str, Oid} <= kinds
