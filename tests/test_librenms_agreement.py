@@ -79,6 +79,19 @@ _deliberate(
     "buffers - cached, which does not count page cache as used",
 )
 
+_NO_VENDOR_CPU = (
+    "not done yet (issue 22): lanpulse identifies this switch but does not map its vendor "
+    "CPU/memory MIB; LibreNMS does"
+)
+for _rec, _what in (
+    ("aos", ["cpu_pct"]),
+    ("comware_a5500", ["cpu_pct", "mem_total", "mem_used"]),
+    ("dlink_dgs-1510-28", ["cpu_pct", "mem_total", "mem_used"]),
+    ("junos_ex", ["cpu_pct", "mem_total", "mem_used"]),
+):
+    for _w in _what:
+        _deliberate(_rec, _w, ["host"], _NO_VENDOR_CPU)
+
 
 @dataclass(frozen=True)
 class Comparison:

@@ -125,6 +125,13 @@ def poller(client: PysnmpClient, clock: Clock, refresh: int) -> SnmpPoller:
     )
 
 
+INVENTORY = ("device_info", "neighbor")
+
+
+def _polled(samples: Sequence[Sample]) -> list[Sample]:
+    return [s for s in samples if s.measurement not in INVENTORY]
+
+
 def alias_of(samples: Sequence[Sample], if_index: str) -> str | None:
     for s in samples:
         if s.measurement == "interface" and s.tags.get("if_index") == if_index:
@@ -138,8 +145,20 @@ def test_label_columns_come_from_the_profile_tags() -> None:
     assert {IF_NAME, IF_DESCR, IF_ALIAS} <= set(labels)
     assert IF_HC_IN not in labels and IF_DISC not in labels
     plan = two_speed_plan(profile, IDENTITY_OIDS)
-    assert set(plan.fast.columns) | set(plan.labels) == set(plan.full.columns)
+    # Inventory metrics (device_info, LLDP neighbours) are walked on full polls only.
+    inventory = {
+        oid
+        for m in profile.metrics
+        if m.inventory
+        for oid in (*m.fetch, *(s.oid for srcs in m.sources().values() for s in srcs))
+        if oid
+    }
+    inventory &= set(plan.full.columns)
+    assert set(plan.fast.columns) | set(plan.labels) | inventory == set(plan.full.columns)
     assert not set(plan.fast.columns) & set(plan.labels)
+    assert not set(plan.fast.columns) & inventory
+    assert "1.3.6.1.2.1.1.6.0" in plan.full.scalars  # sysLocation: full polls only
+    assert "1.3.6.1.2.1.1.6.0" not in plan.fast.scalars
 
 
 @pytest.mark.parametrize("recording", DEMO)
@@ -154,7 +173,8 @@ async def test_cached_labels_give_the_samples_of_a_full_poll(
         a = await cached.poll(dev, s_cached)
         b = await full.poll(dev, s_full)
         assert a.outcome.up and b.outcome.up
-        assert a.outcome.samples == b.outcome.samples
+        # device_info and neighbours come with the label walks only (inventory metrics)
+        assert _polled(a.outcome.samples) == _polled(b.outcome.samples)
         clock.now += 60 * 10**9
     assert s_cached.plan is not None and s_cached.labels.columns is not None
 

@@ -203,6 +203,53 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             },
             optional=("port", "module"),
         ),
+        # Issue 22: UPS (RFC 1628 UPS-MIB, APC PowerNet, MGE/Eaton).
+        _m(
+            "ups",
+            {
+                "on_battery": FLAG,
+                "status": INT,
+                "battery_status": INT,
+                "battery_health": HEALTH,
+                "battery_replace": FLAG,
+                "battery_charge_pct": PCT,
+                "battery_voltage_v": NUMBER,
+                "battery_temperature_c": NUMBER,
+                "runtime_seconds": NONNEG,
+                "on_battery_seconds": NONNEG,
+                "load_pct": NONNEG,
+                "input_voltage_v": NONNEG,
+                "input_frequency_hz": NONNEG,
+                "output_voltage_v": NONNEG,
+                "output_frequency_hz": NONNEG,
+                "output_current_a": NONNEG,
+                "output_power_w": NONNEG,
+                "self_test_result": INT,
+                "self_test_failed": FLAG,
+                "alarms": COUNTER,
+            },
+        ),
+        # Issue 22: identity of every device (inventory; the location an on-call page needs).
+        _m(
+            "device_info",
+            {"info": FieldSpec("int", values=frozenset({1}))},
+            optional=("location", "contact", "serial", "model", "firmware", "vendor"),
+        ),
+        # Issue 22: LLDP/CDP neighbours, one per local port and remote device (topology).
+        _m(
+            "neighbor",
+            {"info": FieldSpec("int", values=frozenset({1}))},
+            required=("protocol", "local_port"),
+            optional=(
+                "local_port_index",
+                "remote_name",
+                "remote_port",
+                "remote_port_descr",
+                "remote_chassis",
+                "remote_address",
+                "remote_platform",
+            ),
+        ),
         _m(
             "lanpulse",
             {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from lanpulse.collectors.base import SnmpClient, SnmpPlan, SnmpTarget
 from lanpulse.collectors.snmp import SnmpCollector, deadline_for
-from lanpulse.config.profiles import ProfileSet, Selection
+from lanpulse.config.profiles import FALLBACK, ProfileSet, Selection, evidence_answers
 from lanpulse.core.errors import CollectError
 from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, now_ns
 from lanpulse.core.profile import Profile
@@ -94,14 +94,24 @@ class SnmpPoller:
         else:
             probes = self.profiles.probe_oids()
             ident = await self.client.get(target_of(device), (*IDENTITY_OIDS, *probes))
-            selection = self.profiles.select(
-                as_text(ident.get(SYS_OBJECT_ID, "")),
-                as_text(ident.get(SYS_DESCR, "")),
-                answered=[oid for oid in probes if oid in ident],
-            )
+            args = (as_text(ident.get(SYS_OBJECT_ID, "")), as_text(ident.get(SYS_DESCR, "")))
+            answered = [oid for oid in probes if oid in ident]
+            selection = self.profiles.select(*args, answered=answered)
+            if selection.profile.name == FALLBACK:
+                evidence = await self._evidence(device)
+                selection = self.profiles.select(*args, answered=answered, evidence=evidence)
         state.selection = selection
         state.plan = self.plan_for(selection.profile)
         return selection
+
+    async def _evidence(self, device: Device) -> dict[str, list[int]]:
+        """What a device of unknown vendor answers of the class-inference OIDs (first poll
+        only: a few GETs in one request and one short walk per column)."""
+        gets, walks = self.profiles.evidence_oids()
+        target = target_of(device)
+        scalars = await self.client.get(target, gets) if gets else {}
+        columns = await self.client.walk(target, walks) if walks else {}
+        return evidence_answers(scalars, columns)
 
     def plan_for(self, profile: Profile) -> TwoSpeedPlan:
         """The profile's two-speed plan, built once and shared by its devices."""
