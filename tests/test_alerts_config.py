@@ -63,7 +63,15 @@ def test_the_issue_example_is_accepted_as_is(tmp_path: Path) -> None:
 
 
 def test_every_shipped_pack_is_present() -> None:
-    assert pack_names() == ["desktop", "device", "interface", "printer", "sensor", "storage"]
+    assert pack_names() == [
+        "desktop",
+        "device",
+        "interface",
+        "printer",
+        "sensor",
+        "storage",
+        "ups",
+    ]
 
 
 def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
