@@ -25,6 +25,7 @@ ESTATE: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("nas1", "dsm_ds214se-dsm7", "storage", {"site": "hq"}),
     ("intranet-web", "linux_icecast", "server", {"site": "hq"}),
     ("ops-desktop", "windows_svr_2019_1809", "desktop", {"site": "north"}),
+    ("comms-ups", "apc_smt750x-nmc2", "ups", {"site": "hq"}),
 )
 
 _MOVING = {
