@@ -3,7 +3,7 @@
 `device_info`: the profile's scalar sources (sysLocation, sysContact, vendor serial,
 firmware) come first; what they leave empty is taken from the first ENTITY-MIB chassis
 (entPhysicalClass 3). Rows come only from full polls (the metric is `inventory`): a poll
-that fetched none of the metric's scalars makes no row.
+with none of the metric's scalars and no ENTITY-MIB makes no row.
 
 `lldp_neighbors`: lldpRemTable rows (index timeMark.localPortNum.remIndex) with the local
 port named from IF-MIB ifName (LLDP port numbers are ifIndexes on the agents we know; the
@@ -44,11 +44,10 @@ def _chassis_index(classes: Mapping[str, SnmpValue]) -> str | None:
 
 def device_info(rows: list[Row], ctx: RowContext) -> list[Row]:
     """One `device_info` row from a full poll: scalars first, then the ENTITY-MIB chassis."""
-    scalars = ctx.raw.scalars
-    wanted = [s.oid for srcs in ctx.metric.sources().values() for s in srcs if s.oid]
-    if not any(oid in scalars for oid in wanted):
-        return []  # a fast poll: the inventory scalars were not fetched
-    chassis = _chassis_index(ctx.column(ENT_CLASS))
+    classes = ctx.column(ENT_CLASS)
+    if not classes and not any(row.tags for row in rows):
+        return []  # a fast poll (nothing of the metric was fetched), or nothing answered
+    chassis = _chassis_index(classes)
     out: list[Row] = []
     for row in rows:
         tags = {k: v.strip() for k, v in row.tags.items() if v and v.strip()}
