@@ -65,3 +65,46 @@ def test_netapp_df64_volumes_aggregates_and_disks() -> None:
     raid = {s.tags["array"]: dict(s.fields) for s in rep.result.samples if s.measurement == "raid"}
     assert raid["aggr1"] == {"size_bytes": 12 * TIB, "used_bytes": 6 * TIB}
     assert raid["Disks"] == {"state": 1, "health": 2}
+
+
+def test_linux_dsktable_is_what_df_shows() -> None:
+    """SYNTHETIC dskTable rows (UCD-SNMP-MIB) on the corpus beagleboard's Linux agent: a
+    2 TiB /data 95 % full by df (5 % reserved blocks: hrStorage says 90 %), an NFS mount
+    (left to hrStorage) and a 64-bit size split in Low/High halves."""
+    from _recordings import RECORDINGS
+
+    from lanpulse.sim.snmprec import read_snmprec
+
+    values = read_snmprec(next(RECORDINGS.glob("*/beagleboard.snmprec")))
+    dsk, hr = "1.3.6.1.4.1.2021.9.1.", "1.3.6.1.2.1.25.2.3.1."
+    total_kib = 2 * TIB // 1024
+    used_kib = total_kib * 90 // 100
+    avail_kib = total_kib * 5 // 100  # df: used / (used + avail) = 94.7 -> 95 %
+    for i, (path, fs, pct) in {
+        9: ("/data", b"/dev/sdb1", 95),
+        10: ("/mnt/evidence", b"nas:/x", 50),
+    }.items():
+        values[f"{dsk}2.{i}"] = path.encode()
+        values[f"{dsk}3.{i}"] = fs
+        values[f"{dsk}9.{i}"] = pct
+        for col, amount in ((11, total_kib), (13, avail_kib), (15, used_kib)):
+            values[f"{dsk}{col}.{i}"] = amount % 2**32
+            values[f"{dsk}{col + 1}.{i}"] = amount // 2**32
+        # hrStorage's view of the same mount (4 KiB units; 32-bit, so a wrapped size)
+        values[f"{hr}2.{i + 100}"] = Oid("1.3.6.1.2.1.25.2.1.4")
+        values[f"{hr}3.{i + 100}"] = path.encode()
+        values[f"{hr}4.{i + 100}"] = 4096
+        values[f"{hr}5.{i + 100}"] = total_kib // 4
+        values[f"{hr}6.{i + 100}"] = used_kib // 4
+    rep = replay_values("linux_dsk", values)
+    assert validate_samples(rep.result.samples) == []
+    storage = {
+        s.tags["volume"]: dict(s.fields) for s in rep.result.samples if s.measurement == "storage"
+    }
+    assert storage["/data"] == {
+        "size_bytes": 2 * TIB,
+        "used_bytes": used_kib * 1024,
+        "free_bytes": avail_kib * 1024,
+        "used_pct": 95.0,
+    }
+    assert storage["/mnt/evidence"]["used_pct"] == 90.0  # hrStorage's (dskTable skips NFS)

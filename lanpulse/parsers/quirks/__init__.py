@@ -42,6 +42,7 @@ PROCESSORS: dict[str, Processor] = {
     "oki_supply_descr": oki.supply_descr,
     "ricoh_supply_level": ricoh.supply_level,
     "ucd_memory": ucd_snmp.memory,
+    "ucd_disks": ucd_snmp.disks,
     "windows_volume": windows.volume_name,
     "sized_volume": volumes.sized,
     "entity_sensor": entity_sensor.sensors,
