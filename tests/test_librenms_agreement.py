@@ -3,8 +3,8 @@
 Compared: printer supply and tray percentages and capacities, storage size and used
 bytes, processor load, memory pools, UPS sensors (charge, runtime, voltages, load,
 states) and LLDP neighbours (remote name and port per local port). Each value is one
-comparison; the test prints "N of M values agree" and fails on any disagreement not listed in DELIBERATE with the
-reason lanpulse differs on purpose.
+comparison; the test prints "N of M values agree" and fails on any disagreement not
+listed in DELIBERATE with the reason lanpulse differs on purpose.
 """
 
 from __future__ import annotations
