@@ -88,7 +88,6 @@ for _rec, _what in (
     ("aos", ["cpu_pct"]),
     ("comware_a5500", ["cpu_pct", "mem_total", "mem_used"]),
     ("dlink_dgs-1510-28", ["cpu_pct", "mem_total", "mem_used"]),
-    ("junos_ex", ["cpu_pct", "mem_total", "mem_used"]),
 ):
     for _w in _what:
         _deliberate(_rec, _w, ["host"], _NO_VENDOR_CPU)

@@ -15,6 +15,7 @@ from lanpulse.parsers.quirks import (
     hr_storage,
     interface,
     inventory,
+    juniper,
     memory,
     oki,
     printer,
@@ -48,6 +49,8 @@ PROCESSORS: dict[str, Processor] = {
     "entity_sensor": entity_sensor.sensors,
     "memory_pools": memory.pools,
     "ups_alarms": ups.alarms,
+    "juniper_operating": juniper.operating,
     "device_info": inventory.device_info,
     "lldp_neighbors": inventory.lldp_neighbors,
+    "cdp_neighbors": inventory.cdp_neighbors,
 }

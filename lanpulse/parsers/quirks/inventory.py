@@ -5,6 +5,8 @@ firmware) come first; what they leave empty is taken from the first ENTITY-MIB c
 (entPhysicalClass 3). Rows come only from full polls (the metric is `inventory`): a poll
 with none of the metric's scalars and no ENTITY-MIB makes no row.
 
+`cdp_neighbors`: CISCO-CDP-MIB cdpCacheTable rows, the same `neighbor` tags.
+
 `lldp_neighbors`: lldpRemTable rows (index timeMark.localPortNum.remIndex) with the local
 port named from IF-MIB ifName (LLDP port numbers are ifIndexes on the agents we know; the
 lldpLocPortTable description is the fallback), MAC chassis/port ids written as MACs, and
@@ -126,6 +128,30 @@ def lldp_neighbors(rows: list[Row], ctx: RowContext) -> list[Row]:
         if address:
             row.tags["remote_address"] = address
         row.tags["protocol"] = "lldp"
+        row.fields["info"] = 1
+        out.append(row)
+    return out
+
+
+def cdp_neighbors(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """CISCO-CDP-MIB cdpCacheTable rows (index ifIndex.deviceIndex): the local port from
+    IF-MIB ifName, the address from cdpCacheAddress (4 octets when cdpCacheAddressType
+    is ip(1))."""
+    if not rows:
+        return rows
+    names = ctx.column(IF_NAME)
+    out: list[Row] = []
+    for row in rows:
+        port = row.index.split(".", 1)[0]
+        if not row.tags.get("remote_name"):
+            continue
+        row.tags["local_port"] = as_text(names[port]) if port in names else port
+        row.tags["local_port_index"] = port
+        address = row.extra.get("address")
+        if str(row.extra.get("address_type")) == "1" and isinstance(address, bytes):
+            if len(address) == 4:
+                row.tags["remote_address"] = str(ipaddress.ip_address(address))
+        row.tags["protocol"] = "cdp"
         row.fields["info"] = 1
         out.append(row)
     return out

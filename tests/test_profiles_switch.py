@@ -1,0 +1,208 @@
+"""Switch, printer, storage and UPS vendors beyond the corpus models.
+
+Values here are SYNTHETIC recordings written from the vendor MIBs (JUNIPER-MIB
+jnxOperatingTable, CISCO-CDP-MIB, LLDP-MIB, POWER-ETHERNET-MIB), not device captures, and
+the identification cases are sysObjectID/sysDescr pairs of models the corpus does not have
+(as the vendors document them), one per vendor profile added for issue 22.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _recordings import replay_values
+
+from lanpulse.config.profiles import builtin_profiles
+from lanpulse.core.model import Oid, SnmpValue
+from lanpulse.core.schema import validate_samples
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_OID = "1.3.6.1.2.1.1.2.0"
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1."
+
+
+@pytest.mark.parametrize(
+    ("sys_object_id", "sys_descr", "profile", "device_class"),
+    [
+        (
+            "1.3.6.1.4.1.2636.1.1.1.2.132",
+            "Juniper Networks, Inc. ex2300-24p Ethernet Switch, kernel JUNOS 20.4R3",
+            "juniper_junos",
+            "switch",
+        ),
+        (
+            "1.3.6.1.4.1.25506.11.1.239",
+            "HPE Comware Platform Software, Software Version 7.1.070, Release 3208P02\r\nHPE 5130-24G-PoE+-4SFP+ EI Switch",
+            "hpe_comware",
+            "switch",
+        ),
+        (
+            "1.3.6.1.4.1.6486.801.1.1.2.1.11.1.1",
+            "Alcatel-Lucent Enterprise OS6860E-P24 8.7.354.R01 GA",
+            "alcatel_aos",
+            "switch",
+        ),
+        ("1.3.6.1.4.1.171.10.153.3.1", "DGS-3630-28TC Gigabit Ethernet Switch", "dlink", "switch"),
+        ("1.3.6.1.4.1.12356.106.1.4242", "", "fortiswitch", "switch"),
+        (
+            "1.3.6.1.4.1.4526.100.4.31",
+            "GS724Tv4 ProSafe 24-port Gigabit Smart Switch",
+            "netgear",
+            "switch",
+        ),
+        (
+            "1.3.6.1.4.1.789.2.3",
+            "NetApp Release 8.2.4 7-Mode: Fri Nov 13 2015",
+            "netapp",
+            "storage",
+        ),
+        ("1.3.6.1.4.1.789.1123.6", "NETAPP   INF-01-00        0881", "netapp_eseries", "storage"),
+        (
+            "1.3.6.1.4.1.40482",
+            "Pure Storage FlashArray//X70, Purity//FA 6.1.0",
+            "purestorage",
+            "storage",
+        ),
+        ("1.3.6.1.4.1.11.2.51", "HPE MSA 2060 SAN", "hpe_msa", "storage"),
+        ("1.3.6.1.4.1.674", "DELL EMC ME5024", "dell_powervault_me", "storage"),
+        (
+            "1.3.6.1.4.1.641.2.45",
+            "Lexmark MS621 version MSNGM.074.215 kernel 4.11.12",
+            "lexmark",
+            "printer",
+        ),
+        (
+            "1.3.6.1.4.1.99999.9",
+            "Dell S2830dn Laser Printer version MSNGM.052 kernel 4.4",
+            "dell_laser",
+            "printer",
+        ),
+        ("1.3.6.1.4.1.1129.2.3.72.1", "TOSHIBA e-STUDIO5015AC", "toshiba", "printer"),
+        (
+            "1.3.6.1.4.1.318.1.3.5.4",
+            "APC Web/SNMP Management Card (MB:v3.9.2 PF:v3.5.7 MN:AP9619)",
+            "apc",
+            "ups",
+        ),
+        ("1.3.6.1.4.1.534.1", "Eaton 5PX 1500", "eaton_ups", "ups"),
+    ],
+)
+def test_other_models_of_each_new_vendor(
+    sys_object_id: str, sys_descr: str, profile: str, device_class: str
+) -> None:
+    got = builtin_profiles().select(sys_object_id, sys_descr).profile
+    assert (got.name, got.device_class) == (profile, device_class)
+
+
+def _parse(values: dict[str, SnmpValue], name: str) -> list:
+    rep = replay_values(name, values)
+    assert rep.result.errors == []
+    assert validate_samples(rep.result.samples) == []
+    return list(rep.result.samples)
+
+
+def test_juniper_ex2300_failed_psu_fan_at_full_speed() -> None:
+    """SYNTHETIC (JUNIPER-MIB): an EX2300 whose second PSU is down and fan runs at full
+    speed; one routing engine with 2 GiB; a PoE budget (POWER-ETHERNET-MIB)."""
+    op = "1.3.6.1.4.1.2636.3.1.13.1."
+    values: dict[str, SnmpValue] = {
+        SYS_DESCR: b"Juniper Networks, Inc. ex2300-24p Ethernet Switch, kernel JUNOS 20.4R3",
+        SYS_OID: Oid("1.3.6.1.4.1.2636.1.1.1.2.132"),
+        "1.3.6.1.4.1.2636.3.1.3.0": b"JW3619xxxxxx",  # jnxBoxSerialNo
+        "1.3.6.1.2.1.105.1.3.1.1.2.1": 370,
+        "1.3.6.1.2.1.105.1.3.1.1.3.1": 1,
+        "1.3.6.1.2.1.105.1.3.1.1.4.1": 95,
+    }
+    units = {
+        "2.1.1.0": (b"Power Supply 0 @ 0/0/*", 2, 0, 0, 0, 0),
+        "2.1.2.0": (b"Power Supply 1 @ 0/1/*", 6, 0, 0, 0, 0),
+        "4.1.1.0": (b"Fan Tray 0 @ 0/0/*", 5, 0, 0, 0, 0),
+        "7.1.0.0": (b"FPC: EX2300-24P @ 0/*/*", 2, 48, 40, 0, 0),
+        "9.1.0.0": (b"Routing Engine 0", 2, 51, 40, 2**31, 25),
+    }
+    for index, (descr, state, temp, cpu, dram, buffer) in units.items():
+        for col, value in (
+            (5, descr),
+            (6, state),
+            (7, temp),
+            (8, cpu),
+            (10, dram - 2**32 if dram >= 2**31 else dram),
+            (11, buffer),
+        ):
+            values[f"{op}{col}.{index}"] = value
+    samples = _parse(values, "ex2300")
+    sensors = {s.tags["sensor"]: dict(s.fields) for s in samples if s.measurement == "sensor"}
+    assert sensors["Power Supply 1 @ 0/1/*"] == {"state": 6, "health": 2}
+    assert sensors["Fan Tray 0 @ 0/0/*"] == {"state": 5, "health": 1}
+    assert sensors["Routing Engine 0"] == {"value": 51.0}
+    host = next(dict(s.fields) for s in samples if s.measurement == "host")
+    assert host == {
+        "cpu_pct": 40.0,
+        "mem_total_bytes": 2**31,
+        "mem_used_bytes": 2**31 // 4,
+        "mem_used_pct": 25.0,
+    }
+    poe = next(dict(s.fields) for s in samples if s.measurement == "poe")
+    assert poe == {"budget_w": 370, "status": 1, "used_w": 95, "remaining_w": 275}
+    info = next(s.tags for s in samples if s.measurement == "device_info")
+    assert (info["serial"], info["firmware"], info["model"]) == (
+        "JW3619xxxxxx",
+        "20.4R3",
+        "ex2300-24p",
+    )
+
+
+def test_cisco_cdp_neighbours() -> None:
+    """SYNTHETIC (CISCO-CDP-MIB): a Catalyst 9200 with two CDP neighbours, one without an
+    IP address; the corpus has no CDP cache rows."""
+    cdp = "1.3.6.1.4.1.9.9.23.1.2.1.1."
+    values: dict[str, SnmpValue] = {
+        SYS_DESCR: b"Cisco IOS Software [Bengaluru], Catalyst L3 Switch Software (CAT9K_LITE_IOSXE)",
+        SYS_OID: Oid("1.3.6.1.4.1.9.1.2694"),
+        IF_NAME + "9": b"Gi1/0/1",
+        IF_NAME + "33": b"Te1/1/1",
+        f"{cdp}3.9.1": 1,
+        f"{cdp}4.9.1": bytes([10, 20, 0, 5]),
+        f"{cdp}6.9.1": b"custody-ap-1",
+        f"{cdp}7.9.1": b"GigabitEthernet0",
+        f"{cdp}8.9.1": b"cisco AIR-AP2802I-E-K9",
+        f"{cdp}6.33.4": b"core-sw1.police.local",
+        f"{cdp}7.33.4": b"TenGigabitEthernet1/1/3",
+    }
+    samples = _parse(values, "c9200")
+    neighbours = {s.tags["local_port"]: s.tags for s in samples if s.measurement == "neighbor"}
+    assert neighbours["Gi1/0/1"]["remote_address"] == "10.20.0.5"
+    assert neighbours["Gi1/0/1"]["protocol"] == "cdp"
+    assert neighbours["Te1/1/1"]["remote_port"] == "TenGigabitEthernet1/1/3"
+    assert "remote_address" not in neighbours["Te1/1/1"]
+
+
+def test_lldp_ipv6_address_unprefixed_index_and_unknown_local_port() -> None:
+    """SYNTHETIC (LLDP-MIB): a D-Link DGS-3630 with a neighbour reporting only an IPv6
+    management address, one whose address index has no length octet, and a local port
+    number that is no ifIndex (named from lldpLocPortDesc)."""
+    rem, man = "1.0.8802.1.1.2.1.4.1.1.", "1.0.8802.1.1.2.1.4.2.1.3."
+    values: dict[str, SnmpValue] = {
+        SYS_DESCR: b"DGS-3630-28TC Gigabit Ethernet Switch",
+        SYS_OID: Oid("1.3.6.1.4.1.171.10.153.3.1"),
+        IF_NAME + "1": b"1/1",
+        "1.0.8802.1.1.2.1.3.7.1.4.1001": b"uplink 1/27",
+    }
+    for index, (chassis, port, name) in {
+        "0.1.1": (bytes.fromhex("0011223344aa"), b"ge-0/0/1", b"ex2300-a"),
+        "0.1001.2": (bytes.fromhex("0011223344bb"), bytes.fromhex("0011223344cc"), b""),
+    }.items():
+        values[f"{rem}4.{index}"] = 4
+        values[f"{rem}5.{index}"] = chassis
+        values[f"{rem}6.{index}"] = 3 if len(port) == 6 else 5
+        values[f"{rem}7.{index}"] = port
+        values[f"{rem}9.{index}"] = name
+    v6 = bytes.fromhex("20010db8000000000000000000000001")
+    values[man + "0.1.1.2.16." + ".".join(str(b) for b in v6)] = 2
+    values[man + "0.1001.2.1.192.0.2.7"] = 2
+    samples = _parse(values, "dgs3630")
+    rows = {s.tags["local_port"]: s.tags for s in samples if s.measurement == "neighbor"}
+    assert rows["1/1"]["remote_address"] == "2001:db8::1"
+    assert rows["1/1"]["remote_chassis"] == "00:11:22:33:44:aa"
+    assert rows["uplink 1/27"]["remote_address"] == "192.0.2.7"
+    assert rows["uplink 1/27"]["remote_port"] == "00:11:22:33:44:cc"
+    assert "remote_name" not in rows["uplink 1/27"]
