@@ -31,7 +31,8 @@ IF_NAME = "1.3.6.1.2.1.31.1.1.1.1."
         ),
         (
             "1.3.6.1.4.1.25506.11.1.239",
-            "HPE Comware Platform Software, Software Version 7.1.070, Release 3208P02\r\nHPE 5130-24G-PoE+-4SFP+ EI Switch",
+            "HPE Comware Platform Software, Software Version 7.1.070, Release 3208P02\r\n"
+            "HPE 5130-24G-PoE+-4SFP+ EI Switch",
             "hpe_comware",
             "switch",
         ),
@@ -156,7 +157,7 @@ def test_cisco_cdp_neighbours() -> None:
     IP address; the corpus has no CDP cache rows."""
     cdp = "1.3.6.1.4.1.9.9.23.1.2.1.1."
     values: dict[str, SnmpValue] = {
-        SYS_DESCR: b"Cisco IOS Software [Bengaluru], Catalyst L3 Switch Software (CAT9K_LITE_IOSXE)",
+        SYS_DESCR: b"Cisco IOS Software [Bengaluru], Catalyst L3 Switch Software (CAT9K_LITE)",
         SYS_OID: Oid("1.3.6.1.4.1.9.1.2694"),
         IF_NAME + "9": b"Gi1/0/1",
         IF_NAME + "33": b"Te1/1/1",

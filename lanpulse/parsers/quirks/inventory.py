@@ -148,9 +148,9 @@ def cdp_neighbors(rows: list[Row], ctx: RowContext) -> list[Row]:
         row.tags["local_port"] = as_text(names[port]) if port in names else port
         row.tags["local_port_index"] = port
         address = row.extra.get("address")
-        if str(row.extra.get("address_type")) == "1" and isinstance(address, bytes):
-            if len(address) == 4:
-                row.tags["remote_address"] = str(ipaddress.ip_address(address))
+        ip = str(row.extra.get("address_type")) == "1"
+        if ip and isinstance(address, bytes) and len(address) == 4:
+            row.tags["remote_address"] = str(ipaddress.ip_address(address))
         row.tags["protocol"] = "cdp"
         row.fields["info"] = 1
         out.append(row)
