@@ -61,9 +61,13 @@ def test_other_xerox_model_with_more_supplies() -> None:
     assert supplies["1.20"] == (
         "Yellow Toner",
         "toner",
-        {"level": 5000, "max_capacity": 4000, "level_pct": 100.0},
+        {"level": 5000, "max_capacity": 4000, "level_pct": 100.0, "level_state": 0},
     )
-    assert supplies["1.21"] == ("Staple Cartridge", "staples", {"some_remaining": 1})
+    assert supplies["1.21"] == (
+        "Staple Cartridge",
+        "staples",
+        {"some_remaining": 1, "level_state": 1},
+    )
     assert supplies["1.1"][2]["level_pct"] == 20.0
     assert "1.12" in supplies and "level" not in supplies["1.12"][2]
 

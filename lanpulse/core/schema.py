@@ -136,13 +136,26 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
         ),
         _m(
             "printer_supply",
-            {"level": INT, "max_capacity": INT, "level_pct": PCT, "some_remaining": FLAG},
+            {
+                "level": INT,
+                "max_capacity": INT,
+                "level_pct": PCT,
+                "some_remaining": FLAG,
+                # Issue 22: the level's sentinel state, so a supply of unknown level is
+                # still written (0 measured, 1 some remaining, 2 unknown, 3 other).
+                "level_state": FieldSpec("int", values=frozenset({0, 1, 2, 3})),
+            },
             required=("supply", "supply_index", "supply_type"),
             optional=("color",),
         ),
         _m(
             "printer_tray",
-            {"level": INT, "max_capacity": INT, "level_pct": PCT},
+            {
+                "level": INT,
+                "max_capacity": INT,
+                "level_pct": PCT,
+                "level_state": FieldSpec("int", values=frozenset({0, 1, 2, 3})),
+            },
             required=("tray", "tray_index"),
         ),
         _m(

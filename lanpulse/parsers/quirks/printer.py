@@ -64,6 +64,11 @@ def _first_match(words: tuple[tuple[str, str], ...], text: str) -> str | None:
     return next((name for pattern, name in words if re.search(pattern, low)), None)
 
 
+# Sentinel levels (Printer-MIB) -> `level_state`: 0 measured, 1 some remaining (-3),
+# 2 unknown (-2), 3 other / no restriction (-1); any other negative value is unknown.
+LEVEL_STATES = {SOME_REMAINING: 1, -2: 2, -1: 3}
+
+
 def _level_fields(row: Row, level: object, max_capacity: object) -> None:
     """level, max_capacity, level_pct and some_remaining per SCHEMA.md's sentinel rules."""
     if isinstance(level, int) and not isinstance(level, bool):
@@ -71,6 +76,8 @@ def _level_fields(row: Row, level: object, max_capacity: object) -> None:
             row.fields["level"] = level
         elif level == SOME_REMAINING:
             row.fields["some_remaining"] = 1
+        # The row is reported whatever the level says: an unknown level is a state too.
+        row.fields["level_state"] = LEVEL_STATES.get(level, 2) if level < 0 else 0
     if isinstance(max_capacity, int) and not isinstance(max_capacity, bool) and max_capacity >= 0:
         row.fields["max_capacity"] = max_capacity
     lvl, cap = row.fields.get("level"), row.fields.get("max_capacity")
