@@ -129,6 +129,9 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "status": FieldSpec("int", values=frozenset({1, 2, 3, 4, 5})),
                 "device_status": FieldSpec("int", values=frozenset({1, 2, 3, 4, 5})),
                 "page_count": COUNTER,
+                # Issue 22: vendor MIB counters (HP, Xerox), mono and colour pages.
+                "page_count_mono": COUNTER,
+                "page_count_color": COUNTER,
                 **{c: FLAG for c in PRINTER_CONDITIONS},
                 "alerts_critical": COUNTER,
                 "alerts_warning": COUNTER,

@@ -37,6 +37,7 @@ PROCESSORS: dict[str, Processor] = {
     "printer_supply": printer.supply,
     "printer_tray": printer.tray,
     "printer_status": printer.status,
+    "vendor_page_counts": printer.vendor_pages,
     "hp_supply_descr": hp_jetdirect.supply_descr,
     "xerox_supply_descr": xerox.supply_descr,
     "samsung_supply_descr": samsung.supply_descr,

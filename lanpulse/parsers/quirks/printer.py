@@ -188,3 +188,18 @@ def status(rows: list[Row], ctx: RowContext) -> list[Row]:
         first.fields["alerts_critical"] = sum(1 for a in alerts if a in ALERT_CRITICAL)
         first.fields["alerts_warning"] = sum(1 for a in alerts if a in ALERT_WARNING)
     return [first]
+
+
+def vendor_pages(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """Page counters of a vendor MIB, on the scalar `printer` row: `page_count` only when
+    the Printer-MIB has no prtMarkerLifeCount (some HP models), else that one stands;
+    the total is mono + colour when the vendor gives only those."""
+    has_life_count = bool(ctx.column(MARKER_LIFE_COUNT))
+    for row in rows:
+        fields = row.fields
+        mono, color = fields.get("page_count_mono"), fields.get("page_count_color")
+        if "page_count" not in fields and mono is not None and color is not None:
+            fields["page_count"] = mono + color
+        if has_life_count:
+            fields.pop("page_count", None)
+    return [r for r in rows if r.fields]
