@@ -1,8 +1,9 @@
 """Storage profiles beyond the corpus stubs.
 
-The NetApp values are a SYNTHETIC recording written from NETAPP-MIB (dfTable, the df64
-columns, diskFailedCount), not a device capture: the corpus `netapp` file holds only the
-system group. The model is a FAS8200 on clustered ONTAP 9, not the corpus's release.
+SYNTHETIC recordings written from the MIBs, not device captures: NetApp (NETAPP-MIB
+dfTable, the df64 columns, diskFailedCount; the corpus `netapp` file holds only the system
+group; the model is a FAS8200 on ONTAP 9.8, not the corpus's release), Isilon (ISILON-MIB;
+no recording exists upstream) and UCD dskTable rows added to the corpus beagleboard.
 """
 
 from __future__ import annotations
@@ -108,3 +109,69 @@ def test_linux_dsktable_is_what_df_shows() -> None:
         "used_pct": 95.0,
     }
     assert storage["/mnt/evidence"]["used_pct"] == 90.0  # hrStorage's (dskTable skips NFS)
+
+
+def _index(text: str, size: int = 48) -> str:
+    """An SNMP index of a fixed-length DisplayString (ISILON-MIB quotaDomainID)."""
+    return ".".join(str(b) for b in text.ljust(size).encode())
+
+
+def test_isilon_cluster_quotas_disks_and_health() -> None:
+    """SYNTHETIC (ISILON-MIB): an H500 cluster, 80 % of /ifs used (available, not free),
+    a directory quota at 95 %, a user quota (not a capacity: left out), a quota without a
+    hard limit, a smartfailed and a dead disk, the cluster in attention."""
+    isi = "1.3.6.1.4.1.12124."
+    values: dict[str, SnmpValue] = {
+        "1.3.6.1.2.1.1.1.0": b"isi-1 Isilon OneFS v9.5.0.0 Isilon OneFS",
+        "1.3.6.1.2.1.1.2.0": Oid("1.3.6.1.4.1.12325.1.1.2.1.1"),
+        isi + "2.51.1.4.1": b"H500",
+        isi + "2.51.1.3.1": b"JACNX1234",
+        isi + "1.3.1.0": 500 * TIB,
+        isi + "1.3.2.0": 400 * TIB,
+        isi + "1.3.3.0": 90 * TIB,  # available: less than total - used (virtual hot spare)
+        isi + "1.3.4.0": 100 * TIB,  # free: not used
+        isi + "1.1.2.0": 1,
+        isi + "2.1.1.0": b"isi-1",
+        isi + "2.1.2.0": 0,
+    }
+    quota = isi + "1.12.1.1."
+    for domain, (kind, path, hard, usage) in {
+        "d1": (4, b"/ifs/evidence", 10 * TIB, 9.5 * TIB),
+        "u1": (1, b"/ifs/home", 1 * TIB, 0.2 * TIB),
+        "d2": (4, b"/ifs/scratch", 0, 2 * TIB),
+    }.items():
+        i = _index(domain)
+        values[f"{quota}2.{i}"] = kind
+        values[f"{quota}5.{i}"] = path
+        values[f"{quota}7.{i}"] = hard
+        values[f"{quota}13.{i}"] = int(usage)
+    disk = isi + "2.52.1."
+    for i, (name, status) in enumerate(
+        ((b"ada0", b"HEALTHY"), (b"ada1", b"SMARTFAIL"), (b"ada2", b"DEAD")), 1
+    ):
+        values[f"{disk}1.{i}"] = i
+        values[f"{disk}4.{i}"] = name
+        values[f"{disk}5.{i}"] = status
+        values[f"{disk}6.{i}"] = b"ST12000NM0027"
+    rep = replay_values("isilon_h500", values)
+    assert rep.selection.profile.name == "isilon"
+    assert rep.result.model == "H500"
+    assert rep.result.errors == []
+    assert validate_samples(rep.result.samples) == []
+    storage = {
+        s.tags["volume"]: dict(s.fields) for s in rep.result.samples if s.measurement == "storage"
+    }
+    assert storage["/ifs"] == {
+        "size_bytes": 500 * TIB,
+        "used_bytes": 400 * TIB,
+        "free_bytes": 90 * TIB,
+        "used_pct": 80.0,
+    }
+    assert storage["/ifs/evidence"]["used_pct"] == 95.0
+    assert "/ifs/home" not in storage and "/ifs/scratch" not in storage
+    disks = {s.tags["disk"]: dict(s.fields) for s in rep.result.samples if s.measurement == "disk"}
+    assert disks == {"ada0": {"health": 0}, "ada1": {"health": 1}, "ada2": {"health": 2}}
+    raid = {s.tags["array"]: dict(s.fields) for s in rep.result.samples if s.measurement == "raid"}
+    assert raid == {"cluster": {"state": 1, "health": 1}, "node isi-1": {"state": 0, "health": 0}}
+    info = next(s.tags for s in rep.result.samples if s.measurement == "device_info")
+    assert (info["serial"], info["firmware"]) == ("JACNX1234", "9.5.0.0")
