@@ -80,17 +80,32 @@ _deliberate(
     "buffers - cached, which does not count page cache as used",
 )
 
-_NO_VENDOR_CPU = (
-    "not done yet (issue 22): lanpulse identifies this switch but does not map its vendor "
-    "CPU/memory MIB; LibreNMS does"
+_deliberate(
+    "comware_a5500",
+    "mem_total",
+    ["host"],
+    "HH3C-ENTITY-EXT-MIB gives memory only as a percentage: LibreNMS writes it as 47 used of "
+    "100; lanpulse writes mem_used_pct=47 and no byte counts",
 )
-for _rec, _what in (
-    ("aos", ["cpu_pct"]),
-    ("comware_a5500", ["cpu_pct", "mem_total", "mem_used"]),
-    ("dlink_dgs-1510-28", ["cpu_pct", "mem_total", "mem_used"]),
-):
-    for _w in _what:
-        _deliberate(_rec, _w, ["host"], _NO_VENDOR_CPU)
+_deliberate(
+    "comware_a5500",
+    "mem_used",
+    ["host"],
+    "as comware_a5500 mem_total: a percentage, not bytes",
+)
+_deliberate(
+    "dlink_dgs-1510-28",
+    "mem_total",
+    ["host"],
+    "dEntityExtMemUtilTotal is in KB (DLINKSW-ENTITY-EXT-MIB UNITS): LibreNMS keeps 262144; "
+    "lanpulse writes bytes (x 1024)",
+)
+_deliberate(
+    "dlink_dgs-1510-28",
+    "mem_used",
+    ["host"],
+    "dEntityExtMemUtilUsed in KB, as mem_total: lanpulse writes bytes (x 1024)",
+)
 _deliberate(
     "eaton-mgeups_9pxle",
     "ups",

@@ -207,3 +207,72 @@ def test_lldp_ipv6_address_unprefixed_index_and_unknown_local_port() -> None:
     assert rows["uplink 1/27"]["remote_address"] == "192.0.2.7"
     assert rows["uplink 1/27"]["remote_port"] == "00:11:22:33:44:cc"
     assert "remote_name" not in rows["uplink 1/27"]
+
+
+def test_dlink_dgs3630_stack_failed_psu_and_fan() -> None:
+    """SYNTHETIC (DLINKSW-ENTITY-EXT-MIB): a two-unit DGS-3630 stack, unit 2's PSU failed
+    and fan faulty, one empty PSU bay (no sensor), CPUs averaged, DRAM summed (not flash)."""
+    env = "1.3.6.1.4.1.171.14.5.1."
+    values: dict[str, SnmpValue] = {
+        SYS_DESCR: b"DGS-3630-28TC Gigabit Ethernet Switch",
+        SYS_OID: Oid("1.3.6.1.4.1.171.10.153.3.1"),
+    }
+    for unit, (cpu, psu, fan) in {1: (10, 1, 1), 2: (30, 2, 2)}.items():
+        values[f"{env}7.1.4.{unit}"] = cpu
+        values[f"{env}4.1.3.{unit}.1"] = 524288  # DRAM, KB
+        values[f"{env}4.1.4.{unit}.1"] = 131072
+        values[f"{env}4.1.3.{unit}.2"] = 65536  # flash: not memory
+        values[f"{env}4.1.4.{unit}.2"] = 60000
+        values[f"{env}1.3.1.3.{unit}.1"] = f"Unit {unit} Power 1".encode()
+        values[f"{env}1.3.1.6.{unit}.1"] = psu
+        values[f"{env}1.3.1.3.{unit}.2"] = f"Unit {unit} Power 2".encode()
+        values[f"{env}1.3.1.6.{unit}.2"] = 3  # empty
+        values[f"{env}1.2.1.3.{unit}.1"] = f"Unit {unit} Fan".encode()
+        values[f"{env}1.2.1.4.{unit}.1"] = fan
+    samples = _parse(values, "dgs3630_stack")
+    host = next(dict(s.fields) for s in samples if s.measurement == "host")
+    assert host == {
+        "cpu_pct": 20.0,
+        "mem_total_bytes": 2 * 524288 * 1024,
+        "mem_used_bytes": 2 * 131072 * 1024,
+        "mem_used_pct": 25.0,
+    }
+    sensors = {s.tags["sensor"]: dict(s.fields) for s in samples if s.measurement == "sensor"}
+    assert sensors["Unit 2 Power 1"] == {"state": 2, "health": 2}
+    assert sensors["Unit 2 Fan"] == {"state": 2, "health": 2}
+    assert "Unit 1 Power 2" not in sensors
+
+
+def test_comware_5130_psu_not_installed_and_board_temperature() -> None:
+    """SYNTHETIC (HH3C-ENTITY-EXT-MIB, HH3C-LSW-DEV-ADM-MIB): an HPE 5130 with a board
+    at 71 C and 35 % CPU, a port entity the agent also fills (not a sensor), PSU 2 not
+    installed (no sensor) and a deactivated fan."""
+    ent, ext, dev = (
+        "1.3.6.1.2.1.47.1.1.1.1.",
+        "1.3.6.1.4.1.25506.2.6.1.1.1.1.",
+        "1.3.6.1.4.1.25506.8.35.9.1.",
+    )
+    values: dict[str, SnmpValue] = {
+        SYS_DESCR: b"HPE Comware Platform Software, Software Version 7.1.070\r\nHPE 5130-24G-4SFP+ EI",
+        SYS_OID: Oid("1.3.6.1.4.1.25506.11.1.239"),
+        f"{ent}5.8": 9,
+        f"{ent}7.8": b"Board",
+        f"{ext}6.8": 35,
+        f"{ext}8.8": 61,
+        f"{ext}12.8": 71,
+        f"{ent}5.30": 10,
+        f"{ent}7.30": b"GigabitEthernet1/0/1",
+        f"{ext}12.30": 71,
+        f"{dev}1.1.2.1": 2,
+        f"{dev}2.1.2.1": 1,
+        f"{dev}2.1.2.2": 3,
+    }
+    samples = _parse(values, "hpe5130")
+    host = next(dict(s.fields) for s in samples if s.measurement == "host")
+    assert host == {"cpu_pct": 35.0, "mem_used_pct": 61}
+    sensors = {s.tags["sensor"]: dict(s.fields) for s in samples if s.measurement == "sensor"}
+    assert sensors == {
+        "Board": {"value": 71},
+        "Fan 1": {"state": 2, "health": 2},
+        "Power Supply 1": {"state": 1, "health": 0},
+    }
