@@ -253,7 +253,7 @@ def test_comware_5130_psu_not_installed_and_board_temperature() -> None:
         "1.3.6.1.4.1.25506.8.35.9.1.",
     )
     values: dict[str, SnmpValue] = {
-        SYS_DESCR: b"HPE Comware Platform Software, Software Version 7.1.070\r\nHPE 5130-24G-4SFP+ EI",
+        SYS_DESCR: b"HPE Comware Platform Software, Version 7.1.070\r\nHPE 5130-24G-4SFP+ EI",
         SYS_OID: Oid("1.3.6.1.4.1.25506.11.1.239"),
         f"{ent}5.8": 9,
         f"{ent}7.8": b"Board",
