@@ -80,10 +80,10 @@ CLASSIFICATION: dict[str, tuple[str, str, str | None, str | None]] = {
     "kyocera": ("kyocera", "printer", "Kyocera", "FS-1028MFP"),
     "lexmarkprinter": ("lexmark", "printer", "Lexmark", "T640"),
     "dell-laser": ("dell_laser", "printer", "Dell", "B3460dn"),
-    "canonprinter_ir-adv": ("canon", "printer", "Canon", None),
+    "canonprinter_ir-adv": ("canon", "printer", "Canon", "iR-ADV C5235"),
     "xerox_workcentre": ("xerox", "printer", "Xerox", "WorkCentre 6605DN"),
     "toshiba-tec_estudio2505": ("toshiba", "printer", "Toshiba", "e-STUDIO2505AC"),
-    "ricoh": ("ricoh", "printer", "Ricoh", None),
+    "ricoh": ("ricoh", "printer", "Ricoh", "MP 3053"),
     "beagleboard": ("linux", "server", "Linux", None),
 }
 
