@@ -36,8 +36,7 @@ ALLOWED_MISSING[("cdp_neighbors", "info")] = (
 for _m in ("hp_page_counts", "xerox_page_counts"):
     for _f in ("page_count", "page_count_mono", "page_count_color"):
         ALLOWED_MISSING[(_m, _f)] = (
-            "no corpus recording carries the vendor page counters; "
-            "test_profiles_printer_vendor.py"
+            "no corpus recording carries the vendor page counters; test_profiles_printer_vendor.py"
         )
 for _m, _fs in (
     ("isilon_ifs", ("size_bytes", "used_bytes", "free_bytes", "used_pct")),
@@ -68,6 +67,7 @@ for _m, _fs in (
     ("netapp_volumes", ("size_bytes", "used_bytes", "free_bytes", "used_pct")),
     ("netapp_aggregates", ("size_bytes", "used_bytes")),
     ("netapp_disks", ("health", "state")),
+    ("netapp_spares", ("health", "state")),
 ):
     for _f in _fs:
         ALLOWED_MISSING[(_m, _f)] = (

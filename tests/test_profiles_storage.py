@@ -25,11 +25,13 @@ def test_netapp_df64_volumes_aggregates_and_disks() -> None:
         "1.3.6.1.2.1.1.2.0": Oid("1.3.6.1.4.1.789.2.5"),
         "1.3.6.1.4.1.789.1.1.5.0": b"FAS8200",
         "1.3.6.1.4.1.789.1.6.4.7.0": 1,  # diskFailedCount
+        "1.3.6.1.4.1.789.1.6.4.8.0": 0,  # diskSpareCount
     }
     kib = 6 * TIB // 1024
     rows = {
         # index: (name, type, df64 total/used/avail in KiB or None, 32-bit total/used/avail)
         1: ("/vol/evidence/", 2, (kib, kib // 4, kib - kib // 4), (-2, -3, -4)),
+        4: ("/vol/evidence/.snapshot", 2, (kib // 20, 0, kib // 20), (-8, 0, -9)),
         2: ("/vol/vol0/", 1, None, (1000, 250, 750)),
         3: ("aggr1", 3, (2 * kib, kib, kib), (-5, -6, -7)),
     }
@@ -56,6 +58,12 @@ def test_netapp_df64_volumes_aggregates_and_disks() -> None:
             "free_bytes": 6 * TIB - 6 * TIB // 4,
             "used_pct": 25.0,
         },
+        "/vol/evidence/.snapshot": {
+            "size_bytes": kib // 20 * 1024,
+            "used_bytes": 0,
+            "free_bytes": kib // 20 * 1024,
+            "used_pct": 0.0,
+        },
         "/vol/vol0/": {
             "size_bytes": 1024000,
             "used_bytes": 256000,
@@ -65,7 +73,8 @@ def test_netapp_df64_volumes_aggregates_and_disks() -> None:
     }
     raid = {s.tags["array"]: dict(s.fields) for s in rep.result.samples if s.measurement == "raid"}
     assert raid["aggr1"] == {"size_bytes": 12 * TIB, "used_bytes": 6 * TIB}
-    assert raid["Disks"] == {"state": 1, "health": 2}
+    assert raid["Failed disks"] == {"state": 1, "health": 2}
+    assert raid["Spare disks"] == {"state": 0, "health": 1}
 
 
 def test_linux_dsktable_is_what_df_shows() -> None:
