@@ -95,3 +95,11 @@ def test_apc_ups_over_snmp(agent: SnmpSimAgent) -> None:
     assert ups["fields"]["on_battery"] == 0 and ups["fields"]["battery_charge_pct"] == 100
     info = next(s for s in samples if s["measurement"] == "device_info")
     assert info["tags"]["serial"] == "AS1907242163"
+
+
+def test_snmpv1_agent_missing_evidence_tables_is_still_inferred(agent: SnmpSimAgent) -> None:
+    """Over SNMPv1 an agent answers noSuchName for what it lacks: the missing evidence is
+    no evidence, the poll goes on and the printer is still found."""
+    r = _poll(agent, "mystery-printer", "--snmp-version", "1", "--explain")
+    assert r.returncode == 0, r.stderr
+    assert "class printer inferred" in r.stdout

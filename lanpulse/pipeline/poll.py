@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from lanpulse.collectors.base import SnmpClient, SnmpPlan, SnmpTarget
 from lanpulse.collectors.snmp import SnmpCollector, deadline_for
 from lanpulse.config.profiles import FALLBACK, ProfileSet, Selection, evidence_answers
-from lanpulse.core.errors import CollectError
-from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, now_ns
+from lanpulse.core.errors import AgentError, CollectError
+from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, SnmpValue, now_ns
 from lanpulse.core.profile import Profile
 from lanpulse.parsers.rates import RateState
 from lanpulse.parsers.snmp_profile import ParseResult, device_sample, parse_snmp
@@ -109,8 +109,20 @@ class SnmpPoller:
         only: a few GETs in one request and one short walk per column)."""
         gets, walks = self.profiles.evidence_oids()
         target = target_of(device)
-        scalars = await self.client.get(target, gets) if gets else {}
-        columns = await self.client.walk(target, walks) if walks else {}
+        scalars: dict[str, SnmpValue] = {}
+        columns: dict[str, Mapping[str, SnmpValue]] = {}
+        # One request per column: an SNMPv1 agent refuses a whole request (noSuchName)
+        # for one column it lacks, and a refusal is only "no evidence", never a failed poll.
+        if gets:
+            try:
+                scalars.update(await self.client.get(target, gets))
+            except AgentError as exc:
+                log.debug("%s: class evidence GET refused: %s", device.name, exc.message)
+        for column in walks:
+            try:
+                columns.update(await self.client.walk(target, (column,)))
+            except AgentError as exc:
+                log.debug("%s: class evidence walk refused: %s", device.name, exc.message)
         return evidence_answers(scalars, columns)
 
     def plan_for(self, profile: Profile) -> TwoSpeedPlan:
