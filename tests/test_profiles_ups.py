@@ -9,8 +9,13 @@ cases are corpus recordings with their sysObjectID and sysDescr replaced by unkn
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from _recordings import RECORDINGS, replay_values
+
+from lanpulse.config.profiles import load_profiles
+from lanpulse.core.errors import ConfigErrors
 
 from lanpulse.core.model import Oid, SnmpValue
 from lanpulse.core.schema import validate_samples
@@ -154,3 +159,16 @@ def test_class_inference_for_unknown_vendors(
         )
     else:
         assert "fallback" in rep.selection.reason
+
+
+def test_bad_evidence_in_a_user_profile_is_one_line(tmp_path: Path) -> None:
+    """match.answers with both get and walk names the file and the key."""
+    (tmp_path / "acme_ups.yaml").write_text(
+        "extends: [_ups]\nmatch:\n  answers:\n"
+        "    - {what: x, get: 1.3.6.1.2.1.33.1.1.2.0, walk: 1.3.6.1.2.1.33.1.6.2.1.2}\n"
+    )
+    with pytest.raises(ConfigErrors) as err:
+        load_profiles([tmp_path])
+    line = err.value.errors[0].one_line()
+    assert "acme_ups.yaml" in line and "match.answers.0" in line
+    assert "exactly one of 'get' and 'walk'" in line and "\n" not in line
