@@ -16,7 +16,6 @@ from _recordings import RECORDINGS, replay_values
 
 from lanpulse.config.profiles import load_profiles
 from lanpulse.core.errors import ConfigErrors
-
 from lanpulse.core.model import Oid, SnmpValue
 from lanpulse.core.schema import validate_samples
 from lanpulse.sim.snmprec import read_snmprec
