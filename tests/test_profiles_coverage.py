@@ -68,6 +68,7 @@ for _m, _fs in (
     ("netapp_aggregates", ("size_bytes", "used_bytes")),
     ("netapp_disks", ("health", "state")),
     ("netapp_spares", ("health", "state")),
+    ("netapp_nodes", ("health", "state")),
 ):
     for _f in _fs:
         ALLOWED_MISSING[(_m, _f)] = (

@@ -26,6 +26,10 @@ def test_netapp_df64_volumes_aggregates_and_disks() -> None:
         "1.3.6.1.4.1.789.1.1.5.0": b"FAS8200",
         "1.3.6.1.4.1.789.1.6.4.7.0": 1,  # diskFailedCount
         "1.3.6.1.4.1.789.1.6.4.8.0": 0,  # diskSpareCount
+        "1.3.6.1.4.1.789.1.25.2.1.1.1": b"fas8200-01",  # nodeName
+        "1.3.6.1.4.1.789.1.25.2.1.11.1": 1,  # clusterComOk
+        "1.3.6.1.4.1.789.1.25.2.1.1.2": b"fas8200-02",
+        "1.3.6.1.4.1.789.1.25.2.1.11.2": 0,  # clusterComLost
     }
     kib = 6 * TIB // 1024
     rows = {
@@ -75,6 +79,8 @@ def test_netapp_df64_volumes_aggregates_and_disks() -> None:
     assert raid["aggr1"] == {"size_bytes": 12 * TIB, "used_bytes": 6 * TIB}
     assert raid["Failed disks"] == {"state": 1, "health": 2}
     assert raid["Spare disks"] == {"state": 0, "health": 1}
+    assert raid["node fas8200-01"] == {"state": 1, "health": 0}
+    assert raid["node fas8200-02"] == {"state": 0, "health": 2}
 
 
 def test_linux_dsktable_is_what_df_shows() -> None:
