@@ -70,3 +70,16 @@ def test_xerox_workcentre_usage_counters() -> None:
     printer = _printer(values, "wc7855")
     assert printer["page_count"] == 200556  # mono + colour: no total, no life count
     assert printer["page_count_color"] == 80211
+
+
+def test_fujifilm_apeos_supplies_and_model() -> None:
+    """A FUJIFILM Apeos (enterprise 297) serving the corpus Xerox supply table: the
+    Xerox-style ", PN ...;SN..." is cut from the descriptions, the model is Apeos's."""
+    values = read_snmprec(next(RECORDINGS.glob("*/xerox.snmprec")))
+    values["1.3.6.1.2.1.1.1.0"] = b"FUJIFILM Apeos C3060; ESS 1.2.3, IOT 4.5"
+    values["1.3.6.1.2.1.1.2.0"] = Oid("1.3.6.1.4.1.297.1.11.93.1.2.1")
+    rep = replay_values("apeos", values)
+    assert (rep.selection.profile.name, rep.result.model) == ("fujifilm", "Apeos C3060")
+    assert validate_samples(rep.result.samples) == []
+    supplies = [s.tags["supply"] for s in rep.result.samples if s.measurement == "printer_supply"]
+    assert supplies and not any(", PN" in name for name in supplies)

@@ -282,6 +282,18 @@ OTHER_MODELS: list[tuple[str, str, str, str]] = [
         "ups",
     ),
     ("1.3.6.1.4.1.534.1", "Eaton 5PX 1500", "eaton_ups", "ups"),
+    ("1.3.6.1.4.1.297.1.11.93.1.2.1", "FUJIFILM Apeos C3060; ESS 1.2.3", "fujifilm", "printer"),
+    ("1.3.6.1.4.1.297.1.11.93.1.2.1", "FUJI XEROX ApeosPort-VII C3373", "fujifilm", "printer"),
+    ("1.3.6.1.4.1.1347.41", "KYOCERA ECOSYS M3655idn", "kyocera", "printer"),
+    ("1.3.6.1.4.1.1602.4.7", "Canon iR-ADV C3530 /P", "canon", "printer"),
+    ("1.3.6.1.4.1.253.8.62.1.24.2.1.1", "Xerox WorkCentre 7855 v1", "xerox", "printer"),
+    (
+        "1.3.6.1.4.1.367.1.1",
+        "RICOH IM C3000 1.02 / RICOH Network Printer C model",
+        "ricoh",
+        "printer",
+    ),
+    ("1.3.6.1.4.1.12325.1.1.2.1.1", "isi-2 Isilon OneFS v9.1.0.0", "isilon", "storage"),
 ]
 
 
