@@ -200,3 +200,28 @@ def test_comware_5130_psu_not_installed_and_board_temperature() -> None:
         "Fan 1": {"state": 2, "health": 2},
         "Power Supply 1": {"state": 1, "health": 0},
     }
+
+
+def test_cisco_stack_of_three_one_removed() -> None:
+    """SYNTHETIC (CISCO-STACKWISE-MIB): a Catalyst 9300 stack of three, member 3 removed."""
+    csw = "1.3.6.1.4.1.9.9.500.1.2.1.1."
+    values: dict[str, SnmpValue] = {
+        SYS_DESCR: b"Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE)",
+        SYS_OID: Oid("1.3.6.1.4.1.9.1.2494"),
+    }
+    for ent, (number, role, state) in {1000: (1, 1, 4), 2000: (2, 4, 4), 3000: (3, 2, 11)}.items():
+        values[f"{csw}1.{ent}"] = number
+        values[f"{csw}3.{ent}"] = role
+        values[f"{csw}4.{ent}"] = 15 - number
+        values[f"{csw}6.{ent}"] = state
+    samples = _parse(values, "c9300_stack")
+    members = {
+        s.tags["member"]: (s.tags["role"], dict(s.fields))
+        for s in samples
+        if s.measurement == "stack_member"
+    }
+    assert members == {
+        "1": ("master", {"state": 4, "health": 0, "priority": 14}),
+        "2": ("standby", {"state": 4, "health": 0, "priority": 13}),
+        "3": ("member", {"state": 11, "health": 2, "priority": 12}),
+    }

@@ -266,6 +266,13 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "remote_platform",
             ),
         ),
+        # Issue 22: members of a switch stack or virtual chassis.
+        _m(
+            "stack_member",
+            {"state": INT, "health": HEALTH, "priority": INT, "uptime_seconds": NONNEG},
+            required=("member",),
+            optional=("role", "model", "serial", "firmware"),
+        ),
         _m(
             "lanpulse",
             {
