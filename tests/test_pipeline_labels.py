@@ -11,14 +11,17 @@ import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import pytest
+from _recordings import RECORDINGS as CORPUS
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp_client import PysnmpClient
 from lanpulse.config.profiles import builtin_profiles
 from lanpulse.core.model import Device, Sample, Secret, SnmpCredentials
 from lanpulse.demo.estate import RECORDINGS
+from lanpulse.parsers.snmp_profile import parse_snmp
 from lanpulse.pipeline.labels import label_columns, two_speed_plan
 from lanpulse.pipeline.poll import IDENTITY_OIDS, DeviceState, SnmpPoller
+from lanpulse.sim.snmprec import raw_from_recording, read_snmprec
 from lanpulse.sim.snmpsim import SnmpSimAgent
 from tests.test_snmp_client import warm_up
 
@@ -231,3 +234,17 @@ async def test_labels_walked_at_once_after_a_reboot_but_kept_while_fresh(
     # sysUpTime went backwards: walked in the same poll.
     rebooted = await p.poll(device(agent.port, "sw-rebooted"), state)
     assert alias_of(rebooted.outcome.samples, "1") == "renamed-after-reboot"
+
+
+def test_inventory_rows_only_on_full_polls_even_with_entity_labels_cached() -> None:
+    """Comware reads entPhysicalClass as a label (cached, merged into fast polls): the
+    fast poll still makes no device_info row (it is the label walks' record only)."""
+    values = read_snmprec(next(CORPUS.glob("*/comware_a5500.snmprec")))
+    profile = builtin_profiles().get("hpe_comware")
+    plan = two_speed_plan(profile, IDENTITY_OIDS)
+    dev = Device(name="sw", address="127.0.0.1")
+    full = raw_from_recording(values, plan.full.scalars, plan.full.columns)
+    fast = raw_from_recording(values, plan.fast.scalars, (*plan.fast.columns, *plan.labels))
+    assert "1.3.6.1.2.1.47.1.1.1.1.5" in fast.columns  # the cached label column
+    kinds = [{s.measurement for s in parse_snmp(raw, profile, dev).samples} for raw in (full, fast)]
+    assert "device_info" in kinds[0] and "device_info" not in kinds[1]

@@ -46,10 +46,12 @@ def _chassis_index(classes: Mapping[str, SnmpValue]) -> str | None:
 
 def device_info(rows: list[Row], ctx: RowContext) -> list[Row]:
     """One `device_info` row from a full poll: scalars first, then the ENTITY-MIB chassis."""
-    classes = ctx.column(ENT_CLASS)
-    if not classes and not any(row.tags for row in rows):
-        return []  # a fast poll (nothing of the metric was fetched), or nothing answered
-    chassis = _chassis_index(classes)
+    # A fast poll fetches none of the metric's scalars (no tags) nor its ENTITY-MIB columns
+    # (entPhysicalClass may still be there: another metric's cached label column).
+    entity = any(ctx.column(column) for column in ENT_FIELDS.values())
+    if not entity and not any(row.tags for row in rows):
+        return []
+    chassis = _chassis_index(ctx.column(ENT_CLASS)) if entity else None
     out: list[Row] = []
     for row in rows:
         tags = {k: v.strip() for k, v in row.tags.items() if v and v.strip()}
