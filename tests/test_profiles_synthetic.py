@@ -278,9 +278,9 @@ OTHER_MODELS: list[tuple[str, str, str, str]] = [
     (
         "1.3.6.1.4.1.318.1.3.5.4",
         "APC Web/SNMP Management Card (MB:v3.9.2 PF:v3.5.7 MN:AP9619)",
-        "apc",
-        "ups",
-    ),
+        "generic",
+        "other",
+    ),  # without the upsBasicIdentModel probe: a PDU, say (test_profiles_ups.py)
     ("1.3.6.1.4.1.534.1", "Eaton 5PX 1500", "eaton_ups", "ups"),
     ("1.3.6.1.4.1.297.1.11.93.1.2.1", "FUJIFILM Apeos C3060; ESS 1.2.3", "fujifilm", "printer"),
     ("1.3.6.1.4.1.297.1.11.93.1.2.1", "FUJI XEROX ApeosPort-VII C3373", "fujifilm", "printer"),

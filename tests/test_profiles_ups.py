@@ -171,3 +171,14 @@ def test_bad_evidence_in_a_user_profile_is_one_line(tmp_path: Path) -> None:
     line = err.value.errors[0].one_line()
     assert "acme_ups.yaml" in line and "match.answers.0" in line
     assert "exactly one of 'get' and 'walk'" in line and "\n" not in line
+
+
+def test_apc_pdu_is_not_a_ups() -> None:
+    """An APC Rack PDU shares the card and sysObjectID tree: without upsBasicIdentModel it
+    is no UPS (class inference finds nothing either: `generic`)."""
+    values = {k: v for k, v in _rec("apc_sua1500rmi2u").items() if ".318.1.1.1." not in k}
+    values[SYS_OID] = Oid("1.3.6.1.4.1.318.1.3.4.5")
+    rep = replay_values("apc_pdu", values)
+    assert (rep.selection.profile.name, rep.selection.profile.device_class) == ("generic", "other")
+    ups = replay_values("apc_ups", _rec("apc_sua1500rmi2u")).selection
+    assert ups.profile.name == "apc" and "answers 1.3.6.1.4.1.318.1.1.1.1.1.1.0" in ups.reason
