@@ -281,7 +281,7 @@ OTHER_MODELS: list[tuple[str, str, str, str]] = [
         "generic",
         "other",
     ),  # without the upsBasicIdentModel probe: a PDU, say (test_profiles_ups.py)
-    ("1.3.6.1.4.1.534.1", "Eaton 5PX 1500", "eaton_ups", "ups"),
+    ("1.3.6.1.4.1.534.1", "Eaton 5PX 1500", "generic", "other"),  # no probe: test_profiles_ups
     ("1.3.6.1.4.1.297.1.11.93.1.2.1", "FUJIFILM Apeos C3060; ESS 1.2.3", "fujifilm", "printer"),
     ("1.3.6.1.4.1.297.1.11.93.1.2.1", "FUJI XEROX ApeosPort-VII C3373", "fujifilm", "printer"),
     ("1.3.6.1.4.1.1347.41", "KYOCERA ECOSYS M3655idn", "kyocera", "printer"),
