@@ -225,3 +225,25 @@ def test_cisco_stack_of_three_one_removed() -> None:
         "2": ("standby", {"state": 4, "health": 0, "priority": 13}),
         "3": ("member", {"state": 11, "health": 2, "priority": 12}),
     }
+
+
+def test_netgear_m4300_fan_failed() -> None:
+    """SYNTHETIC (Netgear's FASTPATH boxServices MIB): an M4300 with a failed fan and one
+    running at 4200 rpm; the corpus Netgear file has no fan rows."""
+    box = "1.3.6.1.4.1.4526.10.43.1."
+    values: dict[str, SnmpValue] = {
+        SYS_DESCR: b"M4300-28G ProSAFE 24-port 1G and 4-port 10G Stackable Managed Switch",
+        SYS_OID: Oid("1.3.6.1.4.1.4526.100.11.30"),
+        f"{box}6.1.1.1.0": 0,
+        f"{box}6.1.3.1.0": 2,
+        f"{box}6.1.4.1.0": 4200,
+        f"{box}6.1.1.1.1": 1,
+        f"{box}6.1.3.1.1": 3,
+        f"{box}6.1.4.1.1": 0,
+    }
+    samples = _parse(values, "m4300")
+    fans = {s.tags["sensor"]: dict(s.fields) for s in samples if s.measurement == "sensor"}
+    assert fans == {
+        "Fan 0": {"value": 4200, "state": 2, "health": 0},
+        "Fan 1": {"value": 0, "state": 3, "health": 2},
+    }
