@@ -40,6 +40,18 @@ for _f in ("value", "state", "health"):
         "the corpus Netgear file has no fan rows; "
         "test_profiles_switch.py::test_netgear_m4300_fan_failed"
     )
+for _m, _fs in (
+    ("icx_cpu", ("cpu_pct",)),
+    ("icx_memory", ("mem_total_bytes", "mem_used_bytes", "mem_used_pct")),
+    ("icx_fans", ("state", "health")),
+    ("icx_power_supplies", ("state", "health")),
+    ("icx_temperatures", ("value",)),
+):
+    for _f in _fs:
+        ALLOWED_MISSING[(_m, _f)] = (
+            "no Ruckus ICX recording in the corpus; "
+            "test_profiles_switch.py::test_ruckus_icx7150_environment"
+        )
 ALLOWED_MISSING[("cdp_neighbors", "info")] = (
     "no corpus recording has cdpCacheTable rows; test_profiles_switch.py::test_cisco_cdp_neighbours"
 )

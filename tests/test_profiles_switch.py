@@ -247,3 +247,41 @@ def test_netgear_m4300_fan_failed() -> None:
         "Fan 0": {"value": 4200, "state": 2, "health": 0},
         "Fan 1": {"value": 0, "state": 3, "health": 2},
     }
+
+
+def test_ruckus_icx7150_environment() -> None:
+    """SYNTHETIC (FOUNDRY-SN-AGENT-MIB): an ICX7150-48P with a failed PSU, a fan, a 49.5 C
+    sensor (half-degree units), CPU and dynamic memory."""
+    sn = "1.3.6.1.4.1.1991.1."
+    values: dict[str, SnmpValue] = {
+        SYS_DESCR: b"Ruckus Wireless, Inc. ICX7150-48P-POE Switch, IronWare Version 08.0.95",
+        SYS_OID: Oid("1.3.6.1.4.1.1991.1.3.62.2.3.1.1"),
+        f"{sn}1.2.1.52.0": 12,
+        f"{sn}1.2.1.54.0": 1_073_741_824,
+        f"{sn}1.2.1.55.0": 805_306_368,
+        f"{sn}1.1.2.1.1.2.1": b"PSU 1",
+        f"{sn}1.1.2.1.1.3.1": 2,
+        f"{sn}1.1.2.1.1.2.2": b"PSU 2",
+        f"{sn}1.1.2.1.1.3.2": 3,
+        f"{sn}1.1.3.1.1.2.1": b"Fan 1",
+        f"{sn}1.1.3.1.1.3.1": 2,
+        f"{sn}1.2.13.1.1.3.1.1": b"Stack unit 1 sensor A",
+        f"{sn}1.2.13.1.1.4.1.1": 99,
+    }
+    rep = replay_values("icx7150", values)
+    assert (rep.selection.profile.name, rep.result.model) == ("ruckus_icx", "ICX7150-48P-POE")
+    samples = _parse(values, "icx7150")
+    host = next(dict(s.fields) for s in samples if s.measurement == "host")
+    assert host == {
+        "cpu_pct": 12,
+        "mem_total_bytes": 1_073_741_824,
+        "mem_used_bytes": 268_435_456,
+        "mem_used_pct": 25.0,
+    }
+    sensors = {s.tags["sensor"]: dict(s.fields) for s in samples if s.measurement == "sensor"}
+    assert sensors == {
+        "PSU 1": {"state": 2, "health": 0},
+        "PSU 2": {"state": 3, "health": 2},
+        "Fan 1": {"state": 2, "health": 0},
+        "Stack unit 1 sensor A": {"value": 49.5},
+    }

@@ -294,6 +294,12 @@ OTHER_MODELS: list[tuple[str, str, str, str]] = [
         "printer",
     ),
     ("1.3.6.1.4.1.12325.1.1.2.1.1", "isi-2 Isilon OneFS v9.1.0.0", "isilon", "storage"),
+    (
+        "1.3.6.1.4.1.1991.1.3.54.2.4.1",
+        "Brocade Communications Systems, Inc. ICX6450-24P, IronWare Version 08.0.30",
+        "ruckus_icx",
+        "switch",
+    ),
 ]
 
 
