@@ -176,6 +176,8 @@ def parse_metric(
 ) -> list[Row]:
     """Rows of one metric after processors, derived fields, aggregation and rates."""
     plan = plan_of(metric)
+    if metric.inventory and not plan.answered_any(raw):
+        return []  # a poll between label walks: nothing of the metric was fetched
     rows = plan.rows(raw)
     if metric.require:
         rows = [
