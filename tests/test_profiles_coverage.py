@@ -65,6 +65,7 @@ _SYNTHETIC: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("no corpus recording carries vendor page counters", "test_profiles_printer_vendor.py"): {
         "hp_page_counts": ("page_count", "page_count_mono", "page_count_color"),
         "xerox_page_counts": ("page_count", "page_count_mono", "page_count_color"),
+        "canon_page_counts": ("page_count",),
     },
     (
         "no Isilon recording exists upstream",

@@ -83,3 +83,12 @@ def test_fujifilm_apeos_supplies_and_model() -> None:
     assert validate_samples(rep.result.samples) == []
     supplies = [s.tags["supply"] for s in rep.result.samples if s.measurement == "printer_supply"]
     assert supplies and not any(", PN" in name for name in supplies)
+
+
+def test_canon_ir_advance_total_counter() -> None:
+    """An imageRUNNER ADVANCE C3530 without prtMarkerLifeCount: CANON-MIB counter 101."""
+    values = read_snmprec(next(RECORDINGS.glob("*/canonprinter_ir-adv.snmprec")))
+    values["1.3.6.1.2.1.1.1.0"] = b"Canon iR-ADV C3530 /P"
+    values["1.3.6.1.4.1.1602.1.11.1.3.1.4.101"] = 123456
+    values["1.3.6.1.2.1.25.3.5.1.1.1"] = 3  # hrPrinterStatus idle
+    assert _printer(values, "c3530") == {"page_count": 123456, "status": 3}
