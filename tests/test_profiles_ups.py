@@ -157,7 +157,7 @@ def test_class_inference_for_unknown_vendors(
             rep.selection.reason
         )
     else:
-        assert "fallback" in rep.selection.reason
+        assert "answers none of the class evidence: fallback" in rep.selection.reason
 
 
 def test_bad_evidence_in_a_user_profile_is_one_line(tmp_path: Path) -> None:

@@ -113,12 +113,15 @@ class ProfileSet:
         for pattern, profile in self._by_descr:
             if pattern.search(sys_descr):
                 return Selection(profile, f"sysDescr matches /{pattern.pattern}/")
+        why = ""
         if evidence is not None:
             inferred = self._inferred(oid, evidence)
             if inferred is not None:
                 return inferred
+            why = " and the device answers none of the class evidence"
         return Selection(
-            self.get(FALLBACK), f"no profile matches sysObjectID {oid or '(none)'}: fallback"
+            self.get(FALLBACK),
+            f"no profile matches sysObjectID {oid or '(none)'}{why}: fallback",
         )
 
     def _inferred(self, oid: str, evidence: Mapping[str, list[int]]) -> Selection | None:
