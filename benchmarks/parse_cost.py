@@ -7,7 +7,10 @@ transport over real sockets; this one isolates the pure-Python part that follows
 transport, so a change to the parser or the line-protocol encoder can be measured in
 seconds and without the noise of a shared box. Each class replays the recording that
 estate.py serves (the switch widened to 48 ports); every poll is a new `RawSnmp` whose
-counters grew, so rates are computed as in production.
+counters grew, so rates are computed as in production. As in the daemon (two-speed
+polling, pipeline/labels.py), one poll in LABEL_REFRESH fetches the full plan and the others
+the fast plan plus the cached label columns: inventory metrics (device_info, LLDP
+neighbours) are parsed on the full polls only.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from lanpulse.core.profile import Profile
 from lanpulse.parsers.rates import RateState
 from lanpulse.parsers.snmp_profile import parse_snmp
 from lanpulse.parsers.values import as_text
+from lanpulse.pipeline.labels import two_speed_plan
 from lanpulse.sim.snmpd_replay import widen_ports
 from lanpulse.sim.snmprec import raw_from_recording, read_snmprec
 from lanpulse.timeseries.lineprotocol import encode_samples
@@ -37,6 +41,7 @@ SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 POLL_NS = 300_000_000_000
 REPEATS = 5
+LABEL_REFRESH = 10  # the daemon's default label_refresh_polls
 
 
 @dataclass(frozen=True)
@@ -79,11 +84,13 @@ def polls_of(
     counter reset (no rates at all). `growth` 0 gives idle counters (every rate 0.0), as
     the estate benchmark's snmpd serves.
     """
-    scalars, columns = profile.plan_oids()
-    base = raw_from_recording(values, scalars, columns)
+    plan = two_speed_plan(profile, ())
+    full = raw_from_recording(values, plan.full.scalars, plan.full.columns)
+    fast = raw_from_recording(values, plan.fast.scalars, (*plan.fast.columns, *plan.labels))
     counters = profile.counter_columns()
     raws = []
     for n in range(count):
+        base = full if n % LABEL_REFRESH == 0 else fast
         step = n * growth
         cols = {
             oid: {i: v + step if isinstance(v, int) else v for i, v in col.items()}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lanpulse.config.profiles import ProfileSet, Selection, builtin_profiles
+from lanpulse.config.profiles import ProfileSet, Selection, builtin_profiles, evidence_answers
 from lanpulse.core.model import Device, SnmpValue
 from lanpulse.parsers.snmp_profile import ParseResult, parse_snmp
 from lanpulse.parsers.values import as_text
@@ -41,13 +41,16 @@ def recordings() -> list[Path]:
 
 
 def select(values: dict[str, SnmpValue], profiles: ProfileSet | None = None) -> Selection:
-    """Choose a profile the way the collector does: sysObjectID, sysDescr, probe OIDs."""
+    """Choose a profile the way the poller does: sysObjectID, sysDescr, probe OIDs, then
+    the class-inference evidence (GETs and walks) when nothing matched."""
     ps = profiles or builtin_profiles()
     oid = str(values.get(SYS_OBJECT_ID, ""))
     descr_raw = values.get(SYS_DESCR, b"")
     descr = as_text(descr_raw) if isinstance(descr_raw, bytes) else str(descr_raw)
     answered = [o for o in ps.probe_oids() if o in values]
-    return ps.select(oid, descr, answered)
+    gets, walks = ps.evidence_oids()
+    raw = raw_from_recording(values, gets, walks)
+    return ps.select(oid, descr, answered, evidence_answers(raw.scalars, raw.columns))
 
 
 def replay_values(name: str, values: dict[str, SnmpValue]) -> Replay:

@@ -65,7 +65,7 @@ def test_the_issue_example_is_accepted_as_is(tmp_path: Path) -> None:
 def test_every_shipped_pack_is_present() -> None:
     assert pack_names() == [
         *("desktop", "device", "discovery", "event", "interface", "printer", "sensor"),
-        *("storage", "wireless"),
+        *("storage", "ups", "wireless"),
     ]
 
 

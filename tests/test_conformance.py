@@ -64,6 +64,43 @@ CLASSIFICATION: dict[str, tuple[str, str, str | None, str | None]] = {
     "procurve_e2910": ("hp_procurve", "switch", "HP", "E2910al-24G-PoE"),
     "swos_css326-24g-2s+": ("mikrotik_swos", "switch", "MikroTik", "CSS326-24G-2S+"),
     "tplink_sg2008": ("tplink", "switch", "TP-Link", None),
+    "apc_smt750x-nmc2": ("apc", "ups", "APC", "Smart-UPS X 750"),
+    "apc_sua1500rmi2u": ("apc", "ups", "APC", "Smart-UPS 1500 RM"),
+    "eaton-mgeups_9pxle": ("eaton_ups", "ups", "Eaton", "Eaton 9PX 1000i RT 2U"),
+    # Second corpus batch (issue 22).
+    "aos": ("alcatel_aos", "switch", "Alcatel-Lucent", None),
+    "arubaos-cx_10.07": ("arubaos_cx", "switch", "Aruba", "JL727A"),
+    "comware_a5500": ("hpe_comware", "switch", "HPE", "A5500-24G"),
+    "dlink_dgs-1510-28": ("dlink", "switch", "D-Link", "DGS-1510-28"),
+    "fortiswitch_148f-fpoe": ("fortiswitch", "switch", "Fortinet", "FSW_148F-F"),
+    "junos_ex": ("juniper_junos", "switch", "Juniper", "ex3400-48t"),
+    "junos_ex4600mp": ("juniper_junos", "switch", "Juniper", "Juniper Virtual Chassis Switch"),
+    "netgear_3": ("netgear", "switch", "Netgear", "M4100-D12G"),
+    "netapp": ("netapp", "storage", "NetApp", None),
+    "netapp_e2700": ("netapp_eseries", "storage", "NetApp", None),
+    "purestorage": ("purestorage", "storage", "Pure Storage", "MercuryB"),
+    "hpe-msa": ("hpe_msa", "storage", "HPE", "MSA 2040"),
+    "dell-powervault_me4024": ("dell_powervault_me", "storage", "Dell", "ME4024"),
+    "kyocera": ("kyocera", "printer", "Kyocera", "FS-1028MFP"),
+    "lexmarkprinter": ("lexmark", "printer", "Lexmark", "T640"),
+    "dell-laser": ("dell_laser", "printer", "Dell", "B3460dn"),
+    "canonprinter_ir-adv": ("canon", "printer", "Canon", "iR-ADV C5235"),
+    "xerox_workcentre": ("xerox", "printer", "Xerox", "WorkCentre 6605DN"),
+    "toshiba-tec_estudio2505": ("toshiba", "printer", "Toshiba", "e-STUDIO2505AC"),
+    "ricoh": ("ricoh", "printer", "Ricoh", "MP 3053"),
+    "beagleboard": ("linux", "server", "Linux", None),
+}
+
+# Stubs: the corpus holds only their system group (PROVENANCE.md), for identification
+# tests; they yield no samples beyond what the system group gives.
+STUBS = {
+    "kyocera",
+    "lexmarkprinter",
+    "dell-laser",
+    "canonprinter_ir-adv",
+    "xerox_workcentre",
+    "toshiba-tec_estudio2505",
+    "ricoh",
 }
 
 ALL = recordings()
@@ -89,7 +126,7 @@ def test_recording_conforms(path: Path) -> None:
     ), rep.selection.reason
     assert rep.result.errors == []
     assert validate_samples(rep.result.samples) == []
-    assert rep.result.samples, "a recording yields samples"
+    assert rep.result.samples or path.stem in STUBS, "a recording yields samples"
     document = golden_document(rep)
     golden = GOLDEN / f"{path.stem}.json"
     if UPDATE:
@@ -101,4 +138,4 @@ def test_recording_conforms(path: Path) -> None:
 def test_class_of_each_device_family() -> None:
     """Every family of the corpus is represented and maps to its class."""
     classes = {c for _, c, _, _ in CLASSIFICATION.values()}
-    assert classes == {"printer", "storage", "switch", "server", "other"}  # other: Wi-Fi
+    assert classes == {"printer", "storage", "switch", "server", "ups", "other"}  # other: Wi-Fi

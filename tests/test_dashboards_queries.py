@@ -296,3 +296,14 @@ def test_number_fields_are_written_as_floats_whatever_the_device_reports() -> No
     )
     alert = encode_sample(Sample("alert", {"rule": "r"}, {"state": 2, "value": 0}, t))
     assert alert == f"alert,rule=r state=2i,value=0.0 {t}"
+
+
+def test_inventory_and_ups_reach_influxdb(daemon_run: tuple[InfluxDB16, DaemonRun]) -> None:
+    """Issue 22 measurements through the real daemon into InfluxDB 1.6: a device_info
+    record per device answering sysLocation (the on-call page's location), and the UPS."""
+    influx, _ = daemon_run
+    info = _raw(influx, 'SELECT last("info") FROM "device_info" GROUP BY "device", "location"')
+    located = {s["tags"]["device"] for s in info if s["tags"].get("location")}
+    assert {"core-sw1", "comms-ups", "custody-mfp"} <= located
+    (ups,) = _raw(influx, 'SELECT last("on_battery"), last("runtime_seconds") FROM "ups"')
+    assert ups["values"][0][1:] == [0, 109762.0]

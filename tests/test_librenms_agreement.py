@@ -1,9 +1,10 @@
 """Agreement with LibreNMS's expected values for the same recordings.
 
 Compared: printer supply and tray percentages and capacities, storage size and used
-bytes, processor load, memory pools. Each value is one comparison; the test prints
-"N of M values agree" and fails on any disagreement not listed in DELIBERATE with the
-reason lanpulse differs on purpose.
+bytes, processor load, memory pools, UPS sensors (charge, runtime, voltages, load,
+states) and LLDP neighbours (remote name and port per local port). Each value is one
+comparison; the test prints "N of M values agree" and fails on any disagreement not
+listed in DELIBERATE with the reason lanpulse differs on purpose.
 """
 
 from __future__ import annotations
@@ -77,6 +78,40 @@ _deliberate(
     ["host"],
     "LibreNMS uses hrStorage 'Physical memory' used; lanpulse UCD-SNMP total - available - "
     "buffers - cached, which does not count page cache as used",
+)
+
+_deliberate(
+    "comware_a5500",
+    "mem_total",
+    ["host"],
+    "HH3C-ENTITY-EXT-MIB gives memory only as a percentage: LibreNMS writes it as 47 used of "
+    "100; lanpulse writes mem_used_pct=47 and no byte counts",
+)
+_deliberate(
+    "comware_a5500",
+    "mem_used",
+    ["host"],
+    "as comware_a5500 mem_total: a percentage, not bytes",
+)
+_deliberate(
+    "dlink_dgs-1510-28",
+    "mem_total",
+    ["host"],
+    "dEntityExtMemUtilTotal is in KB (DLINKSW-ENTITY-EXT-MIB UNITS): LibreNMS keeps 262144; "
+    "lanpulse writes bytes (x 1024)",
+)
+_deliberate(
+    "dlink_dgs-1510-28",
+    "mem_used",
+    ["host"],
+    "dEntityExtMemUtilUsed in KB, as mem_total: lanpulse writes bytes (x 1024)",
+)
+_deliberate(
+    "eaton-mgeups_9pxle",
+    "ups",
+    ["runtime_seconds .1.3.6.1.2.1.33.1.2.3.0"],
+    "LibreNMS also shows UPS-MIB's runtime in whole minutes (18 min); lanpulse writes one "
+    "runtime, MGE-MIB's to the second (1132 s), which LibreNMS shows too and agrees",
 )
 
 
@@ -232,6 +267,91 @@ def _wireless(rec: str, doc: dict[str, Any], samples: list[Sample]) -> Iterator[
         yield _compare(rec, what, key if what in ("wifi_ccq", "wifi_util") else descr, lib, ours)
 
 
+def _replace(v: float) -> float:
+    return {1: 0, 2: 1}.get(int(v), -1)  # APC 1 no / 2 yes -> battery_replace 0 / 1
+
+
+def _mge_replace(v: float) -> float:
+    return {1: 1, 2: 0}.get(int(v), -1)  # MGE 1 yes / 2 no
+
+
+# LibreNMS UPS sensor OID -> (lanpulse `ups` field, LibreNMS value -> lanpulse unit)
+UPS_SENSORS: dict[str, tuple[str, Any]] = {
+    # APC PowerNet-MIB (LibreNMS runtime is in minutes)
+    ".1.3.6.1.4.1.318.1.1.1.2.3.1.0": ("battery_charge_pct", None),
+    ".1.3.6.1.4.1.318.1.1.1.2.2.3.0": ("runtime_seconds", lambda v: v * 60),
+    ".1.3.6.1.4.1.318.1.1.1.2.2.4.0": ("battery_replace", _replace),
+    ".1.3.6.1.4.1.318.1.1.1.4.1.1.0": ("status", None),
+    ".1.3.6.1.4.1.318.1.1.1.2.3.2.0": ("battery_temperature_c", None),
+    ".1.3.6.1.4.1.318.1.1.1.2.3.4.0": ("battery_voltage_v", None),
+    ".1.3.6.1.4.1.318.1.1.1.3.3.1.0": ("input_voltage_v", None),
+    ".1.3.6.1.4.1.318.1.1.1.3.3.4.0": ("input_frequency_hz", None),
+    ".1.3.6.1.4.1.318.1.1.1.4.3.1.0": ("output_voltage_v", None),
+    ".1.3.6.1.4.1.318.1.1.1.4.3.2.0": ("output_frequency_hz", None),
+    ".1.3.6.1.4.1.318.1.1.1.4.3.3.0": ("load_pct", None),
+    ".1.3.6.1.4.1.318.1.1.1.4.3.4.0": ("output_current_a", None),
+    # RFC 1628 UPS-MIB (runtime in minutes, time on battery in minutes)
+    ".1.3.6.1.2.1.33.1.2.1.0": ("battery_status", None),
+    ".1.3.6.1.2.1.33.1.2.2.0": ("on_battery_seconds", lambda v: v * 60),
+    ".1.3.6.1.2.1.33.1.2.3.0": ("runtime_seconds", lambda v: v * 60),
+    ".1.3.6.1.2.1.33.1.2.4.0": ("battery_charge_pct", None),
+    ".1.3.6.1.2.1.33.1.2.5.0": ("battery_voltage_v", None),
+    ".1.3.6.1.2.1.33.1.2.7.0": ("battery_temperature_c", None),
+    ".1.3.6.1.2.1.33.1.3.3.1.2.1": ("input_frequency_hz", None),
+    ".1.3.6.1.2.1.33.1.3.3.1.3.1": ("input_voltage_v", None),
+    ".1.3.6.1.2.1.33.1.4.1.0": ("status", None),
+    ".1.3.6.1.2.1.33.1.4.2.0": ("output_frequency_hz", None),
+    ".1.3.6.1.2.1.33.1.4.4.1.2.1": ("output_voltage_v", None),
+    ".1.3.6.1.2.1.33.1.4.4.1.3.1": ("output_current_a", None),
+    ".1.3.6.1.2.1.33.1.4.4.1.4.1": ("output_power_w", None),
+    ".1.3.6.1.2.1.33.1.4.4.1.5.1": ("load_pct", None),
+    ".1.3.6.1.2.1.33.1.6.1.0": ("alarms", None),
+    ".1.3.6.1.2.1.33.1.7.3.0": ("self_test_result", None),
+    # MGE-MIB (Eaton): remaining time in seconds, replacement flag
+    ".1.3.6.1.4.1.705.1.5.1.0": ("runtime_seconds", None),
+    ".1.3.6.1.4.1.705.1.5.11.0": ("battery_replace", _mge_replace),
+}
+
+
+def _ups(rec: str, doc: dict[str, Any], samples: list[Sample]) -> Iterator[Comparison]:
+    ups = next((dict(s.fields) for s in samples if s.measurement == "ups"), None)
+    if ups is None:
+        return
+    for row in _section(doc, "sensors", "sensors"):
+        known = UPS_SENSORS.get(row["sensor_oid"])
+        if known is None:
+            continue
+        field, convert = known
+        value = float(row["sensor_current"])
+        lib = convert(value) if convert else value
+        key = f"{field} {row['sensor_oid']}"
+        yield _compare(rec, "ups", key, lib, ups.get(field))
+
+
+def _hex(text: str) -> str:
+    return "".join(c for c in text.lower() if c in "0123456789abcdef")
+
+
+def _neighbors(rec: str, doc: dict[str, Any], samples: list[Sample]) -> Iterator[Comparison]:
+    ours = [s.tags for s in samples if s.measurement == "neighbor"]
+    section = doc.get("discovery-protocols")
+    links = section.get("discovery", {}).get("links", []) if isinstance(section, dict) else []
+    for link in links:
+        if link.get("protocol") != "lldp":
+            continue
+        port, name = link["ifName"], link["remote_hostname"]
+        remote_port = link["remote_port"].split(" (")[0]
+        match = [t for t in ours if t["local_port"] == port and t.get("remote_name") == name]
+        key = f"{port} -> {name}"
+        yield _compare(rec, "neighbor", key, 1.0, 1.0 if match else None)
+        same_port = any(
+            t.get("remote_port") == remote_port
+            or _hex(t.get("remote_port", "")) == _hex(remote_port) != ""
+            for t in match
+        )
+        yield _compare(rec, "neighbor_port", key, 1.0, 1.0 if same_port else None)
+
+
 def _comparisons(rep: Replay) -> Iterator[Comparison]:
     path = EXPECTED / f"{rep.name}.json"
     if not path.exists():
@@ -242,6 +362,8 @@ def _comparisons(rep: Replay) -> Iterator[Comparison]:
     yield from _storage(rep.name, doc, samples)
     yield from _host(rep.name, doc, samples)
     yield from _wireless(rep.name, doc, samples)
+    yield from _ups(rep.name, doc, samples)
+    yield from _neighbors(rep.name, doc, samples)
 
 
 ALL = [c for p in recordings() for c in _comparisons(replay(p))]

@@ -11,14 +11,17 @@ import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import pytest
+from _recordings import RECORDINGS as CORPUS
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.client import PysnmpClient
 from lanpulse.config.profiles import builtin_profiles
 from lanpulse.core.model import Device, Sample, Secret, SnmpCredentials
 from lanpulse.demo.estate import RECORDINGS
+from lanpulse.parsers.snmp_profile import parse_snmp
 from lanpulse.pipeline.labels import label_columns, two_speed_plan
 from lanpulse.pipeline.poll import IDENTITY_OIDS, DeviceState, SnmpPoller
+from lanpulse.sim.snmprec import raw_from_recording, read_snmprec
 from lanpulse.sim.snmpsim import SnmpSimAgent
 from tests.test_snmp_client import warm_up
 
@@ -125,6 +128,13 @@ def poller(client: PysnmpClient, clock: Clock, refresh: int) -> SnmpPoller:
     )
 
 
+INVENTORY = ("device_info", "neighbor")
+
+
+def _polled(samples: Sequence[Sample]) -> list[Sample]:
+    return [s for s in samples if s.measurement not in INVENTORY]
+
+
 def alias_of(samples: Sequence[Sample], if_index: str) -> str | None:
     for s in samples:
         if s.measurement == "interface" and s.tags.get("if_index") == if_index:
@@ -138,8 +148,20 @@ def test_label_columns_come_from_the_profile_tags() -> None:
     assert {IF_NAME, IF_DESCR, IF_ALIAS} <= set(labels)
     assert IF_HC_IN not in labels and IF_DISC not in labels
     plan = two_speed_plan(profile, IDENTITY_OIDS)
-    assert set(plan.fast.columns) | set(plan.labels) == set(plan.full.columns)
+    # Inventory metrics (device_info, LLDP neighbours) are walked on full polls only.
+    inventory = {
+        oid
+        for m in profile.metrics
+        if m.inventory
+        for oid in (*m.fetch, *(s.oid for srcs in m.sources().values() for s in srcs))
+        if oid
+    }
+    inventory &= set(plan.full.columns)
+    assert set(plan.fast.columns) | set(plan.labels) | inventory == set(plan.full.columns)
     assert not set(plan.fast.columns) & set(plan.labels)
+    assert not set(plan.fast.columns) & inventory
+    assert "1.3.6.1.2.1.1.6.0" in plan.full.scalars  # sysLocation: full polls only
+    assert "1.3.6.1.2.1.1.6.0" not in plan.fast.scalars
 
 
 @pytest.mark.parametrize("recording", DEMO)
@@ -154,7 +176,8 @@ async def test_cached_labels_give_the_samples_of_a_full_poll(
         a = await cached.poll(dev, s_cached)
         b = await full.poll(dev, s_full)
         assert a.outcome.up and b.outcome.up
-        assert a.outcome.samples == b.outcome.samples
+        # device_info and neighbours come with the label walks only (inventory metrics)
+        assert _polled(a.outcome.samples) == _polled(b.outcome.samples)
         clock.now += 60 * 10**9
     assert s_cached.plan is not None and s_cached.labels.columns is not None
 
@@ -211,3 +234,17 @@ async def test_labels_walked_at_once_after_a_reboot_but_kept_while_fresh(
     # sysUpTime went backwards: walked in the same poll.
     rebooted = await p.poll(device(agent.port, "sw-rebooted"), state)
     assert alias_of(rebooted.outcome.samples, "1") == "renamed-after-reboot"
+
+
+def test_inventory_rows_only_on_full_polls_even_with_entity_labels_cached() -> None:
+    """Comware reads entPhysicalClass as a label (cached, merged into fast polls): the
+    fast poll still makes no device_info row (it is the label walks' record only)."""
+    values = read_snmprec(next(CORPUS.glob("*/comware_a5500.snmprec")))
+    profile = builtin_profiles().get("hpe_comware")
+    plan = two_speed_plan(profile, IDENTITY_OIDS)
+    dev = Device(name="sw", address="127.0.0.1")
+    full = raw_from_recording(values, plan.full.scalars, plan.full.columns)
+    fast = raw_from_recording(values, plan.fast.scalars, (*plan.fast.columns, *plan.labels))
+    assert "1.3.6.1.2.1.47.1.1.1.1.5" in fast.columns  # the cached label column
+    kinds = [{s.measurement for s in parse_snmp(raw, profile, dev).samples} for raw in (full, fast)]
+    assert "device_info" in kinds[0] and "device_info" not in kinds[1]

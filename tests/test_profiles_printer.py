@@ -42,16 +42,18 @@ def _supply(level: int, max_capacity: int, **extra: dict[str, SnmpValue]) -> lis
 @pytest.mark.parametrize(
     ("level", "max_capacity", "fields"),
     [
-        (40, 100, {"level": 40, "max_capacity": 100, "level_pct": 40.0}),
-        (1060, 5300, {"level": 1060, "max_capacity": 5300, "level_pct": 20.0}),
-        (120, 100, {"level": 120, "max_capacity": 100, "level_pct": 100.0}),  # capped
-        (-3, 100, {"max_capacity": 100, "some_remaining": 1}),
-        (-3, -2, {"some_remaining": 1}),
-        (-2, 100, {"max_capacity": 100}),  # unknown level: no level, no pct
-        (-1, 100, {"max_capacity": 100}),  # "other": no level, no pct
-        (50, -2, {"level": 50}),  # unknown capacity: never a percentage
-        (50, -1, {"level": 50}),
-        (0, 0, {"level": 0, "max_capacity": 0}),  # no division by zero
+        (40, 100, {"level": 40, "max_capacity": 100, "level_pct": 40.0, "level_state": 0}),
+        (1060, 5300, {"level": 1060, "max_capacity": 5300, "level_pct": 20.0, "level_state": 0}),
+        (120, 100, {"level": 120, "max_capacity": 100, "level_pct": 100.0, "level_state": 0}),
+        (-3, 100, {"max_capacity": 100, "some_remaining": 1, "level_state": 1}),
+        (-3, -2, {"some_remaining": 1, "level_state": 1}),
+        (-2, 100, {"max_capacity": 100, "level_state": 2}),  # unknown level: no level, no pct
+        (-1, 100, {"max_capacity": 100, "level_state": 3}),  # "other": no level, no pct
+        (-2, -2, {"level_state": 2}),  # nothing known: still written, with its state
+        (-7, -2, {"level_state": 2}),  # a negative value the MIB does not define: unknown
+        (50, -2, {"level": 50, "level_state": 0}),  # unknown capacity: never a percentage
+        (50, -1, {"level": 50, "level_state": 0}),
+        (0, 0, {"level": 0, "max_capacity": 0, "level_state": 0}),  # no division by zero
     ],
 )
 def test_supply_sentinels(level: int, max_capacity: int, fields: dict[str, object]) -> None:
@@ -98,8 +100,9 @@ def test_tray_sentinels_and_names() -> None:
     samples = _parse(cols)
     trays = {s.tags["tray"]: dict(s.fields) for s in samples if s.measurement == "printer_tray"}
     assert trays == {
-        "Tray 1": {"level": 200, "max_capacity": 500, "level_pct": 40.0},
-        "Tray 2": {"max_capacity": 250},
+        "Tray 1": {"level": 200, "max_capacity": 500, "level_pct": 40.0, "level_state": 0},
+        "Tray 2": {"max_capacity": 250, "level_state": 1},
+        "Tray 3": {"level_state": 2},  # nothing known: still reported, with its state
     }
 
 
@@ -186,4 +189,4 @@ def test_ricoh_near_end_is_some_remaining() -> None:
         SUP + "9": {"1.1": -100},
     }
     (sample,) = [s for s in _parse(cols, "ricoh") if s.measurement == "printer_supply"]
-    assert dict(sample.fields) == {"max_capacity": 100, "some_remaining": 1}
+    assert dict(sample.fields) == {"max_capacity": 100, "some_remaining": 1, "level_state": 1}

@@ -11,8 +11,9 @@ import pytest
 from _recordings import DEVICE, golden_document, recordings, replay
 
 from lanpulse.collectors.base import SnmpTarget
+from lanpulse.collectors.snmp import table_groups
 from lanpulse.config.profiles import builtin_profiles
-from lanpulse.core.model import RawSnmp, Secret, SnmpCredentials
+from lanpulse.core.model import RawSnmp, Secret, SnmpCredentials, SnmpValue
 from lanpulse.parsers.snmp_profile import parse_snmp
 from lanpulse.parsers.values import as_text
 from lanpulse.sim.snmpsim import SnmpSimAgent
@@ -43,7 +44,11 @@ async def _poll(agent: SnmpSimAgent, name: str) -> dict[str, object]:
         )
         scalars, columns = selection.profile.plan_oids()
         got_scalars = await client.get(target, list(scalars))
-        got_columns = await client.walk(target, list(columns))
+        # Walked as the collector walks them: by table, at most 10 columns a request (one
+        # request for every column of a big profile is more than an agent answers).
+        got_columns: dict[str, dict[str, SnmpValue]] = {}
+        for group in table_groups(columns, 10):
+            got_columns.update(await client.walk(target, group))
         raw = RawSnmp(device=name, started_ns=0, scalars=got_scalars, columns=got_columns)
         result = parse_snmp(raw, selection.profile, DEVICE)
         from _recordings import Replay

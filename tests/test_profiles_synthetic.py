@@ -61,9 +61,13 @@ def test_other_xerox_model_with_more_supplies() -> None:
     assert supplies["1.20"] == (
         "Yellow Toner",
         "toner",
-        {"level": 5000, "max_capacity": 4000, "level_pct": 100.0},
+        {"level": 5000, "max_capacity": 4000, "level_pct": 100.0, "level_state": 0},
     )
-    assert supplies["1.21"] == ("Staple Cartridge", "staples", {"some_remaining": 1})
+    assert supplies["1.21"] == (
+        "Staple Cartridge",
+        "staples",
+        {"some_remaining": 1, "level_state": 1},
+    )
     assert supplies["1.1"][2]["level_pct"] == 20.0
     assert "1.12" in supplies and "level" not in supplies["1.12"][2]
 
@@ -213,6 +217,92 @@ def test_ucd_memory_prefers_available_and_rejects_garbage() -> None:
     assert dict(host.fields) == {"mem_total_bytes": 1024000}
 
 
+# Issue 22: another model (not the corpus one) of every vendor profile added, as the
+# vendors document their sysObjectID and sysDescr.
+OTHER_MODELS: list[tuple[str, str, str, str]] = [
+    (
+        "1.3.6.1.4.1.2636.1.1.1.2.132",
+        "Juniper Networks, Inc. ex2300-24p Ethernet Switch, kernel JUNOS 20.4R3",
+        "juniper_junos",
+        "switch",
+    ),
+    (
+        "1.3.6.1.4.1.25506.11.1.239",
+        "HPE Comware Platform Software, Software Version 7.1.070, Release 3208P02\r\n"
+        "HPE 5130-24G-PoE+-4SFP+ EI Switch",
+        "hpe_comware",
+        "switch",
+    ),
+    (
+        "1.3.6.1.4.1.6486.801.1.1.2.1.11.1.1",
+        "Alcatel-Lucent Enterprise OS6860E-P24 8.7.354.R01 GA",
+        "alcatel_aos",
+        "switch",
+    ),
+    ("1.3.6.1.4.1.171.10.153.3.1", "DGS-3630-28TC Gigabit Ethernet Switch", "dlink", "switch"),
+    ("1.3.6.1.4.1.12356.106.1.4242", "", "fortiswitch", "switch"),
+    (
+        "1.3.6.1.4.1.4526.100.4.31",
+        "GS724Tv4 ProSafe 24-port Gigabit Smart Switch",
+        "netgear",
+        "switch",
+    ),
+    (
+        "1.3.6.1.4.1.789.2.3",
+        "NetApp Release 8.2.4 7-Mode: Fri Nov 13 2015",
+        "netapp",
+        "storage",
+    ),
+    ("1.3.6.1.4.1.789.1123.6", "NETAPP   INF-01-00        0881", "netapp_eseries", "storage"),
+    (
+        "1.3.6.1.4.1.40482",
+        "Pure Storage FlashArray//X70, Purity//FA 6.1.0",
+        "purestorage",
+        "storage",
+    ),
+    ("1.3.6.1.4.1.11.2.51", "HPE MSA 2060 SAN", "hpe_msa", "storage"),
+    ("1.3.6.1.4.1.674", "DELL EMC ME5024", "dell_powervault_me", "storage"),
+    (
+        "1.3.6.1.4.1.641.2.45",
+        "Lexmark MS621 version MSNGM.074.215 kernel 4.11.12",
+        "lexmark",
+        "printer",
+    ),
+    (
+        "1.3.6.1.4.1.99999.9",
+        "Dell S2830dn Laser Printer version MSNGM.052 kernel 4.4",
+        "dell_laser",
+        "printer",
+    ),
+    ("1.3.6.1.4.1.1129.2.3.72.1", "TOSHIBA e-STUDIO5015AC", "toshiba", "printer"),
+    (
+        "1.3.6.1.4.1.318.1.3.5.4",
+        "APC Web/SNMP Management Card (MB:v3.9.2 PF:v3.5.7 MN:AP9619)",
+        "generic",
+        "other",
+    ),  # without the upsBasicIdentModel probe: a PDU, say (test_profiles_ups.py)
+    ("1.3.6.1.4.1.534.1", "Eaton 5PX 1500", "generic", "other"),  # no probe: test_profiles_ups
+    ("1.3.6.1.4.1.297.1.11.93.1.2.1", "FUJIFILM Apeos C3060; ESS 1.2.3", "fujifilm", "printer"),
+    ("1.3.6.1.4.1.297.1.11.93.1.2.1", "FUJI XEROX ApeosPort-VII C3373", "fujifilm", "printer"),
+    ("1.3.6.1.4.1.1347.41", "KYOCERA ECOSYS M3655idn", "kyocera", "printer"),
+    ("1.3.6.1.4.1.1602.4.7", "Canon iR-ADV C3530 /P", "canon", "printer"),
+    ("1.3.6.1.4.1.253.8.62.1.24.2.1.1", "Xerox WorkCentre 7855 v1", "xerox", "printer"),
+    (
+        "1.3.6.1.4.1.367.1.1",
+        "RICOH IM C3000 1.02 / RICOH Network Printer C model",
+        "ricoh",
+        "printer",
+    ),
+    ("1.3.6.1.4.1.12325.1.1.2.1.1", "isi-2 Isilon OneFS v9.1.0.0", "isilon", "storage"),
+    (
+        "1.3.6.1.4.1.1991.1.3.54.2.4.1",
+        "Brocade Communications Systems, Inc. ICX6450-24P, IronWare Version 08.0.30",
+        "ruckus_icx",
+        "switch",
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("sys_object_id", "sys_descr", "profile", "device_class"),
     [
@@ -234,10 +324,12 @@ def test_ucd_memory_prefers_available_and_rejects_garbage() -> None:
         ("1.3.6.1.4.1.50536.3.1", "TrueNAS-25.04 Hardware", "truenas_scale", "storage"),
         ("1.3.6.1.4.1.50536.3.1", "TrueNAS-13.0-U6.1 Hardware", "truenas_core", "storage"),
         ("1.3.6.1.4.1.50536.3.9", "iX appliance", "truenas", "storage"),
-        ("1.3.6.1.4.1.99999.7", "Lexmark MX711 Printer", "printer", "printer"),
+        ("1.3.6.1.4.1.99999.7", "Acme LaserPro 9 Printer", "printer", "printer"),
+        ("1.3.6.1.4.1.99999.7", "Lexmark MX711 Printer", "lexmark", "printer"),
         ("1.3.6.1.4.1.99999.7", "Some unknown box", "generic", "other"),
         ("1.3.6.1.4.1.9.1.2694", "Cisco IOS Software, C9300", "cisco_ios", "switch"),
         ("1.3.6.1.4.1.1347.41", "KYOCERA Document Solutions Printing System", "kyocera", "printer"),
+        *OTHER_MODELS,
     ],
 )
 def test_selection_of_devices_outside_the_corpus(

@@ -34,6 +34,8 @@ def _matches(profile: Profile) -> str:
         parts.append("refined by sysDescr " + " | ".join(f"/{r}/" for r in m.refine))
     if m.probe:
         parts.append("if device answers " + ", ".join(m.probe))
+    if m.answers:
+        parts.append("unknown vendor answering " + " | ".join(e.what for e in m.answers))
     return "; ".join(parts) or "(fallback)"
 
 

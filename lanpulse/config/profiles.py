@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from lanpulse.core.errors import ConfigError, ConfigErrors
+from lanpulse.core.model import SnmpValue
 from lanpulse.core.profile import Profile
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
@@ -53,6 +54,12 @@ class ProfileSet:
             for pattern in p.match.sysdescr
         ]
 
+        self._by_evidence: list[Profile] = [
+            p
+            for p in sorted(self.profiles.values(), key=lambda p: (-p.priority, p.name))
+            if not p.name.startswith("_") and p.match.answers
+        ]
+
     def get(self, name: str) -> Profile:
         """The named profile, or a ConfigError listing the names that exist."""
         try:
@@ -68,14 +75,33 @@ class ProfileSet:
             found.update(dict.fromkeys(p.match.probe))
         return tuple(found)
 
+    def evidence_oids(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The OIDs to GET and the columns to walk for class inference (`match.answers`)."""
+        gets: dict[str, None] = {}
+        walks: dict[str, None] = {}
+        for p in self._by_evidence:
+            for ev in p.match.answers:
+                if ev.get:
+                    gets[ev.get] = None
+                elif ev.walk:
+                    walks[ev.walk] = None
+        return tuple(gets), tuple(walks)
+
     def select(
-        self, sys_object_id: str, sys_descr: str, answered: Collection[str] = ()
+        self,
+        sys_object_id: str,
+        sys_descr: str,
+        answered: Collection[str] = (),
+        evidence: Mapping[str, list[int]] | None = None,
     ) -> Selection:
-        """Choose by sysObjectID prefix, then sysDescr pattern, then the generic fallback.
+        """Choose by sysObjectID prefix, then sysDescr pattern, then class inference, then
+        the generic fallback.
 
         `answered` holds the `probe_oids()` the device answered; a profile with
         `match.probe` is chosen only when one of its probes was answered, and one with
-        `match.refine` only when sysDescr also matches.
+        `match.refine` only when sysDescr also matches. `evidence` (from
+        `evidence_answers`) is what the device answered of `evidence_oids()`; without it
+        no class is inferred.
         """
         oid = sys_object_id.lstrip(".")
         for prefix, profile in self._by_prefix:
@@ -87,9 +113,32 @@ class ProfileSet:
         for pattern, profile in self._by_descr:
             if pattern.search(sys_descr):
                 return Selection(profile, f"sysDescr matches /{pattern.pattern}/")
+        why = ""
+        if evidence is not None:
+            inferred = self._inferred(oid, evidence)
+            if inferred is not None:
+                return inferred
+            why = " and the device answers none of the class evidence"
         return Selection(
-            self.get(FALLBACK), f"no profile matches sysObjectID {oid or '(none)'}: fallback"
+            self.get(FALLBACK),
+            f"no profile matches sysObjectID {oid or '(none)'}{why}: fallback",
         )
+
+    def _inferred(self, oid: str, evidence: Mapping[str, list[int]]) -> Selection | None:
+        """The first profile (by priority) whose evidence the device answers, with why."""
+        for profile in self._by_evidence:
+            for ev in profile.match.answers:
+                got = ev.holds(evidence)
+                if got is None:
+                    continue
+                source = f"{got} rows of {ev.walk}" if ev.walk else f"{ev.get} = {got}"
+                return Selection(
+                    profile,
+                    f"no profile matches sysObjectID {oid or '(none)'} or sysDescr; class "
+                    f"{profile.device_class or 'other'} inferred: the device answers "
+                    f"{ev.what} ({source}{'' if ev.min <= 1 else f', at least {ev.min}'})",
+                )
+        return None
 
     def _narrowed(self, profile: Profile, sys_descr: str, answered: Collection[str]) -> str | None:
         """None when the profile's refine/probe conditions fail, else the extra reason."""
@@ -112,6 +161,22 @@ class ProfileSet:
             (p for p in self.profiles.values() if not p.name.startswith("_")),
             key=lambda p: p.name,
         )
+
+
+def _number(value: SnmpValue) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def evidence_answers(
+    scalars: Mapping[str, SnmpValue], columns: Mapping[str, Mapping[str, SnmpValue]]
+) -> dict[str, list[int]]:
+    """What a device answered of `evidence_oids()`, as numbers (1 for a text value): a
+    GET's value, a walked column's row values."""
+    out: dict[str, list[int]] = {oid: [_number(v)] for oid, v in scalars.items()}
+    for oid, rows in columns.items():
+        if rows:
+            out[oid] = [_number(v) for v in rows.values()]
+    return out
 
 
 def _read_raw(path: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -81,6 +82,9 @@ class Metric(BaseModel):
     discontinuity: Source | None = None  # a change of this value resets the row's counters
     identity: list[str] = []  # tags whose change means the index names another entity
     require: list[str] = []  # rows missing any of these fields/tags are dropped
+    # Identity that changes rarely (sysLocation, serial numbers, firmware, neighbours): its
+    # OIDs are fetched on full polls only, with the label columns (pipeline/labels.py).
+    inventory: bool = False
     # Rows not collected at all: tag -> regexes searched in the tag's text (as the columns
     # give it, before processors). For entries that are not what the measurement means,
     # e.g. the filter layers Windows lists as interfaces (see _windows.yaml).
@@ -135,6 +139,42 @@ class Metric(BaseModel):
         return out
 
 
+class Evidence(BaseModel):
+    """Something a device of unknown vendor answers that tells its class (`match.answers`)."""
+
+    model_config = _FROZEN
+
+    what: str  # what it is, for `poll --explain`: "Printer-MIB prtMarkerSuppliesLevel"
+    get: str | None = None  # an instance OID to GET...
+    walk: str | None = None  # ...or a column to walk
+    min: int = 1  # get: a number at least this; walk: at least this many (matching) rows
+    values: list[int] = []  # only these codes count (e.g. FC-MGMT connUnitType storage kinds)
+
+    @field_validator("get", "walk")
+    @classmethod
+    def _check_oid(cls, v: str | None) -> str | None:
+        return None if v is None else _oid(v)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Evidence:
+        if (self.get is None) == (self.walk is None):
+            raise ValueError("evidence needs exactly one of 'get' and 'walk'")
+        return self
+
+    def holds(self, answers: Mapping[str, list[int]]) -> int | None:
+        """What the device answered (the value, or the number of rows) when it meets the
+        evidence, else None. `answers` holds numbers, 1 for a text value."""
+        got = answers.get(self.get or self.walk or "")
+        if not got:
+            return None
+        if self.values:
+            got = [v for v in got if v in self.values]
+            if not got:
+                return None
+        number = got[0] if self.get else len(got)
+        return number if number >= self.min else None
+
+
 class Match(BaseModel):
     """How a profile is chosen: sysObjectID prefixes first, then sysDescr patterns."""
 
@@ -147,6 +187,9 @@ class Match(BaseModel):
     # report a generic sysObjectID, e.g. net-snmp's Linux OID on a Synology NAS).
     refine: list[str] = []
     probe: list[str] = []
+    # Class inference for a device no sysObjectID or sysDescr rule matches: the profile is
+    # chosen when the device answers one of these (docs/profiles.md, "Unknown vendors").
+    answers: list[Evidence] = []
 
     @field_validator("probe")
     @classmethod

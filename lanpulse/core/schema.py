@@ -139,6 +139,9 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "status": FieldSpec("int", values=frozenset({1, 2, 3, 4, 5})),
                 "device_status": FieldSpec("int", values=frozenset({1, 2, 3, 4, 5})),
                 "page_count": COUNTER,
+                # Issue 22: vendor MIB counters (HP, Xerox), mono and colour pages.
+                "page_count_mono": COUNTER,
+                "page_count_color": COUNTER,
                 **{c: FLAG for c in PRINTER_CONDITIONS},
                 "alerts_critical": COUNTER,
                 "alerts_warning": COUNTER,
@@ -146,13 +149,26 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
         ),
         _m(
             "printer_supply",
-            {"level": INT, "max_capacity": INT, "level_pct": PCT, "some_remaining": FLAG},
+            {
+                "level": INT,
+                "max_capacity": INT,
+                "level_pct": PCT,
+                "some_remaining": FLAG,
+                # Issue 22: the level's sentinel state, so a supply of unknown level is
+                # still written (0 measured, 1 some remaining, 2 unknown, 3 other).
+                "level_state": FieldSpec("int", values=frozenset({0, 1, 2, 3})),
+            },
             required=("supply", "supply_index", "supply_type"),
             optional=("color",),
         ),
         _m(
             "printer_tray",
-            {"level": INT, "max_capacity": INT, "level_pct": PCT},
+            {
+                "level": INT,
+                "max_capacity": INT,
+                "level_pct": PCT,
+                "level_state": FieldSpec("int", values=frozenset({0, 1, 2, 3})),
+            },
             required=("tray", "tray_index"),
         ),
         _m(
@@ -275,6 +291,60 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             # Scheduled discovery (docs/discovery.md): a device its sweeps no longer find.
             "discovery",
             {"missing": FLAG, "vanished": FLAG, "missing_seconds": NONNEG},
+        ),
+        # Issue 22: UPS (RFC 1628 UPS-MIB, APC PowerNet, MGE/Eaton).
+        _m(
+            "ups",
+            {
+                "on_battery": FLAG,
+                "status": INT,
+                "battery_status": INT,
+                "battery_health": HEALTH,
+                "battery_replace": FLAG,
+                "battery_charge_pct": PCT,
+                "battery_voltage_v": NUMBER,
+                "battery_temperature_c": NUMBER,
+                "runtime_seconds": NONNEG,
+                "on_battery_seconds": NONNEG,
+                "load_pct": NONNEG,
+                "input_voltage_v": NONNEG,
+                "input_frequency_hz": NONNEG,
+                "output_voltage_v": NONNEG,
+                "output_frequency_hz": NONNEG,
+                "output_current_a": NONNEG,
+                "output_power_w": NONNEG,
+                "self_test_result": INT,
+                "self_test_failed": FLAG,
+                "alarms": COUNTER,
+            },
+        ),
+        # Issue 22: identity of every device (inventory; the location an on-call page needs).
+        _m(
+            "device_info",
+            {"info": FieldSpec("int", values=frozenset({1}))},
+            optional=("location", "contact", "serial", "model", "firmware", "vendor"),
+        ),
+        # Issue 22: LLDP/CDP neighbours, one per local port and remote device (topology).
+        _m(
+            "neighbor",
+            {"info": FieldSpec("int", values=frozenset({1}))},
+            required=("protocol", "local_port"),
+            optional=(
+                "local_port_index",
+                "remote_name",
+                "remote_port",
+                "remote_port_descr",
+                "remote_chassis",
+                "remote_address",
+                "remote_platform",
+            ),
+        ),
+        # Issue 22: members of a switch stack or virtual chassis.
+        _m(
+            "stack_member",
+            {"state": INT, "health": HEALTH, "priority": INT, "uptime_seconds": NONNEG},
+            required=("member",),
+            optional=("role", "model", "serial", "firmware"),
         ),
         _m(
             "lanpulse",

@@ -6,6 +6,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 
 from lanpulse.dashboards import panels as p
 from lanpulse.dashboards.panels import Q
+from lanpulse.dashboards.ups import with_ups_row
 
 UID = "lanpulse-overview"
 SITE = '"site" =~ /^$site$/'
@@ -64,7 +65,7 @@ def build() -> dash.Dashboard:
         f'AND {SITE} GROUP BY "device", "class"',
         ("device", "class"),
     )
-    return (
+    board = (
         p.new_dashboard(
             UID, "lanpulse: estate overview", "Devices up and down, active alerts, top-N lists."
         )
@@ -209,3 +210,4 @@ def build() -> dash.Dashboard:
             )
         )
     )
+    return with_ups_row(board)

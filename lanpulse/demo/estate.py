@@ -26,6 +26,7 @@ ESTATE: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("intranet-web", "linux_icecast", "server", {"site": "hq"}),
     ("ops-desktop", "windows_svr_2019_1809", "desktop", {"site": "north"}),
     ("wifi-controller", "ciscowlc_cbw240ac", "other", {"site": "hq"}),
+    ("comms-ups", "apc_smt750x-nmc2", "ups", {"site": "hq"}),
 )
 
 _MOVING = {

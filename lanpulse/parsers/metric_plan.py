@@ -126,6 +126,19 @@ class MetricPlan:
             ),
         )
 
+    def answered_any(self, raw: RawSnmp) -> bool:
+        """Whether the poll holds any of the metric's OIDs (its fetch columns included):
+        an `inventory` metric is parsed only on the polls that fetched it."""
+        if self.metric.scalar:
+            scalars = raw.scalars
+            if any(oid in scalars for oid in self.oids):
+                return True
+        else:
+            columns = raw.columns
+            if any(columns.get(oid) for oid in self.oids):
+                return True
+        return any(raw.columns.get(oid) for oid in self.metric.fetch)
+
     def rows(self, raw: RawSnmp) -> list[Row]:
         """The metric's rows of one poll, before processors (one row for a scalar group)."""
         if self.metric.scalar:

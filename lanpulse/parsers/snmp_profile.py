@@ -176,6 +176,8 @@ def parse_metric(
 ) -> list[Row]:
     """Rows of one metric after processors, derived fields, aggregation and rates."""
     plan = plan_of(metric)
+    if metric.inventory and not plan.answered_any(raw):
+        return []  # a poll between label walks: nothing of the metric was fetched
     rows = plan.rows(raw)
     if metric.require:
         rows = [
@@ -216,6 +218,15 @@ def _unanswered(unanswerable: tuple[tuple[str, str], ...], rows: list[Row]) -> l
         else:
             missing.append(label)
     return missing
+
+
+def _identify(tags: dict[str, str], vendor: str | None, model: str | None) -> None:
+    """device_info carries the vendor and model the `device` sample has (the same names on
+    both); the ENTITY-MIB model stays only where the profile finds none."""
+    if vendor:
+        tags["vendor"] = vendor
+    if model:
+        tags["model"] = model
 
 
 def base_tags(device: Device, device_class: str) -> dict[str, str]:
@@ -287,7 +298,10 @@ def parse_snmp(
     for (measurement, tag_items), fields in merged.items():
         if measurement == "device":
             continue  # the pipeline writes one device sample per poll, see device_sample
-        add(make_sample(measurement, dict(tag_items), fields, started))
+        sample_tags = dict(tag_items)
+        if measurement == "device_info":
+            _identify(sample_tags, profile.vendor, result.model)
+        add(make_sample(measurement, sample_tags, fields, started))
     result.samples.sort(key=_MEASUREMENT)
     device_fields = next((f for (m, _), f in merged.items() if m == "device"), {})
     if result.uptime_s is None and "uptime_seconds" in device_fields:

@@ -10,6 +10,9 @@ same poll, so its samples are right) when sysUpTime went backwards (a reboot may
 interfaces) or when the row index set of a metric's value columns changed (an interface,
 a supply or a volume appeared or went away). The merged result is the same `RawSnmp` that
 a full poll would have produced, so parsing cannot tell the difference.
+
+Metrics marked `inventory` (device_info, LLDP neighbours) are fetched on full polls only,
+scalars included, and are not cached: their rows appear when the labels are walked.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ def label_columns(profile: Profile) -> tuple[str, ...]:
     tag_oids: dict[str, None] = {}
     other: set[str] = set()
     for metric in profile.metrics:
+        if metric.inventory:
+            continue
         for group, is_tag in ((metric.tags, True), (metric.fields, False), (metric.extra, False)):
             for srcs in group.values():
                 for src in srcs if isinstance(srcs, list) else [srcs]:
@@ -55,17 +60,32 @@ def label_columns(profile: Profile) -> tuple[str, ...]:
     return tuple(oid for oid in tag_oids if oid not in other)
 
 
+def _inventory_oids(profile: Profile) -> set[str]:
+    """OIDs only `inventory` metrics read: fetched on full polls only."""
+    inventory: set[str] = set()
+    other: set[str] = set()
+    for metric in profile.metrics:
+        target = inventory if metric.inventory else other
+        for srcs in metric.sources().values():
+            target.update(s.oid for s in srcs if s.oid)
+        target.update(metric.fetch)
+        if metric.discontinuity and metric.discontinuity.oid:
+            target.add(metric.discontinuity.oid)
+    return inventory - other
+
+
 def two_speed_plan(profile: Profile, identity_oids: tuple[str, ...]) -> TwoSpeedPlan:
     """Split a profile's plan into the full plan, the fast plan and the label columns."""
     scalars, columns = profile.plan_oids()
     scalars = tuple(dict.fromkeys((*identity_oids, *scalars)))
     labels = label_columns(profile)
+    full_only = _inventory_oids(profile) - set(identity_oids)
     label_set = set(labels)
-    fast_columns = tuple(c for c in columns if c not in label_set)
+    fast_columns = tuple(c for c in columns if c not in label_set and c not in full_only)
     fast_set = set(fast_columns)
     rows: list[tuple[str, ...]] = []
     for metric in profile.metrics:
-        if metric.scalar:
+        if metric.scalar or metric.inventory:
             continue
         cols = {
             src.oid
@@ -77,7 +97,9 @@ def two_speed_plan(profile: Profile, identity_oids: tuple[str, ...]) -> TwoSpeed
             rows.append(tuple(sorted(cols)))
     return TwoSpeedPlan(
         full=SnmpPlan(scalars=scalars, columns=columns),
-        fast=SnmpPlan(scalars=scalars, columns=fast_columns),
+        fast=SnmpPlan(
+            scalars=tuple(o for o in scalars if o not in full_only), columns=fast_columns
+        ),
         labels=tuple(c for c in columns if c in label_set),
         row_columns=tuple(dict.fromkeys(rows)),
     )

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from lanpulse.collectors.base import SnmpClient, SnmpPlan, SnmpTarget
 from lanpulse.collectors.snmp import SnmpCollector, deadline_for
-from lanpulse.config.profiles import ProfileSet, Selection
-from lanpulse.core.errors import CollectError
-from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, now_ns
+from lanpulse.config.profiles import FALLBACK, ProfileSet, Selection, evidence_answers
+from lanpulse.core.errors import AgentError, CollectError
+from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, SnmpValue, now_ns
 from lanpulse.core.profile import Profile
 from lanpulse.parsers.rates import RateState
 from lanpulse.parsers.snmp_profile import ParseResult, device_sample, parse_snmp
@@ -94,14 +94,36 @@ class SnmpPoller:
         else:
             probes = self.profiles.probe_oids()
             ident = await self.client.get(target_of(device), (*IDENTITY_OIDS, *probes))
-            selection = self.profiles.select(
-                as_text(ident.get(SYS_OBJECT_ID, "")),
-                as_text(ident.get(SYS_DESCR, "")),
-                answered=[oid for oid in probes if oid in ident],
-            )
+            args = (as_text(ident.get(SYS_OBJECT_ID, "")), as_text(ident.get(SYS_DESCR, "")))
+            answered = [oid for oid in probes if oid in ident]
+            selection = self.profiles.select(*args, answered=answered)
+            if selection.profile.name == FALLBACK:
+                evidence = await self._evidence(device)
+                selection = self.profiles.select(*args, answered=answered, evidence=evidence)
         state.selection = selection
         state.plan = self.plan_for(selection.profile)
         return selection
+
+    async def _evidence(self, device: Device) -> dict[str, list[int]]:
+        """What a device of unknown vendor answers of the class-inference OIDs (first poll
+        only: a few GETs in one request and one short walk per column)."""
+        gets, walks = self.profiles.evidence_oids()
+        target = target_of(device)
+        scalars: dict[str, SnmpValue] = {}
+        columns: dict[str, Mapping[str, SnmpValue]] = {}
+        # One request per column: an SNMPv1 agent refuses a whole request (noSuchName)
+        # for one column it lacks, and a refusal is only "no evidence", never a failed poll.
+        if gets:
+            try:
+                scalars.update(await self.client.get(target, gets))
+            except AgentError as exc:
+                log.debug("%s: class evidence GET refused: %s", device.name, exc.message)
+        for column in walks:
+            try:
+                columns.update(await self.client.walk(target, (column,)))
+            except AgentError as exc:
+                log.debug("%s: class evidence walk refused: %s", device.name, exc.message)
+        return evidence_answers(scalars, columns)
 
     def plan_for(self, profile: Profile) -> TwoSpeedPlan:
         """The profile's two-speed plan, built once and shared by its devices."""

@@ -25,7 +25,7 @@ TYPE_NAMES = {
 }
 # Kernel pseudo file systems (always "full", no capacity to plan) and per-login tmpfs
 # mounts (/run/user/<uid>, they come and go with sessions and would churn series).
-_PSEUDO_FS = re.compile(r"^/(proc|sys|dev|dev/fd|dev/pts)$|^/(proc|sys)/|^/run/user/\d+$")
+PSEUDO_FS = re.compile(r"^/(proc|sys|dev|dev/fd|dev/pts)$|^/(proc|sys)/|^/run/user/\d+$")
 
 
 _WRAP = 2**32
@@ -103,7 +103,7 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
                     row.fields["swap_used_bytes"] = used_bytes
         elif kind == "other" or (
             # Every pseudo file system pattern starts with "/": other names skip the regex.
-            (descr := row.tags.get("volume", "")).startswith("/") and _PSEUDO_FS.match(descr)
+            (descr := row.tags.get("volume", "")).startswith("/") and PSEUDO_FS.match(descr)
         ):
             # hrStorageOther is no volume: net-snmp's memory buffers/cache/shared memory,
             # printers' firmware ROM, NVRAM and flash (always 100 % used).

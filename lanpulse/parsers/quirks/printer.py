@@ -64,6 +64,11 @@ def _first_match(words: tuple[tuple[str, str], ...], text: str) -> str | None:
     return next((name for pattern, name in words if re.search(pattern, low)), None)
 
 
+# Sentinel levels (Printer-MIB) -> `level_state`: 0 measured, 1 some remaining (-3),
+# 2 unknown (-2), 3 other / no restriction (-1); any other negative value is unknown.
+LEVEL_STATES = {SOME_REMAINING: 1, -2: 2, -1: 3}
+
+
 def _level_fields(row: Row, level: object, max_capacity: object) -> None:
     """level, max_capacity, level_pct and some_remaining per SCHEMA.md's sentinel rules."""
     if isinstance(level, int) and not isinstance(level, bool):
@@ -71,6 +76,8 @@ def _level_fields(row: Row, level: object, max_capacity: object) -> None:
             row.fields["level"] = level
         elif level == SOME_REMAINING:
             row.fields["some_remaining"] = 1
+        # The row is reported whatever the level says: an unknown level is a state too.
+        row.fields["level_state"] = LEVEL_STATES.get(level, 2) if level < 0 else 0
     if isinstance(max_capacity, int) and not isinstance(max_capacity, bool) and max_capacity >= 0:
         row.fields["max_capacity"] = max_capacity
     lvl, cap = row.fields.get("level"), row.fields.get("max_capacity")
@@ -181,3 +188,18 @@ def status(rows: list[Row], ctx: RowContext) -> list[Row]:
         first.fields["alerts_critical"] = sum(1 for a in alerts if a in ALERT_CRITICAL)
         first.fields["alerts_warning"] = sum(1 for a in alerts if a in ALERT_WARNING)
     return [first]
+
+
+def vendor_pages(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """Page counters of a vendor MIB, on the scalar `printer` row: `page_count` only when
+    the Printer-MIB has no prtMarkerLifeCount (some HP models), else that one stands;
+    the total is mono + colour when the vendor gives only those."""
+    has_life_count = bool(ctx.column(MARKER_LIFE_COUNT))
+    for row in rows:
+        fields = row.fields
+        mono, color = fields.get("page_count_mono"), fields.get("page_count_color")
+        if "page_count" not in fields and mono is not None and color is not None:
+            fields["page_count"] = mono + color
+        if has_life_count:
+            fields.pop("page_count", None)
+    return [r for r in rows if r.fields]

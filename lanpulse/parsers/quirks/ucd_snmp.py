@@ -5,10 +5,15 @@ and page cache as used, so a Linux host with a large cache looks full. Used memo
 is total - available - buffers - cached, as `free` reports it. Some agents (FreeBSD
 builds, old kernels) send negative Integer32 garbage for buffers or swap: such a value is
 unknown, and the field that needs it is left out.
+
+Also the disk table (dskTable, 2021.9): mounted file systems with the sizes `df` shows.
 """
 
 from __future__ import annotations
 
+import re
+
+from lanpulse.parsers.quirks.hr_storage import PSEUDO_FS
 from lanpulse.parsers.rows import Row, RowContext
 
 KIB = 1024
@@ -37,3 +42,30 @@ def memory(rows: list[Row], ctx: RowContext) -> list[Row]:
             row.fields["swap_total_bytes"] = swap_total * KIB
             row.fields["swap_used_bytes"] = (swap_total - swap_avail) * KIB
     return rows
+
+
+# Network file systems as dskDevice names them (NFS "host:/path", CIFS "//host/share"):
+# hrStorage reports them as network disks; dskTable cannot tell, so they stay hrStorage's.
+_NETWORK_FS = re.compile(r"^//|^[^/\s]+:/")
+
+
+def disks(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """UCD dskTable rows as `df` shows them: its used % (dskPercent, used / (used +
+    available), reserved blocks not counted as available), local file systems only.
+
+    Runs after `sized_volume`. A row has the same tags as hrStorage's row for the mount, so
+    its values replace hrStorage's (whose sizes count reserved blocks as free); pseudo
+    file systems and network mounts are left to hrStorage's rules.
+    """
+    out: list[Row] = []
+    for row in rows:
+        fs = row.extra.pop("fs", None)
+        pct = row.extra.pop("pct", None)
+        path = row.tags.get("volume", "")
+        fs_text = fs.decode(errors="replace") if isinstance(fs, bytes) else str(fs or "")
+        if PSEUDO_FS.match(path) or _NETWORK_FS.match(fs_text) or "size_bytes" not in row.fields:
+            continue
+        if isinstance(pct, int) and 0 <= pct <= 100:
+            row.fields["used_pct"] = float(pct)
+        out.append(row)
+    return out

@@ -1,0 +1,159 @@
+"""Identity and neighbours: `device_info` (ENTITY-MIB chassis) and LLDP `neighbor` rows.
+
+`device_info`: the profile's scalar sources (sysLocation, sysContact, vendor serial,
+firmware) come first; what they leave empty is taken from the first ENTITY-MIB chassis
+(entPhysicalClass 3). Rows come only from full polls (the metric is `inventory`): a poll
+with none of the metric's scalars and no ENTITY-MIB makes no row.
+
+`cdp_neighbors`: CISCO-CDP-MIB cdpCacheTable rows, the same `neighbor` tags.
+
+`lldp_neighbors`: lldpRemTable rows (index timeMark.localPortNum.remIndex) with the local
+port named from IF-MIB ifName (LLDP port numbers are ifIndexes on the agents we know; the
+lldpLocPortTable description is the fallback), MAC chassis/port ids written as MACs, and
+the first IPv4/IPv6 management address of lldpRemManAddrTable, whose address is in the
+row index (subtype, then length-prefixed or bare octets).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+from lanpulse.core.model import SnmpValue
+from lanpulse.parsers.rows import Row, RowContext
+from lanpulse.parsers.values import as_text
+
+ENT_CLASS = "1.3.6.1.2.1.47.1.1.1.1.5"
+ENT_FIELDS = {
+    "serial": "1.3.6.1.2.1.47.1.1.1.1.11",  # entPhysicalSerialNum
+    "model": "1.3.6.1.2.1.47.1.1.1.1.13",  # entPhysicalModelName
+    "firmware": "1.3.6.1.2.1.47.1.1.1.1.10",  # entPhysicalSoftwareRev
+}
+ENT_FIRMWARE_REV = "1.3.6.1.2.1.47.1.1.1.1.9"  # entPhysicalFirmwareRev: when no software rev
+CHASSIS = 3
+
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
+LOC_PORT_DESCR = "1.0.8802.1.1.2.1.3.7.1.4"
+REM_MAN_ADDR = "1.0.8802.1.1.2.1.4.2.1.3"  # lldpRemManAddrIfSubtype: walked for its index
+
+
+def _chassis_index(classes: Mapping[str, SnmpValue]) -> str | None:
+    for index, value in sorted(classes.items(), key=lambda kv: [int(p) for p in kv[0].split(".")]):
+        if value == CHASSIS:
+            return index
+    return None
+
+
+def device_info(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """One `device_info` row from a full poll: scalars first, then the ENTITY-MIB chassis."""
+    # A fast poll fetches none of the metric's scalars (no tags) nor its ENTITY-MIB columns
+    # (entPhysicalClass may still be there: another metric's cached label column).
+    entity = any(ctx.column(column) for column in ENT_FIELDS.values())
+    if not entity and not any(row.tags for row in rows):
+        return []
+    chassis = _chassis_index(ctx.column(ENT_CLASS)) if entity else None
+    out: list[Row] = []
+    for row in rows:
+        tags = {k: v.strip() for k, v in row.tags.items() if v and v.strip()}
+        if chassis is not None:
+            for tag, column in ENT_FIELDS.items():
+                if tag not in tags:
+                    text = as_text(ctx.column(column).get(chassis, b""))
+                    if not text and tag == "firmware":
+                        text = as_text(ctx.column(ENT_FIRMWARE_REV).get(chassis, b""))
+                    if text:
+                        tags[tag] = text
+        row.tags = tags
+        row.fields["info"] = 1
+        out.append(row)
+    return out
+
+
+def _mac_or_text(value: str | None, subtype: str | None, mac_subtype: str) -> str | None:
+    if not value:
+        return None
+    if subtype == mac_subtype and len(value) == 12 and all(c in "0123456789abcdef" for c in value):
+        return ":".join(value[i : i + 2] for i in range(0, 12, 2))
+    return value
+
+
+def _addresses(column: Mapping[str, SnmpValue]) -> dict[str, str]:
+    """Remote row index (timeMark.port.remIndex) -> first management address."""
+    out: dict[str, str] = {}
+    for index in column:
+        parts = index.split(".")
+        if len(parts) < 5:
+            continue
+        key, subtype, rest = ".".join(parts[:3]), parts[3], parts[4:]
+        size = {"1": 4, "2": 16}.get(subtype)
+        if size is None:
+            continue
+        if len(rest) == size + 1 and rest[0] == str(size):
+            rest = rest[1:]  # length-prefixed (the MIB's encoding of an OCTET STRING index)
+        if len(rest) != size:
+            continue
+        try:
+            address = ipaddress.ip_address(bytes(int(p) for p in rest))
+        except ValueError:
+            continue
+        out.setdefault(key, str(address))
+    return out
+
+
+def lldp_neighbors(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """Name the local port, format MAC ids, add the management address; drop empty rows."""
+    if not rows:
+        return rows
+    names = ctx.column(IF_NAME)
+    descrs = ctx.column(LOC_PORT_DESCR)
+    addresses = _addresses(ctx.column(REM_MAN_ADDR))
+    out: list[Row] = []
+    for row in rows:
+        parts = row.index.split(".")
+        if len(parts) < 3:
+            continue
+        port = parts[1]
+        extra = row.extra
+        chassis_type, port_type = str(extra.get("chassis_subtype")), str(extra.get("port_subtype"))
+        chassis = _mac_or_text(row.tags.pop("remote_chassis", None), chassis_type, "4")
+        remote_port = _mac_or_text(row.tags.get("remote_port"), port_type, "3")
+        if not (chassis or row.tags.get("remote_name")):
+            continue  # nothing names the neighbour
+        local = as_text(names[port]) if port in names else as_text(descrs.get(port, b""))
+        row.tags["local_port"] = local or port
+        row.tags["local_port_index"] = port
+        if chassis:
+            row.tags["remote_chassis"] = chassis
+        if remote_port:
+            row.tags["remote_port"] = remote_port
+        address = addresses.get(row.index)
+        if address:
+            row.tags["remote_address"] = address
+        row.tags["protocol"] = "lldp"
+        row.fields["info"] = 1
+        out.append(row)
+    return out
+
+
+def cdp_neighbors(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """CISCO-CDP-MIB cdpCacheTable rows (index ifIndex.deviceIndex): the local port from
+    IF-MIB ifName, the address from cdpCacheAddress (4 octets when cdpCacheAddressType
+    is ip(1))."""
+    if not rows:
+        return rows
+    names = ctx.column(IF_NAME)
+    out: list[Row] = []
+    for row in rows:
+        port = row.index.split(".", 1)[0]
+        if not row.tags.get("remote_name"):
+            continue
+        row.tags["local_port"] = as_text(names[port]) if port in names else port
+        row.tags["local_port_index"] = port
+        address = row.extra.get("address")
+        ip = str(row.extra.get("address_type")) == "1"
+        if ip and isinstance(address, bytes) and len(address) == 4:
+            row.tags["remote_address"] = str(ipaddress.ip_address(address))
+        row.tags["protocol"] = "cdp"
+        row.fields["info"] = 1
+        out.append(row)
+    return out

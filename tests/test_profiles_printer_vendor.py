@@ -1,0 +1,94 @@
+"""Vendor page counters (issue 22) beyond the corpus.
+
+SYNTHETIC recordings written from the vendor MIBs (HP-LASERJET-COMMON-MIB page counters,
+Xerox xcmHrDevDetail usage counters), not device captures: the corpus HP and Xerox files
+carry no vendor counter. The HP base is the corpus M252dw with its model changed.
+"""
+
+from __future__ import annotations
+
+from _recordings import RECORDINGS, replay_values
+
+from lanpulse.core.model import Oid, SnmpValue
+from lanpulse.core.schema import validate_samples
+from lanpulse.sim.snmprec import read_snmprec
+
+HP = "1.3.6.1.4.1.11.2.3.9.4.2.1.4.1.2."
+LIFE = "1.3.6.1.2.1.43.10.2.1.4.1.1"
+
+
+def _printer(values: dict[str, SnmpValue], name: str) -> dict[str, float]:
+    rep = replay_values(name, values)
+    assert rep.result.errors == []
+    assert validate_samples(rep.result.samples) == []
+    (printer,) = [dict(s.fields) for s in rep.result.samples if s.measurement == "printer"]
+    return printer
+
+
+def test_hp_without_prtmarkerlifecount_counts_from_the_hp_mib() -> None:
+    """A LaserJet Pro M404 that answers no prtMarkerLifeCount: the HP engine count."""
+    values = read_snmprec(next(RECORDINGS.glob("*/jetdirect_m252dw.snmprec")))
+    values.pop(LIFE, None)
+    values["1.3.6.1.2.1.1.1.0"] = (
+        b"HP ETHERNET MULTI-ENVIRONMENT,SN:X,FN:Y,PID:HP LaserJet Pro M404dn"
+    )
+    values[HP + "5.0"] = 48210
+    values[HP + "6.0"] = 48210
+    values[HP + "7.0"] = 0
+    printer = _printer(values, "m404")
+    assert (printer["page_count"], printer["page_count_mono"], printer["page_count_color"]) == (
+        48210,
+        48210,
+        0,
+    )
+
+
+def test_hp_with_prtmarkerlifecount_keeps_it_and_adds_mono_colour() -> None:
+    """A Color LaserJet with both: Printer-MIB's total stands, HP adds the split."""
+    values = read_snmprec(next(RECORDINGS.glob("*/jetdirect_m252dw.snmprec")))
+    values[LIFE] = 1000
+    values[HP + "5.0"] = 999  # the engine count may lag: not used when the MIB has one
+    values[HP + "6.0"] = 600
+    values[HP + "7.0"] = 400
+    printer = _printer(values, "m479")
+    assert (printer["page_count"], printer["page_count_mono"], printer["page_count_color"]) == (
+        1000,
+        600,
+        400,
+    )
+
+
+def test_xerox_workcentre_usage_counters() -> None:
+    """A WorkCentre 7855 (not the corpus AltaLink) with only the Xerox usage counters."""
+    values = read_snmprec(next(RECORDINGS.glob("*/xerox.snmprec")))
+    values["1.3.6.1.2.1.1.1.0"] = b"Xerox WorkCentre 7855 v1; SS 073.xxx, NC 073.xxx"
+    values["1.3.6.1.2.1.1.2.0"] = Oid("1.3.6.1.4.1.253.8.62.1.24.2.1.1")
+    counters = "1.3.6.1.4.1.253.8.53.13.2.1.6.1.20."
+    values[counters + "33"] = 120345
+    values[counters + "34"] = 80211
+    values["1.3.6.1.2.1.25.3.5.1.1.1"] = 3  # hrPrinterStatus idle: a printer row exists
+    printer = _printer(values, "wc7855")
+    assert printer["page_count"] == 200556  # mono + colour: no total, no life count
+    assert printer["page_count_color"] == 80211
+
+
+def test_fujifilm_apeos_supplies_and_model() -> None:
+    """A FUJIFILM Apeos (enterprise 297) serving the corpus Xerox supply table: the
+    Xerox-style ", PN ...;SN..." is cut from the descriptions, the model is Apeos's."""
+    values = read_snmprec(next(RECORDINGS.glob("*/xerox.snmprec")))
+    values["1.3.6.1.2.1.1.1.0"] = b"FUJIFILM Apeos C3060; ESS 1.2.3, IOT 4.5"
+    values["1.3.6.1.2.1.1.2.0"] = Oid("1.3.6.1.4.1.297.1.11.93.1.2.1")
+    rep = replay_values("apeos", values)
+    assert (rep.selection.profile.name, rep.result.model) == ("fujifilm", "Apeos C3060")
+    assert validate_samples(rep.result.samples) == []
+    supplies = [s.tags["supply"] for s in rep.result.samples if s.measurement == "printer_supply"]
+    assert supplies and not any(", PN" in name for name in supplies)
+
+
+def test_canon_ir_advance_total_counter() -> None:
+    """An imageRUNNER ADVANCE C3530 without prtMarkerLifeCount: CANON-MIB counter 101."""
+    values = read_snmprec(next(RECORDINGS.glob("*/canonprinter_ir-adv.snmprec")))
+    values["1.3.6.1.2.1.1.1.0"] = b"Canon iR-ADV C3530 /P"
+    values["1.3.6.1.4.1.1602.1.11.1.3.1.4.101"] = 123456
+    values["1.3.6.1.2.1.25.3.5.1.1.1"] = 3  # hrPrinterStatus idle
+    assert _printer(values, "c3530") == {"page_count": 123456, "status": 3}
