@@ -326,6 +326,19 @@ def _decode_pdu(data: bytes, i: int, total: int) -> Pdu:
     request_id, i = _header_integer(data, i, total)
     error_status, i = _header_integer(data, i, total)
     error_index, i = _header_integer(data, i, total)
+    varbinds = _decode_varbinds(data, i, total)
+    return Pdu(pdu_type, request_id, error_status, error_index, varbinds)
+
+
+def decode_varbinds(data: bytes, i: int, end: int) -> list[Varbind]:
+    """Decode the varbind list (SEQUENCE) at data[i] that must end exactly at `end`."""
+    try:
+        return _decode_varbinds(data, i, end)
+    except IndexError:
+        raise MalformedMessage("truncated message") from None
+
+
+def _decode_varbinds(data: bytes, i: int, total: int) -> list[Varbind]:
     if data[i] != SEQUENCE:
         raise MalformedMessage("expected varbind list")
     n = data[i + 1]
@@ -387,4 +400,4 @@ def _decode_pdu(data: bytes, i: int, total: int) -> Pdu:
             raise MalformedMessage(f"unknown value type 0x{tag:02x}")
         append((raw, tag, value))
         i = j
-    return Pdu(pdu_type, request_id, error_status, error_index, varbinds)
+    return varbinds

@@ -251,13 +251,7 @@ class V3Step:
                 raise ConfigError("SNMPv3 needs a user", key="snmp.user")
             if creds.priv_protocol and not creds.auth_protocol:
                 raise ConfigError("privacy needs authentication too", key="snmp.auth_protocol")
-            user = UsmUser(
-                creds.user,
-                creds.auth_protocol,
-                creds.auth_password,
-                creds.priv_protocol,
-                creds.priv_password,
-            )
+            user = UsmUser.from_credentials(creds)
             address = await self.transport.resolve(target)
             peer = _V3Peer(address, user, (creds.context or "").encode())
             self._peers[key] = peer
