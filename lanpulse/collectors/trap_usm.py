@@ -8,9 +8,9 @@ Who is the authoritative engine (RFC 3412 6.4, RFC 3414 2.5) decides everything:
   engine it names). `usm.receive` checks the digest and decrypts; here the latest boots and
   time per sender engine are kept and a trap more than 150 s older than that is refused
   (a replay): `usm.receive` checks a time window only where lanpulse is authoritative.
-- **A v3 inform**: lanpulse, as the `LocalEngine` (`engine_state.py`). An engine-ID discovery
-  probe (empty engine ID, reportable) is answered with a usmStatsUnknownEngineIDs Report
-  carrying lanpulse's engine ID, boots and time; an inform outside the time window with an
+- **A v3 inform**: lanpulse, as the `LocalEngine` (`snmp/engine_state.py`). An engine-ID
+  discovery probe (empty engine ID, reportable) is answered with a usmStatsUnknownEngineIDs
+  Report carrying lanpulse's engine ID, boots and time; an inform outside the time window with an
   authenticated usmStatsNotInTimeWindows Report (so the sender re-synchronises); other
   rejections of a reportable message with the matching usmStats Report; an accepted inform
   with a Response secured as the inform was.
@@ -30,7 +30,6 @@ from lanpulse.collectors.snmp.codec import (
     REPORT,
     RESPONSE,
     MalformedMessage,
-    encode_oid,
     encode_pdu,
 )
 from lanpulse.collectors.snmp.notification import from_pdu
@@ -39,6 +38,7 @@ from lanpulse.collectors.snmp.usm import (
     FLAG_PRIV,
     FLAG_REPORTABLE,
     TIME_WINDOW_S,
+    USM_STATS,
     KeyCache,
     LocalEngine,
     Opened,
@@ -54,21 +54,6 @@ from lanpulse.collectors.traps import V3DecodeError, V3Notification
 
 _ENGINES_MAX = 10_000  # sender engines whose boots/time are remembered
 _COUNTER32 = 1 << 32
-# RFC 3414 usmStats counters: the varbind of the Report that answers each rejection.
-_USM_STATS = {
-    name: encode_oid(f"1.3.6.1.6.3.15.1.1.{n}.0")
-    for n, name in enumerate(
-        (
-            "unsupportedSecLevel",
-            "notInTimeWindow",
-            "unknownUserName",
-            "unknownEngineID",
-            "wrongDigest",
-            "decryptionError",
-        ),
-        start=1,
-    )
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +90,7 @@ class TrapUsm:
         self.engine = engine
         self.monotonic = monotonic
         self.keys = KeyCache()
-        self.stats: dict[str, int] = dict.fromkeys(_USM_STATS, 0)
+        self.stats: dict[str, int] = dict.fromkeys(USM_STATS, 0)
         self._clocks: dict[bytes, _EngineClock] = {}
         self._salt = itertools.count(random.getrandbits(63))
 
@@ -202,7 +187,7 @@ class TrapUsm:
         """The error for a rejected message to lanpulse's engine, with its Report if the
         sender asked for one (msgFlags reportable) and USM has a counter for `kind`."""
         error = V3DecodeError(kind, text)
-        oid = _USM_STATS.get(kind)
+        oid = USM_STATS.get(kind)
         if oid is None or not message.flags & FLAG_REPORTABLE:
             return error
         count = self.stats[kind] = (self.stats[kind] + 1) % _COUNTER32
