@@ -126,31 +126,25 @@ def usm_problems(
     """
     hint = f" {where}" if where else ""
     found: list[str] = []
-    if auth_protocol is not None and auth_password is None:
-        found.append(
-            f"auth_protocol is set without a password, expected {prefix}auth_password or "
-            f"{prefix}auth_password_file{hint}"
-        )
-    if auth_password is not None and auth_protocol is None:
-        found.append(
-            f"auth_password is set without auth_protocol, expected {prefix}auth_protocol "
-            f"({', '.join(AUTH_PROTOCOLS_PYSNMP)})"
-        )
     if priv_protocol is not None and auth_protocol is None:
         found.append(
             f"priv_protocol needs authentication too, expected {prefix}auth_protocol and "
             f"{prefix}auth_password (SNMPv3 has no noAuthPriv level)"
         )
-    if priv_protocol is not None and priv_password is None:
-        found.append(
-            f"priv_protocol is set without a password, expected {prefix}priv_password or "
-            f"{prefix}priv_password_file{hint}"
-        )
-    if priv_password is not None and priv_protocol is None:
-        found.append(
-            f"priv_password is set without priv_protocol, expected {prefix}priv_protocol "
-            f"({', '.join(PRIV_PROTOCOLS_PYSNMP)})"
-        )
+    for part, protocol, password, names in (
+        ("auth", auth_protocol, auth_password, AUTH_PROTOCOLS_PYSNMP),
+        ("priv", priv_protocol, priv_password, PRIV_PROTOCOLS_PYSNMP),
+    ):
+        if protocol is not None and password is None:
+            found.append(
+                f"{part}_protocol is set without a password, expected {prefix}{part}_password "
+                f"or {prefix}{part}_password_file{hint}"
+            )
+        if password is not None and protocol is None:
+            found.append(
+                f"{part}_password is set without {part}_protocol, expected "
+                f"{prefix}{part}_protocol ({', '.join(names)})"
+            )
     for secret, name in ((auth_password, "auth_password"), (priv_password, "priv_password")):
         if secret is not None and len(secret.reveal()) < MIN_V3_PASSWORD:
             found.append(f"{name} is too short, expected at least {MIN_V3_PASSWORD} characters")
