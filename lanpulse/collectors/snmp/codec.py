@@ -74,25 +74,24 @@ def _length(n: int) -> bytes:
     return bytes((0x80 | len(body),)) + body
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
-    return bytes((tag,)) + _length(len(body)) + body
+def tlv(tag: int, body: bytes) -> bytes:
+    """One BER TLV (definite length)."""
+    n = len(body)
+    if n < 0x80:  # nearly every TLV of a request: no call to _length
+        return bytes((tag, n)) + body
+    return bytes((tag,)) + _length(n) + body
 
 
 def _integer(value: int) -> bytes:
     """INTEGER for a non-negative value (all a request carries)."""
-    return _tlv(INTEGER, value.to_bytes(value.bit_length() // 8 + 1, "big"))
-
-
-def tlv(tag: int, body: bytes) -> bytes:
-    """One BER TLV (definite length)."""
-    return _tlv(tag, body)
+    return tlv(INTEGER, value.to_bytes(value.bit_length() // 8 + 1, "big"))
 
 
 def integer(value: int, tag: int = INTEGER) -> bytes:
     """A signed INTEGER (or an application type with `tag`) in its shortest two's complement."""
     if tag in _UNSIGNED_MAX:
-        return _tlv(tag, value.to_bytes(value.bit_length() // 8 + 1, "big"))
-    return _tlv(
+        return tlv(tag, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+    return tlv(
         tag, value.to_bytes((value + (value < 0)).bit_length() // 8 + 1, "big", signed=True)
     )
 
@@ -104,11 +103,11 @@ def encode_value(tag: int, value: SnmpValue | None) -> bytes:
         return integer(value, tag)
     if tag in (OCTET_STRING, OPAQUE):
         assert isinstance(value, bytes)
-        return _tlv(tag, value)
+        return tlv(tag, value)
     if tag == OBJECT_IDENTIFIER:
-        return _tlv(tag, encode_oid(str(value)))
+        return tlv(tag, encode_oid(str(value)))
     if tag == IP_ADDRESS:
-        return _tlv(tag, bytes(int(p) for p in str(value).split(".")))
+        return tlv(tag, bytes(int(p) for p in str(value).split(".")))
     if tag in _ABSENT:
         return bytes((tag, 0))
     raise ValueError(f"unknown value type 0x{tag:02x}")
@@ -119,12 +118,12 @@ def encode_pdu(
 ) -> bytes:
     """Any PDU but SNMPv1's Trap, with full varbinds (Responses, traps, round-trip tests)."""
     body = b"".join(
-        _tlv(SEQUENCE, _tlv(OBJECT_IDENTIFIER, raw) + encode_value(tag, value))
+        tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, raw) + encode_value(tag, value))
         for raw, tag, value in varbinds
     )
-    return _tlv(
+    return tlv(
         pdu_type,
-        integer(request_id) + integer(status) + integer(index) + _tlv(SEQUENCE, body),
+        integer(request_id) + integer(status) + integer(index) + tlv(SEQUENCE, body),
     )
 
 
@@ -154,7 +153,7 @@ def encode_oid(text: str) -> bytes:
 
 @functools.lru_cache(maxsize=65536)
 def _null_varbind(raw_oid: bytes) -> bytes:
-    return _tlv(SEQUENCE, _tlv(OBJECT_IDENTIFIER, raw_oid) + b"\x05\x00")
+    return tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, raw_oid) + b"\x05\x00")
 
 
 def encode_request(
@@ -171,7 +170,7 @@ def encode_request(
     For GET and GETNEXT the two counters are error-status and error-index and stay 0.
     """
     pdu = encode_request_pdu(pdu_type, request_id, raw_oids, non_repeaters, max_repetitions)
-    return _tlv(SEQUENCE, _integer(version) + _tlv(OCTET_STRING, community) + pdu)
+    return tlv(SEQUENCE, _integer(version) + tlv(OCTET_STRING, community) + pdu)
 
 
 def encode_request_pdu(
@@ -187,9 +186,9 @@ def encode_request_pdu(
         _integer(request_id)
         + _integer(non_repeaters)
         + _integer(max_repetitions)
-        + _tlv(SEQUENCE, varbinds)
+        + tlv(SEQUENCE, varbinds)
     )
-    return _tlv(pdu_type, pdu)
+    return tlv(pdu_type, pdu)
 
 
 # -- OIDs -------------------------------------------------------------------------------
