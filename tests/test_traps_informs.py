@@ -8,6 +8,8 @@ state file (engine ID kept, boots incremented per start).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import subprocess
@@ -15,8 +17,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lanpulse.collectors.snmp.codec import GET, REPORT, encode_request_pdu
+from lanpulse.collectors.snmp.codec import (
+    GET,
+    INFORM,
+    OBJECT_IDENTIFIER,
+    REPORT,
+    TIME_TICKS,
+    encode_oid,
+    encode_pdu,
+    encode_request_pdu,
+)
 from lanpulse.collectors.snmp.engine_state import FILE_NAME, new_engine_id, start_local_engine
 from lanpulse.collectors.snmp.usm import (
     FLAG_AUTH,
@@ -196,3 +209,72 @@ def test_an_unwritable_state_directory_does_not_stop_the_engine(tmp_path: Path) 
     blocker.write_text("")
     engine = start_local_engine(blocker / FILE_NAME)  # its parent is a file
     assert engine.boots == 1 and len(engine.engine_id) == 17
+
+
+@functools.cache
+def inform_seeds() -> tuple[bytes, ...]:
+    """v3 messages to lanpulse's engine: a discovery probe and authPriv/authNoPriv informs."""
+    pdu = encode_pdu(
+        INFORM, 5, 0, 0,
+        [(encode_oid("1.3.6.1.2.1.1.3.0"), TIME_TICKS, 42),
+         (encode_oid("1.3.6.1.6.3.1.1.4.1.0"), OBJECT_IDENTIFIER, "1.3.6.1.6.3.1.1.5.3")],
+    )  # fmt: skip
+    out = [
+        encode_message(
+            msg_id=1,
+            flags=FLAG_REPORTABLE,
+            engine_id=b"",
+            boots=0,
+            time=0,
+            user_name=b"",
+            keys=None,
+            context_engine_id=b"",
+            context_name=b"",
+            pdu=encode_request_pdu(GET, 1, []),
+        )
+    ]
+    for auth, priv in (("sha", "aes"), ("md5", "des"), ("sha", None)):
+        user = usm_user(auth, priv)
+        out.append(
+            encode_message(
+                msg_id=2,
+                flags=user.flags | FLAG_REPORTABLE,
+                engine_id=ENGINE.engine_id,
+                boots=ENGINE.boots,
+                time=ENGINE.time(),
+                user_name=user.name.encode(),
+                keys=KeyCache().keys(user, ENGINE.engine_id),
+                context_engine_id=ENGINE.engine_id,
+                context_name=b"",
+                pdu=pdu,
+                salt=9,
+            )
+        )
+    return tuple(out)
+
+
+def test_inform_seeds_are_answered() -> None:
+    usm = TrapUsm([V3User(usm_user(a, x)) for _, _, a, x in PAIRS], ENGINE)
+    probe, *informs = (usm.decode(d) for d in inform_seeds())
+    assert probe.notification is None and probe.reply is not None
+    assert all(i.notification is not None and i.notification.inform and i.reply for i in informs)
+
+
+@given(st.data())
+@settings(max_examples=1000, deadline=None)
+def test_mutated_messages_to_lanpulse_give_a_typed_error(data: st.DataObject) -> None:
+    usm = TrapUsm([V3User(usm_user(a, x)) for _, _, a, x in PAIRS], ENGINE)
+    base = bytearray(data.draw(st.sampled_from(inform_seeds())))
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(base) - 1))
+        kind = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        if kind == "flip":
+            base[at] = data.draw(st.integers(0, 255))
+        elif kind == "cut":
+            del base[at:]
+            if not base:
+                base = bytearray(b"\x30")
+        else:
+            base[at:at] = data.draw(st.binary(min_size=1, max_size=6))
+    with contextlib.suppress(V3DecodeError):
+        usm.decode(bytes(base))
