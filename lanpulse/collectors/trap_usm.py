@@ -78,7 +78,8 @@ class _EngineClock:
 
 class TrapUsm:
     """`V3Decoder` over the configured users and lanpulse's own engine; owns the key cache,
-    the sender clocks and the usmStats counters its Reports carry."""
+    the sender clocks and the usmStats counters (of messages to lanpulse's engine) that its
+    Reports carry."""
 
     def __init__(
         self,
@@ -188,9 +189,11 @@ class TrapUsm:
         sender asked for one (msgFlags reportable) and USM has a counter for `kind`."""
         error = V3DecodeError(kind, text)
         oid = USM_STATS.get(kind)
-        if oid is None or not message.flags & FLAG_REPORTABLE:
+        if oid is None:
             return error
         count = self.stats[kind] = (self.stats[kind] + 1) % _COUNTER32
+        if not message.flags & FLAG_REPORTABLE:
+            return error
         # RFC 3414 3.2 7b: a notInTimeWindow Report is authenticated, so that the sender
         # may take lanpulse's boots and time from it; every other Report is noAuthNoPriv.
         level = FLAG_AUTH if kind == "notInTimeWindow" else 0
