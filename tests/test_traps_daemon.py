@@ -209,6 +209,9 @@ def test_v3_user_config_is_validated(tmp_path: Path) -> None:
         "traps:\n  listen: 127.0.0.1:1162\n  v3_users:\n"
         "    - {user: nms, priv_protocol: aes, priv_password: secret-priv-1}\n"
         "    - {user: nms2, auth_protocol: sha, auth_password: short}\n"
+        "    - {user: nms3, auth_protocol: sha, auth_password: secret-auth-1,\n"
+        "       priv_protocol: 3des, priv_password: secret-priv-1}\n"
+        "  engine_id: '12'\n"
     )
     out = subprocess.run(
         [sys.executable, "-m", "lanpulse", "check", "-c", str(bad)],
@@ -222,6 +225,10 @@ def test_v3_user_config_is_validated(tmp_path: Path) -> None:
         f"{bad}:4: traps.v3_users[0]: priv_protocol needs authentication too, expected "
         "auth_protocol and auth_password (SNMPv3 has no noAuthPriv level)",
         f"{bad}:5: traps.v3_users[1]: auth_password is too short, expected at least 8 characters",
+        f"{bad}:6: traps.v3_users[2]: priv_protocol 3des is not supported for traps and informs, "
+        "expected des, aes, aes192, aes256, aes192c or aes256c",
+        f"{bad}:8: traps.engine_id: bad engine_id '12', expected 5 to 32 bytes in hex "
+        "(e.g. 80001f8880...)",
     ]
     assert "secret-priv-1" not in out.stderr
 
