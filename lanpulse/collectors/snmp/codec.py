@@ -91,9 +91,7 @@ def integer(value: int, tag: int = INTEGER) -> bytes:
     """A signed INTEGER (or an application type with `tag`) in its shortest two's complement."""
     if tag in _UNSIGNED_MAX:
         return tlv(tag, value.to_bytes(value.bit_length() // 8 + 1, "big"))
-    return tlv(
-        tag, value.to_bytes((value + (value < 0)).bit_length() // 8 + 1, "big", signed=True)
-    )
+    return tlv(tag, value.to_bytes((value + (value < 0)).bit_length() // 8 + 1, "big", signed=True))
 
 
 def encode_value(tag: int, value: SnmpValue | None) -> bytes:
