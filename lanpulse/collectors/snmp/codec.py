@@ -76,10 +76,7 @@ def _length(n: int) -> bytes:
 
 def tlv(tag: int, body: bytes) -> bytes:
     """One BER TLV (definite length)."""
-    n = len(body)
-    if n < 0x80:  # nearly every TLV of a request: no call to _length
-        return bytes((tag, n)) + body
-    return bytes((tag,)) + _length(n) + body
+    return bytes((tag,)) + _length(len(body)) + body
 
 
 def _integer(value: int) -> bytes:
