@@ -45,6 +45,7 @@ from lanpulse.collectors.snmp.usm import (
 from lanpulse.collectors.trap_usm import TrapUsm, V3User
 from lanpulse.collectors.traps import TrapReceiver, V3DecodeError
 from lanpulse.core.model import RawTrap, Secret
+from tests.test_traps_usm import mutated
 
 LINK_DOWN = ("", "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.2.1.2.2.1.1.3", "i", "3")
 AUTH_PASS, PRIV_PASS = "auth-pass-1", "priv-pass-1"
@@ -264,17 +265,5 @@ def test_inform_seeds_are_answered() -> None:
 @settings(max_examples=1000, deadline=None)
 def test_mutated_messages_to_lanpulse_give_a_typed_error(data: st.DataObject) -> None:
     usm = TrapUsm([V3User(usm_user(a, x)) for _, _, a, x in PAIRS], ENGINE)
-    base = bytearray(data.draw(st.sampled_from(inform_seeds())))
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(0, len(base) - 1))
-        kind = data.draw(st.sampled_from(["flip", "cut", "insert"]))
-        if kind == "flip":
-            base[at] = data.draw(st.integers(0, 255))
-        elif kind == "cut":
-            del base[at:]
-            if not base:
-                base = bytearray(b"\x30")
-        else:
-            base[at:at] = data.draw(st.binary(min_size=1, max_size=6))
     with contextlib.suppress(V3DecodeError):
-        usm.decode(bytes(base))
+        usm.decode(mutated(data, inform_seeds()))
