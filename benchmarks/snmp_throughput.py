@@ -17,6 +17,8 @@ with these tools:
   main/v2c            main's FastSnmpClient (commit MAIN, loaded from git into a temp
                       package): the v2c path before this change, for "no regression"
   main/v3-pysnmp      main's v3 path (pysnmp) with --pysnmp (slow: few requests)
+  before/v3-*         with --before REV: REV's `lanpulse/collectors/snmp` (loaded from git
+                      into a temp package), v3 only: a change's before and after in one run
   snmp_exporter/v3-*  Prometheus snmp_exporter (Debian's Go build, gosnmp) scraping the same
                       OIDs with a hand-written snmp.yml (no metrics mapped: only the SNMP
                       work and the scrape itself); its CPU from /proc/PID/stat per scrape
@@ -93,6 +95,25 @@ def main_fast_client() -> Any:
         (package / f"{name}.py").write_text(text)
     sys.path.insert(0, str(root))
     return importlib.import_module("lp_main.snmp_fast").FastSnmpClient()
+
+
+def before_client(rev: str) -> Any:
+    """REV's NativeSnmpClient: its `lanpulse/collectors/snmp/` loaded from git as `lp_before`."""
+    root = Path(tempfile.mkdtemp(prefix="lanpulse-before-"))
+    package = root / "lp_before"
+    package.mkdir()
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", f"{rev}:lanpulse/collectors/snmp"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    for name in names:
+        text = subprocess.run(
+            ["git", "show", f"{rev}:lanpulse/collectors/snmp/{name}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        (package / name).write_text(text.replace("lanpulse.collectors.snmp.", "lp_before."))
+    sys.path.insert(0, str(root))
+    return importlib.import_module("lp_before.client").NativeSnmpClient()
 
 
 async def client_work(client: Any, target: SnmpTarget) -> dict[str, Work]:
@@ -195,6 +216,9 @@ async def run(port: int, args: argparse.Namespace) -> dict[tuple[str, str], list
         tools[f"lanpulse/v3-{auth}"] = await client_work(native, v3_target(port, user))
     old = main_fast_client()
     tools["main/v2c"] = await client_work(old, v2)
+    before = before_client(args.before) if args.before else None
+    for auth, user in USERS.items() if before is not None else ():
+        tools[f"before/v3-{auth}"] = await client_work(before, v3_target(port, user))
     pysnmp = PysnmpClient() if args.pysnmp else None
     if pysnmp is not None:
         tools["main/v3-pysnmp-sha-aes"] = await client_work(
@@ -221,6 +245,8 @@ async def run(port: int, args: argparse.Namespace) -> dict[tuple[str, str], list
     finally:
         native.close()
         old.close()
+        if before is not None:
+            before.close()
         if pysnmp is not None:
             pysnmp.close()
         if exporter is not None:
@@ -239,6 +265,7 @@ def main() -> int:
     )
     parser.add_argument("--pysnmp", action="store_true", help="also main's v3 path (pysnmp)")
     parser.add_argument("--no-exporter", action="store_true")
+    parser.add_argument("--before", metavar="REV", help="also REV's v3 client (git revision)")
     args = parser.parse_args()
     with SnmpdAgent(community=COMMUNITY, users=tuple(USERS.values())) as agent:
         figures = asyncio.run(run(agent.port, args))
@@ -257,6 +284,9 @@ def main() -> int:
             exporter = median.get((case, f"snmp_exporter/v3-{auth}"))
             if exporter:
                 ratios[f"{case} v3-{auth} : snmp_exporter v3 (target <= 0.8)"] = v3 / exporter
+            before = median.get((case, f"before/v3-{auth}"))
+            if before:
+                ratios[f"{case} v3-{auth} : before/v3-{auth}"] = v3 / before
     for name, ratio in ratios.items():
         print(f"{name:<58} {ratio:5.2f}")
     print(

@@ -4,7 +4,7 @@ The datagrams are real: net-snmp's `snmptrap` (Debian `snmp`) sends each kind on
 socket here, and those bytes are replayed. Stages, each timed with `time.process_time`
 (one core: everything runs in this one thread, as in the daemon's event loop):
 
-  decode     trap_codec.decode_notification (community check and RawTrap excluded)
+  decode     notification.decode_notification (community check and RawTrap excluded)
   receive    TrapReceiver.datagram_received: decode, community check, RawTrap, handler
              that keeps the record (no sample)
   to-sample  the same plus TrapParser.parse -> `event` Sample (the issue's target:
@@ -13,7 +13,7 @@ socket here, and those bytes are replayed. Stages, each timed with `time.process
 
 Traps: `linkDown` (mapped: 5 varbinds, tags and fields from the map), an unmapped
 enterprise trap (2 varbinds, kept with its OID), and the same linkDown as an SNMPv3 authPriv
-trap (SHA / AES-128, `trap_usm.UsmTrapDecoder`; keys cached, as in the daemon).
+trap (SHA / AES-128, `trap_usm.TrapUsm` on `snmp/usm.py`; keys cached, as in the daemon).
 
 Run:  cd <repo> && .venv/bin/python benchmarks/trap_receive.py [--count 200000]
 Prints a table, then one JSON line.
@@ -28,11 +28,13 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from lanpulse.collectors.trap_codec import decode_notification
-from lanpulse.collectors.trap_usm import UsmTrapDecoder, V3User
+from lanpulse.collectors.snmp.engine_state import new_engine_id
+from lanpulse.collectors.snmp.notification import decode_notification
+from lanpulse.collectors.snmp.usm import LocalEngine, UsmUser
+from lanpulse.collectors.trap_usm import TrapUsm, V3User
 from lanpulse.collectors.traps import TrapReceiver
 from lanpulse.config.trapmaps import load_trap_maps
-from lanpulse.core.model import RawTrap, Sample, Secret, SnmpCredentials
+from lanpulse.core.model import RawTrap, Sample, Secret
 from lanpulse.parsers.traps import TrapParser
 from lanpulse.timeseries.lineprotocol import encode_sample
 
@@ -95,20 +97,14 @@ def main() -> None:
     base = {"device": "sw1", "class": "switch", "site": "hq"}
     addr = ("127.0.0.1", 40000)
     results: dict[str, dict[str, float]] = {}
-    usm = UsmTrapDecoder(
+    usm = TrapUsm(
         [
             V3User(
-                SnmpCredentials(
-                    version="3",
-                    user=V3_USER,
-                    auth_protocol="sha",
-                    auth_password=Secret("auth-pass-1"),
-                    priv_protocol="aes",
-                    priv_password=Secret("priv-pass-1"),
-                ),
+                UsmUser(V3_USER, "sha", Secret("auth-pass-1"), "aes", Secret("priv-pass-1")),
                 bytes.fromhex(V3_ENGINE),
             )
         ],
+        LocalEngine(new_engine_id()),
         monotonic=lambda: 0.0,  # the one captured datagram replayed: never "late"
     )
     runs = [(name, capture(args), None) for name, args in TRAPS.items()]

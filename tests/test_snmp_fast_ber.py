@@ -1,8 +1,9 @@
-"""snmp_ber against pyasn1/pysnmp's codec: same bytes meaning, same values, never a crash.
+"""collectors/snmp/codec against pyasn1/pysnmp's codec: same bytes meaning, same values,
+never a crash.
 
 pysnmp's message codec is the reference here (it is what PysnmpClient decodes with):
-requests encoded by snmp_ber must decode in pyasn1 to the PDU meant, responses encoded by
-pyasn1 must decode in snmp_ber to the values PysnmpClient returns, and any damaged
+requests encoded by the codec must decode in pyasn1 to the PDU meant, responses encoded by
+pyasn1 must decode in the codec to the values PysnmpClient returns, and any damaged
 datagram must end in `MalformedMessage`, never another exception.
 """
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lanpulse.collectors.snmp_ber import GET, encode_oid, encode_request
-from lanpulse.collectors.trap_codec import (
+from lanpulse.collectors.snmp.codec import GET, encode_oid, encode_request
+from lanpulse.collectors.snmp.notification import (
     MalformedTrap,
     V3Message,
     decode_notification,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import socket
 import subprocess
 import sys
@@ -208,6 +209,9 @@ def test_v3_user_config_is_validated(tmp_path: Path) -> None:
         "traps:\n  listen: 127.0.0.1:1162\n  v3_users:\n"
         "    - {user: nms, priv_protocol: aes, priv_password: secret-priv-1}\n"
         "    - {user: nms2, auth_protocol: sha, auth_password: short}\n"
+        "    - {user: nms3, auth_protocol: sha, auth_password: secret-auth-1,\n"
+        "       priv_protocol: 3des, priv_password: secret-priv-1}\n"
+        "  engine_id: '12'\n"
     )
     out = subprocess.run(
         [sys.executable, "-m", "lanpulse", "check", "-c", str(bad)],
@@ -218,9 +222,13 @@ def test_v3_user_config_is_validated(tmp_path: Path) -> None:
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert lines == [
-        f"{bad}:4: traps.v3_users[0]: privacy needs authentication, expected auth_protocol too",
-        f"{bad}:5: traps.v3_users[1]: auth_password is shorter than 8 characters "
-        "(RFC 3414 minimum)",
+        f"{bad}:4: traps.v3_users[0]: priv_protocol needs authentication too, expected "
+        "auth_protocol and auth_password (SNMPv3 has no noAuthPriv level)",
+        f"{bad}:5: traps.v3_users[1]: auth_password is too short, expected at least 8 characters",
+        f"{bad}:6: traps.v3_users[2]: priv_protocol 3des is not supported for traps and informs, "
+        "expected des, aes, aes192, aes256, aes192c or aes256c",
+        f"{bad}:8: traps.engine_id: bad engine_id '12', expected 5 to 32 bytes in hex "
+        "(e.g. 80001f8880...)",
     ]
     assert "secret-priv-1" not in out.stderr
 
@@ -289,3 +297,70 @@ async def test_reload_restarts_the_receiver_and_a_busy_port_does_not_stop_pollin
             assert run.daemon.traps.pipeline is None
             assert run.daemon.all_stats()["traps_accepted"] == 1  # running totals stay
             await until(lambda: run.all_answered(2), 30)
+
+
+# (net-snmp auth, priv, lanpulse auth, priv) of the v3 inform senders in the daemon test.
+INFORM_USERS = [
+    ("MD5", "DES", "md5", "des"),
+    ("SHA", "AES", "sha", "aes"),
+    ("SHA-512", "AES-256-C", "sha512", "aes256c"),
+]
+
+
+def inform_opts(auth: str, priv: str, *extra: str) -> tuple[str, ...]:
+    """snmpinform -v3 options for the INFORM_USERS entry (auth, priv)."""
+    return (
+        *("-v3", "-u", f"inf-{priv.lower()}", "-l", "authPriv", "-a", auth, "-A", "auth-pass-1"),
+        *("-x", priv, "-X", "priv-pass-1", *extra),
+    )
+
+
+async def test_v3_informs_into_influx_across_a_restart(
+    agent: SnmpSimAgent, influx: InfluxDB16, tmp_path: Path
+) -> None:
+    db = "informs"
+    port = free_udp_port()
+    users = "".join(
+        f"\n    - {{user: inf-{p.lower()}, auth_protocol: {a}, auth_password: auth-pass-1, "
+        f"priv_protocol: {x}, priv_password: priv-pass-1}}"
+        for _, p, a, x in INFORM_USERS
+    )
+    config = write_config(
+        tmp_path / "lanpulse.yaml",
+        [device_line(DEVICE, agent.port)],
+        influx=v1_section(influx, db),
+        interval="60s",
+        extra=f'traps:\n  listen: "127.0.0.1:{port}"\n  v3_users:{users}',
+    )
+    state = tmp_path / "spool" / "snmp_engine.json"
+    async with running(config) as run:
+        await until(lambda: run.daemon.traps.pipeline is not None, 20)
+        for auth, priv, _, _ in INFORM_USERS:
+            # snmpinform exits 0 only when answered: discovery Report, then a Response.
+            opts = inform_opts(auth, priv)
+            assert (
+                await send(port, *v2c_args(LINK_DOWN, IF_INDEX_3), opts=opts, tool="snmpinform")
+                == 0
+            )
+        counts = run.daemon.all_stats()
+    assert counts["informs_answered"] == len(INFORM_USERS)
+    assert counts["v3_reports_sent"] == len(INFORM_USERS)
+    first = json.loads(state.read_text())
+    assert first["boots"] == 1
+
+    async with running(config) as run:
+        await until(lambda: run.daemon.traps.pipeline is not None, 20)
+        # A sender that still has the engine's previous boots and time: an authenticated
+        # notInTimeWindow Report re-synchronises it and its retry is answered.
+        stale = ("-e", "0x" + first["engine_id"], "-Z", "1,3000")
+        opts = inform_opts("SHA", "AES", *stale)
+        assert await send(port, *v2c_args(LINK_DOWN, IF_INDEX_3), opts=opts, tool="snmpinform") == 0
+        counts = run.daemon.all_stats()
+    assert json.loads(state.read_text()) == {"engine_id": first["engine_id"], "boots": 2}
+    assert (counts["informs_answered"], counts["v3_reports_sent"]) == (1, 1)
+
+    rows = influx_rows(influx, db, "SELECT * FROM event GROUP BY *")
+    assert sorted(r["user"] for r in rows) == sorted(
+        [f"inf-{p.lower()}" for _, p, _, _ in INFORM_USERS] + ["inf-aes"]
+    )
+    assert {(r["event"], r["device"], r["if_index"]) for r in rows} == {("linkDown", DEVICE, "3")}

@@ -1,5 +1,6 @@
-"""SNMPv3 traps: the USM decoder against net-snmp's snmptrap for every auth/priv combination,
-its typed errors, and random/mutated datagrams (hypothesis)."""
+"""SNMPv3 traps: the receiver's v3 side (`TrapUsm`, on the one USM) against net-snmp's snmptrap
+for every auth/priv combination, its typed errors, and random/mutated datagrams (hypothesis).
+v3 informs (lanpulse authoritative) are in tests/test_traps_informs.py."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lanpulse.collectors.trap_usm import UsmTrapDecoder, V3User
+from lanpulse.collectors.snmp.engine_state import new_engine_id
+from lanpulse.collectors.snmp.usm import LocalEngine, UsmUser
+from lanpulse.collectors.trap_usm import TrapUsm, V3User
 from lanpulse.collectors.traps import V3DecodeError
-from lanpulse.core.model import Secret, SnmpCredentials
+from lanpulse.core.model import Secret
 
 ENGINE = "8000000001020304"
 LINK_DOWN = ("", "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.2.1.2.2.1.1.3", "i", "3")
@@ -39,13 +42,12 @@ PRIV = {
 
 def user(name: str, auth: str | None, priv: str | None, engine: str | None = ENGINE) -> V3User:
     return V3User(
-        SnmpCredentials(
-            version="3",
-            user=name,
-            auth_protocol=auth,
-            auth_password=Secret("auth-pass-1") if auth else None,
-            priv_protocol=priv,
-            priv_password=Secret("priv-pass-1") if priv else None,
+        UsmUser(
+            name,
+            auth,
+            Secret("auth-pass-1") if auth else None,
+            priv,
+            Secret("priv-pass-1") if priv else None,
         ),
         bytes.fromhex(engine) if engine else None,
     )
@@ -94,10 +96,10 @@ def _name(auth: str | None, priv: str | None) -> str:
 
 
 @functools.cache
-def decoder() -> UsmTrapDecoder:
+def decoder() -> TrapUsm:
     users = [user(_name(a, x), AUTH.get(a or ""), PRIV[x]) for a, x in COMBOS]
     users.append(user("any-engine", "sha", "aes", engine=None))
-    return UsmTrapDecoder(users)
+    return TrapUsm(users, LocalEngine(new_engine_id()))
 
 
 @pytest.mark.parametrize(("auth", "priv"), COMBOS)
@@ -119,24 +121,19 @@ def test_a_user_without_engine_id_accepts_any_sender_engine() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "kind"),
     [
-        ({"name": "nobody", "auth": "SHA", "priv": "AES"}, "unknown_user"),
+        ({"name": "nobody", "auth": "SHA", "priv": "AES"}, "unknownUserName"),
         (
             {"name": "u-sha-aes", "auth": "SHA", "priv": "AES", "auth_pass": "wrong-pass"},
-            "wrong_digest",
+            "wrongDigest",
         ),
         (
             {"name": "u-sha-aes", "auth": "SHA", "priv": "AES", "priv_pass": "wrong-pass"},
-            "decryption_error",
+            "decryptionError",
         ),
-        ({"name": "u-sha-aes", "auth": "SHA", "priv": None}, "unsupported_sec_level"),
+        ({"name": "u-sha-aes", "auth": "SHA", "priv": None}, "unsupportedSecLevel"),
         (
             {"name": "u-sha-aes", "auth": "SHA", "priv": "AES", "engine": "8000000009090909"},
-            "unknown_engine_id",
-        ),
-        (
-            # without -e, snmpinform first sends an engine ID discovery probe
-            {"name": "u-sha-aes", "auth": "SHA", "priv": "AES", "tool": "snmpinform", "engine": ""},
-            "unknown_engine_id",
+            "unknownEngineID",
         ),
     ],
 )
@@ -144,12 +141,13 @@ def test_typed_errors(kwargs: dict[str, str], kind: str) -> None:
     with pytest.raises(V3DecodeError) as caught:
         decoder().decode(snmptrap_v3(**kwargs))  # type: ignore[arg-type]
     assert caught.value.kind == kind
+    assert caught.value.reply is None  # the sender of a trap is authoritative: no Report
     assert "pass" not in str(caught.value)
 
 
 def test_a_replayed_trap_is_outside_the_time_window() -> None:
     now = [1000.0]
-    usm = UsmTrapDecoder([user("u", "sha", "aes")], monotonic=lambda: now[0])
+    usm = TrapUsm([user("u", "sha", "aes")], LocalEngine(new_engine_id()), lambda: now[0])
     captured = snmptrap_v3("u", "SHA", "AES")
     assert usm.decode(captured).user == "u"
     now[0] += 100  # a copy 100 s later: still inside the 150 s window
@@ -157,13 +155,19 @@ def test_a_replayed_trap_is_outside_the_time_window() -> None:
     now[0] += 100  # 200 s later: a replay
     with pytest.raises(V3DecodeError) as caught:
         usm.decode(captured)
-    assert caught.value.kind == "not_in_time_window"
+    assert caught.value.kind == "notInTimeWindow"
 
 
 @given(st.data())
 @settings(max_examples=1500, deadline=None)
 def test_mutated_v3_datagrams_give_a_typed_error(data: st.DataObject) -> None:
-    base = bytearray(data.draw(st.sampled_from(seeds())))
+    with contextlib.suppress(V3DecodeError):
+        decoder().decode(mutated(data, seeds()))
+
+
+def mutated(data: st.DataObject, seeds: tuple[bytes, ...]) -> bytes:
+    """One of `seeds` with 1 to 3 bytes flipped, cut off or inserted."""
+    base = bytearray(data.draw(st.sampled_from(seeds)))
     for _ in range(data.draw(st.integers(1, 3))):
         at = data.draw(st.integers(0, len(base) - 1))
         kind = data.draw(st.sampled_from(["flip", "cut", "insert"]))
@@ -175,8 +179,7 @@ def test_mutated_v3_datagrams_give_a_typed_error(data: st.DataObject) -> None:
                 base = bytearray(b"\x30")
         else:
             base[at:at] = data.draw(st.binary(min_size=1, max_size=6))
-    with contextlib.suppress(V3DecodeError):
-        decoder().decode(bytes(base))
+    return bytes(base)
 
 
 @given(st.binary(max_size=400))

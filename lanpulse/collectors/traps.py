@@ -7,9 +7,9 @@
 
 v1 traps, v2c traps and v2c informs (answered with a Response echoing request-id and
 varbinds) from a configured community are handed to `on_trap`; SNMPv3 messages go to a
-`V3Decoder` (`trap_usm.UsmTrapDecoder` for the configured users). Nothing received can
-raise out of the protocol: every datagram is accepted, or dropped and counted under one
-reason.
+`V3Decoder` (`trap_usm.TrapUsm` for the configured users), whose answers (Reports, inform
+Responses) are sent back from the same socket. Nothing received can raise out of the
+protocol: every datagram is accepted, or dropped and counted under one reason.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Literal, Protocol, cast
 
-from lanpulse.collectors.trap_codec import (
+from lanpulse.collectors.snmp.notification import (
     MalformedMessage,
     Notification,
     V3Message,
@@ -40,30 +40,33 @@ _LOG_ONCE_LIMIT = 10_000  # distinct sources remembered for "logged once per sou
 
 
 class V3DecodeError(Exception):
-    """An SNMPv3 message that cannot be accepted; `kind` is one of `V3_ERROR_KINDS`."""
+    """An SNMPv3 message that is not accepted; `kind` is one of `V3_ERROR_KINDS`, `reply` a
+    Report to send back (lanpulse is the authoritative engine of an inform)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, reply: bytes | None = None) -> None:
         super().__init__(message)
         self.kind = kind
+        self.reply = reply
 
 
-# RFC 3414 3.2 report reasons, plus what a receiver without USM or with bad bytes says.
+# The RFC 3414 usmStats counters (as `usm.UsmError.kind`), plus bad bytes and the RFC 3412
+# unknownSecurityModel. `unknownEngineID` includes every engine-ID discovery probe.
 V3_ERROR_KINDS: tuple[str, ...] = (
-    "unknown_engine_id",
-    "unknown_user",
-    "unsupported_sec_level",
-    "wrong_digest",
-    "decryption_error",
-    "not_in_time_window",
+    "unknownEngineID",
+    "unknownUserName",
+    "unsupportedSecLevel",
+    "wrongDigest",
+    "decryptionError",
+    "notInTimeWindow",
+    "unknownSecurityModel",
     "malformed",
-    "unsupported",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class V3Notification:
     """A v3 trap or inform after USM: its user, its scoped PDU decoded, and for an inform
-    (or a discovery probe) the secured datagram to send back."""
+    the secured Response to send back (for an engine-ID discovery probe: only the Report)."""
 
     user: str
     notification: Notification | None  # None: a discovery probe, answered by `reply`
@@ -89,6 +92,7 @@ class TrapStats:
     traps_v3_rejected: int = 0
     traps_dropped: int = 0  # accepted, but the handler failed
     informs_answered: int = 0
+    v3_reports_sent: int = 0  # as the authoritative engine of informs (discovery, time)
 
     def as_fields(self) -> dict[str, int | float]:
         """Counter name -> value."""
@@ -186,23 +190,38 @@ class TrapReceiver(asyncio.DatagramProtocol):
         try:
             decoded = self.v3.decode(data)
         except V3DecodeError as exc:
+            if exc.reply is not None:
+                self._report(exc.reply, addr)
             self.stats.traps_v3_rejected += 1
-            self.log_once(source, exc.kind, "SNMPv3 trap from %s rejected: %s", source, exc)
+            self.log_once(
+                source, exc.kind, "SNMPv3 notification from %s rejected (%s): %s", source,
+                exc.kind, exc,
+            )  # fmt: skip
             return
         except Exception:  # a decoder bug: the datagram is lost, the receiver is not
             self.stats.traps_v3_rejected += 1
             self.log_once(source, "bug", "SNMPv3 trap from %s could not be decoded", source)
             log.debug("v3 decoder failed", exc_info=True)
             return
+        if decoded.notification is None:  # engine-ID discovery: answered, nothing more
+            if decoded.reply is not None:
+                self._report(decoded.reply, addr)
+            return
         if decoded.reply is not None:
             self._reply(decoded.reply, addr)
-        if decoded.notification is not None:
-            self._accept(decoded.notification, source, decoded.user)
+        self._accept(decoded.notification, source, decoded.user)
 
     def _reply(self, datagram: bytes, addr: tuple[str | int, ...]) -> None:
+        self._send(datagram, addr)
+        self.stats.informs_answered += 1
+
+    def _report(self, datagram: bytes, addr: tuple[str | int, ...]) -> None:
+        self._send(datagram, addr)
+        self.stats.v3_reports_sent += 1
+
+    def _send(self, datagram: bytes, addr: tuple[str | int, ...]) -> None:
         if self.transport is not None:
             self.transport.sendto(datagram, addr)
-            self.stats.informs_answered += 1
 
     def _accept(self, n: Notification, source: str, user: str) -> None:
         raw = RawTrap(

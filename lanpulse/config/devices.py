@@ -19,12 +19,11 @@ from lanpulse.config.inventory import (
     InheritedSection,
     SnmpSection,
 )
-from lanpulse.config.snmp_protocols import SnmpVersion
+from lanpulse.config.snmp_protocols import SnmpVersion, usm_problems
 from lanpulse.config.sourcemap import Loc, Problem
-from lanpulse.core.model import Device, Secret, SnmpCredentials, SshCredentials
+from lanpulse.core.model import Device, SnmpCredentials, SshCredentials
 
 DEFAULT_INTERVAL_S = 60.0
-MIN_V3_PASSWORD = 8  # RFC 3414 11.2: a USM passphrase shorter than 8 characters is refused
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -100,37 +99,15 @@ def _snmp(values: Mapping[str, Any], where: Loc, problems: list[Problem]) -> Snm
         )
         return creds
     need(creds.user is not None, f"SNMP v3 needs a user, expected snmp.user {hint}")
-    need(
-        creds.auth_protocol is None or creds.auth_password is not None,
-        f"auth_protocol is set without a password, expected snmp.auth_password or "
-        f"snmp.auth_password_file {hint}",
-    )
-    need(
-        creds.auth_password is None or creds.auth_protocol is not None,
-        "auth_password is set without auth_protocol, expected snmp.auth_protocol "
-        "(md5, sha, sha224, sha256, sha384, sha512)",
-    )
-    need(
-        creds.priv_protocol is None or creds.auth_protocol is not None,
-        "priv_protocol needs authentication too, expected snmp.auth_protocol and "
-        "snmp.auth_password (SNMPv3 has no noAuthPriv level)",
-    )
-    need(
-        creds.priv_protocol is None or creds.priv_password is not None,
-        f"priv_protocol is set without a password, expected snmp.priv_password or "
-        f"snmp.priv_password_file {hint}",
-    )
-    need(
-        creds.priv_password is None or creds.priv_protocol is not None,
-        "priv_password is set without priv_protocol, expected snmp.priv_protocol "
-        "(des, 3des, aes, aes192, aes256, aes192c, aes256c)",
-    )
-    for name in ("auth_password", "priv_password"):
-        secret = getattr(creds, name)
-        if isinstance(secret, Secret) and len(secret.reveal()) < MIN_V3_PASSWORD:
-            problems.append(
-                Problem(loc, f"{name} is too short, expected at least {MIN_V3_PASSWORD} characters")
-            )
+    for message in usm_problems(
+        creds.auth_protocol,
+        creds.auth_password,
+        creds.priv_protocol,
+        creds.priv_password,
+        prefix="snmp.",
+        where=hint,
+    ):
+        problems.append(Problem(loc, message))
     return creds
 
 

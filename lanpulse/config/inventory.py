@@ -27,7 +27,7 @@ from pydantic import (
 
 from lanpulse.config.durations import PositiveDuration
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret, resolve_path
-from lanpulse.config.snmp_protocols import AuthProtocolField, PrivProtocolField, VersionField
+from lanpulse.config.snmp_protocols import UsmFields, VersionField
 from lanpulse.core.model import DeviceClass, Secret
 from lanpulse.core.schema import MEASUREMENTS
 
@@ -146,19 +146,13 @@ class _Section(BaseModel):
         return out
 
 
-class SnmpSection(_Section):
-    """`snmp:` at any level; `None` means "inherit"."""
+class SnmpSection(_Section, UsmFields):
+    """`snmp:` at any level; `None` means "inherit" (v3 protocols and passwords: UsmFields)."""
 
     version: VersionField | None = None
     community: SecretValue | None = None
     community_file: SecretFile | None = None
     user: Annotated[str, Field(min_length=1)] | None = None
-    auth_protocol: AuthProtocolField | None = None
-    auth_password: SecretValue | None = None
-    auth_password_file: SecretFile | None = None
-    priv_protocol: PrivProtocolField | None = None
-    priv_password: SecretValue | None = None
-    priv_password_file: SecretFile | None = None
     context: str | None = None
     timeout: PositiveDuration | None = None
     retries: Annotated[int, Field(ge=0, le=10)] | None = None

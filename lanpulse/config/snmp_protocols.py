@@ -1,14 +1,19 @@
-"""SNMP versions and SNMPv3 USM protocol names: what users may write, what lanpulse stores.
+"""SNMP versions and SNMPv3 USM users: what users may write, what lanpulse stores.
 
-The canonical names are the ones stored in `SnmpCredentials`; the pysnmp 7 names tell the
-SNMP collector which `pysnmp.hlapi.v3arch.asyncio` constant implements each one.
+The canonical protocol names are the ones stored in `SnmpCredentials`; the pysnmp 7 names
+tell the SNMP collector which `pysnmp.hlapi.v3arch.asyncio` constant implements each one.
+`UsmFields` and `usm_problems` are the one declaration and the one set of rules of a v3
+user's protocols and passwords, for `snmp:` (devices) and `traps.v3_users` alike.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
+
+from lanpulse.config.secrets import SecretFile, SecretValue
+from lanpulse.core.model import Secret
 
 SnmpVersion = Literal["1", "2c", "3"]
 
@@ -89,3 +94,58 @@ def normalize_priv_protocol(value: object) -> object:
 VersionField = Annotated[SnmpVersion, BeforeValidator(normalize_version)]
 AuthProtocolField = Annotated[str, BeforeValidator(normalize_auth_protocol)]
 PrivProtocolField = Annotated[str, BeforeValidator(normalize_priv_protocol)]
+
+
+MIN_V3_PASSWORD = 8  # RFC 3414 11.2: a USM passphrase shorter than 8 characters is refused
+
+
+class UsmFields(BaseModel):
+    """The protocols and passwords of an SNMPv3 user (a mix-in of `snmp:` and trap users)."""
+
+    auth_protocol: AuthProtocolField | None = None
+    auth_password: SecretValue | None = None
+    auth_password_file: SecretFile | None = None
+    priv_protocol: PrivProtocolField | None = None
+    priv_password: SecretValue | None = None
+    priv_password_file: SecretFile | None = None
+
+
+def usm_problems(
+    auth_protocol: str | None,
+    auth_password: Secret | None,
+    priv_protocol: str | None,
+    priv_password: Secret | None,
+    *,
+    prefix: str = "",
+    where: str = "",
+) -> list[str]:
+    """What is wrong with a v3 user's security settings, one message each.
+
+    `prefix` names the section in the keys ("snmp."), `where` says where to set a missing
+    one ("in the device, its group or defaults").
+    """
+    hint = f" {where}" if where else ""
+    found: list[str] = []
+    if priv_protocol is not None and auth_protocol is None:
+        found.append(
+            f"priv_protocol needs authentication too, expected {prefix}auth_protocol and "
+            f"{prefix}auth_password (SNMPv3 has no noAuthPriv level)"
+        )
+    for part, protocol, password, names in (
+        ("auth", auth_protocol, auth_password, AUTH_PROTOCOLS_PYSNMP),
+        ("priv", priv_protocol, priv_password, PRIV_PROTOCOLS_PYSNMP),
+    ):
+        if protocol is not None and password is None:
+            found.append(
+                f"{part}_protocol is set without a password, expected {prefix}{part}_password "
+                f"or {prefix}{part}_password_file{hint}"
+            )
+        if password is not None and protocol is None:
+            found.append(
+                f"{part}_password is set without {part}_protocol, expected "
+                f"{prefix}{part}_protocol ({', '.join(names)})"
+            )
+    for secret, name in ((auth_password, "auth_password"), (priv_password, "priv_password")):
+        if secret is not None and len(secret.reveal()) < MIN_V3_PASSWORD:
+            found.append(f"{name} is too short, expected at least {MIN_V3_PASSWORD} characters")
+    return found

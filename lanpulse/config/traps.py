@@ -7,6 +7,7 @@
         - {user: nms, auth_protocol: sha256, auth_password: "${TRAP_AUTH}",
            priv_protocol: aes, priv_password_file: /run/secrets/trap_priv,
            engine_id: "80001f8880c71100000000000000"}
+      engine_id: "80000000050102030405060708"    # lanpulse's own, for v3 informs (optional)
       repoll_min_interval: 10s
 
 Communities and v3 passwords follow the secret rules of the whole file (`${ENV}`, `*_file`).
@@ -18,11 +19,11 @@ import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lanpulse.config.durations import Duration
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret
-from lanpulse.config.snmp_protocols import AuthProtocolField, PrivProtocolField
+from lanpulse.config.snmp_protocols import UsmFields, usm_problems
 from lanpulse.core.model import Secret, SnmpCredentials
 
 _ENGINE_ID = re.compile(r"^(?:0x)?([0-9a-fA-F]{10,64})$")
@@ -75,19 +76,28 @@ class Community(_Strict):
         return found
 
 
-class TrapUser(_Strict):
-    """One SNMPv3 user whose traps and informs are accepted."""
+def _engine_id(value: str | None) -> str | None:
+    """An snmpEngineID in hex (RFC 3411: 5 to 32 bytes), normalised to lower case."""
+    if value is None:
+        return None
+    match = _ENGINE_ID.fullmatch(value.strip())
+    if not match or len(match.group(1)) % 2:
+        raise ValueError(
+            f"bad engine_id {value!r}, expected 5 to 32 bytes in hex (e.g. 80001f8880...)"
+        )
+    return match.group(1).lower()
+
+
+EngineId = Annotated[str, AfterValidator(_engine_id)]
+
+
+class TrapUser(_Strict, UsmFields):
+    """One SNMPv3 user whose traps and informs are accepted (protocols: `UsmFields`)."""
 
     user: Annotated[str, Field(min_length=1, max_length=32)]
-    auth_protocol: AuthProtocolField | None = None
-    auth_password: SecretValue | None = None
-    auth_password_file: SecretFile | None = None
-    priv_protocol: PrivProtocolField | None = None
-    priv_password: SecretValue | None = None
-    priv_password_file: SecretFile | None = None
-    # The sender's snmpEngineID (hex), to which its trap keys are localised (RFC 3414 2.5:
-    # the sender of a trap is authoritative); informs use the receiver's own engine ID.
-    engine_id: str | None = None
+    # The sender's snmpEngineID, to which its trap keys are localised (RFC 3414 2.5: the
+    # sender of a trap is authoritative); informs use the receiver's own engine ID.
+    engine_id: EngineId | None = None
 
     def credentials(self) -> SnmpCredentials:
         """The user as the SNMP layer holds credentials (secrets picked from `*_file`)."""
@@ -100,31 +110,19 @@ class TrapUser(_Strict):
             priv_password=pick_secret(self.priv_password, self.priv_password_file, "priv"),
         )
 
-    @field_validator("engine_id")
-    @classmethod
-    def _hex(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        match = _ENGINE_ID.fullmatch(value.strip())
-        if not match or len(match.group(1)) % 2:
-            raise ValueError(
-                f"bad engine_id {value!r}, expected 5 to 32 bytes in hex (e.g. 80001f8880...)"
-            )
-        return match.group(1).lower()
-
     @model_validator(mode="after")
     def _levels(self) -> TrapUser:
-        auth = pick_secret(self.auth_password, self.auth_password_file, "auth_password")
-        priv = pick_secret(self.priv_password, self.priv_password_file, "priv_password")
-        if (self.auth_protocol is None) != (auth is None):
-            raise ValueError("auth_protocol and auth_password go together, expected both or none")
-        if (self.priv_protocol is None) != (priv is None):
-            raise ValueError("priv_protocol and priv_password go together, expected both or none")
-        if priv is not None and auth is None:
-            raise ValueError("privacy needs authentication, expected auth_protocol too")
-        for secret, name in ((auth, "auth_password"), (priv, "priv_password")):
-            if secret is not None and len(secret.reveal()) < 8:
-                raise ValueError(f"{name} is shorter than 8 characters (RFC 3414 minimum)")
+        creds = self.credentials()
+        found = usm_problems(
+            creds.auth_protocol, creds.auth_password, creds.priv_protocol, creds.priv_password
+        )
+        if found:
+            raise ValueError(found[0])
+        if self.priv_protocol == "3des":  # the pysnmp fallback is for polling only
+            raise ValueError(
+                "priv_protocol 3des is not supported for traps and informs, expected des, "
+                "aes, aes192, aes256, aes192c or aes256c"
+            )
         return self
 
 
@@ -135,6 +133,9 @@ class TrapsSettings(_Strict):
     communities: list[Community] = Field(default_factory=list)
     v3_users: list[TrapUser] = Field(default_factory=list)
     # A trap from a polled device triggers an extra poll of it, at most this often.
+    # lanpulse's own snmpEngineID (hex) for v3 informs; default: generated once and kept
+    # in the spool directory with the engine's boots.
+    engine_id: EngineId | None = None
     repoll_min_interval: Duration = 10.0
     # Extra trap map directories (relative to the configuration's folder).
     maps_dirs: list[str] = Field(default_factory=list)

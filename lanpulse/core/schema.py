@@ -368,6 +368,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "traps_unknown_source": COUNTER,
                 "traps_dropped": COUNTER,
                 "informs_answered": COUNTER,
+                "v3_reports_sent": COUNTER,
                 "trap_polls": COUNTER,
                 "trap_polls_limited": COUNTER,
                 # Agents' push (issue 21): requests, lines taken and refused, hosts.

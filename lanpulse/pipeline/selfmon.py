@@ -46,6 +46,7 @@ COUNTERS = frozenset(
         "traps_unknown_source",
         "traps_dropped",
         "informs_answered",
+        "v3_reports_sent",
         "trap_polls",
         "trap_polls_limited",
     }

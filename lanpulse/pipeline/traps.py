@@ -15,7 +15,11 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from lanpulse.collectors.snmp.engine_state import FILE_NAME, new_engine_id, start_local_engine
+from lanpulse.collectors.snmp.usm import LocalEngine, UsmUser
+from lanpulse.collectors.trap_usm import TrapUsm, V3User
 from lanpulse.collectors.traps import TrapReceiver, TrapStats, V3Decoder
 from lanpulse.config.settings import LoadedConfig
 from lanpulse.config.trapmaps import load_trap_maps
@@ -50,6 +54,7 @@ class TrapPipeline:
         poll_now: Callable[[str], bool],
         v3: V3Decoder | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        engine: LocalEngine | None = None,
     ) -> None:
         self.settings = settings
         self.parser = TrapParser(maps)
@@ -59,12 +64,7 @@ class TrapPipeline:
         self.stats = TrapPipelineStats()
         communities = [c.reveal().encode() for c in settings.community_secrets()]
         if v3 is None and settings.v3_users:
-            from lanpulse.collectors.trap_usm import UsmTrapDecoder, V3User
-
-            v3 = UsmTrapDecoder(
-                V3User(u.credentials(), bytes.fromhex(u.engine_id) if u.engine_id else None)
-                for u in settings.v3_users
-            )
+            v3 = trap_usm_for(settings, engine or LocalEngine(new_engine_id()))
         self.receiver = TrapReceiver(communities, self.handle, v3)
         self.bound: tuple[str, int] | None = None
         self._by_address: dict[str, Device] = {}
@@ -154,6 +154,18 @@ class TrapPipeline:
         return _fields(self.receiver.stats, self.stats)
 
 
+def trap_usm_for(settings: TrapsSettings, engine: LocalEngine) -> TrapUsm:
+    """The v3 side of the receiver for `traps.v3_users`, as the engine `engine`."""
+    users = (
+        V3User(
+            UsmUser.from_credentials(u.credentials()),
+            bytes.fromhex(u.engine_id) if u.engine_id else None,
+        )
+        for u in settings.v3_users
+    )
+    return TrapUsm(users, engine)
+
+
 def _fields(receiver: TrapStats, pipeline: TrapPipelineStats) -> dict[str, int | float]:
     return {
         **receiver.as_fields(),
@@ -191,6 +203,9 @@ class TrapService:
         # Counters are running totals since the daemon started: a restarted receiver
         # (a reload that changed `traps:`) continues them.
         self._totals: tuple[TrapStats, TrapPipelineStats] | None = None
+        # lanpulse's SNMP engine (v3 informs): started once per daemon run (boots + 1), and
+        # again only when a reload changes `traps.engine_id`.
+        self.engine: LocalEngine | None = None
 
     async def start(self, loaded: LoadedConfig, maps: TrapMapSet | None) -> None:
         """Start receiving for `loaded` (nothing without `traps:`); a listen address that
@@ -198,7 +213,8 @@ class TrapService:
         settings = loaded.settings.traps
         if settings is None or maps is None:
             return
-        pipeline = TrapPipeline(settings, maps, self.emit, self.poll_now)
+        engine = self._engine(loaded) if settings.v3_users else None
+        pipeline = TrapPipeline(settings, maps, self.emit, self.poll_now, engine=engine)
         if self._totals is not None:
             pipeline.receiver.stats, pipeline.stats = self._totals
         try:
@@ -212,6 +228,21 @@ class TrapService:
             return
         self.pipeline = pipeline
         self.on_outcome.append(pipeline.note_poll)
+
+    def _engine(self, loaded: LoadedConfig) -> LocalEngine:
+        settings = loaded.settings
+        assert settings.traps is not None
+        configured = settings.traps.engine_id
+        wanted = bytes.fromhex(configured) if configured else None
+        if self.engine is None or (wanted is not None and wanted != self.engine.engine_id):
+            state = Path(settings.spool.directory) / FILE_NAME
+            self.engine = start_local_engine(state, wanted)
+            log.info(
+                "SNMP engine %s, boots %d (v3 informs)",
+                self.engine.engine_id.hex(),
+                self.engine.boots,
+            )
+        return self.engine
 
     def stop(self) -> None:
         """Stop receiving."""

@@ -74,27 +74,21 @@ def _length(n: int) -> bytes:
     return bytes((0x80 | len(body),)) + body
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
+def tlv(tag: int, body: bytes) -> bytes:
+    """One BER TLV (definite length)."""
     return bytes((tag,)) + _length(len(body)) + body
 
 
 def _integer(value: int) -> bytes:
     """INTEGER for a non-negative value (all a request carries)."""
-    return _tlv(INTEGER, value.to_bytes(value.bit_length() // 8 + 1, "big"))
-
-
-def tlv(tag: int, body: bytes) -> bytes:
-    """One BER TLV (definite length)."""
-    return _tlv(tag, body)
+    return tlv(INTEGER, value.to_bytes(value.bit_length() // 8 + 1, "big"))
 
 
 def integer(value: int, tag: int = INTEGER) -> bytes:
     """A signed INTEGER (or an application type with `tag`) in its shortest two's complement."""
     if tag in _UNSIGNED_MAX:
-        return _tlv(tag, value.to_bytes(value.bit_length() // 8 + 1, "big"))
-    return _tlv(
-        tag, value.to_bytes((value + (value < 0)).bit_length() // 8 + 1, "big", signed=True)
-    )
+        return tlv(tag, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+    return tlv(tag, value.to_bytes((value + (value < 0)).bit_length() // 8 + 1, "big", signed=True))
 
 
 def encode_value(tag: int, value: SnmpValue | None) -> bytes:
@@ -104,11 +98,11 @@ def encode_value(tag: int, value: SnmpValue | None) -> bytes:
         return integer(value, tag)
     if tag in (OCTET_STRING, OPAQUE):
         assert isinstance(value, bytes)
-        return _tlv(tag, value)
+        return tlv(tag, value)
     if tag == OBJECT_IDENTIFIER:
-        return _tlv(tag, encode_oid(str(value)))
+        return tlv(tag, encode_oid(str(value)))
     if tag == IP_ADDRESS:
-        return _tlv(tag, bytes(int(p) for p in str(value).split(".")))
+        return tlv(tag, bytes(int(p) for p in str(value).split(".")))
     if tag in _ABSENT:
         return bytes((tag, 0))
     raise ValueError(f"unknown value type 0x{tag:02x}")
@@ -119,12 +113,12 @@ def encode_pdu(
 ) -> bytes:
     """Any PDU but SNMPv1's Trap, with full varbinds (Responses, traps, round-trip tests)."""
     body = b"".join(
-        _tlv(SEQUENCE, _tlv(OBJECT_IDENTIFIER, raw) + encode_value(tag, value))
+        tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, raw) + encode_value(tag, value))
         for raw, tag, value in varbinds
     )
-    return _tlv(
+    return tlv(
         pdu_type,
-        integer(request_id) + integer(status) + integer(index) + _tlv(SEQUENCE, body),
+        integer(request_id) + integer(status) + integer(index) + tlv(SEQUENCE, body),
     )
 
 
@@ -154,7 +148,7 @@ def encode_oid(text: str) -> bytes:
 
 @functools.lru_cache(maxsize=65536)
 def _null_varbind(raw_oid: bytes) -> bytes:
-    return _tlv(SEQUENCE, _tlv(OBJECT_IDENTIFIER, raw_oid) + b"\x05\x00")
+    return tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, raw_oid) + b"\x05\x00")
 
 
 def encode_request(
@@ -171,7 +165,7 @@ def encode_request(
     For GET and GETNEXT the two counters are error-status and error-index and stay 0.
     """
     pdu = encode_request_pdu(pdu_type, request_id, raw_oids, non_repeaters, max_repetitions)
-    return _tlv(SEQUENCE, _integer(version) + _tlv(OCTET_STRING, community) + pdu)
+    return tlv(SEQUENCE, _integer(version) + tlv(OCTET_STRING, community) + pdu)
 
 
 def encode_request_pdu(
@@ -187,9 +181,9 @@ def encode_request_pdu(
         _integer(request_id)
         + _integer(non_repeaters)
         + _integer(max_repetitions)
-        + _tlv(SEQUENCE, varbinds)
+        + tlv(SEQUENCE, varbinds)
     )
-    return _tlv(pdu_type, pdu)
+    return tlv(pdu_type, pdu)
 
 
 # -- OIDs -------------------------------------------------------------------------------
@@ -326,6 +320,19 @@ def _decode_pdu(data: bytes, i: int, total: int) -> Pdu:
     request_id, i = _header_integer(data, i, total)
     error_status, i = _header_integer(data, i, total)
     error_index, i = _header_integer(data, i, total)
+    varbinds = _decode_varbinds(data, i, total)
+    return Pdu(pdu_type, request_id, error_status, error_index, varbinds)
+
+
+def decode_varbinds(data: bytes, i: int, end: int) -> list[Varbind]:
+    """Decode the varbind list (SEQUENCE) at data[i] that must end exactly at `end`."""
+    try:
+        return _decode_varbinds(data, i, end)
+    except IndexError:
+        raise MalformedMessage("truncated message") from None
+
+
+def _decode_varbinds(data: bytes, i: int, total: int) -> list[Varbind]:
     if data[i] != SEQUENCE:
         raise MalformedMessage("expected varbind list")
     n = data[i + 1]
@@ -387,4 +394,4 @@ def _decode_pdu(data: bytes, i: int, total: int) -> Pdu:
             raise MalformedMessage(f"unknown value type 0x{tag:02x}")
         append((raw, tag, value))
         i = j
-    return Pdu(pdu_type, request_id, error_status, error_index, varbinds)
+    return varbinds

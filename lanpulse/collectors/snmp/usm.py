@@ -49,6 +49,7 @@ from lanpulse.collectors.snmp.usm_crypto import KeyCache, LocalizedKeys, UsmUser
 
 __all__ = [
     "REPORT_TEXTS",
+    "USM_STATS",
     "KeyCache",
     "LocalEngine",
     "LocalizedKeys",
@@ -68,9 +69,9 @@ MAX_MESSAGE_SIZE = 65507  # the largest UDP payload over IPv4
 FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE = 1, 2, 4
 TIME_WINDOW_S = 150  # RFC 3414 3.2.7
 
-# Report varbinds (RFC 3414 usmStats, RFC 3412 snmp*) -> the counter's name.
-_REPORT_OIDS: dict[bytes, str] = {
-    encode_oid(f"1.3.6.1.6.3.15.1.1.{n}.0"): name
+# RFC 3414 usmStats counters -> the OID (BER content) of the instance a Report carries.
+USM_STATS: dict[str, bytes] = {
+    name: encode_oid(f"1.3.6.1.6.3.15.1.1.{n}.0")
     for n, name in enumerate(
         (
             "unsupportedSecLevel",
@@ -82,7 +83,9 @@ _REPORT_OIDS: dict[bytes, str] = {
         ),
         start=1,
     )
-} | {
+}
+# Report varbinds (RFC 3414 usmStats, RFC 3412 snmp*) -> the counter's name.
+_REPORT_OIDS: dict[bytes, str] = {oid: name for name, oid in USM_STATS.items()} | {
     encode_oid("1.3.6.1.6.3.11.2.1.1.0"): "unknownSecurityModel",
     encode_oid("1.3.6.1.6.3.11.2.1.2.0"): "invalidMsg",
     encode_oid("1.3.6.1.6.3.11.2.1.3.0"): "unknownPDUHandler",

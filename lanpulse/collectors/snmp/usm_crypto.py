@@ -21,7 +21,7 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.decrepit.ciphers.modes import CFB
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherAlgorithm, algorithms, modes
 
-from lanpulse.core.model import Secret
+from lanpulse.core.model import Secret, SnmpCredentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,17 @@ class UsmUser:
     auth_password: Secret | None = None
     priv_protocol: str | None = None
     priv_password: Secret | None = None
+
+    @classmethod
+    def from_credentials(cls, creds: SnmpCredentials) -> UsmUser:
+        """The USM user of v3 credentials (from `snmp:` or `traps.v3_users`)."""
+        return cls(
+            creds.user or "",
+            creds.auth_protocol,
+            creds.auth_password,
+            creds.priv_protocol,
+            creds.priv_password,
+        )
 
     @property
     def flags(self) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any, cast
 
 from lanpulse.collectors.base import SnmpTarget
@@ -92,9 +93,12 @@ class V3Step:
             await self._discover(target, peer)
         for attempt in range(3):
             boots = peer.boots  # the answer may move it on (authenticated headers do)
-            pdu, message = await self._send(
-                target, peer, pdu_type, raw_oids, max_repetitions, peer.flags
-            )
+            try:
+                pdu, message = await self._send(
+                    target, peer, pdu_type, raw_oids, max_repetitions, peer.flags
+                )
+            except _PrivSilence:
+                raise await self._diagnose(target, peer) from None
             if pdu.pdu_type != REPORT:
                 return pdu
             kind = report_kind(pdu)
@@ -117,7 +121,7 @@ class V3Step:
             raise AuthError(target.device, f"{where(target)}: {text}")
         raise AssertionError("unreachable")
 
-    async def _send(
+    def _send(
         self,
         target: SnmpTarget,
         peer: _V3Peer,
@@ -128,9 +132,11 @@ class V3Step:
         *,
         tries: int | None = None,
         probing: bool = False,
-    ) -> tuple[Pdu, V3Message]:
+    ) -> Coroutine[Any, Any, tuple[Pdu, V3Message]]:
+        """The transport's coroutine for one request (a plain function: one coroutine frame
+        less per request). Without `probing`, silence to authPriv raises `_PrivSilence`."""
         transport = self.transport
-        loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()  # _send is called from a coroutine
         request_id = transport.request_id()
         pdu = request_pdu(pdu_type, request_id, raw_oids, 0, max_repetitions)
         user = peer.user
@@ -179,22 +185,19 @@ class V3Step:
             def silence() -> CollectError:
                 return _PrivSilence(target.device, "")
 
-        try:
-            return cast(
-                tuple[Pdu, V3Message],
-                await transport.exchange(
-                    target,
-                    peer.address,
-                    request_id,
-                    message,
-                    accept,
-                    tries=tries or creds.retries + 1,
-                    timeout_s=creds.timeout_s,
-                    silence=silence,
-                ),
-            )
-        except _PrivSilence:
-            raise await self._diagnose(target, peer) from None
+        return cast(
+            Coroutine[Any, Any, tuple[Pdu, V3Message]],
+            transport.exchange(
+                target,
+                peer.address,
+                request_id,
+                message,
+                accept,
+                tries=tries or creds.retries + 1,
+                timeout_s=creds.timeout_s,
+                silence=silence,
+            ),
+        )
 
     async def _diagnose(self, target: SnmpTarget, peer: _V3Peer) -> CollectError:
         """After silence to authPriv: does the agent answer the same user authNoPriv?"""
@@ -251,13 +254,7 @@ class V3Step:
                 raise ConfigError("SNMPv3 needs a user", key="snmp.user")
             if creds.priv_protocol and not creds.auth_protocol:
                 raise ConfigError("privacy needs authentication too", key="snmp.auth_protocol")
-            user = UsmUser(
-                creds.user,
-                creds.auth_protocol,
-                creds.auth_password,
-                creds.priv_protocol,
-                creds.priv_password,
-            )
+            user = UsmUser.from_credentials(creds)
             address = await self.transport.resolve(target)
             peer = _V3Peer(address, user, (creds.context or "").encode())
             self._peers[key] = peer
