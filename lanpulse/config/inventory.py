@@ -215,6 +215,8 @@ class InheritedSection(_Section):
     # settings sit between the group's and the device's own `snmp:`. Inventories written by
     # `lanpulse discover` name the set, never the secret.
     credentials: Name | None = None
+    # The ZooKeeper poller group whose members poll the device (docs/scaling.md).
+    poller_group: Name | None = None
 
 
 class DefaultsSection(InheritedSection):

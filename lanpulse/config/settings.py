@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanpulse.config.alerting import AlertingSettings
+from lanpulse.config.cluster import ClusterSettings
 from lanpulse.config.daemon import DaemonSettings
 from lanpulse.config.discovery import DiscoverySettings
 from lanpulse.config.grafana import GrafanaSettings
@@ -45,6 +46,7 @@ class Settings(BaseModel):
     grafana: GrafanaSettings | None = None
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     traps: TrapsSettings | None = None
+    cluster: ClusterSettings | None = None
     profiles_dirs: list[str] = Field(default_factory=list)
     # Credential sets: named SNMP settings that devices (and discovery) refer to by name.
     credentials: dict[Name, SnmpSection] = Field(default_factory=dict)

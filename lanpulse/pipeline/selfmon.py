@@ -70,10 +70,15 @@ def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Samp
 def prometheus_text(stats: Mapping[str, float]) -> str:
     """Prometheus exposition format of the counters."""
     lines = []
-    for key, value in sorted(stats.items()):
-        name = f"lanpulse_{key}"
-        lines.append(f"# TYPE {name} {'counter' if key in COUNTERS else 'gauge'}")
-        lines.append(f"{name} {float(value):.6g}")
+    typed: set[str] = set()
+    for key, value in sorted(stats.items(), key=lambda kv: (kv[0].partition("{")[0], kv[0])):
+        # `polls{worker="1"}`: a labelled series of `polls` (a supervisor's workers).
+        base = key.partition("{")[0]
+        name = f"lanpulse_{base}"
+        if base not in typed:
+            typed.add(base)
+            lines.append(f"# TYPE {name} {'counter' if base in COUNTERS else 'gauge'}")
+        lines.append(f"lanpulse_{key} {float(value):.6g}")
     return "\n".join(lines) + "\n"
 
 
