@@ -210,6 +210,7 @@ class Daemon:
             "reload_failures": self.stats.reload_failures,
             "uptime_seconds": time.monotonic() - self.stats.started_at,
         }
+        out.update(self.scheduler.overload_fields())
         for sink in [*self.sinks, self.alerting]:
             out.update(sink.stats().as_fields())
         out.update(self.traps.as_fields())

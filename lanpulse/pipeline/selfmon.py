@@ -50,8 +50,13 @@ COUNTERS = frozenset(
         "informs_answered",
         "trap_polls",
         "trap_polls_limited",
+        "polls_skipped_total",
+        "worker_restarts",
     }
 )
+
+
+HISTOGRAMS = frozenset({"poll_lateness_seconds"})
 
 
 def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Sample:
@@ -68,18 +73,37 @@ def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Samp
 
 
 def prometheus_text(stats: Mapping[str, float]) -> str:
-    """Prometheus exposition format of the counters."""
+    """Prometheus exposition format of the counters.
+
+    A key may carry labels (`polls{worker="1"}`, a supervisor's per-worker series); one
+    `# TYPE` line heads each family, whose series keep the order of `stats` (a histogram's
+    buckets ascending).
+    """
     lines = []
     typed: set[str] = set()
-    for key, value in sorted(stats.items(), key=lambda kv: (kv[0].partition("{")[0], kv[0])):
-        # `polls{worker="1"}`: a labelled series of `polls` (a supervisor's workers).
-        base = key.partition("{")[0]
-        name = f"lanpulse_{base}"
-        if base not in typed:
-            typed.add(base)
-            lines.append(f"# TYPE {name} {'counter' if base in COUNTERS else 'gauge'}")
+    for key, value in sorted(stats.items(), key=lambda kv: _family(kv[0])):
+        family = _family(key)
+        if family not in typed:
+            typed.add(family)
+            kind = (
+                "histogram"
+                if family in HISTOGRAMS
+                else "counter"
+                if family in COUNTERS
+                else "gauge"
+            )
+            lines.append(f"# TYPE lanpulse_{family} {kind}")
         lines.append(f"lanpulse_{key} {float(value):.6g}")
     return "\n".join(lines) + "\n"
+
+
+def _family(key: str) -> str:
+    """The metric family of a stats key (its name without labels or histogram suffix)."""
+    name = key.partition("{")[0]
+    for suffix in ("_bucket", "_sum", "_count"):
+        if name.endswith(suffix) and name[: -len(suffix)] in HISTOGRAMS:
+            return name[: -len(suffix)]
+    return name
 
 
 class HealthServer:
