@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lanpulse.cluster.partition import shard, worker_names
-from lanpulse.core.model import Device
+from lanpulse.core.model import Device, Sample
 from lanpulse.daemon import Daemon
 
 if TYPE_CHECKING:
@@ -89,6 +89,19 @@ class ShardedDaemon(Daemon):
 
     def _apply_devices(self, devices: Sequence[Device]) -> None:
         super()._apply_devices(self.owned(devices))
+
+    def emit(self, samples: Sequence[Sample]) -> None:
+        """A poll that ends after its device moved to another member is written, but kept
+        from this alert engine: the device's alerts are the new owner's now."""
+        first = samples[0] if samples else None
+        if (
+            first is not None
+            and first.measurement == "device"
+            and first.tags.get("device") not in self.scheduler.devices
+        ):
+            self._write(samples)
+            return
+        super().emit(samples)
 
     def rebalance(self, members: Sequence[str]) -> None:
         """Membership changed: poll the new shard (devices that left stop at once)."""
