@@ -73,3 +73,23 @@ def test_children_follow_their_topology_root():
     holder = next(m for m, s in shards.items() if "core" in s)
     assert {f"pc-{i}-{j}" for i in range(20) for j in range(5)} <= shards[holder]
     assert shard(devices, members, "worker-9") == []
+
+
+def test_capacity_of_the_met_estate_and_the_default_workers():
+    from lanpulse.cluster.capacity import estimate
+    from lanpulse.cluster.supervisor import resolve_workers
+    from lanpulse.core.model import SnmpCredentials
+
+    v2c = SnmpCredentials(version="2c")
+    estate = [Device(f"sw{i}", "127.0.0.1", device_class="switch", snmp=v2c) for i in range(500)]
+    estate += [Device(f"pr{i}", "127.0.0.1", device_class="printer", snmp=v2c) for i in range(5000)]
+    estate += [
+        Device(f"pc{i}", "127.0.0.1", device_class="desktop", snmp=v2c) for i in range(20000)
+    ]
+    cap = estimate(estate)
+    assert round(cap.polls_per_s) == 425
+    assert 0.99 < cap.cores < 1.0  # (500 x 5.4 + 5,000 x 3.0 + 20,000 x 2.1) ms / 60 s
+    assert cap.workers == 2
+    assert "425.0 polls/s" in cap.line(2)
+    assert resolve_workers(None, estate[:10]) == 1  # a small estate stays one process
+    assert resolve_workers(3, estate[:10]) == 3

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -22,15 +21,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from lanpulse.cluster.capacity import estimate
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device
 from lanpulse.pipeline.selfmon import HealthServer
 
 log = logging.getLogger(__name__)
 
-# One worker per this many polls/s of the estate (a third of what one core was measured to
-# keep up with, benchmarks/README.md): a small estate stays one process.
-POLLS_PER_WORKER = 100.0
 # Figures that are not summed across workers: the worst one is the machine's.
 MAXED = frozenset({"uptime_seconds", "spool_age_seconds"})
 # Figures also shown per worker (`lanpulse_polls{worker="1"}`).
@@ -38,17 +35,12 @@ PER_WORKER = ("devices", "polls", "polls_skipped", "in_flight")
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 
 
-def polls_per_second(devices: Sequence[Device]) -> float:
-    """The estate's scheduled polls per second."""
-    return sum(1.0 / d.interval_s for d in devices if d.snmp is not None or d.ssh is not None)
-
-
 def resolve_workers(configured: int | None, devices: Sequence[Device]) -> int:
-    """`daemon.workers`, or by default the cores, capped by what the estate needs."""
+    """`daemon.workers`, or by default the cores, capped by what the estate needs
+    (`lanpulse check` prints the same estimate)."""
     if configured is not None:
         return configured
-    needed = max(1, math.ceil(polls_per_second(devices) / POLLS_PER_WORKER))
-    return max(1, min(os.cpu_count() or 1, needed))
+    return max(1, min(os.cpu_count() or 1, estimate(devices).workers))
 
 
 def aggregate(reports: Mapping[int, Mapping[str, float]]) -> dict[str, float]:
