@@ -33,6 +33,8 @@ MAXED = frozenset({"uptime_seconds", "spool_age_seconds"})
 # Figures also shown per worker (`lanpulse_polls{worker="1"}`).
 PER_WORKER = ("devices", "polls", "polls_skipped", "in_flight")
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
+# A worker reports every second from its event loop; silence this long means it hangs.
+HUNG_AFTER_S = 30.0
 
 
 def resolve_workers(configured: int | None, devices: Sequence[Device]) -> int:
@@ -123,7 +125,16 @@ class Supervisor:
         while not self._stopping.is_set():
             proc = await self._spawn(slot)
             assert proc.stdout is not None
-            async for line in proc.stdout:
+            while True:
+                try:
+                    line = await asyncio.wait_for(proc.stdout.readline(), HUNG_AFTER_S)
+                except TimeoutError:
+                    log.error("worker-%d silent for %ss: killing it", slot.index, HUNG_AFTER_S)
+                    with contextlib.suppress(ProcessLookupError):
+                        proc.kill()
+                    break
+                if not line:
+                    break
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     data = json.loads(line)
                     slot.report, slot.healthy = dict(data["stats"]), bool(data["healthy"])
