@@ -1,8 +1,8 @@
 """`daemon.workers: N` as real processes: a supervisor and its workers polling snmpsim.
 
 Without an `influxdb` section each worker keeps its samples in its own spool
-(`spool/worker-K`), so the spools show which worker polled which device, and how often.
-Alert pages go to a real SMTP server (aiosmtpd).
+(`spool/worker-K`), so the spools show which worker polled which device, and how often; one
+test ships to a real InfluxDB 1.6. Alert pages go to a real SMTP server (aiosmtpd).
 """
 
 from __future__ import annotations
@@ -21,9 +21,16 @@ from lanpulse.cluster.partition import owner, shard, worker_names
 from lanpulse.core.model import Device
 from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.alerting import SmtpSink
-from lanpulse.sim.servers import free_tcp_port
+from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from lanpulse.sim.snmpsim import SnmpSimAgent
-from tests._daemon import DaemonProcess, device_line, wait_for, write_config
+from tests._daemon import (
+    DaemonProcess,
+    device_line,
+    influx_rows,
+    v1_section,
+    wait_for,
+    write_config,
+)
 from tests.test_daemon_signals import polls_of
 from tests.test_snmp_client import warm_up
 
@@ -198,3 +205,32 @@ alerting:
     finally:
         for a in agents.values():
             a.cleanup()
+
+
+def test_workers_ship_every_poll_to_influxdb_once(agent: SnmpSimAgent, tmp_path: Path) -> None:
+    """Two workers, two spools, one InfluxDB 1.6: every poll arrives, none twice."""
+    with InfluxDB16(tmp_path / "influxd") as influx:
+        db = "scaleout"
+        path = write_config(
+            tmp_path / "lanpulse.yaml",
+            [device_line(n, agent.port) for n in NAMES],
+            influx=v1_section(influx, db),
+            interval="1s",
+            daemon="workers: 2",
+        )
+        daemon = DaemonProcess(path).start()
+        try:
+            time.sleep(6)
+            daemon.signal(signal.SIGTERM)
+            assert daemon.wait(40) == 0
+        finally:
+            daemon.kill()
+        # Each worker's final `lanpulse` point counts its polls; InfluxDB holds one `device`
+        # point per poll, from the worker that owns the device.
+        selfmon = influx_rows(
+            influx, db, 'SELECT last("polls") AS polls FROM "lanpulse" GROUP BY "instance"'
+        )
+        assert sorted(r["instance"].rsplit("/", 1)[1] for r in selfmon) == worker_names(2)
+        points = influx_rows(influx, db, 'SELECT count("up") AS n FROM "device" GROUP BY "device"')
+        assert sorted(r["device"] for r in points) == sorted(NAMES)
+        assert sum(r["n"] for r in points) == sum(r["polls"] for r in selfmon)

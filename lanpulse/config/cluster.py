@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lanpulse.config.durations import PositiveDuration
-from lanpulse.config.inventory import Name
+from lanpulse.config.inventory import ZnodeName
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret
 from lanpulse.core.model import Secret
 
@@ -20,9 +20,9 @@ class ClusterSettings(BaseModel):
 
     # ZooKeeper's connect string: "host:2181,host2:2181" (optionally with a /chroot).
     zookeeper: Annotated[str, Field(min_length=1)]
-    group: Name = "default"
+    group: ZnodeName = "default"
     # This member's name, unique in the group (default: the host name).
-    name: Name = Field(default_factory=socket.gethostname)
+    name: ZnodeName = Field(default_factory=socket.gethostname)
     # Root znode under which groups live.
     root: Annotated[str, Field(pattern=r"^/[^\s]*[^/\s]$")] = "/lanpulse"
     # ZooKeeper session timeout: a dead member's devices move after about this long, plus at
