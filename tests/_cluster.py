@@ -13,6 +13,30 @@ from lanpulse.sim.servers import free_tcp_port
 from tests._daemon import DaemonProcess, write_config
 from tests.test_daemon_signals import spooled_lines
 
+# One page per device that stops answering for a second (the packs are off).
+DOWN_RULES = """\
+rules:
+  - {name: device_down, measurement: device, field: up, below: 1, for: 1s, severity: critical,
+     summary: "{device} does not answer"}
+"""
+
+
+def email_alerting(folder: Path, smtp_port: int, extra: str = "") -> str:
+    """An `alerting:` section paging by mail (one message per device) with DOWN_RULES."""
+    rules = folder / "rules.yaml"
+    rules.write_text(DOWN_RULES)
+    return f"""\
+alerting:
+  rules_files: [{rules}]
+  disabled_packs: [desktop, device, interface, printer, sensor, storage]
+  email: {{host: 127.0.0.1, port: {smtp_port}, from: lanpulse@example.org,
+           to: [oncall@example.org]}}
+  routes:
+    - {{receivers: [email], group_by: [alertname, device], group_wait: 0s,
+       group_interval: 1s, repeat_interval: 1h}}
+{extra}"""
+
+
 _DEVICE = re.compile(r"^device,(?:.*,)?device=([^, ]+)[, ].* (\d+)$")
 
 

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.alerting import SmtpSink
 from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from lanpulse.sim.snmpsim import SnmpSimAgent
+from tests._cluster import email_alerting
 from tests._daemon import (
     DaemonProcess,
     device_line,
@@ -31,6 +31,7 @@ from tests._daemon import (
     wait_for,
     write_config,
 )
+from tests.test_daemon_faults import http_get
 from tests.test_daemon_signals import polls_of
 from tests.test_snmp_client import warm_up
 
@@ -47,14 +48,6 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimAgent]:
     warm_up(agent, NAMES[0])
     yield agent
     agent.cleanup()
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
 
 
 def children_of(pid: int) -> list[int]:
@@ -90,10 +83,10 @@ def test_workers_split_restart_reload_and_stop(agent: SnmpSimAgent, tmp_path: Pa
             k = members.index(owner(name, members))
             assert polls_by_worker(tmp_path, name, 2)[1 - k] == 0, name
         # One endpoint: summed figures and per-worker series.
-        wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 15)
-        health = json.loads(get(f"http://127.0.0.1:{port}/healthz")[1])
+        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 15)
+        health = json.loads(http_get(f"http://127.0.0.1:{port}/healthz")[1])
         assert health["workers_reporting"] == 2 and health["devices"] == 5
-        metrics = get(f"http://127.0.0.1:{port}/metrics")[1]
+        metrics = http_get(f"http://127.0.0.1:{port}/metrics")[1]
         assert 'lanpulse_polls{worker="0"}' in metrics and 'lanpulse_polls{worker="1"}' in metrics
         assert metrics.count("# TYPE lanpulse_polls counter") == 1
 
@@ -113,7 +106,9 @@ def test_workers_split_restart_reload_and_stop(agent: SnmpSimAgent, tmp_path: Pa
         assert f"worker-{victim} exited" in daemon.log()
         print(f"devices of a killed worker polled again after {time.monotonic() - killed:.1f}s")
         wait_for(
-            lambda: json.loads(get(f"http://127.0.0.1:{port}/healthz")[1])["worker_restarts"] == 1
+            lambda: (
+                json.loads(http_get(f"http://127.0.0.1:{port}/healthz")[1])["worker_restarts"] == 1
+            )
         )
 
         # SIGHUP adds devices: each lands on one worker.
@@ -140,11 +135,6 @@ def test_workers_split_restart_reload_and_stop(agent: SnmpSimAgent, tmp_path: Pa
 # Names chosen so that hashing each device by its own name would split them across the two
 # workers: the parent's root decides, so they stay together.
 FAMILY = {"core-sw": None, "printer-1": "core-sw", "printer-2": "core-sw"}
-RULES = """\
-rules:
-  - {name: device_down, measurement: device, field: up, below: 1, for: 1s, severity: critical,
-     summary: "{device} does not answer"}
-"""
 
 
 def test_a_dead_parent_is_one_page_across_workers(tmp_path: Path) -> None:
@@ -164,18 +154,7 @@ def test_a_dead_parent_is_one_page_across_workers(tmp_path: Path) -> None:
         for name, a in agents.items():
             warm_up(a, name)
         with SmtpSink() as smtp:
-            (tmp_path / "rules.yaml").write_text(RULES)
-            alerting = f"""\
-alerting:
-  rules_files: [rules.yaml]
-  disabled_packs: [desktop, device, interface, printer, sensor, storage]
-  email: {{host: 127.0.0.1, port: {smtp.port}, from: lanpulse@example.org,
-           to: [oncall@example.org]}}
-  routes:
-    - {{receivers: [email], group_by: [alertname, device], group_wait: 0s,
-       group_interval: 1s, repeat_interval: 1h}}
-  dependency_wait: 1s
-"""
+            alerting = email_alerting(tmp_path, smtp.port, "  dependency_wait: 1s\n")
             devices = [
                 device_line(n, a.port, **({"parent": FAMILY[n]} if FAMILY.get(n) else {}))
                 for n, a in agents.items()

@@ -19,7 +19,7 @@ from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.alerting import SmtpSink
 from lanpulse.sim.snmpsim import SnmpSimAgent
 from lanpulse.sim.zookeeper import JARS, ZooKeeper
-from tests._cluster import Member, double_polls, merged
+from tests._cluster import Member, double_polls, email_alerting, merged
 from tests._daemon import device_line, wait_for
 from tests.test_snmp_client import warm_up
 
@@ -67,13 +67,6 @@ def pages(smtp: SmtpSink, device: str) -> list[str]:
     return [m.subject for m in smtp.mails() if device in m.subject]
 
 
-RULES = """\
-rules:
-  - {name: device_down, measurement: device, field: up, below: 1, for: 1s, severity: critical,
-     summary: "{device} does not answer"}
-"""
-
-
 def test_members_join_leave_die_and_groups_stay_apart(
     zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
 ) -> None:
@@ -82,17 +75,7 @@ def test_members_join_leave_die_and_groups_stay_apart(
     # A device that never answers, to fire an alert that must survive its hand-over.
     devices.append(device_line("dead-0", 9, interval="2s"))
     with SmtpSink() as smtp:
-        (tmp_path / "rules.yaml").write_text(RULES)
-        alerting = f"""\
-alerting:
-  rules_files: [{tmp_path / "rules.yaml"}]
-  disabled_packs: [desktop, device, interface, printer, sensor, storage]
-  email: {{host: 127.0.0.1, port: {smtp.port}, from: lanpulse@example.org,
-           to: [oncall@example.org]}}
-  routes:
-    - {{receivers: [email], group_by: [alertname, device], group_wait: 0s,
-       group_interval: 1s, repeat_interval: 1h}}
-"""
+        alerting = email_alerting(tmp_path, smtp.port)
 
         def member(name: str, group: str = "default") -> Member:
             return Member(
