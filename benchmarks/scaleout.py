@@ -69,16 +69,33 @@ def start(config_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def tree_cpu(pid: int) -> float:
-    """User + system seconds of a process and its children (workers), from /proc."""
-    total = 0.0
+def tree(pid: int) -> list[int]:
+    """A process and its children (the workers), from /proc."""
     pids = [pid]
     for task in Path(f"/proc/{pid}/task").glob("*"):  # workers may be forked by any thread
         try:
             pids += [int(p) for p in (task / "children").read_text().split()]
         except FileNotFoundError:
             continue
-    for p in pids:
+    return pids
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of the daemon and its workers."""
+    total = 0
+    for p in tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except FileNotFoundError:
+            continue
+        total += int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1])
+    return round(total / 1024, 1)
+
+
+def tree_cpu(pid: int) -> float:
+    """User + system seconds of a process and its children (workers), from /proc."""
+    total = 0.0
+    for p in tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
@@ -116,7 +133,7 @@ def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: P
         polls0, skipped0 = metric(port, "lanpulse_polls"), metric(port, "lanpulse_polls_skipped")
         failed0 = metric(port, "lanpulse_polls_failed")
         cpu0, t0 = tree_cpu(proc.pid), time.monotonic()
-        load0 = os.getloadavg()[0]
+        load0, rss0 = os.getloadavg()[0], tree_rss_mib(proc.pid)
         time.sleep(args.seconds)
         polls1, skipped1 = metric(port, "lanpulse_polls"), metric(port, "lanpulse_polls_skipped")
         failed1 = metric(port, "lanpulse_polls_failed")
@@ -128,6 +145,8 @@ def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: P
             "demand_per_s": round(args.devices / args.interval, 1),
             "skipped_per_s": round((skipped1 - skipped0) / (t1 - t0), 1),
             "failed_per_s": round((failed1 - failed0) / (t1 - t0), 1),
+            "answered_per_s": round((polls - (failed1 - failed0)) / (t1 - t0), 1),
+            "rss_mib_start_end": [rss0, tree_rss_mib(proc.pid)],
             "cpu_ms_per_poll": round(1000 * (cpu1 - cpu0) / max(polls, 1), 2),
             "cores_used": round((cpu1 - cpu0) / (t1 - t0), 2),
             "loadavg_1m": round((load0 + os.getloadavg()[0]) / 2, 2),
@@ -244,6 +263,7 @@ def main() -> None:
             print(json.dumps(two), flush=True)
             print(
                 f"2 workers / 1 worker: {two['polls_per_s'] / one['polls_per_s']:.2f}x polls/s, "
+                f"{two['answered_per_s'] / max(one['answered_per_s'], 0.1):.2f}x answered, "
                 f"CPU per poll {two['cpu_ms_per_poll'] / one['cpu_ms_per_poll']:.2f}x",
                 flush=True,
             )

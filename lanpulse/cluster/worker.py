@@ -57,7 +57,8 @@ class ShardedDaemon(Daemon):
     def _load_config(self) -> LoadedConfig:
         loaded = super()._load_config()
         settings = loaded.settings
-        first = not self.members or self.me == self.members[0]
+        # A group member is a machine of its own; local workers share one machine.
+        first = self.group is not None or not self.members or self.me == self.members[0]
         update: dict[str, Any] = {
             "spool": settings.spool.model_copy(
                 update={"directory": member_path(settings.spool.directory, self.me)}
