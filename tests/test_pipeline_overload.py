@@ -39,6 +39,7 @@ def test_skips_log_one_summary_per_minute(caplog: pytest.LogCaptureFixture) -> N
             skips.skip("overlap" if i % 2 else "late")
     assert len(caplog.records) == 2  # at once, then after a minute
     assert "5000" not in caplog.records[0].getMessage()
+    assert caplog.records[1].getMessage().endswith("the poller is overloaded")
     assert skips.by_reason == {"overlap": 5000, "late": 5000}
     assert skips.as_fields() == {
         'polls_skipped_total{reason="late"}': 5000,

@@ -18,6 +18,8 @@ log = logging.getLogger("lanpulse.pipeline.scheduler")
 # Seconds; Prometheus' default buckets stretched to a 5-minute printer interval.
 LATENESS_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 SUMMARY_EVERY_S = 60.0
+# Skip reasons that mean the poller cannot keep up (others: a fence, a trap's extra poll).
+OVERLOAD = frozenset({"late", "overlap"})
 
 
 class LatenessHistogram:
@@ -67,7 +69,8 @@ class SkipCounter:
             total = sum(self._pending.values())
             reasons = ", ".join(f"{r}: {n}" for r, n in sorted(self._pending.items()))
             since = "" if self._logged_at is None else f" in the last {now - self._logged_at:.0f}s"
-            log.warning("%d polls skipped%s (%s); the poller is overloaded", total, since, reasons)
+            why = "; the poller is overloaded" if OVERLOAD & self._pending.keys() else ""
+            log.warning("%d polls skipped%s (%s)%s", total, since, reasons, why)
             self._pending.clear()
             self._logged_at = now
 
