@@ -185,3 +185,30 @@ def test_zookeeper_lost_keeps_polling_and_resumes(
     finally:
         for m in members:
             m.process.kill()
+
+
+def test_digest_auth_keeps_the_group_to_its_members(zk: ZooKeeper) -> None:
+    from kazoo.client import KazooClient
+    from kazoo.exceptions import NoAuthError
+
+    from lanpulse.cluster.zk import make_client
+    from lanpulse.config.cluster import ClusterSettings
+    from lanpulse.core.model import Secret
+
+    settings = ClusterSettings(
+        zookeeper=zk.hosts, digest_user="lanpulse", digest_password=Secret("zk-s3cret")
+    )
+    member = make_client(settings)
+    member.start(10)
+    outsider = KazooClient(hosts=zk.hosts)
+    outsider.start(10)
+    try:
+        member.create("/t4/groups/default/members/m1", b"x", makepath=True, ephemeral=True)
+        assert member.get("/t4/groups/default/members/m1")[0] == b"x"
+        with pytest.raises(NoAuthError):
+            outsider.get("/t4/groups/default/members/m1")
+        with pytest.raises(NoAuthError):
+            outsider.create("/t4/groups/default/members/intruder")
+    finally:
+        member.stop()
+        outsider.stop()

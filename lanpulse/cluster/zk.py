@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import KazooException, NodeExistsError
 from kazoo.recipe.watchers import ChildrenWatch
+from kazoo.security import make_digest_acl
 
 from lanpulse.cluster.state import AlertBoard, Entry, active_alerts, adopt, forget
 from lanpulse.cluster.worker import ShardedDaemon
@@ -47,13 +48,16 @@ HANDOVER_KEEP_S = 10.0
 
 def make_client(settings: ClusterSettings) -> KazooClient:
     """A kazoo client for the settings (TLS and digest auth when configured)."""
-    auth = None
+    auth = acl = None
     if settings.digest_user is not None and settings.password is not None:
         auth = [("digest", f"{settings.digest_user}:{settings.password.reveal()}")]
+        # What a member creates only members (the same credentials) may read or change.
+        acl = [make_digest_acl(settings.digest_user, settings.password.reveal(), all=True)]
     return KazooClient(
         hosts=settings.zookeeper,
         timeout=settings.session_timeout,
         auth_data=auth,
+        default_acl=acl,
         use_ssl=settings.tls,
         ca=settings.ca_file,
         certfile=settings.cert_file,
