@@ -30,6 +30,7 @@ from lanpulse.pipeline.traps import TrapService, load_trap_maps_of
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
     from lanpulse.collectors.cli import CliCollector
+    from lanpulse.config.settings import LoadedConfig
     from lanpulse.pipeline.agents import AgentService
     from lanpulse.web.server import WebServer
 
@@ -86,11 +87,9 @@ class Daemon:
         shutdown_deadline_s: float | None = None,
         http: bool = True,
     ) -> None:
-        from lanpulse.config.loader import load_config
-
         self.config_path = config_path
         self.http = http  # False: `lanpulse run --no-http`, no endpoint at all
-        self.loaded = load_config(config_path)
+        self.loaded = self._load_config()
         self.clock_ns = clock_ns
         daemon_settings = self.loaded.settings.daemon
         self.selfmon_interval_s = selfmon_interval_s or daemon_settings.selfmon_interval
@@ -113,6 +112,12 @@ class Daemon:
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
         self.traps = TrapService(self.emit, self.scheduler.poll_now, self.on_outcome)
         self.trap_maps = load_trap_maps_of(self.loaded)
+
+    def _load_config(self) -> LoadedConfig:
+        """Read and validate the configuration file (a cluster worker adapts it)."""
+        from lanpulse.config.loader import load_config
+
+        return load_config(self.config_path)
 
     def _default_sinks(self) -> list[SampleSink]:
         from lanpulse.timeseries.factory import build_shipper
@@ -290,6 +295,7 @@ class Daemon:
             "reload_failures": self.stats.reload_failures,
             "uptime_seconds": time.monotonic() - self.stats.started_at,
         }
+        out.update(self.scheduler.overload_fields())
         for sink in [*self.sinks, self.alerting]:
             out.update(sink.stats().as_fields())
         out.update(self.traps.as_fields())
@@ -351,11 +357,9 @@ class Daemon:
 
     async def reload(self) -> bool:
         """Re-read and validate the config (inventory and alerting); swap it in only when valid."""
-        from lanpulse.config.loader import load_config
-
         previous = self.loaded
         try:
-            self.loaded = load_config(self.config_path)
+            self.loaded = self._load_config()
             service = self._alert_service()
             trap_maps = load_trap_maps_of(self.loaded)
         except ConfigErrors as exc:

@@ -64,7 +64,10 @@ def test_example_ok(tmp_path: Path) -> None:
     assert out.startswith(
         "ok: 4 devices (3 snmp, 1 ssh), 1 group, influxdb v1 http://127.0.0.1:8086, "
     )
-    assert out.endswith(" alert rules\n")
+    summary, capacity = out.splitlines()
+    assert summary.endswith(" alert rules")
+    # 3 SNMP devices at 60 s and 300 s, one SSH one: the capacity a config needs.
+    assert capacity.startswith("capacity: ") and " polls/s, ~" in capacity
 
 
 def test_every_problem_listed(tmp_path: Path) -> None:

@@ -28,23 +28,25 @@ _STATES = {INACTIVE: "inactive", PENDING: "pending", FIRING: "firing"}
 _CODES = {v: k for k, v in _STATES.items()}
 
 
+def alert_item(st: AlertState) -> dict[str, Any]:
+    """One alert as JSON-ready data (what `restore` reads back)."""
+    return {
+        "rule": st.cr.name,
+        "tags": st.tags,
+        "state": _STATES[st.state],
+        "since_ns": st.since_ns,
+        "fired_ns": st.fired_ns,
+        "last_seen_ns": st.last_seen_ns,
+        "value": st.value,
+        "notified_as": st.notified_as,
+        "flapping": st.flapping,
+        "transitions": st.transitions,
+    }
+
+
 def snapshot(engine: AlertEngine) -> dict[str, Any]:
     """The engine's state as JSON-ready data."""
-    alerts = [
-        {
-            "rule": st.cr.name,
-            "tags": st.tags,
-            "state": _STATES[st.state],
-            "since_ns": st.since_ns,
-            "fired_ns": st.fired_ns,
-            "last_seen_ns": st.last_seen_ns,
-            "value": st.value,
-            "notified_as": st.notified_as,
-            "flapping": st.flapping,
-            "transitions": st.transitions,
-        }
-        for st in engine.alerts.values()
-    ]
+    alerts = [alert_item(st) for st in engine.alerts.values()]
     absent = [
         {"rule": key[0], "tags": tags, "last_ns": last}
         for key, (last, tags) in engine._absent_seen.items()

@@ -75,4 +75,7 @@ def run(args: argparse.Namespace) -> int:
         maps = load_trap_maps(loaded.base_dir / d for d in traps.maps_dirs)
         summary += f", traps on {traps.listen} ({len(maps)} trap maps)"
     print(summary)
+    from lanpulse.cluster.capacity import estimate
+
+    print(estimate(loaded.devices).line(os.cpu_count() or 1))
     return 0

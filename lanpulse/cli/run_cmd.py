@@ -26,10 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the configuration (failing fast on any error) and run until stopped."""
-    from lanpulse.daemon import Daemon
+    from lanpulse.cluster.launch import run_daemon
 
-    async def main() -> int:
-        daemon = Daemon(args.config, http=not args.no_http)
-        return await daemon.run()
-
-    return asyncio.run(main())
+    return asyncio.run(
+        run_daemon(args.config, getattr(args, "log_level", "warning"), http=not args.no_http)
+    )

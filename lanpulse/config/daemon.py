@@ -24,3 +24,6 @@ class DaemonSettings(BaseModel):
     unhealthy_after: PositiveDuration = 600.0
     # SIGTERM: how long in-flight polls and the final flush may take before exit.
     shutdown_deadline: PositiveDuration = 20.0
+    # Poller processes under one supervisor (docs/scaling.md); None: the number of cores,
+    # capped by the estate's size. 1 is the single process exactly as before.
+    workers: Annotated[int, Field(ge=1, le=256)] | None = None

@@ -200,6 +200,7 @@ def merge_device(
         parent=entry.parent,
         deadline_s=_first(levels, "deadline"),
         prefer=prefer,
+        poller_group=_first(levels, "poller_group") or "default",
     )
 
 

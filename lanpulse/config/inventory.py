@@ -108,6 +108,20 @@ def _platform(value: str) -> str:
 Name = Annotated[str, AfterValidator(_name)]
 Address = Annotated[str, AfterValidator(_address)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+_ZNODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def _znode_name(value: str) -> str:
+    if not _ZNODE_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a poller group or member name, expected letters, digits, "
+            "'_', '.' and '-' (up to 128, starting with a letter or digit)"
+        )
+    return value
+
+
+# A ZooKeeper poller group or member name: one znode path segment (docs/scaling.md).
+ZnodeName = Annotated[str, AfterValidator(_znode_name)]
 LabelKey = Annotated[str, AfterValidator(_label_key)]
 LabelValue = Annotated[str, BeforeValidator(_label_value)]
 Labels = dict[LabelKey, LabelValue]
@@ -209,6 +223,8 @@ class InheritedSection(_Section):
     # settings sit between the group's and the device's own `snmp:`. Inventories written by
     # `lanpulse discover` name the set, never the secret.
     credentials: Name | None = None
+    # The ZooKeeper poller group whose members poll the device (docs/scaling.md).
+    poller_group: ZnodeName | None = None
 
 
 class DefaultsSection(InheritedSection):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from lanpulse.config.agents import AgentsSettings
 from lanpulse.config.alerting import AlertingSettings
 from lanpulse.config.capacity import ReportSettings, RollupSettings
+from lanpulse.config.cluster import ClusterSettings
 from lanpulse.config.daemon import DaemonSettings
 from lanpulse.config.discovery import DiscoverySettings
 from lanpulse.config.grafana import GrafanaSettings
@@ -54,6 +55,7 @@ class Settings(BaseModel):
     rollups: RollupSettings = Field(default_factory=RollupSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     roles: RoleSettings = Field(default_factory=RoleSettings)
+    cluster: ClusterSettings | None = None
     profiles_dirs: list[str] = Field(default_factory=list)
     # Credential sets: named SNMP settings that devices (and discovery) refer to by name.
     credentials: dict[Name, SnmpSection] = Field(default_factory=dict)

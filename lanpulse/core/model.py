@@ -129,6 +129,7 @@ class Device:
     deadline_s: float | None = None  # None: derived from the interval
     # SNMP + CLI devices: `measurement.field` / `measurement` / `*` -> "snmp" or "cli".
     prefer: Mapping[str, str] = field(default_factory=dict)
+    poller_group: str = "default"  # the ZooKeeper poller group that polls it
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """One APScheduler job per device: stable jitter, no overlapping runs, deadlines, limits.
 
 A poll still running when its next run is due is skipped and counted, never stacked
-(`max_instances=1`). The jitter is derived from the device name, so a restart keeps
-each device's place in the interval and polls stay spread instead of bursting.
+(`max_instances=1`). The jitter is derived from the device name and taken from the epoch,
+so a restart -- or another poller taking the device over (docs/scaling.md) -- keeps each
+device's place in the interval and polls stay spread instead of bursting. A `gate` (a
+cluster member's session fence) can refuse a poll; every skip is counted by reason.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from lanpulse.collectors.snmp import deadline_for
 from lanpulse.core.model import Device
+from lanpulse.pipeline.overload import LatenessHistogram, SkipCounter
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,8 @@ class SchedulerStats:
 
 
 PollFn = Callable[[Device], Awaitable[bool]]
+# A reason not to poll a device now (e.g. "fenced"), or None to poll it.
+GateFn = Callable[[Device], str | None]
 
 
 class PollScheduler:
@@ -73,14 +78,28 @@ class PollScheduler:
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
+        self._scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
+        self.gate: GateFn | None = None
+        self.lateness = LatenessHistogram()
+        self.skips = SkipCounter()
 
     def start(self) -> None:
         """Start firing jobs (call from inside the running event loop)."""
         self._scheduler.start()
 
-    def _on_skipped(self, event: JobExecutionEvent) -> None:
+    def _skip(self, reason: str) -> None:
         self.stats.polls_skipped += 1
-        log.warning("poll of %s skipped: the previous poll is still running", event.job_id)
+        self.skips.skip(reason)
+
+    def _on_skipped(self, event: JobExecutionEvent) -> None:
+        self._skip("overlap")  # the previous poll of the device is still running
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        self._skip("late")  # started more than half an interval after it was due
+
+    def overload_fields(self) -> dict[str, float]:
+        """The lateness histogram and the skips per reason, as stats keys."""
+        return {**self.lateness.as_fields(), **self.skips.as_fields()}
 
     def deadline_of(self, device: Device) -> float:
         """The safety net: the poll's own deadline plus slack (the poller reports first)."""
@@ -89,7 +108,11 @@ class PollScheduler:
     def add(self, device: Device) -> None:
         """Schedule a device (replacing its job if it exists)."""
         self.devices[device.name] = device
-        first = self.now() + timedelta(seconds=jitter_offset(device.name, device.interval_s))
+        now = self.now()
+        phase = (
+            jitter_offset(device.name, device.interval_s) - now.timestamp()
+        ) % device.interval_s
+        first = now + timedelta(seconds=phase)
         self._scheduler.add_job(
             self._run,
             IntervalTrigger(seconds=device.interval_s, start_date=first, timezone=UTC),
@@ -114,18 +137,30 @@ class PollScheduler:
         if name not in self.devices or name in self._running or not self._scheduler.running:
             return False
         self.stats.extra_polls += 1
-        task = asyncio.create_task(self._run(name))
+        task = asyncio.create_task(self._run(name, scheduled=False))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
 
-    async def _run(self, name: str) -> None:
+    def _due(self, name: str, interval_s: float) -> datetime | None:
+        """When the run starting now was due: the job's next run minus one interval."""
+        job = self._scheduler.get_job(name)
+        if job is None or job.next_run_time is None:
+            return None
+        due: datetime = job.next_run_time - timedelta(seconds=interval_s)
+        return due
+
+    async def _run(self, name: str, scheduled: bool = True) -> None:
         device = self.devices.get(name)
         if device is None:
             return
+        due = self._due(name, device.interval_s) if scheduled else None
+        reason = self.gate(device) if self.gate is not None else None
+        if reason is not None:
+            self._skip(reason)
+            return
         if name in self._running:
-            self.stats.polls_skipped += 1
-            log.info("poll of %s skipped: an extra poll of it is running", name)
+            self._skip("extra_poll_running")
             return
         self._running.add(name)
         task = asyncio.current_task()
@@ -133,6 +168,8 @@ class PollScheduler:
             self._tasks.add(task)
         try:
             async with self._limit:
+                if due is not None:
+                    self.lateness.observe((self.now() - due).total_seconds())
                 self.stats.in_flight += 1
                 try:
                     async with asyncio.timeout(self.deadline_of(device)):

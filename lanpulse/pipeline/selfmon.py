@@ -49,8 +49,13 @@ COUNTERS = frozenset(
         "v3_reports_sent",
         "trap_polls",
         "trap_polls_limited",
+        "polls_skipped_total",
+        "worker_restarts",
     }
 )
+
+
+HISTOGRAMS = frozenset({"poll_lateness_seconds"})
 
 
 def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Sample:
@@ -67,10 +72,34 @@ def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Samp
 
 
 def prometheus_text(stats: Mapping[str, float]) -> str:
-    """Prometheus exposition format of the counters."""
+    """Prometheus exposition format of the counters.
+
+    A key may carry labels (`polls{worker="1"}`, a supervisor's per-worker series); one
+    `# TYPE` line heads each family, whose series keep the order of `stats` (a histogram's
+    buckets ascending).
+    """
     lines = []
-    for key, value in sorted(stats.items()):
-        name = f"lanpulse_{key}"
-        lines.append(f"# TYPE {name} {'counter' if key in COUNTERS else 'gauge'}")
-        lines.append(f"{name} {float(value):.6g}")
+    typed: set[str] = set()
+    for key, value in sorted(stats.items(), key=lambda kv: _family(kv[0])):
+        family = _family(key)
+        if family not in typed:
+            typed.add(family)
+            kind = (
+                "histogram"
+                if family in HISTOGRAMS
+                else "counter"
+                if family in COUNTERS
+                else "gauge"
+            )
+            lines.append(f"# TYPE lanpulse_{family} {kind}")
+        lines.append(f"lanpulse_{key} {float(value):.6g}")
     return "\n".join(lines) + "\n"
+
+
+def _family(key: str) -> str:
+    """The metric family of a stats key (its name without labels or histogram suffix)."""
+    name = key.partition("{")[0]
+    for suffix in ("_bucket", "_sum", "_count"):
+        if name.endswith(suffix) and name[: -len(suffix)] in HISTOGRAMS:
+            return name[: -len(suffix)]
+    return name

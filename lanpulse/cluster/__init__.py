@@ -1,0 +1,10 @@
+"""Scale-out: worker processes on one machine, poller groups across machines (docs/scaling.md).
+
+partition.py  rendezvous hashing of topology roots onto members (pure)
+capacity.py   polls/s and cores an estate needs; the default number of workers
+launch.py     `lanpulse run`: one process, a supervisor with workers, or a group member
+worker.py     one worker process: the daemon's pipeline with a shard of the inventory
+supervisor.py N workers under one process that owns signals, logs and the HTTP endpoint
+zk.py         poller groups on ZooKeeper (kazoo): membership, shards, session fencing
+state.py      the small alert state a device keeps when it moves to another member
+"""

@@ -1,0 +1,227 @@
+"""N worker processes under one supervisor that owns signals, logs and the HTTP endpoint.
+
+The supervisor polls nothing. It starts `python -m lanpulse.cluster.worker` N times, reads
+each worker's one-line JSON report (every second, on the worker's stdout), serves
+`/healthz` and `/metrics` from the sum of those reports (with a `worker` label where a
+per-worker figure matters), forwards SIGHUP (after validating the file, so a bad edit is
+reported once) and SIGTERM, and restarts a worker that dies. Workers log to the
+supervisor's stderr, each line tagged `worker-K`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from lanpulse.cluster.capacity import estimate
+from lanpulse.core.errors import ConfigError, ConfigErrors
+from lanpulse.core.model import Device
+from lanpulse.pipeline.selfmon import prometheus_text
+from lanpulse.web.server import Endpoints, WebServer
+
+log = logging.getLogger(__name__)
+
+# Figures that are not summed across workers: the worst one is the machine's.
+MAXED = frozenset({"uptime_seconds", "spool_age_seconds"})
+# Figures also shown per worker (`lanpulse_polls{worker="1"}`).
+PER_WORKER = ("devices", "polls", "polls_skipped", "in_flight")
+RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
+# A worker reports every second from its event loop; silence this long means it hangs.
+HUNG_AFTER_S = 30.0
+
+
+def resolve_workers(configured: int | None, devices: Sequence[Device]) -> int:
+    """`daemon.workers`, or by default the cores, capped by what the estate needs
+    (`lanpulse check` prints the same estimate)."""
+    if configured is not None:
+        return configured
+    return max(1, min(os.cpu_count() or 1, estimate(devices).workers))
+
+
+def aggregate(reports: Mapping[int, Mapping[str, float]]) -> dict[str, float]:
+    """The machine's figures from the workers' latest reports."""
+    out: dict[str, float] = {}
+    for stats in reports.values():
+        for key, value in stats.items():
+            if key in MAXED:
+                out[key] = max(out.get(key, 0.0), value)
+            else:
+                out[key] = out.get(key, 0.0) + value
+    for k, stats in sorted(reports.items()):
+        for key in PER_WORKER:
+            if key in stats:
+                out[f'{key}{{worker="{k}"}}'] = stats[key]
+    return out
+
+
+@dataclass
+class WorkerSlot:
+    """One worker: its process, its latest report, its restarts."""
+
+    index: int
+    proc: asyncio.subprocess.Process | None = None
+    report: dict[str, float] = field(default_factory=dict)
+    healthy: bool = False
+    restarts: int = 0
+    started_at: float = 0.0
+
+
+class Supervisor:
+    """Runs and watches the workers of one machine."""
+
+    def __init__(
+        self, config_path: str, count: int, log_level: str = "warning", http: bool = True
+    ) -> None:
+        from lanpulse.config.loader import load_config
+
+        self.config_path = config_path
+        self.loaded = load_config(config_path)
+        self.count = count
+        self.log_level = log_level
+        self.http = http  # False: `lanpulse run --no-http`
+        self.slots = [WorkerSlot(k) for k in range(count)]
+        self.reload_failures = 0
+        self._stopping = asyncio.Event()
+        self.started_at = time.monotonic()
+        self.web: WebServer | None = None
+
+    def stats(self) -> dict[str, float]:
+        """Summed figures, per-worker figures, and the supervisor's own."""
+        out = aggregate({s.index: s.report for s in self.slots if s.report})
+        out["workers"] = self.count
+        out["workers_reporting"] = sum(1 for s in self.slots if s.report)
+        out["worker_restarts"] = sum(s.restarts for s in self.slots)
+        out["reload_failures"] = out.get("reload_failures", 0.0) + self.reload_failures
+        out["uptime_seconds"] = time.monotonic() - self.started_at
+        return out
+
+    def healthy(self) -> bool:
+        """Every worker running and healthy."""
+        return all(s.report and s.healthy for s in self.slots)
+
+    async def _spawn(self, slot: WorkerSlot) -> asyncio.subprocess.Process:
+        args = ["-c", self.config_path, "--index", str(slot.index), "--count", str(self.count)]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "lanpulse.cluster.worker",
+            *args,
+            "--log-level",
+            self.log_level,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        slot.proc, slot.started_at = proc, time.monotonic()
+        log.info("worker-%d started (pid %d)", slot.index, proc.pid)
+        return proc
+
+    async def _keep(self, slot: WorkerSlot) -> None:
+        """Run one worker for the supervisor's life; restart it when it dies."""
+        failures = 0
+        while not self._stopping.is_set():
+            proc = await self._spawn(slot)
+            assert proc.stdout is not None
+            while True:
+                try:
+                    line = await asyncio.wait_for(proc.stdout.readline(), HUNG_AFTER_S)
+                except TimeoutError:
+                    log.error("worker-%d silent for %ss: killing it", slot.index, HUNG_AFTER_S)
+                    with contextlib.suppress(ProcessLookupError):
+                        proc.kill()
+                    break
+                if not line:
+                    break
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    data = json.loads(line)
+                    slot.report, slot.healthy = dict(data["stats"]), bool(data["healthy"])
+            code = await proc.wait()
+            slot.report = {}
+            if self._stopping.is_set():
+                return
+            slot.restarts += 1
+            lived = time.monotonic() - slot.started_at
+            failures = 0 if lived > 60 else failures + 1
+            delay = RESTART_BACKOFF_S[min(failures, len(RESTART_BACKOFF_S) - 1)]
+            log.error("worker-%d exited with %s; restarting in %ss", slot.index, code, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+
+    def _signal_all(self, sig: int) -> None:
+        for slot in self.slots:
+            if slot.proc is not None and slot.proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    slot.proc.send_signal(sig)
+
+    async def reload(self) -> bool:
+        """Validate the file, then have every worker reload it (each applies its shard)."""
+        from lanpulse.config.loader import load_config
+
+        try:
+            self.loaded = await asyncio.to_thread(load_config, self.config_path)
+        except ConfigErrors as exc:
+            reason = exc.errors[0].one_line() if exc.errors else str(exc)
+        except ConfigError as exc:
+            reason = exc.one_line()
+        else:
+            self._signal_all(signal.SIGHUP)
+            return True
+        self.reload_failures += 1
+        log.error("reload rejected, keeping the running config: %s", reason)
+        return False
+
+    def request_stop(self) -> None:
+        """SIGTERM/SIGINT: stop the workers (each drains and flushes), then exit."""
+        self._stopping.set()
+        self._signal_all(signal.SIGTERM)
+
+    async def run(self, *, install_signals: bool = True) -> int:
+        """Run until stopped; returns the exit code."""
+        loop = asyncio.get_running_loop()
+        reloads: set[asyncio.Task[bool]] = set()
+
+        def on_hup() -> None:
+            task = asyncio.create_task(self.reload())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        signals: tuple[tuple[signal.Signals, Callable[[], None]], ...] = (
+            (signal.SIGTERM, self.request_stop),
+            (signal.SIGINT, self.request_stop),
+            (signal.SIGHUP, on_hup),
+        )
+        for sig, handler in signals if install_signals else ():
+            loop.add_signal_handler(sig, handler)
+        listen = self.loaded.settings.daemon.http_listen
+        if listen and self.http:
+            # The one endpoint of the machine: workers run without one. Health and metrics
+            # only; silences and acks need the single-process daemon (docs/scaling.md).
+            endpoints = Endpoints(
+                stats=self.stats,
+                healthy=self.healthy,
+                metrics_text=lambda: prometheus_text(self.stats()),
+            )
+            self.web = WebServer(listen, endpoints, self.loaded.settings.web, self.loaded.base_dir)
+            await self.web.start()
+        log.info("lanpulse supervisor running %d workers", self.count)
+        keepers = [asyncio.create_task(self._keep(slot)) for slot in self.slots]
+        await self._stopping.wait()
+        deadline = self.loaded.settings.daemon.shutdown_deadline + 10
+        _, late = await asyncio.wait(keepers, timeout=deadline)
+        if late:
+            log.error("%d workers did not stop within %ss; killing them", len(late), deadline)
+            self._signal_all(signal.SIGKILL)
+            await asyncio.wait(late, timeout=5)
+        if self.web is not None:
+            await self.web.stop()
+        for sig, _ in signals if install_signals else ():
+            loop.remove_signal_handler(sig)
+        log.info("lanpulse supervisor stopped")
+        return 0

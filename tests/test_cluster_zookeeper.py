@@ -1,0 +1,214 @@
+"""Poller groups on a real ZooKeeper (Debian's zookeeperd jars) with real member processes
+polling a real snmpsim agent; pages go to a real SMTP server (aiosmtpd).
+
+Each member keeps its samples in its own spool, which shows who polled what, when.
+Intervals are 1 s and session timeouts 2 s to keep the file fast.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from lanpulse.demo.estate import RECORDINGS
+from lanpulse.sim.alerting import SmtpSink
+from lanpulse.sim.snmpsim import SnmpSimAgent
+from lanpulse.sim.zookeeper import JARS, ZooKeeper
+from tests._cluster import Member, double_polls, email_alerting, merged
+from tests._daemon import device_line, wait_for
+from tests.test_snmp_client import warm_up
+
+pytestmark = pytest.mark.skipif(
+    not (JARS / "zookeeper.jar").exists(), reason="zookeeperd missing (see .ci/run)"
+)
+BROTHER = RECORDINGS / "brother_hl5370dw.snmprec"
+NAMES = [f"printer-{i}" for i in range(8)]
+OTHER = ["branch-0", "branch-1"]
+SESSION_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimAgent]:
+    agent = SnmpSimAgent(workdir=tmp_path_factory.mktemp("zk-agent"))
+    for name in [*NAMES, *OTHER]:
+        agent.add(BROTHER, name)
+    agent.start()
+    warm_up(agent, NAMES[0])
+    yield agent
+    agent.cleanup()
+
+
+@pytest.fixture(scope="module")
+def zk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeper]:
+    with ZooKeeper(tmp_path_factory.mktemp("zk")) as server:
+        yield server
+
+
+def polled_since(members: list[Member], since_ns: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for device, polls in merged(members).items():
+        counts[device] = sum(1 for t, _ in polls if t > since_ns)
+    return counts
+
+
+def all_polled_since(members: list[Member], names: list[str], since_ns: int, n: int = 2) -> bool:
+    counts = polled_since(members, since_ns)
+    return all(counts.get(name, 0) >= n for name in names)
+
+
+def pages(smtp: SmtpSink, device: str) -> list[str]:
+    """Subjects of the mails about a device (a printer on this loaded machine can miss a
+    1 s deadline now and then, and page too)."""
+    return [m.subject for m in smtp.mails() if device in m.subject]
+
+
+def test_members_join_leave_die_and_groups_stay_apart(
+    zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
+) -> None:
+    devices = [device_line(n, agent.port) for n in NAMES]
+    devices += [device_line(n, agent.port, poller_group="branch") for n in OTHER]
+    # A device that never answers, to fire an alert that must survive its hand-over.
+    devices.append(device_line("dead-0", 9, interval="2s"))
+    with SmtpSink() as smtp:
+        alerting = email_alerting(tmp_path, smtp.port)
+
+        def member(name: str, group: str = "default") -> Member:
+            return Member(
+                tmp_path, name, zk.hosts, devices, group=group, root="/t1", extra=alerting
+            )
+
+        site = [member("m1").start(), member("m2").start()]
+        branch = member("b1", group="branch").start()
+        everyone = [*site, branch]
+        try:
+            t0 = time.time_ns()
+            wait_for(lambda: all_polled_since(site, NAMES, t0), 30)
+            wait_for(lambda: len(pages(smtp, "dead-0")) == 1, 30)  # dead-0 is down: one page
+            # A member joins: the shards rebalance, no device is lost.
+            site.append(member("m3").start())
+            everyone.append(site[-1])
+            wait_for(lambda: site[2].health()[1].get("devices", 0) > 0, 30)
+            t1 = time.time_ns()
+            wait_for(lambda: all_polled_since(site, NAMES, t1), 30)
+            # A member leaves cleanly (SIGTERM): its devices move at once.
+            site[1].process.signal(signal.SIGTERM)
+            assert site[1].process.wait(30) == 0
+            t2 = time.time_ns()
+            wait_for(lambda: all_polled_since(site, NAMES, t2), 30)
+            # kill -9 the owner of dead-0: the survivor takes over within the session
+            # timeout plus an interval, and keeps the firing alert without a second page.
+            live = [m for m in site if not m.process.proc_done()]
+            wait_for(lambda: all_polled_since(live, ["dead-0"], t2, 1), 30)
+            owner = next(m for m in live if any(t > t2 for t in m.polls().get("dead-0", [])))
+            owner.process.kill()
+            killed = time.time_ns()
+            survivor = next(m for m in site if m is not owner and not m.process.proc_done())
+            wait_for(lambda: all_polled_since([survivor], [*NAMES, "dead-0"], killed, 1), 30)
+            taken = max(min(t for t, _ in merged([survivor])[n] if t > killed) for n in [*NAMES])
+            print(f"kill -9: its devices polled again after {(taken - killed) / 1e9:.1f}s")
+            assert (taken - killed) / 1e9 < SESSION_S + 2 * 1.0 + 2.0  # + process slack
+            time.sleep(3)
+            assert len(pages(smtp, "dead-0")) == 1
+            # Never two members in one slot; groups never cross.
+            assert double_polls(everyone) == []
+            for m in site:
+                assert not set(m.polls()) & set(OTHER), m.name
+            assert set(branch.polls()) == set(OTHER)
+        finally:
+            for m in everyone:
+                m.process.kill()
+
+
+def test_a_paused_member_stops_polling_before_its_devices_move(
+    zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
+) -> None:
+    devices = [device_line(n, agent.port) for n in NAMES]
+    a = Member(tmp_path, "p1", zk.hosts, devices, root="/t2").start()
+    b = Member(tmp_path, "p2", zk.hosts, devices, root="/t2").start()
+    try:
+        t0 = time.time_ns()
+        wait_for(lambda: all_polled_since([a, b], NAMES, t0), 30)
+        wait_for(lambda: b.health()[1].get("devices", 0) > 0, 30)
+        assert b.process.proc is not None
+        b.process.proc.send_signal(signal.SIGSTOP)
+        stopped = time.time_ns()
+        # Past its session timeout: a takes everything over.
+        wait_for(lambda: all_polled_since([a], NAMES, stopped, 2), 30)
+        b.process.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: "zookeeper session lost" in b.process.log(), 30)
+        wait_for(lambda: b.health()[1].get("zk_sessions_lost", 0) >= 1, 30)
+        time.sleep(3)  # it registers again and polls a new shard
+        assert double_polls([a, b]) == []
+        # Not one poll between the pause and the moment it learned its session was lost.
+        lost_line = next(x for x in b.process.log().splitlines() if "session lost" in x)
+        lost_at = datetime.strptime(lost_line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        resumed = sorted(t for polls in b.polls().values() for t in polls if t > stopped)
+        assert resumed, "it polls its new shard again"
+        assert resumed[0] / 1e9 > lost_at
+        fenced = b.health()[1].get('polls_skipped_total{reason="fenced"}', 0)
+        print(f"paused member: first poll {resumed[0] / 1e9 - lost_at:.2f}s after it learned")
+        print(f"its session was lost; {fenced:.0f} polls fenced")
+    finally:
+        if b.process.proc is not None and b.process.proc.poll() is None:
+            b.process.proc.send_signal(signal.SIGCONT)
+        a.process.kill()
+        b.process.kill()
+
+
+def test_zookeeper_lost_keeps_polling_and_resumes(
+    zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
+) -> None:
+    devices = [device_line(n, agent.port) for n in NAMES]
+    members = [Member(tmp_path, f"z{i}", zk.hosts, devices, root="/t3").start() for i in (1, 2)]
+    try:
+        t0 = time.time_ns()
+        wait_for(lambda: all(m.health()[1].get("zk_members", 0) == 2 for m in members), 30)
+        wait_for(lambda: all_polled_since(members, NAMES, t0), 30)
+        zk.stop()
+        down = time.time_ns()
+        # Stale-but-safe: each keeps polling what it had, and says so.
+        wait_for(lambda: all(m.health()[1].get("zk_stale") == 1 for m in members), 30)
+        assert all(m.health()[0] == 503 for m in members)
+        stale = time.time_ns()
+        wait_for(lambda: all_polled_since(members, NAMES, stale), 30)
+        zk.start()
+        wait_for(lambda: all(m.health()[0] == 200 for m in members), 30)
+        back = time.time_ns()
+        wait_for(lambda: all_polled_since(members, NAMES, back), 30)
+        assert double_polls(members) == []
+        print(f"zookeeper down {(back - down) / 1e9:.1f}s")
+    finally:
+        for m in members:
+            m.process.kill()
+
+
+def test_digest_auth_keeps_the_group_to_its_members(zk: ZooKeeper) -> None:
+    from kazoo.client import KazooClient
+    from kazoo.exceptions import NoAuthError
+
+    from lanpulse.cluster.zk import make_client
+    from lanpulse.config.cluster import ClusterSettings
+    from lanpulse.core.model import Secret
+
+    settings = ClusterSettings(
+        zookeeper=zk.hosts, digest_user="lanpulse", digest_password=Secret("zk-s3cret")
+    )
+    member = make_client(settings)
+    member.start(10)
+    outsider = KazooClient(hosts=zk.hosts)
+    outsider.start(10)
+    try:
+        member.create("/t4/groups/default/members/m1", b"x", makepath=True, ephemeral=True)
+        assert member.get("/t4/groups/default/members/m1")[0] == b"x"
+        with pytest.raises(NoAuthError):
+            outsider.get("/t4/groups/default/members/m1")
+        with pytest.raises(NoAuthError):
+            outsider.create("/t4/groups/default/members/intruder")
+    finally:
+        member.stop()
+        outsider.stop()
