@@ -207,15 +207,17 @@ class Daemon:
         return out
 
     def healthy(self) -> bool:
-        """False (`/healthz` 503) when InfluxDB has not taken data for `unhealthy_after`.
-
-        Without an `influxdb` section the spool is the store, so its age says nothing.
+        """False (`/healthz` 503) when data is at risk: held in memory because the spool disk
+        refuses it, dropped within the last few minutes, or (with a database) not taken by
+        InfluxDB for `unhealthy_after`. Without an `influxdb` section the spool is the store,
+        so its age says nothing.
         """
-        settings = self.loaded.settings
-        if settings.influxdb is None:
+        stats = self.all_stats()
+        if stats.get("spool_degraded", 0):
+            return False
+        if self.loaded.settings.influxdb is None:
             return True
-        age = self.all_stats().get("spool_age_seconds", 0.0)
-        return age < settings.daemon.unhealthy_after
+        return stats.get("spool_age_seconds", 0.0) < self.loaded.settings.daemon.unhealthy_after
 
     def _apply_devices(self, devices: Sequence[Device]) -> None:
         new = {d.name: d for d in devices if d.snmp is not None or d.ssh is not None}

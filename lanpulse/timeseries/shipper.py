@@ -22,7 +22,7 @@ from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample
 from lanpulse.timeseries.lineprotocol import encode_poll
 from lanpulse.timeseries.segment import SpoolRecord
-from lanpulse.timeseries.spool import Spool
+from lanpulse.timeseries.spool import Spool, SpoolError
 from lanpulse.timeseries.writer import Writer, WriteRejected
 
 log = logging.getLogger("lanpulse.timeseries")
@@ -61,6 +61,9 @@ class ShipperStats:
     points_written: int
     points_dropped: int
     points_rejected: int
+    points_held: int  # in memory because the spool disk refuses writes
+    spool_corrupt_bytes: int
+    spool_degraded: int  # 1 while data is held in memory or after a drop (degraded_for_s)
     batches_written: int
     write_errors: int
     write_latency_seconds: float
@@ -87,6 +90,7 @@ class Shipper:
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        degraded_for_s: float = 300.0,
     ) -> None:
         self.spool = spool
         self.writer = writer
@@ -116,7 +120,9 @@ class Shipper:
         self._write_errors = 0
         self._latency = 0.0
         self._last_error: str | None = None
-        self._logged_error: str | None = None
+        self._last_drop_mono: float | None = None  # the shipper's own drops (queue full...)
+        self.degraded_for_s = degraded_for_s
+        self.problems = spool.problems  # one "log once" state for the spool and the sender
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -167,6 +173,11 @@ class Shipper:
             self._queue.put_nowait(samples)
         except asyncio.QueueFull:
             self._dropped += len(samples)
+            self._last_drop_mono = self._monotonic()
+            self.problems.report(
+                "queue-full",
+                f"shipper queue full ({self._queue.maxsize} polls waiting): samples dropped",
+            )
             return False
         self._enqueued += 1
         return True
@@ -272,7 +283,7 @@ class Shipper:
 
     def _unencodable(self, sample: Sample, exc: Exception) -> None:
         # A malformed sample (a bug upstream) must not stop the appender.
-        self._report(f"sample not encodable ({type(exc).__name__}: {exc})")
+        self._report("encode", f"sample not encodable ({type(exc).__name__}: {exc})")
 
     def _arm_tick(self, due_at: float) -> None:
         """Have a _TICK queued at `due_at` (our monotonic clock) unless one is armed."""
@@ -297,10 +308,15 @@ class Shipper:
         payload = "\n".join(lines).encode()
         del lines[-1]
         try:
+            # The spool holds in memory what the disk refuses; only its own file state
+            # (the commit cursor) can fail here.
             await asyncio.to_thread(self.spool.append, payload, len(lines))
-        except OSError as exc:  # disk full, directory removed: count, say so, keep running
+        except (OSError, SpoolError) as exc:
             self._dropped += len(lines)
-            self._report(f"spool {self.spool.directory}: cannot append: {exc.strerror or exc}")
+            self._last_drop_mono = self._monotonic()
+            self._report(
+                "spool-append", f"spool {self.spool.directory}: {len(lines)} points dropped: {exc}"
+            )
             return
         self._spooled += len(lines)
         self._wake.set()
@@ -319,15 +335,15 @@ class Shipper:
             if writer is None:
                 return  # sending turned off by set_writer(None)
             self._wake.clear()
-            batch = spool.read_batch_cached(self.batch_size)
-            if batch is None:
-                try:
-                    batch = await asyncio.to_thread(spool.read_batch, self.batch_size)
-                except OSError as exc:  # a segment vanished or cannot be read: say so, retry
-                    failures += 1
-                    self._report(f"spool {spool.directory}: cannot read: {exc}")
-                    await self._sleep(self.backoff.delay(failures, self._rand))
-                    continue
+            try:
+                batch = await asyncio.to_thread(spool.read_batch, self.batch_size)
+            except OSError as exc:  # a segment vanished or cannot be read: say so, retry
+                failures += 1
+                self._report(
+                    "spool-read", f"spool {spool.directory}: cannot read: {exc} (retrying)"
+                )
+                await self._sleep(self.backoff.delay(failures, self._rand))
+                continue
             if not batch:
                 self._notify()
                 with contextlib.suppress(TimeoutError):
@@ -365,7 +381,7 @@ class Shipper:
                     )
                 self._write_errors += 1
                 failures += 1
-                self._report(str(exc))
+                self._report("write", f"{exc} (data kept, retrying)")
                 if exc.retryable and self.max_retries and failures >= self.max_retries:
                     await self._quarantine(batch, f"gave up after {failures} attempts: {exc}")
                     failures = 0
@@ -378,14 +394,14 @@ class Shipper:
                 await self._sleep(delay)
                 continue
             self._latency = self._monotonic() - started
-            if not spool.commit_nowait(batch):
+            try:
                 await asyncio.to_thread(spool.commit, *batch)
+            except OSError as exc:  # the cursor file: these batches may be sent once more
+                self._report("spool-commit", f"spool {spool.directory}: cannot commit: {exc}")
             self._written += points
             self._batches += 1
             failures = 0
-            if self._logged_error is not None:
-                log.warning("writes to %s resumed", writer.describe())
-                self._logged_error = None
+            self.problems.resolved("write", f"writes to {writer.describe()} resumed")
             self._notify()
 
     def _idle_upkeep(self) -> None:
@@ -403,12 +419,17 @@ class Shipper:
         log.error("%s; %d points quarantined in %s", reason, points, path)
         self._notify()
 
-    def _report(self, message: str) -> None:
-        """Log a failure once (not on every retry); the stats keep the latest."""
+    def _report(self, key: str, message: str) -> None:
+        """Log a failure once, then summarised (not on every retry); the stats keep the latest."""
         self._last_error = message
-        if message != self._logged_error:
-            log.error("%s (data kept in the spool, retrying)", message)
-            self._logged_error = message
+        self.problems.report(key, message)
+
+    def _dropped_recently(self, now_ns: int) -> bool:
+        spool_drop = self.spool.last_drop_ns
+        if spool_drop is not None and now_ns - spool_drop < self.degraded_for_s * 1e9:
+            return True
+        own = self._last_drop_mono
+        return own is not None and self._monotonic() - own < self.degraded_for_s
 
     # --- stats ----------------------------------------------------------------------------
 
@@ -427,6 +448,9 @@ class Shipper:
             points_written=self._written,
             points_dropped=self._dropped + state.counters.dropped_points,
             points_rejected=state.counters.rejected_points,
+            points_held=state.held_points,
+            spool_corrupt_bytes=state.counters.corrupt_bytes,
+            spool_degraded=int(state.held_points > 0 or self._dropped_recently(now)),
             batches_written=self._batches,
             write_errors=self._write_errors,
             write_latency_seconds=self._latency,
