@@ -17,7 +17,7 @@ import pytest
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample
 from lanpulse.sim.servers import InfluxDB16
-from lanpulse.timeseries.lineprotocol import decode_lines
+from lanpulse.timeseries.lineprotocol_decode import decode_lines
 from lanpulse.timeseries.shipper import Backoff, Shipper
 from lanpulse.timeseries.spool import Spool
 from lanpulse.timeseries.writer import Writer
