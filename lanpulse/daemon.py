@@ -288,6 +288,39 @@ class Daemon:
             if not self._stop.is_set():
                 await self.reload()
 
+    def _publish_dashboards(self) -> None:
+        grafana = self.loaded.settings.grafana
+        if grafana is None or not grafana.publish_on_start:
+            return
+        from lanpulse.dashboards.publisher import publish_on_start
+
+        # In the background: a slow or absent Grafana must not delay the first polls.
+        background_publish = asyncio.create_task(asyncio.to_thread(publish_on_start, grafana))
+        self._tasks_keepalive.add(background_publish)
+        background_publish.add_done_callback(self._tasks_keepalive.discard)
+
+    async def _shut_down(self, background: list[asyncio.Task[None]]) -> None:
+        """Stop scheduling at once, then finish within `shutdown_deadline` in all.
+
+        Polls in flight get the deadline minus a reserve; the sinks get what is left, and the
+        shipper puts whatever was not sent into the spool whatever the time left.
+        """
+        end = time.monotonic() + self.shutdown_deadline_s
+        reserve = min(2.0, self.shutdown_deadline_s / 4)
+        log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)
+        cut = await self.scheduler.shutdown(end - reserve - time.monotonic())
+        if cut:
+            log.warning("%d polls did not finish before the shutdown deadline", cut)
+        self.emit([self_sample(self.all_stats(), self.instance, self.clock_ns())])
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        await self.alerting.stop(max((end - time.monotonic()) / 2, 0.0))
+        for sink in self.sinks:
+            await sink.stop(max(end - time.monotonic(), 0.0))
+        if self.health:
+            await self.health.stop()
+
     async def run(self, *, install_signals: bool = True) -> int:
         """Run until stopped; returns the exit code.
 
@@ -315,38 +348,24 @@ class Daemon:
         )
         for sink in [*self.sinks, self.alerting]:
             await sink.start()
-        if settings.daemon.http_listen:
+        # Start-up is mostly synchronous: let a SIGTERM that came meanwhile reach its handler
+        # (the loop reads the signal, then runs the handler: two turns) before any poll.
+        for _ in range(2):
+            await asyncio.sleep(0)
+        if settings.daemon.http_listen and not self._stop.is_set():
             self.health = HealthServer(settings.daemon.http_listen, self.all_stats, self.healthy)
             await self.health.start()
-        self._apply_devices(self.loaded.devices)
-        self.scheduler.start()
-        if settings.grafana is not None and settings.grafana.publish_on_start:
-            from lanpulse.dashboards.publisher import publish_on_start
-
-            # In the background: a slow or absent Grafana must not delay the first polls.
-            background_publish = asyncio.create_task(
-                asyncio.to_thread(publish_on_start, settings.grafana)
-            )
-            self._tasks_keepalive.add(background_publish)
-            background_publish.add_done_callback(self._tasks_keepalive.discard)
-        log.info("lanpulse running: %d devices", len(self.scheduler.devices))
+        if not self._stop.is_set():  # a SIGTERM during start-up: no poll ever starts
+            self._apply_devices(self.loaded.devices)
+            self.scheduler.start()
+            self._publish_dashboards()
+            log.info("lanpulse running: %d devices", len(self.scheduler.devices))
         background = [
             asyncio.create_task(self._selfmon_loop()),
             asyncio.create_task(self._reload_loop()),
         ]
         await self._stop.wait()
-        log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)
-        cut = await self.scheduler.shutdown(self.shutdown_deadline_s)
-        if cut:
-            log.warning("%d polls did not finish before the shutdown deadline", cut)
-        self.emit([self_sample(self.all_stats(), self.instance, self.clock_ns())])
-        for task in background:
-            task.cancel()
-        await self.alerting.stop(self.shutdown_deadline_s)
-        for sink in self.sinks:
-            await sink.stop(self.shutdown_deadline_s)
-        if self.health:
-            await self.health.stop()
+        await self._shut_down(background)
         client.close()
         if self.cli_collector is not None:
             self.cli_collector.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +24,16 @@ def run(args: argparse.Namespace) -> int:
     from lanpulse.daemon import Daemon
 
     async def main() -> int:
+        # A SIGTERM while the configuration loads (a large inventory, many profiles) must
+        # not kill the process half-way: it is noted here and stops the daemon before its
+        # first poll (Daemon.run installs the daemon's own handlers in place of these).
+        loop = asyncio.get_running_loop()
+        early = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, early.set)
         daemon = Daemon(args.config)
+        if early.is_set():
+            daemon.request_stop()
         return await daemon.run()
 
     return asyncio.run(main())

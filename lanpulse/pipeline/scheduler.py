@@ -64,6 +64,7 @@ class PollScheduler:
         self.devices: dict[str, Device] = {}
         self._limit = asyncio.Semaphore(max_concurrent)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False  # set by shutdown(): queued polls return without polling
         # APScheduler logs two lines per poll at INFO and its own warning per skipped run;
         # one line per event is ours to write (skips are logged and counted here).
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
@@ -106,13 +107,15 @@ class PollScheduler:
 
     async def _run(self, name: str) -> None:
         device = self.devices.get(name)
-        if device is None:
+        if device is None or self._stopping:
             return
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
         try:
             async with self._limit:
+                if self._stopping:
+                    return  # queued behind the limit when the stop came: never starts
                 self.stats.in_flight += 1
                 try:
                     async with asyncio.timeout(self.deadline_of(device)):
@@ -121,6 +124,12 @@ class PollScheduler:
                     self.stats.deadline_exceeded += 1
                     ok = False
                     log.warning("poll of %s exceeded its deadline", name)
+                except asyncio.CancelledError:
+                    if not self._stopping:
+                        raise
+                    # Cut by shutdown() at its deadline: an ordinary end for the job (APScheduler
+                    # would log every cancelled poll as a failed job, with a traceback).
+                    return
                 finally:
                     self.stats.in_flight -= 1
             self.stats.polls += 1
@@ -136,14 +145,21 @@ class PollScheduler:
         APScheduler's asyncio executor cancels every running job when the scheduler shuts
         down, so the scheduler is only paused while the polls finish, and shut down after.
         """
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.pause()
+        # Wake every poll queued behind the concurrency limit: each sees the stop and returns
+        # at once, instead of starting when a slot frees (the limit is not needed any more).
+        for _ in range(len(self._tasks)):
+            self._limit.release()
         pending = [t for t in self._tasks if not t.done()]
         still: set[asyncio.Task[None]] = set()
         if pending:
-            _, still = await asyncio.wait(pending, timeout=deadline_s)
+            _, still = await asyncio.wait(pending, timeout=max(deadline_s, 0.0))
             for t in still:
                 t.cancel()
+            if still:
+                await asyncio.wait(still, timeout=1.0)  # let them unwind (cancelled I/O)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         return len(still)

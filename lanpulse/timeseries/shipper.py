@@ -30,6 +30,7 @@ log = logging.getLogger("lanpulse.timeseries")
 _FLUSH = object()  # queue marker: append what is pending now
 _TICK = object()  # queue marker from the batch timer: the pending lines may be due
 MAX_RETRY_AFTER_S = 600.0
+APPEND_GRACE_S = 5.0  # at stop, appending what is queued may take this long past the deadline
 IDLE_WAKE_S = 5.0  # an idle sender looks at the spool (and expires old data) this often
 
 
@@ -121,6 +122,7 @@ class Shipper:
         self._latency = 0.0
         self._last_error: str | None = None
         self._last_drop_mono: float | None = None  # the shipper's own drops (queue full...)
+        self._failing = False  # the last write failed: the data waits in the spool
         self.degraded_for_s = degraded_for_s
         self.problems = spool.problems  # one "log once" state for the spool and the sender
 
@@ -135,8 +137,17 @@ class Shipper:
             self._tasks.append(asyncio.create_task(self._send_loop(), name="spool-sender"))
 
     async def stop(self, deadline_s: float = 10.0) -> bool:
-        """Flush within the deadline, stop the tasks, close writer and spool; True if drained."""
-        drained = await self.flush(deadline_s) if self._tasks else False
+        """Send what can be sent within the deadline (not waiting on a failing database),
+        spool the rest, stop the tasks, close writer and spool; True if all was sent.
+
+        What is queued is appended to the spool even past the deadline (up to
+        APPEND_GRACE_S more: a local disk write), so a stop never drops collected data.
+        """
+        drained = False
+        if self._tasks:
+            drained = await self.flush(
+                deadline_s, wait_while_failing=False, append_grace_s=APPEND_GRACE_S
+            )
         self._stopping.set()
         self._disarm_tick()
         for task in self._tasks:
@@ -188,10 +199,14 @@ class Shipper:
         await self._queue.put(samples)
         self._enqueued += 1
 
-    async def flush(self, deadline_s: float) -> bool:
+    async def flush(
+        self, deadline_s: float, *, wait_while_failing: bool = True, append_grace_s: float = 0.0
+    ) -> bool:
         """Append everything queued; with a writer, also wait until the spool is sent.
 
-        Returns True when all of it happened within `deadline_s`.
+        Returns True when all of it happened within `deadline_s`. `wait_while_failing=False`
+        stops waiting for the sender once the database fails (the data stays spooled);
+        appending may take `append_grace_s` beyond the deadline.
         """
         end = self._monotonic() + deadline_s
         try:
@@ -205,14 +220,15 @@ class Shipper:
         target = self._enqueued
         self._wake.set()
 
-        def done() -> bool:
-            if self._appended < target:
-                return False
-            return self.writer is None or self.spool.state().points == 0
+        def sent() -> bool:
+            if self.writer is None or (self._failing and not wait_while_failing):
+                return True
+            return self.spool.state().points == 0
 
         loop = asyncio.get_running_loop()
-        while not done():
-            remaining = end - self._monotonic()
+        while not (self._appended >= target and sent()):
+            limit = end if self._appended >= target else end + append_grace_s
+            remaining = limit - self._monotonic()
             if remaining <= 0:
                 return False
             progress = loop.create_future()
@@ -381,6 +397,8 @@ class Shipper:
                     )
                 self._write_errors += 1
                 failures += 1
+                self._failing = True
+                self._notify()  # a stop waiting for the send need not wait any longer
                 self._report("write", f"{exc} (data kept, retrying)")
                 if exc.retryable and self.max_retries and failures >= self.max_retries:
                     await self._quarantine(batch, f"gave up after {failures} attempts: {exc}")
@@ -401,6 +419,7 @@ class Shipper:
             self._written += points
             self._batches += 1
             failures = 0
+            self._failing = False
             self.problems.resolved("write", f"writes to {writer.describe()} resumed")
             self._notify()
 
