@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from lanpulse.core.errors import ConfigError, ConfigErrors
+from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.parsers.merge import merge_sources
 from lanpulse.pipeline.alerting import AlertSink
@@ -28,6 +28,7 @@ from lanpulse.pipeline.selfmon import HealthServer, self_sample
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
     from lanpulse.collectors.cli import CliCollector
+    from lanpulse.config.settings import Settings
 
 log = logging.getLogger("lanpulse.daemon")
 
@@ -91,6 +92,8 @@ class Daemon:
         self.shutdown_deadline_s = shutdown_deadline_s or daemon_settings.shutdown_deadline
         self.stats = DaemonStats()
         self.states: dict[str, DeviceState] = {}
+        # The daemon's own shipper (index 0) follows `influxdb:`/`spool:` on reload.
+        self._own_shipper = sinks is None
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
         self.alerting = self._alert_sink()
         self._stop = asyncio.Event()
@@ -240,13 +243,24 @@ class Daemon:
             log.info("device %s %s", name, "changed" if old else "added")
 
     async def reload(self) -> bool:
-        """Re-read and validate the config (inventory and alerting); swap it in only when valid."""
+        """Re-read and validate the config; swap it in only when valid.
+
+        Applied: inventory, alerting, profiles (re-read from `profiles_dirs`), `influxdb:`
+        and `spool:` (see `timeseries.factory.reconfigure`), label refresh. Read only at
+        start: `daemon.http_listen`, `daemon.max_concurrent_polls`, `spool.queue_max`.
+        """
         from lanpulse.config.loader import load_config
+        from lanpulse.config.profiles import load_profiles
 
         previous = self.loaded
         try:
             self.loaded = load_config(self.config_path)
             service = self._alert_service()
+            profiles = load_profiles(self.loaded.settings.profiles_dirs)
+            if self._own_shipper and self.loaded.settings.influxdb is not None:
+                from lanpulse.timeseries.factory import build_writer
+
+                await build_writer(self.loaded.settings.influxdb).close()  # secrets readable?
         except ConfigErrors as exc:
             self.loaded = previous
             return self._reject(exc.errors[0].one_line() if exc.errors else str(exc))
@@ -255,11 +269,39 @@ class Daemon:
             return self._reject(exc.one_line())
         if self.poller is not None:
             self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
+            self.poller.replace_profiles(profiles)
+            for state in self.states.values():  # choose again among the new profiles
+                state.selection, state.plan = None, None
+        await self._apply_storage(previous.settings)
         await self.alerting.replace(service, self.shutdown_deadline_s)
         self._apply_devices(self.loaded.devices)
         self.stats.reloads += 1
         log.info("configuration reloaded: %d devices", len(self.loaded.devices))
         return True
+
+    async def _apply_storage(self, previous: Settings) -> None:
+        settings = self.loaded.settings
+        if not self._own_shipper:
+            return
+        if (settings.influxdb, settings.spool) == (previous.influxdb, previous.spool):
+            return
+        from lanpulse.timeseries.factory import reconfigure
+        from lanpulse.timeseries.shipper import Shipper
+
+        shipper = self.sinks[0]
+        assert isinstance(shipper, Shipper)
+        try:
+            self.sinks[0] = await reconfigure(
+                shipper,
+                (previous.influxdb, previous.spool),
+                (settings.influxdb, settings.spool),
+                stop_deadline_s=self.shutdown_deadline_s,
+                clock_ns=self.clock_ns,
+            )
+        except LanpulseError as exc:  # the new spool directory cannot be opened, ...
+            log.error("influxdb/spool settings not applied, keeping the running ones: %s", exc)
+            return
+        log.info("influxdb and spool settings applied")
 
     def _reject(self, reason: str) -> bool:
         self.stats.reload_failures += 1

@@ -122,6 +122,13 @@ def _read_raw(path: Path) -> dict[str, Any]:
     data = load_plain_yaml(text, str(path))
     if not isinstance(data, dict):
         raise ConfigError("a profile must be a mapping", file=str(path))
+    for key, kind, expected in (
+        ("metrics", list, "a list of metrics"),
+        ("extends", list | str, "a profile name or a list of them"),
+        ("match", dict, "a mapping (sysobjectid, sysdescr)"),
+    ):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise ConfigError(f"expected {expected}", file=str(path), key=key)
     data.setdefault("name", path.stem)
     data["source_file"] = str(path)
     return data

@@ -224,6 +224,30 @@ class Spool:
             if not enabled:
                 self._cache.clear()
 
+    def apply(
+        self,
+        *,
+        max_bytes: int,
+        max_age_s: float,
+        segment_bytes: int,
+        segment_age_s: float,
+        fsync: FsyncPolicy,
+        fsync_interval_s: float,
+        rejected_max_bytes: int,
+    ) -> None:
+        """New settings for the open directory (a reload); they apply from the next append."""
+        with self._lock:
+            self.max_bytes, self.max_age_s, self.fsync = max_bytes, max_age_s, fsync
+            files = self._files
+            files.segment_bytes, files.segment_age_s = segment_bytes, segment_age_s
+            files.fsync, files.fsync_interval_s = fsync, fsync_interval_s
+            if self._commit_file is not None:
+                self._commit_file.fsync = fsync
+                self._commit_file.fsync_interval_s = fsync_interval_s
+            if self._counters is not None:
+                self._counters.fsync = fsync
+            self._rejected.max_bytes, self._rejected.fsync = rejected_max_bytes, fsync
+
     # --- bounds -------------------------------------------------------------------------------
 
     def _make_room(self, incoming: int) -> None:
