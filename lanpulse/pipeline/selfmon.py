@@ -10,7 +10,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+import platform
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
 
 from lanpulse.core.model import Sample
 
@@ -22,26 +31,40 @@ StatsFn = Callable[[], Mapping[str, float]]
 # counters): never reset by a write, a reload or a reconnect. Readers take differences
 # (InfluxQL `non_negative_difference`, PromQL `rate`); a restart starts them at 0 again.
 # Everything else in the stats is a gauge (a value now: queue depth, spool bytes, ...).
-COUNTERS = frozenset(
-    {
-        "polls",
-        "polls_failed",
-        "polls_skipped",
-        "poll_errors",
-        "deadline_exceeded",
-        "samples",
-        "reloads",
-        "reload_failures",
-        "points_submitted",
-        "points_spooled",
-        "points_written",
-        "points_dropped",
-        "points_rejected",
-        "batches_written",
-        "write_errors",
-        "alert_samples",
-    }
-)
+# name -> HELP text; /metrics writes a counter as `lanpulse_<name>_total`.
+COUNTER_HELP: dict[str, str] = {
+    "polls": "Polls completed (answered or not).",
+    "polls_failed": "Polls where the device did not answer (device.up = 0).",
+    "polls_skipped": "Due polls skipped because the previous poll of the device still ran.",
+    "poll_errors": "Errors inside polls (a refused table, a deadline with partial data).",
+    "deadline_exceeded": "Polls cut by the scheduler's safety net.",
+    "samples": "Samples handed to the time-series sinks.",
+    "reloads": "Configuration reloads applied.",
+    "reload_failures": "Configuration reloads rejected (the running configuration stayed).",
+    "points_submitted": "Points submitted to the shipper.",
+    "points_spooled": "Points appended to the spool (or held in memory when the disk refused).",
+    "points_written": "Points the database acknowledged.",
+    "points_dropped": "Points lost: queue full, spool bounds, disk refusing beyond the hold.",
+    "points_rejected": "Points the database refused for their content (kept in rejected/).",
+    "batches_written": "Write requests the database acknowledged.",
+    "write_errors": "Failed write requests.",
+    "spool_corrupt_bytes": "Damaged spool bytes skipped (torn writes, bit rot).",
+    "alert_samples": "Alert state samples produced.",
+}
+GAUGE_HELP: dict[str, str] = {
+    "devices": "Devices scheduled now.",
+    "in_flight": "Polls running now.",
+    "uptime_seconds": "Seconds since the daemon started.",
+    "queue_depth": "Polls waiting in memory to be appended to the spool.",
+    "spool_bytes": "Bytes in the spool not yet sent.",
+    "spool_points": "Points in the spool not yet sent.",
+    "spool_age_seconds": "Age of the oldest point not yet sent.",
+    "points_held": "Points held in memory because the spool disk refuses writes.",
+    "spool_degraded": "1 while data is held in memory or was dropped in the last 5 minutes.",
+    "write_latency_seconds": "Duration of the last successful write request.",
+    "alerts_firing": "Alerts firing now.",
+}
+COUNTERS = frozenset(COUNTER_HELP)
 
 
 def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Sample:
@@ -57,14 +80,35 @@ def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Samp
     return Sample("lanpulse", {"instance": instance}, fields, time_ns)
 
 
+class _Snapshot:
+    """A prometheus-client collector over one stats snapshot (a fresh registry per scrape)."""
+
+    def __init__(self, stats: Mapping[str, float]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        from lanpulse import __version__
+
+        yield InfoMetricFamily(
+            "lanpulse_build",
+            "The lanpulse version and the Python it runs on (always 1).",
+            value={"version": __version__, "python": platform.python_version()},
+        )
+        for key, value in sorted(self.stats.items()):
+            name = f"lanpulse_{key}"
+            if key in COUNTER_HELP:
+                yield CounterMetricFamily(name, COUNTER_HELP[key], value=float(value))
+            else:
+                help_text = GAUGE_HELP.get(key, f"lanpulse self-monitoring value {key}.")
+                yield GaugeMetricFamily(name, help_text, value=float(value))
+
+
 def prometheus_text(stats: Mapping[str, float]) -> str:
-    """Prometheus exposition format of the counters."""
-    lines = []
-    for key, value in sorted(stats.items()):
-        name = f"lanpulse_{key}"
-        lines.append(f"# TYPE {name} {'counter' if key in COUNTERS else 'gauge'}")
-        lines.append(f"{name} {float(value):.6g}")
-    return "\n".join(lines) + "\n"
+    """The stats in the Prometheus text format (0.0.4), as `promtool check metrics` wants:
+    HELP and TYPE for each, counters named `lanpulse_<name>_total`, `lanpulse_build_info`."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot(stats))
+    return generate_latest(registry).decode()
 
 
 class HealthServer:
