@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
 from lanpulse.core.model import Device, Sample, now_ns
+from lanpulse.core.repeat_log import RepeatLog
 from lanpulse.parsers.merge import merge_sources
 from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
@@ -103,6 +104,7 @@ class Daemon:
         self.scheduler = PollScheduler(self.poll_device, settings.daemon.max_concurrent_polls)
         self.poller: SnmpPoller | None = None
         self.cli_collector: CliCollector | None = None
+        self._ssh_problems = RepeatLog(logging.getLogger("lanpulse.ssh"))
         self._tasks_keepalive: set[asyncio.Task[object]] = set()
         self.health: HealthServer | None = None
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
@@ -187,7 +189,7 @@ class Daemon:
 
         if self.cli_collector is None:
             self.cli_collector = CliCollector()
-        return await poll_cli_device_async(device, self.cli_collector)
+        return await poll_cli_device_async(device, self.cli_collector, problems=self._ssh_problems)
 
     def all_stats(self) -> dict[str, float]:
         """Every counter, for the `lanpulse` measurement and /metrics."""
