@@ -63,8 +63,9 @@ def bound_frame_rates(rows: Iterable[Row], bounds: tuple[tuple[str, str], ...]) 
             rate = fields.get(rate_field)
             if rate:  # most error rates are 0.0: no further lookup
                 speed = fields.get(speed_field)
-                bounded = isinstance(speed, int | float) and speed > 0
-                if bounded and rate > speed / MIN_FRAME_BITS * CEILING_SLACK:
+                if not isinstance(speed, int | float) or speed <= 0:
+                    continue  # no link speed: no bound
+                if rate > speed / MIN_FRAME_BITS * CEILING_SLACK:
                     del fields[rate_field]
 
 

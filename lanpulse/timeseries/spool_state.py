@@ -86,8 +86,11 @@ def lock_directory(directory: Path) -> int:
             f"spool directory {directory} is in use by another lanpulse process"
             + (f" (pid {holder})" if holder else "")
         ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    try:  # only informative (who holds the lock): a full disk must not stop the start
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass
     return fd
 
 
