@@ -5,6 +5,8 @@ encodes, batches (`batch_size` points or `flush_interval_s`) and appends to the 
 worker thread; the sender task sends the oldest unacknowledged batches one request at a
 time, commits them after the acknowledgement, and backs off while the sink fails. With no
 writer (no `influxdb:` section) data stays in the spool for `lanpulse spool replay`.
+(~430 lines: the two tasks share the queue, the counters and the flush waiters; the spool,
+the encoder, the writers and the value types live in their own modules.)
 """
 
 from __future__ import annotations
@@ -15,64 +17,24 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
 from typing import cast
 
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample
 from lanpulse.timeseries.lineprotocol import encode_poll
 from lanpulse.timeseries.segment import SpoolRecord
+from lanpulse.timeseries.shipper_types import MAX_RETRY_AFTER_S, Backoff, ShipperStats
 from lanpulse.timeseries.spool import Spool, SpoolError
 from lanpulse.timeseries.writer import Writer, WriteRejected
+
+__all__ = ["Backoff", "Shipper", "ShipperStats"]
 
 log = logging.getLogger("lanpulse.timeseries")
 
 _FLUSH = object()  # queue marker: append what is pending now
 _TICK = object()  # queue marker from the batch timer: the pending lines may be due
-MAX_RETRY_AFTER_S = 600.0
 APPEND_GRACE_S = 5.0  # at stop, appending what is queued may take this long past the deadline
 IDLE_WAKE_S = 5.0  # an idle sender looks at the spool (and expires old data) this often
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff with jitter: initial * factor**(n-1), capped, minus up to `jitter`."""
-
-    initial_s: float = 1.0
-    max_s: float = 60.0
-    factor: float = 2.0
-    jitter: float = 0.2
-
-    def delay(self, failures: int, rand: Callable[[], float] = random.random) -> float:
-        """Seconds to wait after the `failures`-th consecutive failure (1-based)."""
-        base = min(self.max_s, self.initial_s * self.factor ** max(failures - 1, 0))
-        return base * (1.0 - self.jitter * rand())
-
-
-@dataclass(frozen=True, slots=True)
-class ShipperStats:
-    """Counters and gauges for the daemon's `lanpulse` self-monitoring measurement."""
-
-    queue_depth: int
-    spool_bytes: int
-    spool_points: int
-    spool_age_seconds: float
-    points_submitted: int
-    points_spooled: int
-    points_written: int
-    points_dropped: int
-    points_rejected: int
-    points_held: int  # in memory because the spool disk refuses writes
-    spool_corrupt_bytes: int
-    spool_degraded: int  # 1 while data is held in memory or after a drop (degraded_for_s)
-    batches_written: int
-    write_errors: int
-    write_latency_seconds: float
-    last_error: str | None
-
-    def as_fields(self) -> dict[str, int | float]:
-        """The numeric stats as field name -> value (`last_error` left out: no string fields)."""
-        return {k: v for k, v in asdict(self).items() if isinstance(v, int | float)}
 
 
 class Shipper:

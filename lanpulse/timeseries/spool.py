@@ -12,7 +12,9 @@ When the disk refuses a batch (full, read-only) it is held in memory (`hold_byte
 sender sends held batches first; without one they go to disk once it has room. Only what
 overflows the hold is dropped, counted and logged with its reason. Batches just appended
 are also kept in memory (`cache_bytes`), so the sender rarely reads back from disk.
-Thread-safe: the shipper appends and sends from worker threads.
+Thread-safe: the shipper appends and sends from worker threads. (~430 lines: appending,
+reading and committing share the cursor, the cache and the hold under one lock; the file
+work, the memory side, the persisted state and the rejected store have their own modules.)
 """
 
 from __future__ import annotations
@@ -94,26 +96,17 @@ class Spool:
 
     # --- opening and closing ----------------------------------------------------------------
 
-    @property
-    def segments_dir(self) -> Path:
-        """Where the segment files live."""
-        return self.directory / "segments"
-
-    @property
-    def rejected_dir(self) -> Path:
-        """Where batches InfluxDB refused for their content are quarantined."""
-        return self.directory / "rejected"
-
     def _open(self, rejected_max_bytes: int, fsync_interval_s: float) -> None:
         try:
-            self.segments_dir.mkdir(parents=True, exist_ok=True)
-            self.rejected_dir.mkdir(exist_ok=True)
+            (self.directory / "segments").mkdir(parents=True, exist_ok=True)
+            (self.directory / "rejected").mkdir(exist_ok=True)
         except OSError as exc:
             raise SpoolError(f"spool directory {self.directory}: {exc.strerror}") from exc
         self._lock_fd = lock_directory(self.directory)
         try:
             self._counters = CounterFile(self.directory, self.fsync)
-            self._rejected = RejectedStore(self.rejected_dir, rejected_max_bytes, self.fsync)
+            rejected = self.directory / "rejected"
+            self._rejected = RejectedStore(rejected, rejected_max_bytes, self.fsync)
             self._commit_file = CommitFile(self.directory, self.fsync, fsync_interval_s)
             seq, offset, points = self._commit_file.cursor
             found = self._files.recover(seq, offset)
@@ -122,12 +115,9 @@ class Spool:
             raise SpoolError(f"spool directory {self.directory}: {exc.strerror}") from exc
         self._commit_seq, self._commit_offset, self._commit_points = seq, offset, points
         segments = self._files.segments
-        if segments and segments[0].seq != self._commit_seq:
-            self._commit_seq, self._commit_offset, self._commit_points = (
-                segments[0].seq,
-                len(FILE_MAGIC),
-                0,
-            )
+        if segments and segments[0].seq != self._commit_seq:  # its head was deleted
+            start = len(FILE_MAGIC)
+            self._commit_seq, self._commit_offset, self._commit_points = segments[0].seq, start, 0
         if segments and self._commit_offset > len(FILE_MAGIC):
             self._next_ns = peek_created_ns(segments[0].path, self._commit_offset)
         if found.corrupt_bytes:
