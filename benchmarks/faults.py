@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lanpulse.core.model import Sample
+from lanpulse.sim import filesystems
 from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from lanpulse.timeseries.lineprotocol_decode import decode_lines
 from lanpulse.timeseries.segment import FILE_MAGIC, HEADER_SIZE
@@ -144,16 +145,7 @@ async def scenario(
 
 
 def mount(*argv: str) -> bool:
-    return subprocess.run(["mount", *argv], capture_output=True, check=False).returncode == 0
-
-
-def fill(path: Path) -> None:
-    with path.open("wb", buffering=0) as fh:
-        try:
-            while True:
-                fh.write(b"x" * 4096)
-        except OSError:
-            pass
+    return filesystems.mount(*argv) is None
 
 
 async def influx_down(influx: InfluxDB16, work: Path, args: argparse.Namespace) -> Outcome:
@@ -217,7 +209,7 @@ async def full_disk(
         return None
     try:
         Spool(where / "spool").close()  # the daemon ran before the disk filled up
-        fill(where / "filler")  # another program filled the disk
+        filesystems.fill(where / "filler")  # another program filled the disk
         name = "full disk, InfluxDB never back" if down else "full disk (300 KB tmpfs), InfluxDB up"
         url = f"http://127.0.0.1:{free_tcp_port()}" if down else None
         outcome = await scenario(
@@ -233,7 +225,7 @@ async def full_disk(
         )
         return outcome
     finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
+        filesystems.umount(where)
 
 
 async def full_disk_outage(
@@ -252,7 +244,7 @@ async def full_disk_outage(
 
     try:
         Spool(where / "spool").close()
-        fill(where / "filler")
+        filesystems.fill(where / "filler")
         return await scenario(
             "full disk, InfluxDB down the first half",
             influx,
@@ -265,7 +257,7 @@ async def full_disk_outage(
     finally:
         for p in proxy:
             p.kill()
-        subprocess.run(["umount", "-l", str(where)], check=False)
+        filesystems.umount(where)
 
 
 async def unwritable(influx: InfluxDB16, work: Path, args: argparse.Namespace) -> Outcome | None:
@@ -291,7 +283,7 @@ async def unwritable(influx: InfluxDB16, work: Path, args: argparse.Namespace) -
             note="from a quarter of the run on",
         )
     finally:
-        subprocess.run(["umount", "-l", str(segments)], check=False)
+        filesystems.umount(segments)
     return out if mounted else None
 
 

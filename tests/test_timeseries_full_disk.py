@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lanpulse.core.model import Sample
+from lanpulse.sim import filesystems
 from lanpulse.sim.servers import InfluxDB16
 from lanpulse.timeseries.shipper import Backoff, Shipper
 from lanpulse.timeseries.spool import Spool
@@ -26,9 +26,9 @@ FAST = Backoff(initial_s=0.02, max_s=0.1)
 
 
 def mount(*args: str) -> None:
-    done = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount ({done.stderr.strip()}): needs root")
+    problem = filesystems.mount(*args)
+    if problem is not None:
+        pytest.skip(f"cannot mount ({problem}): needs root")
 
 
 @pytest.fixture
@@ -40,15 +40,7 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
     where.mkdir()
     mount("-t", "tmpfs", "-o", "size=300k", "tmpfs", str(where))
     yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-@pytest.fixture
-def influxd(tmp_path: Path) -> Iterator[InfluxDB16]:
-    server = InfluxDB16(tmp_path / "influxd").start()
-    server.query("CREATE DATABASE lp")
-    yield server
-    server.cleanup()
+    filesystems.umount(where)
 
 
 def poll(i: int, devices: int = 50) -> list[Sample]:
@@ -59,17 +51,6 @@ def poll(i: int, devices: int = 50) -> list[Sample]:
         Sample("device", {"device": f"switch-{d:04d}.example", **tags}, {"up": 1, "seq": i}, t)
         for d in range(devices)
     ]
-
-
-def fill(path: Path) -> Path:
-    """Write `path` until the filesystem is full."""
-    with path.open("wb", buffering=0) as fh:
-        try:
-            while True:
-                fh.write(b"x" * 4096)
-        except OSError:
-            pass
-    return path
 
 
 def stored(server: InfluxDB16) -> int:
@@ -104,7 +85,7 @@ async def test_full_disk_sends_straight_to_the_database(
     small_fs: Path, influxd: InfluxDB16, caplog: pytest.LogCaptureFixture
 ) -> None:
     spool = Spool(small_fs / "spool", fsync="never")
-    filler = fill(small_fs / "filler")  # another program filled the disk
+    filler = filesystems.fill(small_fs / "filler")  # another program filled the disk
     shipper = Shipper(spool, InfluxV1Writer(influxd.url, "lp"), flush_interval_s=0.01, backoff=FAST)
     with caplog.at_level(logging.WARNING, logger="lanpulse"):
         await ship(shipper, 40)
@@ -127,7 +108,7 @@ async def test_full_disk_and_database_down_holds_then_drops_counted_and_degraded
     small_fs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     spool = Spool(small_fs / "spool", fsync="never", hold_bytes=20_000)
-    fill(small_fs / "filler")
+    filesystems.fill(small_fs / "filler")
     shipper = Shipper(spool, None, flush_interval_s=0.01)
     with caplog.at_level(logging.WARNING, logger="lanpulse"):
         await ship(shipper, 10)
@@ -164,6 +145,6 @@ async def test_unwritable_segment_directory_holds_in_memory_and_sends(
         stats = shipper.stats()
         assert stats.points_dropped == 0 and stats.points_written == 1500
     finally:
-        subprocess.run(["umount", "-l", str(segments)], check=False)
+        filesystems.umount(segments)
     await shipper.stop()
     assert stored(influxd) == 1500
