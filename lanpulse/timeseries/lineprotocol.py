@@ -127,7 +127,8 @@ class LineEncoder:
         self.escape_key = _Escapes(", =")  # tag keys and values
         self.escape_field_key = _Escapes(", =", stored_field_key)
         self.escape_measurement = _Escapes(", ")
-        self._prefixes: dict[str, str] = {}  # field key -> "escaped_key="
+        # measurement -> field key -> (`escaped_key=`, fixed-decimals format, as float)
+        self._field_specs: dict[str, dict[str, tuple[str, str, bool]]] = {}
 
     def encode(self, sample: Sample) -> str | None:
         """One line (without newline) for `sample`, or None when no field is storable.
@@ -139,23 +140,25 @@ class LineEncoder:
         """
         fields: list[str] = []
         add = fields.append
-        prefixes = self._prefixes
-        floats = _FLOAT_FIELDS.get(sample.measurement, _NO_FIELDS)
-        fixed = _FIXED_FIELDS.get(sample.measurement, _NO_FIXED)
+        measurement = sample.measurement
+        specs = self._field_specs.get(measurement)
+        if specs is None:
+            specs = self._field_specs[measurement] = {}
         for key, value in sample.fields.items():
-            prefix = prefixes.get(key)
-            if prefix is None:
-                prefix = self._prefix(key)
+            spec = specs.get(key)
+            if spec is None:
+                spec = specs[key] = self._field_spec(measurement, key)
+            prefix, fixed, as_float = spec
             if not prefix:
                 continue  # an empty field key cannot be written
             kind = type(value)
             if kind is int and INT64_MIN <= value <= INT64_MAX:
-                if key in fixed:
-                    add(prefix + fixed[key] % value)
+                if fixed:
+                    add(prefix + fixed % value)
                 else:
-                    add(f"{prefix}{float(value)!r}" if key in floats else f"{prefix}{value}i")
+                    add(f"{prefix}{float(value)!r}" if as_float else f"{prefix}{value}i")
             elif kind is float and value - value == 0.0:  # finite: NaN and inf give NaN
-                add(prefix + fixed[key] % value if key in fixed else f"{prefix}{value!r}")
+                add(prefix + fixed % value if fixed else f"{prefix}{value!r}")
             else:
                 literal = format_field(value)
                 if literal is not None:
@@ -165,21 +168,25 @@ class LineEncoder:
         head = self._series_key(sample.measurement, sample.tags)
         return f"{head} {','.join(fields)} {sample.time_ns}"
 
-    def _prefix(self, key: str) -> str:
-        if len(self._prefixes) >= self.escape_key.limit:
-            self._prefixes.clear()
+    def _field_spec(self, measurement: str, key: str) -> tuple[str, str, bool]:
+        """(`escaped_key=`, its fixed-decimals format or '', written as a float)."""
+        if sum(map(len, self._field_specs.values())) >= self.escape_key.limit:
+            self._field_specs.clear()
+            self._field_specs[measurement] = {}
         escaped = self.escape_field_key(key) if key else ""
-        prefix = self._prefixes[key] = escaped + "=" if escaped else ""
-        return prefix
+        fixed = _FIXED_FIELDS.get(measurement, _NO_FIXED).get(key, "")
+        as_float = key in _FLOAT_FIELDS.get(measurement, _NO_FIELDS)
+        return (escaped + "=" if escaped else ""), fixed, as_float
 
     def _series_key(self, measurement: str, tags: Mapping[str, str]) -> str:
         """`measurement,k=v,...` with tags sorted by key and empty keys or values left out."""
         parts = [self.escape_measurement(measurement)]
-        escaped = self.escape_key
+        escape = self.escape_key
+        known = escape.known.get  # a hit (nearly every tag of every poll) costs no frame
         for key in sorted(tags):
             tag = tags[key]
             if key and tag:
-                parts.append(f"{escaped(key)}={escaped(tag)}")
+                parts.append(f"{known(key) or escape(key)}={known(tag) or escape(tag)}")
         return ",".join(parts)
 
 
