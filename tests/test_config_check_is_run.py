@@ -115,6 +115,7 @@ async def run_and_reload(path: Path) -> None:
 )
 @given(mutations)
 @example([])
+@example([(("influxdb", "url"), f"http://127.0.0.1:{FREE}/?u=lanpulse&p=SECRET")])
 @example([(("influxdb", "url"), "http://x:99999"), (("daemon", "http_listen"), "garbage")])
 def test_check_accepts_only_what_run_and_reload_can_use(
     tmp_path_factory: Any, changes: list[tuple[tuple[str | int, ...], Any]]
