@@ -202,8 +202,10 @@ class SegmentFiles:
     def delete_head(self) -> Segment:
         """Remove the oldest segment (sealing it first when it is the active one)."""
         head = self.segments[0]
-        if not head.sealed:
-            self.seal(head)
+        if not head.sealed and self._fd is not None and head is self.segments[-1]:
+            os.close(self._fd)  # no fsync: the file is going away
+            self._fd = None
+        head.sealed = True
         self.segments.pop(0)
         with contextlib.suppress(FileNotFoundError):
             head.path.unlink()

@@ -266,9 +266,13 @@ class Spool:
             self._drop(lost, reason)
 
     def _delete_head(self) -> None:
-        head = self._files.delete_head()
+        # The cursor moves past the segment before its file goes: a crash in between leaves
+        # a file behind the cursor (deleted at the next start), never a cursor that points
+        # into a segment number the next new segment would take again.
         segments = self._files.segments
-        self._set_commit(segments[0].seq if segments else head.seq + 1, len(FILE_MAGIC), 0)
+        following = segments[1].seq if len(segments) > 1 else segments[0].seq + 1
+        self._set_commit(following, len(FILE_MAGIC), 0)
+        self._files.delete_head()
         self._next_ns = None
 
     def _drop(self, points: int, reason: str) -> None:
@@ -359,13 +363,14 @@ class Spool:
 
     def _advance(self, run: list[SpoolRecord]) -> None:
         record = run[-1]
-        self._set_commit(record.seq, record.end, self._commit_points + sum(r.points for r in run))
         seg = self._files.segments[0]
         if record.end >= seg.size:
             # All of the head segment was acknowledged: free its space now, even while it
-            # is the active one (a full disk must not hold data that was sent).
+            # is the active one (a full disk must not hold data that was sent). One cursor
+            # write, to the next segment, does for both.
             self._delete_head()
             return
+        self._set_commit(record.seq, record.end, self._commit_points + sum(r.points for r in run))
         nxt = self._cache.get(record.seq, record.end)
         self._next_ns = nxt.created_ns if nxt else peek_created_ns(seg.path, record.end)
 
