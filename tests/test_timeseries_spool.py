@@ -304,3 +304,16 @@ def test_no_memory_copy_when_nobody_sends(tmp_path: Path) -> None:
     spool.append(batch(1), 2)
     assert spool._cache.bytes == 0
     assert drain(spool) == [batch(0), batch(1)]
+
+
+def test_sent_active_segment_is_deleted_and_a_restart_keeps_what_came_after(
+    tmp_path: Path,
+) -> None:
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    spool.commit(*spool.read_batch(10))  # all sent: the open segment goes at once
+    assert list((tmp_path / "segments").glob("*.seg")) == []
+    spool.append(batch(1), 2)  # a new segment, numbered after the cursor
+    spool.close()
+    again = make(tmp_path)
+    assert drain(again) == [batch(1)]
