@@ -160,11 +160,8 @@ class Spool:
                 self._drop(points, f"one batch is larger than spool.max_bytes ({self.max_bytes})")
                 return
             self._make_room(size)
-            if self._held and (self._cache.enabled or not self._move_held_to_disk()):
-                # Held batches stay ahead of newer ones (a sender sends them first, or the
-                # disk still refuses): holding this one too keeps the order.
-                self._hold(payload, points, now)
-                return
+            if self._held and not self._cache.enabled:
+                self._move_held_to_disk()  # no sender: they go to disk first, in order
             try:
                 self._write(header, payload, points, now)
             except OSError as exc:
@@ -179,8 +176,9 @@ class Spool:
         if (seg.seq, offset) == (self._commit_seq, self._commit_offset):
             self._next_ns = now  # the first unsent batch
         self._cache.put(SpoolRecord(seg.seq, offset, seg.size, points, now, payload))
-        if self.problems.resolved(f"spool-write:{self.directory}", "spool writes resumed"):
-            log.warning("spool %s: writing to disk again", self.directory)
+        self.problems.resolved(
+            f"spool-write:{self.directory}", f"spool {self.directory}: writing to disk again"
+        )
 
     def _disk_refused(self, exc: OSError) -> None:
         where = "sent to the database first" if self._cache.enabled else "written when it has room"
