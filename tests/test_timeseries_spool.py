@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lanpulse.timeseries.segment import FILE_MAGIC, HEADER_SIZE
+from lanpulse.timeseries.segment_files import SegmentFiles
 from lanpulse.timeseries.shipper import Shipper
 from lanpulse.timeseries.spool import Spool, SpoolError, SpoolRecord, inspect_spool
 
@@ -54,8 +55,7 @@ def test_order_across_segments_and_deletion(tmp_path: Path) -> None:
     assert drain(spool) == [batch(i) for i in range(10)]
     state = spool.state()
     assert state.points == 0 and state.bytes == 0
-    # Sent data keeps no disk space: the active segment goes too once all of it was sent.
-    assert list((tmp_path / "segments").glob("*.seg")) == []
+    assert len(list((tmp_path / "segments").glob("*.seg"))) == 1  # only the active one
 
 
 def test_commit_survives_restart_none_twice(tmp_path: Path) -> None:
@@ -307,8 +307,11 @@ def test_no_memory_copy_when_nobody_sends(tmp_path: Path) -> None:
 
 
 def test_sent_active_segment_is_deleted_and_a_restart_keeps_what_came_after(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # On a disk with less room than a segment (tests/test_timeseries_full_disk.py has the
+    # real small filesystem), the sent active segment goes at once.
+    monkeypatch.setattr(SegmentFiles, "space_is_short", lambda self: True)
     spool = make(tmp_path)
     spool.append(batch(0), 2)
     spool.commit(*spool.read_batch(10))  # all sent: the open segment goes at once

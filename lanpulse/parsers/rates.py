@@ -50,22 +50,32 @@ MIN_FRAME_BITS = 672
 CEILING_SLACK = 1.01  # as for octet rates: 1 % over the ceiling is timing, more is impossible
 
 
-def bound_frame_rates(rows: Iterable[Row], bounds: tuple[tuple[str, str], ...]) -> None:
+def frame_bounds(specs: Iterable[RateSpec]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(bits/s field, the frame-rate fields it bounds) of a metric's rate specs."""
+    by_speed: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.frames_within:
+            by_speed.setdefault(spec.frames_within, []).append(spec.rate)
+    return tuple((speed, tuple(rates)) for speed, rates in by_speed.items())
+
+
+def bound_frame_rates(rows: Iterable[Row], bounds: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
     """Drop a frame rate (errors/s, discards/s) above the link's bits/s / MIN_FRAME_BITS.
 
     Like an octet rate above the link speed, it can only be a counter reset read as a wrap
     (issue 20: 57 million errors/s after a reset without an uptime change) or a bad agent.
     A row without a positive speed is not bounded.
     """
-    for rate_field, speed_field in bounds:
+    for speed_field, rate_fields in bounds:
         for row in rows:
             fields = row.fields
-            rate = fields.get(rate_field)
-            if rate:  # most error rates are 0.0: no further lookup
-                speed = fields.get(speed_field)
-                if not isinstance(speed, int | float) or speed <= 0:
-                    continue  # no link speed: no bound
-                if rate > speed / MIN_FRAME_BITS * CEILING_SLACK:
+            speed = fields.get(speed_field)
+            if not isinstance(speed, int | float) or speed <= 0:
+                continue  # no link speed: no bound
+            limit = speed / MIN_FRAME_BITS * CEILING_SLACK
+            for rate_field in rate_fields:
+                rate = fields.get(rate_field)
+                if rate is not None and rate > limit:
                     del fields[rate_field]
 
 

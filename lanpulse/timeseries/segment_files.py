@@ -197,6 +197,14 @@ class SegmentFiles:
                 self._last_fsync = mono
                 self._dirty = False
 
+    def space_is_short(self) -> bool:
+        """True when the filesystem has less room than one segment (or cannot say)."""
+        try:
+            st = os.statvfs(self.directory)
+        except OSError:
+            return True
+        return st.f_bavail * st.f_frsize < self.segment_bytes
+
     # --- deleting and reading -----------------------------------------------------------------
 
     def delete_head(self) -> Segment:

@@ -6,7 +6,7 @@ slots in turn, so a process killed at any instant resends at most the batch in f
 (at-least-once; InfluxDB keeps one point per series and timestamp: no duplicates). Bounded
 by `max_bytes` and `max_age` (the oldest go first, counted as dropped). One process owns a
 directory (flock). A segment whose batches were all acknowledged is deleted at once, the
-active one too, so sent data never holds disk space.
+active one too when the disk runs short, so sent data never fills it.
 
 When the disk refuses a batch (full, read-only) it is held in memory (`hold_bytes`): a
 sender sends held batches first; without one they go to disk once it has room. Only what
@@ -362,10 +362,11 @@ class Spool:
     def _advance(self, run: list[SpoolRecord]) -> None:
         record = run[-1]
         seg = self._files.segments[0]
-        if record.end >= seg.size:
-            # All of the head segment was acknowledged: free its space now, even while it
-            # is the active one (a full disk must not hold data that was sent). One cursor
-            # write, to the next segment, does for both.
+        if record.end >= seg.size and (seg.sealed or self._files.space_is_short()):
+            # All of the head segment was acknowledged: free its space now, the active one
+            # too when the disk runs short (sent data must not fill it). One cursor write,
+            # to the next segment, does for both. With room to spare the active segment
+            # stays: a new file per batch costs two fsyncs.
             self._delete_head()
             return
         self._set_commit(record.seq, record.end, self._commit_points + sum(r.points for r in run))
