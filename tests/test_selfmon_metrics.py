@@ -14,7 +14,7 @@ import pytest
 from lanpulse import __version__
 from lanpulse.pipeline.selfmon import COUNTER_HELP, GAUGE_HELP
 from lanpulse.sim.servers import free_tcp_port
-from tests._daemon import running, until, write_config
+from tests._daemon import listening, running, until, write_config
 
 
 def get(url: str) -> str:
@@ -29,7 +29,7 @@ async def test_metrics_pass_promtool_and_every_value_has_help(tmp_path: Path) ->
     http = f"127.0.0.1:{free_tcp_port()}"
     config = write_config(tmp_path / "lanpulse.yaml", [], http_listen=http)
     async with running(config) as run:
-        await until(lambda: run.daemon.health is not None)
+        await until(lambda: listening(http))
         text = await asyncio.to_thread(get, f"http://{http}/metrics")
         stats = run.daemon.all_stats()
     lint = subprocess.run(

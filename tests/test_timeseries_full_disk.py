@@ -148,3 +148,34 @@ async def test_unwritable_segment_directory_holds_in_memory_and_sends(
         filesystems.umount(segments)
     await shipper.stop()
     assert stored(influxd) == 1500
+
+
+async def test_healthz_is_degraded_while_the_disk_refuses(small_fs: Path) -> None:
+    # The daemon (no devices: its own self-monitoring points are the data) on a spool whose
+    # disk fills up: /healthz answers 503 "degraded" instead of "ok".
+    import asyncio
+    import json
+    import urllib.error
+    import urllib.request
+
+    from lanpulse.sim.servers import free_tcp_port
+    from tests._daemon import listening, running, until, write_config
+
+    def healthz(http: str) -> tuple[int, dict[str, object]]:
+        try:
+            with urllib.request.urlopen(f"http://{http}/healthz", timeout=5) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    http = f"127.0.0.1:{free_tcp_port()}"
+    config = write_config(small_fs / "lanpulse.yaml", [], http_listen=http)
+    async with running(config) as run:
+        await until(lambda: listening(http))
+        status, _ = await asyncio.to_thread(healthz, http)
+        assert status == 200
+        filesystems.fill(small_fs / "filler")
+        await until(lambda: run.daemon.all_stats()["points_held"] > 0, 20)
+        status, body = await asyncio.to_thread(healthz, http)
+        assert status == 503 and body["status"] == "degraded" and body["spool_degraded"] == 1
+        (small_fs / "filler").unlink()
