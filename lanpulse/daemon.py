@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from lanpulse.core.errors import ConfigError, ConfigErrors
+from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
 from lanpulse.core.model import Device, Sample, now_ns
+from lanpulse.core.repeat_log import RepeatLog
 from lanpulse.parsers.merge import merge_sources
 from lanpulse.parsers.roles import RoleTagger
 from lanpulse.pipeline.alerting import AlertSink
@@ -30,7 +31,7 @@ from lanpulse.pipeline.traps import TrapService, load_trap_maps_of
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
     from lanpulse.collectors.cli import CliCollector
-    from lanpulse.config.settings import LoadedConfig
+    from lanpulse.config.settings import LoadedConfig, Settings
     from lanpulse.pipeline.agents import AgentService
     from lanpulse.web.server import WebServer
 
@@ -96,6 +97,8 @@ class Daemon:
         self.shutdown_deadline_s = shutdown_deadline_s or daemon_settings.shutdown_deadline
         self.stats = DaemonStats()
         self.states: dict[str, DeviceState] = {}
+        # The daemon's own shipper (index 0) follows `influxdb:`/`spool:` on reload.
+        self._own_shipper = sinks is None
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
         self.agents = self._agent_service()
         self.alerting = self._alert_sink()
@@ -107,6 +110,7 @@ class Daemon:
         self.scheduler = PollScheduler(self.poll_device, settings.daemon.max_concurrent_polls)
         self.poller: SnmpPoller | None = None
         self.cli_collector: CliCollector | None = None
+        self._ssh_problems = RepeatLog(logging.getLogger("lanpulse.ssh"))
         self._tasks_keepalive: set[asyncio.Task[object]] = set()
         self.web: WebServer | None = None
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
@@ -277,7 +281,7 @@ class Daemon:
 
         if self.cli_collector is None:
             self.cli_collector = CliCollector()
-        return await poll_cli_device_async(device, self.cli_collector)
+        return await poll_cli_device_async(device, self.cli_collector, problems=self._ssh_problems)
 
     def all_stats(self) -> dict[str, float]:
         """Every counter, for the `lanpulse` measurement and /metrics."""
@@ -304,15 +308,17 @@ class Daemon:
         return out
 
     def healthy(self) -> bool:
-        """False (`/healthz` 503) when InfluxDB has not taken data for `unhealthy_after`.
-
-        Without an `influxdb` section the spool is the store, so its age says nothing.
+        """False (`/healthz` 503) when data is at risk: held in memory because the spool disk
+        refuses it, dropped within the last few minutes, or (with a database) not taken by
+        InfluxDB for `unhealthy_after`. Without an `influxdb` section the spool is the store,
+        so its age says nothing.
         """
-        settings = self.loaded.settings
-        if settings.influxdb is None:
+        stats = self.all_stats()
+        if stats.get("spool_degraded", 0):
+            return False
+        if self.loaded.settings.influxdb is None:
             return True
-        age = self.all_stats().get("spool_age_seconds", 0.0)
-        return age < settings.daemon.unhealthy_after
+        return stats.get("spool_age_seconds", 0.0) < self.loaded.settings.daemon.unhealthy_after
 
     def metrics_text(self) -> str:
         """`/metrics`: the daemon's counters, then the notifiers' per receiver."""
@@ -356,12 +362,24 @@ class Daemon:
             log.info("device %s %s", name, "changed" if old else "added")
 
     async def reload(self) -> bool:
-        """Re-read and validate the config (inventory and alerting); swap it in only when valid."""
+        """Re-read and validate the config; swap it in only when valid.
+
+        Applied: inventory, alerting, profiles (re-read from `profiles_dirs`), `influxdb:`
+        and `spool:` (see `timeseries.factory.reconfigure`), label refresh. Read only at
+        start: `daemon.http_listen`, `daemon.max_concurrent_polls`, `spool.queue_max`.
+        """
+        from lanpulse.config.profiles import load_profiles
+
         previous = self.loaded
         try:
             self.loaded = self._load_config()
             service = self._alert_service()
             trap_maps = load_trap_maps_of(self.loaded)
+            profiles = load_profiles(self.loaded.settings.profiles_dirs)
+            if self._own_shipper and self.loaded.settings.influxdb is not None:
+                from lanpulse.timeseries.factory import build_writer
+
+                await build_writer(self.loaded.settings.influxdb).close()  # secrets readable?
         except ConfigErrors as exc:
             self.loaded = previous
             return self._reject(exc.errors[0].one_line() if exc.errors else str(exc))
@@ -370,6 +388,10 @@ class Daemon:
             return self._reject(exc.one_line())
         if self.poller is not None:
             self.poller.label_refresh_polls = self.loaded.settings.daemon.label_refresh_polls
+            self.poller.replace_profiles(profiles)
+            for state in self.states.values():  # choose again among the new profiles
+                state.selection, state.plan = None, None
+        await self._apply_storage(previous.settings)
         await self.alerting.replace(service, self.shutdown_deadline_s)
         if self.web is not None:  # tokens follow the file (listen address and TLS: restart)
             self.web.auth.set_tokens(self.loaded.settings.web.tokens)
@@ -380,6 +402,32 @@ class Daemon:
         self.stats.reloads += 1
         log.info("configuration reloaded: %d devices", len(self.loaded.devices))
         return True
+
+    async def _apply_storage(self, previous: Settings) -> None:
+        settings = self.loaded.settings
+        if not self._own_shipper:
+            return
+        if (settings.influxdb, settings.spool) == (previous.influxdb, previous.spool):
+            return
+        from lanpulse.timeseries.factory import reconfigure
+        from lanpulse.timeseries.rollup_target import raw_policies
+        from lanpulse.timeseries.shipper import Shipper
+
+        shipper = self.sinks[0]
+        assert isinstance(shipper, Shipper)
+        try:
+            self.sinks[0] = await reconfigure(
+                shipper,
+                (previous.influxdb, previous.spool),
+                (settings.influxdb, settings.spool),
+                stop_deadline_s=self.shutdown_deadline_s,
+                clock_ns=self.clock_ns,
+                retention_policies=raw_policies(settings.influxdb, settings.rollups),
+            )
+        except LanpulseError as exc:  # the new spool directory cannot be opened, ...
+            log.error("influxdb/spool settings not applied, keeping the running ones: %s", exc)
+            return
+        log.info("influxdb and spool settings applied")
 
     def _reject(self, reason: str) -> bool:
         self.stats.reload_failures += 1
@@ -426,6 +474,42 @@ class Daemon:
             if not self._stop.is_set():
                 await self.reload()
 
+    def _publish_dashboards(self) -> None:
+        grafana = self.loaded.settings.grafana
+        if grafana is None or not grafana.publish_on_start:
+            return
+        from lanpulse.dashboards.publisher import publish_on_start
+
+        # In the background: a slow or absent Grafana must not delay the first polls.
+        background_publish = asyncio.create_task(asyncio.to_thread(publish_on_start, grafana))
+        self._tasks_keepalive.add(background_publish)
+        background_publish.add_done_callback(self._tasks_keepalive.discard)
+
+    async def _shut_down(self, background: list[asyncio.Task[None]]) -> None:
+        """Stop scheduling at once, then finish within `shutdown_deadline` in all.
+
+        Polls in flight get the deadline minus a reserve; the sinks get what is left, and the
+        shipper puts whatever was not sent into the spool whatever the time left.
+        """
+        end = time.monotonic() + self.shutdown_deadline_s
+        reserve = min(2.0, self.shutdown_deadline_s / 4)
+        self.traps.stop()
+        log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)
+        cut = await self.scheduler.shutdown(end - reserve - time.monotonic())
+        if cut:
+            log.warning("%d polls did not finish before the shutdown deadline", cut)
+        self.emit([self_sample(self.all_stats(), self.instance, self.clock_ns())])
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        if self.agents is not None:
+            await self.agents.stop()
+        await self.alerting.stop(max((end - time.monotonic()) / 2, 0.0))
+        for sink in self.sinks:
+            await sink.stop(max(end - time.monotonic(), 0.0))
+        if self.web is not None:
+            await self.web.stop()
+
     async def run(self, *, install_signals: bool = True) -> int:
         """Run until stopped; returns the exit code.
 
@@ -461,19 +545,16 @@ class Daemon:
             await sink.start()
         if self.agents is not None:
             await self.agents.start()
-        self._apply_devices(self.loaded.devices)
-        self.scheduler.start()
-        await self.traps.start(self.loaded, self.trap_maps)
-        if settings.grafana is not None and settings.grafana.publish_on_start:
-            from lanpulse.dashboards.publisher import publish_on_start
-
-            # In the background: a slow or absent Grafana must not delay the first polls.
-            background_publish = asyncio.create_task(
-                asyncio.to_thread(publish_on_start, settings.grafana)
-            )
-            self._tasks_keepalive.add(background_publish)
-            background_publish.add_done_callback(self._tasks_keepalive.discard)
-        log.info("lanpulse running: %d devices", len(self.scheduler.devices))
+        # Start-up is mostly synchronous: let a SIGTERM that came meanwhile reach its handler
+        # (the loop reads the signal, then runs the handler: two turns) before any poll.
+        for _ in range(2):
+            await asyncio.sleep(0)
+        if not self._stop.is_set():  # a SIGTERM during start-up: no poll ever starts
+            self._apply_devices(self.loaded.devices)
+            self.scheduler.start()
+            await self.traps.start(self.loaded, self.trap_maps)
+            self._publish_dashboards()
+            log.info("lanpulse running: %d devices", len(self.scheduler.devices))
         background = [
             asyncio.create_task(self._selfmon_loop()),
             asyncio.create_task(self._reload_loop()),
@@ -487,21 +568,7 @@ class Daemon:
             found = DiscoveryService().run(lambda: self.loaded, self.emit, self.reload, self._stop)
             background.append(asyncio.create_task(found))
         await self._stop.wait()
-        self.traps.stop()
-        log.info("stopping: waiting up to %ss for in-flight polls", self.shutdown_deadline_s)
-        cut = await self.scheduler.shutdown(self.shutdown_deadline_s)
-        if cut:
-            log.warning("%d polls did not finish before the shutdown deadline", cut)
-        self.emit([self_sample(self.all_stats(), self.instance, self.clock_ns())])
-        for task in background:
-            task.cancel()
-        if self.agents is not None:
-            await self.agents.stop()
-        await self.alerting.stop(self.shutdown_deadline_s)
-        for sink in self.sinks:
-            await sink.stop(self.shutdown_deadline_s)
-        if self.web is not None:
-            await self.web.stop()
+        await self._shut_down(background)
         client.close()
         if self.cli_collector is not None:
             self.cli_collector.close()

@@ -129,6 +129,18 @@ async def until(check: Callable[[], bool], timeout_s: float = 15.0, step_s: floa
         await asyncio.sleep(step_s)
 
 
+def listening(address: str) -> bool:
+    """True when something accepts TCP connections at `host:port` (a server has started)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for(check: Callable[[], bool], timeout_s: float = 15.0, step_s: float = 0.1) -> None:
     """Blocking variant of `until`, for subprocess tests."""
     deadline = time.monotonic() + timeout_s

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lanpulse.sim.servers import InfluxDB16
 from lanpulse.sim.snmpsim import SnmpSimAgent
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -32,3 +33,12 @@ def snmpsim_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimA
     agent.start()
     yield agent
     agent.cleanup()
+
+
+@pytest.fixture
+def influxd(tmp_path: Path) -> Iterator[InfluxDB16]:
+    """A real InfluxDB 1.6 of this test, with an empty database `lp`."""
+    server = InfluxDB16(tmp_path / "influxd").start()
+    server.query("CREATE DATABASE lp")
+    yield server
+    server.cleanup()

@@ -150,7 +150,7 @@ def test_a_paused_member_stops_polling_before_its_devices_move(
         resumed = sorted(t for polls in b.polls().values() for t in polls if t > stopped)
         assert resumed, "it polls its new shard again"
         assert resumed[0] / 1e9 > lost_at
-        fenced = b.health()[1].get('polls_skipped_total{reason="fenced"}', 0)
+        fenced = b.health()[1].get('polls_skipped_by_reason{reason="fenced"}', 0)
         print(f"paused member: first poll {resumed[0] / 1e9 - lost_at:.2f}s after it learned")
         print(f"its session was lost; {fenced:.0f} polls fenced")
     finally:

@@ -158,9 +158,9 @@ async def test_daemon_survives_bad_devices_and_a_refusing_influxdb(
             assert status == 503 and json.loads(body)["status"] == "degraded"
             status, text = await asyncio.to_thread(http_get, f"http://{http}/metrics")
             assert status == 200
-            assert metric(text, "lanpulse_polls_skipped") >= 2
-            assert metric(text, "lanpulse_polls_failed") >= 4
-            assert "# TYPE lanpulse_polls counter" in text
+            assert metric(text, "lanpulse_polls_skipped_total") >= 2
+            assert metric(text, "lanpulse_polls_failed_total") >= 4
+            assert "# TYPE lanpulse_polls_total counter" in text
             shipper = run.daemon.sinks[0].stats().as_fields()
             assert shipper["points_written"] == 0 and shipper["spool_points"] > 0
             # InfluxDB starts accepting: everything kept so far arrives.

@@ -177,7 +177,10 @@ def test_config_errors_name_file_line_and_key(
     cfg.write_text("grafana:\n  url: grafana.lan\n  token: x\n  datasource:\n    urll: http://i\n")
     assert main(["dashboards", "publish", "-c", str(cfg)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert f"{cfg}:2: grafana.url: expected an http:// or https:// URL, got 'grafana.lan'" in err
+    assert (
+        f"{cfg}:2: grafana.url: bad URL 'grafana.lan', expected http://host:port or https://host:port"
+        in err
+    )
     assert f"{cfg}:5: grafana.datasource.urll: unknown key" in err
     assert f"{cfg}:4: grafana.datasource.url: required key is missing" in err
     cfg.write_text("influxdb: {}\n")

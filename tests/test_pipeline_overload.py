@@ -42,6 +42,6 @@ def test_skips_log_one_summary_per_minute(caplog: pytest.LogCaptureFixture) -> N
     assert caplog.records[1].getMessage().endswith("the poller is overloaded")
     assert skips.by_reason == {"overlap": 5000, "late": 5000}
     assert skips.as_fields() == {
-        'polls_skipped_total{reason="late"}': 5000,
-        'polls_skipped_total{reason="overlap"}': 5000,
+        'polls_skipped_by_reason{reason="late"}': 5000,
+        'polls_skipped_by_reason{reason="overlap"}': 5000,
     }

@@ -162,3 +162,25 @@ def test_a_32bit_fallback_counter_wraps_and_a_64bit_one_resets() -> None:
     state = RateState()
     _in_bps(state, 100, hc, 2**32 - 1000)
     assert _in_bps(state, 110, hc, 9000) is None
+
+
+def _errors_ps(state: RateState, t: int, errors: int) -> object:
+    columns = {
+        "1.3.6.1.2.1.31.1.1.1.1": {"1": b"Gi0/1"},
+        "1.3.6.1.2.1.31.1.1.1.6": {"1": 1000 * t},
+        "1.3.6.1.2.1.2.2.1.14": {"1": errors},  # ifInErrors, a Counter32
+        "1.3.6.1.2.1.2.2.1.5": {"1": 1_000_000_000},
+    }
+    raw = RawSnmp("sw1", t * S, {"1.3.6.1.2.1.1.3.0": 100 * t}, columns)
+    res = parse_snmp(raw, builtin_profiles().get("generic"), DEV, state)
+    return next(s for s in res.samples if s.measurement == "interface").fields.get("in_errors_ps")
+
+
+def test_error_rate_beyond_what_the_link_can_carry_is_dropped() -> None:
+    # Issue 20: a counter reset without an uptime change read as a 32-bit wrap gave 57
+    # million errors/s. A 1 Gbit/s link carries at most 1.49 million frames/s.
+    state = RateState()
+    _errors_ps(state, 100, 5000)
+    assert _errors_ps(state, 110, 6000) == 100.0  # plausible: kept
+    assert _errors_ps(state, 120, 10) is None  # reset read as a wrap: ~429 million/s
+    assert _errors_ps(state, 130, 510) == 50.0  # and the next poll rates again

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample
 from lanpulse.sim.servers import InfluxDB16
-from lanpulse.timeseries.lineprotocol import decode_lines
+from lanpulse.timeseries.lineprotocol_decode import decode_lines
 from lanpulse.timeseries.shipper import Backoff, Shipper
 from lanpulse.timeseries.spool import Spool
 from lanpulse.timeseries.writer import Writer
@@ -58,14 +57,6 @@ def count_points(server: InfluxDB16, db: str, measurement: str = "device") -> in
     res = server.query(f'SELECT count("up") FROM "{measurement}"', db)
     series = res["results"][0].get("series")  # type: ignore[index]
     return int(series[0]["values"][0][1]) if series else 0
-
-
-@pytest.fixture
-def influxd(tmp_path: Path) -> Iterator[InfluxDB16]:
-    server = InfluxDB16(tmp_path / "influxd").start()
-    server.query("CREATE DATABASE lp")
-    yield server
-    server.cleanup()
 
 
 async def test_outage_then_recovery_delivers_everything_in_order_once(

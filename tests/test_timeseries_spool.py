@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
 from lanpulse.timeseries.segment import FILE_MAGIC, HEADER_SIZE
-from lanpulse.timeseries.spool import Spool, SpoolError, inspect_spool
+from lanpulse.timeseries.segment_files import SegmentFiles
+from lanpulse.timeseries.shipper import Shipper
+from lanpulse.timeseries.spool import Spool, SpoolError, SpoolRecord, inspect_spool
 
 
 class Clock:
@@ -26,9 +28,15 @@ def batch(i: int, points: int = 2) -> bytes:
     return b"".join(f"m,b={i} v={j}i {i * 1000 + j}\n".encode() for j in range(points))
 
 
+def next_record(spool: Spool) -> SpoolRecord | None:
+    got = spool.read_batch(1)
+    return got[0] if got else None
+
+
 def drain(spool: Spool) -> list[bytes]:
     out = []
-    while (rec := spool.read_next()) is not None:
+    while recs := spool.read_batch(1):
+        rec = recs[0]
         out.append(rec.payload)
         spool.commit(rec)
     return out
@@ -55,10 +63,10 @@ def test_commit_survives_restart_none_twice(tmp_path: Path) -> None:
     for i in range(6):
         spool.append(batch(i), 2)
     for _ in range(4):
-        rec = spool.read_next()
+        rec = next_record(spool)
         assert rec is not None
         spool.commit(rec)
-    spool.read_next()  # in flight, never acknowledged: must come back
+    next_record(spool)  # in flight, never acknowledged: must come back
     spool.close()
     again = make(tmp_path)
     assert again.state().points == 4
@@ -93,7 +101,9 @@ def test_garbage_after_a_crash_is_skipped(tmp_path: Path) -> None:
     assert drain(again) == [batch(0), batch(1)]
 
 
-def test_damage_inside_a_segment_skips_only_the_bad_record(tmp_path: Path) -> None:
+def test_damage_inside_a_segment_skips_only_the_bad_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     spool = make(tmp_path)
     for i in range(3):
         spool.append(batch(i), 2)
@@ -104,8 +114,24 @@ def test_damage_inside_a_segment_skips_only_the_bad_record(tmp_path: Path) -> No
     data[second + HEADER_SIZE + 3] ^= 0xFF  # flip a payload bit of the second record
     seg.write_bytes(bytes(data))
     again = make(tmp_path)
-    assert drain(again) == [batch(0), batch(2)]
+    with caplog.at_level(logging.WARNING, logger="lanpulse"):
+        assert drain(again) == [batch(0), batch(2)]
     assert again.state().counters.corrupt_bytes == HEADER_SIZE + len(batch(1))
+    (warning,) = [r.getMessage() for r in caplog.records if "damaged" in r.getMessage()]
+    assert f"{HEADER_SIZE + len(batch(1))} damaged bytes skipped in {seg.name}" in warning
+    shipper_stats = Shipper(again, None).stats().as_fields()  # what /metrics shows
+    assert shipper_stats["spool_corrupt_bytes"] == HEADER_SIZE + len(batch(1))
+
+
+def test_age_is_that_of_the_oldest_unsent_point_not_of_the_open_segment(tmp_path: Path) -> None:
+    clock = Clock()
+    t0 = clock.now
+    spool = make(tmp_path, clock)
+    spool.append(batch(0), 2)
+    spool.commit(*spool.read_batch(10))  # sent at once
+    clock.now += 120 * 10**9
+    spool.append(batch(1), 2)  # two minutes later, into the same open segment (before)
+    assert spool.state().oldest_ns == t0 + 120 * 10**9
 
 
 def test_full_spool_drops_oldest_first_and_counts(tmp_path: Path) -> None:
@@ -125,7 +151,7 @@ def test_drop_keeps_count_of_already_committed_points(tmp_path: Path) -> None:
     spool = make(tmp_path, segment_bytes=len(FILE_MAGIC) + 4 * record, max_bytes=6 * record)
     for i in range(4):
         spool.append(batch(i), 2)
-    rec = spool.read_next()
+    rec = next_record(spool)
     assert rec is not None
     spool.commit(rec)  # one of the four is acknowledged
     for i in range(4, 8):
@@ -149,7 +175,7 @@ def test_quarantine_keeps_the_batch_aside(tmp_path: Path) -> None:
     spool = make(tmp_path)
     spool.append(batch(0), 2)
     spool.append(batch(1), 2)
-    rec = spool.read_next()
+    rec = next_record(spool)
     assert rec is not None
     path = spool.quarantine([rec], "HTTP 400: bad")
     assert path is not None and path.read_bytes() == batch(0)
@@ -206,7 +232,7 @@ def test_age_is_that_of_the_oldest_unsent_batch(tmp_path: Path) -> None:
     clock.now += 100 * 10**9
     spool.append(batch(1), 2)
     assert spool.state().oldest_ns == t0
-    rec = spool.read_next()
+    rec = next_record(spool)
     assert rec is not None
     spool.commit(rec)
     assert spool.state().oldest_ns == t0 + 100 * 10**9
@@ -222,42 +248,17 @@ def test_memory_copy_is_sent_and_disk_serves_the_rest(tmp_path: Path) -> None:
     payloads = [batch(i) for i in range(4)]
     for p in payloads:
         spool.append(p, 2)
-    cached = spool.read_batch_cached(max_points=100)
-    assert cached is not None and [r.payload for r in cached] == payloads[:2]
-    assert all(r.payload is p for r, p in zip(cached, payloads, strict=False))
     full = spool.read_batch(max_points=100)
     assert [r.payload for r in full] == payloads  # the uncached two read from disk
-    assert [(r.offset, r.end) for r in full[:2]] == [(r.offset, r.end) for r in cached]
-    spool.commit(*cached)
-    assert spool.read_batch_cached(max_points=100) is None  # next record only on disk
+    assert all(r.payload is p for r, p in zip(full[:2], payloads, strict=False))
+    assert all(r.payload is not p for r, p in zip(full[2:], payloads[2:], strict=False))
+    spool.commit(*full[:2])
     spool.close()
     spool = make(tmp_path)
-    assert spool.read_batch_cached(max_points=100) is None  # a new segment to step into
     assert [r.payload for r in spool.read_batch(max_points=100)] == payloads[2:]
     assert drain(spool) == payloads[2:]
     spool.append(batch(9), 2)
-    assert [r.payload for r in spool.read_batch_cached(max_points=100) or []] == [batch(9)]
-
-
-def test_cached_read_never_waits_and_forgets_what_is_gone(tmp_path: Path) -> None:
-    spool = make(tmp_path, segment_bytes=200, max_bytes=400)
-    spool.append(batch(0), 2)
-    assert spool._lock.acquire()  # as an append in a worker thread would hold it
-    try:
-        result: list[object] = []
-
-        t = threading.Thread(target=lambda: result.append(spool.read_batch_cached(10)))
-        t.start()
-        t.join()
-        assert result == [None]
-    finally:
-        spool._lock.release()
-    for i in range(1, 12):  # segments roll and the oldest are dropped for space
-        spool.append(batch(i), 2)
-    kept = drain(spool)
-    assert kept == [batch(i) for i in range(12 - len(kept), 12)] and len(kept) < 12
-    assert spool.read_batch_cached(10) == [] and spool._cache == {}
-    assert spool._cached_bytes == 0
+    assert [r.payload for r in spool.read_batch(max_points=100)] == [batch(9)]
 
 
 def test_commit_slots_a_torn_write_keeps_the_previous_cursor(tmp_path: Path) -> None:
@@ -265,7 +266,7 @@ def test_commit_slots_a_torn_write_keeps_the_previous_cursor(tmp_path: Path) -> 
     for i in range(3):
         spool.append(batch(i), 2)
     for _ in range(2):
-        rec = spool.read_next()
+        rec = next_record(spool)
         assert rec is not None
         spool.commit(rec)
     spool.close()
@@ -286,7 +287,7 @@ def test_commit_file_from_before_slots_is_read_and_converted(tmp_path: Path) -> 
     spool = make(tmp_path)
     for i in range(3):
         spool.append(batch(i), 2)
-    first = spool.read_next()
+    first = next_record(spool)
     assert first is not None
     spool.close()
     (tmp_path / "commit").write_text(f"{first.seq} {first.end} {first.points}\n")
@@ -296,45 +297,26 @@ def test_commit_file_from_before_slots_is_read_and_converted(tmp_path: Path) -> 
     assert drain(spool) == [batch(1), batch(2)]
 
 
-def test_commit_nowait_only_when_it_is_one_small_write(tmp_path: Path) -> None:
-    spool = make(tmp_path / "never", segment_bytes=150)
-    for i in range(3):
-        spool.append(batch(i), 2)
-    first = spool.read_batch(max_points=2)
-    assert spool.commit_nowait(first)
-    assert not spool.commit_nowait(first)  # no longer the next records: the slow path decides
-    second = spool.read_batch(max_points=2)
-    spool.append(batch(3), 2)  # rolls to a new segment: the head one is sealed
-    assert spool.state().segments == 2
-    rest = spool.read_batch(max_points=100)
-    assert [r.payload for r in second] == [batch(1)]
-    assert not spool.commit_nowait(second + rest)  # completes the sealed head: a delete
-    spool.commit(*second, *rest)
-    assert spool.state().segments == 1
-    spool.close()
-    assert drain(make(tmp_path / "never")) == [batch(3)]
-
-    always = Spool(tmp_path / "always", clock_ns=Clock(), fsync="always")
-    always.append(batch(0), 2)
-    assert not always.commit_nowait(always.read_batch(2))
-    due = Spool(tmp_path / "due", clock_ns=Clock(), fsync="interval", fsync_interval_s=0.0)
-    due.append(batch(0), 2)
-    assert not due.commit_nowait(due.read_batch(2))  # an fdatasync is due: a worker's job
-    interval = Spool(tmp_path / "interval", clock_ns=Clock(), fsync="interval", fsync_interval_s=60)
-    interval.append(batch(0), 2)
-    interval.append(batch(1), 2)
-    assert interval.commit_nowait(interval.read_batch(2))  # synced at open: not due yet
-    interval.sync_due()
-    interval.close()
-    reopened = Spool(tmp_path / "interval", clock_ns=Clock(), fsync="interval")
-    assert drain(reopened) == [batch(1)]
-
-
 def test_no_memory_copy_when_nobody_sends(tmp_path: Path) -> None:
     spool = make(tmp_path)
     spool.append(batch(0), 2)
     spool.keep_in_memory(False)  # spool-only mode: the data stays on disk only
     spool.append(batch(1), 2)
-    assert spool._cache == {} and spool._cached_bytes == 0
-    assert spool.read_batch_cached(10) is None
+    assert spool._cache.bytes == 0
     assert drain(spool) == [batch(0), batch(1)]
+
+
+def test_sent_active_segment_is_deleted_and_a_restart_keeps_what_came_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a disk with less room than a segment (tests/test_timeseries_full_disk.py has the
+    # real small filesystem), the sent active segment goes at once.
+    monkeypatch.setattr(SegmentFiles, "space_is_short", lambda self: True)
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    spool.commit(*spool.read_batch(10))  # all sent: the open segment goes at once
+    assert list((tmp_path / "segments").glob("*.seg")) == []
+    spool.append(batch(1), 2)  # a new segment, numbered after the cursor
+    spool.close()
+    again = make(tmp_path)
+    assert drain(again) == [batch(1)]

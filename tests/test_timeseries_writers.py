@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from lanpulse.config.secrets import safe_url
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample, Secret
 from lanpulse.sim.servers import InfluxDB16, VictoriaMetrics, free_tcp_port
@@ -17,7 +18,6 @@ from lanpulse.timeseries.writer import (
     WriteRejected,
     classify_response,
     parse_retry_after,
-    redact_url,
     server_message,
 )
 from lanpulse.timeseries.writer_v1 import InfluxV1Writer
@@ -183,5 +183,5 @@ def test_response_classification() -> None:
     assert parse_retry_after("abc") is None and parse_retry_after(None) is None
     assert server_message(b'{"error":"partial write: x dropped=1"}') == "partial write: x dropped=1"
     assert (
-        redact_url("https://user:pw@db.example:8086/base?u=a&p=b") == "https://db.example:8086/base"
+        safe_url("https://user:pw@db.example:8086/base?u=a&p=b") == "https://db.example:8086/base"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +29,19 @@ def run(args: argparse.Namespace) -> int:
     """Load the configuration (failing fast on any error) and run until stopped."""
     from lanpulse.cluster.launch import run_daemon
 
-    return asyncio.run(
-        run_daemon(args.config, getattr(args, "log_level", "warning"), http=not args.no_http)
-    )
+    async def main() -> int:
+        # A SIGTERM while the configuration loads (a large inventory, many profiles) must
+        # not kill the process half-way: it is noted here and stops the daemon before its
+        # first poll (the daemon installs its own handlers in place of these).
+        loop = asyncio.get_running_loop()
+        early = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, early.set)
+        return await run_daemon(
+            args.config,
+            getattr(args, "log_level", "warning"),
+            http=not args.no_http,
+            stop_requested=early,
+        )
+
+    return asyncio.run(main())

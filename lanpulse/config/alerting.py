@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from lanpulse.alerts.rules import parse_duration
+from lanpulse.config.network import Host, HttpUrl, Port
 
 # Seconds, written as `30s`, `5m`, `1h30m` or a plain number.
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -69,7 +70,7 @@ class AlertmanagerSettings(_Section):
     """Prometheus Alertmanager (v2 API). Firing alerts are re-posted every `resend_interval`,
     each time valid for `resolve_timeout`, so Alertmanager never resolves one on its own."""
 
-    url: str
+    url: HttpUrl
     resolve_timeout: Duration = 300.0
     resend_interval: Duration = 60.0
     timeout: Duration = 10.0
@@ -84,8 +85,8 @@ class AlertmanagerSettings(_Section):
 class EmailSettings(_Section):
     """SMTP delivery: plain, STARTTLS (`starttls: true`) or implicit TLS (`tls: true`)."""
 
-    host: str
-    port: int = 25
+    host: Host
+    port: Port = 25
     from_: str = Field(alias="from")
     to: list[str]
     starttls: bool = False
@@ -112,7 +113,7 @@ class EmailSettings(_Section):
 class WebhookSettings(_Section):
     """A generic JSON webhook (Alertmanager's webhook body shape)."""
 
-    url: str
+    url: HttpUrl
     token: SecretStr | None = None  # sent as `Authorization: Bearer ...`
     timeout: Duration = 10.0
 
@@ -270,7 +271,7 @@ class FlappingSettings(_Section):
     """`transitions` firing/resolved changes within `window` make an alert flap; it is quiet
     until it has been stable for a whole window."""
 
-    transitions: int = Field(4, ge=2)
+    transitions: int = Field(4, ge=2, le=1000)
     window: Duration = 900.0
 
 
@@ -279,7 +280,7 @@ class RetrySettings(_Section):
 
     initial: Duration = 5.0
     maximum: Duration = 300.0
-    max_queued: int = Field(10_000, ge=1)
+    max_queued: int = Field(10_000, ge=1, le=10_000_000)
 
 
 class AlertingSettings(_Section):

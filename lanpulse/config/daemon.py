@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanpulse.config.durations import PositiveDuration
+from lanpulse.config.network import ListenAddress
 
 
 class DaemonSettings(BaseModel):
@@ -14,10 +15,10 @@ class DaemonSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_concurrent_polls: Annotated[int, Field(ge=1)] = 256
-    http_listen: str | None = "127.0.0.1:9108"
+    max_concurrent_polls: Annotated[int, Field(ge=1, le=100_000)] = 256
+    http_listen: ListenAddress | None = "127.0.0.1:9108"
     # Label columns (ifName, ifAlias, supply descriptions, ...) are walked every N polls.
-    label_refresh_polls: Annotated[int, Field(ge=1)] = 10
+    label_refresh_polls: Annotated[int, Field(ge=1, le=1_000_000)] = 10
     # How often the `lanpulse` self-monitoring measurement is written.
     selfmon_interval: PositiveDuration = 60.0
     # /healthz answers 503 when the oldest unsent data in the spool is older than this.

@@ -11,6 +11,7 @@ _UNIT_SECONDS: dict[str, float] = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+")
 
+MAX_DURATION_S = 10 * 366 * 86400.0  # beyond any sane setting (1e35s overflowed the scheduler)
 DURATION_EXPECTED = (
     "a number of seconds or a number with a unit ms, s, m, h, d (e.g. 500ms, 30s, 5m)"
 )
@@ -40,6 +41,8 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"bad duration {value!r}, expected {DURATION_EXPECTED}")
     if seconds < 0:
         raise ValueError(f"negative duration {value!r}, expected a duration of 0 or more")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"duration {value!r} is too long, expected at most 10 years")
     return seconds
 
 

@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from lanpulse.config.network import check_http_url
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Secret
 
@@ -41,9 +42,7 @@ def _check_uid(value: str) -> str:
 
 
 def _check_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value):
-        shown = "a value with '@'" if "@" in value else repr(value)  # may hold a password
-        raise ValueError(f"expected an http:// or https:// URL, got {shown}")
+    check_http_url(value)
     if "@" in value.split("//", 1)[1].split("/", 1)[0]:
         # Credentials in a URL end up in logs and error messages.
         raise ValueError("expected no credentials in the URL; use token or user/password")

@@ -14,9 +14,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
+from lanpulse.config.network import HttpUrl
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
+MAX_DURATION_S = 10 * 366 * 86400.0  # beyond any sane setting; timedelta overflows at ~2.7e6 years
+MAX_SIZE = 1024**5
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
 
 
@@ -24,15 +28,20 @@ def parse_duration(value: object) -> float:
     """Seconds from `30`, `1.5`, `500ms`, `90s`, `5m`, `2h`, `7d` or `1w`."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 5m, 7d")
+    seconds: float | None = None
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
-    raise ValueError(f"expected a duration such as 30s, 5m, 7d, got {value!r}")
+            seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
+    if seconds is None:
+        raise ValueError(f"expected a duration such as 30s, 5m, 7d, got {value!r}")
+    if not seconds <= MAX_DURATION_S:  # NaN too
+        raise ValueError(f"duration {value!r} is too long, expected at most 10 years")
+    return seconds
 
 
 def parse_size(value: object) -> int:
@@ -42,6 +51,8 @@ def parse_size(value: object) -> int:
     if isinstance(value, int):
         if value < 0:
             raise ValueError("a size cannot be negative")
+        if value > MAX_SIZE:
+            raise ValueError(f"size {value} is too large, expected at most 1 PiB")
         return value
     if isinstance(value, str):
         match = _SIZE.match(value)
@@ -50,7 +61,10 @@ def parse_size(value: object) -> int:
             base = _SIZE_UNITS[unit[:1] if unit != "b" else "b"]
             if "i" in unit:
                 base = 1024 ** "bkmgt".index(unit[0])
-            return int(float(match.group(1)) * base)
+            size = int(float(match.group(1)) * base)
+            if size > MAX_SIZE:
+                raise ValueError(f"size {value!r} is too large, expected at most 1 PiB")
+            return size
     raise ValueError(f"expected a size such as 64MiB or 1GiB, got {value!r}")
 
 
@@ -77,7 +91,7 @@ class InfluxSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str
+    url: HttpUrl
     api: Literal["v1", "v2"] = "v2"
     # v1
     database: str | None = None
@@ -99,14 +113,13 @@ class InfluxSettings(BaseModel):
     batch_size: int = Field(5000, ge=1, le=1_000_000)
     flush_interval: Duration = 1.0
     timeout: Duration = 10.0
-    max_retries: int = Field(0, ge=0)  # 0: retry forever; N: quarantine after N failures
+    # 0: retry forever; N: quarantine a batch after N failures
+    max_retries: int = Field(0, ge=0, le=1_000_000)
     backoff: Duration = 1.0
     max_backoff: Duration = 60.0
 
     @model_validator(mode="after")
     def _check_api_keys(self) -> InfluxSettings:
-        if not self.url.startswith(("http://", "https://")):
-            raise ValueError("url: expected http://host:port or https://host:port")
         if self.api == "v1" and not self.database:
             raise ValueError("api v1 needs `database`")
         if self.api == "v2" and not self.bucket:
@@ -143,4 +156,4 @@ class SpoolSettings(BaseModel):
     fsync: Literal["always", "interval", "never"] = "always"
     fsync_interval: Duration = 1.0
     rejected_max_bytes: Size = 100 * 1024 * 1024
-    queue_max: int = Field(default=10_000, ge=1)
+    queue_max: int = Field(default=10_000, ge=1, le=10_000_000)

@@ -8,7 +8,6 @@ merges the levels and checks what only the merged result can tell (v3 needs a us
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import pathlib
 import re
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from pydantic import (
 )
 
 from lanpulse.config.durations import PositiveDuration
+from lanpulse.config.network import Host, Port
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret, resolve_path
 from lanpulse.config.snmp_protocols import UsmFields, VersionField
 from lanpulse.core.model import DeviceClass, Secret
@@ -44,17 +44,6 @@ def _name(value: str) -> str:
         raise ValueError(
             f"bad name {value!r}, expected a non-empty name without surrounding spaces"
         )
-    return value
-
-
-def _address(value: str) -> str:
-    try:
-        ipaddress.ip_address(value)
-        return value
-    except ValueError:
-        pass
-    if not _HOSTNAME.fullmatch(value):
-        raise ValueError(f"bad address {value!r}, expected an IP address or a host name")
     return value
 
 
@@ -106,8 +95,7 @@ def _platform(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_name)]
-Address = Annotated[str, AfterValidator(_address)]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Address = Host
 _ZNODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 

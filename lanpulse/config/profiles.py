@@ -14,12 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import SnmpValue
 from lanpulse.core.profile import Profile
+from lanpulse.core.yaml_bounds import load_plain_yaml
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 FALLBACK = "generic"
@@ -181,17 +181,19 @@ def evidence_answers(
 
 def _read_raw(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"cannot read profile: {exc.strerror}", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(
-            f"invalid YAML: {getattr(exc, 'problem', exc)}", file=str(path), line=line
-        ) from None
+    data = load_plain_yaml(text, str(path))
     if not isinstance(data, dict):
         raise ConfigError("a profile must be a mapping", file=str(path))
+    for key, kind, expected in (
+        ("metrics", list, "a list of metrics"),
+        ("extends", list | str, "a profile name or a list of them"),
+        ("match", dict, "a mapping (sysobjectid, sysdescr)"),
+    ):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise ConfigError(f"expected {expected}", file=str(path), key=key)
     data.setdefault("name", path.stem)
     data["source_file"] = str(path)
     return data

@@ -178,18 +178,14 @@ def pick_secret(inline: Secret | None, from_file: Secret | None, name: str) -> S
 
 
 def safe_url(url: str) -> str:
-    """A URL without any `user:password@` part, for summaries, reprs and log lines."""
+    """A URL for summaries, reprs, errors and log lines: no `user:password@`, no query
+    string or fragment (`?u=...&p=...` may hold credentials). Never raises."""
     try:
         parts = urlsplit(url)
-        port = parts.port
     except ValueError:
         return "<unparsable url>"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if port is not None:
-        host = f"{host}:{port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    host = parts.netloc.rpartition("@")[2]  # as written: an out-of-range port stays visible
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def redact(value: object, key: str = "") -> object:
@@ -200,6 +196,6 @@ def redact(value: object, key: str = "") -> object:
         return [redact(v, key) for v in value]
     if value is not None and is_secret_key(key) and not isinstance(value, Secret):
         return "***"
-    if isinstance(value, str) and "@" in value and "://" in value:
+    if isinstance(value, str) and "://" in value and ("@" in value or "?" in value):
         return safe_url(value)
     return value

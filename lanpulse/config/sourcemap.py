@@ -4,6 +4,8 @@ PyYAML's composer gives nodes with marks; we build the data from those nodes our
 `("devices", 2, "snmp", "community")` -> line 14. `${ENV}` references are interpolated here,
 in string values only (never in keys), and duplicate keys are reported instead of silently
 keeping the last one as PyYAML does.
+Documents are composed within the bounds of `lanpulse.core.yaml_bounds` (size, alias
+expansion, depth), like every YAML file lanpulse reads.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ import yaml
 
 from lanpulse.config.secrets import EnvReferenceError, interpolate_env
 from lanpulse.core.errors import ConfigError
+from lanpulse.core.yaml_bounds import Loader, compose_bounded
 
 Loc = tuple[str | int, ...]
-
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +96,12 @@ def parse_yaml(
     data and no error (the caller decides whether empty is allowed).
     """
     source = SourceMap(file=filename)
-    loader = _Loader(text)
+    loader = Loader(text)
     try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
+        root = compose_bounded(loader, text, filename, cycles_allowed=True)
+    except ConfigError as exc:
         loader.dispose()
-        return None, source, [_yaml_error(exc, filename)]
-    except yaml.YAMLError as exc:
-        loader.dispose()
-        return None, source, [ConfigError(f"invalid YAML: {exc}", file=filename)]
+        return None, source, [exc]
     if root is None:
         loader.dispose()
         return None, source, []
@@ -115,21 +113,6 @@ def parse_yaml(
         loader.dispose()
     source.tainted.update(p.loc for p in builder.problems)
     return data, source, [to_config_error(p, source, data) for p in builder.problems]
-
-
-def _yaml_error(exc: yaml.MarkedYAMLError, filename: str) -> ConfigError:
-    mark = exc.problem_mark or exc.context_mark
-    what = exc.problem or "cannot be parsed"
-    if exc.context:
-        what = f"{what} ({exc.context}"
-        if exc.context_mark is not None and mark is not exc.context_mark:
-            what += f" on line {exc.context_mark.line + 1}"
-        what += ")"
-    return ConfigError(
-        f"invalid YAML: {what}, expected a well-formed YAML document",
-        file=filename,
-        line=None if mark is None else mark.line + 1,
-    )
 
 
 class _Builder:

@@ -59,6 +59,9 @@ class RateSpec(BaseModel):
     scale: float = 1.0  # e.g. 8 for octets -> bits
     max_field: str | None = None  # a rate above this field's value is impossible: dropped
     util: str | None = None  # utilisation % of max_field
+    # A rate of frames (errors, discards) above what this bits/s field can carry in
+    # minimum-size frames is impossible too (a reset read as a wrap): dropped.
+    frames_within: str | None = None
 
 
 class Metric(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from lanpulse.config.grafana import GrafanaSettings
 from lanpulse.core.errors import ConfigError, ConfigErrors
+from lanpulse.core.yaml_bounds import compose_yaml, load_plain_yaml
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -25,15 +26,10 @@ def load_grafana_settings(path: str | Path) -> GrafanaSettings:
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=name) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ConfigError(f"invalid YAML: {problem}", file=name, line=line) from None
+    root = compose_yaml(text, name)
+    data = load_plain_yaml(text, name)
     if not isinstance(data, dict) or not isinstance(data.get("grafana"), dict):
         raise ConfigError(
             "no grafana: section, expected one with url, credentials and datasource",

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from lanpulse.core.model import RawSnmp
 from lanpulse.core.profile import Metric, Source
-from lanpulse.parsers.rates import RatePlan, RateRule, rate_rules
+from lanpulse.parsers.rates import RatePlan, RateRule, frame_bounds, rate_rules
 from lanpulse.parsers.row_fill import (
     Column,
     Named,
@@ -78,6 +78,7 @@ class MetricPlan:
     fallback_index_oids: tuple[str, ...]  # used when none of index_oids was answered
     rate_rules: tuple[RateRule, ...]
     rates: RatePlan
+    frame_bounds: tuple[tuple[str, tuple[str, ...]], ...]  # (bits/s field, rates), rates.py
     # Each counter field's width when its first source gives it (Row.widths).
     widths: dict[str, int]
     identity: tuple[str, ...]
@@ -113,6 +114,7 @@ class MetricPlan:
             fallback_index_oids=fallback,
             rate_rules=rules,
             rates=RatePlan.of(rules),
+            frame_bounds=frame_bounds(metric.rates),
             widths={name: srcs[0].counter for name, srcs in fields if srcs[0].counter},
             identity=tuple(metric.identity),
             unanswerable=tuple(

@@ -29,6 +29,7 @@ __all__ = [
     "apply_rate_rules",
     "apply_rates",
     "apply_rates_to_rows",
+    "bound_frame_rates",
     "counter_delta",
     "rate_rules",
 ]
@@ -42,6 +43,40 @@ class RateRule(NamedTuple):
     scale: float
     max_field: str | None
     util: str | None
+
+
+# The least a frame takes on an Ethernet link: 64 bytes, 8 of preamble, 12 of gap = 672 bits.
+MIN_FRAME_BITS = 672
+CEILING_SLACK = 1.01  # as for octet rates: 1 % over the ceiling is timing, more is impossible
+
+
+def frame_bounds(specs: Iterable[RateSpec]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(bits/s field, the frame-rate fields it bounds) of a metric's rate specs."""
+    by_speed: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.frames_within:
+            by_speed.setdefault(spec.frames_within, []).append(spec.rate)
+    return tuple((speed, tuple(rates)) for speed, rates in by_speed.items())
+
+
+def bound_frame_rates(rows: Iterable[Row], bounds: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+    """Drop a frame rate (errors/s, discards/s) above the link's bits/s / MIN_FRAME_BITS.
+
+    Like an octet rate above the link speed, it can only be a counter reset read as a wrap
+    (issue 20: 57 million errors/s after a reset without an uptime change) or a bad agent.
+    A row without a positive speed is not bounded.
+    """
+    for speed_field, rate_fields in bounds:
+        for row in rows:
+            fields = row.fields
+            speed = fields.get(speed_field)
+            if not isinstance(speed, int | float) or speed <= 0:
+                continue  # no link speed: no bound
+            limit = speed / MIN_FRAME_BITS * CEILING_SLACK
+            for rate_field in rate_fields:
+                rate = fields.get(rate_field)
+                if rate is not None and rate > limit:
+                    del fields[rate_field]
 
 
 def rate_rules(specs: Sequence[RateSpec]) -> tuple[RateRule, ...]:

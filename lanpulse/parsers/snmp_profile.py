@@ -14,7 +14,7 @@ from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue, make_sample
 from lanpulse.core.profile import Metric, Profile, Source
 from lanpulse.parsers.metric_plan import plan_of
 from lanpulse.parsers.quirks import PROCESSORS
-from lanpulse.parsers.rates import RateState, apply_rates_to_rows
+from lanpulse.parsers.rates import RateState, apply_rates_to_rows, bound_frame_rates
 from lanpulse.parsers.rows import Row, RowContext
 from lanpulse.parsers.values import convert
 
@@ -205,6 +205,8 @@ def parse_metric(
             plan.identity,
             raw.columns.get(disc_oid, {}) if disc_oid else None,
         )
+        if plan.frame_bounds:
+            bound_frame_rates(rows, plan.frame_bounds)
     return [r for r in rows if r.fields]
 
 

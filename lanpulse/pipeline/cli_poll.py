@@ -6,12 +6,14 @@ the daemon. `poll_cli_device` is what `lanpulse poll --cli` calls.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from lanpulse.collectors.cli import CliCollector, CliPlan
 from lanpulse.core.errors import CollectError
 from lanpulse.core.model import Device, FieldValue, RawCli, Sample, now_ns
+from lanpulse.core.repeat_log import RepeatLog
 from lanpulse.parsers.cli import CliProfile, load_cli_profile, parse_cli
 from lanpulse.parsers.cli.mapper import base_tags
 
@@ -62,15 +64,25 @@ async def poll_cli_device_async(
     *,
     profile: CliProfile | None = None,
     clock: Callable[[], float] = time.monotonic,
+    problems: RepeatLog | None = None,
 ) -> tuple[list[Sample], list[str]]:
-    """The daemon's variant of `poll_cli_device`: runs on the collector's thread pool."""
+    """The daemon's variant of `poll_cli_device`: runs on the collector's thread pool.
+
+    A failed SSH connection or login is logged through `problems` (once, then summarised
+    while it lasts, and once when the device answers again), besides its `device` sample.
+    """
     profile = profile or profile_for(device)
     started = clock()
+    key = f"ssh:{device.name}"
     try:
         raw = await collector.collect(device, plan_for(profile))
     except CollectError as exc:
+        if problems is not None:
+            problems.report(key, f"ssh poll {device.name} failed: {exc.message}", logging.WARNING)
         sample = _device_sample(device, profile, None, clock() - started, 1, now_ns(), exc)
         return [sample], [str(exc)]
+    if problems is not None:
+        problems.resolved(key, f"ssh poll {device.name}: answers again")
     return finish_cli_poll(device, profile, raw, clock() - started)
 
 

@@ -75,5 +75,5 @@ class SkipCounter:
             self._logged_at = now
 
     def as_fields(self) -> dict[str, float]:
-        """`polls_skipped_total{reason="overlap"}` for each reason seen."""
-        return {f'polls_skipped_total{{reason="{r}"}}': n for r, n in self.by_reason.items()}
+        """`polls_skipped_by_reason{reason="overlap"}` for each reason seen."""
+        return {f'polls_skipped_by_reason{{reason="{r}"}}': n for r, n in self.by_reason.items()}

@@ -85,6 +85,11 @@ class SnmpPoller:
         self.clock_ns = clock_ns
         self.monotonic = monotonic
 
+    def replace_profiles(self, profiles: ProfileSet) -> None:
+        """Use reloaded profiles; plans are built again from them (devices select again)."""
+        self.profiles = profiles
+        self._plans.clear()
+
     async def select(self, device: Device, state: DeviceState) -> Selection:
         """The device's profile: named in the inventory, or chosen from its identity."""
         if state.selection is not None:

@@ -73,6 +73,7 @@ class PollScheduler:
         # Devices with a poll running, scheduled or extra: a device is never polled twice
         # at once (its counters and label cache are one state).
         self._running: set[str] = set()
+        self._stopping = False  # set by shutdown(): queued polls return without polling
         # APScheduler logs two lines per poll at INFO and its own warning per skipped run;
         # one line per event is ours to write (skips are logged and counted here).
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
@@ -152,7 +153,7 @@ class PollScheduler:
 
     async def _run(self, name: str, scheduled: bool = True) -> None:
         device = self.devices.get(name)
-        if device is None:
+        if device is None or self._stopping:
             return
         due = self._due(name, device.interval_s) if scheduled else None
         reason = self.gate(device) if self.gate is not None else None
@@ -168,6 +169,8 @@ class PollScheduler:
             self._tasks.add(task)
         try:
             async with self._limit:
+                if self._stopping:
+                    return  # queued behind the limit when the stop came: never starts
                 if due is not None:
                     self.lateness.observe((self.now() - due).total_seconds())
                 self.stats.in_flight += 1
@@ -178,6 +181,12 @@ class PollScheduler:
                     self.stats.deadline_exceeded += 1
                     ok = False
                     log.warning("poll of %s exceeded its deadline", name)
+                except asyncio.CancelledError:
+                    if not self._stopping:
+                        raise
+                    # Cut by shutdown() at its deadline: an ordinary end for the job (APScheduler
+                    # would log every cancelled poll as a failed job, with a traceback).
+                    return
                 finally:
                     self.stats.in_flight -= 1
             self.stats.polls += 1
@@ -194,14 +203,21 @@ class PollScheduler:
         APScheduler's asyncio executor cancels every running job when the scheduler shuts
         down, so the scheduler is only paused while the polls finish, and shut down after.
         """
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.pause()
+        # Wake every poll queued behind the concurrency limit: each sees the stop and returns
+        # at once, instead of starting when a slot frees (the limit is not needed any more).
+        for _ in range(len(self._tasks)):
+            self._limit.release()
         pending = [t for t in self._tasks if not t.done()]
         still: set[asyncio.Task[None]] = set()
         if pending:
-            _, still = await asyncio.wait(pending, timeout=deadline_s)
+            _, still = await asyncio.wait(pending, timeout=max(deadline_s, 0.0))
             for t in still:
                 t.cancel()
+            if still:
+                await asyncio.wait(still, timeout=1.0)  # let them unwind (cancelled I/O)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         return len(still)

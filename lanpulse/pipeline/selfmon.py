@@ -8,7 +8,18 @@ COUNTERS) or gauge. docs/operations.md lists them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import platform
+import re
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
 
 from lanpulse.core.model import Sample
 
@@ -20,42 +31,62 @@ StatsFn = Callable[[], Mapping[str, float]]
 # counters): never reset by a write, a reload or a reconnect. Readers take differences
 # (InfluxQL `non_negative_difference`, PromQL `rate`); a restart starts them at 0 again.
 # Everything else in the stats is a gauge (a value now: queue depth, spool bytes, ...).
-COUNTERS = frozenset(
-    {
-        "polls",
-        "polls_failed",
-        "polls_skipped",
-        "poll_errors",
-        "deadline_exceeded",
-        "samples",
-        "reloads",
-        "reload_failures",
-        "points_submitted",
-        "points_spooled",
-        "points_written",
-        "points_dropped",
-        "points_rejected",
-        "batches_written",
-        "write_errors",
-        "alert_samples",
-        "traps_received",
-        "traps_accepted",
-        "traps_malformed",
-        "traps_bad_community",
-        "traps_v3_rejected",
-        "traps_unknown_source",
-        "traps_dropped",
-        "informs_answered",
-        "v3_reports_sent",
-        "trap_polls",
-        "trap_polls_limited",
-        "polls_skipped_total",
-        "worker_restarts",
-    }
-)
+# name -> HELP text; /metrics writes a counter as `lanpulse_<name>_total`.
+COUNTER_HELP: dict[str, str] = {
+    "polls": "Polls completed (answered or not).",
+    "polls_failed": "Polls where the device did not answer (device.up = 0).",
+    "polls_skipped": "Due polls skipped because the previous poll of the device still ran.",
+    "poll_errors": "Errors inside polls (a refused table, a deadline with partial data).",
+    "deadline_exceeded": "Polls cut by the scheduler's safety net.",
+    "samples": "Samples handed to the time-series sinks.",
+    "reloads": "Configuration reloads applied.",
+    "reload_failures": "Configuration reloads rejected (the running configuration stayed).",
+    "points_submitted": "Points submitted to the shipper.",
+    "points_spooled": "Points appended to the spool (or held in memory when the disk refused).",
+    "points_written": "Points the database acknowledged.",
+    "points_dropped": "Points lost: queue full, spool bounds, disk refusing beyond the hold.",
+    "points_rejected": "Points the database refused for their content (kept in rejected/).",
+    "batches_written": "Write requests the database acknowledged.",
+    "write_errors": "Failed write requests.",
+    "spool_corrupt_bytes": "Damaged spool bytes skipped (torn writes, bit rot).",
+    "alert_samples": "Alert state samples produced.",
+    "traps_received": "SNMP notifications received (any kind, any source).",
+    "traps_accepted": "Notifications accepted and turned into event samples.",
+    "traps_malformed": "Datagrams on the trap port that were not SNMP notifications.",
+    "traps_bad_community": "v1/v2c notifications with a community not configured.",
+    "traps_v3_rejected": "SNMPv3 notifications refused (user, keys, time window, level).",
+    "traps_unknown_source": "Notifications from an address that is no configured device.",
+    "traps_dropped": "Notifications dropped before they became samples.",
+    "informs_answered": "Informs answered with a Response.",
+    "v3_reports_sent": "SNMPv3 Report PDUs sent (engine discovery, time window, usmStats).",
+    "trap_polls": "Extra polls started by a trap.",
+    "trap_polls_limited": "Extra polls a trap would have started, held back by the rate limit.",
+    "polls_skipped_by_reason": "Due polls skipped, per reason.",
+    "worker_restarts": "Worker processes restarted by the supervisor.",
+    "push_requests": "Agents' push requests received.",
+    "push_lines_accepted": "Agents' pushed lines accepted.",
+    "push_lines_refused": "Agents' pushed lines refused (malformed, unauthorised, too large).",
+}
+GAUGE_HELP: dict[str, str] = {
+    "devices": "Devices scheduled now.",
+    "in_flight": "Polls running now.",
+    "uptime_seconds": "Seconds since the daemon started.",
+    "queue_depth": "Polls waiting in memory to be appended to the spool.",
+    "spool_bytes": "Bytes in the spool not yet sent.",
+    "spool_points": "Points in the spool not yet sent.",
+    "spool_age_seconds": "Age of the oldest point not yet sent.",
+    "points_held": "Points held in memory because the spool disk refuses writes.",
+    "spool_degraded": "1 while data is held in memory or was dropped in the last 5 minutes.",
+    "write_latency_seconds": "Duration of the last successful write request.",
+    "alerts_firing": "Alerts firing now.",
+}
+COUNTERS = frozenset(COUNTER_HELP)
 
-
-HISTOGRAMS = frozenset({"poll_lateness_seconds"})
+# name -> HELP text of the histograms (stats keys `name_bucket{le=...}`, `name_sum`, `name_count`)
+HISTOGRAM_HELP: dict[str, str] = {
+    "poll_lateness_seconds": "Start time of a poll minus the time it was due.",
+}
+HISTOGRAMS = frozenset(HISTOGRAM_HELP)
 
 
 def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Sample:
@@ -71,34 +102,92 @@ def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Samp
     return Sample("lanpulse", {"instance": instance}, fields, time_ns)
 
 
-def prometheus_text(stats: Mapping[str, float]) -> str:
-    """Prometheus exposition format of the counters.
+class _Snapshot:
+    """A prometheus-client collector over one stats snapshot (a fresh registry per scrape).
 
-    A key may carry labels (`polls{worker="1"}`, a supervisor's per-worker series); one
-    `# TYPE` line heads each family, whose series keep the order of `stats` (a histogram's
-    buckets ascending).
+    A stats key may carry labels (`polls{worker="1"}`: a supervisor's per-worker series;
+    `polls_skipped_by_reason{reason="late"}`), and a histogram comes as its
+    `name_bucket{le=...}`, `name_sum` and `name_count` keys.
     """
-    lines = []
-    typed: set[str] = set()
-    for key, value in sorted(stats.items(), key=lambda kv: _family(kv[0])):
-        family = _family(key)
-        if family not in typed:
-            typed.add(family)
-            kind = (
-                "histogram"
-                if family in HISTOGRAMS
-                else "counter"
-                if family in COUNTERS
-                else "gauge"
-            )
-            lines.append(f"# TYPE lanpulse_{family} {kind}")
-        lines.append(f"lanpulse_{key} {float(value):.6g}")
-    return "\n".join(lines) + "\n"
+
+    def __init__(self, stats: Mapping[str, float]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        from lanpulse import __version__
+
+        yield InfoMetricFamily(
+            "lanpulse_build",
+            "The lanpulse version and the Python it runs on (always 1).",
+            value={"version": __version__, "python": platform.python_version()},
+        )
+        families: dict[str, list[tuple[str, dict[str, str], float]]] = {}
+        for key, value in self.stats.items():
+            if not isinstance(value, int | float):
+                continue  # a nested report (the notifiers' health) is /healthz's only
+            name, labels = _split_key(key)
+            family = _family(name)
+            families.setdefault(family, []).append((name, labels, float(value)))
+        for family, series in sorted(families.items()):
+            yield from _metric(family, series)
 
 
-def _family(key: str) -> str:
-    """The metric family of a stats key (its name without labels or histogram suffix)."""
-    name = key.partition("{")[0]
+def _split_key(key: str) -> tuple[str, dict[str, str]]:
+    """`polls{worker="1"}` -> ("polls", {"worker": "1"})."""
+    name, brace, rest = key.partition("{")
+    if not brace:
+        return key, {}
+    return name, dict(_LABEL.findall(rest))
+
+
+def _metric(family: str, series: list[tuple[str, dict[str, str], float]]) -> Iterator[Metric]:
+    """One family's metric: a histogram, a counter (`_total`) or a gauge."""
+    name = f"lanpulse_{family}"
+    label_names = sorted({k for _, labels, _ in series for k in labels if k != "le"})
+
+    def values(labels: dict[str, str]) -> list[str]:
+        return [labels.get(k, "") for k in label_names]
+
+    if family in HISTOGRAMS:
+        histogram = HistogramMetricFamily(name, HISTOGRAM_HELP[family], labels=label_names)
+        groups: dict[tuple[str, ...], dict[str, object]] = {}
+        for key, labels, value in series:
+            group = groups.setdefault(tuple(values(labels)), {"buckets": [], "sum": 0.0})
+            if key.endswith("_bucket"):
+                group["buckets"].append((labels["le"], value))  # type: ignore[attr-defined]
+            elif key.endswith("_sum"):
+                group["sum"] = value
+        for label_values, group in groups.items():
+            buckets = sorted(group["buckets"], key=lambda b: float(b[0]))  # type: ignore[call-overload]
+            histogram.add_metric(list(label_values), buckets, group["sum"])  # type: ignore[arg-type]
+        yield histogram
+        return
+    if family in COUNTER_HELP:
+        counter = CounterMetricFamily(name, COUNTER_HELP[family], labels=label_names)
+        for _, labels, value in series:
+            counter.add_metric(values(labels), value)
+        yield counter
+        return
+    help_text = GAUGE_HELP.get(family, f"lanpulse self-monitoring value {family}.")
+    gauge = GaugeMetricFamily(name, help_text, labels=label_names)
+    for _, labels, value in series:
+        gauge.add_metric(values(labels), value)
+    yield gauge
+
+
+def prometheus_text(stats: Mapping[str, float]) -> str:
+    """The stats in the Prometheus text format (0.0.4), as `promtool check metrics` wants:
+    HELP and TYPE for each, counters named `lanpulse_<name>_total`, `lanpulse_build_info`."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot(stats))
+    return generate_latest(registry).decode()
+
+
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def _family(name: str) -> str:
+    """The metric family of a stats key's name (without a histogram suffix)."""
     for suffix in ("_bucket", "_sum", "_count"):
         if name.endswith(suffix) and name[: -len(suffix)] in HISTOGRAMS:
             return name[: -len(suffix)]

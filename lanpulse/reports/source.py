@@ -18,9 +18,9 @@ from typing import Protocol
 
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.config.influx import InfluxSettings
+from lanpulse.config.secrets import safe_url
 from lanpulse.core.errors import LanpulseError
 from lanpulse.timeseries.retention_v1 import quote_ident
-from lanpulse.timeseries.writer import redact_url
 
 # As the writers do: no proxy that nobody configured for InfluxDB.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -53,7 +53,7 @@ class InfluxQLSource:
 
     def __init__(self, influx: InfluxSettings, rollups: RollupSettings) -> None:
         # Without user info (never in a message); credentials go in the Authorization header.
-        self.url = redact_url(influx.url).rstrip("/")
+        self.url = safe_url(influx.url).rstrip("/")
         self.timeout_s = influx.timeout
         if influx.api == "v1":
             self.database = influx.database or ""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lanpulse.core.model import Sample
 from lanpulse.reports.source import Series, SourceError
-from lanpulse.timeseries.lineprotocol import decode_lines
+from lanpulse.timeseries.lineprotocol_decode import decode_lines
 from lanpulse.timeseries.segment import FILE_MAGIC, iter_records, read_segment, segment_seq
 
 

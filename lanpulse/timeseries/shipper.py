@@ -5,6 +5,8 @@ encodes, batches (`batch_size` points or `flush_interval_s`) and appends to the 
 worker thread; the sender task sends the oldest unacknowledged batches one request at a
 time, commits them after the acknowledgement, and backs off while the sink fails. With no
 writer (no `influxdb:` section) data stays in the spool for `lanpulse spool replay`.
+(~430 lines: the two tasks share the queue, the counters and the flush waiters; the spool,
+the encoder, the writers and the value types live in their own modules.)
 """
 
 from __future__ import annotations
@@ -15,21 +17,23 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
 from typing import cast
 
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample
 from lanpulse.timeseries.lineprotocol import encode_poll
 from lanpulse.timeseries.segment import SpoolRecord
-from lanpulse.timeseries.spool import Spool
+from lanpulse.timeseries.shipper_types import MAX_RETRY_AFTER_S, Backoff, ShipperStats
+from lanpulse.timeseries.spool import Spool, SpoolError
 from lanpulse.timeseries.writer import Writer, WriteRejected
+
+__all__ = ["Backoff", "Shipper", "ShipperStats"]
 
 log = logging.getLogger("lanpulse.timeseries")
 
 _FLUSH = object()  # queue marker: append what is pending now
 _TICK = object()  # queue marker from the batch timer: the pending lines may be due
-MAX_RETRY_AFTER_S = 600.0
+APPEND_GRACE_S = 5.0  # at stop, appending what is queued may take this long past the deadline
 IDLE_WAKE_S = 5.0  # an idle sender looks at the spool (and expires old data) this often
 
 
@@ -37,44 +41,6 @@ class _Lines(list[str]):
     """A queue item of ready line protocol (told apart from a poll's samples by type)."""
 
     __slots__ = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff with jitter: initial * factor**(n-1), capped, minus up to `jitter`."""
-
-    initial_s: float = 1.0
-    max_s: float = 60.0
-    factor: float = 2.0
-    jitter: float = 0.2
-
-    def delay(self, failures: int, rand: Callable[[], float] = random.random) -> float:
-        """Seconds to wait after the `failures`-th consecutive failure (1-based)."""
-        base = min(self.max_s, self.initial_s * self.factor ** max(failures - 1, 0))
-        return base * (1.0 - self.jitter * rand())
-
-
-@dataclass(frozen=True, slots=True)
-class ShipperStats:
-    """Counters and gauges for the daemon's `lanpulse` self-monitoring measurement."""
-
-    queue_depth: int
-    spool_bytes: int
-    spool_points: int
-    spool_age_seconds: float
-    points_submitted: int
-    points_spooled: int
-    points_written: int
-    points_dropped: int
-    points_rejected: int
-    batches_written: int
-    write_errors: int
-    write_latency_seconds: float
-    last_error: str | None
-
-    def as_fields(self) -> dict[str, int | float]:
-        """The numeric stats as field name -> value (`last_error` left out: no string fields)."""
-        return {k: v for k, v in asdict(self).items() if isinstance(v, int | float)}
 
 
 class Shipper:
@@ -93,6 +59,7 @@ class Shipper:
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        degraded_for_s: float = 300.0,
     ) -> None:
         self.spool = spool
         self.writer = writer
@@ -122,7 +89,10 @@ class Shipper:
         self._write_errors = 0
         self._latency = 0.0
         self._last_error: str | None = None
-        self._logged_error: str | None = None
+        self._last_drop_mono: float | None = None  # the shipper's own drops (queue full...)
+        self._failing = False  # the last write failed: the data waits in the spool
+        self.degraded_for_s = degraded_for_s
+        self.problems = spool.problems  # one "log once" state for the spool and the sender
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -135,8 +105,17 @@ class Shipper:
             self._tasks.append(asyncio.create_task(self._send_loop(), name="spool-sender"))
 
     async def stop(self, deadline_s: float = 10.0) -> bool:
-        """Flush within the deadline, stop the tasks, close writer and spool; True if drained."""
-        drained = await self.flush(deadline_s) if self._tasks else False
+        """Send what can be sent within the deadline (not waiting on a failing database),
+        spool the rest, stop the tasks, close writer and spool; True if all was sent.
+
+        What is queued is appended to the spool even past the deadline (up to
+        APPEND_GRACE_S more: a local disk write), so a stop never drops collected data.
+        """
+        drained = False
+        if self._tasks:
+            drained = await self.flush(
+                deadline_s, wait_while_failing=False, append_grace_s=APPEND_GRACE_S
+            )
         self._stopping.set()
         self._disarm_tick()
         for task in self._tasks:
@@ -173,6 +152,11 @@ class Shipper:
             self._queue.put_nowait(samples)
         except asyncio.QueueFull:
             self._dropped += len(samples)
+            self._last_drop_mono = self._monotonic()
+            self.problems.report(
+                "queue-full",
+                f"shipper queue full ({self._queue.maxsize} polls waiting): samples dropped",
+            )
             return False
         self._enqueued += 1
         return True
@@ -201,10 +185,14 @@ class Shipper:
         await self._queue.put(samples)
         self._enqueued += 1
 
-    async def flush(self, deadline_s: float) -> bool:
+    async def flush(
+        self, deadline_s: float, *, wait_while_failing: bool = True, append_grace_s: float = 0.0
+    ) -> bool:
         """Append everything queued; with a writer, also wait until the spool is sent.
 
-        Returns True when all of it happened within `deadline_s`.
+        Returns True when all of it happened within `deadline_s`. `wait_while_failing=False`
+        stops waiting for the sender once the database fails (the data stays spooled);
+        appending may take `append_grace_s` beyond the deadline.
         """
         end = self._monotonic() + deadline_s
         try:
@@ -218,14 +206,15 @@ class Shipper:
         target = self._enqueued
         self._wake.set()
 
-        def done() -> bool:
-            if self._appended < target:
-                return False
-            return self.writer is None or self.spool.state().points == 0
+        def sent() -> bool:
+            if self.writer is None or (self._failing and not wait_while_failing):
+                return True
+            return self.spool.state().points == 0
 
         loop = asyncio.get_running_loop()
-        while not done():
-            remaining = end - self._monotonic()
+        while not (self._appended >= target and sent()):
+            limit = end if self._appended >= target else end + append_grace_s
+            remaining = limit - self._monotonic()
             if remaining <= 0:
                 return False
             progress = loop.create_future()
@@ -299,7 +288,7 @@ class Shipper:
 
     def _unencodable(self, sample: Sample, exc: Exception) -> None:
         # A malformed sample (a bug upstream) must not stop the appender.
-        self._report(f"sample not encodable ({type(exc).__name__}: {exc})")
+        self._report("encode", f"sample not encodable ({type(exc).__name__}: {exc})")
 
     def _arm_tick(self, due_at: float) -> None:
         """Have a _TICK queued at `due_at` (our monotonic clock) unless one is armed."""
@@ -324,10 +313,15 @@ class Shipper:
         payload = "\n".join(lines).encode()
         del lines[-1]
         try:
+            # The spool holds in memory what the disk refuses; only its own file state
+            # (the commit cursor) can fail here.
             await asyncio.to_thread(self.spool.append, payload, len(lines))
-        except OSError as exc:  # disk full, directory removed: count, say so, keep running
+        except (OSError, SpoolError) as exc:
             self._dropped += len(lines)
-            self._report(f"spool {self.spool.directory}: cannot append: {exc.strerror or exc}")
+            self._last_drop_mono = self._monotonic()
+            self._report(
+                "spool-append", f"spool {self.spool.directory}: {len(lines)} points dropped: {exc}"
+            )
             return
         self._spooled += len(lines)
         self._wake.set()
@@ -346,15 +340,15 @@ class Shipper:
             if writer is None:
                 return  # sending turned off by set_writer(None)
             self._wake.clear()
-            batch = spool.read_batch_cached(self.batch_size)
-            if batch is None:
-                try:
-                    batch = await asyncio.to_thread(spool.read_batch, self.batch_size)
-                except OSError as exc:  # a segment vanished or cannot be read: say so, retry
-                    failures += 1
-                    self._report(f"spool {spool.directory}: cannot read: {exc}")
-                    await self._sleep(self.backoff.delay(failures, self._rand))
-                    continue
+            try:
+                batch = await asyncio.to_thread(spool.read_batch, self.batch_size)
+            except OSError as exc:  # a segment vanished or cannot be read: say so, retry
+                failures += 1
+                self._report(
+                    "spool-read", f"spool {spool.directory}: cannot read: {exc} (retrying)"
+                )
+                await self._sleep(self.backoff.delay(failures, self._rand))
+                continue
             if not batch:
                 self._notify()
                 with contextlib.suppress(TimeoutError):
@@ -392,7 +386,9 @@ class Shipper:
                     )
                 self._write_errors += 1
                 failures += 1
-                self._report(str(exc))
+                self._failing = True
+                self._notify()  # a stop waiting for the send need not wait any longer
+                self._report("write", f"{exc} (data kept, retrying)")
                 if exc.retryable and self.max_retries and failures >= self.max_retries:
                     await self._quarantine(batch, f"gave up after {failures} attempts: {exc}")
                     failures = 0
@@ -405,14 +401,15 @@ class Shipper:
                 await self._sleep(delay)
                 continue
             self._latency = self._monotonic() - started
-            if not spool.commit_nowait(batch):
+            try:
                 await asyncio.to_thread(spool.commit, *batch)
+            except OSError as exc:  # the cursor file: these batches may be sent once more
+                self._report("spool-commit", f"spool {spool.directory}: cannot commit: {exc}")
             self._written += points
             self._batches += 1
             failures = 0
-            if self._logged_error is not None:
-                log.warning("writes to %s resumed", writer.describe())
-                self._logged_error = None
+            self._failing = False
+            self.problems.resolved("write", f"writes to {writer.describe()} resumed")
             self._notify()
 
     def _idle_upkeep(self) -> None:
@@ -430,12 +427,17 @@ class Shipper:
         log.error("%s; %d points quarantined in %s", reason, points, path)
         self._notify()
 
-    def _report(self, message: str) -> None:
-        """Log a failure once (not on every retry); the stats keep the latest."""
+    def _report(self, key: str, message: str) -> None:
+        """Log a failure once, then summarised (not on every retry); the stats keep the latest."""
         self._last_error = message
-        if message != self._logged_error:
-            log.error("%s (data kept in the spool, retrying)", message)
-            self._logged_error = message
+        self.problems.report(key, message)
+
+    def _dropped_recently(self, now_ns: int) -> bool:
+        spool_drop = self.spool.last_drop_ns
+        if spool_drop is not None and now_ns - spool_drop < self.degraded_for_s * 1e9:
+            return True
+        own = self._last_drop_mono
+        return own is not None and self._monotonic() - own < self.degraded_for_s
 
     # --- stats ----------------------------------------------------------------------------
 
@@ -454,6 +456,9 @@ class Shipper:
             points_written=self._written,
             points_dropped=self._dropped + state.counters.dropped_points,
             points_rejected=state.counters.rejected_points,
+            points_held=state.held_points,
+            spool_corrupt_bytes=state.counters.corrupt_bytes,
+            spool_degraded=int(state.held_points > 0 or self._dropped_recently(now)),
             batches_written=self._batches,
             write_errors=self._write_errors,
             write_latency_seconds=self._latency,

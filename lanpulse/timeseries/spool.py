@@ -1,71 +1,55 @@
 """The durable spool: append-only line-protocol segments with a persisted commit cursor.
 
-Every batch is appended (and, by default, fsynced) before anything is sent; it is committed
-only after the sink acknowledged it. The commit cursor (segment, offset) is written in
-place into one of two CRC'd slots in turn, so a process killed at any instant (even mid-way
-through that write) resends at most the batch that was in flight (at-least-once; InfluxDB
-keeps one point per series and timestamp, so a resend does not duplicate). Bounded by
-`max_bytes` (oldest segments go first, their points counted as dropped) and `max_age`. One
-process owns a spool directory at a time (flock).
+Every batch is appended (and, by default, fsynced) before anything is sent, and committed
+only after the sink acknowledged it. The cursor is written in place into one of two CRC'd
+slots in turn, so a process killed at any instant resends at most the batch in flight
+(at-least-once; InfluxDB keeps one point per series and timestamp: no duplicates). Bounded
+by `max_bytes` and `max_age` (the oldest go first, counted as dropped). One process owns a
+directory (flock). A segment whose batches were all acknowledged is deleted at once, the
+active one too when the disk runs short, so sent data never fills it.
 
-The records appended since the last commit are also kept in memory (up to `cache_bytes`), so
-the sender does not read back from disk what was just written; the disk copy is what a
-restart, or a backlog larger than the cache, reads.
+When the disk refuses a batch (full, read-only) it is held in memory (`hold_bytes`): a
+sender sends held batches first; without one they go to disk once it has room. Only what
+overflows the hold is dropped, counted and logged with its reason. Batches just appended
+are also kept in memory (`cache_bytes`), so the sender rarely reads back from disk.
+Thread-safe: the shipper appends and sends from worker threads. (~430 lines: appending,
+reading and committing share the cursor, the cache and the hold under one lock; the file
+work, the memory side, the persisted state and the rejected store have their own modules.)
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
-import json
+import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-from lanpulse.timeseries.segment import (
-    FILE_MAGIC,
-    SpoolRecord,
-    frame_header,
-    fsync_dir,
-    iter_records,
-    peek_created_ns,
-    read_one,
-    read_segment,
-    scan_segment,
-    segment_name,
-    segment_seq,
-)
+from lanpulse.core.repeat_log import RepeatLog
+from lanpulse.timeseries.rejected import RejectedStore
+from lanpulse.timeseries.segment import FILE_MAGIC, SpoolRecord, frame_header, peek_created_ns
+from lanpulse.timeseries.segment_files import SegmentFiles
+from lanpulse.timeseries.spool_memory import HELD_SEQ, MemoryHold, RecordCache
 from lanpulse.timeseries.spool_state import (
     CommitFile,
+    CounterFile,
     FsyncPolicy,
     SpoolCounters,
     SpoolError,
     SpoolState,
-    atomic_write,
     inspect_spool,
-    load_counters,
+    lock_directory,
 )
 
 __all__ = ["Spool", "SpoolCounters", "SpoolError", "SpoolRecord", "SpoolState", "inspect_spool"]
 
-
-@dataclass(slots=True)
-class _Segment:
-    seq: int
-    path: Path
-    size: int
-    points: int
-    first_ns: int | None
-    last_ns: int | None
-    sealed: bool
+log = logging.getLogger("lanpulse.timeseries")
 
 
 class Spool:
-    """A directory of segments; thread-safe (one appender and one sender thread at a time)."""
+    """A directory of segments plus the batches held in memory while the disk refuses them."""
 
     def __init__(
         self,
@@ -79,130 +63,92 @@ class Spool:
         fsync_interval_s: float = 1.0,
         rejected_max_bytes: int = 100 * 1024**2,
         cache_bytes: int = 32 * 1024**2,
+        hold_bytes: int = 32 * 1024**2,
         clock_ns: Callable[[], int] = time.time_ns,
+        problems: RepeatLog | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
         self.max_age_s = max_age_s
-        self.segment_bytes = segment_bytes
-        self.segment_age_s = segment_age_s
         self.fsync = fsync
-        self.fsync_interval_s = fsync_interval_s
-        self.rejected_max_bytes = rejected_max_bytes
-        self.cache_bytes = cache_bytes
+        self.hold_bytes = hold_bytes
+        self.problems = problems or RepeatLog(log)
         self._clock_ns = clock_ns
         self._lock = threading.RLock()
-        self._segments: list[_Segment] = []
-        self._fd: int | None = None  # append fd of the last (active) segment
+        self._files = SegmentFiles(
+            self.directory / "segments",
+            segment_bytes=segment_bytes,
+            segment_age_s=segment_age_s,
+            fsync=fsync,
+            fsync_interval_s=fsync_interval_s,
+        )
         self._lock_fd: int | None = None
-        self._last_fsync = 0.0
-        self._segment_dirty = False  # appended since the last fsync ("interval")
+        self._counters: CounterFile | None = None
         self._commit_file: CommitFile | None = None
         self._commit_seq = 0
         self._commit_offset = 0
-        self._commit_points = 0  # points of the current segment before the commit offset
+        self._commit_points = 0  # points of the head segment before the commit offset
         self._next_ns: int | None = None  # creation time of the next unsent record, if known
-        self._counters = SpoolCounters()
-        self._rejected_files = 0
-        # Unacknowledged records by (seq, offset), in append order (so the oldest is first).
-        self._cache: dict[tuple[int, int], SpoolRecord] = {}
-        self._cached_bytes = 0
-        self._caching = True
-        self._open()
+        self._cache = RecordCache(cache_bytes)  # unsent records just appended
+        self._held = MemoryHold(hold_bytes)  # batches the disk refused
+        self.last_drop_ns: int | None = None  # when points were last dropped (for health)
+        self._open(rejected_max_bytes, fsync_interval_s)
 
-    # --- opening -------------------------------------------------------------------------
+    # --- opening and closing ----------------------------------------------------------------
 
-    @property
-    def segments_dir(self) -> Path:
-        """Where the segment files live."""
-        return self.directory / "segments"
-
-    @property
-    def rejected_dir(self) -> Path:
-        """Where batches InfluxDB refused for their content are quarantined."""
-        return self.directory / "rejected"
-
-    def _open(self) -> None:
+    def _open(self, rejected_max_bytes: int, fsync_interval_s: float) -> None:
         try:
-            self.segments_dir.mkdir(parents=True, exist_ok=True)
-            self.rejected_dir.mkdir(exist_ok=True)
-            self._lock_fd = os.open(self.directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+            (self.directory / "segments").mkdir(parents=True, exist_ok=True)
+            (self.directory / "rejected").mkdir(exist_ok=True)
         except OSError as exc:
             raise SpoolError(f"spool directory {self.directory}: {exc.strerror}") from exc
+        self._lock_fd = lock_directory(self.directory)
         try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(self._lock_fd, 32, 0).decode(errors="replace").strip()
-            os.close(self._lock_fd)
-            self._lock_fd = None
-            raise SpoolError(
-                f"spool directory {self.directory} is in use by another lanpulse process"
-                + (f" (pid {holder})" if holder else "")
-            ) from None
-        os.ftruncate(self._lock_fd, 0)
-        os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
-        self._counters = load_counters(self.directory)
-        self._rejected_files = len(list(self.rejected_dir.glob("*.lp")))
-        self._commit_file = CommitFile(self.directory, self.fsync, self.fsync_interval_s)
-        self._commit_seq, self._commit_offset, self._commit_points = self._commit_file.cursor
-        corrupt = 0
-        for path in sorted(self.segments_dir.glob("*.seg")):
-            seq = segment_seq(path)
-            if seq is None:
-                continue
-            scan = scan_segment(path)
-            file_size = path.stat().st_size
-            if scan.records == 0:  # created, but nothing intact was ever written to it
-                corrupt += max(file_size - len(FILE_MAGIC), 0)
-                path.unlink()
-                continue
-            if scan.valid_end < file_size:
-                # A torn tail from a crash: keep every intact record before it. (Damage
-                # between intact records is counted when the reader skips it.)
-                with path.open("r+b") as fh:
-                    fh.truncate(max(scan.valid_end, len(FILE_MAGIC)))
-                corrupt += file_size - scan.valid_end
-            end = scan.valid_end
-            seg = _Segment(seq, path, end, scan.points, scan.first_ns, scan.last_ns, True)
-            committed = seq == self._commit_seq and self._commit_offset >= end
-            if seq < self._commit_seq or committed:
-                path.unlink()  # fully acknowledged before the crash
-                continue
-            self._segments.append(seg)
-        if self._segments and self._segments[0].seq != self._commit_seq:
-            self._commit_seq, self._commit_offset, self._commit_points = (
-                self._segments[0].seq,
-                len(FILE_MAGIC),
-                0,
-            )
-        if self._segments and self._commit_offset > len(FILE_MAGIC):
-            self._next_ns = peek_created_ns(self._segments[0].path, self._commit_offset)
-        if corrupt:
-            self._bump(corrupt_bytes=corrupt)
+            self._counters = CounterFile(self.directory, self.fsync)
+            rejected = self.directory / "rejected"
+            self._rejected = RejectedStore(rejected, rejected_max_bytes, self.fsync)
+            self._commit_file = CommitFile(self.directory, self.fsync, fsync_interval_s)
+            seq, offset, points = self._commit_file.cursor
+            found = self._files.recover(seq, offset)
+        except OSError as exc:
+            self.close()
+            raise SpoolError(f"spool directory {self.directory}: {exc.strerror}") from exc
+        self._commit_seq, self._commit_offset, self._commit_points = seq, offset, points
+        segments = self._files.segments
+        if segments and segments[0].seq != self._commit_seq:  # its head was deleted
+            start = len(FILE_MAGIC)
+            self._commit_seq, self._commit_offset, self._commit_points = segments[0].seq, start, 0
+        if segments and self._commit_offset > len(FILE_MAGIC):
+            self._next_ns = peek_created_ns(segments[0].path, self._commit_offset)
+        if found.corrupt_bytes:
+            self._corrupt(found.corrupt_bytes, ", ".join(found.damaged))
         self.expire()
 
     def close(self) -> None:
-        """Close the active segment and release the directory lock."""
+        """Put held batches on disk if it takes them, close the files, release the lock."""
         with self._lock:
-            if self._fd is not None:
-                if self.fsync != "never":
-                    os.fsync(self._fd)
-                os.close(self._fd)
-                self._fd = None
+            if self._held and self._commit_file is not None:
+                self._move_held_to_disk()
+            if self._held:
+                points = self._held.clear()
+                self._drop(points, "held in memory while the spool disk refused them, at stop")
+            with contextlib.suppress(OSError):
+                self._files.close()
             if self._commit_file is not None:
-                self._commit_file.close()
-            if self._segments:
-                self._segments[-1].sealed = True
+                with contextlib.suppress(OSError):
+                    self._commit_file.close()
+                self._commit_file = None
+            if self._counters is not None:
+                self._counters.save()
             self._cache.clear()
-            self._cached_bytes = 0
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
 
-    # --- appending -----------------------------------------------------------------------
+    # --- appending ----------------------------------------------------------------------------
 
     def append(self, payload: bytes, points: int) -> None:
-        """Durably add one batch (line protocol) at the end of the spool."""
+        """Add one batch (line protocol): durably on disk, or held in memory if the disk refuses."""
         if not payload:
             return
         now = self._clock_ns()
@@ -211,113 +157,91 @@ class Spool:
         with self._lock:
             self._expire_locked(now)
             if size + len(FILE_MAGIC) > self.max_bytes:
-                self._bump(dropped_points=points)  # a batch larger than the whole spool
+                self._drop(points, f"one batch is larger than spool.max_bytes ({self.max_bytes})")
                 return
             self._make_room(size)
-            seg = self._active_segment(now)
-            assert self._fd is not None
+            if self._held and not self._cache.enabled:
+                self._move_held_to_disk()  # no sender: they go to disk first, in order
             try:
-                # One system call as before, without copying the payload behind its header.
-                written = os.writev(self._fd, (header, payload))
-                if written != size:
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                self._write(header, payload, points, now)
+            except OSError as exc:
+                self._disk_refused(exc)
+                self._hold(payload, points, now)
+
+    def _write(self, header: bytes, payload: bytes, points: int, now: int) -> None:
+        offset = self._files.append(header, payload, points, now, self._commit_seq)
+        seg = self._files.segments[-1]
+        if len(self._files.segments) == 1 and seg.seq != self._commit_seq:
+            self._set_commit(seg.seq, len(FILE_MAGIC), 0)  # a new head: the cursor steps in
+        if (seg.seq, offset) == (self._commit_seq, self._commit_offset):
+            self._next_ns = now  # the first unsent batch
+        self._cache.put(SpoolRecord(seg.seq, offset, seg.size, points, now, payload))
+        self.problems.resolved(
+            f"spool-write:{self.directory}", f"spool {self.directory}: writing to disk again"
+        )
+
+    def _disk_refused(self, exc: OSError) -> None:
+        where = "sent to the database first" if self._cache.enabled else "written when it has room"
+        self.problems.report(
+            f"spool-write:{self.directory}",
+            f"spool {self.directory}: cannot write ({exc.strerror or exc}): batches are held "
+            f"in memory (up to {self.hold_bytes} bytes) and {where}",
+        )
+
+    def _hold(self, payload: bytes, points: int, now: int) -> None:
+        lost = self._held.add(payload, points, now)
+        if lost:
+            reason = f"the spool disk refuses writes and the memory hold ({self.hold_bytes} bytes)"
+            self._drop(lost, reason + " is full")
+
+    def _move_held_to_disk(self) -> bool:
+        """Write held batches to disk, oldest first; True when none is left held."""
+        for record in self._held.records():
+            header = frame_header(record.payload, record.points, record.created_ns)
+            try:
+                self._write(header, record.payload, record.points, record.created_ns)
             except OSError:
-                # Disk full or I/O error: cut the partial record so the segment stays valid.
-                with contextlib.suppress(OSError):
-                    os.ftruncate(self._fd, seg.size)
-                raise
-            offset = seg.size
-            seg.size += size
-            seg.points += points
-            seg.first_ns = seg.first_ns if seg.first_ns is not None else now
-            seg.last_ns = now
-            self._maybe_fsync(self._fd)
-            if self._caching and self._cached_bytes + len(payload) <= self.cache_bytes:
-                record = SpoolRecord(seg.seq, offset, seg.size, points, now, payload)
-                self._cache[(seg.seq, offset)] = record
-                self._cached_bytes += len(payload)
+                return False
+            self._held.ack([record])
+        return True
 
     def keep_in_memory(self, enabled: bool) -> None:
         """Keep unsent batches in memory for a sender (default), or not (nobody sends)."""
         with self._lock:
-            self._caching = enabled
+            self._cache.enabled = enabled
             if not enabled:
                 self._cache.clear()
-                self._cached_bytes = 0
 
-    def _active_segment(self, now: int) -> _Segment:
-        seg = self._segments[-1] if self._segments else None
-        if seg is not None and not seg.sealed:
-            too_old = seg.first_ns is not None and now - seg.first_ns >= self.segment_age_s * 1e9
-            if seg.size < self.segment_bytes and not too_old:
-                return seg
-            self._seal(seg)
-        seq = max(self._segments[-1].seq + 1 if self._segments else 1, self._commit_seq)
-        path = self.segments_dir / segment_name(seq)
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.write(self._fd, FILE_MAGIC)
-        if self.fsync != "never":
-            os.fsync(self._fd)
-            fsync_dir(self.segments_dir)
-        new = _Segment(seq, path, len(FILE_MAGIC), 0, None, None, False)
-        self._segments.append(new)
-        if len(self._segments) == 1:
-            self._set_commit(seq, len(FILE_MAGIC), 0)
-        return new
-
-    def _seal(self, seg: _Segment) -> None:
-        if self._fd is not None:
-            if self.fsync != "never":
-                os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
-        seg.sealed = True
-        if seg.seq == self._commit_seq and self._commit_offset >= seg.size:
-            self._delete_head()
-
-    def _maybe_fsync(self, fd: int) -> None:
-        if self.fsync == "always":
-            os.fsync(fd)
-        elif self.fsync == "interval":
-            mono = time.monotonic()
-            if mono - self._last_fsync >= self.fsync_interval_s:
-                os.fsync(fd)
-                self._last_fsync = mono
-                self._segment_dirty = False
-            else:
-                self._segment_dirty = True
-
-    def sync_due(self) -> None:
-        """With `fsync: interval`, fsync what waits longer than the interval (when idle).
-
-        Appends and commits fsync when the interval has passed; the last ones before a quiet
-        spell would otherwise wait for the next append or commit (or the kernel).
-        """
-        if self.fsync != "interval":
-            return
+    def apply(
+        self,
+        *,
+        max_bytes: int,
+        max_age_s: float,
+        segment_bytes: int,
+        segment_age_s: float,
+        fsync: FsyncPolicy,
+        fsync_interval_s: float,
+        rejected_max_bytes: int,
+    ) -> None:
+        """New settings for the open directory (a reload); they apply from the next append."""
         with self._lock:
-            mono = time.monotonic()
-            due = mono - self.fsync_interval_s
-            if self._segment_dirty and self._fd is not None and self._last_fsync <= due:
-                os.fsync(self._fd)
-                self._last_fsync = mono
-                self._segment_dirty = False
+            self.max_bytes, self.max_age_s, self.fsync = max_bytes, max_age_s, fsync
+            files = self._files
+            files.segment_bytes, files.segment_age_s = segment_bytes, segment_age_s
+            files.fsync, files.fsync_interval_s = fsync, fsync_interval_s
             if self._commit_file is not None:
-                self._commit_file.sync_if_due()
+                self._commit_file.fsync = fsync
+                self._commit_file.fsync_interval_s = fsync_interval_s
+            if self._counters is not None:
+                self._counters.fsync = fsync
+            self._rejected.max_bytes, self._rejected.fsync = rejected_max_bytes, fsync
 
-    # --- bounds --------------------------------------------------------------------------
-
-    def _disk_bytes(self) -> int:
-        return sum(s.size for s in self._segments)
+    # --- bounds -------------------------------------------------------------------------------
 
     def _make_room(self, incoming: int) -> None:
-        while self._segments and self._disk_bytes() + incoming > self.max_bytes:
-            head = self._segments[0]
-            if not head.sealed:
-                self._seal(head)
-                if not self._segments or self._segments[0] is not head:
-                    continue
-            self._drop_head()
+        segments = self._files.segments
+        while segments and sum(s.size for s in segments) + incoming > self.max_bytes:
+            self._drop_head(f"the spool reached spool.max_bytes ({self.max_bytes})")
 
     def expire(self) -> None:
         """Drop segments whose newest batch is older than `max_age` (counted as dropped)."""
@@ -328,79 +252,63 @@ class Spool:
         if self.max_age_s == float("inf"):
             return
         limit = now - int(self.max_age_s * 1e9)
-        while self._segments and (self._segments[0].last_ns or now) < limit:
-            head = self._segments[0]
-            if not head.sealed:
-                self._seal(head)
-                if not self._segments or self._segments[0] is not head:
-                    continue
-            self._drop_head()
+        segments = self._files.segments
+        while segments and (segments[0].last_ns or now) < limit:
+            self._drop_head(f"older than spool.max_age ({self.max_age_s:g}s)")
 
-    def _drop_head(self) -> None:
-        head = self._segments[0]
+    def _drop_head(self, reason: str) -> None:
+        head = self._files.segments[0]
         lost = head.points - (self._commit_points if head.seq == self._commit_seq else 0)
         self._delete_head()
         if lost:
-            self._bump(dropped_points=lost)
+            self._drop(lost, reason)
 
     def _delete_head(self) -> None:
-        head = self._segments.pop(0)
-        if self._segments:
-            self._set_commit(self._segments[0].seq, len(FILE_MAGIC), 0)
-        else:
-            self._set_commit(head.seq + 1, len(FILE_MAGIC), 0)
-        with contextlib.suppress(FileNotFoundError):
-            head.path.unlink()
+        # The cursor moves past the segment before its file goes: a crash in between leaves
+        # a file behind the cursor (deleted at the next start), never a cursor that points
+        # into a segment number the next new segment would take again.
+        segments = self._files.segments
+        following = segments[1].seq if len(segments) > 1 else segments[0].seq + 1
+        self._set_commit(following, len(FILE_MAGIC), 0)
+        self._files.delete_head()
+        self._next_ns = None
 
-    # --- reading and committing -------------------------------------------------------------
+    def _drop(self, points: int, reason: str) -> None:
+        self._bump(dropped_points=points)
+        self.problems.report(
+            f"spool-drop:{reason}", f"spool {self.directory}: dropped points: {reason}"
+        )
+        self.last_drop_ns = self._clock_ns()
 
-    def read_next(self) -> SpoolRecord | None:
-        """The oldest batch not yet acknowledged, or None when everything was sent."""
-        with self._lock:
-            while self._segments:
-                seg = self._segments[0]
-                if seg.seq != self._commit_seq:
-                    self._set_commit(seg.seq, len(FILE_MAGIC), 0)
-                offset, size = max(self._commit_offset, len(FILE_MAGIC)), seg.size
-                if offset < size:
-                    record = self._read_from(seg, offset, size)
-                    if record is not None:
-                        return record
-                if not seg.sealed:
-                    return None
-                self._delete_head()  # sealed and fully read (or only damage left)
-            return None
+    def _corrupt(self, nbytes: int, where: str) -> None:
+        self._bump(corrupt_bytes=nbytes)
+        log.warning("spool %s: %d damaged bytes skipped in %s", self.directory, nbytes, where)
 
-    def _read_from(self, seg: _Segment, offset: int, size: int) -> SpoolRecord | None:
-        record = self._cache.get((seg.seq, offset)) or read_one(seg.path, seg.seq, offset, size)
-        if record is not None:
-            return record
-        # Damaged bytes (bit rot, a torn write inside an old segment): resynchronise.
-        data = read_segment(seg.path)[:size]
-        skipped: list[int] = []
-        for rec in iter_records(data, seg.seq, offset, skipped):
-            self._bump(corrupt_bytes=sum(skipped))
-            self._set_commit(seg.seq, rec.offset, self._commit_points)
-            return rec
-        self._bump(corrupt_bytes=sum(skipped))
-        self._set_commit(seg.seq, size, self._commit_points)
-        return None
+    # --- reading and committing ---------------------------------------------------------------
 
     def read_batch(self, max_points: int, max_bytes: int = 8 * 1024**2) -> list[SpoolRecord]:
-        """The oldest unacknowledged records of the head segment, up to the given totals.
+        """The oldest unacknowledged batches (held ones first), up to the given totals.
 
         Merging small records makes a replay of a long spool-only period take few requests.
         """
         with self._lock:
-            first = self.read_next()
+            if self._held:
+                return self._held.take(max_points, max_bytes)
+            first = self._next_on_disk()
             if first is None:
                 return []
+            seg = self._files.segments[0]
+
+            def following() -> SpoolRecord | None:
+                end = batch[-1].end
+                if end >= seg.size:
+                    return None
+                return self._cache.get(seg.seq, end) or self._files.read(seg, end)
+
             batch = [first]
             points, size = first.points, len(first.payload)
-            seg = self._segments[0]
-            while points < max_points and size < max_bytes and batch[-1].end < seg.size:
-                end = batch[-1].end
-                nxt = self._cache.get((seg.seq, end)) or read_one(seg.path, seg.seq, end, seg.size)
+            while points < max_points and size < max_bytes:
+                nxt = following()
                 if nxt is None or points + nxt.points > max_points:
                     break
                 batch.append(nxt)
@@ -408,144 +316,87 @@ class Spool:
                 size += len(nxt.payload)
             return batch
 
-    def read_batch_cached(
-        self, max_points: int, max_bytes: int = 8 * 1024**2
-    ) -> list[SpoolRecord] | None:
-        """`read_batch` when memory alone can answer at once, else None (then call that).
-
-        Never waits: not for the lock (an append may hold it during its fsync), nor for the
-        disk (a record not cached, a head segment to delete), so an event loop may call it.
-        """
-        if not self._lock.acquire(blocking=False):
-            return None
-        try:
-            if not self._segments:
-                return []
-            seg = self._segments[0]
-            offset = max(self._commit_offset, len(FILE_MAGIC))
+    def _next_on_disk(self) -> SpoolRecord | None:
+        segments = self._files.segments
+        while segments:
+            seg = segments[0]
             if seg.seq != self._commit_seq:
-                return None  # the cursor must step into this segment first: a file write
-            if offset >= seg.size:
-                return None if seg.sealed else []  # sealed and all sent: to be deleted
-            cache = self._cache
-            first = cache.get((seg.seq, offset))
-            if first is None:
+                self._set_commit(seg.seq, len(FILE_MAGIC), 0)
+            offset = max(self._commit_offset, len(FILE_MAGIC))
+            if offset < seg.size:
+                record = self._cache.get(seg.seq, offset) or self._files.read(seg, offset)
+                if record is None:  # bit rot, a torn write inside an old segment
+                    record, skipped = self._files.resync(seg, offset)
+                    if skipped:
+                        self._corrupt(skipped, seg.path.name)
+                    resume = record.offset if record is not None else seg.size
+                    self._set_commit(seg.seq, resume, self._commit_points)
+                if record is not None:
+                    return record
+            if not seg.sealed:
                 return None
-            batch = [first]
-            points, size = first.points, len(first.payload)
-            while points < max_points and size < max_bytes:
-                nxt = cache.get((seg.seq, batch[-1].end))
-                if nxt is None or points + nxt.points > max_points:
-                    break  # the rest is read (from memory or disk) on the next call
-                batch.append(nxt)
-                points += nxt.points
-                size += len(nxt.payload)
-            return batch
-        finally:
-            self._lock.release()
+            self._delete_head()  # sealed and fully read (or only damage left)
+        return None
 
     def commit(self, *records: SpoolRecord) -> None:
-        """Mark consecutive `records` acknowledged: never sent again, their space freed."""
+        """Mark `records` acknowledged: never sent again, their space freed at once."""
         with self._lock:
-            if self._is_next_run(records):
-                self._commit_run(records)  # the usual case: one cursor write for the batch
+            if records and records[0].seq == HELD_SEQ:
+                self._held.ack(records)
                 return
+            run: list[SpoolRecord] = []  # records that follow the cursor: one cursor write
             for record in records:
-                self._commit_one(record)
+                at = (run[-1].seq, run[-1].end) if run else (self._commit_seq, self._commit_offset)
+                segments = self._files.segments
+                if (record.seq, record.offset) == at and segments:
+                    run.append(record)
+                    if record.end >= segments[0].size:  # the head segment is complete
+                        self._advance(run)
+                        run = []
+                elif segments and record.seq < segments[0].seq:
+                    # Dropped for space while in flight, yet it arrived: not lost after all.
+                    self._bump(dropped_points=-record.points)
+            if run:
+                self._advance(run)
 
-    def commit_nowait(self, records: Sequence[SpoolRecord]) -> bool:
-        """`commit` at once when it is one small in-place write, else False (then call that).
-
-        That is: the lock is free, the records are the next ones of the head segment, and
-        neither an fsync (`fsync: always`, or an `interval` that is due), nor a segment to
-        delete, nor a record header to read from disk comes with it. Writing 64 bytes into
-        the page cache does not wait for the disk, so an event loop may call this.
-        """
-        if self.fsync == "always" or not self._lock.acquire(blocking=False):
-            return False
-        try:
-            if self._commit_file is None or self._commit_file.sync_due():
-                return False
-            if not self._is_next_run(records):
-                return False
-            seg, end = self._segments[0], records[-1].end
-            if seg.sealed and end >= seg.size:
-                return False  # the head segment is all sent: deleting it is file work
-            if end < seg.size and (seg.seq, end) not in self._cache:
-                return False  # the next record's time would be read from disk
-            self._commit_run(records)
-            return True
-        finally:
-            self._lock.release()
-
-    def _is_next_run(self, records: Sequence[SpoolRecord]) -> bool:
-        """True when `records` follow each other from the cursor on, in the head segment."""
-        if not records or not self._segments or self._segments[0].seq != self._commit_seq:
-            return False
-        at = self._commit_offset
-        for record in records:
-            if record.seq != self._commit_seq or record.offset != at:
-                return False
-            at = record.end
-        return at <= self._segments[0].size
-
-    def _commit_run(self, records: Sequence[SpoolRecord]) -> None:
-        points = self._commit_points + sum(r.points for r in records)
-        self._commit_one_at(records[-1], points)
-
-    def _commit_one_at(self, record: SpoolRecord, points: int) -> None:
-        self._set_commit(record.seq, record.end, points)
-        seg = self._segments[0]
-        nxt = self._cache.get((record.seq, record.end))
-        if nxt is not None:
-            self._next_ns = nxt.created_ns
-        elif record.end < seg.size:
-            self._next_ns = peek_created_ns(seg.path, record.end)
-        else:
-            self._next_ns = None
-        if seg.sealed and record.end >= seg.size:
+    def _advance(self, run: list[SpoolRecord]) -> None:
+        record = run[-1]
+        seg = self._files.segments[0]
+        if record.end >= seg.size and (seg.sealed or self._files.space_is_short()):
+            # All of the head segment was acknowledged: free its space now, the active one
+            # too when the disk runs short (sent data must not fill it). One cursor write,
+            # to the next segment, does for both. With room to spare the active segment
+            # stays: a new file per batch costs two fsyncs.
             self._delete_head()
-
-    def _commit_one(self, record: SpoolRecord) -> None:
-        if record.seq != self._commit_seq or record.offset < self._commit_offset:
-            if self._segments and record.seq < self._segments[0].seq:
-                # Dropped for space while in flight, yet it arrived: not lost after all.
-                self._bump(dropped_points=-record.points)
             return
-        self._commit_one_at(record, self._commit_points + record.points)
+        self._set_commit(record.seq, record.end, self._commit_points + sum(r.points for r in run))
+        nxt = self._cache.get(record.seq, record.end)
+        self._next_ns = nxt.created_ns if nxt else peek_created_ns(seg.path, record.end)
 
     def quarantine(self, records: list[SpoolRecord], reason: str) -> Path | None:
         """Move batches the sink refused for their content to `rejected/`, then commit them."""
         with self._lock:
             if not records:
                 return None
-            first = records[0]
-            stem = f"{first.seq:016d}-{first.offset:012d}"
-            path = self.rejected_dir / f"{stem}.lp"
-            path.write_bytes(b"".join(r.payload for r in records))
-            points = sum(r.points for r in records)
-            meta = {"points": points, "created_ns": first.created_ns, "error": reason}
-            (self.rejected_dir / f"{stem}.json").write_text(json.dumps(meta) + "\n")
-            if self.fsync != "never":
-                fsync_dir(self.rejected_dir)
-            self._bump(rejected_points=points)
-            self._rejected_files += 1
-            self._trim_rejected()
+            path: Path | None = None
+            try:
+                path = self._rejected.keep(records, reason)
+            except OSError as exc:
+                log.error("spool %s: cannot keep refused batch: %s", self.directory, exc.strerror)
+            self._bump(rejected_points=sum(r.points for r in records))
             self.commit(*records)
             return path
 
-    def _trim_rejected(self) -> None:
-        files = sorted(self.rejected_dir.glob("*.lp"))
-        total = sum(f.stat().st_size for f in files)
-        while files and total > self.rejected_max_bytes:
-            oldest = files.pop(0)
-            total -= oldest.stat().st_size
-            oldest.unlink()
-            self._rejected_files -= 1
-            with contextlib.suppress(FileNotFoundError):
-                oldest.with_suffix(".json").unlink()
+    def sync_due(self) -> None:
+        """With `fsync: interval`, fsync what waits longer than the interval (when idle)."""
+        with self._lock:
+            self._files.sync_if_due()
+            if self._commit_file is not None:
+                self._commit_file.sync_if_due()
+            if self._counters is not None:
+                self._counters.save()
 
-    # --- persisted state ------------------------------------------------------------------
+    # --- persisted state ----------------------------------------------------------------------
 
     def _set_commit(self, seq: int, offset: int, points: int) -> None:
         if (seq, offset, points) == (self._commit_seq, self._commit_offset, self._commit_points):
@@ -554,52 +405,40 @@ class Spool:
         if self._commit_file is None:
             raise SpoolError(f"spool directory {self.directory} is not open")
         self._commit_file.write(seq, offset, points)
-        cache = self._cache
-        while cache:  # forget what is now behind the cursor (acknowledged, dropped, deleted)
-            key = next(iter(cache))
-            if key >= (seq, offset):
-                break
-            self._cached_bytes -= len(cache.pop(key).payload)
+        self._cache.forget_before(seq, offset)
 
     def _bump(self, **delta: int) -> None:
-        c = self._counters
-        self._counters = SpoolCounters(
-            dropped_points=c.dropped_points + delta.get("dropped_points", 0),
-            rejected_points=c.rejected_points + delta.get("rejected_points", 0),
-            corrupt_bytes=c.corrupt_bytes + delta.get("corrupt_bytes", 0),
-        )
-        if self._counters != c:
-            text = json.dumps(
-                {
-                    "dropped_points": self._counters.dropped_points,
-                    "rejected_points": self._counters.rejected_points,
-                    "corrupt_bytes": self._counters.corrupt_bytes,
-                }
-            )
-            atomic_write(self.directory / "counters.json", text + "\n", self.fsync)
+        if self._counters is not None:
+            self._counters.bump(**delta)
 
     def state(self) -> SpoolState:
         """A consistent snapshot of what waits in the spool."""
         with self._lock:
-            segs = self._segments
+            segs = self._files.segments
             points = sum(s.points for s in segs)
             pending_bytes = sum(s.size - len(FILE_MAGIC) for s in segs)
-            oldest = next((s.first_ns for s in segs if s.first_ns is not None), None)
+            oldest = segs[0].first_ns if segs else None
             if segs and segs[0].seq == self._commit_seq:
                 points -= self._commit_points
-                if self._next_ns is not None and self._commit_offset > len(FILE_MAGIC):
+                if self._commit_offset > len(FILE_MAGIC):
                     oldest = self._next_ns  # the head segment is partly sent
                 pending_bytes -= max(self._commit_offset - len(FILE_MAGIC), 0)
-                if points == 0:
-                    oldest = None
+            if points == 0:
+                oldest = None
             newest = segs[-1].last_ns if segs and points else None
+            held = self._held.records()
+            held_points = sum(r.points for r in held)
+            if held:
+                oldest = min(held[0].created_ns, oldest or held[0].created_ns)
+                newest = max(held[-1].created_ns, newest or 0)
             return SpoolState(
                 directory=str(self.directory),
                 segments=len(segs),
                 bytes=max(pending_bytes, 0),
-                points=points,
+                points=points + held_points,
                 oldest_ns=oldest,
                 newest_ns=newest,
-                rejected_files=self._rejected_files,
-                counters=self._counters,
+                rejected_files=self._rejected.files,
+                counters=self._counters.counters if self._counters else SpoolCounters(),
+                held_points=held_points,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -54,6 +55,7 @@ class SpoolState:
     newest_ns: int | None
     rejected_files: int
     counters: SpoolCounters
+    held_points: int = 0  # of `points`, held in memory because the disk refused them
 
 
 def atomic_write(path: Path, text: str, fsync: FsyncPolicy) -> None:
@@ -67,6 +69,74 @@ def atomic_write(path: Path, text: str, fsync: FsyncPolicy) -> None:
     os.replace(tmp, path)
     if fsync == "always":
         fsync_dir(path.parent)
+
+
+def lock_directory(directory: Path) -> int:
+    """flock `directory/LOCK` for this process (writing its pid); the open fd."""
+    try:
+        fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise SpoolError(f"spool directory {directory}: {exc.strerror}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        raise SpoolError(
+            f"spool directory {directory} is in use by another lanpulse process"
+            + (f" (pid {holder})" if holder else "")
+        ) from None
+    try:  # only informative (who holds the lock): a full disk must not stop the start
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass
+    return fd
+
+
+class CounterFile:
+    """The spool's running totals, persisted best effort (a full disk keeps them in memory)."""
+
+    def __init__(self, directory: Path, fsync: FsyncPolicy) -> None:
+        self.path = directory / "counters.json"
+        self.fsync = fsync
+        self.counters = load_counters(directory)
+        self.saved = True
+
+    def bump(
+        self, dropped_points: int = 0, rejected_points: int = 0, corrupt_bytes: int = 0
+    ) -> None:
+        """Add to the totals and save them."""
+        c = self.counters
+        self.counters = SpoolCounters(
+            c.dropped_points + dropped_points,
+            c.rejected_points + rejected_points,
+            c.corrupt_bytes + corrupt_bytes,
+        )
+        self.saved = False
+        self.save()
+
+    def save(self) -> None:
+        """Write the totals if they changed; on failure (disk full) try again next time."""
+        if self.saved:
+            return
+        try:
+            save_counters(self.path, self.counters, self.fsync)
+            self.saved = True
+        except OSError:
+            pass
+
+
+def save_counters(path: Path, counters: SpoolCounters, fsync: FsyncPolicy) -> None:
+    """Persist the counters (`counters.json`)."""
+    text = json.dumps(
+        {
+            "dropped_points": counters.dropped_points,
+            "rejected_points": counters.rejected_points,
+            "corrupt_bytes": counters.corrupt_bytes,
+        }
+    )
+    atomic_write(path, text + "\n", fsync)
 
 
 def commit_slot(gen: int, seq: int, offset: int, points: int) -> bytes:

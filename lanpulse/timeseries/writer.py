@@ -17,7 +17,6 @@ import email.utils
 import json
 import re
 import time
-import urllib.parse
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -50,15 +49,6 @@ class WriteRejected(SinkError):
         # InfluxDB 1.x reports how many points of a partial write it refused: `dropped=N`.
         found = re.search(r"dropped=(\d+)", message)
         self.dropped = int(found.group(1)) if found else 0
-
-
-def redact_url(url: str) -> str:
-    """The URL without user info and without query parameters (which may hold u= / p=)."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def server_message(body: bytes | str | None, limit: int = 300) -> str:

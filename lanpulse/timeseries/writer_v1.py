@@ -15,10 +15,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 
+from lanpulse.config.secrets import safe_url
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Secret
 from lanpulse.timeseries.retention_v1 import RetentionPolicy, ensure_policies
-from lanpulse.timeseries.writer import classify_response, redact_url
+from lanpulse.timeseries.writer import classify_response
 
 # Connect directly, like influxdb-client does: a stray http_proxy in the daemon's environment
 # must not route metrics (and credentials) through a proxy nobody configured for InfluxDB.
@@ -68,7 +69,7 @@ class InfluxV1Writer:
     def describe(self) -> str:
         """`influxdb-v1 URL db=NAME` without credentials."""
         rp = f" rp={self.retention_policy}" if self.retention_policy else ""
-        return f"influxdb-v1 {redact_url(self.url)} db={self.database}{rp}"
+        return f"influxdb-v1 {safe_url(self.url)} db={self.database}{rp}"
 
     def __repr__(self) -> str:
         return f"InfluxV1Writer({self.describe()!r})"

@@ -15,9 +15,10 @@ from influxdb_client import InfluxDBClient, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
+from lanpulse.config.secrets import safe_url
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Secret
-from lanpulse.timeseries.writer import classify_response, redact_url
+from lanpulse.timeseries.writer import classify_response
 
 
 class InfluxV2Writer:
@@ -45,7 +46,7 @@ class InfluxV2Writer:
 
     def describe(self) -> str:
         """`influxdb-v2 URL org=.. bucket=..` without the token."""
-        return f"influxdb-v2 {redact_url(self.url)} org={self.org} bucket={self.bucket}"
+        return f"influxdb-v2 {safe_url(self.url)} org={self.org} bucket={self.bucket}"
 
     def __repr__(self) -> str:
         return f"InfluxV2Writer({self.describe()!r})"

@@ -13,10 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.schema import MEASUREMENTS
+from lanpulse.core.yaml_bounds import load_plain_yaml
 from lanpulse.parsers.cli.convert import CONVERTERS
 
 PROFILE_DIR = Path(__file__).resolve().parents[2] / "config" / "profiles" / "cli"
@@ -220,14 +219,10 @@ def _command(path: Path, key: str, raw: Any) -> CommandSpec:
 def load_cli_profile_file(path: Path) -> CliProfile:
     """Read and check one CLI profile file."""
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            file=str(path),
-            line=mark.line + 1 if mark else None,
-        ) from None
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read CLI profile: {exc.strerror}", file=str(path)) from None
+    data = load_plain_yaml(text, str(path))
     if not isinstance(data, dict) or "platform" not in data:
         raise _err(path, "platform", "expected a mapping with `platform`")
     commands = data.get("commands") or []
