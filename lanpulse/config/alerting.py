@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -20,10 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from lanpulse.alerts.rules import parse_duration
+from lanpulse.config.durations import Duration
 
-# Seconds, written as `30s`, `5m`, `1h30m` or a plain number.
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 # The receivers of the single-receiver form (`alerting.email:` ...), named after their kind.
 RECEIVERS: tuple[str, ...] = ("alertmanager", "email", "webhook", "slack", "teams")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
