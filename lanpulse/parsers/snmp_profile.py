@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+from lanpulse.core.errors import ParseError
 from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue, make_sample
 from lanpulse.core.profile import Metric, Profile, Source
 from lanpulse.parsers.metric_plan import plan_of
@@ -78,26 +79,28 @@ def _model_of(sources: list[Source], raw: RawSnmp) -> str | None:
 
 # A metric's derive rules as (target, op, first, second, more operands), compiled once per
 # rules mapping (by identity, the entry holds the mapping). Rules that can never yield a
-# value (an unknown op, fewer than two operands) are left out; None: rules with no operand
-# at all, which take the step-by-step path (it raises, and the metric reports the error).
+# value (an unknown op, a single operand) are left out; a rule with no operand at all is a
+# ParseError (the metric reports it).
 _DeriveRule = tuple[str, str, str, str, tuple[str, ...]]
-_DERIVE_PLANS: dict[int, tuple[object, tuple[_DeriveRule, ...] | None]] = {}
+_DERIVE_PLANS: dict[int, tuple[object, tuple[_DeriveRule, ...]]] = {}
 _DERIVE_LIMIT = 4096
 _DERIVE_OPS = ("sub", "add", "pct", "mul")
 
 
-def _derive_plan(rules: Mapping[str, Mapping[str, list[str]]]) -> tuple[_DeriveRule, ...] | None:
+def _derive_plan(rules: Mapping[str, Mapping[str, list[str]]]) -> tuple[_DeriveRule, ...]:
     entry = _DERIVE_PLANS.get(id(rules))
     if entry is not None and entry[0] is rules:
         return entry[1]
-    plan: tuple[_DeriveRule, ...] | None = tuple(
+    for target, spec in rules.items():
+        for op, operands in spec.items():
+            if not operands:
+                raise ParseError(f"derive {target}: {op} has no operands")
+    plan = tuple(
         (target, op, operands[0], operands[1], tuple(operands[2:]))
         for target, spec in rules.items()
         for op, operands in spec.items()
         if op in _DERIVE_OPS and len(operands) >= 2
     )
-    if any(not operands for spec in rules.values() for operands in spec.values()):
-        plan = None
     if len(_DERIVE_PLANS) >= _DERIVE_LIMIT:
         _DERIVE_PLANS.clear()
     _DERIVE_PLANS[id(rules)] = (rules, plan)
@@ -106,9 +109,6 @@ def _derive_plan(rules: Mapping[str, Mapping[str, list[str]]]) -> tuple[_DeriveR
 
 def _derive(row: Row, rules: Mapping[str, Mapping[str, list[str]]]) -> None:
     plan = _derive_plan(rules)
-    if plan is None:
-        _derive_steps(row, rules)
-        return
     fields = row.fields
     get = fields.get
     for target, op, first, second, more in plan:
@@ -125,26 +125,6 @@ def _derive(row: Row, rules: Mapping[str, Mapping[str, list[str]]]) -> None:
             fields[target] = a + b
         else:  # mul
             fields[target] = a * b
-
-
-def _derive_steps(row: Row, rules: Mapping[str, Mapping[str, list[str]]]) -> None:
-    for target, spec in rules.items():
-        for op, operands in spec.items():
-            vals = [row.fields.get(o) for o in operands]
-            if any(v is None for v in vals):
-                continue
-            a, b = vals[0], vals[1] if len(vals) > 1 else None
-            result: float | int | None = None
-            if op == "sub" and b is not None:
-                result = a - b  # type: ignore[operator]
-            elif op == "add" and b is not None:
-                result = a + b  # type: ignore[operator]
-            elif op == "pct" and b:
-                result = round(min(max(a / b * 100, 0.0), 100.0), 2)  # type: ignore[operator]
-            elif op == "mul" and b is not None:
-                result = a * b  # type: ignore[operator]
-            if result is not None:
-                row.fields[target] = result
 
 
 def _aggregate(rows: list[Row], how: Mapping[str, str], measurement: str) -> list[Row]:
