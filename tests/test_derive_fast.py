@@ -10,8 +10,8 @@ import random
 import pytest
 
 from lanpulse.core.errors import ParseError
+from lanpulse.parsers.derive import apply_derive, compile_derive
 from lanpulse.parsers.rows import Row
-from lanpulse.parsers.snmp_profile import _derive
 
 _NAMES = ["a", "b", "c", "d", "t"]
 _OPS = ["sub", "add", "pct", "mul", "div"]
@@ -57,7 +57,7 @@ def test_compiled_derive_agrees_with_steps() -> None:
         }
         row = _row(rnd)
         twin = Row(index="1", measurement="m", fields=dict(row.fields))
-        _derive(row, rules)
+        apply_derive(row, compile_derive(rules))
         derive_steps(twin, rules)
         assert list(row.fields.items()) == list(twin.fields.items()), rules
         assert [type(v) for v in row.fields.values()] == [type(v) for v in twin.fields.values()]
@@ -66,4 +66,4 @@ def test_compiled_derive_agrees_with_steps() -> None:
 def test_rule_without_operands_still_fails_loudly() -> None:
     row = Row(index="1", measurement="m", fields={"a": 1})
     with pytest.raises(ParseError, match="no operands"):
-        _derive(row, {"t": {"sub": []}})
+        apply_derive(row, compile_derive({"t": {"sub": []}}))

@@ -10,7 +10,7 @@ from lanpulse.config.profiles import builtin_profiles, load_profiles
 from lanpulse.core.errors import ConfigErrors
 from lanpulse.core.model import Device, Oid, RawSnmp
 from lanpulse.core.schema import validate_samples
-from lanpulse.parsers.metric_plan import plan_of
+from lanpulse.parsers.metric_plan import MetricPlan
 from lanpulse.parsers.rates import RateState
 from lanpulse.parsers.snmp_profile import parse_snmp
 
@@ -240,7 +240,7 @@ def test_require_of_an_unanswered_column_builds_no_rows() -> None:
     )
     names = {"1": b"Chassis", "2": b"PSU 1", "3": b"CPU temp"}
     no_sensors = _raw({"1.3.6.1.2.1.47.1.1.1.1.7": names})
-    assert plan_of(metric).rows(no_sensors) == []
+    assert MetricPlan.of(metric).rows(no_sensors) == []
     sensors = _raw(
         {
             "1.3.6.1.2.1.47.1.1.1.1.7": names,
@@ -267,5 +267,5 @@ def test_require_counts_every_group_a_name_is_sourced_in(tmp_path: Path) -> None
     )
     metric = load_profiles([tmp_path]).get("req").metrics[0]
     raw = _raw({"1.9.1": {"1": b"a"}, "1.9.3": {"1": 5}, "1.9.4": {"1": 7}})
-    assert [r.extra for r in plan_of(metric).rows(raw)] == [{"kind": 5}]
-    assert plan_of(metric).rows(_raw({"1.9.1": {"1": b"a"}, "1.9.4": {"1": 7}})) == []
+    assert [r.extra for r in MetricPlan.of(metric).rows(raw)] == [{"kind": 5}]
+    assert MetricPlan.of(metric).rows(_raw({"1.9.1": {"1": b"a"}, "1.9.4": {"1": 7}})) == []
