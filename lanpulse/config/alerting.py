@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from lanpulse.config.durations import Duration
+from lanpulse.core.matchers import parse_matcher
 
 # The receivers of the single-receiver form (`alerting.email:` ...), named after their kind.
 RECEIVERS: tuple[str, ...] = ("alertmanager", "email", "webhook", "slack", "teams")
@@ -196,8 +197,6 @@ class RouteNodeSettings(_Section):
     @field_validator("matchers")
     @classmethod
     def _matchers(cls, value: list[str]) -> list[str]:
-        from lanpulse.alerts.silences import parse_matcher
-
         for text in value:
             parse_matcher(text)
         return value
