@@ -201,11 +201,11 @@ def _ceiling(fields: Mapping[str, int | float], name: str | None) -> int | float
     return value if isinstance(value, (int, float)) and value > 0 else None
 
 
-def _plausible(rate: float, cap: int | float | None) -> bool:
-    """Whether `rate` can be true under its ceiling `cap` (None: the rule has none); above
-    the link speed it is a missed reset or a bad agent. Every bound on a rate's value
-    belongs here, so a new bound is one edit."""
-    return cap is None or rate <= cap * CEILING_TOLERANCE
+def _plausible(rate: float, cap: int | float) -> bool:
+    """Whether `rate` can be true under its ceiling `cap`; above the link speed it is a
+    missed reset or a bad agent. Every bound on a rate's value belongs here, so a new bound
+    is one edit (a bound for rules without a ceiling: call it for those too)."""
+    return rate <= cap * CEILING_TOLERANCE
 
 
 def _add_rates(
@@ -241,7 +241,7 @@ def _add_rates(
                 continue
             delta = wrapped
         rate = delta * scale / elapsed
-        if not _plausible(rate, cap):
+        if cap is not None and not _plausible(rate, cap):
             continue
         if cap is not None and util:
             share = rate / cap * 100
