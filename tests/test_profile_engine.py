@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from lanpulse.config.profiles import builtin_profiles, load_profiles
-from lanpulse.core.errors import ConfigErrors
+from lanpulse.core.errors import ConfigErrors, ParseError
 from lanpulse.core.model import Device, Oid, RawSnmp
 from lanpulse.core.schema import validate_samples
 from lanpulse.parsers.metric_plan import MetricPlan
 from lanpulse.parsers.rates import RateState
-from lanpulse.parsers.snmp_profile import parse_snmp
+from lanpulse.parsers.snmp_profile import CompiledProfile, parse_snmp
 
 DEV = Device(name="sw1", address="127.0.0.1", labels={"site": "hq"})
 IF = "1.3.6.1.2.1.2.2.1."
@@ -269,3 +269,27 @@ def test_require_counts_every_group_a_name_is_sourced_in(tmp_path: Path) -> None
     raw = _raw({"1.9.1": {"1": b"a"}, "1.9.3": {"1": 5}, "1.9.4": {"1": 7}})
     assert [r.extra for r in MetricPlan.of(metric).rows(raw)] == [{"kind": 5}]
     assert MetricPlan.of(metric).rows(_raw({"1.9.1": {"1": b"a"}, "1.9.4": {"1": 7}})) == []
+
+
+def test_a_failing_metric_is_a_typed_failure_and_the_others_still_parse(tmp_path: Path) -> None:
+    """A derive rule without operands fails its metric with a ParseError, carried as the
+    exception itself (`ParseResult.failures`); `errors` is its one-line text."""
+    (tmp_path / "bad.yaml").write_text(
+        "metrics:\n"
+        "  - name: broken\n"
+        "    measurement: sensor\n"
+        "    scalar: true\n"
+        "    fields: {value: {oid: 1.9.4.0}}\n"
+        "    derive: {twice: {add: []}}\n"
+        "  - name: fine\n"
+        "    measurement: host\n"
+        "    scalar: true\n"
+        "    fields: {uptime_seconds: {oid: 1.9.5.0}}\n"
+    )
+    profile = load_profiles([tmp_path]).get("bad")
+    raw = _raw({}, {"1.9.4.0": 3, "1.9.5.0": 9})
+    res = parse_snmp(raw, CompiledProfile.of(profile), DEV)
+    [failure] = res.failures
+    assert failure.metric == "broken" and isinstance(failure.error, ParseError)
+    assert res.errors == ["broken: ParseError: derive twice: add has no operands"]
+    assert [s.measurement for s in res.samples] == ["host"]

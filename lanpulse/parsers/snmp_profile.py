@@ -23,15 +23,33 @@ SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 _MEASUREMENT = attrgetter("measurement")  # the samples' sort key
 
 
+@dataclass(frozen=True, slots=True)
+class MetricFailure:
+    """One metric of a poll that could not be parsed: which, and the exception itself (a
+    `ParseError` for data the profile cannot read, else whatever a quirk raised), so callers
+    can tell failures apart by type; `str()` is the one-line text the pipeline records."""
+
+    metric: str
+    error: Exception
+
+    def __str__(self) -> str:
+        return f"{self.metric}: {type(self.error).__name__}: {self.error}"
+
+
 @dataclass(slots=True)
 class ParseResult:
     """Samples of one poll, plus what could not be parsed and what the device did not answer."""
 
     samples: list[Sample] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    failures: list[MetricFailure] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     model: str | None = None
     uptime_s: float | None = None
+
+    @property
+    def errors(self) -> list[str]:
+        """The failures as one line each (`metric: ErrorType: message`)."""
+        return [str(f) for f in self.failures]
 
 
 _MODELS_LIMIT = 1024  # device identities remembered per compiled profile
@@ -207,7 +225,7 @@ def parse_snmp(
         try:
             rows = parse_metric(plan, raw, device, state)
         except Exception as exc:  # a quirk that chokes on odd data must not lose the poll
-            result.errors.append(f"{metric.name}: {type(exc).__name__}: {exc}")
+            result.failures.append(MetricFailure(metric.name, exc))
             rows = []
         if unique_names:
             # Now, before any merge below adds another metric's fields to these rows' dicts.
