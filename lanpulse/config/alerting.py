@@ -142,8 +142,9 @@ class PagerDutySettings(_Section):
 
 
 # Notifier kinds and their settings: a receiver holds one or more of them. Adding a kind is
-# its settings model here plus its module in lanpulse/alerts/notifiers (registered in
-# lanpulse.alerts.notifiers.registry, which checks that both lists agree).
+# its settings model here (an entry below and a field of ReceiverSettings) plus its module
+# lanpulse/alerts/notifiers/<kind>.py with `build(settings, ctx)`; the registry there finds
+# it by name.
 NOTIFIER_KINDS: dict[str, type[BaseModel]] = {
     "alertmanager": AlertmanagerSettings,
     "email": EmailSettings,
