@@ -29,7 +29,10 @@ class Row:
     def empty_rows(
         cls, indexes: Iterable[str], measurement: str, widths: Mapping[str, int] | None
     ) -> list[Row]:
-        """Fresh rows with empty (independent) dicts, one per index, all sharing `widths`."""
+        """Fresh rows with empty (independent) dicts, one per index, all sharing `widths`.
+
+        Plain `__init__` calls: storing the slots through `object.__new__` saved about 1 % of
+        a switch poll's pipeline CPU (see `make_sample`), under the 5 % a trick needs."""
         return [cls(index, measurement, widths=widths) for index in indexes]
 
     def counter_width(self, name: str) -> int | None:
