@@ -293,3 +293,17 @@ def test_a_failing_metric_is_a_typed_failure_and_the_others_still_parse(tmp_path
     assert failure.metric == "broken" and isinstance(failure.error, ParseError)
     assert res.errors == ["broken: ParseError: derive twice: add has no operands"]
     assert [s.measurement for s in res.samples] == ["host"]
+
+
+def test_memos_belong_to_the_compiled_profile() -> None:
+    """Each CompiledProfile owns its plans and memos: a reload (a new one) starts empty, and
+    no test needs to clear a module-level cache."""
+    p = builtin_profiles().get("generic")
+    raw = _raw({IF + "2": {"1": b"Gi0/1"}, IFX + "1": {"1": b"Gi0/1"}})
+    first, reloaded = CompiledProfile.of(p), CompiledProfile.of(p)
+    parse_snmp(raw, first, DEV)
+    texts = [len(s.texts) for plan in first.plans for _, srcs in plan.tags for s in srcs]
+    assert sum(texts) > 0
+    fresh = [len(s.texts) for plan in reloaded.plans for _, srcs in plan.tags for s in srcs]
+    assert sum(fresh) == 0
+    assert not set(map(id, first.plans)) & set(map(id, reloaded.plans))
