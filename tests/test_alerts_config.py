@@ -92,7 +92,7 @@ def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (
             "rules:\n  - name: x\n    measurement: host\n    field: cpu_pct\n    above: 90\n"
             "    for: soon\n",
-            "rules/office.yaml:6: rules[0].for: expected a duration",
+            "rules/office.yaml:6: rules[0].for: bad duration 'soon', expected a number",
         ),
         (
             "rules:\n  - {name: x, measurement: host, field: cpu_pct, below: 9, clear_below: 5}\n",

@@ -195,13 +195,18 @@ def test_snmp_engine_is_inherited_and_checked(tmp_path: Path) -> None:
         ("1.5", 1.5),
         ("1h30m", 5400),
         (" 2 m ", 120),
+        ("1w", 604800),
+        ("1d12h", 129600),
+        ("1m500ms", 60.5),
     ],
 )
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("bad", ["5 minutes", "1w", "abc", True, "-3s", "1s2", None, "nan"])
+@pytest.mark.parametrize(
+    "bad", ["5 minutes", "abc", True, "-3s", "1s2", None, "nan", "1e35s", "1e35", "inf", "1_000"]
+)
 def test_bad_durations(bad: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(bad)

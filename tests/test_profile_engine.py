@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from lanpulse.config.profiles import builtin_profiles, load_profiles
-from lanpulse.core.errors import ConfigErrors
+from lanpulse.core.errors import ConfigErrors, ParseError
 from lanpulse.core.model import Device, Oid, RawSnmp
 from lanpulse.core.schema import validate_samples
-from lanpulse.parsers.metric_plan import plan_of
+from lanpulse.parsers.metric_plan import MetricPlan
 from lanpulse.parsers.rates import RateState
-from lanpulse.parsers.snmp_profile import parse_snmp
+from lanpulse.parsers.snmp_profile import CompiledProfile, parse_snmp
 
 DEV = Device(name="sw1", address="127.0.0.1", labels={"site": "hq"})
 IF = "1.3.6.1.2.1.2.2.1."
@@ -240,7 +240,7 @@ def test_require_of_an_unanswered_column_builds_no_rows() -> None:
     )
     names = {"1": b"Chassis", "2": b"PSU 1", "3": b"CPU temp"}
     no_sensors = _raw({"1.3.6.1.2.1.47.1.1.1.1.7": names})
-    assert plan_of(metric).rows(no_sensors) == []
+    assert MetricPlan.of(metric).rows(no_sensors) == []
     sensors = _raw(
         {
             "1.3.6.1.2.1.47.1.1.1.1.7": names,
@@ -267,5 +267,43 @@ def test_require_counts_every_group_a_name_is_sourced_in(tmp_path: Path) -> None
     )
     metric = load_profiles([tmp_path]).get("req").metrics[0]
     raw = _raw({"1.9.1": {"1": b"a"}, "1.9.3": {"1": 5}, "1.9.4": {"1": 7}})
-    assert [r.extra for r in plan_of(metric).rows(raw)] == [{"kind": 5}]
-    assert plan_of(metric).rows(_raw({"1.9.1": {"1": b"a"}, "1.9.4": {"1": 7}})) == []
+    assert [r.extra for r in MetricPlan.of(metric).rows(raw)] == [{"kind": 5}]
+    assert MetricPlan.of(metric).rows(_raw({"1.9.1": {"1": b"a"}, "1.9.4": {"1": 7}})) == []
+
+
+def test_a_failing_metric_is_a_typed_failure_and_the_others_still_parse(tmp_path: Path) -> None:
+    """A derive rule without operands fails its metric with a ParseError, carried as the
+    exception itself (`ParseResult.failures`); `errors` is its one-line text."""
+    (tmp_path / "bad.yaml").write_text(
+        "metrics:\n"
+        "  - name: broken\n"
+        "    measurement: sensor\n"
+        "    scalar: true\n"
+        "    fields: {value: {oid: 1.9.4.0}}\n"
+        "    derive: {twice: {add: []}}\n"
+        "  - name: fine\n"
+        "    measurement: host\n"
+        "    scalar: true\n"
+        "    fields: {uptime_seconds: {oid: 1.9.5.0}}\n"
+    )
+    profile = load_profiles([tmp_path]).get("bad")
+    raw = _raw({}, {"1.9.4.0": 3, "1.9.5.0": 9})
+    res = parse_snmp(raw, CompiledProfile.of(profile), DEV)
+    [failure] = res.failures
+    assert failure.metric == "broken" and isinstance(failure.error, ParseError)
+    assert res.errors == ["broken: ParseError: derive twice: add has no operands"]
+    assert [s.measurement for s in res.samples] == ["host"]
+
+
+def test_memos_belong_to_the_compiled_profile() -> None:
+    """Each CompiledProfile owns its plans and memos: a reload (a new one) starts empty, and
+    no test needs to clear a module-level cache."""
+    p = builtin_profiles().get("generic")
+    raw = _raw({IF + "2": {"1": b"Gi0/1"}, IFX + "1": {"1": b"Gi0/1"}})
+    first, reloaded = CompiledProfile.of(p), CompiledProfile.of(p)
+    parse_snmp(raw, first, DEV)
+    texts = [len(s.texts) for plan in first.plans for _, srcs in plan.tags for s in srcs]
+    assert sum(texts) > 0
+    fresh = [len(s.texts) for plan in reloaded.plans for _, srcs in plan.tags for s in srcs]
+    assert sum(fresh) == 0
+    assert not set(map(id, first.plans)) & set(map(id, reloaded.plans))

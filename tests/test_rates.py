@@ -5,7 +5,14 @@ from __future__ import annotations
 from lanpulse.config.profiles import builtin_profiles
 from lanpulse.core.model import Device, RawSnmp
 from lanpulse.core.profile import RateSpec
-from lanpulse.parsers.rates import RateState, apply_rates, counter_delta
+from lanpulse.parsers.rates import (
+    RatePlan,
+    RateState,
+    apply_rates_to_rows,
+    counter_delta,
+    rate_rules,
+)
+from lanpulse.parsers.rows import Row
 from lanpulse.parsers.snmp_profile import parse_snmp
 
 S = 1_000_000_000
@@ -17,6 +24,24 @@ SPECS = [
 ]
 KEY = ("interfaces", "1")
 DEV = Device(name="sw1", address="127.0.0.1")
+
+
+def apply_rates(
+    state: RateState,
+    key: tuple[str, str],
+    time_ns: int,
+    fields: dict[str, int | float],
+    counter_bits: dict[str, int],
+    specs: list[RateSpec],
+    identity: tuple[str, ...] = (),
+    discontinuity: object = None,
+) -> None:
+    """One series (metric, row index) `key` as a one-row table, through the public path;
+    its identity values stand in as tags named by position."""
+    names = tuple(str(i) for i in range(len(identity)))
+    row = Row(key[1], "", dict(zip(names, identity, strict=True)), fields, {}, counter_bits)
+    plan = RatePlan.of(rate_rules(specs))
+    apply_rates_to_rows(state, key[0], [row], time_ns, plan, names, {key[1]: discontinuity})
 
 
 def poll(

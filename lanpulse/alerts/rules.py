@@ -15,6 +15,9 @@ from typing import Literal
 from lanpulse.alerts.predictive_rules import PREDICTION, Prediction, predictive_condition
 from lanpulse.alerts.template import ENGINE_NAMES, unknown_names
 from lanpulse.alerts.yamlsrc import KeyPath, YamlDoc
+
+# parse_duration is re-exported: the rules, the CLI and the API read durations alike.
+from lanpulse.config.durations import parse_duration as parse_duration
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.schema import MEASUREMENTS
 
@@ -47,27 +50,7 @@ RULE_KEYS = frozenset(
     }
 )
 
-_DURATION = re.compile(
-    r"^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
-    r"(?:(\d+(?:\.\d+)?)s)?$"
-)
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-
-
-def parse_duration(value: object) -> float:
-    """`30s`, `5m`, `1h30m`, `2d` or a number of seconds -> seconds; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 5m or 1h")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str) and value.strip():
-        m = _DURATION.match(value.strip())
-        if m and any(m.groups()):
-            d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
-            return d * 86400 + h * 3600 + mi * 60 + s
-    raise ValueError(f"expected a duration such as 30s, 5m or 1h, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)

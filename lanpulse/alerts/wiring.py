@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from lanpulse.alerts.notifiers.base import Notifier
+from lanpulse.alerts.notifiers.context import BuildContext
 from lanpulse.alerts.notifiers.grafana import GrafanaAnnotationNotifier
-from lanpulse.alerts.notifiers.registry import BUILDERS, BuildContext
+from lanpulse.alerts.notifiers.registry import BUILDERS
 from lanpulse.alerts.routing import Route, RouteNode
 from lanpulse.alerts.silences import Matcher, parse_matcher
 from lanpulse.config.alerting import (

@@ -161,7 +161,7 @@ def read_samples(path: str) -> list[Sample]:
 
 def poll_device(args: argparse.Namespace) -> list[Sample]:
     """`--device`: poll one inventory device `--count` times, as the daemon would."""
-    from lanpulse.alerts.rules import parse_duration
+    from lanpulse.config.durations import parse_duration
     from lanpulse.pipeline.once import poll_once
 
     if not 1 <= args.count <= 100:

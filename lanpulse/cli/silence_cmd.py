@@ -7,9 +7,9 @@ import argparse
 import json
 from typing import Any
 
-from lanpulse.alerts.rules import parse_duration
 from lanpulse.alerts.silences import parse_matchers
 from lanpulse.cli.api_client import ApiClient, add_api_arguments
+from lanpulse.config.durations import parse_duration
 from lanpulse.core.errors import ConfigError
 
 

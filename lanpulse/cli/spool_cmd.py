@@ -15,7 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from lanpulse.config.influx import parse_duration
+from lanpulse.config.durations import parse_duration
 from lanpulse.core.errors import ConfigError, LanpulseError
 from lanpulse.core.model import Secret
 from lanpulse.timeseries.shipper import Backoff, Shipper

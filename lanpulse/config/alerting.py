@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -20,11 +19,10 @@ from pydantic import (
     model_validator,
 )
 
-from lanpulse.alerts.rules import parse_duration
+from lanpulse.config.durations import Duration
 from lanpulse.config.network import Host, HttpUrl, Port
+from lanpulse.core.matchers import parse_matcher
 
-# Seconds, written as `30s`, `5m`, `1h30m` or a plain number.
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 # The receivers of the single-receiver form (`alerting.email:` ...), named after their kind.
 RECEIVERS: tuple[str, ...] = ("alertmanager", "email", "webhook", "slack", "teams")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -145,8 +143,9 @@ class PagerDutySettings(_Section):
 
 
 # Notifier kinds and their settings: a receiver holds one or more of them. Adding a kind is
-# its settings model here plus its module in lanpulse/alerts/notifiers (registered in
-# lanpulse.alerts.notifiers.registry, which checks that both lists agree).
+# its settings model here (an entry below and a field of ReceiverSettings) plus its module
+# lanpulse/alerts/notifiers/<kind>.py with `build(settings, ctx)`; the registry there finds
+# it by name.
 NOTIFIER_KINDS: dict[str, type[BaseModel]] = {
     "alertmanager": AlertmanagerSettings,
     "email": EmailSettings,
@@ -200,8 +199,6 @@ class RouteNodeSettings(_Section):
     @field_validator("matchers")
     @classmethod
     def _matchers(cls, value: list[str]) -> list[str]:
-        from lanpulse.alerts.silences import parse_matcher
-
         for text in value:
             parse_matcher(text)
         return value

@@ -1,7 +1,7 @@
 """The `influxdb:` and `spool:` sections (owned by the time-series writer).
 
-Durations accept seconds (`30`, `1.5`) or a number with a unit (`500ms`, `90s`, `5m`, `2h`,
-`7d`); sizes accept bytes or a unit (`64MiB`, `1GiB`, `500MB`). Both are stored as numbers
+Durations follow the one grammar of `lanpulse.config.durations` (`30`, `500ms`, `5m`, `1h30m`,
+`7d`, `1w`); sizes accept bytes or a unit (`64MiB`, `1GiB`, `500MB`). Both are stored as numbers
 (seconds as float, bytes as int).
 """
 
@@ -14,34 +14,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
+# parse_duration is re-exported for the callers that read it from here.
+from lanpulse.config.durations import Duration
+from lanpulse.config.durations import parse_duration as parse_duration
 from lanpulse.config.network import HttpUrl
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
 MAX_DURATION_S = 10 * 366 * 86400.0  # beyond any sane setting; timedelta overflows at ~2.7e6 years
 MAX_SIZE = 1024**5
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from `30`, `1.5`, `500ms`, `90s`, `5m`, `2h`, `7d` or `1w`."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 5m, 7d")
-    seconds: float | None = None
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        seconds = float(value)
-    elif isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
-    if seconds is None:
-        raise ValueError(f"expected a duration such as 30s, 5m, 7d, got {value!r}")
-    if not seconds <= MAX_DURATION_S:  # NaN too
-        raise ValueError(f"duration {value!r} is too long, expected at most 10 years")
-    return seconds
 
 
 def parse_size(value: object) -> int:
@@ -68,7 +49,6 @@ def parse_size(value: object) -> int:
     raise ValueError(f"expected a size such as 64MiB or 1GiB, got {value!r}")
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from lanpulse.core.errors import ParseError
 from lanpulse.core.model import RawSnmp
 from lanpulse.core.profile import Metric, Source
+from lanpulse.parsers.derive import DeriveRule, compile_derive
 from lanpulse.parsers.rates import RatePlan, RateRule, frame_bounds, rate_rules
 from lanpulse.parsers.row_fill import (
     Column,
@@ -34,7 +35,7 @@ from lanpulse.parsers.row_fill import (
 )
 from lanpulse.parsers.rows import Row
 
-__all__ = ["MetricPlan", "has_transform", "plan_of", "sorted_indexes"]
+__all__ = ["MetricPlan", "has_transform", "sorted_indexes"]
 
 
 def _named(group: Mapping[str, Source | list[Source]]) -> tuple[Named, ...]:
@@ -54,15 +55,15 @@ def _oids(groups: tuple[tuple[Named, ...], ...]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-@lru_cache(maxsize=4096)
 def sorted_indexes(indexes: tuple[str, ...]) -> tuple[str, ...]:
-    """Row indexes in numeric order (`2` before `10`); cached, devices share layouts."""
+    """Row indexes in numeric order (`2` before `10`)."""
     return tuple(
         sorted(indexes, key=lambda i: tuple(int(p) if p.isdigit() else 0 for p in i.split(".")))
     )
 
 
 _EXCLUDE_MEMO_LIMIT = 4096  # tag texts remembered per excluding tag of a metric
+_ORDERS_LIMIT = 4096  # index layouts remembered per metric (devices share layouts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,12 @@ class MetricPlan:
     exclude: tuple[tuple[str, Callable[[str], object], dict[str, bool]], ...] = field(
         default=(), compare=False
     )
+    # The metric's `derive`, compiled (see parsers/derive.py); the error of rules that cannot
+    # be, raised when the metric is parsed (so only that metric fails).
+    derive: tuple[DeriveRule, ...] = ()
+    derive_error: ParseError | None = field(default=None, compare=False)
+    # Row indexes as answered -> in numeric order: devices of a profile share layouts.
+    orders: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, metric: Metric) -> MetricPlan:
@@ -103,6 +110,12 @@ class MetricPlan:
         else:
             index_oids, fallback = _oids((tags, extra)), ()
         rules = rate_rules(metric.rates)
+        derive: tuple[DeriveRule, ...] = ()
+        derive_error = None
+        try:
+            derive = compile_derive(metric.derive) if metric.derive else ()
+        except ParseError as exc:
+            derive_error = exc
         rate_fields = {r.rate for r in rules} | {r.util for r in rules if r.util}
         return cls(
             metric=metric,
@@ -126,6 +139,8 @@ class MetricPlan:
                 for tag, patterns in metric.exclude.items()
                 if patterns
             ),
+            derive=derive,
+            derive_error=derive_error,
         )
 
     def answered_any(self, raw: RawSnmp) -> bool:
@@ -210,7 +225,13 @@ class MetricPlan:
                 if column and not known >= column.keys():
                     seen.update(dict.fromkeys(column))
             if seen:
-                return sorted_indexes(tuple(seen))
+                answered = tuple(seen)
+                order = self.orders.get(answered)
+                if order is None:
+                    if len(self.orders) >= _ORDERS_LIMIT:
+                        self.orders.clear()
+                    order = self.orders[answered] = sorted_indexes(answered)
+                return order
         return ()
 
 
@@ -253,21 +274,3 @@ def _resolve(named: tuple[Named, ...], columns: Mapping[str, Column]) -> tuple[R
         if found:
             out.append((name, tuple(found)))
     return tuple(out)
-
-
-_PLANS: dict[int, tuple[Metric, MetricPlan]] = {}
-_PLANS_LIMIT = 4096  # profile reloads make new metrics; old plans go with a reset
-
-
-def plan_of(metric: Metric) -> MetricPlan:
-    """The metric's compiled plan, built on first use (profiles are immutable)."""
-    # Keyed by identity (the models are not hashable); the entry holds the metric itself,
-    # so its id cannot be reused by another object while the entry exists.
-    entry = _PLANS.get(id(metric))
-    if entry is not None and entry[0] is metric:
-        return entry[1]
-    if len(_PLANS) >= _PLANS_LIMIT:
-        _PLANS.clear()
-    plan = MetricPlan.of(metric)
-    _PLANS[id(metric)] = (metric, plan)
-    return plan

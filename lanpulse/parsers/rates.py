@@ -1,38 +1,47 @@
 """Per-second rates from consecutive polls: wrap-aware, reset-aware, never impossible.
 
-State is kept per device in memory (the daemon holds one `RateState` per device). A rate
-needs two polls; the first poll of a series has none. A counter that went down is a wrap
-only for 32-bit counters (a 64-bit counter cannot wrap within a human lifetime at 400
+The one implementation of the rate rule (profiles' `rates:` for SNMP, push mappings for
+agents). State is kept per device in memory (the daemon holds one `RateState` per device).
+A rate needs two polls; the first poll of a series has none. A counter that went down is a
+wrap only for 32-bit counters (a 64-bit counter cannot wrap within a human lifetime at 400
 Gbit/s), and only when the device did not restart; otherwise it is a reset and that
-interval has no rate.
+interval has no rate. A rate above its ceiling (the link speed, with `CEILING_TOLERANCE`)
+is impossible and dropped (`_plausible`).
+
+Rows are rated one at a time. A columnar twin (a rule over all rows at once) was removed:
+benchmarks/parse_cost.py measured it at 0.11 ms of a 48-port switch's 3.7 ms pipeline poll
+(3 %; estate.py: ratio 1.59 -> 1.65), under the 5 % that would justify a second
+implementation. Its columns also held rate state in less memory: 25,500 devices take
+143 MiB RSS instead of 117 (benchmarks/README.md), far under the 1 GiB target.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import NamedTuple
 
 from lanpulse.core.profile import RateSpec
-from lanpulse.parsers.rate_columns import WRAP_32, by_columns, counter_delta, to_counter
 from lanpulse.parsers.rows import Row
 
-__all__ = [
-    "WRAP_32",
-    "MetricSeries",
-    "RatePlan",
-    "RateRule",
-    "RateState",
-    "SeriesState",
-    "apply_rate_rules",
-    "apply_rates",
-    "apply_rates_to_rows",
-    "bound_frame_rates",
-    "counter_delta",
-    "rate_rules",
-]
+WRAP_32 = 2**32
+# A rate up to 1 % above its ceiling is kept (the counter and the poll time are not read
+# at the same instant, so a saturated link may seem a little faster); above, it is dropped.
+CEILING_TOLERANCE = 1.01
+
+
+def counter_delta(prev: int, cur: int, bits: int | None) -> int | None:
+    """The increase from prev to cur, or None when the counter was reset."""
+    if cur >= prev:
+        return cur - prev
+    if bits == 32 and prev < WRAP_32:
+        return cur + WRAP_32 - prev
+    return None
+
+
+def to_counter(value: int | float | None) -> int | None:
+    """A counter's value when the field holds an integer (rates need exact counters)."""
+    return int(value) if isinstance(value, int) else None
 
 
 class RateRule(NamedTuple):
@@ -47,7 +56,6 @@ class RateRule(NamedTuple):
 
 # The least a frame takes on an Ethernet link: 64 bytes, 8 of preamble, 12 of gap = 672 bits.
 MIN_FRAME_BITS = 672
-CEILING_SLACK = 1.01  # as for octet rates: 1 % over the ceiling is timing, more is impossible
 
 
 def frame_bounds(specs: Iterable[RateSpec]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -72,7 +80,7 @@ def bound_frame_rates(rows: Iterable[Row], bounds: tuple[tuple[str, tuple[str, .
             speed = fields.get(speed_field)
             if not isinstance(speed, int | float) or speed <= 0:
                 continue  # no link speed: no bound
-            limit = speed / MIN_FRAME_BITS * CEILING_SLACK
+            limit = speed / MIN_FRAME_BITS * CEILING_TOLERANCE
             for rate_field in rate_fields:
                 rate = fields.get(rate_field)
                 if rate is not None and rate > limit:
@@ -106,103 +114,12 @@ class SeriesState:
         return tuple(by_name.get(r.counter) for r in rules)
 
 
-# The fewest rows worth columns: each rule's columns cost a few list comprehensions per
-# poll whatever the rows, so below about 7 rows (a printer's one or two ports) row by row
-# is cheaper; at 24 rows columns cost about 0.6 of it, at 48 about half.
-COLUMN_ROWS = 8
-
-
-def _identity_key(identity: tuple[str, ...]) -> object:
-    """How a table stores an identity: a one-tag identity as its value (no tuple per row)."""
-    return identity[0] if len(identity) == 1 else identity
-
-
-def _identity_tuple(key: object) -> tuple[str, ...]:
-    """The identity `_identity_key` stored as `key`."""
-    return key if type(key) is tuple else (key,)
-
-
-@dataclass(slots=True)
-class MetricSeries:
-    """The series of one metric: the last poll's rows as columns, older series one by one.
-
-    A stable device answers the same rows in the same order every poll, so the rows of the
-    last poll are kept column-wise (one list per rule, identity and discontinuity over
-    `indexes`, one time): the next poll compares and subtracts whole columns, and an estate
-    keeps no object per series. A series missing from the last poll (a port that went away)
-    waits in `others` as a `SeriesState`, as does every series of a metric whose rows or
-    rules the columns cannot take (see `RatePlan.columnar`). `len()` counts the series.
-    """
-
-    time_ns: int = 0
-    rules: tuple[RateRule, ...] = ()
-    indexes: tuple[str, ...] = ()
-    counters: list[list[int | None]] = field(default_factory=list)  # one per rule
-    identity: list[object] = field(default_factory=list)  # `_identity_key` of each row
-    discontinuity: list[object] | None = None  # None: the metric declares none
-    sums: list[int | None] = field(default_factory=list)  # of each column without a None
-    others: dict[str, SeriesState] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.indexes) + len(self.others)
-
-    def by_index(self) -> dict[str, SeriesState]:
-        """Every series as row index -> `SeriesState`: the columns are emptied into `others`.
-
-        `others` stays this very dict, so a poll whose rows fail midway keeps what they
-        updated (as row by row always did), and the next poll starts from it.
-        """
-        series = self.others
-        if self.indexes:
-            per_row = (
-                list(zip(*self.counters, strict=True))
-                if self.counters
-                else [()] * len(self.indexes)
-            )
-            discs = self.discontinuity or [None] * len(self.indexes)
-            for index, counters, key, disc in zip(
-                self.indexes, per_row, self.identity, discs, strict=True
-            ):
-                series[index] = SeriesState(
-                    self.time_ns, self.rules, counters, _identity_tuple(key), disc
-                )
-        self.indexes, self.counters, self.identity, self.discontinuity = (), [], [], None
-        self.sums = []
-        return series
-
-    def keep(
-        self,
-        series: dict[str, SeriesState],
-        indexes: tuple[str, ...],
-        plan: RatePlan,
-        time_ns: int,
-        has_discontinuity: bool,
-    ) -> None:
-        """Hold `series`, the rows of the poll just done (`indexes`) as columns if they can be.
-
-        Columns need a plan they can compute (`RatePlan.columnar`), unique row indexes, and
-        enough rows to pay for themselves (`COLUMN_ROWS`).
-        """
-        if not plan.columnar or len(indexes) < COLUMN_ROWS or len(set(indexes)) != len(indexes):
-            self.others = series
-            return
-        rows = [series.pop(i) for i in indexes]  # each updated by this poll: time, rules
-        self.time_ns, self.rules, self.indexes = time_ns, plan.rules, indexes
-        self.counters = [list(c) for c in zip(*[s.counters for s in rows], strict=True)]
-        if not self.counters:  # no rules: the columns are an empty list per rule
-            self.counters = [[] for _ in plan.rules]
-        self.sums = [None if None in c else sum(c) for c in self.counters]  # type: ignore[arg-type]
-        self.identity = [_identity_key(s.identity) for s in rows]
-        self.discontinuity = [s.discontinuity for s in rows] if has_discontinuity else None
-        self.others = series
-
-
 @dataclass(slots=True)
 class RateState:
     """All series of one device, plus the device's last sysUpTime (for restart detection)."""
 
-    # metric name -> its series (`len()` of one is its number of series).
-    series: dict[str, MetricSeries] = field(default_factory=dict)
+    # metric name -> row index -> the series' last poll.
+    series: dict[str, dict[str, SeriesState]] = field(default_factory=dict)
     uptime_s: float | None = None
     restarted: bool = False
 
@@ -213,22 +130,6 @@ class RateState:
         )
         if uptime_s is not None:
             self.uptime_s = uptime_s
-
-
-def apply_rates(
-    state: RateState,
-    key: tuple[str, str],
-    time_ns: int,
-    fields: dict[str, int | float],
-    counter_bits: dict[str, int],
-    specs: Sequence[RateSpec],
-    identity: tuple[str, ...] = (),
-    discontinuity: object = None,
-) -> None:
-    """Add rate (and utilisation) fields to `fields` in place and remember this poll."""
-    apply_rate_rules(
-        state, key, time_ns, fields, counter_bits, rate_rules(specs), identity, discontinuity
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,10 +151,6 @@ class RatePlan:
     # them: with the ceiling valid (utilisations too), and without it (rates only).
     idle: dict[str, float]
     idle_no_ceiling: dict[str, float]
-    # The rates can be computed a column (a rule over all rows) at a time: the ceiling is
-    # shared, read before any rule writes, and every scale is a positive finite number, so
-    # a zero delta's rounded rate is `zeros` exactly and needs no case of its own.
-    columnar: bool = False
 
     @classmethod
     def of(cls, rules: tuple[RateRule, ...]) -> RatePlan:
@@ -277,35 +174,7 @@ class RatePlan:
             ceiling=next(iter(ceilings)) if shared and ceilings else None,
             idle=idle,
             idle_no_ceiling=idle_no_ceiling,
-            columnar=shared and all(_plain_scale(r.scale) for r in rules),
         )
-
-
-def _plain_scale(scale: object) -> bool:
-    """A scale the columns compute as the rows would: a positive finite int or float."""
-    return type(scale) in (int, float) and 0 < scale < math.inf  # type: ignore[operator]
-
-
-def apply_rate_rules(
-    state: RateState,
-    key: tuple[str, str],
-    time_ns: int,
-    fields: dict[str, int | float],
-    counter_bits: dict[str, int],
-    rules: tuple[RateRule, ...],
-    identity: tuple[str, ...] = (),
-    discontinuity: object = None,
-) -> None:
-    """`apply_rates` with compiled rules, for one series."""
-    # One series is a one-row table; its identity values stand in as tags named by position.
-    names = tuple(str(i) for i in range(len(identity)))
-    row = Row(key[1], "", dict(zip(names, identity, strict=True)), fields, {}, counter_bits)
-    apply_rates_to_rows(
-        state, key[0], [row], time_ns, RatePlan.of(rules), names, {key[1]: discontinuity}
-    )
-
-
-_INDEX = attrgetter("index")
 
 
 def apply_rates_to_rows(
@@ -320,37 +189,12 @@ def apply_rates_to_rows(
     """Add rate (and utilisation) fields to every row of a metric, and remember this poll.
 
     A row's series is (metric, row index); its identity is the values of `identity_tags`
-    and its discontinuity the row's value in `discontinuity` (row index -> value). When the
-    rows are those of the last poll, in the same order (every poll of a stable device), the
-    rates are computed a column at a time (`by_columns`); otherwise row by row.
+    and its discontinuity the row's value in `discontinuity` (row index -> value).
     """
-    rows = rows if isinstance(rows, list) else list(rows)
-    table = state.series.get(metric)
-    if table is None:
-        table = state.series[metric] = MetricSeries()
-    indexes = tuple(map(_INDEX, rows))
-    if (
-        plan.columnar
-        and indexes == table.indexes
-        and (plan.rules is table.rules or plan.rules == table.rules)
-        and by_columns(table, rows, time_ns, plan, identity_tags, discontinuity, state.restarted)
-    ):
-        return
-    series = table.by_index()
-    _by_rows(series, rows, time_ns, plan, identity_tags, discontinuity, state.restarted)
-    table.keep(series, indexes, plan, time_ns, discontinuity is not None)
-
-
-def _by_rows(
-    series_of: dict[str, SeriesState],
-    rows: list[Row],
-    time_ns: int,
-    plan: RatePlan,
-    identity_tags: tuple[str, ...],
-    discontinuity: Mapping[str, object] | None,
-    restarted: bool,
-) -> None:
-    """The rates of `rows` one row at a time, each against its own series in `series_of`."""
+    series_of = state.series.get(metric)
+    if series_of is None:
+        series_of = state.series[metric] = {}
+    restarted = state.restarted
     rules, names = plan.rules, plan.counters
     # Most metrics name an entity by one tag (ifName): its identity needs no list.
     one_tag = identity_tags[0] if len(identity_tags) == 1 else None
@@ -392,6 +236,13 @@ def _ceiling(fields: Mapping[str, int | float], name: str | None) -> int | float
     return value if isinstance(value, (int, float)) and value > 0 else None
 
 
+def _plausible(rate: float, cap: int | float) -> bool:
+    """Whether `rate` can be true under its ceiling `cap`; above the link speed it is a
+    missed reset or a bad agent. Every bound on a rate's value belongs here, so a new bound
+    is one edit (a bound for rules without a ceiling: call it for those too)."""
+    return rate <= cap * CEILING_TOLERANCE
+
+
 def _add_rates(
     row: Row,
     plan: RatePlan,
@@ -425,15 +276,13 @@ def _add_rates(
                 continue
             delta = wrapped
         rate = delta * scale / elapsed
-        if cap is not None:
-            # Above the link speed is impossible: a missed reset or a bad agent. Drop it.
-            if rate > cap * 1.01:
-                continue
-            if util:
-                share = rate / cap * 100
-                # Three decimals: the float nearest to a whole number of thousandths. Not
-                # round(x, 3), which decides exact ties on the binary value and costs ~2.5x
-                # more on every moving counter of every poll (a tie may go the other way:
-                # a thousandth apart, a few times in 10^4 values).
-                fields[util] = round(share * 1000) / 1000 if share < 100.0 else 100.0
+        if cap is not None and not _plausible(rate, cap):
+            continue
+        if cap is not None and util:
+            share = rate / cap * 100
+            # Three decimals: the float nearest to a whole number of thousandths. Not
+            # round(x, 3), which decides exact ties on the binary value and costs ~2.5x
+            # more on every moving counter of every poll (a tie may go the other way:
+            # a thousandth apart, a few times in 10^4 values).
+            fields[util] = round(share * 1000) / 1000 if share < 100.0 else 100.0
         fields[rate_field] = round(rate * 1000) / 1000

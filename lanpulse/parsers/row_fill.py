@@ -3,7 +3,9 @@
 The per-poll half of a `MetricPlan` (metric_plan.py compiles; this module fills). Each
 name's sources are tried in priority order, a source only for the rows the ones before it
 left without a value; plain sources (the value as sent) take loops of their own, the others
-go through `values.convert`, its results remembered by value for mapping and regex sources.
+go through the source's compiled converter, its results remembered by value for mapping and
+regex sources. Every memo belongs to its `PlanSource` (so to the compiled profile that holds
+it): bounded, and dropped with the profile on a reload.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from lanpulse.core.model import SnmpValue
 from lanpulse.core.profile import Source
 from lanpulse.parsers.rows import Row
-from lanpulse.parsers.values import as_text, convert
+from lanpulse.parsers.values import Converter, as_text, compile_converter
 
 Column = Mapping[str, SnmpValue]
 
@@ -37,10 +39,15 @@ class PlanSource:
     plain_number: bool  # plain, no sentinels: an integer is the field value as it is
     counter: int | None
     format: str | None
+    convert: Converter = field(compare=False, hash=False)  # (value, row index, want)
     # Results of `convert` by int or bytes value, for a mapping or regex source that
     # reads only the value (enumerations, parsed labels: the same values every poll).
     # An int and a bytes never compare equal, so they share one dict. None: no memo.
     memo: dict[int | bytes, Any] | None = field(default=None, compare=False, hash=False)
+    # A plain source's tag texts (formatted when it has a format) of int and bytes values:
+    # labels repeat on every poll (two-speed polling even hands over the very same cached
+    # values), so decoding them once is enough. Bounded by _TEXT_LIMIT.
+    texts: dict[int | bytes, str] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def of(cls, src: Source) -> PlanSource:
@@ -53,7 +60,16 @@ class PlanSource:
             and src.value is None
             else None
         )
-        return cls(src, src.oid, plain, plain and not src.invalid, src.counter, src.format, memo)
+        return cls(
+            src,
+            src.oid,
+            plain,
+            plain and not src.invalid,
+            src.counter,
+            src.format,
+            compile_converter(src),
+            memo,
+        )
 
 
 # One named value (tag, field or extra) and its sources in priority order.
@@ -64,30 +80,13 @@ Candidates = tuple[tuple[Column | None, PlanSource], ...]
 Resolved = tuple[str, Candidates]
 
 
-# Tag texts of OCTET STRINGs seen before. Labels repeat on every poll (two-speed polling
-# even hands over the very same cached values), so decoding them once is enough.
-_TEXT_LIMIT = 100_000
-_texts: dict[bytes, str] = {}
-_MEMO_LIMIT = 4096  # entries of one conversion memo or one format's texts
-# Formatted tag texts, by format, of int and bytes values (see `_fill_tag_formatted`);
-# bounded like the memos: at most 256 formats of 4096 texts each.
-_FORMATS_LIMIT = 256
-_formatted: dict[str, dict[int | bytes, str]] = {}
+_TEXT_LIMIT = 100_000  # tag texts remembered per plain source (labels of every device)
+_MEMO_LIMIT = 4096  # entries of one conversion memo
 
 
 def _tag_text(value: SnmpValue, fmt: str | None) -> str | None:
     """A plain source's tag: the value's text (formatted), None when empty."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, bytes):
-        cached = _texts.get(value)
-        if cached is None:
-            if len(_texts) >= _TEXT_LIMIT:
-                _texts.clear()
-            cached = _texts[value] = as_text(value)
-        text = cached
-    else:
-        text = as_text(value)
+    text = value if isinstance(value, str) else as_text(value)
     if text and fmt is not None:
         text = fmt.replace("{}", text)
     return text or None
@@ -97,10 +96,8 @@ def fill_tag(rows: list[Row], name: str, candidates: Candidates) -> None:
     """Tag `name` of each row: the text of the first source that yields one."""
     pending = rows
     for column, src in candidates:
-        if column is not None and src.plain and src.format is None:
-            missed = _fill_tag_plain(pending, name, column)
-        elif column is not None and src.plain and src.format is not None:
-            missed = _fill_tag_formatted(pending, name, column, src.format)
+        if column is not None and src.plain:
+            missed = _fill_tag_plain(pending, name, column, src)
         else:
             missed = _fill_tag_converted(pending, name, column, src)
         if not missed:
@@ -108,60 +105,28 @@ def fill_tag(rows: list[Row], name: str, candidates: Candidates) -> None:
         pending = missed
 
 
-def _fill_tag_plain(rows: list[Row], name: str, column: Column) -> list[Row]:
-    """The common tag: a column's text as sent; returns the rows it left without one."""
+def _fill_tag_plain(rows: list[Row], name: str, column: Column, src: PlanSource) -> list[Row]:
+    """The common tag: a column's text as sent (in the source's format, if any); returns
+    the rows it left without one. Texts of int and bytes values are remembered by the source
+    (the same values come every poll)."""
     missed: list[Row] = []
-    get, cached = column.get, _texts.get
+    get, fmt, texts = column.get, src.format, src.texts
+    cached = texts.get
     for row in rows:
         value = get(row.index)
         if value is None:
             missed.append(row)
             continue
-        # The text cache inline: no call for a label seen before (the usual case).
-        text = cached(value) if type(value) is bytes else None
-        if not text:  # not cached yet, or empty (no tag: _tag_text says None)
-            text = _tag_text(value, None)
-            if text is None:
-                missed.append(row)
-                continue
-        row.tags[name] = text
-    return missed
-
-
-def _fill_tag_formatted(rows: list[Row], name: str, column: Column, fmt: str) -> list[Row]:
-    """A formatted tag (`Fan {}`): a column's text in the format; returns the rows missed.
-
-    The texts are cached per format for int and bytes values (they never compare equal to
-    each other), as `_fill_tag_plain` caches labels: the same values come every poll.
-    """
-    missed: list[Row] = []
-    get = column.get
-    cache = _formatted.get(fmt)
-    if cache is None:
-        if len(_formatted) >= _FORMATS_LIMIT:
-            _formatted.clear()
-        cache = _formatted[fmt] = {}
-    cached = cache.get
-    for row in rows:
-        value = get(row.index)
-        if value is None:
-            missed.append(row)
-            continue
-        if type(value) is int or type(value) is bytes:
-            text = cached(value)
-            if text is None:
-                text = _tag_text(value, fmt)
-                if text is None:
-                    missed.append(row)
-                    continue
-                if len(cache) >= _MEMO_LIMIT:
-                    cache.clear()
-                cache[value] = text
-        else:
+        text = cached(value) if type(value) is bytes or type(value) is int else None
+        if text is None:
             text = _tag_text(value, fmt)
             if text is None:
                 missed.append(row)
                 continue
+            if type(value) is bytes or type(value) is int:
+                if len(texts) >= _TEXT_LIMIT:
+                    texts.clear()
+                texts[value] = text
         row.tags[name] = text
     return missed
 
@@ -186,7 +151,7 @@ def _fill_tag_converted(
             if text is _UNSEEN:
                 text = _memoized(memo, src, value, row.index, "tag")
         else:
-            text = convert(src.source, value, row.index, "tag")
+            text = src.convert(value, row.index, "tag")
         if text is None:
             missed.append(row)
         elif text:
@@ -228,7 +193,7 @@ def _fill_field_plain(
             missed.append(row)
             continue
         else:  # not an integer: converted like any other source's value
-            number = convert(src.source, value, row.index, "field")
+            number = src.convert(value, row.index, "field")
             if number is None:
                 missed.append(row)
                 continue
@@ -257,7 +222,7 @@ def _fill_field_converted(
             if number is _UNSEEN:
                 number = _memoized(memo, src, value, row.index, "field")
         else:
-            number = convert(src.source, value, row.index, "field")
+            number = src.convert(value, row.index, "field")
         if number is None:
             missed.append(row)
             continue
@@ -274,7 +239,7 @@ def _memoized(
     memo: dict[int | bytes, Any], src: PlanSource, value: int | bytes, index: str, want: str
 ) -> Any:
     """`convert` of a value not yet in the source's memo, remembered (the memo bounded)."""
-    result = convert(src.source, value, index, want)
+    result = src.convert(value, index, want)
     if len(memo) >= _MEMO_LIMIT:
         memo.clear()
     memo[value] = result
@@ -316,7 +281,7 @@ def fill_extra(rows: list[Row], name: str, candidates: Candidates) -> None:
                 if value is not None:
                     row.extra[name] = value
                 continue
-            picked = convert(src.source, value, row.index, "field")
+            picked = src.convert(value, row.index, "field")
             if picked is None:
                 missed.append(row)
             else:

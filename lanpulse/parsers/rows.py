@@ -31,24 +31,9 @@ class Row:
     ) -> list[Row]:
         """Fresh rows with empty (independent) dicts, one per index, all sharing `widths`.
 
-        What `[Row(i, measurement, widths=widths) for i in indexes]` makes, without a call
-        to `__init__` per row: the same slot stores in one loop (a poll makes hundreds of
-        rows). Every slot must be stored here; tests check it against `__init__`.
-        """
-        new = object.__new__
-        rows: list[Row] = []
-        append = rows.append
-        for index in indexes:
-            row = new(cls)
-            row.index = index
-            row.measurement = measurement
-            row.tags = {}
-            row.fields = {}
-            row.extra = {}
-            row.counter_bits = {}
-            row.widths = widths
-            append(row)
-        return rows
+        Plain `__init__` calls: storing the slots through `object.__new__` saved about 1 % of
+        a switch poll's pipeline CPU (see `make_sample`), under the 5 % a trick needs."""
+        return [cls(index, measurement, widths=widths) for index in indexes]
 
     def counter_width(self, name: str) -> int | None:
         """The width (32 or 64) of counter field `name`, None when it has none."""

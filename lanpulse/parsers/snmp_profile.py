@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue, make_sample
-from lanpulse.core.profile import Metric, Profile, Source
-from lanpulse.parsers.metric_plan import plan_of
+from lanpulse.core.profile import Profile, Source
+from lanpulse.parsers.derive import apply_derive
+from lanpulse.parsers.metric_plan import MetricPlan
 from lanpulse.parsers.quirks import PROCESSORS
 from lanpulse.parsers.rates import RateState, apply_rates_to_rows, bound_frame_rates
 from lanpulse.parsers.rows import Row, RowContext
@@ -22,45 +23,76 @@ SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 _MEASUREMENT = attrgetter("measurement")  # the samples' sort key
 
 
+@dataclass(frozen=True, slots=True)
+class MetricFailure:
+    """One metric of a poll that could not be parsed: which, and the exception itself (a
+    `ParseError` for data the profile cannot read, else whatever a quirk raised), so callers
+    can tell failures apart by type; `str()` is the one-line text the pipeline records."""
+
+    metric: str
+    error: Exception
+
+    def __str__(self) -> str:
+        return f"{self.metric}: {type(self.error).__name__}: {self.error}"
+
+
 @dataclass(slots=True)
 class ParseResult:
     """Samples of one poll, plus what could not be parsed and what the device did not answer."""
 
     samples: list[Sample] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    failures: list[MetricFailure] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     model: str | None = None
     uptime_s: float | None = None
 
-
-# Model per (model sources, the values of their OIDs): sysDescr and sysObjectID rarely
-# change, so the regex/map work is done once per device rather than on every poll. Keyed by
-# the sources' identity (pydantic lists are not hashable); the entry holds the list itself,
-# so its id cannot be reused while the entry exists. Cleared when full (profile reloads).
-_MODELS: dict[tuple[object, ...], tuple[list[Source], str | None]] = {}
-_MODELS_LIMIT = 1024
+    @property
+    def errors(self) -> list[str]:
+        """The failures as one line each (`metric: ErrorType: message`)."""
+        return [str(f) for f in self.failures]
 
 
-def _model(sources: list[Source], raw: RawSnmp) -> str | None:
-    """The device model: the first model source that yields a tag text."""
-    scalars = raw.scalars
-    # The value's type is part of the key: an Oid equals the str of the same text, and
-    # convert treats them apart.
-    key: list[object] = [id(sources)]
-    for src in sources:
-        value = scalars.get(src.oid) if src.oid is not None else None
-        key += (type(value), value)
-    try:
-        entry = _MODELS.get(tuple(key))
-    except TypeError:  # an unhashable value (never from an agent): no caching
-        return _model_of(sources, raw)
-    if entry is not None and entry[0] is sources:
-        return entry[1]
-    model = _model_of(sources, raw)
-    if len(_MODELS) >= _MODELS_LIMIT:
-        _MODELS.clear()
-    _MODELS[tuple(key)] = (sources, model)
-    return model
+_MODELS_LIMIT = 1024  # device identities remembered per compiled profile
+
+
+@dataclass(slots=True)
+class CompiledProfile:
+    """A profile compiled once for parsing: a `MetricPlan` per metric, and the memos they
+    and the model lookup fill. Whoever parses with a profile keeps one of these (the poller
+    per loaded profile); a reload builds new ones, and the old memos go with the old object.
+    """
+
+    profile: Profile
+    plans: tuple[MetricPlan, ...]
+    # The model by (the model sources' values, with their types): sysDescr and sysObjectID
+    # rarely change, so the regex/map work is done once per device, not every poll.
+    models: dict[tuple[object, ...], str | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, profile: Profile) -> CompiledProfile:
+        """Compile every metric of `profile`."""
+        return cls(profile, tuple(MetricPlan.of(m) for m in profile.metrics))
+
+    def model(self, raw: RawSnmp) -> str | None:
+        """The device model: the first model source that yields a tag text."""
+        sources = self.profile.model
+        scalars = raw.scalars
+        # The value's type is part of the key: an Oid equals the str of the same text, and
+        # convert treats them apart.
+        key: list[object] = []
+        for src in sources:
+            value = scalars.get(src.oid) if src.oid is not None else None
+            key += (type(value), value)
+        try:
+            known = tuple(key) in self.models
+        except TypeError:  # an unhashable value (never from an agent): no memo
+            return _model_of(sources, raw)
+        if known:
+            return self.models[tuple(key)]
+        if len(self.models) >= _MODELS_LIMIT:
+            self.models.clear()
+        model = self.models[tuple(key)] = _model_of(sources, raw)
+        return model
 
 
 def _model_of(sources: list[Source], raw: RawSnmp) -> str | None:
@@ -74,77 +106,6 @@ def _model_of(sources: list[Source], raw: RawSnmp) -> str | None:
         if text is not None:
             return str(text)
     return None
-
-
-# A metric's derive rules as (target, op, first, second, more operands), compiled once per
-# rules mapping (by identity, the entry holds the mapping). Rules that can never yield a
-# value (an unknown op, fewer than two operands) are left out; None: rules with no operand
-# at all, which take the step-by-step path (it raises, and the metric reports the error).
-_DeriveRule = tuple[str, str, str, str, tuple[str, ...]]
-_DERIVE_PLANS: dict[int, tuple[object, tuple[_DeriveRule, ...] | None]] = {}
-_DERIVE_LIMIT = 4096
-_DERIVE_OPS = ("sub", "add", "pct", "mul")
-
-
-def _derive_plan(rules: Mapping[str, Mapping[str, list[str]]]) -> tuple[_DeriveRule, ...] | None:
-    entry = _DERIVE_PLANS.get(id(rules))
-    if entry is not None and entry[0] is rules:
-        return entry[1]
-    plan: tuple[_DeriveRule, ...] | None = tuple(
-        (target, op, operands[0], operands[1], tuple(operands[2:]))
-        for target, spec in rules.items()
-        for op, operands in spec.items()
-        if op in _DERIVE_OPS and len(operands) >= 2
-    )
-    if any(not operands for spec in rules.values() for operands in spec.values()):
-        plan = None
-    if len(_DERIVE_PLANS) >= _DERIVE_LIMIT:
-        _DERIVE_PLANS.clear()
-    _DERIVE_PLANS[id(rules)] = (rules, plan)
-    return plan
-
-
-def _derive(row: Row, rules: Mapping[str, Mapping[str, list[str]]]) -> None:
-    plan = _derive_plan(rules)
-    if plan is None:
-        _derive_steps(row, rules)
-        return
-    fields = row.fields
-    get = fields.get
-    for target, op, first, second, more in plan:
-        a = get(first)
-        b = get(second)
-        if a is None or b is None or (more and any(get(o) is None for o in more)):
-            continue
-        if op == "pct":
-            if b:
-                fields[target] = round(min(max(a / b * 100, 0.0), 100.0), 2)
-        elif op == "sub":
-            fields[target] = a - b
-        elif op == "add":
-            fields[target] = a + b
-        else:  # mul
-            fields[target] = a * b
-
-
-def _derive_steps(row: Row, rules: Mapping[str, Mapping[str, list[str]]]) -> None:
-    for target, spec in rules.items():
-        for op, operands in spec.items():
-            vals = [row.fields.get(o) for o in operands]
-            if any(v is None for v in vals):
-                continue
-            a, b = vals[0], vals[1] if len(vals) > 1 else None
-            result: float | int | None = None
-            if op == "sub" and b is not None:
-                result = a - b  # type: ignore[operator]
-            elif op == "add" and b is not None:
-                result = a + b  # type: ignore[operator]
-            elif op == "pct" and b:
-                result = round(min(max(a / b * 100, 0.0), 100.0), 2)  # type: ignore[operator]
-            elif op == "mul" and b is not None:
-                result = a * b  # type: ignore[operator]
-            if result is not None:
-                row.fields[target] = result
 
 
 def _aggregate(rows: list[Row], how: Mapping[str, str], measurement: str) -> list[Row]:
@@ -172,10 +133,10 @@ def _aggregate(rows: list[Row], how: Mapping[str, str], measurement: str) -> lis
 
 
 def parse_metric(
-    metric: Metric, raw: RawSnmp, device: Device, state: RateState | None
+    plan: MetricPlan, raw: RawSnmp, device: Device, state: RateState | None
 ) -> list[Row]:
     """Rows of one metric after processors, derived fields, aggregation and rates."""
-    plan = plan_of(metric)
+    metric = plan.metric
     if metric.inventory and not plan.answered_any(raw):
         return []  # a poll between label walks: nothing of the metric was fetched
     rows = plan.rows(raw)
@@ -189,9 +150,11 @@ def parse_metric(
         ctx = RowContext(raw=raw, device=device, metric=metric)
         for name in metric.processors:
             rows = PROCESSORS[name](rows, ctx)
-    if metric.derive:
+    if plan.derive_error is not None and rows:
+        raise plan.derive_error
+    if plan.derive:
         for row in rows:
-            _derive(row, metric.derive)
+            apply_derive(row, plan.derive)
     if metric.aggregate:
         rows = _aggregate(rows, metric.aggregate, metric.measurement)
     if plan.rate_rules and state is not None:
@@ -241,11 +204,17 @@ def base_tags(device: Device, device_class: str) -> dict[str, str]:
 
 def parse_snmp(
     raw: RawSnmp,
-    profile: Profile,
+    profile: Profile | CompiledProfile,
     device: Device,
     state: RateState | None = None,
 ) -> ParseResult:
-    """Every sample the profile describes, from one raw poll (rates when `state` is given)."""
+    """Every sample the profile describes, from one raw poll (rates when `state` is given).
+
+    A plain `Profile` is compiled for this call only: callers that parse every poll pass
+    the `CompiledProfile` they keep.
+    """
+    compiled = profile if isinstance(profile, CompiledProfile) else CompiledProfile.of(profile)
+    profile = compiled.profile
     result = ParseResult()
     device_class = device.device_class or profile.device_class or "other"
     uptime = raw.scalars.get(SYS_UPTIME)
@@ -254,7 +223,7 @@ def parse_snmp(
     if state is not None:
         state.observe_uptime(result.uptime_s)
     if profile.model:
-        result.model = _model(profile.model, raw)
+        result.model = compiled.model(raw)
     tags = base_tags(device, device_class)
     # Rows whose final tag sets (base tags overridden by row tags) are equal merge into one
     # sample: the key holds the final set, sorted; so do the sample's tags.
@@ -264,15 +233,16 @@ def parse_snmp(
     # No two metrics share a name (the loader merges them by name): each is answered alone.
     unique_names = len({m.name for m in profile.metrics}) == len(profile.metrics)
     answered: dict[str, set[str]] = {}
-    for metric in profile.metrics:
+    for plan in compiled.plans:
+        metric = plan.metric
         try:
-            rows = parse_metric(metric, raw, device, state)
+            rows = parse_metric(plan, raw, device, state)
         except Exception as exc:  # a quirk that chokes on odd data must not lose the poll
-            result.errors.append(f"{metric.name}: {type(exc).__name__}: {exc}")
+            result.failures.append(MetricFailure(metric.name, exc))
             rows = []
         if unique_names:
             # Now, before any merge below adds another metric's fields to these rows' dicts.
-            result.unanswered.extend(_unanswered(plan_of(metric).unanswerable, rows))
+            result.unanswered.extend(_unanswered(plan.unanswerable, rows))
         elif rows:
             seen = answered.setdefault(metric.name, set())
             for row in rows:
@@ -290,11 +260,9 @@ def parse_snmp(
             else:
                 fields.update(row.fields)
     if not unique_names:
-        for metric in profile.metrics:
-            got = answered.get(metric.name, ())
-            result.unanswered.extend(
-                label for name, label in plan_of(metric).unanswerable if name not in got
-            )
+        for plan in compiled.plans:
+            got = answered.get(plan.metric.name, ())
+            result.unanswered.extend(label for name, label in plan.unanswerable if name not in got)
     started = raw.started_ns
     add = result.samples.append
     for (measurement, tag_items), fields in merged.items():

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from lanpulse.core.model import Oid, SnmpValue
 from lanpulse.core.profile import Source
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-
-
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 def as_text(value: SnmpValue) -> str:
@@ -49,17 +43,29 @@ def as_number(value: SnmpValue) -> int | float | None:
     return float(s) if "." in s else int(s)
 
 
-def convert(src: Source, value: SnmpValue | None, index: str, want: str) -> Any:
-    """Apply one source's conversion; `want` is "tag" or "field". None means absent."""
+# One source's conversion, compiled: (value, row index, want) -> result (None: absent).
+Converter = Callable[[SnmpValue | None, str, str], Any]
+
+
+def compile_converter(src: Source) -> Converter:
+    """The source's conversion decided once: a fast path for the common shapes, else the
+    generic one. Whoever compiles keeps it (a `PlanSource` does, per profile source)."""
     if src.value is not None:
-        return src.value
-    entry = _FAST.get(id(src))
-    if entry is None or entry[0] is not src:
-        entry = _compile(src)
-    fast = entry[1]
+        constant = src.value
+        return lambda value, index, want: constant
+    fast = _fast_path(src)
     if fast is not None:
-        return fast(value, want)
-    return convert_generic(src, value, index, want)
+        return lambda value, index, want: fast(value, want)
+    return lambda value, index, want: convert_generic(src, value, index, want)
+
+
+def convert(src: Source, value: SnmpValue | None, index: str, want: str) -> Any:
+    """Apply one source's conversion; `want` is "tag" or "field". None means absent.
+
+    Compiles the conversion on every call: code that converts per row keeps a
+    `compile_converter` result instead.
+    """
+    return compile_converter(src)(value, index, want)
 
 
 def convert_generic(src: Source, value: SnmpValue | None, index: str, want: str) -> Any:
@@ -78,7 +84,8 @@ def convert_generic(src: Source, value: SnmpValue | None, index: str, want: str)
     elif src.as_ == "mac" and isinstance(value, bytes):
         value = ":".join(f"{b:02x}" for b in value)
     if src.regex is not None:
-        m = _regex(src.regex).search(as_text(value) if not isinstance(value, str) else value)
+        # The re module's own cache keeps the compiled pattern.
+        m = re.search(src.regex, as_text(value) if not isinstance(value, str) else value)
         if not m:
             return None
         value = m.group(1) if m.groups() else m.group(0)
@@ -115,19 +122,6 @@ def convert_generic(src: Source, value: SnmpValue | None, index: str, want: str)
 
 # A converter for the common source shapes, decided once per Source: (value, want) -> result.
 Fast = Callable[[SnmpValue | None, str], Any]
-
-# Keyed by identity (the models are not hashable); the entry holds the source itself, so its
-# id cannot be reused by another object while the entry exists. None: no fast path.
-_FAST: dict[int, tuple[Source, Fast | None]] = {}
-_FAST_LIMIT = 8192  # profile reloads make new sources; old entries go with a reset
-
-
-def _compile(src: Source) -> tuple[Source, Fast | None]:
-    if len(_FAST) >= _FAST_LIMIT:
-        _FAST.clear()
-    entry = (src, _fast_path(src))
-    _FAST[id(src)] = entry
-    return entry
 
 
 def _fast_path(src: Source) -> Fast | None:

@@ -20,7 +20,7 @@ from lanpulse.core.errors import AgentError, CollectError
 from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, SnmpValue, now_ns
 from lanpulse.core.profile import Profile
 from lanpulse.parsers.rates import RateState
-from lanpulse.parsers.snmp_profile import ParseResult, device_sample, parse_snmp
+from lanpulse.parsers.snmp_profile import CompiledProfile, ParseResult, device_sample, parse_snmp
 from lanpulse.parsers.values import as_text
 from lanpulse.pipeline.labels import LabelCache, TwoSpeedPlan, two_speed_plan
 
@@ -80,6 +80,8 @@ class SnmpPoller:
         self.client = client
         self.label_refresh_polls = label_refresh_polls
         self._plans: dict[str, TwoSpeedPlan] = {}
+        # Each loaded profile compiled for parsing, with its memos (by profile name).
+        self._compiled: dict[str, CompiledProfile] = {}
         self.profiles = profiles
         self.collector = SnmpCollector(client, clock=clock_ns)
         self.clock_ns = clock_ns
@@ -137,6 +139,13 @@ class SnmpPoller:
             plan = self._plans[profile.name] = two_speed_plan(profile, IDENTITY_OIDS)
         return plan
 
+    def compiled(self, profile: Profile) -> CompiledProfile:
+        """The profile compiled for parsing, built once and shared by its devices."""
+        compiled = self._compiled.get(profile.name)
+        if compiled is None or compiled.profile is not profile:
+            compiled = self._compiled[profile.name] = CompiledProfile.of(profile)
+        return compiled
+
     async def collect(self, device: Device, state: DeviceState) -> RawSnmp:
         """Fetch one poll's data: everything when labels are due, else values + cached labels."""
         plan, cache = state.plan, state.labels
@@ -191,7 +200,7 @@ class SnmpPoller:
             started = raw.started_ns  # every sample carries the poll's start time
             errors.extend(raw.errors)
             up = True
-            parsed = parse_snmp(raw, profile, device, state.rates)
+            parsed = parse_snmp(raw, self.compiled(profile), device, state.rates)
             errors.extend(parsed.errors)
             samples.extend(parsed.samples)
             state.model = parsed.model or state.model

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from lanpulse.alerts.notifiers.base import generator_url, post_json, rfc3339, status_of
+from lanpulse.alerts.notifiers.base import Notifier, generator_url, post_json, rfc3339, status_of
+from lanpulse.alerts.notifiers.context import BuildContext
+from lanpulse.config.alerting import AlertmanagerSettings
 from lanpulse.core.model import AlertEvent, now_ns
 
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
@@ -68,3 +70,10 @@ class AlertmanagerNotifier:
     async def send(self, events: Sequence[AlertEvent]) -> None:
         """POST the events; SinkError when Alertmanager is down or refuses them."""
         await post_json(self.url, self.payload(events), what="alertmanager", timeout=self.timeout_s)
+
+
+def build(s: AlertmanagerSettings, ctx: BuildContext) -> Notifier:
+    """The notifier of an `alertmanager:` receiver."""
+    return AlertmanagerNotifier(
+        s.url, resolve_timeout_s=s.resolve_timeout, timeout_s=s.timeout, clock=ctx.clock
+    )

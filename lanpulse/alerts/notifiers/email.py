@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from lanpulse.alerts.notifiers.base import body_text, title
+from lanpulse.alerts.notifiers.base import Notifier, body_text, title
+from lanpulse.alerts.notifiers.context import BuildContext
+from lanpulse.config.alerting import EmailSettings
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import AlertEvent, Secret
 
@@ -103,3 +105,21 @@ class EmailNotifier:
     async def send(self, events: Sequence[AlertEvent]) -> None:
         """Send the group as one message; SinkError on failure."""
         await asyncio.to_thread(self._deliver, self.message(events))
+
+
+def build(s: EmailSettings, ctx: BuildContext) -> Notifier:
+    """The notifier of an `email:` receiver."""
+    return EmailNotifier(
+        s.host,
+        s.port,
+        s.from_,
+        s.to,
+        starttls=s.starttls,
+        tls=s.tls,
+        user=s.user,
+        password=ctx.secret(s.password, s.password_file, "password"),
+        ca_file=ctx.path(s.ca_file) if s.ca_file else None,
+        verify_tls=s.verify_tls,
+        subject_prefix=s.subject_prefix,
+        timeout_s=s.timeout,
+    )

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lanpulse.alerts.identity import alert_id
-from lanpulse.alerts.notifiers.base import post_json, rfc3339, status_of
+from lanpulse.alerts.notifiers.base import Notifier, post_json, rfc3339, status_of
+from lanpulse.alerts.notifiers.context import BuildContext
+from lanpulse.config.alerting import PagerDutySettings
 from lanpulse.core.model import AlertEvent, Secret
 
 # PagerDuty knows critical, error, warning and info.
@@ -69,3 +71,10 @@ class PagerDutyNotifier:
         for e in events:
             body = pagerduty_event(e, self.routing_key.reveal())
             await post_json(self.url, body, what="pagerduty", timeout=self.timeout_s)
+
+
+def build(s: PagerDutySettings, ctx: BuildContext) -> Notifier:
+    """The notifier of a `pagerduty:` receiver."""
+    key = ctx.secret(s.routing_key, s.routing_key_file, "routing_key")
+    assert key is not None  # the settings require one of routing_key and routing_key_file
+    return PagerDutyNotifier(key, url=s.url, timeout_s=s.timeout)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lanpulse.alerts.notifiers.base import fields, line, links, post_json, status_of, title
+from lanpulse.alerts.notifiers.base import (
+    Notifier,
+    fields,
+    line,
+    links,
+    post_json,
+    status_of,
+    title,
+)
+from lanpulse.alerts.notifiers.context import BuildContext
+from lanpulse.config.alerting import ChatSettings
 from lanpulse.core.model import AlertEvent, Secret
 
 
@@ -69,3 +79,10 @@ class TeamsNotifier:
     async def send(self, events: Sequence[AlertEvent]) -> None:
         """POST the group; SinkError on failure (never showing the URL)."""
         await post_json(self.url.reveal(), teams_body(events), what="teams", timeout=self.timeout_s)
+
+
+def build(s: ChatSettings, ctx: BuildContext) -> Notifier:
+    """The notifier of a `teams:` receiver."""
+    url = ctx.secret(s.url, s.url_file, "url")
+    assert url is not None  # the settings require one of url and url_file
+    return TeamsNotifier(url, timeout_s=s.timeout)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lanpulse.alerts.notifiers.base import generator_url, post_json, rfc3339, status_of
+from lanpulse.alerts.notifiers.base import Notifier, generator_url, post_json, rfc3339, status_of
+from lanpulse.alerts.notifiers.context import BuildContext
+from lanpulse.config.alerting import WebhookSettings
 from lanpulse.core.model import AlertEvent, Secret
 
 
@@ -62,3 +64,11 @@ class WebhookNotifier:
             headers=headers,
             timeout=self.timeout_s,
         )
+
+
+def build(s: WebhookSettings, ctx: BuildContext) -> Notifier:
+    """The notifier of a `webhook:` receiver."""
+    token = Secret(s.token.get_secret_value()) if s.token else None
+    notifier = WebhookNotifier(s.url, token=token, timeout_s=s.timeout)
+    notifier.name = ctx.receiver
+    return notifier
