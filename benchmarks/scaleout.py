@@ -6,7 +6,7 @@
 1. Throughput: the real daemon (`python -m lanpulse run`) polls D desktops served by net-snmp
    `snmpd` agents replaying a real recording (benchmarks/estate.py's agents, C speed), at an
    interval that overloads one core, once with `daemon.workers: 1` and once with 2, in the
-   same run. Polls/s comes from the daemon's /metrics (`lanpulse_polls`, summed over
+   same run. Polls/s comes from the daemon's /metrics (`lanpulse_polls_total`, summed over
    workers by the supervisor); CPU per poll from /proc (user + system of the daemon and its
    workers). Target: 2 workers >= 1.8x the polls/s of 1, at the same CPU per poll.
 2. Fail-over: 3 members of one group on a 1-node ZooKeeper (Debian's zookeeperd), each
@@ -124,19 +124,25 @@ def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: P
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if metric(port, "lanpulse_polls") > 0:
+                if metric(port, "lanpulse_polls_total") > 0:
                     break
             except OSError:
                 pass
             time.sleep(0.5)
         time.sleep(5)  # warm-up: every device walked its labels once
-        polls0, skipped0 = metric(port, "lanpulse_polls"), metric(port, "lanpulse_polls_skipped")
-        failed0 = metric(port, "lanpulse_polls_failed")
+        polls0, skipped0 = (
+            metric(port, "lanpulse_polls_total"),
+            metric(port, "lanpulse_polls_skipped_total"),
+        )
+        failed0 = metric(port, "lanpulse_polls_failed_total")
         cpu0, t0 = tree_cpu(proc.pid), time.monotonic()
         load0, rss0 = os.getloadavg()[0], tree_rss_mib(proc.pid)
         time.sleep(args.seconds)
-        polls1, skipped1 = metric(port, "lanpulse_polls"), metric(port, "lanpulse_polls_skipped")
-        failed1 = metric(port, "lanpulse_polls_failed")
+        polls1, skipped1 = (
+            metric(port, "lanpulse_polls_total"),
+            metric(port, "lanpulse_polls_skipped_total"),
+        )
+        failed1 = metric(port, "lanpulse_polls_failed_total")
         cpu1, t1 = tree_cpu(proc.pid), time.monotonic()
         polls = polls1 - polls0
         return {

@@ -87,7 +87,10 @@ def test_workers_split_restart_reload_and_stop(agent: SnmpSimAgent, tmp_path: Pa
         health = json.loads(http_get(f"http://127.0.0.1:{port}/healthz")[1])
         assert health["workers_reporting"] == 2 and health["devices"] == 5
         metrics = http_get(f"http://127.0.0.1:{port}/metrics")[1]
-        assert 'lanpulse_polls{worker="0"}' in metrics and 'lanpulse_polls{worker="1"}' in metrics
+        assert (
+            'lanpulse_polls_total{worker="0"}' in metrics
+            and 'lanpulse_polls_total{worker="1"}' in metrics
+        )
         assert metrics.count("# TYPE lanpulse_polls counter") == 1
         assert metrics.count("# TYPE lanpulse_poll_lateness_seconds histogram") == 1
         assert 'lanpulse_poll_lateness_seconds_bucket{le="+Inf"}' in metrics
