@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import time
@@ -29,6 +30,7 @@ from lanpulse.pipeline.traps import TrapService, load_trap_maps_of
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
     from lanpulse.collectors.cli import CliCollector
+    from lanpulse.web.estate import EstateView
     from lanpulse.web.server import WebServer
 
 log = logging.getLogger("lanpulse.daemon")
@@ -106,6 +108,7 @@ class Daemon:
         self.cli_collector: CliCollector | None = None
         self._tasks_keepalive: set[asyncio.Task[object]] = set()
         self.web: WebServer | None = None
+        self.estate: EstateView | None = None  # the status page's state, with the endpoint
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
         self.traps = TrapService(self.emit, self.scheduler.poll_now, self.on_outcome)
         self.trap_maps = load_trap_maps_of(self.loaded)
@@ -235,16 +238,22 @@ class Daemon:
     async def _start_web(self) -> None:
         """The HTTP endpoint; WebStartError (one line, the daemon does not run) when its
         address cannot be used."""
+        from lanpulse.web.estate import EstateView
         from lanpulse.web.server import Endpoints, WebServer
 
         listen = self.loaded.settings.daemon.http_listen
         if not self.http or not listen:
             return
+        self.estate = EstateView(facts=lambda name: self.states.get(name, DeviceState()).facts())
+        self.estate.set_devices(self.loaded.devices)
+        self.on_outcome.append(self.estate.observe)
         endpoints = Endpoints(
             stats=lambda: {**self.all_stats(), "notifiers": self.alerting.notifier_health()},
             healthy=self.healthy,
             metrics_text=self.metrics_text,
             control=self.alerting.control,
+            estate=self.estate,
+            config_path=os.path.abspath(self.config_path),
         )
         self.web = WebServer(listen, endpoints, self.loaded.settings.web, self.loaded.base_dir)
         await self.web.start()
@@ -290,6 +299,8 @@ class Daemon:
         if self.web is not None:  # tokens follow the file (listen address and TLS: restart)
             self.web.auth.set_tokens(self.loaded.settings.web.tokens)
         self._apply_devices(self.loaded.devices)
+        if self.estate is not None:
+            self.estate.set_devices(self.loaded.devices)
         self.trap_maps = trap_maps
         await self.traps.reload(previous.settings.traps, self.loaded, trap_maps)
         self.stats.reloads += 1
