@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -56,9 +58,10 @@ def _free_port(kind: int = socket.SOCK_STREAM) -> int:
 class Site:
     """The running daemon's page address and a JSON reader for its API."""
 
-    def __init__(self, base: str, influx: InfluxDB16) -> None:
+    def __init__(self, base: str, influx: InfluxDB16, config: Path) -> None:
         self.base = base
         self.influx = influx
+        self.config = config
 
     def api(self, path: str) -> Any:
         with urllib.request.urlopen(self.base + path, timeout=10) as resp:
@@ -91,7 +94,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             config.write_text(text)
             daemon = DaemonProcess(config).start()
             try:
-                s = Site(f"http://127.0.0.1:{port}", influx)
+                s = Site(f"http://127.0.0.1:{port}", influx, config)
                 wait_for(lambda: s.api("/api/v1/summary")["devices"]["up"] >= 8, 60, 0.5)
                 yield s
             finally:
@@ -264,3 +267,21 @@ def test_posts_without_the_form_token_or_from_another_site_are_refused(
     before = len(site.api("/api/v1/silences"))
     time.sleep(0.2)
     assert len(site.api("/api/v1/silences")) == before
+
+
+def test_lanpulse_status_prints_the_same_summary_and_devices(site: Site) -> None:
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    cmd = [sys.executable, "-m", "lanpulse", "status", "-c", str(site.config)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 1, done.stderr  # dead-1 is down
+    out = done.stdout
+    assert "estate ok" in out and "firing alert(s)" in out
+    for name in ("core-sw1", "custody-mfp", "dead-1", "nas1"):
+        assert name in out
+    assert "timeout" in out  # dead-1's last error, in words
+    # $LANPULSE_CONFIG stands in for -c; filters narrow the list
+    env["LANPULSE_CONFIG"] = str(site.config)
+    cmd = [sys.executable, "-m", "lanpulse", "status", "--class", "printer"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    assert "custody-mfp" in done.stdout and "core-sw1" not in done.stdout, done.stderr
+    assert "devices (3)" in done.stdout

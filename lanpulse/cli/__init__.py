@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "dashboards",
     "discover",
     "where",
+    "status",
 )
 
 EXIT_OK = 0
