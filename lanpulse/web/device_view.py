@@ -78,7 +78,7 @@ def device_detail(
     return {
         "summary": view.summary(),
         "sections": sections(view.samples, frozenset(view.device.labels)),
-        "events": [_row(s) | {"time": s.time.isoformat()} for s in view.events],
+        "events": [_row(s) | {"time": s.time.isoformat()} for s in view.events or ()],
         "alerts": [a for a in alerts if a.get("labels", {}).get("device") == name],
         "series": {key: view.ring.series(key, now_s) for key in KEY_SERIES},
         "poll_command": poll_command(config_path, name),

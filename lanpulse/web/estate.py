@@ -5,9 +5,10 @@ here polls or queries a database. Per device it keeps the newest poll's samples 
 never accumulated) and `Ring`: one slot per minute for an hour of a few key series.
 
 Memory bound of the rings: `KEY_SERIES` (6) x 60 float32 slots + 60 int32 minute stamps =
-1,680 bytes of arrays per device, ~2.3 KB with the objects around them (measured with
-tracemalloc by `benchmarks/status_memory.py`): ~60 MB for 25,500 devices. The newest poll's
-samples are the ones the poll made, kept until the next one.
+1,680 bytes of data, 2.0 KB per device with the objects around them: 49 MiB for 25,500
+devices (`benchmarks/status_memory.py --devices 25500`). The newest poll's samples are the
+ones the poll made, kept until the next one: ~0.5 KB per device without interfaces, ~30 KB
+for a 48-port switch (the same script with `--ports 48`).
 """
 
 from __future__ import annotations
@@ -89,36 +90,41 @@ def _supply(samples: Sequence[Sample]) -> float | None:
 
 
 class Ring:
-    """An hour of `KEY_SERIES`, one slot per minute (the newest value of that minute wins)."""
+    """An hour of `KEY_SERIES`, one slot per minute (the newest value of that minute wins).
+
+    One flat float32 array (series-major) and one int32 array of minute stamps: two objects
+    per device, whatever the number of series.
+    """
 
     __slots__ = ("minutes", "values")
 
     def __init__(self) -> None:
         self.minutes = array("i", [-1] * SLOTS)
-        self.values = {name: array("f", [0.0] * SLOTS) for name in KEY_SERIES}
+        self.values = array("f", [0.0] * (SLOTS * len(KEY_SERIES)))
 
     def add(self, t_s: float, samples: Sequence[Sample]) -> None:
         """Record one poll."""
         minute = int(t_s // SLOT_S)
         slot = minute % SLOTS
         self.minutes[slot] = minute
-        for name, fn in KEY_SERIES.items():
+        for i, fn in enumerate(KEY_SERIES.values()):
             v = fn(samples)
-            self.values[name][slot] = float("nan") if v is None else v
+            self.values[i * SLOTS + slot] = float("nan") if v is None else v
 
     def series(self, name: str, now_s: float) -> list[tuple[int, float]]:
         """(minutes ago, value) of the last hour, oldest first, gaps and NaN left out."""
+        base = list(KEY_SERIES).index(name) * SLOTS
         now_minute = int(now_s // SLOT_S)
         out = []
         for slot in range(SLOTS):
             minute = self.minutes[slot]
-            v = self.values[name][slot]
+            v = self.values[base + slot]
             if minute >= 0 and now_minute - minute < SLOTS and v == v:
                 out.append((now_minute - minute, v))
         return sorted(out, key=lambda p: -p[0])
 
 
-@dataclass
+@dataclass(slots=True)
 class DeviceView:
     """One device's newest poll as the page shows it."""
 
@@ -126,7 +132,7 @@ class DeviceView:
     samples: Sequence[Sample] = ()
     polled_at: float | None = None  # wall clock, seconds
     ring: Ring = field(default_factory=Ring)
-    events: deque[Sample] = field(default_factory=lambda: deque(maxlen=EVENTS))
+    events: deque[Sample] | None = None  # made at the first trap: most devices send none
     late_s: float = 0.0  # how much later than its interval the last poll came
     profile: str = ""  # the profile the poller chose
     errors: tuple[str, ...] = ()  # the last poll's errors, as the poller worded them
@@ -206,7 +212,11 @@ class EstateView:
         view = self.views.get(device.name)
         if view is None:
             view = self.views[device.name] = DeviceView(device)
-        view.events.extend(s for s in samples if s.measurement == "event")
+        events = [s for s in samples if s.measurement == "event"]
+        if events:
+            if view.events is None:
+                view.events = deque(maxlen=EVENTS)
+            view.events.extend(events)
         if not any(s.measurement == "device" for s in samples):
             return  # an event-only outcome (a trap) keeps the last poll
         now = self.clock()
