@@ -89,10 +89,14 @@ def test_validator_catches_what_grafana_would_reject_or_lose() -> None:
         assert expected in problems
 
 
-def test_device_detail_has_the_four_variables_and_every_dashboard_links_its_siblings() -> None:
+def test_device_detail_has_its_variables_and_every_dashboard_links_its_siblings() -> None:
     dashboards = {d.uid: d.model for d in render_all()}
-    names = [v["name"] for v in dashboards["lanpulse-device"]["templating"]["list"]]
-    assert names == ["site", "class", "device", "interface"]
+    variables = {v["name"]: v for v in dashboards["lanpulse-device"]["templating"]["list"]}
+    assert list(variables) == ["site", "class", "device", "role", "interface"]
+    # per-device dashboards open on one chosen device, never All devices x All interfaces
+    for uid in ("lanpulse-device", "lanpulse-switches"):
+        device = next(v for v in dashboards[uid]["templating"]["list"] if v["name"] == "device")
+        assert device["includeAll"] is False and "$__all" not in str(device.get("current"))
     for model in dashboards.values():
         link = model["links"][0]
         assert link["type"] == "dashboards" and link["tags"] == ["lanpulse"]

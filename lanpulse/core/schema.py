@@ -123,7 +123,9 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "in_crc_errors_ps": RATE,
             },
             required=("if_index", "if_name"),
-            optional=("if_alias", "if_type"),
+            # role: uplink, access, server... (a profile or config rule; the dashboards'
+            # Role filter reads it where present)
+            optional=("if_alias", "if_type", "role"),
         ),
         _m(
             "printer",

@@ -29,19 +29,43 @@ def _top(fn: str, alias: str, inner: str, tags: tuple[str, ...], n: int = 10) ->
 
 def build() -> dash.Dashboard:
     """The estate overview dashboard."""
-    busiest_in = _top(
+    ports = f"$timeFilter AND {SITE} AND {p.ROLE} AND {p.NOT_VIRTUAL}"
+    port_tags = ("device", "if_name", "if_alias")
+    by_port = 'GROUP BY "device", "if_name", "if_alias"'
+    talkers = _top(
         "top",
-        "in_util_pct",
-        f'SELECT max("in_util_pct") AS "in_util_pct" FROM "interface" WHERE $timeFilter AND {SITE} '
-        'GROUP BY "device", "if_name"',
-        ("device", "if_name"),
+        "bps",
+        f'SELECT max("in_bps") + max("out_bps") AS "bps" FROM "interface" WHERE {ports} {by_port}',
+        port_tags,
     )
-    busiest_out = _top(
+    errors = _top(
         "top",
-        "out_util_pct",
-        f'SELECT max("out_util_pct") AS "out_util_pct" FROM "interface" WHERE $timeFilter '
-        f'AND {SITE} GROUP BY "device", "if_name"',
-        ("device", "if_name"),
+        "errors_ps",
+        f'SELECT max("in_errors_ps") + max("out_errors_ps") AS "errors_ps" FROM "interface" '
+        f"WHERE {ports} {by_port}",
+        port_tags,
+    )
+    discards = _top(
+        "top",
+        "discards_ps",
+        f'SELECT max("in_discards_ps") + max("out_discards_ps") AS "discards_ps" '
+        f'FROM "interface" WHERE {ports} {by_port}',
+        port_tags,
+    )
+    # Down now (last oper_status 2) but up (1) at some point in the range; admin-down ports
+    # (shut on purpose) are left out by their last admin_status.
+    went_down = (
+        'SELECT "now", "admin" FROM (SELECT last("oper_status") AS "now", '
+        'min("oper_status") AS "best", last("admin_status") AS "admin" FROM "interface" '
+        f'WHERE {ports} {by_port}) WHERE "now" = 2 AND "best" = 1 AND "admin" = 1 {by_port}'
+    )
+    # Supplies that report no level, only "some remaining" (1) or empty (0): empty first.
+    state_only = _top(
+        "bottom",
+        "some_remaining",
+        f'SELECT last("some_remaining") AS "some_remaining" FROM "printer_supply" '
+        f'WHERE $timeFilter AND {SITE} GROUP BY "device", "supply"',
+        ("device", "supply"),
     )
     lowest_supplies = _top(
         "bottom",
@@ -69,6 +93,7 @@ def build() -> dash.Dashboard:
             UID, "lanpulse: estate overview", "Devices up and down, active alerts, top-N lists."
         )
         .with_variable(p.site_variable())
+        .with_variable(p.role_variable())
         .with_panel(p.single("Devices up", p.SHORT, Q(f'SELECT sum("up") FROM ({LAST_UP})')))
         .with_panel(
             p.single(
@@ -141,32 +166,53 @@ def build() -> dash.Dashboard:
                         fmt="table",
                     )
                 ],
-                columns={"state": p.column(mappings=p.ALERT_STATE, cell="color-background")},
+                columns={
+                    "state": p.column(mappings=p.ALERT_STATE, cell="color-background"),
+                    "device": p.column(link=DEVICE_LINK),
+                },
                 w=24,
             )
         )
         .with_panel(
             p.listing(
-                "Busiest links in (peak utilisation)",
-                [Q(busiest_in, fmt="table")],
-                columns={
-                    "in_util_pct": p.column(
-                        cell="gauge", thresholds=p.high_is_bad(70, 90), unit=p.PERCENT
-                    )
-                },
-                sort_by="in_util_pct",
+                "Top talkers (peak in + out)",
+                [Q(talkers, fmt="table")],
+                columns={"bps": p.column(unit=p.BPS), "device": p.column(link=DEVICE_LINK)},
+                sort_by="bps",
+                description="Loopbacks and virtual interfaces left out; Role narrows.",
             )
         )
         .with_panel(
             p.listing(
-                "Busiest links out (peak utilisation)",
-                [Q(busiest_out, fmt="table")],
+                "Ports down that were up",
+                [Q(went_down, fmt="table")],
                 columns={
-                    "out_util_pct": p.column(
-                        cell="gauge", thresholds=p.high_is_bad(70, 90), unit=p.PERCENT
-                    )
+                    "now": p.column(mappings=p.OPER_STATUS, cell="color-background"),
+                    "device": p.column(link=DEVICE_LINK),
                 },
-                sort_by="out_util_pct",
+                description="Down now, up earlier in the range, not shut by an administrator.",
+            )
+        )
+        .with_panel(
+            p.listing(
+                "Top error rates",
+                [Q(errors, fmt="table")],
+                columns={
+                    "errors_ps": p.column(unit=p.PER_SECOND, cell="color-text"),
+                    "device": p.column(link=DEVICE_LINK),
+                },
+                sort_by="errors_ps",
+            )
+        )
+        .with_panel(
+            p.listing(
+                "Top discard rates",
+                [Q(discards, fmt="table")],
+                columns={
+                    "discards_ps": p.column(unit=p.PER_SECOND, cell="color-text"),
+                    "device": p.column(link=DEVICE_LINK),
+                },
+                sort_by="discards_ps",
             )
         )
         .with_panel(
@@ -176,10 +222,24 @@ def build() -> dash.Dashboard:
                 columns={
                     "level_pct": p.column(
                         cell="gauge", thresholds=p.low_is_bad(10, 25), unit=p.PERCENT
-                    )
+                    ),
+                    "device": p.column(link=DEVICE_LINK),
                 },
                 sort_by="level_pct",
                 descending=False,
+            )
+        )
+        .with_panel(
+            p.listing(
+                "Supplies with only a state",
+                [Q(state_only, fmt="table")],
+                columns={
+                    "some_remaining": p.column(mappings=p.SUPPLY_STATE, cell="color-background"),
+                    "device": p.column(link=DEVICE_LINK),
+                },
+                sort_by="some_remaining",
+                descending=False,
+                description="Supplies that report no level, only whether some remains.",
             )
         )
         .with_panel(
@@ -189,7 +249,8 @@ def build() -> dash.Dashboard:
                 columns={
                     "used_pct": p.column(
                         cell="gauge", thresholds=p.high_is_bad(80, 90), unit=p.PERCENT
-                    )
+                    ),
+                    "device": p.column(link=DEVICE_LINK),
                 },
                 sort_by="used_pct",
             )
@@ -205,7 +266,6 @@ def build() -> dash.Dashboard:
                     "device": p.column(link=DEVICE_LINK),
                 },
                 sort_by="poll_seconds",
-                w=24,
             )
         )
     )
