@@ -28,6 +28,8 @@ def test_demo_writes_the_estate_into_influxdb(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert f"devices up {len(ESTATE)}/{len(ESTATE)}" in done.stdout
         assert "busiest:" in done.stdout and "Mbit/s" in done.stdout
+        assert "status page: http://127.0.0.1:" in done.stdout
+        assert "written to InfluxDB" in done.stdout
         up = influx_rows(
             influx, "demo", "SELECT min(up) AS up, count(up) AS n FROM device GROUP BY device"
         )
@@ -44,3 +46,25 @@ def test_demo_writes_the_estate_into_influxdb(tmp_path: Path) -> None:
             "WHERE device = 'floor2-printer' AND supply = 'Black Cartridge HP CF400X'",
         )
         assert toner["pct"] == 63
+
+
+def test_demo_without_influxdb_says_where_the_data_went(tmp_path: Path) -> None:
+    """No "written 0": the spool keeps the data, and the summary says where and how to look."""
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "lanpulse", "demo", "--interval", "2"),
+            *("--duration", "4", "--workdir", str(tmp_path / "demo")),
+        ],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "written 0" not in done.stdout
+    spool = tmp_path / "demo" / "spool"
+    assert "kept in the spool" in done.stdout
+    assert f"lanpulse spool status --dir {spool}" in done.stdout
+    url = next(line for line in done.stdout.splitlines() if line.startswith("status page: "))
+    assert url.startswith("status page: http://127.0.0.1:")
+    assert "in a terminal: lanpulse status -c " in done.stdout

@@ -131,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     summary = LiveSummary(None if influx else workdir / "spool")
 
     async def main() -> int:
-        daemon = Daemon(str(workdir / "lanpulse-demo.yaml"), selfmon_interval_s=args.interval)
+        config = workdir / "lanpulse-demo.yaml"
+        daemon = Daemon(str(config), selfmon_interval_s=args.interval)
         daemon.on_outcome.append(summary.observe)
         runner = asyncio.create_task(daemon.run())
         started = time.monotonic()
@@ -139,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.05)
         if daemon.web is not None and daemon.web.listening:
             web = daemon.web
-            print(f"status page: {web.scheme}://{web.host}:{web.port}/", flush=True)
+            url = f"{web.scheme}://{web.host}:{web.port}"
+            print(f"status page: {url}/", flush=True)
+            print(f"in a terminal: lanpulse status -c {config} --url {url}", flush=True)
         try:
             while not runner.done():
                 await asyncio.sleep(min(args.interval, 5))
