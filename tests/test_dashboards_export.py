@@ -153,3 +153,17 @@ def test_export_with_settings_points_at_the_configured_datasource_without_secret
     overview = json.loads(files["lanpulse-overview.json"])
     assert overview["panels"][0]["datasource"] == {"type": "influxdb", "uid": "site-influx"}
     assert "lanpulse-influxdb" not in files["lanpulse-switches.json"]
+
+
+def test_export_takes_the_data_source_from_the_influxdb_section(tmp_path: Path) -> None:
+    """No grafana: section needed: the dashboards read where the daemon writes."""
+    cfg = tmp_path / "lanpulse.yaml"
+    cfg.write_text(
+        "influxdb:\n  url: http://127.0.0.1:8086\n  api: v1\n  database: ops\n"
+        f"spool:\n  directory: {tmp_path / 'spool'}\ndevices: []\n"
+    )
+    assert main(["dashboards", "export", "--out", str(tmp_path / "out"), "-c", str(cfg)]) == 0
+    text = (tmp_path / "out" / "provisioning" / "datasources" / "lanpulse.yaml").read_text()
+    assert "url: http://127.0.0.1:8086" in text and "dbName: ops" in text
+    cfg.write_text(f"spool:\n  directory: {tmp_path / 'spool'}\ndevices: []\n")
+    assert main(["dashboards", "export", "--out", str(tmp_path / "o2"), "-c", str(cfg)]) == 2
