@@ -254,6 +254,7 @@ class Daemon:
             control=self.alerting.control,
             estate=self.estate,
             config_path=os.path.abspath(self.config_path),
+            endpoints_file=self.loaded.base_dir / self.loaded.settings.discovery.endpoints.file,
         )
         self.web = WebServer(listen, endpoints, self.loaded.settings.web, self.loaded.base_dir)
         await self.web.start()

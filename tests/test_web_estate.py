@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 from lanpulse.config.web import WebSettings
 from lanpulse.core.codes import in_words
 from lanpulse.core.model import Device, Sample
+from lanpulse.discovery.endpoints import Endpoint, EndpointTable
 from lanpulse.web.charts import sparkline
 from lanpulse.web.estate import SLOTS, EstateView
 from lanpulse.web.server import Endpoints, WebServer
@@ -82,8 +83,16 @@ def test_codes_in_words() -> None:
 async def test_pages_escape_what_devices_report(tmp_path: Path) -> None:
     view, _ = estate()
     view.observe(view.views["sw-a"].device, poll("sw-a", 1, model="<script>alert(1)</script>"))
+    table = tmp_path / "endpoints.json"
+    EndpointTable(
+        {"aa:bb:cc:00:00:01": Endpoint("aa:bb:cc:00:00:01", "10.0.0.7", "sw-a", "Gi0/1", 20, 0, 1)}
+    ).save(table)
     endpoints = Endpoints(
-        stats=lambda: {}, healthy=lambda: True, metrics_text=lambda: "", estate=view
+        stats=lambda: {},
+        healthy=lambda: True,
+        metrics_text=lambda: "",
+        estate=view,
+        endpoints_file=table,
     )
     server = WebServer("127.0.0.1:0", endpoints, WebSettings(), tmp_path)
     async with TestServer(server.app, host="127.0.0.1") as ts, aiohttp.ClientSession() as http:
@@ -96,6 +105,7 @@ async def test_pages_escape_what_devices_report(tmp_path: Path) -> None:
             page = await r.text()
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
             assert "down (2)" in page  # oper_status in words
+            assert "aa:bb:cc:00:00:01" in page and "10.0.0.7" in page  # endpoints per port
         async with http.get(ts.make_url("/api/v1/devices?class=printer")) as r:
             assert [d["name"] for d in await r.json()] == ["prn"]
         async with http.get(ts.make_url("/devices/nope")) as r:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from lanpulse.web.api import MAX_SILENCE_S, AlertControl
 from lanpulse.web.auth import caller_of
 from lanpulse.web.charts import human, sparkline
 from lanpulse.web.device_view import device_detail
+from lanpulse.web.endpoints_view import PortEndpoints
 from lanpulse.web.estate import EstateView
 from lanpulse.web.session import SESSION, Sessions
 
@@ -50,6 +51,7 @@ class StatusSource:
     healthy: Callable[[], bool]
     control: AlertControl | None
     config_path: str | None = None
+    ports: PortEndpoints = field(default_factory=lambda: PortEndpoints(None))
 
     def alerts(self) -> list[dict[str, Any]]:
         """Pending and firing alerts (none without alerting)."""
@@ -80,7 +82,9 @@ class StatusSource:
         view = self.estate.views.get(name)
         if view is None:
             return None
-        return device_detail(view, self.alerts(), self.config_path, time.time())
+        detail = device_detail(view, self.alerts(), self.config_path, time.time())
+        detail["endpoints"] = self.ports.of(name)
+        return detail
 
 
 SOURCE = web.AppKey("status_source", StatusSource)

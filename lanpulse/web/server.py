@@ -19,6 +19,7 @@ from lanpulse.config.web import WebSettings, is_loopback, parse_listen
 from lanpulse.core.errors import LanpulseError
 from lanpulse.web.api import AlertControl, add_api_routes
 from lanpulse.web.auth import TokenAuth
+from lanpulse.web.endpoints_view import PortEndpoints
 from lanpulse.web.estate import EstateView
 from lanpulse.web.pages import StatusSource, add_page_routes
 from lanpulse.web.session import Sessions
@@ -41,6 +42,7 @@ class Endpoints:
     control: AlertControl | None = None
     estate: EstateView | None = None  # the status page's device state (None: an empty one)
     config_path: str | None = None  # for the page's `lanpulse poll -c ...` lines
+    endpoints_file: Path | None = None  # discovery's endpoint table (MAC -> switch port)
 
 
 class WebServer:
@@ -67,6 +69,7 @@ class WebServer:
             healthy=endpoints.healthy,
             control=endpoints.control,
             config_path=endpoints.config_path,
+            ports=PortEndpoints(endpoints.endpoints_file),
         )
         add_page_routes(self.app, source, self.sessions)
         add_status_api_routes(self.app)
