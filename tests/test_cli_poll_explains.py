@@ -125,3 +125,25 @@ def test_a_closed_pipe_ends_quietly_and_options_follow_the_sub_command(
     assert r.returncode == 0, r.stderr
     first = json.loads(r.stderr.splitlines()[0])
     assert first["level"] == "debug" and "message" in first
+
+
+def test_every_sub_command_and_option_has_help_text() -> None:
+    import argparse
+
+    from lanpulse.cli import build_parser
+
+    missing: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {c.dest: c.help for c in action._choices_actions}
+                for name, sub in action.choices.items():
+                    if not helps.get(name):
+                        missing.append(f"{path} {name}")
+                    walk(sub, f"{path} {name}")
+            elif not action.help and action.dest != "help":
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "lanpulse")
+    assert missing == []

@@ -45,7 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="polls of --device (default 2: rate rules need two polls)",
     )
     test.add_argument("--every", default="5s", help="time between those polls (default 5s)")
-    test.add_argument("--format", choices=["text", "json"], default="text")
+    test.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output as text or JSON"
+    )
     test.set_defaults(func=run_test)
     routes = verbs.add_parser(
         "routes", help="which receivers an alert with these labels reaches (like amtool)"

@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: Ctrl-C)")
     p.add_argument("--workdir", help="keep config, spool and logs here (default: temporary)")
     p.add_argument("--influx-url", help="also write to this InfluxDB (v1 API)")
-    p.add_argument("--influx-database", default="lanpulse")
+    p.add_argument(
+        "--influx-database", default="lanpulse", help="database for --influx-url (created)"
+    )
     p.add_argument(
         "--listen",
         default="127.0.0.1:0",

@@ -39,8 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="configuration file, with --device (default: $LANPULSE_CONFIG or lanpulse.yaml)",
     )
     p.add_argument("--device", help="device name from the configuration file")
-    p.add_argument("--port", type=int, default=161)
-    p.add_argument("--snmp-version", choices=["1", "2c", "3"], default=None)
+    p.add_argument("--port", type=int, default=161, help="SNMP port (default: 161)")
+    p.add_argument(
+        "--snmp-version",
+        choices=["1", "2c", "3"],
+        default=None,
+        help="SNMP version (default: 3 with --user, else 2c)",
+    )
     p.add_argument("--community", help="v1/v2c community (default: public; env LANPULSE_COMMUNITY)")
     p.add_argument("--user", help="SNMPv3 user")
     p.add_argument("--auth-protocol", help="md5, sha, sha224, sha256, sha384, sha512")
@@ -48,11 +53,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--priv-protocol", help="des, 3des, aes, aes192, aes256, aes192c, aes256c")
     p.add_argument("--priv-password", help="SNMPv3 privacy password (env LANPULSE_PRIV_PASSWORD)")
     p.add_argument("--profile", help="use this profile instead of choosing by sysObjectID")
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table (per measurement, codes in words, notes on dropped values), JSON lines, "
+        "or InfluxDB line protocol",
+    )
     p.add_argument("--count", type=int, default=1, help="poll N times, print the last poll")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
     p.add_argument("--timeout", type=float, default=None, help="seconds per request")
-    p.add_argument("--retries", type=int, default=None)
+    p.add_argument("--retries", type=int, default=None, help="retries per request")
     p.add_argument("--explain", action="store_true", help="show profile choice and OIDs")
     p.add_argument("--cli", action="store_true", help="poll over SSH (the device's ssh settings)")
     p.set_defaults(func=run)
