@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,8 @@ from typing import Any
 import pytest
 
 from lanpulse.demo.estate import start_estate
-from lanpulse.sim.servers import InfluxDB16
+from lanpulse.sim.servers import InfluxDB16, free_tcp_port
+from lanpulse.sim.snmpsim import free_udp_port
 from tests._daemon import ROOT, DaemonProcess, influx_rows, v1_section, wait_for
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -49,12 +49,6 @@ rules:
 """
 
 
-def _free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Site:
     """The running daemon's page address and a JSON reader for its API."""
 
@@ -71,7 +65,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("browser")
-    port = _free_port()
+    port = free_tcp_port()
     with InfluxDB16(tmp / "influxd") as influx:
         estate = start_estate(
             tmp, interval_s=3, influx=v1_section(influx, "ops"), http_listen=f"127.0.0.1:{port}"
@@ -79,7 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         try:
             (tmp / "rules.yaml").write_text(RULES)
             (tmp / "alice.token").write_text(TOKEN + "\n")
-            dead = _free_port(socket.SOCK_DGRAM)  # nothing answers there: a real timeout
+            dead = free_udp_port()  # nothing answers there: a real timeout
             extra = (
                 "alerting:\n  rules_files: [rules.yaml]\n  disabled_packs: [interface, printer,"
                 " storage, sensor, desktop]\n  state_file: state.json\n  dependency_wait: 0s\n"

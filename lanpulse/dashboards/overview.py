@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import table
 
 from lanpulse.dashboards import panels as p
 from lanpulse.dashboards.panels import Q
@@ -25,6 +26,19 @@ def _top(fn: str, alias: str, inner: str, tags: tuple[str, ...], n: int = 10) ->
     """top()/bottom() of an inner per-series aggregate, with its tags as columns."""
     columns = ", ".join(f'"{t}"' for t in tags)
     return f'SELECT {fn}("{alias}", {n}) AS "{alias}", {columns} FROM ({inner})'
+
+
+def _rate_list(title: str, query: str, field: str) -> table.Panel:
+    """A top-N table of a per-second rate, its device linking to the device dashboard."""
+    return p.listing(
+        title,
+        [Q(query, fmt="table")],
+        columns={
+            field: p.column(unit=p.PER_SECOND, cell="color-text"),
+            "device": p.column(link=DEVICE_LINK),
+        },
+        sort_by=field,
+    )
 
 
 def build() -> dash.Dashboard:
@@ -193,28 +207,8 @@ def build() -> dash.Dashboard:
                 description="Down now, up earlier in the range, not shut by an administrator.",
             )
         )
-        .with_panel(
-            p.listing(
-                "Top error rates",
-                [Q(errors, fmt="table")],
-                columns={
-                    "errors_ps": p.column(unit=p.PER_SECOND, cell="color-text"),
-                    "device": p.column(link=DEVICE_LINK),
-                },
-                sort_by="errors_ps",
-            )
-        )
-        .with_panel(
-            p.listing(
-                "Top discard rates",
-                [Q(discards, fmt="table")],
-                columns={
-                    "discards_ps": p.column(unit=p.PER_SECOND, cell="color-text"),
-                    "device": p.column(link=DEVICE_LINK),
-                },
-                sort_by="discards_ps",
-            )
-        )
+        .with_panel(_rate_list("Top error rates", errors, "errors_ps"))
+        .with_panel(_rate_list("Top discard rates", discards, "discards_ps"))
         .with_panel(
             p.listing(
                 "Lowest supplies",
