@@ -43,11 +43,10 @@ def _post(url: str, lines: list[str]) -> None:
         assert resp.status == 204
 
 
-def generate(url: str, switches: int, ports: int, hours: float, step: int) -> int:
-    """Write the estate; the number of points."""
+def generate(url: str, switches: int, ports: int, start: int, end: int, step: int) -> int:
+    """Write the estate from `start` to `end` (Unix seconds); the number of points."""
     rnd = random.Random(17)
-    end = int(time.time())
-    times = range(end - int(hours * 3600), end, step)
+    times = range(start, end, step)
     lines: list[str] = []
     count = 0
 
@@ -72,11 +71,13 @@ def generate(url: str, switches: int, ports: int, hours: float, step: int) -> in
                 role = "uplink" if p >= ports - 2 else "access"
                 bps = load[p] * 1e8 * (0.5 + rnd.random())
                 oper = 2 if p in flaps and t > end - 3600 else 1
+                octets = int(bps * (t - start) / 8) + 1
                 errs = 0.01 * rnd.random() if p % 7 == 0 else 0
                 emit(
                     f"interface,{base},if_index={p + 1},if_name=Gi1/0/{p + 1},"
                     f"if_alias=port\\ {p + 1},role={role} "
-                    f"in_bps={bps:.0f},out_bps={bps / 2:.0f},in_util_pct={bps / 1e7:.2f},"
+                    f"in_octets={octets}i,in_bps={bps:.0f},out_bps={bps / 2:.0f},"
+                    f"in_util_pct={bps / 1e7:.2f},"
                     f"out_util_pct={bps / 2e7:.2f},speed_bps=1000000000i,oper_status={oper}i,"
                     f"admin_status=1i,in_errors_ps={errs},out_errors_ps=0,"
                     f"in_discards_ps={errs / 2},out_discards_ps=0 {t}"
@@ -126,7 +127,11 @@ def main() -> int:
         try:
             server.query(f"CREATE DATABASE {DB}")
             t0 = time.monotonic()
-            points = generate(server.url, args.switches, args.ports, args.hours, args.step)
+            end = int(time.time())
+            start = end - int(args.hours * 3600)
+            points = generate(server.url, args.switches, args.ports, start, end, args.step)
+            # the write took minutes: fill up to now, so "the last 10 minutes" has data
+            points += generate(server.url, args.switches, args.ports, end, int(time.time()), 60)
             took = time.monotonic() - t0
             print(f"wrote {points:,} points in {took:.0f} s ({points / took:,.0f}/s)")
             code = run_queries(server, args)
