@@ -12,19 +12,23 @@ from lanpulse.sim.servers import InfluxDB16
 from tests._daemon import ROOT, influx_rows
 
 
+def demo(tmp_path: Path, duration: str, *more: str) -> subprocess.CompletedProcess[str]:
+    """`lanpulse demo` for `duration` seconds with its workdir under `tmp_path`."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "lanpulse", "demo", "--interval", "2"),
+            *("--duration", duration, "--workdir", str(tmp_path / "demo"), *more),
+        ],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_demo_writes_the_estate_into_influxdb(tmp_path: Path) -> None:
     with InfluxDB16(tmp_path / "influxd") as influx:
-        done = subprocess.run(
-            [
-                *(sys.executable, "-m", "lanpulse", "demo", "--interval", "2"),
-                *("--duration", "5", "--workdir", str(tmp_path / "demo")),
-                *("--influx-url", influx.url, "--influx-database", "demo"),
-            ],
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = demo(tmp_path, "5", "--influx-url", influx.url, "--influx-database", "demo")
         assert done.returncode == 0, done.stderr
         assert f"devices up {len(ESTATE)}/{len(ESTATE)}" in done.stdout
         assert "busiest:" in done.stdout and "Mbit/s" in done.stdout
@@ -50,16 +54,7 @@ def test_demo_writes_the_estate_into_influxdb(tmp_path: Path) -> None:
 
 def test_demo_without_influxdb_says_where_the_data_went(tmp_path: Path) -> None:
     """No "written 0": the spool keeps the data, and the summary says where and how to look."""
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "lanpulse", "demo", "--interval", "2"),
-            *("--duration", "4", "--workdir", str(tmp_path / "demo")),
-        ],
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = demo(tmp_path, "4")
     assert done.returncode == 0, done.stderr
     assert "written 0" not in done.stdout
     spool = tmp_path / "demo" / "spool"
