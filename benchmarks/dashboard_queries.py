@@ -117,6 +117,7 @@ def main() -> int:
     ap.add_argument("--range", default="6h", help="dashboard time range (default view: 6h)")
     ap.add_argument("--interval", default="20s", help="$__interval Grafana sends for it")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", help="only this dashboard uid (e.g. lanpulse-overview)")
     ap.add_argument(
         "--hold", type=float, default=0, help="keep influxd up this many seconds afterwards"
     )
@@ -165,6 +166,8 @@ def run_queries(server: InfluxDB16, args: argparse.Namespace) -> int:
     slow = 0
     print(f"{'dashboard':<10} {'panel / variable':<40} {'wall ms':>8} {'cpu ms':>7} {'rows':>6}")
     for dashboard in render_all():
+        if args.only and dashboard.uid != args.only:
+            continue
         values = MacroValues(args.range, args.interval)
         device = _first_device(server, dashboard.model, values)
         if device is not None:

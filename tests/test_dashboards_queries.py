@@ -312,8 +312,8 @@ def test_number_fields_are_written_as_floats_whatever_the_device_reports() -> No
 
 
 def test_ports_down_that_were_up_on_hand_made_history(influx: InfluxDB16) -> None:
-    """Down with traffic since the switch started is listed; down and never used, or shut
-    by an administrator, is not."""
+    """Down and used since the switch started comes first, down and never used last; shut by
+    an administrator is not listed."""
     now = time.time_ns()
     lines = []
     for port, octets, admin in (("Gi0/1", 5000, 1), ("Gi0/2", 0, 1), ("Gi0/3", 7000, 2)):
@@ -329,4 +329,5 @@ def test_ports_down_that_were_up_on_hand_made_history(influx: InfluxDB16) -> Non
         assert resp.status == 204
     q = _query("lanpulse-overview", "Ports down that were up")
     series = _run(influx, q, VALUES, db).get("series") or []
-    assert [row[3] for row in series[0]["values"]] == ["Gi0/1"]
+    rows = sorted(series[0]["values"], key=lambda row: -row[1])
+    assert [(row[3], row[1]) for row in rows] == [("Gi0/1", 5000), ("Gi0/2", 0)]

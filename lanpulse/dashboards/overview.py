@@ -58,11 +58,13 @@ def _port_list(title: str, field: str, unit: str) -> table.Panel:
 def build() -> dash.Dashboard:
     """The estate overview dashboard."""
     ports = f"$timeFilter AND {SITE} AND {p.ROLE} AND {p.NOT_VIRTUAL}"
-    # Down now, not shut by an administrator, and its input counter moved since the switch
-    # started: it was up before. One row per port (top() keeps distinct tag sets).
+    # Down now and not shut by an administrator, ranked by the traffic it carried since the
+    # switch started: ports that were up come first, never-used ones (0) last. One row per
+    # port (top() keeps distinct tag sets). An `"in_octets" > 0` condition would say "was
+    # up" exactly, at a third more InfluxDB CPU (1.0-1.3 s on the generated estate).
     went_down = (
         f'SELECT top("in_octets", {PORT_TAGS}, 100) AS "in_octets" FROM "interface" '
-        f'WHERE {ports} AND "oper_status" = 2 AND "admin_status" = 1 AND "in_octets" > 0'
+        f'WHERE {ports} AND "oper_status" = 2 AND "admin_status" = 1'
     )
     # Supplies that report no level, only "some remaining" (1) or empty (0): empty first.
     state_only = _top(
@@ -186,8 +188,8 @@ def build() -> dash.Dashboard:
                 [Q(went_down, fmt="table")],
                 columns={"device": p.column(link=DEVICE_LINK)},
                 time_from=NOW,
-                description="Down now, not shut by an administrator, with traffic since the "
-                "switch started (so up before).",
+                description="Down now, not shut by an administrator; ranked by traffic since "
+                "the switch started, so ports that were up come first (0: never used).",
             )
         )
         .with_panel(_port_list("Top input error rates", "in_errors_ps", p.PER_SECOND))
