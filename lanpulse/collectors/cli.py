@@ -342,7 +342,7 @@ def _classify(device: Device, exc: Exception) -> CollectError:
     if isinstance(exc, paramiko.SSHException | EOFError | OSError):
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         if "Error reading SSH protocol banner" in text or "No existing session" in text:
-            return CollectTimeout(name, "no SSH banner within `ssh.timeout_s`")
+            return CollectTimeout(name, "no SSH banner within `ssh.timeout`")
         return AgentError(name, f"SSH session failed: {first}")
     return AgentError(name, f"SSH session failed: {type(exc).__name__}")
 
