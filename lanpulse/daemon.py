@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import time
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from lanpulse.collectors.cli import CliCollector
     from lanpulse.config.settings import LoadedConfig, Settings
     from lanpulse.pipeline.agents import AgentService
+    from lanpulse.web.estate import EstateView
     from lanpulse.web.server import WebServer
 
 log = logging.getLogger("lanpulse.daemon")
@@ -113,6 +115,7 @@ class Daemon:
         self._ssh_problems = RepeatLog(logging.getLogger("lanpulse.ssh"))
         self._tasks_keepalive: set[asyncio.Task[object]] = set()
         self.web: WebServer | None = None
+        self.estate: EstateView | None = None  # the status page's state, with the endpoint
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
         self.traps = TrapService(self.emit, self.scheduler.poll_now, self.on_outcome)
         self.trap_maps = load_trap_maps_of(self.loaded)
@@ -327,16 +330,23 @@ class Daemon:
     async def _start_web(self) -> None:
         """The HTTP endpoint; WebStartError (one line, the daemon does not run) when its
         address cannot be used."""
+        from lanpulse.web.estate import EstateView
         from lanpulse.web.server import Endpoints, WebServer
 
         listen = self.loaded.settings.daemon.http_listen
         if not self.http or not listen:
             return
+        self.estate = EstateView(facts=lambda name: self.states.get(name, DeviceState()).facts())
+        self.estate.set_devices(self.loaded.devices)
+        self.on_outcome.append(self.estate.observe)
         endpoints = Endpoints(
             stats=lambda: {**self.all_stats(), "notifiers": self.alerting.notifier_health()},
             healthy=self.healthy,
             metrics_text=self.metrics_text,
             control=self.alerting.control,
+            estate=self.estate,
+            config_path=os.path.abspath(self.config_path),
+            endpoints_file=self.loaded.base_dir / self.loaded.settings.discovery.endpoints.file,
         )
         self.web = WebServer(listen, endpoints, self.loaded.settings.web, self.loaded.base_dir)
         await self.web.start()
@@ -397,6 +407,8 @@ class Daemon:
             self.web.auth.set_tokens(self.loaded.settings.web.tokens)
         self.roles = self._role_tagger()
         self._apply_devices(self.loaded.devices)
+        if self.estate is not None:
+            self.estate.set_devices(self.loaded.devices)
         self.trap_maps = trap_maps
         await self.traps.reload(previous.settings.traps, self.loaded, trap_maps)
         self.stats.reloads += 1

@@ -163,7 +163,7 @@ def test_hung_device_times_out_with_a_clear_error() -> None:
             ssh=SshCredentials("cisco_ios", port=hung.port, user="admin", timeout_s=1.0),
         )
         samples, errors = poll_cli_device(device)
-    assert errors == ["hung-sw: no SSH banner within `ssh.timeout_s`"]
+    assert errors == ["hung-sw: no SSH banner within `ssh.timeout`"]
     assert samples[0].fields["up"] == 0 and samples[0].tags["error"] == "timeout"
 
 

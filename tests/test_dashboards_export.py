@@ -90,10 +90,14 @@ def test_validator_catches_what_grafana_would_reject_or_lose() -> None:
         assert expected in problems
 
 
-def test_device_detail_has_the_four_variables_and_every_dashboard_links_its_siblings() -> None:
+def test_device_detail_has_its_variables_and_every_dashboard_links_its_siblings() -> None:
     dashboards = {d.uid: d.model for d in render_all()}
-    names = [v["name"] for v in dashboards["lanpulse-device"]["templating"]["list"]]
-    assert names == ["site", "class", "device", "interface"]
+    variables = {v["name"]: v for v in dashboards["lanpulse-device"]["templating"]["list"]}
+    assert list(variables) == ["site", "class", "device", "role", "interface"]
+    # per-device dashboards open on one chosen device, never All devices x All interfaces
+    for uid in ("lanpulse-device", "lanpulse-switches"):
+        device = next(v for v in dashboards[uid]["templating"]["list"] if v["name"] == "device")
+        assert device["includeAll"] is False and "$__all" not in str(device.get("current"))
     for model in dashboards.values():
         link = model["links"][0]
         assert link["type"] == "dashboards" and link["tags"] == ["lanpulse"]
@@ -150,3 +154,17 @@ def test_export_with_settings_points_at_the_configured_datasource_without_secret
     overview = json.loads(files["lanpulse-overview.json"])
     assert overview["panels"][0]["datasource"] == {"type": "influxdb", "uid": "site-influx"}
     assert "lanpulse-influxdb" not in files["lanpulse-switches.json"]
+
+
+def test_export_takes_the_data_source_from_the_influxdb_section(tmp_path: Path) -> None:
+    """No grafana: section needed: the dashboards read where the daemon writes."""
+    cfg = tmp_path / "lanpulse.yaml"
+    cfg.write_text(
+        "influxdb:\n  url: http://127.0.0.1:8086\n  api: v1\n  database: ops\n"
+        f"spool:\n  directory: {tmp_path / 'spool'}\ndevices: []\n"
+    )
+    assert main(["dashboards", "export", "--out", str(tmp_path / "out"), "-c", str(cfg)]) == 0
+    text = (tmp_path / "out" / "provisioning" / "datasources" / "lanpulse.yaml").read_text()
+    assert "url: http://127.0.0.1:8086" in text and "dbName: ops" in text
+    cfg.write_text(f"spool:\n  directory: {tmp_path / 'spool'}\ndevices: []\n")
+    assert main(["dashboards", "export", "--out", str(tmp_path / "o2"), "-c", str(cfg)]) == 2

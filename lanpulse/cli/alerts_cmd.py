@@ -19,6 +19,7 @@ from lanpulse.alerts.records import active_alerts
 from lanpulse.alerts.silences import LABEL_ALIASES
 from lanpulse.alerts.wiring import build_notifiers, receivers_for
 from lanpulse.cli.api_client import ApiClient, add_api_arguments
+from lanpulse.cli.check_cmd import add_config_argument
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Sample
 from lanpulse.core.schema import validate_sample
@@ -30,10 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = p.add_subparsers(dest="alerts_command", metavar="ACTION")
     verbs.required = True
     check = verbs.add_parser("check", help="validate the alerting section and every rule")
-    check.add_argument("-c", "--config", required=True, help="lanpulse config file")
+    add_config_argument(check)
     check.set_defaults(func=run_check)
     test = verbs.add_parser("test", help="show which rules would be pending or firing")
-    test.add_argument("-c", "--config", required=True, help="lanpulse config file")
+    add_config_argument(test)
     source = test.add_mutually_exclusive_group(required=True)
     source.add_argument("--samples", help="samples in the `--format json` line shape (JSONL)")
     source.add_argument("--device", help="poll this inventory device (see --count)")
@@ -44,12 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="polls of --device (default 2: rate rules need two polls)",
     )
     test.add_argument("--every", default="5s", help="time between those polls (default 5s)")
-    test.add_argument("--format", choices=["text", "json"], default="text")
+    test.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output as text or JSON"
+    )
     test.set_defaults(func=run_test)
     routes = verbs.add_parser(
         "routes", help="which receivers an alert with these labels reaches (like amtool)"
     )
-    routes.add_argument("-c", "--config", required=True, help="lanpulse config file")
+    add_config_argument(routes)
     routes.add_argument(
         "--labels", required=True, help="the alert's labels: class=printer,site=hq,..."
     )

@@ -15,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from lanpulse.cli.check_cmd import add_config_argument
 from lanpulse.config.web import parse_listen
 from lanpulse.core.errors import ConfigError, LanpulseError
 
@@ -25,7 +26,7 @@ class ApiError(LanpulseError):
 
 def add_api_arguments(p: argparse.ArgumentParser) -> None:
     """`-c`, `--token`, `--url`."""
-    p.add_argument("-c", "--config", required=True, help="lanpulse config file")
+    add_config_argument(p)
     p.add_argument("--token", help="name of the web.tokens entry to use (default: the first)")
     p.add_argument("--url", help="daemon address (default: from daemon.http_listen)")
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lanpulse.core.errors import LanpulseError
+from lanpulse.core.errors import ConfigError, LanpulseError
+
+if TYPE_CHECKING:
+    from lanpulse.config.grafana import DatasourceSettings, FolderSettings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,10 +62,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     datasource, folder = DEFAULT_DATASOURCE, None
     if args.config:
-        from lanpulse.dashboards.settings_file import load_grafana_settings
-
-        settings = load_grafana_settings(args.config)
-        datasource, folder = settings.datasource, settings.folder
+        datasource, folder = _export_settings(args.config)
     files = export_files(datasource, folder, args.dashboards_path or DEFAULT_DASHBOARDS_PATH)
     try:
         written = write_export(args.out, files)
@@ -69,6 +70,33 @@ def run_export(args: argparse.Namespace) -> int:
         raise LanpulseError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
     print(f"wrote {len(written)} files to {args.out}")
     return 0
+
+
+def _export_settings(path: str) -> tuple[DatasourceSettings, FolderSettings | None]:
+    """The `grafana:` section's data source and folder; without one, a data source made from
+    the `influxdb:` section (where the daemon writes is where the dashboards read)."""
+    from lanpulse.config.grafana import DatasourceSettings
+    from lanpulse.config.loader import load_config
+    from lanpulse.dashboards.settings_file import load_grafana_settings
+
+    try:
+        settings = load_grafana_settings(path)
+    except ConfigError as exc:
+        if exc.key != "grafana" or "no grafana: section" not in str(exc):
+            raise
+    else:
+        return settings.datasource, settings.folder
+    influx = load_config(path).settings.influxdb
+    if influx is None:
+        raise ConfigError(
+            "no grafana: or influxdb: section to take the data source from", file=path
+        )
+    if influx.api == "v1":
+        return DatasourceSettings(
+            url=influx.url, database=influx.database or "lanpulse", user=influx.username
+        ), None
+    # v2: Grafana's InfluxQL mode reads the bucket through a DBRP mapping of the same name
+    return DatasourceSettings(url=influx.url, database=influx.bucket or "lanpulse"), None
 
 
 def run_publish(args: argparse.Namespace) -> int:

@@ -28,15 +28,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: Ctrl-C)")
     p.add_argument("--workdir", help="keep config, spool and logs here (default: temporary)")
     p.add_argument("--influx-url", help="also write to this InfluxDB (v1 API)")
-    p.add_argument("--influx-database", default="lanpulse")
+    p.add_argument(
+        "--influx-database", default="lanpulse", help="database for --influx-url (created)"
+    )
+    p.add_argument(
+        "--listen",
+        default="127.0.0.1:0",
+        help="the status page's address (default: a free port on 127.0.0.1)",
+    )
     p.set_defaults(func=run)
 
 
 class LiveSummary:
     """Keeps the latest samples of each device and renders a short status screen."""
 
-    def __init__(self) -> None:
+    def __init__(self, spool_dir: Path | None = None) -> None:
         self.latest: dict[str, Sequence[Sample]] = {}
+        self.spool_dir = spool_dir  # None: an InfluxDB takes the data
 
     def observe(self, device: Device, samples: Sequence[Sample]) -> None:
         """Remember a device's newest poll."""
@@ -64,12 +72,19 @@ class LiveSummary:
             ),
             key=lambda item: item[0],
         )[:3]
-        lines = [
+        head = (
             f"[{time.strftime('%H:%M:%S')}] devices up {up}/{len(devices)}  "
             f"polls {int(stats.get('polls', 0))}  samples {int(stats.get('samples', 0))}  "
-            f"written {int(stats.get('points_written', 0))}  "
-            f"spooled {int(stats.get('spool_bytes', 0))} B"
-        ]
+        )
+        if self.spool_dir is None:
+            head += f"written to InfluxDB {int(stats.get('points_written', 0))}"
+        else:  # no database: say where the data went instead of "written 0"
+            head += (
+                f"kept in the spool {int(stats.get('spool_bytes', 0))} B "
+                f"({self.spool_dir}; no InfluxDB: see `lanpulse spool status --dir "
+                f"{self.spool_dir}`, or run with --influx-url)"
+            )
+        lines = [head]
         for bps, s in links:
             lines.append(
                 f"  busiest: {s.tags['device']} {s.tags.get('if_name', '?')} {bps / 1e6:.2f} Mbit/s"
@@ -112,16 +127,24 @@ def run(args: argparse.Namespace) -> int:
         influx = (
             f"influxdb:\n  url: {args.influx_url}\n  api: v1\n  database: {args.influx_database}"
         )
-    estate = start_estate(workdir, interval_s=args.interval, influx=influx)
+    estate = start_estate(workdir, interval_s=args.interval, influx=influx, http_listen=args.listen)
     print(f"demo estate: {len(estate.config_text.splitlines())} config lines in {workdir}")
     print(f"config: {workdir / 'lanpulse-demo.yaml'}  (stop with Ctrl-C)")
-    summary = LiveSummary()
+    summary = LiveSummary(None if influx else workdir / "spool")
 
     async def main() -> int:
-        daemon = Daemon(str(workdir / "lanpulse-demo.yaml"), selfmon_interval_s=args.interval)
+        config = workdir / "lanpulse-demo.yaml"
+        daemon = Daemon(str(config), selfmon_interval_s=args.interval)
         daemon.on_outcome.append(summary.observe)
         runner = asyncio.create_task(daemon.run())
         started = time.monotonic()
+        while not runner.done() and (daemon.web is None or not daemon.web.listening):
+            await asyncio.sleep(0.05)
+        if daemon.web is not None and daemon.web.listening:
+            web = daemon.web
+            url = f"{web.scheme}://{web.host}:{web.port}"
+            print(f"status page: {url}/", flush=True)
+            print(f"in a terminal: lanpulse status -c {config} --url {url}", flush=True)
         try:
             while not runner.done():
                 await asyncio.sleep(min(args.interval, 5))

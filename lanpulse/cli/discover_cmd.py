@@ -33,9 +33,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_config_argument(p)
     p.add_argument("--subnet", action="append", default=[], metavar="CIDR", help="sweep it")
-    p.add_argument("--seed", action="append", default=[], metavar="DEVICE|ADDRESS")
+    p.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="DEVICE|ADDRESS",
+        help="start an LLDP/CDP crawl here (repeatable)",
+    )
     p.add_argument("--depth", type=int, default=None, help="crawl depth (default: discovery.depth)")
-    p.add_argument("--import", dest="imports", action="append", default=[], metavar="FILE")
+    p.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="import devices from a CSV or NetBox JSON file (repeatable)",
+    )
     p.add_argument("--output", metavar="FILE", help="inventory file (default: discovery.output)")
     p.add_argument("--diff", action="store_true", help="show what would change; write nothing")
     p.add_argument("--force", action="store_true", help="overwrite keys set by hand")

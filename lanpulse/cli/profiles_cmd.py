@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="profiles_action", metavar="ACTION")
     actions.add_parser("list", help="every selectable profile: class, vendor, match rules")
     show = actions.add_parser("show", help="one profile's match rules, metrics and OIDs")
-    show.add_argument("name")
+    show.add_argument("name", help="profile name (see `profiles list`)")
     p.set_defaults(func=run, profiles_action="list")
 
 

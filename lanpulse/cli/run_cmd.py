@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import signal
 
+from lanpulse.cli.check_cmd import add_config_argument
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `run` sub-command."""
@@ -16,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "samples to InfluxDB (or the local spool). SIGHUP reloads, SIGTERM stops cleanly. "
         "A busy daemon.http_listen address fails the start (--no-http: no endpoint).",
     )
-    p.add_argument("-c", "--config", required=True, help="configuration file")
+    add_config_argument(p)
     p.add_argument(
         "--no-http",
         action="store_true",

@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_api_arguments(add)
     add.set_defaults(func=run_add)
     lst = verbs.add_parser("list", help="silences in force, to come, or ended within a day")
-    lst.add_argument("--format", choices=["text", "json"], default="text")
+    lst.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output as text or JSON"
+    )
     add_api_arguments(lst)
     lst.set_defaults(func=run_list)
     exp = verbs.add_parser("expire", help="end a silence now")
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     exp.set_defaults(func=run_expire)
     ack = sub.add_parser("ack", help="acknowledge a firing alert: no repeats until it resolves")
     ack.add_argument("alert", help="alert id (see `lanpulse alerts active`) or RULE/DEVICE")
-    ack.add_argument("--comment", default="")
+    ack.add_argument("--comment", default="", help="why (shown with the alert)")
     add_api_arguments(ack)
     ack.set_defaults(func=run_ack)
 

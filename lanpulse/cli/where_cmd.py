@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "seen. Exit 1 when the table has no record of it.",
     )
     add_config_argument(p)
-    p.add_argument("what", metavar="IP|MAC|NAME")
+    p.add_argument("what", metavar="IP|MAC|NAME", help="an address, a MAC or a device name")
     p.set_defaults(func=run)
 
 

@@ -338,11 +338,11 @@ def _classify(device: Device, exc: Exception) -> CollectError:
             name, "authentication failed (check `ssh.user`, `ssh.password` / `ssh.key_file`)"
         )
     if isinstance(exc, TimeoutError | socket.timeout) or "timed out" in text.lower():
-        return CollectTimeout(name, "no SSH answer within `ssh.timeout_s`")
+        return CollectTimeout(name, "no SSH answer within `ssh.timeout`")
     if isinstance(exc, paramiko.SSHException | EOFError | OSError):
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         if "Error reading SSH protocol banner" in text or "No existing session" in text:
-            return CollectTimeout(name, "no SSH banner within `ssh.timeout_s`")
+            return CollectTimeout(name, "no SSH banner within `ssh.timeout`")
         return AgentError(name, f"SSH session failed: {first}")
     return AgentError(name, f"SSH session failed: {type(exc).__name__}")
 

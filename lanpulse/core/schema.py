@@ -131,6 +131,8 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "late_collisions_ps": RATE,
             },
             required=("if_index", "if_name"),
+            # role: uplink, access, server... (a profile or config rule; the dashboards'
+            # Role filter reads it where present)
             optional=("if_alias", "if_type", "role"),
         ),
         _m(

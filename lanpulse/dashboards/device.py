@@ -10,7 +10,7 @@ from lanpulse.dashboards.panels import Q
 UID = "lanpulse-device"
 DEV = '"device" =~ /^$device$/'
 WHERE = f"$timeFilter AND {DEV}"
-IF_WHERE = f'{WHERE} AND "if_name" =~ /^$interface$/'
+IF_WHERE = f'{WHERE} AND "if_name" =~ /^$interface$/ AND {p.ROLE} AND {p.NOT_VIRTUAL}'
 
 
 def _health(measurement: str, component: str) -> Q:
@@ -32,7 +32,8 @@ def build() -> dash.Dashboard:
     interface_var = p.tag_variable(
         "interface",
         "Interface",
-        f'SHOW TAG VALUES FROM "interface" WITH KEY = "if_name" WHERE {DEV}',
+        f'SHOW TAG VALUES FROM "interface" WITH KEY = "if_name" WHERE {DEV} AND {p.ROLE} '
+        f"AND {p.NOT_VIRTUAL}",
     )
     by = 'GROUP BY time($__interval), "device"'
     return (
@@ -42,6 +43,7 @@ def build() -> dash.Dashboard:
         .with_variable(p.site_variable())
         .with_variable(class_var)
         .with_variable(p.device_variable(multi=False))
+        .with_variable(p.role_variable())
         .with_variable(interface_var)
         .with_panel(
             p.single(

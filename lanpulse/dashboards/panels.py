@@ -315,8 +315,14 @@ def row(title: str) -> dash.Row:
 # --- template variables --------------------------------------------------------------------
 
 
-def tag_variable(name: str, label: str, query: str, *, multi: bool = True) -> dash.QueryVariable:
-    """A query variable from `SHOW TAG VALUES`, with All meaning the regex `.*`."""
+def tag_variable(
+    name: str, label: str, query: str, *, multi: bool = True, with_all: bool = True
+) -> dash.QueryVariable:
+    """A query variable from `SHOW TAG VALUES`, with All meaning the regex `.*`.
+
+    `with_all=False`: one value must be chosen (Grafana opens on the first); a per-device
+    dashboard over All devices x All interfaces would draw ~24,000 series on the estate.
+    """
     var = (
         dash.QueryVariable(name)
         .label(label)
@@ -325,12 +331,29 @@ def tag_variable(name: str, label: str, query: str, *, multi: bool = True) -> da
         .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(model.VariableSort.ALPHABETICAL_CASE_INSENSITIVE_ASC)
         .multi(multi)
-        .include_all(True)
-        # Queries use `=~ /^$var$/`; `.*` for All keeps them short and matches a missing tag.
-        .all_value(".*")
-        .current(model.VariableOption(selected=True, text="All", value="$__all"))
+        .include_all(with_all)
     )
+    if with_all:
+        # Queries use `=~ /^$var$/`; `.*` for All keeps them short and matches a missing tag.
+        var = var.all_value(".*").current(
+            model.VariableOption(selected=True, text="All", value="$__all")
+        )
     return var
+
+
+# Interfaces left out of interface panels and top-N lists by default: loopbacks and virtual
+# interfaces (VLAN SVIs, tunnels, bridges, containers) carry no traffic of their own, or
+# only what a physical port already counts (names as IF-MIB ifName reports them).
+VIRTUAL_IF = "/^(lo|Lo|Loopback|Null|Vl|Vlan|vlan|veth|docker|br-|virbr|tun|tap|Tunnel)/"
+NOT_VIRTUAL = f'"if_name" !~ {VIRTUAL_IF}'
+# Interface role (uplink, access, server): a `role` tag where profiles or config rules set
+# one; without it `.*` (All) still matches, a chosen role narrows to tagged interfaces.
+ROLE = '"role" =~ /^$role$/'
+
+
+def role_variable() -> dash.QueryVariable:
+    """`role` of an interface, from its `role` tag (see docs/dashboards.md)."""
+    return tag_variable("role", "Role", 'SHOW TAG VALUES FROM "interface" WITH KEY = "role"')
 
 
 def site_variable(measurement: str = "device") -> dash.QueryVariable:
@@ -341,13 +364,15 @@ def site_variable(measurement: str = "device") -> dash.QueryVariable:
 def device_variable(
     measurement: str = "device", class_regex: str = "$class", *, multi: bool = True
 ) -> dash.QueryVariable:
-    """`device`, narrowed by site and class (a fixed regex, or the `class` variable)."""
+    """`device`, narrowed by site and class (a fixed regex, or the `class` variable); a
+    choice to make (no All): per-device dashboards must not open on the whole estate."""
     return tag_variable(
         "device",
         "Device",
         f'SHOW TAG VALUES FROM "{measurement}" WITH KEY = "device" '
         f'WHERE "site" =~ /^$site$/ AND "class" =~ /^{class_regex}$/',
         multi=multi,
+        with_all=False,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.models import dashboard as model
 
+from lanpulse.core import codes
+
 # Grafana unit ids.
 BPS = "bps"
 PERCENT = "percent"
@@ -33,52 +35,21 @@ def low_is_bad(crit: float, warn: float) -> dash.ThresholdsConfig:
     return steps((None, "red"), (crit, "orange"), (warn, "green"))
 
 
-def value_map(codes: dict[int, tuple[str, str]]) -> list[model.ValueMapping]:
+def value_map(table: codes.Codes) -> list[model.ValueMapping]:
     """Value mappings from a code table {code: (text, colour)}."""
     options = {
         str(code): model.ValueMappingResult(text=text, color=color, index=i)
-        for i, (code, (text, color)) in enumerate(sorted(codes.items()))
+        for i, (code, (text, color)) in enumerate(sorted(table.items()))
     }
     return [model.ValueMap(options=options)]
 
 
-HEALTH = value_map(
-    {0: ("ok", "green"), 1: ("warning", "orange"), 2: ("critical", "red"), 3: ("unknown", "text")}
-)
-UP_DOWN = value_map({0: ("down", "red"), 1: ("up", "green")})
-FLAG = value_map({0: ("no", "green"), 1: ("yes", "red")})
-ALERT_STATE = value_map({0: ("resolved", "green"), 1: ("pending", "orange"), 2: ("firing", "red")})
-# Printer-MIB supplies without a percentage: -3 "some remaining" (1), or empty (0).
-SUPPLY_STATE = value_map({0: ("empty", "red"), 1: ("some remaining", "green")})
-# IF-MIB ifOperStatus / ifAdminStatus.
-OPER_STATUS = value_map(
-    {
-        1: ("up", "green"),
-        2: ("down", "red"),
-        3: ("testing", "blue"),
-        4: ("unknown", "text"),
-        5: ("dormant", "orange"),
-        6: ("notPresent", "text"),
-        7: ("lowerLayerDown", "red"),
-    }
-)
-ADMIN_STATUS = value_map({1: ("up", "green"), 2: ("down", "text"), 3: ("testing", "blue")})
-# HOST-RESOURCES-MIB hrPrinterStatus and hrDeviceStatus.
-PRINTER_STATUS = value_map(
-    {
-        1: ("other", "text"),
-        2: ("unknown", "text"),
-        3: ("idle", "green"),
-        4: ("printing", "blue"),
-        5: ("warmup", "orange"),
-    }
-)
-DEVICE_STATUS = value_map(
-    {
-        1: ("unknown", "text"),
-        2: ("running", "green"),
-        3: ("warning", "orange"),
-        4: ("testing", "blue"),
-        5: ("down", "red"),
-    }
-)
+HEALTH = value_map(codes.HEALTH)
+UP_DOWN = value_map(codes.UP_DOWN)
+FLAG = value_map(codes.FLAG)
+ALERT_STATE = value_map(codes.ALERT_STATE)
+SUPPLY_STATE = value_map(codes.SUPPLY_STATE)
+OPER_STATUS = value_map(codes.OPER_STATUS)
+ADMIN_STATUS = value_map(codes.ADMIN_STATUS)
+PRINTER_STATUS = value_map(codes.PRINTER_STATUS)
+DEVICE_STATUS = value_map(codes.DEVICE_STATUS)

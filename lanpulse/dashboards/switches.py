@@ -11,7 +11,7 @@ from lanpulse.dashboards.panels import Q
 UID = "lanpulse-switches"
 WHERE = (
     '$timeFilter AND "class" = \'switch\' AND "site" =~ /^$site$/ AND "device" =~ /^$device$/ '
-    'AND "if_name" =~ /^$interface$/'
+    f'AND "if_name" =~ /^$interface$/ AND {p.ROLE} AND {p.NOT_VIRTUAL}'
 )
 BY_PORT = 'GROUP BY time($__interval), "device", "if_name" fill(none)'
 ALIAS = "$tag_device $tag_if_name $col"
@@ -32,12 +32,14 @@ def build() -> dash.Dashboard:
     interface_var = p.tag_variable(
         "interface",
         "Interface",
-        'SHOW TAG VALUES FROM "interface" WITH KEY = "if_name" WHERE "device" =~ /^$device$/',
+        'SHOW TAG VALUES FROM "interface" WITH KEY = "if_name" WHERE "device" =~ /^$device$/ '
+        f"AND {p.ROLE} AND {p.NOT_VIRTUAL}",
     )
     return (
         p.new_dashboard(UID, "lanpulse: switches", "Traffic, utilisation, errors and port status.")
         .with_variable(p.site_variable("interface"))
         .with_variable(p.device_variable("interface", "switch"))
+        .with_variable(p.role_variable())
         .with_variable(interface_var)
         .with_panel(
             p.graph(

@@ -47,6 +47,11 @@ class DeviceState:
     polls: int = 0
     labels: LabelCache = field(default_factory=LabelCache)
     failing: bool = False  # the last poll got no answer (log the change, not every poll)
+    errors: tuple[str, ...] = ()  # the last poll's errors, for the status page
+
+    def facts(self) -> tuple[str, tuple[str, ...]]:
+        """(profile in use, the last poll's errors): what the status page shows beside samples."""
+        return (self.selection.profile.name if self.selection else "", self.errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +222,7 @@ class SnmpPoller:
         if up and state.failing:
             log.info("poll %s: answers again", device.name)
         state.failing = not up
+        state.errors = tuple(errors)
         state.polls += 1
         device_class = device.device_class or (profile.device_class if profile else None) or "other"
         duration = self.monotonic() - t0

@@ -40,7 +40,13 @@ class TokenAuth:
         scheme, _, presented = header.partition(" ")
         if scheme.lower() != "bearer" or not presented:
             return None
+        return self.name_of(presented)
+
+    def name_of(self, presented: str) -> str | None:
+        """The name of the configured token `presented` is, or None."""
         given = presented.strip().encode()
+        if not given:
+            return None
         found = None
         for name, token in self._tokens:  # no early exit: timing says nothing about which
             if hmac.compare_digest(given, token):

@@ -19,7 +19,11 @@ from lanpulse.config.web import WebSettings, is_loopback, parse_listen
 from lanpulse.core.errors import LanpulseError
 from lanpulse.web.api import AlertControl, add_api_routes
 from lanpulse.web.auth import TokenAuth
-from lanpulse.web.status import status_page
+from lanpulse.web.endpoints_view import PortEndpoints
+from lanpulse.web.estate import EstateView
+from lanpulse.web.pages import StatusSource, add_page_routes
+from lanpulse.web.session import Sessions
+from lanpulse.web.status_api import add_status_api_routes
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ class Endpoints:
     healthy: Callable[[], bool]
     metrics_text: Callable[[], str]
     control: AlertControl | None = None
+    estate: EstateView | None = None  # the status page's device state (None: an empty one)
+    config_path: str | None = None  # for the page's `lanpulse poll -c ...` lines
+    endpoints_file: Path | None = None  # discovery's endpoint table (MAC -> switch port)
 
 
 class WebServer:
@@ -49,10 +56,23 @@ class WebServer:
         self.settings = settings
         self.base_dir = base_dir
         self.auth = TokenAuth(settings.tokens, reads_need_token=not is_loopback(self.host))
-        self.app = web.Application(middlewares=[self.auth.middleware], client_max_size=64 * 1024)
+        self.sessions = Sessions(self.auth, secure=settings.tls)
+        self.app = web.Application(
+            middlewares=[self.auth.middleware, self.sessions.middleware],
+            client_max_size=64 * 1024,
+        )
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/metrics", self._metrics)
-        self.app.router.add_get("/", self._status)
+        source = StatusSource(
+            estate=endpoints.estate or EstateView(),
+            stats=endpoints.stats,
+            healthy=endpoints.healthy,
+            control=endpoints.control,
+            config_path=endpoints.config_path,
+            ports=PortEndpoints(endpoints.endpoints_file),
+        )
+        add_page_routes(self.app, source, self.sessions)
+        add_status_api_routes(self.app)
         if endpoints.control is not None:
             add_api_routes(self.app, endpoints.control)
         self._runner: web.AppRunner | None = None
@@ -123,11 +143,4 @@ class WebServer:
         return web.Response(
             body=self.endpoints.metrics_text().encode(),
             headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
-        )
-
-    async def _status(self, _request: web.Request) -> web.Response:
-        control = self.endpoints.control
-        alerts = control.alerts() if control is not None else []
-        return web.Response(
-            text=status_page(self.endpoints.healthy(), alerts), content_type="text/html"
         )
