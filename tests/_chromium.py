@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -31,8 +32,9 @@ class Page:
 
 
 @contextlib.contextmanager
-def open_page(path: Path) -> Iterator[Page]:
-    """Open `path` in headless chromium; the page and the console errors it logged."""
+def chromium_driver(*extra_flags: str) -> Iterator[Any]:
+    """A selenium driver of headless Debian chromium with a throw-away profile, its browser
+    console kept (`driver.get_log("browser")`)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -48,15 +50,23 @@ def open_page(path: Path) -> Iterator[Page]:
             "--disable-component-update",
             "--disable-sync",
             f"--user-data-dir={profile}",
+            *extra_flags,
         ):
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
         try:
-            driver.set_page_load_timeout(60)
-            driver.get(path.resolve().as_uri())
-            logs = driver.get_log("browser")
-            errors = [e["message"] for e in logs if e.get("level") == "SEVERE"]
-            yield Page(driver, errors)
+            yield driver
         finally:
             driver.quit()
+
+
+@contextlib.contextmanager
+def open_page(path: Path) -> Iterator[Page]:
+    """Open `path` in headless chromium; the page and the console errors it logged."""
+    with chromium_driver() as driver:
+        driver.set_page_load_timeout(60)
+        driver.get(path.resolve().as_uri())
+        logs = driver.get_log("browser")
+        errors = [e["message"] for e in logs if e.get("level") == "SEVERE"]
+        yield Page(driver, errors)

@@ -10,10 +10,8 @@ screenshot of each page (desktop and phone width) is kept under tmp/artifacts/st
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,9 +21,10 @@ from typing import Any
 
 import pytest
 
-from lanpulse.demo.estate import start_estate
+from lanpulse.demo.estate import ESTATE, start_estate
 from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from lanpulse.sim.snmpsim import free_udp_port
+from tests._chromium import CHROMEDRIVER, CHROMIUM, chromium_driver
 from tests._daemon import ROOT, DaemonProcess, influx_rows, v1_section, wait_for
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -33,13 +32,12 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-DRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = ROOT / "tmp" / "artifacts" / "status-page"
 TOKEN = "s3cret-alice"
 
 pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and DRIVER.exists()), reason="Debian chromium/chromium-driver missing"
+    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+    reason="Debian chromium/chromium-driver missing",
 )
 
 RULES = """\
@@ -99,34 +97,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="lanpulse-chromium-")
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    try:
+    # /dev/shm is small in containers; a phone-sized and a desk-sized window are both used.
+    with chromium_driver("--disable-dev-shm-usage", "--window-size=1280,900") as driver:
+        driver.set_page_load_timeout(30)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def visit(driver: Any, url: str, shot: str) -> None:
@@ -196,7 +171,8 @@ def test_the_devices_table_filters_and_sorts(site: Site, browser: Any) -> None:
     assert all(r.find_elements(By.TAG_NAME, "td")[1].text == "down" for r in rows)
     browser.get(site.base + "/devices?sort=-name")
     names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#devices tbody td a")]
-    assert names == sorted(names, reverse=True) and len(names) == 9
+    # the demo estate and the dead address
+    assert names == sorted(names, reverse=True) and len(names) == len(ESTATE) + 1
     down_north = site.api("/api/v1/devices?site=north&status=down&class=switch")
     assert [d["name"] for d in down_north] == ["dead-1"]
 
