@@ -91,9 +91,9 @@ def test_poll_with_a_config_uses_its_profile_directories(
     r = lanpulse("poll", "--device", "sw", "--explain", "--format", "json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "profile: site_cisco" in r.stdout
-    r = lanpulse("poll", "--device", "sw", "--profile", "lexmark", cwd=tmp_path)
+    r = lanpulse("poll", "--device", "sw", "--profile", "no-such-printer", cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "unknown profile 'lexmark'" in r.stderr and "Traceback" not in r.stderr
+    assert "unknown profile 'no-such-printer'" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_closed_local_port_says_so_in_one_line() -> None:

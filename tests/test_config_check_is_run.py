@@ -130,7 +130,9 @@ def test_check_accepts_only_what_run_and_reload_can_use(
     assert "Traceback" not in output and "internal error" not in output, output
     assert "SECRET" not in output, output
     if code == 0:
-        assert output.startswith("ok: ") and output.count("\n") == 1, output
+        assert output.startswith("ok: ") and output.count("\n") == 2 and "\ncapacity: " in output, (
+            output
+        )
         asyncio.run(run_and_reload(file))
     else:
         assert code == 2, output

@@ -35,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     when.add_argument("--since", help="the period up to now, e.g. 90d (default reports.since)")
     when.add_argument("--month", help="one calendar month, YYYY-MM (rollups.timezone)")
     cap.add_argument("--site", help="only devices whose `site` label is this")
-    cap.add_argument("--format", choices=sorted(FORMATS), default="html")
+    cap.add_argument(
+        "--format", choices=sorted(FORMATS), default="html", help="html (default), csv or json"
+    )
     cap.add_argument("--out", type=Path, help="file to write (default: standard output)")
     cap.add_argument(
         "--email", action="store_true", help="mail the HTML report (alerting.email's server)"
