@@ -91,7 +91,7 @@ def test_workers_split_restart_reload_and_stop(agent: SnmpSimAgent, tmp_path: Pa
             'lanpulse_polls_total{worker="0"}' in metrics
             and 'lanpulse_polls_total{worker="1"}' in metrics
         )
-        assert metrics.count("# TYPE lanpulse_polls counter") == 1
+        assert metrics.count("# TYPE lanpulse_polls_total counter") == 1
         assert metrics.count("# TYPE lanpulse_poll_lateness_seconds histogram") == 1
         assert 'lanpulse_poll_lateness_seconds_bucket{le="+Inf"}' in metrics
 
