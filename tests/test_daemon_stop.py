@@ -50,7 +50,9 @@ def config(tmp_path: Path, devices: int, http: str | None = None) -> Path:
         influx=influx,
         interval="1s",
         http_listen=http,
-        daemon="max_concurrent_polls: 4",
+        # One process: these scenarios are the daemon's own stop (a supervisor forwards
+        # SIGTERM to its workers, tests/test_cluster_workers.py).
+        daemon="max_concurrent_polls: 4\n  workers: 1",
     )
 
 

@@ -23,11 +23,15 @@ def test_histogram_is_cumulative_and_rendered_as_one_family() -> None:
     text = prometheus_text({"polls": 3, **fields, 'polls{worker="0"}': 1})
     lines = text.splitlines()
     assert lines.count("# TYPE lanpulse_poll_lateness_seconds histogram") == 1
-    assert lines.count("# TYPE lanpulse_polls counter") == 1
+    assert lines.count("# TYPE lanpulse_polls_total counter") == 1
     buckets = [line for line in lines if "_bucket" in line]
     assert [b.split('le="')[1].split('"')[0] for b in buckets] == ["0.1", "1", "+Inf"]
-    family = lines.index("# TYPE lanpulse_polls counter")
-    assert lines[family + 1 : family + 3] == ["lanpulse_polls 3", 'lanpulse_polls{worker="0"} 1']
+    family = lines.index("# TYPE lanpulse_polls_total counter")
+    # prometheus-client gives the machine's total an empty `worker` label (same as none)
+    assert lines[family + 1 : family + 3] == [
+        'lanpulse_polls_total{worker=""} 3.0',
+        'lanpulse_polls_total{worker="0"} 1.0',
+    ]
 
 
 def test_skips_log_one_summary_per_minute(caplog: pytest.LogCaptureFixture) -> None:
