@@ -91,7 +91,7 @@ async def test_health_metrics_and_api_security(
             body = await r.json()
             assert r.status == 200 and body["status"] == "ok" and "notifiers" in body
         async with http.get(f"{base}/metrics") as r:
-            assert "lanpulse_polls " in await r.text()
+            assert "lanpulse_polls_total " in await r.text()
         # Reads are open on loopback.
         async with http.get(f"{base}/api/v1/silences") as r:
             assert r.status == 200 and await r.json() == []

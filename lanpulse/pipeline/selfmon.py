@@ -66,6 +66,7 @@ COUNTER_HELP: dict[str, str] = {
     "push_requests": "Agents' push requests received.",
     "push_lines_accepted": "Agents' pushed lines accepted.",
     "push_lines_refused": "Agents' pushed lines refused (malformed, unauthorised, too large).",
+    "rollup_samples": "Rollup samples made (hourly and daily aggregates).",
 }
 GAUGE_HELP: dict[str, str] = {
     "devices": "Devices scheduled now.",
@@ -79,6 +80,7 @@ GAUGE_HELP: dict[str, str] = {
     "spool_degraded": "1 while data is held in memory or was dropped in the last 5 minutes.",
     "write_latency_seconds": "Duration of the last successful write request.",
     "alerts_firing": "Alerts firing now.",
+    "rollup_series": "Series with an open rollup period.",
 }
 COUNTERS = frozenset(COUNTER_HELP)
 
@@ -148,8 +150,9 @@ def _metric(family: str, series: list[tuple[str, dict[str, str], float]]) -> Ite
     def values(labels: dict[str, str]) -> list[str]:
         return [labels.get(k, "") for k in label_names]
 
-    if family in HISTOGRAMS:
-        histogram = HistogramMetricFamily(name, HISTOGRAM_HELP[family], labels=label_names)
+    kind, help_text = describe(family) or ("gauge", f"lanpulse self-monitoring value {family}.")
+    if kind == "histogram":
+        histogram = HistogramMetricFamily(name, help_text, labels=label_names)
         groups: dict[tuple[str, ...], dict[str, object]] = {}
         for key, labels, value in series:
             group = groups.setdefault(tuple(values(labels)), {"buckets": [], "sum": 0.0})
@@ -162,17 +165,31 @@ def _metric(family: str, series: list[tuple[str, dict[str, str], float]]) -> Ite
             histogram.add_metric(list(label_values), buckets, group["sum"])  # type: ignore[arg-type]
         yield histogram
         return
-    if family in COUNTER_HELP:
-        counter = CounterMetricFamily(name, COUNTER_HELP[family], labels=label_names)
-        for _, labels, value in series:
-            counter.add_metric(values(labels), value)
-        yield counter
-        return
-    help_text = GAUGE_HELP.get(family, f"lanpulse self-monitoring value {family}.")
-    gauge = GaugeMetricFamily(name, help_text, labels=label_names)
+    metric = (CounterMetricFamily if kind == "counter" else GaugeMetricFamily)(
+        name, help_text, labels=label_names
+    )
     for _, labels, value in series:
-        gauge.add_metric(values(labels), value)
-    yield gauge
+        metric.add_metric(values(labels), value)
+    yield metric
+
+
+# A stage with a shipper of its own reports that shipper's figures under a prefix.
+_PREFIXED = {"rollup_": "The rollup stage's shipper: "}
+
+
+def describe(family: str) -> tuple[str, str] | None:
+    """(histogram | counter | gauge, HELP text) of a metric family; None when unknown."""
+    if family in HISTOGRAM_HELP:
+        return "histogram", HISTOGRAM_HELP[family]
+    if family in COUNTER_HELP:
+        return "counter", COUNTER_HELP[family]
+    if family in GAUGE_HELP:
+        return "gauge", GAUGE_HELP[family]
+    for prefix, lead in _PREFIXED.items():
+        inner = describe(family.removeprefix(prefix)) if family.startswith(prefix) else None
+        if inner is not None:
+            return inner[0], lead + inner[1][0].lower() + inner[1][1:]
+    return None
 
 
 def prometheus_text(stats: Mapping[str, float]) -> str:
