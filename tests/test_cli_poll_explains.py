@@ -27,7 +27,11 @@ def lanpulse(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedPr
         text=True,
         timeout=120,
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "LANPULSE_CONFIG"},
+            "PYTHONPATH": str(ROOT),
+            **env,
+        },
     )
 
 
@@ -147,3 +151,35 @@ def test_every_sub_command_and_option_has_help_text() -> None:
 
     walk(build_parser(), "lanpulse")
     assert missing == []
+
+
+def test_every_config_option_falls_back_to_the_environment_then_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    """`dashboards export|publish` and `report capacity` take -c like `check` does."""
+    (tmp_path / "lanpulse.yaml").write_text(
+        "influxdb:\n  url: http://127.0.0.1:8086\n  api: v1\n  database: ops\n"
+        f"spool:\n  directory: {tmp_path / 'spool'}\ndevices: []\n"
+    )
+    # ./lanpulse.yaml: export reads its influxdb: section, publish finds no grafana: section
+    r = lanpulse("dashboards", "export", "--out", "out", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    datasource = tmp_path / "out" / "provisioning" / "datasources" / "lanpulse.yaml"
+    assert "dbName: ops" in datasource.read_text()
+    r = lanpulse("dashboards", "publish", cwd=tmp_path)
+    assert r.returncode == 2 and "lanpulse.yaml" in r.stderr and "grafana" in r.stderr, r.stderr
+    # $LANPULSE_CONFIG comes before ./lanpulse.yaml, for every sub-command
+    missing = str(tmp_path / "elsewhere.yaml")
+    for args in (
+        ["dashboards", "export", "--out", "o2"],
+        ["dashboards", "publish"],
+        ["report", "capacity"],
+        ["check"],
+    ):
+        r = lanpulse(*args, cwd=tmp_path, LANPULSE_CONFIG=missing)
+        assert r.returncode == 2 and "elsewhere.yaml" in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    # without either, export still writes the default data source
+    (tmp_path / "lanpulse.yaml").unlink()
+    r = lanpulse("dashboards", "export", "--out", "o3", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr

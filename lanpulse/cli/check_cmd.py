@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from lanpulse.config.loader import load_config
 
@@ -15,14 +16,29 @@ CONFIG_ENV = "LANPULSE_CONFIG"
 DEFAULT_CONFIG = "lanpulse.yaml"
 
 
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    """`-c/--config FILE`, defaulting to $LANPULSE_CONFIG, then ./lanpulse.yaml."""
+def fallback_config() -> str:
+    """The configuration file when no -c is given: $LANPULSE_CONFIG, else ./lanpulse.yaml."""
+    return os.environ.get(CONFIG_ENV, DEFAULT_CONFIG)
+
+
+def add_config_argument(
+    parser: argparse.ArgumentParser, *, optional: bool = False, what: str = "configuration file"
+) -> None:
+    """`-c/--config FILE`, defaulting to $LANPULSE_CONFIG, then ./lanpulse.yaml.
+
+    `optional` is for commands that also work without a configuration (`poll ADDRESS`,
+    `dashboards export`): there ./lanpulse.yaml is the default only when it exists, and
+    `args.config` is None when neither it nor $LANPULSE_CONFIG is there.
+    """
+    default: str | None = fallback_config()
+    if optional and CONFIG_ENV not in os.environ and not Path(DEFAULT_CONFIG).is_file():
+        default = None
     parser.add_argument(
         "-c",
         "--config",
         metavar="FILE",
-        default=os.environ.get(CONFIG_ENV, DEFAULT_CONFIG),
-        help=f"configuration file (default: ${CONFIG_ENV} or {DEFAULT_CONFIG})",
+        default=default,
+        help=f"{what} (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG})",
     )
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lanpulse.cli.check_cmd import add_config_argument
 from lanpulse.core.errors import ConfigError, LanpulseError
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     ex = actions.add_parser("export", help="write dashboard JSON and provisioning files")
     ex.add_argument("--out", required=True, type=Path, help="directory to write into")
-    ex.add_argument("-c", "--config", help="take data source and folder from this config")
+    add_config_argument(ex, optional=True, what="take data source and folder from this config")
     ex.add_argument(
         "--dashboards-path",
         default=None,
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.set_defaults(func=run_export)
 
     pub = actions.add_parser("publish", help="publish to Grafana through its HTTP API")
-    pub.add_argument("-c", "--config", required=True, help="lanpulse configuration file")
+    add_config_argument(pub)
     pub.add_argument(
         "--force", action="store_true", help="overwrite dashboards a person edited in Grafana"
     )

@@ -208,9 +208,9 @@ def closed_udp_port(address: str, port: int) -> bool:
 def run(args: argparse.Namespace) -> int:
     """Poll the device and print its samples."""
     if args.device and not args.config:  # the same fall-backs as every other -c
-        from lanpulse.cli.check_cmd import CONFIG_ENV, DEFAULT_CONFIG
+        from lanpulse.cli.check_cmd import fallback_config
 
-        args.config = os.environ.get(CONFIG_ENV, DEFAULT_CONFIG)
+        args.config = fallback_config()
     device = device_from_config(args) if args.config else device_from_args(args)
     if args.cli or (device.snmp is None and device.ssh is not None):
         from lanpulse.cli.poll_cli import run_cli_poll

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from lanpulse.cli.check_cmd import add_config_argument
 from lanpulse.config.durations import parse_duration
 from lanpulse.config.loader import LoadedConfig, load_config
 from lanpulse.core.errors import ConfigError, LanpulseError
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     kinds = p.add_subparsers(dest="report_kind", metavar="KIND")
     kinds.required = True
     cap = kinds.add_parser("capacity", help="links, access ports, storage, printers, desktops")
-    cap.add_argument("-c", "--config", required=True, help="lanpulse configuration file")
+    add_config_argument(cap)
     when = cap.add_mutually_exclusive_group()
     when.add_argument("--since", help="the period up to now, e.g. 90d (default reports.since)")
     when.add_argument("--month", help="one calendar month, YYYY-MM (rollups.timezone)")
