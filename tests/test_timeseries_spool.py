@@ -320,3 +320,33 @@ def test_sent_active_segment_is_deleted_and_a_restart_keeps_what_came_after(
     spool.close()
     again = make(tmp_path)
     assert drain(again) == [batch(1)]
+
+
+def test_after_a_restart_with_every_segment_sent_and_gone_new_data_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by the v3-inform restart test: the cursor kept naming the deleted segment, the
+    # next run's first segment took the same number, and its batches (at offsets below the
+    # cursor) counted as sent without ever being read.
+    monkeypatch.setattr(SegmentFiles, "space_is_short", lambda self: True)
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    assert drain(spool) == [batch(0)]
+    assert list((tmp_path / "segments").glob("*.seg")) == []
+    spool.close()
+    again = make(tmp_path)
+    again.append(batch(1), 2)
+    assert again.state().points == 2
+    assert drain(again) == [batch(1)]
+
+
+def test_a_restart_after_everything_was_sent_keeps_sending(tmp_path: Path) -> None:
+    # The same at start-up: a fully sent segment is removed while the spool opens.
+    spool = make(tmp_path)
+    spool.append(batch(0), 2)
+    assert drain(spool) == [batch(0)]
+    spool.close()
+    again = make(tmp_path)
+    again.append(batch(1), 2)
+    assert again.state().points == 2
+    assert drain(again) == [batch(1)]

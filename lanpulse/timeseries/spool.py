@@ -169,7 +169,11 @@ class Spool:
                 self._hold(payload, points, now)
 
     def _write(self, header: bytes, payload: bytes, points: int, now: int) -> None:
-        offset = self._files.append(header, payload, points, now, self._commit_seq)
+        # With no segment left, all up to the cursor was sent and its segment is gone: a new
+        # one is numbered after it. Taking the cursor's own number again would put new
+        # batches below the cursor's offset, counted as sent and never read.
+        first_seq = self._commit_seq if self._files.segments else self._commit_seq + 1
+        offset = self._files.append(header, payload, points, now, first_seq)
         seg = self._files.segments[-1]
         if len(self._files.segments) == 1 and seg.seq != self._commit_seq:
             self._set_commit(seg.seq, len(FILE_MAGIC), 0)  # a new head: the cursor steps in
