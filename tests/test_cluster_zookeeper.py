@@ -160,6 +160,11 @@ def test_a_paused_member_stops_polling_before_its_devices_move(
         b.process.kill()
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="known bug (issue 15, open): when ZooKeeper comes back, two members were once "
+    "seen polling the same device within 10 ms while they re-partition (1 run in 3 on CI)",
+)
 def test_zookeeper_lost_keeps_polling_and_resumes(
     zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
 ) -> None:
