@@ -4,6 +4,11 @@ Signals: SIGTERM/SIGINT stop scheduling, let in-flight polls finish within a dea
 flush the writer and exit 0. SIGHUP re-reads the configuration, validates it, and only
 then swaps it in: devices added or removed take effect without a restart, and an invalid
 file is reported in one line while the old configuration keeps running.
+
+(~590 lines: the composition root, the one module that knows every package, wires each
+subsystem (sinks, alerts, traps, agents, rollups, roles, web, discovery) with a few lines
+and starts, reloads and stops them in order. The subsystems themselves live in their
+packages; splitting the wiring would spread the start/stop order over several files.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ inactive -> pending (condition true, waiting out `for`) -> firing -> resolved (i
 Every transition becomes an AlertEvent; whether notifiers get it is decided here too
 (maintenance, a parent device that is down, flapping, a child waiting for its parent) and
 written into `AlertEvent.suppressed_by`. Time is always passed in, never read.
+
+(~400 lines: the state machine and the suppression decisions read the same per-alert state
+in one pass; identity, matching, maintenance and templates have their own modules.)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ encodes, batches (`batch_size` points or `flush_interval_s`) and appends to the 
 worker thread; the sender task sends the oldest unacknowledged batches one request at a
 time, commits them after the acknowledgement, and backs off while the sink fails. With no
 writer (no `influxdb:` section) data stays in the spool for `lanpulse spool replay`.
-(~430 lines: the two tasks share the queue, the counters and the flush waiters; the spool,
+(~465 lines: the two tasks share the queue, the counters and the flush waiters; the spool,
 the encoder, the writers and the value types live in their own modules.)
 """
 

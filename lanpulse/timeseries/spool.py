@@ -12,7 +12,7 @@ When the disk refuses a batch (full, read-only) it is held in memory (`hold_byte
 sender sends held batches first; without one they go to disk once it has room. Only what
 overflows the hold is dropped, counted and logged with its reason. Batches just appended
 are also kept in memory (`cache_bytes`), so the sender rarely reads back from disk.
-Thread-safe: the shipper appends and sends from worker threads. (~430 lines: appending,
+Thread-safe: the shipper appends and sends from worker threads. (~450 lines: appending,
 reading and committing share the cursor, the cache and the hold under one lock; the file
 work, the memory side, the persisted state and the rejected store have their own modules.)
 """
