@@ -20,7 +20,6 @@ from lanpulse.config.durations import parse_duration as parse_duration
 from lanpulse.config.network import HttpUrl
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
-MAX_DURATION_S = 10 * 366 * 86400.0  # beyond any sane setting; timedelta overflows at ~2.7e6 years
 MAX_SIZE = 1024**5
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
 

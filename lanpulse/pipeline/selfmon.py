@@ -1,8 +1,9 @@
 """The daemon watching itself: the `lanpulse` measurement and the `/metrics` text.
 
 `lanpulse.web` serves `/healthz` (every number as JSON, 503 "degraded" when unhealthy) and
-`/metrics`, Prometheus text of the same numbers, typed counter (running totals, see
-COUNTERS) or gauge. docs/operations.md lists them.
+`/metrics`, Prometheus text of the same numbers: each family typed and described once by
+`describe` (COUNTER_HELP: running totals, GAUGE_HELP, HISTOGRAM_HELP). docs/operations.md
+lists them.
 """
 
 from __future__ import annotations
@@ -82,13 +83,11 @@ GAUGE_HELP: dict[str, str] = {
     "alerts_firing": "Alerts firing now.",
     "rollup_series": "Series with an open rollup period.",
 }
-COUNTERS = frozenset(COUNTER_HELP)
 
 # name -> HELP text of the histograms (stats keys `name_bucket{le=...}`, `name_sum`, `name_count`)
 HISTOGRAM_HELP: dict[str, str] = {
     "poll_lateness_seconds": "Start time of a poll minus the time it was due.",
 }
-HISTOGRAMS = frozenset(HISTOGRAM_HELP)
 
 
 def self_sample(stats: Mapping[str, float], instance: str, time_ns: int) -> Sample:
@@ -206,6 +205,6 @@ _LABEL = re.compile(r'(\w+)="([^"]*)"')
 def _family(name: str) -> str:
     """The metric family of a stats key's name (without a histogram suffix)."""
     for suffix in ("_bucket", "_sum", "_count"):
-        if name.endswith(suffix) and name[: -len(suffix)] in HISTOGRAMS:
+        if name.endswith(suffix) and name[: -len(suffix)] in HISTOGRAM_HELP:
             return name[: -len(suffix)]
     return name
