@@ -100,6 +100,8 @@ async def test_telegraf_output_lands_in_influxdb_as_canonical_samples(
 
         await asyncio.to_thread(v2_write)
         await until(lambda: len(influx_rows(influx, "push", 'SELECT * FROM "storage"')) >= 2, 20)
+        # host and storage points may travel in different batches: wait for the memory too
+        await until(lambda: influx_rows(influx, "push", "SELECT mem_total_bytes FROM host"), 20)
         host = influx_rows(influx, "push", "SELECT * FROM host WHERE device = 'loaner'")
         # The README examples were taken at different times: one host row per timestamp.
         assert {r["class"] for r in host} == {"desktop"}
