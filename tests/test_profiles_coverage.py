@@ -113,6 +113,14 @@ _SYNTHETIC: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "netapp_spares": ("health", "state"),
         "netapp_nodes": ("health", "state"),
     },
+    (
+        "no corpus recording has HH3C-STACK-MIB rows",
+        "test_profiles_stacks.py::test_comware_irf_roles_joined_from_the_board_table",
+    ): {"comware_irf_members": ("health", "priority")},
+    (
+        "no corpus recording has HP-VSF-VC-MIB rows",
+        "test_profiles_stacks.py::test_arubaos_switch_vsf_missing_member_is_critical",
+    ): {"procurve_vsf_members": ("health", "priority", "state", "uptime_seconds")},
 }
 ALLOWED_MISSING.update(
     {

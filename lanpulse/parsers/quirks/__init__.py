@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lanpulse.parsers.quirks import (
+    comware,
     entity_sensor,
     hp_jetdirect,
     hr_storage,
@@ -57,4 +58,5 @@ PROCESSORS: dict[str, Processor] = {
     "device_info": inventory.device_info,
     "lldp_neighbors": inventory.lldp_neighbors,
     "cdp_neighbors": inventory.cdp_neighbors,
+    "comware_irf_members": comware.irf_members,
 }
