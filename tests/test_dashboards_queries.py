@@ -214,7 +214,13 @@ def test_variables_list_the_estate(influx: InfluxDB16) -> None:
         return [row[1] for row in series[0]["values"]]
 
     assert values("lanpulse-device", "site") == ["hq", "north"]
-    assert values("lanpulse-switches", "device") == ["core-sw1", "floor2-sw1"]
+    assert values("lanpulse-switches", "device") == [
+        "access-poe1",
+        "core-sw1",
+        "dist-sw1",
+        "floor2-sw1",
+        "stack-sw1",
+    ]
     assert values("lanpulse-device", "device", {"site": "hq", "class": "printer"}) == [
         "floor2-printer",
         "reception-printer",
@@ -342,3 +348,50 @@ def test_ports_down_that_were_up_on_hand_made_history(influx: InfluxDB16) -> Non
     series = _run(influx, q, VALUES, db).get("series") or []
     rows = sorted(series[0]["values"], key=lambda row: -row[1])
     assert [(row[3], row[1]) for row in rows] == [("Gi0/1", 5000), ("Gi0/2", 0)]
+
+
+def _table(influx: InfluxDB16, where: str) -> list[dict[str, Any]]:
+    """A table panel of the switches dashboard as rows of {column: value} (tags included)."""
+    rows = []
+    for series in _series(influx, "lanpulse-switches", where):
+        for values in series["values"]:
+            rows.append({**series.get("tags", {}), **dict(zip(series["columns"], values))})
+    return rows
+
+
+def test_switch_neighbours_stacks_and_poe_panels(influx: InfluxDB16) -> None:
+    """Issue 22's switch rows on the daemon's data from real recordings: dist-sw1 (D-Link
+    DGS-1510, LLDP), stack-sw1 (Aruba 6300M, VSF conductor), access-poe1 (Juniper EX3400,
+    two PoE power sources). Values are the recordings' own, as the goldens have them."""
+    neighbours = {
+        (r["device"], r["local_port"]): r for r in _table(influx, "Neighbours (LLDP/CDP)")
+    }
+    kos = neighbours[("dist-sw1", "eth1/0/24")]
+    assert (kos["protocol"], kos["remote_name"], kos["remote_port"]) == (
+        "lldp",
+        "Kos16c",
+        "eth1/0/24",
+    )
+    assert kos["remote_chassis"] == "10:be:f5:ac:87:a0"
+    # "last seen" is the time of the inventory poll that wrote the row: within the run.
+    assert time.time() - kos["time"] / 1e9 < 600
+    assert {d for d, _ in neighbours} == {"dist-sw1"}
+
+    (member,) = _table(influx, "Stack members")
+    assert (member["device"], member["member"], member["role"], member["model"]) == (
+        "stack-sw1",
+        "1",
+        "master",
+        "JL658A",
+    )
+    assert member["health"] == 0
+    health = _series(influx, "lanpulse-switches", "Stack member health")
+    assert [s["tags"] for s in health] == [{"device": "stack-sw1", "member": "1"}]
+
+    poe = {r["module"]: r for r in _table(influx, "PoE budget") if r["device"] == "access-poe1"}
+    assert {m: (r["budget"], r["drawn"], r["remaining"], r["status"]) for m, r in poe.items()} == {
+        "1": (1764, 248, 1516, 1),
+        "2": (767, 137, 630, 1),
+    }
+    assert poe["1"]["used %"] == pytest.approx(248 / 1764 * 100)
+

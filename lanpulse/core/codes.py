@@ -47,6 +47,8 @@ DEVICE_STATUS: Codes = {
     4: ("testing", "blue"),
     5: ("down", "red"),
 }
+# POWER-ETHERNET-MIB pethMainPseOperStatus (a PoE power source).
+POE_STATUS: Codes = {1: ("on", "green"), 2: ("off", "text"), 3: ("faulty", "red")}
 
 # (measurement or "*", field) -> its code table.
 FIELD_CODES: dict[tuple[str, str], Codes] = {
@@ -58,6 +60,7 @@ FIELD_CODES: dict[tuple[str, str], Codes] = {
     ("printer", "device_status"): DEVICE_STATUS,
     ("printer_supply", "some_remaining"): SUPPLY_STATE,
     ("alert", "state"): ALERT_STATE,
+    ("poe", "status"): POE_STATUS,
 }
 
 

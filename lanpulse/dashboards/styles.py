@@ -14,6 +14,7 @@ BYTES = "bytes"
 SECONDS = "s"
 PER_SECOND = "pps"  # events per second; errors and discards are packets
 SHORT = "short"
+WATT = "watt"
 
 
 def steps(*pairs: tuple[float | None, str]) -> dash.ThresholdsConfig:
@@ -53,3 +54,4 @@ OPER_STATUS = value_map(codes.OPER_STATUS)
 ADMIN_STATUS = value_map(codes.ADMIN_STATUS)
 PRINTER_STATUS = value_map(codes.PRINTER_STATUS)
 DEVICE_STATUS = value_map(codes.DEVICE_STATUS)
+POE_STATUS = value_map(codes.POE_STATUS)

@@ -1,4 +1,5 @@
-"""Switches: traffic, utilisation, errors and discards, and status per device and interface."""
+"""Switches: traffic, utilisation, errors and discards, and status per device and interface;
+neighbours, stack members and PoE below (`switch_inventory`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from grafana_foundation_sdk.builders import table
 
 from lanpulse.dashboards import panels as p
 from lanpulse.dashboards.panels import Q
+from lanpulse.dashboards.switch_inventory import with_switch_inventory_rows
 
 UID = "lanpulse-switches"
 WHERE = (
@@ -35,10 +37,15 @@ def build() -> dash.Dashboard:
         'SHOW TAG VALUES FROM "interface" WITH KEY = "if_name" WHERE "device" =~ /^$device$/ '
         f"AND {p.ROLE} AND {p.NOT_VIRTUAL}",
     )
-    return (
-        p.new_dashboard(UID, "lanpulse: switches", "Traffic, utilisation, errors and port status.")
+    board = (
+        p.new_dashboard(
+            UID,
+            "lanpulse: switches",
+            "Traffic, utilisation, errors and port status; neighbours, stacks and PoE.",
+        )
         .with_variable(p.site_variable("interface"))
-        .with_variable(p.device_variable("interface", "switch"))
+        # From `device`: a switch answering no IF-MIB (PoE or stack data only) is listed too.
+        .with_variable(p.device_variable("device", "switch"))
         .with_variable(p.role_variable())
         .with_variable(interface_var)
         .with_panel(
@@ -130,6 +137,7 @@ def build() -> dash.Dashboard:
         )
         .with_panel(_desktop_link_health())
     )
+    return with_switch_inventory_rows(board)
 
 
 # EtherLike-MIB dot3StatsDuplexStatus.

@@ -27,6 +27,11 @@ ESTATE: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("ops-desktop", "windows_svr_2019_1809", "desktop", {"site": "north"}),
     ("wifi-controller", "ciscowlc_cbw240ac", "other", {"site": "hq"}),
     ("comms-ups", "apc_smt750x-nmc2", "ups", {"site": "hq"}),
+    # Switch features the two switches above lack: LLDP neighbours, a PoE budget per stack
+    # member, and a VSF stack (the switches dashboard's neighbour, PoE and stack panels).
+    ("dist-sw1", "dlink_dgs-1510-28", "switch", {"site": "north"}),
+    ("access-poe1", "junos_ex", "switch", {"site": "north"}),
+    ("stack-sw1", "arubaos-cx_10.16", "switch", {"site": "hq"}),
 )
 
 _MOVING = {
