@@ -114,6 +114,17 @@ _SYNTHETIC: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "netapp_nodes": ("health", "state"),
     },
     (
+        "the corpus Ricoh files have no ricohEngCounter rows",
+        "test_profiles_printer_vendor.py::test_ricoh_mono_and_colour_from_the_engine_counter_types",
+    ): {
+        "ricoh_page_total": ("page_count",),
+        "ricoh_page_split": ("page_count", "page_count_mono", "page_count_color"),
+    },
+    (
+        "the corpus Lexmark file is a two-line stub",
+        "test_profiles_printer_vendor.py::test_lexmark_paper_counts_in_sides_only",
+    ): {"lexmark_page_counts": ("page_count", "page_count_mono", "page_count_color")},
+    (
         "no corpus recording has HH3C-STACK-MIB rows",
         "test_profiles_stacks.py::test_comware_irf_roles_joined_from_the_board_table",
     ): {"comware_irf_members": ("health", "priority")},

@@ -92,3 +92,64 @@ def test_canon_ir_advance_total_counter() -> None:
     values["1.3.6.1.4.1.1602.1.11.1.3.1.4.101"] = 123456
     values["1.3.6.1.2.1.25.3.5.1.1.1"] = 3  # hrPrinterStatus idle
     assert _printer(values, "c3530") == {"page_count": 123456, "status": 3}
+
+
+RICOH_ENG = "1.3.6.1.4.1.367.3.2.1.2.19."
+LEXMARK_PAPER = "1.3.6.1.4.1.641.6.4.2.1.1."
+
+
+def _ricoh_im_c3000(life_count: bool) -> dict[str, SnmpValue]:
+    """SYNTHETIC (RICOH-Private-MIB) on the corpus MP C3002 (its Printer-MIB tables): an IM
+    C3000's engine counter table by counter type; the 6xx rows recount the same output by
+    colour mode and must not be added in."""
+    values = read_snmprec(next(RECORDINGS.glob("*/ricoh_mpc3002.snmprec")))
+    values["1.3.6.1.2.1.1.1.0"] = b"RICOH IM C3000 1.02 / RICOH Network Printer C model"
+    values["1.3.6.1.4.1.367.3.2.1.1.1.1.0"] = b"IM C3000"
+    values[RICOH_ENG + "1.0"] = 123456  # ricohEngCounterTotal
+    if life_count:
+        values[LIFE] = 123450  # the Printer-MIB total stands where it exists
+    else:
+        values.pop(LIFE)
+    counters = {10: 123456, 201: 20000, 202: 500, 203: 30000, 301: 1000}
+    counters |= {401: 40000, 402: 456, 403: 31500, 600: 61956, 609: 61000}
+    for index, (kind, value) in enumerate(counters.items(), start=1):
+        values[f"{RICOH_ENG}5.1.2.{index}"] = kind
+        values[f"{RICOH_ENG}5.1.9.{index}"] = value
+    return values
+
+
+def test_ricoh_mono_and_colour_from_the_engine_counter_types() -> None:
+    """SYNTHETIC (RICOH-Private-MIB): mono = B&W copy + fax + print (201, 301, 401), colour =
+    copy and print single/two-colour and full colour (202, 203, 402, 403)."""
+    printer = _printer(_ricoh_im_c3000(life_count=True), "im_c3000")
+    assert printer["page_count"] == 123450  # prtMarkerLifeCount, not ricohEngCounterTotal
+    assert (printer["page_count_mono"], printer["page_count_color"]) == (61000, 62456)
+
+
+def test_ricoh_without_prtmarkerlifecount_takes_ricoh_total() -> None:
+    """SYNTHETIC: no prtMarkerLifeCount, so ricohEngCounterTotal is the total."""
+    printer = _printer(_ricoh_im_c3000(life_count=False), "im_c3000_nolife")
+    assert printer["page_count"] == 123456
+    assert printer["page_count_mono"] + printer["page_count_color"] == 123456
+
+
+def test_lexmark_paper_counts_in_sides_only() -> None:
+    """SYNTHETIC (LEXMARK-MPS-MIB paperGeneralCountTable): a CX725 without
+    prtMarkerLifeCount; totalSafe / totalMonoSafe / totalColorSafe in sides; a mono row in
+    sheets and the per-function rows (printTotal) are not read."""
+    values: dict[str, SnmpValue] = {
+        "1.3.6.1.2.1.1.1.0": b"Lexmark CX725 version CXTPC.081.234 kernel 4.11.12 All-N-1",
+        "1.3.6.1.2.1.1.2.0": Oid("1.3.6.1.4.1.641.1.5.7.1"),
+    }
+    rows = [(1, 5, 50000), (2, 4, 80000), (3, 4, 30000), (4, 4, 50000), (3, 5, 20000)]
+    rows.append((16, 4, 70000))
+    for index, (kind, units, value) in enumerate(rows, start=1):
+        values[f"{LEXMARK_PAPER}2.1.{index}"] = kind
+        values[f"{LEXMARK_PAPER}3.1.{index}"] = units
+        values[f"{LEXMARK_PAPER}4.1.{index}"] = value
+    printer = _printer(values, "cx725")
+    assert (printer["page_count"], printer["page_count_mono"], printer["page_count_color"]) == (
+        80000,
+        30000,
+        50000,
+    )
