@@ -1,9 +1,9 @@
 """The data the dashboard queries are proven on.
 
 Mostly data written by the real daemon (`lanpulse.daemon.Daemon`) polling the demo estate
-(snmpsim serving real device recordings with moving counters, `lanpulse.demo.estate`) into a
-real InfluxDB 1.6, with two additions to the demo configuration so that every dashboard has
-something to show:
+(snmpsim serving real device recordings with moving counters, `lanpulse.demo.estate`, with its
+`SWITCH_FEATURES` switches for the neighbour, stack and PoE panels) into a real InfluxDB 1.6,
+with two additions to the demo configuration so that every dashboard has something to show:
 - one printer whose address is a UDP port nothing listens on: a device that is down (`up=0`,
   the "Devices down" panels);
 - a user rules file: `device_down` without its 2-minute `for` (so the dead printer fires
@@ -80,7 +80,7 @@ def _dead_udp_port() -> int:
 def demo_config(workdir: Path, influx_url: str, database: str) -> tuple[Path, SnmpSimAgent]:
     """Start the demo estate; its config plus the dead printer and the demo rules file."""
     influx = f"influxdb:\n  url: {influx_url}\n  api: v1\n  database: {database}"
-    estate = start_estate(workdir, interval_s=POLL_INTERVAL_S, influx=influx)
+    estate = start_estate(workdir, interval_s=POLL_INTERVAL_S, influx=influx, switch_features=True)
     rules = workdir / "demo-rules.yaml"
     rules.write_text(RULES)
     # The scheduler's default deadline is 0.9 x interval (1.8 s): on a busy 2-core box one

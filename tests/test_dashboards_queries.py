@@ -23,7 +23,7 @@ import pytest
 from lanpulse.core.model import Sample
 from lanpulse.dashboards.catalog import render_all
 from lanpulse.dashboards.query import MacroValues, QueryRef, expand_macros, queries_of
-from lanpulse.demo.estate import ESTATE
+from lanpulse.demo.estate import ESTATE, SWITCH_FEATURES
 from lanpulse.sim.servers import InfluxDB16
 from lanpulse.timeseries.lineprotocol import encode_sample
 from tests.test_dashboards_estate import (
@@ -151,7 +151,7 @@ def _raw(influx: InfluxDB16, sql: str) -> list[Any]:
 
 
 def test_key_panels_show_the_daemon_data(influx: InfluxDB16) -> None:
-    assert _value(influx, "lanpulse-overview", "Devices up") == len(ESTATE)
+    assert _value(influx, "lanpulse-overview", "Devices up") == len(ESTATE + SWITCH_FEATURES)
     assert _value(influx, "lanpulse-overview", "Devices down") == 1
     firing = {
         (s["tags"]["rule"], s["tags"]["device"], s["tags"]["alert_id"])
@@ -283,7 +283,7 @@ def test_the_daemon_run_is_what_the_proof_claims(
 ) -> None:
     """About four polls per device (three at least), the dead one failing, spool drained."""
     influx, run = daemon_run
-    devices = len(ESTATE) + 1
+    devices = len(ESTATE + SWITCH_FEATURES) + 1
     assert run.stats["devices"] == devices
     assert run.stats["polls"] >= POLLS * devices
     assert run.stats["polls_failed"] >= POLLS  # the dead printer, every time
@@ -355,7 +355,8 @@ def _table(influx: InfluxDB16, where: str) -> list[dict[str, Any]]:
     rows = []
     for series in _series(influx, "lanpulse-switches", where):
         for values in series["values"]:
-            rows.append({**series.get("tags", {}), **dict(zip(series["columns"], values))})
+            columns = dict(zip(series["columns"], values, strict=True))
+            rows.append({**series.get("tags", {}), **columns})
     return rows
 
 
@@ -394,4 +395,3 @@ def test_switch_neighbours_stacks_and_poe_panels(influx: InfluxDB16) -> None:
         "2": (767, 137, 630, 1),
     }
     assert poe["1"]["used %"] == pytest.approx(248 / 1764 * 100)
-

@@ -27,8 +27,12 @@ ESTATE: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("ops-desktop", "windows_svr_2019_1809", "desktop", {"site": "north"}),
     ("wifi-controller", "ciscowlc_cbw240ac", "other", {"site": "hq"}),
     ("comms-ups", "apc_smt750x-nmc2", "ups", {"site": "hq"}),
-    # Switch features the two switches above lack: LLDP neighbours, a PoE budget per stack
-    # member, and a VSF stack (the switches dashboard's neighbour, PoE and stack panels).
+)
+# Switch features the two switches above lack: LLDP neighbours, a PoE budget per stack
+# member and a VSF stack (the switches dashboard's neighbour, PoE and stack panels). Served
+# only on request (`start_estate(switch_features=True)`, the dashboard proof): three more
+# switches on the one snmpsim process make every demo poll slower on a small machine.
+SWITCH_FEATURES: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("dist-sw1", "dlink_dgs-1510-28", "switch", {"site": "north"}),
     ("access-poe1", "junos_ex", "switch", {"site": "north"}),
     ("stack-sw1", "arubaos-cx_10.16", "switch", {"site": "hq"}),
@@ -83,12 +87,18 @@ class DemoEstate:
 
 
 def start_estate(
-    workdir: Path, interval_s: int = 10, influx: str | None = None, http_listen: str | None = None
+    workdir: Path,
+    interval_s: int = 10,
+    influx: str | None = None,
+    http_listen: str | None = None,
+    *,
+    switch_features: bool = False,
 ) -> DemoEstate:
-    """Start snmpsim with the demo recordings and write a config polling them."""
+    """Start snmpsim with the demo recordings and write a config polling them (with the
+    `SWITCH_FEATURES` switches too when asked)."""
     agent = SnmpSimAgent(workdir=workdir / "snmpsim")
     devices = []
-    for name, recording, cls, labels in ESTATE:
+    for name, recording, cls, labels in ESTATE + (SWITCH_FEATURES if switch_features else ()):
         text = (RECORDINGS / f"{recording}.snmprec").read_text()
         agent.add_text(name, moving(text))
         label_text = ", ".join(f"{k}: {v}" for k, v in labels.items())
