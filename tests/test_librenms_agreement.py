@@ -2,9 +2,10 @@
 
 Compared: printer supply and tray percentages and capacities, storage size and used
 bytes, processor load, memory pools, UPS sensors (charge, runtime, voltages, load,
-states) and LLDP neighbours (remote name and port per local port). Each value is one
-comparison; the test prints "N of M values agree" and fails on any disagreement not
-listed in DELIBERATE with the reason lanpulse differs on purpose.
+states), FC-MGMT array sensors (temperatures, voltages, currents) and LLDP neighbours
+(remote name and port per local port). Each value is one comparison; the test prints
+"N of M values agree" and fails on any disagreement not listed in DELIBERATE with the
+reason lanpulse differs on purpose.
 """
 
 from __future__ import annotations
@@ -352,6 +353,23 @@ def _neighbors(rec: str, doc: dict[str, Any], samples: list[Sample]) -> Iterator
         yield _compare(rec, "neighbor_port", key, 1.0, 1.0 if same_port else None)
 
 
+FC_SENSOR_MESSAGE = ".1.3.6.1.3.94.1.8.1.6."  # FC-MGMT connUnitSensorMessage
+FC_SENSOR_CLASSES = {"temperature", "voltage", "current"}
+
+
+def _fc_sensors(rec: str, doc: dict[str, Any], samples: list[Sample]) -> Iterator[Comparison]:
+    """FC-MGMT connUnitSensorTable readings (PowerVault ME4, HPE MSA), by sensor name."""
+    ours = {s.tags["sensor"]: dict(s.fields) for s in samples if s.measurement == "sensor"}
+    for row in _section(doc, "sensors", "sensors"):
+        if not row["sensor_oid"].startswith(FC_SENSOR_MESSAGE):
+            continue
+        if row["sensor_class"] not in FC_SENSOR_CLASSES:
+            continue  # capacitor charge (%) and the unit state: no canonical sensor type
+        name = row["sensor_descr"]
+        lib = float(row["sensor_current"])
+        yield _compare(rec, "sensor", name, lib, ours.get(name, {}).get("value"))
+
+
 def _comparisons(rep: Replay) -> Iterator[Comparison]:
     path = EXPECTED / f"{rep.name}.json"
     if not path.exists():
@@ -364,6 +382,7 @@ def _comparisons(rep: Replay) -> Iterator[Comparison]:
     yield from _wireless(rep.name, doc, samples)
     yield from _ups(rep.name, doc, samples)
     yield from _neighbors(rep.name, doc, samples)
+    yield from _fc_sensors(rep.name, doc, samples)
 
 
 ALL = [c for p in recordings() for c in _comparisons(replay(p))]

@@ -229,3 +229,22 @@ def test_traps_section_errors(section: str, message: str) -> None:
     (error,) = caught.value.errors
     assert error.one_line().startswith("cfg.yaml:1: traps")
     assert message in error.one_line()
+
+
+def test_pure_storage_critical_alert() -> None:
+    """PURESTORAGE-MIB pureCriticalTrap: the Purity alert's code, subject and body."""
+    storage = {"device": "pure1", "class": "storage", "site": "hq"}
+    sample = PARSER.parse(
+        raw(
+            "1.3.6.1.4.1.40482.2.52",
+            ("1.3.6.1.4.1.40482.3.1.0", b"FlashArray"),
+            ("1.3.6.1.4.1.40482.3.4.0", 17),
+            ("1.3.6.1.4.1.40482.3.5.0", b"Drive failure"),
+            ("1.3.6.1.4.1.40482.3.6.0", b"CH0.BAY7 failed"),
+        ),
+        storage,
+    )
+    assert (sample.tags["event"], sample.tags["severity"]) == ("pureCriticalTrap", "critical")
+    assert sample.fields["alert_code"] == 17
+    assert sample.fields["message"] == "Pure Storage alert 17: Drive failure CH0.BAY7 failed"
+    assert validate_sample(sample) == []
