@@ -27,7 +27,7 @@ from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.core.repeat_log import RepeatLog
 from lanpulse.parsers.merge import merge_sources
-from lanpulse.parsers.roles import RoleTagger
+from lanpulse.parsers.roles import PortNeighbors, RoleTagger, known_devices
 from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
@@ -109,6 +109,8 @@ class Daemon:
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
         self.agents = self._agent_service()
         self.alerting = self._alert_sink()
+        # What LLDP/CDP saw on each port: observed state, kept across reloads.
+        self.port_neighbors = PortNeighbors()
         self.roles = self._role_tagger()
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
@@ -165,8 +167,17 @@ class Daemon:
         if not roles.enabled:
             return None
         rules = (*roles.rules, *builtin_rules())
-        groups = {d.name: d.group for d in self.loaded.devices if d.group}
-        return RoleTagger(rules, roles.overrides, groups)
+        devices = self.loaded.devices
+        groups = {d.name: d.group for d in devices if d.group}
+        self.port_neighbors.forget({d.name for d in devices})
+        return RoleTagger(
+            rules,
+            roles.overrides,
+            groups,
+            neighbors=self.port_neighbors,
+            known=known_devices([(d.name, d.address) for d in devices]),
+            classes={d.name: d.device_class for d in devices if d.device_class},
+        )
 
     def _agent_service(self) -> AgentService | None:
         """The push receiver for agents (`agents:`), None without that section."""
