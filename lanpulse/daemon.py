@@ -27,7 +27,7 @@ from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.core.repeat_log import RepeatLog
 from lanpulse.parsers.merge import merge_sources
-from lanpulse.parsers.roles import PortNeighbors, RoleTagger, known_devices
+from lanpulse.parsers.roles import PortNeighbors, RoleTagger
 from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
@@ -160,24 +160,11 @@ class Daemon:
         return [RollupSink(settings.rollups, shipper, clock_ns=self.clock_ns)]
 
     def _role_tagger(self) -> RoleTagger | None:
-        """Interface roles (docs/capacity.md): configured rules first, then the built-in ones."""
-        from lanpulse.config.roles import builtin_rules
+        """Interface roles (docs/capacity.md): overrides, configured rules, built-in ones."""
+        from lanpulse.pipeline.roles import build_role_tagger
 
-        roles = self.loaded.settings.roles
-        if not roles.enabled:
-            return None
-        rules = (*roles.rules, *builtin_rules())
-        devices = self.loaded.devices
-        groups = {d.name: d.group for d in devices if d.group}
-        self.port_neighbors.forget({d.name for d in devices})
-        return RoleTagger(
-            rules,
-            roles.overrides,
-            groups,
-            neighbors=self.port_neighbors,
-            known=known_devices([(d.name, d.address) for d in devices]),
-            classes={d.name: d.device_class for d in devices if d.device_class},
-        )
+        loaded = self.loaded
+        return build_role_tagger(loaded.settings.roles, loaded.devices, self.port_neighbors)
 
     def _agent_service(self) -> AgentService | None:
         """The push receiver for agents (`agents:`), None without that section."""

@@ -29,11 +29,20 @@ from array import array
 from bisect import insort
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from lanpulse.core.model import Sample, make_sample
 from lanpulse.parsers.calendar import NS, Calendar
 
-__all__ = ["NS", "Calendar", "FieldPlan", "RollupAggregator", "percentile_rank", "push_top"]
+__all__ = [
+    "NS",
+    "Calendar",
+    "FieldPlan",
+    "RollupAggregator",
+    "field_plans",
+    "percentile_rank",
+    "push_top",
+]
 
 DEFAULT_INTERVAL_NS = 60 * NS  # until a series' second poll shows its interval
 DAY_S = 86400
@@ -69,6 +78,23 @@ class FieldPlan:
     gauges: tuple[str, ...] = ()
     counters: tuple[str, ...] = ()
     extremes: tuple[str, ...] = ()
+
+
+class FieldKinds(Protocol):
+    """config/capacity.py's RollupFields: a measurement's rolled-up fields by kind."""
+
+    @property
+    def gauges(self) -> tuple[str, ...]: ...
+    @property
+    def counters(self) -> tuple[str, ...]: ...
+    @property
+    def extremes(self) -> tuple[str, ...]: ...
+
+
+def field_plans(fields: Mapping[str, FieldKinds]) -> dict[str, FieldPlan]:
+    """The aggregator's plans from the `rollups.fields` section (the live stage and the
+    backfill read the same)."""
+    return {m: FieldPlan(f.gauges, f.counters, f.extremes) for m, f in fields.items()}
 
 
 class _Plan:
