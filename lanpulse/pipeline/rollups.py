@@ -84,6 +84,13 @@ class RollupSink:
         self._task: asyncio.Task[None] | None = None
         self._emitted = 0
 
+    def reconfigure(self, settings: RollupSettings) -> None:
+        """Apply a reloaded `rollups:` section's aggregation: `grace` at once; a measurement
+        whose fields changed (every one, when `timezone` did) has its open periods written
+        as they are, as at a stop, and starts afresh (docs/capacity.md)."""
+        self.grace_ns = int(settings.grace * NS)
+        self._send(self.aggregator.replan(field_plans(settings.fields), settings.timezone))
+
     def _send(self, samples: list[Sample]) -> None:
         if samples:
             self._emitted += len(samples)
