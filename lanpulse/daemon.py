@@ -166,7 +166,14 @@ class Daemon:
         from lanpulse.pipeline.roles import build_role_tagger
 
         loaded = self.loaded
-        return build_role_tagger(loaded.settings.roles, loaded.devices, self.port_neighbors)
+        return build_role_tagger(
+            loaded.settings.roles, loaded.devices, self.port_neighbors, self._profile_of
+        )
+
+    def _profile_of(self, device: str) -> str | None:
+        """The profile a device's polls use (for role rules naming profiles)."""
+        state = self.states.get(device)
+        return state.facts()[0] or None if state is not None else None
 
     def _agent_service(self) -> AgentService | None:
         """The push receiver for agents (`agents:`), None without that section."""

@@ -70,6 +70,7 @@ class RoleRule(BaseModel):
     devices: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()  # the profile the device is polled with
     neighbor: NeighborRule | None = None
 
     _check_name = field_validator("name", "alias")(_regex)

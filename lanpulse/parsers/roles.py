@@ -11,7 +11,7 @@ so a poll pays one dict lookup per interface.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,6 +52,8 @@ class RoleMatch(Protocol):
     def groups(self) -> tuple[str, ...]: ...
     @property
     def classes(self) -> tuple[str, ...]: ...
+    @property
+    def profiles(self) -> tuple[str, ...]: ...  # the profile the device is polled with
     @property
     def neighbor(self) -> NeighborMatch | None: ...
 
@@ -143,6 +145,7 @@ class _Compiled:
         "nb_classes",
         "nb_unless",
         "neighbor",
+        "profiles",
         "role",
     )
 
@@ -154,15 +157,20 @@ class _Compiled:
         self.devices = frozenset(rule.devices)
         self.groups = frozenset(rule.groups)
         self.classes = frozenset(rule.classes)
+        self.profiles = frozenset(rule.profiles)
         nb = rule.neighbor
         self.neighbor = nb is not None
         self.nb_caps = frozenset(nb.capabilities) if nb else frozenset()
         self.nb_unless = frozenset(nb.unless) if nb else frozenset()
         self.nb_classes = frozenset(nb.classes) if nb else frozenset()
 
-    def matches(self, tags: Mapping[str, str], group: str | None, neighbors: Resolved) -> bool:
+    def matches(
+        self, tags: Mapping[str, str], group: str | None, profile: str | None, neighbors: Resolved
+    ) -> bool:
         device = tags.get("device", "")
         if self.devices and device not in self.devices:
+            return False
+        if self.profiles and profile not in self.profiles:
             return False
         if self.groups and group not in self.groups:
             return False
@@ -196,16 +204,21 @@ class RoleTagger:
         neighbors: PortNeighbors | None = None,
         known: Mapping[str, str] | None = None,
         classes: Mapping[str, str] | None = None,
+        profile_of: Callable[[str], str | None] | None = None,
     ) -> None:
         """`known`: inventory names (lower case, also their first label) and addresses ->
-        device name; `classes`: device name -> the class the inventory gives it."""
+        device name; `classes`: device name -> the class the inventory gives it;
+        `profile_of`: device name -> the profile its polls use (the poller knows it)."""
         self.overrides = overrides or {}
         self.rules = [_Compiled(r) for r in rules]
         self.groups = dict(groups or {})
         self.neighbors = neighbors if neighbors is not None else PortNeighbors()
         self.known = dict(known or {})
         self.classes = dict(classes or {})
-        self._memo: dict[tuple[str, str, str, str, str | None, Resolved], str | None] = {}
+        self.profile_of = profile_of or (lambda _device: None)
+        self._memo: dict[
+            tuple[str, str, str, str, str | None, str | None, Resolved], str | None
+        ] = {}
 
     def _resolve(self, found: tuple[Neighbor, ...]) -> Resolved:
         out = []
@@ -223,12 +236,14 @@ class RoleTagger:
         name = tags.get("if_name", "")
         found = self.neighbors.on_port(device, name, tags.get("if_index", ""))
         resolved = self._resolve(found) if found else ()
+        profile = self.profile_of(device)
         key = (
             device,
             name,
             tags.get("if_alias", ""),
             tags.get("if_type", ""),
             tags.get("class"),
+            profile,
             resolved,
         )
         if key in self._memo:
@@ -236,7 +251,9 @@ class RoleTagger:
         role = self.overrides.get(device, {}).get(name)
         if role is None:
             group = self.groups.get(device)
-            role = next((r.role for r in self.rules if r.matches(tags, group, resolved)), None)
+            role = next(
+                (r.role for r in self.rules if r.matches(tags, group, profile, resolved)), None
+            )
         if len(self._memo) >= _MEMO_MAX:
             self._memo.clear()
         self._memo[key] = role
