@@ -92,3 +92,15 @@ def test_profile_rules(profile: str | None, name: str, role: str) -> None:
     tags = {"device": "ex1", "class": "switch", "if_index": "1", "if_name": name}
     (out,) = tagger.apply([Sample("interface", tags, {"oper_status": 1}, 1)])
     assert out.tags["role"] == role
+
+
+def test_an_unknown_neighbour_capability_is_one_line() -> None:
+    text = CONFIG.replace(
+        "    - {role: wan, alias: '(?i)isp', devices: [edge1]}",
+        "    - {role: uplink, neighbor: {capabilities: [switch]}}",
+    )
+    with pytest.raises(ConfigErrors) as err:
+        load_config_text(text, "c.yaml")
+    (line,) = [e.one_line() for e in err.value.errors]
+    assert line.startswith("c.yaml:6: roles.rules[1].neighbor.capabilities[0]:")
+    assert "'bridge'" in line and "\n" not in line
