@@ -19,8 +19,7 @@ import time
 
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.core.model import Sample
-from lanpulse.parsers.rollups import NS, RollupAggregator, push_top
-from lanpulse.pipeline.rollups import field_plans
+from lanpulse.parsers.rollups import NS, RollupAggregator, field_plans, push_top
 
 
 def rss_mib() -> float:
@@ -67,7 +66,7 @@ def main() -> None:
     ap.add_argument("--printers", type=int, default=5000)
     ap.add_argument("--desktops", type=int, default=20000)
     args = ap.parse_args()
-    plans = field_plans(RollupSettings())
+    plans = field_plans(RollupSettings().fields)
     agg = RollupAggregator(plans, "Europe/London")
     gc.collect()
     before = rss_mib()

@@ -5,7 +5,7 @@ flush the writer and exit 0. SIGHUP re-reads the configuration, validates it, an
 then swaps it in: devices added or removed take effect without a restart, and an invalid
 file is reported in one line while the old configuration keeps running.
 
-(~590 lines: the composition root, the one module that knows every package, wires each
+(~670 lines: the composition root, the one module that knows every package, wires each
 subsystem (sinks, alerts, traps, agents, rollups, roles, web, discovery) with a few lines
 and starts, reloads and stops them in order. The subsystems themselves live in their
 packages; splitting the wiring would spread the start/stop order over several files.)
@@ -27,7 +27,7 @@ from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.core.repeat_log import RepeatLog
 from lanpulse.parsers.merge import merge_sources
-from lanpulse.parsers.roles import RoleTagger
+from lanpulse.parsers.roles import PortNeighbors, RoleTagger
 from lanpulse.pipeline.alerting import AlertSink
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.pipeline.scheduler import PollScheduler
@@ -37,8 +37,10 @@ from lanpulse.pipeline.traps import TrapService, load_trap_maps_of
 if TYPE_CHECKING:
     from lanpulse.alerts.service import AlertingService
     from lanpulse.collectors.cli import CliCollector
+    from lanpulse.config.influx import InfluxSettings, SpoolSettings
     from lanpulse.config.settings import LoadedConfig, Settings
     from lanpulse.pipeline.agents import AgentService
+    from lanpulse.timeseries.retention_v1 import RetentionPolicy
     from lanpulse.web.estate import EstateView
     from lanpulse.web.server import WebServer
 
@@ -109,6 +111,8 @@ class Daemon:
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
         self.agents = self._agent_service()
         self.alerting = self._alert_sink()
+        # What LLDP/CDP saw on each port: observed state, kept across reloads.
+        self.port_neighbors = PortNeighbors()
         self.roles = self._role_tagger()
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
@@ -158,15 +162,18 @@ class Daemon:
         return [RollupSink(settings.rollups, shipper, clock_ns=self.clock_ns)]
 
     def _role_tagger(self) -> RoleTagger | None:
-        """Interface roles (docs/capacity.md): configured rules first, then the built-in ones."""
-        from lanpulse.config.roles import builtin_rules
+        """Interface roles (docs/capacity.md): overrides, configured rules, built-in ones."""
+        from lanpulse.pipeline.roles import build_role_tagger
 
-        roles = self.loaded.settings.roles
-        if not roles.enabled:
-            return None
-        rules = (*roles.rules, *builtin_rules())
-        groups = {d.name: d.group for d in self.loaded.devices if d.group}
-        return RoleTagger(rules, roles.overrides, groups)
+        loaded = self.loaded
+        return build_role_tagger(
+            loaded.settings.roles, loaded.devices, self.port_neighbors, self._profile_of
+        )
+
+    def _profile_of(self, device: str) -> str | None:
+        """The profile a device's polls use (for role rules naming profiles)."""
+        state = self.states.get(device)
+        return state.facts()[0] or None if state is not None else None
 
     def _agent_service(self) -> AgentService | None:
         """The push receiver for agents (`agents:`), None without that section."""
@@ -380,7 +387,8 @@ class Daemon:
         """Re-read and validate the config; swap it in only when valid.
 
         Applied: inventory, alerting, profiles (re-read from `profiles_dirs`), `influxdb:`
-        and `spool:` (see `timeseries.factory.reconfigure`), label refresh. Read only at
+        and `spool:` (see `timeseries.factory.reconfigure`), `rollups:` (`_apply_rollups`),
+        roles, label refresh. Read only at
         start: `daemon.http_listen`, `daemon.max_concurrent_polls`, `spool.queue_max`.
         """
         from lanpulse.config.profiles import load_profiles
@@ -407,6 +415,7 @@ class Daemon:
             for state in self.states.values():  # choose again among the new profiles
                 state.selection, state.plan = None, None
         await self._apply_storage(previous.settings)
+        await self._apply_rollups(previous.settings)
         await self.alerting.replace(service, self.shutdown_deadline_s)
         if self.web is not None:  # tokens follow the file (listen address and TLS: restart)
             self.web.auth.set_tokens(self.loaded.settings.web.tokens)
@@ -424,27 +433,87 @@ class Daemon:
         settings = self.loaded.settings
         if not self._own_shipper:
             return
-        if (settings.influxdb, settings.spool) == (previous.influxdb, previous.spool):
-            return
-        from lanpulse.timeseries.factory import reconfigure
+        from lanpulse.timeseries.factory import build_writer, reconfigure
         from lanpulse.timeseries.rollup_target import raw_policies
         from lanpulse.timeseries.shipper import Shipper
 
+        policies = raw_policies(settings.influxdb, settings.rollups)
         shipper = self.sinks[0]
         assert isinstance(shipper, Shipper)
         try:
-            self.sinks[0] = await reconfigure(
-                shipper,
-                (previous.influxdb, previous.spool),
-                (settings.influxdb, settings.spool),
-                stop_deadline_s=self.shutdown_deadline_s,
-                clock_ns=self.clock_ns,
-                retention_policies=raw_policies(settings.influxdb, settings.rollups),
-            )
+            if (settings.influxdb, settings.spool) != (previous.influxdb, previous.spool):
+                self.sinks[0] = await reconfigure(
+                    shipper,
+                    (previous.influxdb, previous.spool),
+                    (settings.influxdb, settings.spool),
+                    stop_deadline_s=self.shutdown_deadline_s,
+                    clock_ns=self.clock_ns,
+                    retention_policies=policies,
+                )
+                log.info("influxdb and spool settings applied")
+            elif settings.influxdb and policies != raw_policies(
+                previous.influxdb, previous.rollups
+            ):
+                # rollups.raw_retention & co.: a writer that sets the policies up again.
+                await shipper.set_writer(build_writer(settings.influxdb, policies))
+                log.info("raw retention settings applied")
         except LanpulseError as exc:  # the new spool directory cannot be opened, ...
             log.error("influxdb/spool settings not applied, keeping the running ones: %s", exc)
+
+    async def _apply_rollups(self, previous: Settings) -> None:
+        """A reloaded `rollups:` section (docs/capacity.md): the stage on or off, its
+        aggregation (RollupSink.reconfigure), its shipper's database, policy and spool."""
+        from lanpulse.pipeline.rollups import RollupSink
+        from lanpulse.timeseries.factory import build_writer, reconfigure
+        from lanpulse.timeseries.shipper import Shipper
+
+        settings = self.loaded.settings
+        if not self._own_shipper:
             return
-        log.info("influxdb and spool settings applied")
+        stage = next((s for s in self.sinks if isinstance(s, RollupSink)), None)
+        if stage is not None and not settings.rollups.enabled:
+            self.sinks.remove(stage)
+            await stage.stop(self.shutdown_deadline_s)  # open periods written, as at a stop
+            log.info("rollups disabled")
+            return
+        if stage is None:
+            if settings.rollups.enabled:
+                try:
+                    (new,) = self._rollup_sinks()
+                    await new.start()
+                except LanpulseError as exc:
+                    log.error("rollups not enabled: %s", exc)
+                    return
+                self.sinks.append(new)
+                log.info("rollups enabled")
+            return
+        old, now = previous.rollups, settings.rollups
+        if (old.timezone, old.fields, old.grace) != (now.timezone, now.fields, now.grace):
+            stage.reconfigure(now)
+            log.info("rollups settings applied")
+
+        before, after = _rollup_storage(previous), _rollup_storage(settings)
+        if before == after:
+            return
+        shipper = stage.target
+        assert isinstance(shipper, Shipper)
+        (old_influx, old_spool, _), (influx, spool, policies) = before, after
+        try:
+            stage.target = await reconfigure(
+                shipper,
+                (old_influx, old_spool),
+                (influx, spool),
+                stop_deadline_s=self.shutdown_deadline_s,
+                clock_ns=self.clock_ns,
+                retention_policies=policies,
+            )
+            if (old_influx, old_spool) == (influx, spool) and influx is not None:
+                # Only the retention changed: a writer that sets the policy up again.
+                await shipper.set_writer(build_writer(influx, policies))
+        except LanpulseError as exc:
+            log.error("rollups storage settings not applied, keeping the running ones: %s", exc)
+            return
+        log.info("rollups storage settings applied")
 
     def _reject(self, reason: str) -> bool:
         self.stats.reload_failures += 1
@@ -593,3 +662,17 @@ class Daemon:
             loop.remove_signal_handler(sig)
         log.info("lanpulse stopped")
         return 0
+
+
+def _rollup_storage(
+    settings: Settings,
+) -> tuple[InfluxSettings | None, SpoolSettings, tuple[RetentionPolicy, ...]]:
+    """Where the rollup shipper writes: its `influxdb:` settings, spool and 1.x policies."""
+    from lanpulse.timeseries.rollup_target import rollup_influx, rollup_policies, rollup_spool
+
+    influx = settings.influxdb
+    return (
+        rollup_influx(influx, settings.rollups) if influx is not None else None,
+        rollup_spool(settings.spool),
+        rollup_policies(influx, settings.rollups),
+    )

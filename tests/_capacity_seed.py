@@ -17,8 +17,7 @@ import pytest
 
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.core.model import Sample
-from lanpulse.parsers.rollups import NS, RollupAggregator
-from lanpulse.pipeline.rollups import field_plans
+from lanpulse.parsers.rollups import NS, RollupAggregator, field_plans
 from lanpulse.sim.servers import InfluxDB16
 from lanpulse.timeseries.lineprotocol import encode_samples
 from lanpulse.timeseries.retention_v1 import RetentionPolicy
@@ -132,7 +131,7 @@ def _recent(n: int, t: int) -> list[Sample]:
 
 def rollups() -> list[Sample]:
     """The rollups of all polls (hourly ones only where the report reads them)."""
-    plans = field_plans(RollupSettings())
+    plans = field_plans(RollupSettings().fields)
     aggregator = RollupAggregator(plans, ZONE)
     out: list[Sample] = []
     for batch in polls():

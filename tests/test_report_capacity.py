@@ -182,6 +182,19 @@ def test_cli_month_site_and_formats(config: Path, tmp_path: Path) -> None:
     assert js.returncode == 0 and '"crosses_threshold"' in js.stdout
 
 
+def test_cli_week(config: Path) -> None:
+    """An ISO week in the report's zone: 2026-W43 ends on the Sunday British Summer Time
+    does, so it has 169 hours: 1,690 pages at pr-a's 10 an hour (8 mono, 2 colour)."""
+    done = _cli("-c", str(config), "--week", "2026-W43", "--site", "hq", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert "printers,pr-a,2026-10,1690,1352,338" in done.stdout.splitlines()
+    bad = _cli("-c", str(config), "--week", "2026-W54")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == (
+        "--week: expected an ISO week as YYYY-Www (W01..W53), got '2026-W54'"
+    )
+
+
 def test_html_report_opens_in_headless_chromium(config: Path, tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     done = _cli("-c", str(config), "--since", "400d", "--out", str(html))

@@ -73,3 +73,34 @@ def test_a_bad_regex_is_one_line() -> None:
         load_config_text(text, "c.yaml")
     (line,) = [e.one_line() for e in err.value.errors]
     assert line.startswith("c.yaml:6: roles.rules[1].alias: invalid regex '(isp'")
+
+
+@pytest.mark.parametrize(
+    ("profile", "name", "role"),
+    [
+        ("juniper_junos", "em0", "virtual"),  # Junos's internal interfaces: a profile rule
+        ("juniper_junos", "vcp-255/1/0", "virtual"),
+        ("juniper_junos", "pfe-0/0/0", "virtual"),
+        ("juniper_junos", "ge-0/0/1", "access"),
+        ("cisco_ios", "em0", "access"),  # the rule names its profile
+        (None, "em0", "access"),  # profile not known (the backfill): the rule does not match
+    ],
+)
+def test_profile_rules(profile: str | None, name: str, role: str) -> None:
+    roles = load_config_text(CONFIG, "c.yaml").settings.roles
+    tagger = RoleTagger((*roles.rules, *builtin_rules()), profile_of=lambda _device: profile)
+    tags = {"device": "ex1", "class": "switch", "if_index": "1", "if_name": name}
+    (out,) = tagger.apply([Sample("interface", tags, {"oper_status": 1}, 1)])
+    assert out.tags["role"] == role
+
+
+def test_an_unknown_neighbour_capability_is_one_line() -> None:
+    text = CONFIG.replace(
+        "    - {role: wan, alias: '(?i)isp', devices: [edge1]}",
+        "    - {role: uplink, neighbor: {capabilities: [switch]}}",
+    )
+    with pytest.raises(ConfigErrors) as err:
+        load_config_text(text, "c.yaml")
+    (line,) = [e.one_line() for e in err.value.errors]
+    assert line.startswith("c.yaml:6: roles.rules[1].neighbor.capabilities[0]:")
+    assert "'bridge'" in line and "\n" not in line

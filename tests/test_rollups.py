@@ -72,3 +72,27 @@ def test_hours_lie_within_local_days_that_tile_time(seconds: int, zone: str) -> 
     assert 23 * 3600 <= (end - start) // NS <= 25 * 3600
     h_start, h_end = calendar.hour(t)
     assert start <= h_start <= t < h_end <= end
+
+
+def test_replan_keeps_unchanged_measurements_and_closes_the_others() -> None:
+    """A reload's new `rollups.fields`: only the changed measurement's open hour is written."""
+    hour = 3600 * 10**9
+    plans = {"host": FieldPlan(gauges=("cpu_pct",)), "storage": FieldPlan(gauges=("used_pct",))}
+    agg = RollupAggregator(plans, "UTC")
+    for t in (hour, hour + 60 * 10**9):
+        agg.observe(
+            [
+                Sample("host", {"device": "pc1"}, {"cpu_pct": 10.0}, t),
+                Sample("storage", {"device": "nas1"}, {"used_pct": 50.0}, t),
+            ]
+        )
+    closed = agg.replan({**plans, "host": FieldPlan(gauges=("mem_used_pct",))}, "UTC")
+    assert {(s.measurement, s.fields["cpu_pct_count"]) for s in closed} == {
+        ("host_1h", 2),
+        ("host_1d", 2),
+    }
+    assert [k[0] for k in agg.series] == ["storage"]  # its open hour goes on
+    # Another zone: days begin elsewhere, every open period is written.
+    closed = agg.replan(plans, "Europe/London")
+    assert {s.measurement for s in closed} == {"storage_1h", "storage_1d"}
+    assert not agg.series and agg.zone == "Europe/London"

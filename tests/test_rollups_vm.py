@@ -17,8 +17,7 @@ import pytest
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.core.model import Sample
 from lanpulse.parsers.calendar import NS, Calendar
-from lanpulse.parsers.rollups import RollupAggregator
-from lanpulse.pipeline.rollups import field_plans
+from lanpulse.parsers.rollups import RollupAggregator, field_plans
 from lanpulse.sim.servers import VictoriaMetrics
 from tests._daemon import write_config
 from tests.test_rollups_influx import through_sinks
@@ -46,7 +45,7 @@ async def test_rollups_reach_victoriametrics_unchanged(tmp_path: Path) -> None:
     end = calendar.day(time.time_ns())[0]
     start = calendar.day(calendar.day(end - 1)[0] - 1)[0]  # two local days (DST-proof)
     batches = polls(start, end)
-    expected = RollupAggregator(field_plans(RollupSettings()), ZONE)
+    expected = RollupAggregator(field_plans(RollupSettings().fields), ZONE)
     rollups = [s for b in batches for s in expected.observe(b)]
     rollups += expected.flush(end + 86400 * NS, everything=True)
     with VictoriaMetrics(tmp_path / "vm") as vm:

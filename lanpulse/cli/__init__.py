@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "discover",
     "where",
     "report",
+    "rollups",
     "status",
 )
 

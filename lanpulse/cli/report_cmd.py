@@ -1,6 +1,6 @@
 """`lanpulse report capacity`: the capacity planner's report from the rollups.
 
-lanpulse report capacity -c FILE [--since 90d | --month 2026-11] [--site S]
+lanpulse report capacity -c FILE [--since 90d | --month 2026-11 | --week 2026-W43] [--site S]
     [--format html|csv|json] [--out PATH] [--email]
 """
 
@@ -23,6 +23,7 @@ from lanpulse.reports.sections import Period
 from lanpulse.reports.source import InfluxQLSource, RollupSource
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     when = cap.add_mutually_exclusive_group()
     when.add_argument("--since", help="the period up to now, e.g. 90d (default reports.since)")
     when.add_argument("--month", help="one calendar month, YYYY-MM (rollups.timezone)")
+    when.add_argument("--week", help="one ISO week, YYYY-Www, e.g. 2026-W43 (rollups.timezone)")
     cap.add_argument("--site", help="only devices whose `site` label is this")
     cap.add_argument(
         "--format", choices=sorted(FORMATS), default="html", help="html (default), csv or json"
@@ -54,6 +56,17 @@ def period_of(args: argparse.Namespace, loaded: LoadedConfig, now_ns: int) -> Pe
         if not match:
             raise ConfigError(f"expected a month as YYYY-MM, got {args.month!r}", key="--month")
         start, end = calendar.month(int(match.group(1)), int(match.group(2)))
+        return Period(start, end, calendar)
+    if getattr(args, "week", None):
+        match = _WEEK.match(args.week)
+        try:
+            if not match:
+                raise ValueError
+            start, end = calendar.week(int(match.group(1)), int(match.group(2)))
+        except ValueError:
+            raise ConfigError(
+                f"expected an ISO week as YYYY-Www (W01..W53), got {args.week!r}", key="--week"
+            ) from None
         return Period(start, end, calendar)
     since = loaded.settings.reports.since
     if args.since:

@@ -1,7 +1,8 @@
 """The `roles:` section: interface roles (uplink, access, server, wan, virtual) as a tag.
 
-Configured rules (regex on name or alias, per device or group) and explicit overrides come
-first; the built-in rules of `roles.yaml` (virtual interface types and names, WAN names, then
+Explicit overrides come first, then configured rules (regex on name or alias, interface
+type, LLDP/CDP neighbour; per device or group); the built-in rules of `roles.yaml` (virtual
+interface types and names, WAN names, a switch or router as neighbour, uplink aliases, then
 access for switches and server for servers and arrays) decide the rest.
 """
 
@@ -14,6 +15,8 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lanpulse.core.model import DeviceClass
 
 Role = Literal["uplink", "access", "server", "wan", "virtual"]
 ROLES: tuple[str, ...] = ("uplink", "access", "server", "wan", "virtual")
@@ -28,6 +31,33 @@ def _regex(value: str | None) -> str | None:
     return value
 
 
+Capability = Literal[
+    "other",
+    "repeater",
+    "bridge",
+    "wlan_ap",
+    "router",
+    "telephone",
+    "docsis",
+    "station",
+    "cvlan",
+    "svlan",
+    "tpmr",
+]
+
+
+class NeighborRule(BaseModel):
+    """What the LLDP/CDP neighbour on the port must be: a known inventory device of one of
+    `classes`, or a device that says it has one of `capabilities` and none of `unless`
+    (the `remote_caps` tag of `neighbor`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    capabilities: tuple[Capability, ...] = ()
+    unless: tuple[Capability, ...] = ()
+    classes: tuple[DeviceClass, ...] = ()
+
+
 class RoleRule(BaseModel):
     """One rule: the role, and what an interface must match (all given conditions)."""
 
@@ -40,6 +70,8 @@ class RoleRule(BaseModel):
     devices: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()  # the profile the device is polled with
+    neighbor: NeighborRule | None = None
 
     _check_name = field_validator("name", "alias")(_regex)
 

@@ -342,6 +342,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "remote_chassis",
                 "remote_address",
                 "remote_platform",
+                "remote_caps",
             ),
         ),
         # Issue 22: members of a switch stack or virtual chassis.

@@ -56,6 +56,13 @@ class Calendar:
         end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=self.zone)
         return _ns(start), _ns(end)
 
+    def week(self, year: int, week: int) -> tuple[int, int]:
+        """[start, end) in ns of an ISO week (Monday to Monday, local midnights; 167 or 169
+        hours in the weeks the clocks change). ValueError for a week the year lacks."""
+        start = datetime.fromisocalendar(year, week, 1).replace(tzinfo=self.zone)
+        end = (start + timedelta(days=7)).replace(tzinfo=self.zone)
+        return _ns(start), _ns(end)
+
     def month_of(self, time_ns: int) -> str:
         """`YYYY-MM` of the local month containing `time_ns`."""
         local = self._local(time_ns)

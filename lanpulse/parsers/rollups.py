@@ -29,11 +29,20 @@ from array import array
 from bisect import insort
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from lanpulse.core.model import Sample, make_sample
 from lanpulse.parsers.calendar import NS, Calendar
 
-__all__ = ["NS", "Calendar", "FieldPlan", "RollupAggregator", "percentile_rank", "push_top"]
+__all__ = [
+    "NS",
+    "Calendar",
+    "FieldPlan",
+    "RollupAggregator",
+    "field_plans",
+    "percentile_rank",
+    "push_top",
+]
 
 DEFAULT_INTERVAL_NS = 60 * NS  # until a series' second poll shows its interval
 DAY_S = 86400
@@ -71,12 +80,30 @@ class FieldPlan:
     extremes: tuple[str, ...] = ()
 
 
+class FieldKinds(Protocol):
+    """config/capacity.py's RollupFields: a measurement's rolled-up fields by kind."""
+
+    @property
+    def gauges(self) -> tuple[str, ...]: ...
+    @property
+    def counters(self) -> tuple[str, ...]: ...
+    @property
+    def extremes(self) -> tuple[str, ...]: ...
+
+
+def field_plans(fields: Mapping[str, FieldKinds]) -> dict[str, FieldPlan]:
+    """The aggregator's plans from the `rollups.fields` section (the live stage and the
+    backfill read the same)."""
+    return {m: FieldPlan(f.gauges, f.counters, f.extremes) for m, f in fields.items()}
+
+
 class _Plan:
     """A FieldPlan as the hot loop reads it."""
 
-    __slots__ = ("counters", "gauges", "measured", "size")
+    __slots__ = ("counters", "gauges", "measured", "size", "source")
 
     def __init__(self, plan: FieldPlan) -> None:
+        self.source = plan
         self.gauges = len(plan.gauges)
         self.measured = (*plan.gauges, *plan.extremes)  # count, sum, min, max of each
         self.counters = plan.counters
@@ -150,8 +177,30 @@ class RollupAggregator:
 
     def __init__(self, plans: Mapping[str, FieldPlan], zone: str = "UTC") -> None:
         self.plans = {m: _Plan(p) for m, p in plans.items()}
+        self.zone = zone
         self.calendar = Calendar(zone)
         self.series: dict[SeriesKey, SeriesState] = {}
+
+    def replan(self, plans: Mapping[str, FieldPlan], zone: str) -> list[Sample]:
+        """New field plans or zone (a reload): the series of a measurement whose plan is
+        unchanged keep their open periods; the others (all, when the zone changed) are
+        closed as they are, as at a stop, and begin afresh with their next sample. Returns
+        the rollups of the periods so closed."""
+        out: list[Sample] = []
+        same_zone = zone == self.zone
+        for key, state in list(self.series.items()):
+            old, new = self.plans[key[0]], plans.get(key[0])
+            if same_zone and new == old.source:
+                continue
+            if state.hour is not None:
+                self._close_hour(key, state, old, out)
+            if state.day is not None:
+                self._close_day(key, state, old, out)
+            del self.series[key]
+        self.plans = {m: _Plan(p) for m, p in plans.items()}
+        if not same_zone:
+            self.zone, self.calendar = zone, Calendar(zone)
+        return [s for s in out if s.fields]
 
     def observe(self, samples: Iterable[Sample]) -> list[Sample]:
         """Add samples; return the rollups of periods they closed."""

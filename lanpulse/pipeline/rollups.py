@@ -16,7 +16,7 @@ from typing import Protocol
 
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.core.model import Sample, now_ns
-from lanpulse.parsers.rollups import NS, FieldPlan, RollupAggregator
+from lanpulse.parsers.rollups import NS, RollupAggregator, field_plans
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,6 @@ class RollupSinkStats:
         return out
 
 
-def field_plans(settings: RollupSettings) -> dict[str, FieldPlan]:
-    """The aggregator's plans from the `rollups.fields` section."""
-    return {m: FieldPlan(f.gauges, f.counters, f.extremes) for m, f in settings.fields.items()}
-
-
 class RollupSink:
     """Feeds every poll's samples to the aggregator; finished periods go to `target`."""
 
@@ -80,7 +75,7 @@ class RollupSink:
         clock_ns: Callable[[], int] = now_ns,
         tick_s: float = 30.0,
     ) -> None:
-        self.aggregator = RollupAggregator(field_plans(settings), settings.timezone)
+        self.aggregator = RollupAggregator(field_plans(settings.fields), settings.timezone)
         self.grace_ns = int(settings.grace * NS)
         self.target = target
         self.clock_ns = clock_ns
@@ -88,6 +83,13 @@ class RollupSink:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._emitted = 0
+
+    def reconfigure(self, settings: RollupSettings) -> None:
+        """Apply a reloaded `rollups:` section's aggregation: `grace` at once; a measurement
+        whose fields changed (every one, when `timezone` did) has its open periods written
+        as they are, as at a stop, and starts afresh (docs/capacity.md)."""
+        self.grace_ns = int(settings.grace * NS)
+        self._send(self.aggregator.replan(field_plans(settings.fields), settings.timezone))
 
     def _send(self, samples: list[Sample]) -> None:
         if samples:

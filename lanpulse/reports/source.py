@@ -12,9 +12,9 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from lanpulse.config.capacity import RollupSettings
 from lanpulse.config.influx import InfluxSettings
@@ -49,15 +49,19 @@ class RollupSource(Protocol):
 
 
 class InfluxQLSource:
-    """Rollups from InfluxDB through InfluxQL `/query`."""
+    """Rollups from InfluxDB through InfluxQL `/query` (with `raw`, the raw points where the
+    daemon writes them: the backfill reads those)."""
 
-    def __init__(self, influx: InfluxSettings, rollups: RollupSettings) -> None:
+    def __init__(
+        self, influx: InfluxSettings, rollups: RollupSettings, *, raw: bool = False
+    ) -> None:
         # Without user info (never in a message); credentials go in the Authorization header.
         self.url = safe_url(influx.url).rstrip("/")
         self.timeout_s = influx.timeout
         if influx.api == "v1":
             self.database = influx.database or ""
-            self.policy: str | None = rollups.retention_policy
+            # Raw points: the policy the writer names, else the database's default one.
+            self.policy: str | None = influx.retention_policy if raw else rollups.retention_policy
             secret = influx.resolved_password()
             if influx.username:
                 basic = base64.b64encode(f"{influx.username}:{secret or ''}".encode()).decode()
@@ -66,49 +70,76 @@ class InfluxQLSource:
                 self._auth = {}
         else:
             # The v1-compatible endpoint maps a database name to the bucket (DBRP mapping).
-            self.database = rollups.bucket or influx.bucket or ""
+            bucket = influx.bucket if raw else (rollups.bucket or influx.bucket)
+            self.database = bucket or ""
             self.policy = None
             token = influx.resolved_token()
             self._auth = {"Authorization": f"Token {token}"} if token else {}
 
+    def _request(self, statement: str, **extra: str) -> urllib.request.Request:
+        params = {"q": statement, "db": self.database, "epoch": "ns", **extra}
+        body = urllib.parse.urlencode(params).encode()
+        return urllib.request.Request(
+            f"{self.url}/query", data=body, method="POST", headers=self._auth
+        )
+
     def query(self, statement: str) -> list[Series]:
         """Run one InfluxQL SELECT; its series as typed records."""
-        params = urllib.parse.urlencode({"q": statement, "db": self.database, "epoch": "ns"})
-        request = urllib.request.Request(
-            f"{self.url}/query", data=params.encode(), method="POST", headers=self._auth
-        )
         try:
-            with _DIRECT.open(request, timeout=self.timeout_s) as response:
+            with _DIRECT.open(self._request(statement), timeout=self.timeout_s) as response:
                 body = json.loads(response.read())
         except urllib.error.HTTPError as exc:
             raise SourceError(f"{self.url}/query answered HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
             raise SourceError(f"{self.url}/query: {exc}") from None
-        out: list[Series] = []
-        for result in body.get("results", []):
-            if "error" in result:
-                raise SourceError(f"InfluxDB refused a report query: {result['error']}")
-            for series in result.get("series", []) or []:
-                columns = series["columns"]
-                points = [
-                    (
-                        int(row[0]),
-                        {c: v for c, v in zip(columns[1:], row[1:], strict=False) if v is not None},
-                    )
-                    for row in series["values"]
-                ]
-                out.append(Series(dict(series.get("tags") or {}), points))
-        return out
+        return _series_of(body)
+
+    def stream(self, statement: str, chunk_size: int = 10_000) -> Iterator[Series]:
+        """Run one InfluxQL SELECT with a chunked answer: its series in pieces of at most
+        `chunk_size` points, in order, one piece in memory at a time (a series longer than
+        a chunk comes as several pieces with the same tags)."""
+        request = self._request(statement, chunked="true", chunk_size=str(chunk_size))
+        try:
+            with _DIRECT.open(request, timeout=self.timeout_s) as response:
+                for line in response:  # InfluxDB 1.x: one JSON object per chunk and line
+                    if line.strip():
+                        yield from _series_of(json.loads(line))
+        except urllib.error.HTTPError as exc:
+            raise SourceError(f"{self.url}/query answered HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+            raise SourceError(f"{self.url}/query: {exc}") from None
+
+    def target(self, measurement: str) -> str:
+        """`"policy"."measurement"` (or the measurement alone) for a FROM clause."""
+        target = quote_ident(measurement)
+        return f"{quote_ident(self.policy)}.{target}" if self.policy else target
 
     def series(
         self, measurement: str, fields: Sequence[str], start_ns: int, end_ns: int
     ) -> list[Series]:
         """Every series of a rollup measurement, with the named fields, over [start, end)."""
-        target = quote_ident(measurement)
-        if self.policy:
-            target = f"{quote_ident(self.policy)}.{target}"
+        target = self.target(measurement)
         columns = ", ".join(quote_ident(f) for f in fields)
         return self.query(
             f"SELECT {columns} FROM {target} WHERE time >= {start_ns} AND time < {end_ns} "
             "GROUP BY *"
         )
+
+
+def _series_of(body: dict[str, Any]) -> list[Series]:
+    """The series of one `/query` answer (or one chunk of it) as typed records."""
+    out: list[Series] = []
+    for result in body.get("results", []):
+        if "error" in result:
+            raise SourceError(f"InfluxDB refused a query: {result['error']}")
+        for series in result.get("series", []) or []:
+            columns = series["columns"]
+            points = [
+                (
+                    int(row[0]),
+                    {c: v for c, v in zip(columns[1:], row[1:], strict=False) if v is not None},
+                )
+                for row in series["values"]
+            ]
+            out.append(Series(dict(series.get("tags") or {}), points))
+    return out

@@ -12,11 +12,14 @@ port named from IF-MIB ifName (LLDP port numbers are ifIndexes on the agents we 
 lldpLocPortTable description is the fallback), MAC chassis/port ids written as MACs, and
 the first IPv4/IPv6 management address of lldpRemManAddrTable, whose address is in the
 row index (subtype, then length-prefixed or bare octets).
+
+Both write what the neighbour says it is (enabled capabilities) as `remote_caps`.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 
 from lanpulse.core.model import SnmpValue
@@ -35,6 +38,35 @@ CHASSIS = 3
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 LOC_PORT_DESCR = "1.0.8802.1.1.2.1.3.7.1.4"
 REM_MAN_ADDR = "1.0.8802.1.1.2.1.4.2.1.3"  # lldpRemManAddrIfSubtype: walked for its index
+
+# What the neighbour says it is, in one vocabulary for LLDP and CDP (the `remote_caps` tag;
+# interface roles read it: docs/capacity.md). LLDP-MIB LldpSystemCapabilitiesMap is BITS,
+# bit 0 the first octet's most significant bit; LLDP-V2 adds bits 8-10.
+LLDP_CAPS = (
+    "other",
+    "repeater",
+    "bridge",
+    "wlan_ap",
+    "router",
+    "telephone",
+    "docsis",
+    "station",
+    "cvlan",
+    "svlan",
+    "tpmr",
+)
+# CISCO-CDP-MIB cdpCacheCapabilities: the CDP capabilities field, 4 octets, as bit values.
+# A CDP switch is a bridge in LLDP's words, a host a station; IGMP says nothing of the kind.
+CDP_CAPS = {
+    0x01: "router",
+    0x02: "bridge",  # transparent bridge
+    0x04: "bridge",  # source-route bridge
+    0x08: "bridge",  # switch
+    0x10: "station",  # host
+    0x40: "repeater",
+    0x80: "telephone",
+    0x400: "tpmr",
+}
 
 
 def _chassis_index(classes: Mapping[str, SnmpValue]) -> str | None:
@@ -100,6 +132,57 @@ def _addresses(column: Mapping[str, SnmpValue]) -> dict[str, str]:
     return out
 
 
+_SNMPWALK_BITS = re.compile(rb"^((?:[0-9A-Fa-f]{2} ?)+)(?: \d+)*\s*$")
+
+
+def lldp_capabilities(value: SnmpValue | None) -> str | None:
+    """lldpRemSysCapEnabled as sorted names joined by commas; None when no bit is set or the
+    value is not this object's BITS.
+
+    BITS of this object are 1 or 2 octets with no bit beyond tpmr (10). A value that has
+    one is snmpwalk's rendering of BITS (hex octets, then the numbers of the bits set:
+    "28 2 4"), which is what the corpus recordings hold: its hex octets are read instead.
+    No true value can be taken for that text: an ASCII digit or letter as second octet sets
+    bit 11 or beyond.
+    """
+    if not isinstance(value, bytes):
+        return None
+    if not _lldp_bits(value):
+        match = _SNMPWALK_BITS.match(value)
+        if match is None:
+            return None
+        value = bytes.fromhex(match.group(1).decode())
+        if not _lldp_bits(value):
+            return None
+    names = {
+        name
+        for bit, name in enumerate(LLDP_CAPS)
+        if bit // 8 < len(value) and value[bit // 8] & (0x80 >> (bit % 8))
+    }
+    return ",".join(sorted(names)) or None
+
+
+def _lldp_bits(value: bytes) -> bool:
+    """True when `value` can be lldpRemSysCapEnabled: 1 or 2 octets, bits 0-10 only."""
+    return 1 <= len(value) <= 2 and (len(value) == 1 or not value[1] & 0x1F)
+
+
+def cdp_capabilities(value: SnmpValue | None) -> str | None:
+    """cdpCacheCapabilities as sorted names joined by commas; None when none is known.
+
+    The MIB's 4 octets are the CDP field in network order; an agent that writes them
+    little-endian (the Cisco CBW recording: 29 00 00 00 for router, switch, IGMP) has
+    nothing in the last octet, where every capability a port's neighbour can have is.
+    """
+    if not isinstance(value, bytes) or len(value) != 4:
+        return None
+    word = int.from_bytes(value, "big")
+    if not word & 0xFF and value[0]:
+        word = int.from_bytes(value, "little")
+    names = {name for bit, name in CDP_CAPS.items() if word & bit}
+    return ",".join(sorted(names)) or None
+
+
 def lldp_neighbors(rows: list[Row], ctx: RowContext) -> list[Row]:
     """Name the local port, format MAC ids, add the management address; drop empty rows."""
     if not rows:
@@ -129,6 +212,9 @@ def lldp_neighbors(rows: list[Row], ctx: RowContext) -> list[Row]:
         address = addresses.get(row.index)
         if address:
             row.tags["remote_address"] = address
+        caps = lldp_capabilities(extra.get("capabilities"))
+        if caps:
+            row.tags["remote_caps"] = caps
         row.tags["protocol"] = "lldp"
         row.fields["info"] = 1
         out.append(row)
@@ -153,6 +239,9 @@ def cdp_neighbors(rows: list[Row], ctx: RowContext) -> list[Row]:
         ip = str(row.extra.get("address_type")) == "1"
         if ip and isinstance(address, bytes) and len(address) == 4:
             row.tags["remote_address"] = str(ipaddress.ip_address(address))
+        caps = cdp_capabilities(row.extra.get("capabilities"))
+        if caps:
+            row.tags["remote_caps"] = caps
         row.tags["protocol"] = "cdp"
         row.fields["info"] = 1
         out.append(row)
