@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
@@ -50,6 +50,11 @@ def parse_size(value: object) -> int:
 
 Size = Annotated[int, BeforeValidator(parse_size)]
 
+# The writer kinds (`api:`); each is a module `lanpulse/timeseries/writer_<kind>.py` with
+# `build(settings, retention_policies)`, found by name (`lanpulse.timeseries.writers`).
+WriterKind = Literal["v1", "v2"]
+WRITER_KINDS: tuple[str, ...] = get_args(WriterKind)
+
 
 def _read_secret(file: str | None, env: str | None, what: str) -> str | None:
     if file:
@@ -71,7 +76,7 @@ class InfluxSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: HttpUrl
-    api: Literal["v1", "v2"] = "v2"
+    api: WriterKind = "v2"
     # v1
     database: str | None = None
     retention_policy: str | None = None

@@ -15,8 +15,9 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 
+from lanpulse.config.influx import InfluxSettings
 from lanpulse.config.secrets import safe_url
-from lanpulse.core.errors import SinkError
+from lanpulse.core.errors import ConfigError, SinkError
 from lanpulse.core.model import Secret
 from lanpulse.timeseries.retention_v1 import RetentionPolicy, ensure_policies
 from lanpulse.timeseries.writer import classify_response
@@ -129,3 +130,24 @@ class InfluxV1Writer:
                 response.read()
         except (urllib.error.URLError, OSError, http.client.HTTPException):
             pass
+
+
+def build(
+    settings: InfluxSettings, retention_policies: Sequence[RetentionPolicy]
+) -> InfluxV1Writer:
+    """The writer of `api: v1` (the password from value, file or env)."""
+    try:
+        password = settings.resolved_password()
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="influxdb.password") from None
+    return InfluxV1Writer(
+        settings.url,
+        settings.database or "",
+        retention_policy=settings.retention_policy,
+        username=settings.username,
+        password=Secret(password) if password is not None else None,
+        timeout_s=settings.timeout,
+        gzip=settings.gzip,
+        create_database=settings.create_database,
+        retention_policies=retention_policies,
+    )
