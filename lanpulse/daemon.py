@@ -214,10 +214,10 @@ class Daemon:
 
     def _alert_service(self) -> AlertingService:
         """Build the alerting service from the config file (raises ConfigError if invalid)."""
-        from lanpulse.alerts.configsrc import load_alerting_config
+        from lanpulse.alerts.configsrc import alerting_config_of
         from lanpulse.alerts.service import AlertingService
 
-        cfg = load_alerting_config(self.config_path)
+        cfg = alerting_config_of(self.loaded)
         devices = self.loaded.devices
         return AlertingService.from_settings(
             cfg.settings,
