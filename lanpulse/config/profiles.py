@@ -296,6 +296,9 @@ def _check_processors(profiles: Iterable[Profile]) -> None:
         raise ConfigErrors(errors)
 
 
+# One per process, on purpose: the shipped profiles are read-only package data that no
+# configuration changes; `profiles_dirs` are loaded per config (`load_profiles(dirs)`) and
+# dropped on reload. Each poller compiles its own profiles (`CompiledProfile`).
 @lru_cache(maxsize=1)
 def builtin_profiles() -> ProfileSet:
     """The built-in profiles, loaded once per process."""

@@ -21,6 +21,7 @@ TABLES_FILE = Path(__file__).with_name("tables.yaml")
 Walk = Mapping[str, Mapping[str, SnmpValue]]  # column OID -> {index: value}
 
 
+# One per process, on purpose: read-only package data that no configuration changes.
 @lru_cache(maxsize=1)
 def tables() -> dict[str, dict[str, str]]:
     """Table name -> {column name: OID}, read once from tables.yaml."""
