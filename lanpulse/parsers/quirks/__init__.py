@@ -17,16 +17,13 @@ from lanpulse.parsers.quirks import (
     inventory,
     juniper,
     memory,
-    oki,
     printer,
     ricoh,
-    samsung,
     ucd_snmp,
     ups,
     volumes,
     windows,
     wireless,
-    xerox,
 )
 from lanpulse.parsers.rows import Row, RowContext
 
@@ -40,9 +37,6 @@ PROCESSORS: dict[str, Processor] = {
     "printer_status": printer.status,
     "vendor_page_counts": printer.vendor_pages,
     "hp_supply_descr": hp_jetdirect.supply_descr,
-    "xerox_supply_descr": xerox.supply_descr,
-    "samsung_supply_descr": samsung.supply_descr,
-    "oki_supply_descr": oki.supply_descr,
     "ricoh_supply_level": ricoh.supply_level,
     "ucd_memory": ucd_snmp.memory,
     "ucd_disks": ucd_snmp.disks,
