@@ -18,6 +18,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, m
 from lanpulse.config.durations import Duration
 from lanpulse.config.durations import parse_duration as parse_duration
 from lanpulse.config.network import HttpUrl
+from lanpulse.core.errors import ConfigError
+from lanpulse.core.model import Secret
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
 MAX_SIZE = 1024**5
@@ -125,6 +127,15 @@ class InfluxSettings(BaseModel):
         if self.token is not None:
             return self.token.get_secret_value()
         return _read_secret(self.token_file, self.token_env, "token")
+
+    def secret(self, which: Literal["password", "token"]) -> Secret | None:
+        """The password or token for a writer; ConfigError (naming the key) when its file
+        or variable cannot be read."""
+        try:
+            value = self.resolved_password() if which == "password" else self.resolved_token()
+        except ValueError as exc:
+            raise ConfigError(str(exc), key=f"influxdb.{which}") from None
+        return Secret(value) if value is not None else None
 
 
 class SpoolSettings(BaseModel):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from lanpulse.config.influx import InfluxSettings
 from lanpulse.config.secrets import safe_url
-from lanpulse.core.errors import ConfigError, SinkError
+from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Secret
 from lanpulse.timeseries.retention_v1 import RetentionPolicy, ensure_policies
 from lanpulse.timeseries.writer import classify_response
@@ -136,16 +136,12 @@ def build(
     settings: InfluxSettings, retention_policies: Sequence[RetentionPolicy]
 ) -> InfluxV1Writer:
     """The writer of `api: v1` (the password from value, file or env)."""
-    try:
-        password = settings.resolved_password()
-    except ValueError as exc:
-        raise ConfigError(str(exc), key="influxdb.password") from None
     return InfluxV1Writer(
         settings.url,
         settings.database or "",
         retention_policy=settings.retention_policy,
         username=settings.username,
-        password=Secret(password) if password is not None else None,
+        password=settings.secret("password"),
         timeout_s=settings.timeout,
         gzip=settings.gzip,
         create_database=settings.create_database,

@@ -18,7 +18,7 @@ from influxdb_client.rest import ApiException
 
 from lanpulse.config.influx import InfluxSettings
 from lanpulse.config.secrets import safe_url
-from lanpulse.core.errors import ConfigError, SinkError
+from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Secret
 from lanpulse.timeseries.retention_v1 import RetentionPolicy
 from lanpulse.timeseries.writer import classify_response
@@ -111,15 +111,11 @@ def build(
 ) -> InfluxV2Writer:
     """The writer of `api: v2` (the token from value, file or env; retention policies are a
     1.x notion, so v2 has none to set up)."""
-    try:
-        token = settings.resolved_token()
-    except ValueError as exc:
-        raise ConfigError(str(exc), key="influxdb.token") from None
     return InfluxV2Writer(
         settings.url,
         settings.bucket or "",
         org=settings.org,
-        token=Secret(token) if token is not None else None,
+        token=settings.secret("token"),
         timeout_s=settings.timeout,
         gzip=settings.gzip,
     )
