@@ -37,6 +37,9 @@ class Source(BaseModel):
     model_config = _FROZEN
 
     oid: str | None = None  # a column (tables) or a full instance OID (scalars)
+    # The MIB object's name next to its OID (as Datadog's profiles carry `name` with `OID`):
+    # `profiles show` and `poll --explain` print it; discovery finds its columns by it.
+    name: str | None = Field(default=None, pattern=r"^[a-zA-Z][A-Za-z0-9-]*$")
     index: int | None = None  # take the Nth (1-based) component of the row index instead
     value: Any = None  # a constant
     scale: float | None = None  # multiply numeric values
