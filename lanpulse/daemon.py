@@ -47,12 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("lanpulse.daemon")
 
 
-class SampleSink(Protocol):
-    """Where polled samples go: the spool-backed shipper, the alert engine's adapter..."""
-
-    def submit_nowait(self, samples: Sequence[Sample]) -> bool:
-        """Accept samples without blocking the poll loop; False when they were dropped."""
-        ...
+class Stage(Protocol):
+    """What the daemon starts, stops and reads counters from: every sink and the alert engine."""
 
     async def start(self) -> None:
         """Start background work."""
@@ -64,6 +60,23 @@ class SampleSink(Protocol):
 
     def stats(self) -> StatsLike:
         """Counters for self-monitoring."""
+        ...
+
+
+class SampleSink(Stage, Protocol):
+    """Where polled samples go: the spool-backed shipper, the rollup stage..."""
+
+    def submit_nowait(self, samples: Sequence[Sample]) -> bool:
+        """Accept samples without blocking the poll loop; False when they were dropped."""
+        ...
+
+    def submit_lines_nowait(self, lines: list[str]) -> bool:
+        """Accept ready line protocol (agents' unmapped points, nanosecond timestamps);
+        False when it was dropped. A sink that has no use for raw lines returns True."""
+        ...
+
+    def backlog(self) -> float:
+        """How full the sink is, 0..1 (agents' pushes are refused with 503 above a limit)."""
         ...
 
 
@@ -195,15 +208,12 @@ class Daemon:
         """Ready line protocol (agents' unmapped points) for the sinks that take it."""
         ok = True
         for sink in self.sinks:
-            submit = getattr(sink, "submit_lines_nowait", None)
-            if submit is not None:
-                ok = submit(lines) and ok
+            ok = sink.submit_lines_nowait(lines) and ok
         return ok
 
     def _backlog(self) -> float:
         """How full the fullest time-series sink is (0..1): agents' back-pressure."""
-        levels = [b() for sink in self.sinks if (b := getattr(sink, "backlog", None))]
-        return max(levels, default=0.0)
+        return max((sink.backlog() for sink in self.sinks), default=0.0)
 
     def _alert_sink(self) -> AlertSink:
         """The alert engine over the shipped packs plus the configured rule files."""
@@ -211,10 +221,10 @@ class Daemon:
 
     def _alert_service(self) -> AlertingService:
         """Build the alerting service from the config file (raises ConfigError if invalid)."""
-        from lanpulse.alerts.configsrc import load_alerting_config
+        from lanpulse.alerts.configsrc import alerting_config_of
         from lanpulse.alerts.service import AlertingService
 
-        cfg = load_alerting_config(self.config_path)
+        cfg = alerting_config_of(self.loaded)
         devices = self.loaded.devices
         return AlertingService.from_settings(
             cfg.settings,
@@ -315,7 +325,8 @@ class Daemon:
             "uptime_seconds": time.monotonic() - self.stats.started_at,
         }
         out.update(self.scheduler.overload_fields())
-        for sink in [*self.sinks, self.alerting]:
+        stages: list[Stage] = [*self.sinks, self.alerting]
+        for sink in stages:
             out.update(sink.stats().as_fields())
         out.update(self.traps.as_fields())
         if self.agents is not None:
@@ -627,7 +638,8 @@ class Daemon:
             clock_ns=self.clock_ns,
             label_refresh_polls=settings.daemon.label_refresh_polls,
         )
-        for sink in [*self.sinks, self.alerting]:
+        stages: list[Stage] = [*self.sinks, self.alerting]
+        for sink in stages:
             await sink.start()
         if self.agents is not None:
             await self.agents.start()

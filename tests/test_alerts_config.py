@@ -348,3 +348,30 @@ def test_alerting_secrets_come_from_the_environment(
     with pytest.raises(Exception) as err:
         load_alerting_config(cfg)
     assert "SMTP_PASS" in str(err.value) and "c.yaml:2" in str(err.value)
+
+
+def test_the_daemon_takes_the_section_the_loader_validated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One parse: the loaded config's `alerting:` gives the same rules as reading the section
+    alone, its errors keep their file:line, and the file is not read a second time."""
+    from lanpulse.alerts import configsrc
+    from lanpulse.config.loader import load_config
+    from lanpulse.core.errors import ConfigError
+
+    path = write(tmp_path, config=CONFIG + "devices: []\n", rules=OFFICE.replace("30s", "45s"))
+    loaded = load_config(path)
+    monkeypatch.setattr(configsrc, "load_yaml", None)  # a second read of the file would fail
+    cfg = configsrc.alerting_config_of(loaded)
+    monkeypatch.undo()
+    alone = load_alerting_config(path)
+    assert cfg.settings == alone.settings == loaded.settings.alerting
+    assert [r.name for r in cfg.rules.rules] == [r.name for r in alone.rules.rules]
+    down = cfg.rules.by_name("device_down")
+    assert down is not None and down.for_s == 45
+
+    missing = CONFIG.replace("rules/office.yaml", "rules/nope.yaml") + "devices: []\n"
+    (tmp_path / "lanpulse.yaml").write_text(missing)
+    with pytest.raises(ConfigError) as caught:
+        configsrc.alerting_config_of(load_config(path))
+    assert caught.value.one_line().startswith(f"{path}:2: alerting.rules_files[0]:")

@@ -39,7 +39,7 @@ def test_loopback_needs_nothing_and_beyond_needs_tls_and_a_token() -> None:
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")
     check_exposure("127.0.0.1:9108", WebSettings())
     check_exposure("[::1]:9108", WebSettings())
-    with pytest.raises(ValueError, match=r"tls_cert_file.*web\.tokens"):
+    with pytest.raises(ValueError, match=r"web\.tls \(cert_file, key_file\).*web\.tokens"):
         check_exposure("0.0.0.0:9108", WebSettings())
 
 
@@ -48,7 +48,7 @@ def test_loopback_needs_nothing_and_beyond_needs_tls_and_a_token() -> None:
     [
         ('"0.0.0.0:99999"', "port 99999 > 65535"),
         ("garbage", "expected host:port"),
-        ('"0.0.0.0:9108"', "beyond loopback, which requires web.tls_cert_file"),
+        ('"0.0.0.0:9108"', "beyond loopback, which requires web.tls (cert_file, key_file)"),
     ],
 )
 def test_check_rejects_what_run_could_not_use(tmp_path: Path, listen: str, expected: str) -> None:
@@ -72,3 +72,36 @@ def test_tokens_are_named_read_from_files_and_never_shown(tmp_path: Path) -> Non
     with pytest.raises(ConfigErrors) as err:
         load_config(cfg)
     assert "c.yaml:1: web.tokens[alice].token_file: secret file" in err.value.errors[0].one_line()
+
+
+def test_one_tls_shape_and_the_old_flat_keys_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`web.tls` has the shape of `agents.tls` (and of Prometheus's web config); the flat
+    keys of older configs load to the same settings, with a one-line deprecation warning."""
+    from lanpulse.config.agents import AgentsSettings
+    from lanpulse.config.tls import TlsFiles
+
+    files = {"cert_file": "c.pem", "key_file": "k.pem"}
+    new = WebSettings.model_validate({"tls": files})
+    assert new.tls == TlsFiles(**files)
+    assert AgentsSettings.model_fields["tls"].annotation == TlsFiles | None
+    assert not caplog.records
+    with caplog.at_level("WARNING", "lanpulse.config"):
+        old = WebSettings.model_validate({"tls_cert_file": "c.pem", "tls_key_file": "k.pem"})
+    assert old == new
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "\n" not in warning and "deprecated" in warning
+    assert "web.tls: {cert_file: c.pem, key_file: k.pem}" in warning
+
+    cfg = tmp_path / "c.yaml"
+    for web, expected in [
+        ("{tls_cert_file: c.pem}", "set both tls_cert_file and tls_key_file"),
+        ("{tls: {cert_file: a, key_file: b}, tls_key_file: k}", "not also tls_cert_file"),
+        ("{tls: {cert_file: a}}", "web.tls.key_file"),
+    ]:
+        cfg.write_text(f"web: {web}\ndevices: []\n")
+        with pytest.raises(ConfigErrors) as err:
+            load_config(cfg)
+        (line,) = [e.one_line() for e in err.value.errors]
+        assert line.startswith(f"{cfg}:1: web") and expected in line, line

@@ -30,6 +30,12 @@ class ListSink:
         self.samples.extend(samples)
         return True
 
+    def submit_lines_nowait(self, lines: list[str]) -> bool:
+        return True
+
+    def backlog(self) -> float:
+        return 0.0
+
     async def start(self) -> None:
         return None
 

@@ -143,3 +143,29 @@ def test_merge_keeps_other_files_devices_and_names_unique() -> None:
     assert result.entries[0]["address"] == "10.0.0.5"  # reported, not overwritten
     text = render(result.entries)
     assert text.startswith("# Written by `lanpulse discover`") and "engine_id: e1" in text
+
+
+def test_discovery_columns_have_one_source_the_profiles_first() -> None:
+    """tables.yaml names columns by MIB object: those a profile reads take the profile's
+    OID (written once, next to its name), `objects:` holds only what no profile reads."""
+    import yaml
+
+    from lanpulse.config.profiles import builtin_profiles
+    from lanpulse.discovery.topology import TABLES_FILE
+
+    profiles = builtin_profiles()
+    read_by_profiles = {
+        src.oid
+        for profile in profiles.profiles.values()
+        for metric in profile.metrics
+        for sources in metric.sources().values()
+        for src in sources
+        if src.oid
+    }
+    objects = yaml.safe_load(TABLES_FILE.read_text())["objects"]
+    assert not read_by_profiles & {str(oid) for oid in objects.values()}
+    assert not profiles.mib_columns().keys() & objects.keys()
+    lldp, cdp = tables()["lldp_remote"], tables()["cdp_cache"]
+    assert lldp["sys_name"] == "1.0.8802.1.1.2.1.4.1.1.9"  # from _lldp.yaml
+    assert cdp["device_id"] == "1.3.6.1.4.1.9.9.23.1.2.1.1.6"  # from _cdp.yaml
+    assert lldp["capabilities"] == "1.0.8802.1.1.2.1.4.1.1.12"  # from objects:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from lanpulse.core.model import Sample
 from lanpulse.sim.servers import InfluxDB16, VictoriaMetrics
 from lanpulse.timeseries.lineprotocol import encode_samples, stored_field_key, stored_text
+from lanpulse.timeseries.lineprotocol_decode import decode_lines
 
 NASTY = "\\\\\\,,, ==\"'\n\r\t\x00\x01\x7f#é☃\udcff"
 texts = st.one_of(
@@ -86,6 +87,10 @@ def test_every_text_reads_back_as_meant_from_both_servers(
         assert len(fields) == 1, record
         got_influx[record["case"]] = (record["t"], fields[0])
     assert got_influx == wanted
+    # lanpulse's own reader (the one parser, lanpulse.core.lineprotocol_parse) reads the
+    # batch as InfluxDB 1.6 did.
+    got_decoder = {d.tags["case"]: (d.tags["t"], *d.fields) for d in decode_lines(batch.lines)}
+    assert got_decoder == wanted
 
     got_vm = {}
     for item in vm.export(f'{{__name__=~"{measurement}_.*"}}'):

@@ -80,6 +80,16 @@ def test_child_metric_replaces_parent_metric_by_name(tmp_path: Path) -> None:
             "     exclude: {b: [c]}}\n",
             "Value error, exclude: 'b' is not one of this metric's tags (a)",
         ),
+        (
+            "metrics:\n  - {name: x, measurement: host, tags: {a: {oid: '1.2'}},\n"
+            "     cut: {b: c}}\n",
+            "Value error, cut: 'b' is not one of this metric's tags (a)",
+        ),
+        (
+            "metrics:\n  - {name: x, measurement: host, tags: {a: {oid: '1.2'}},\n"
+            "     cut: {a: 'c('}}\n",
+            "metrics.0.cut: Value error, a: 'c(' is not a regex",
+        ),
     ],
 )
 def test_bad_profiles_are_config_errors_naming_the_file(
@@ -307,3 +317,31 @@ def test_memos_belong_to_the_compiled_profile() -> None:
     fresh = [len(s.texts) for plan in reloaded.plans for _, srcs in plan.tags for s in srcs]
     assert sum(fresh) == 0
     assert not set(map(id, first.plans)) & set(map(id, reloaded.plans))
+
+
+def test_cut_removes_text_from_a_tag_after_exclude_and_keeps_what_it_would_empty(
+    tmp_path: Path,
+) -> None:
+    """`cut` (profile data, as snmp_exporter's regex_extracts): every match is cut, then the
+    spaces around the rest; a text the cut would empty stays; `exclude` saw the raw text."""
+    (tmp_path / "cut.yaml").write_text(
+        "extends: [_if_mib]\n"
+        "metrics:\n"
+        "  - name: interfaces\n"
+        "    patch: true\n"
+        "    exclude: {if_name: [' S/N:skip$']}\n"
+        "    cut: {if_name: '\\s*S/N:.*$'}\n"
+    )
+    p = load_profiles([tmp_path]).get("cut")
+    names = {
+        "1": b"Gi0/1 S/N:CRUM-1",
+        "2": b"S/N:only",
+        "3": b"Gi0/3",
+        "4": b"Gi0/4 S/N:skip",
+    }
+    raw = _raw({IFX + "1": names, IFX + "6": dict.fromkeys(names, 5)})
+    res = parse_snmp(raw, p, DEV)
+    got = {
+        s.tags["if_index"]: s.tags["if_name"] for s in res.samples if s.measurement == "interface"
+    }
+    assert got == {"1": "Gi0/1", "2": "S/N:only", "3": "Gi0/3"}

@@ -28,6 +28,19 @@ def test_show_lists_oids(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "walk 1.3.6.1.2.1.43.11.1.1.9" in out
     assert "printer_supplies -> printer_supply" in out
+    # MIB object names are profile data next to their OIDs, printed with them.
+    assert "supply <- prtMarkerSuppliesDescription" in out
+
+
+def test_every_shipped_mib_name_is_written_once_per_column() -> None:
+    """A MIB object name labels one column OID across the shipped profiles, except where
+    two vendors' MIBs share a name (then it resolves to nothing rather than a guess)."""
+    from lanpulse.config.profiles import builtin_profiles
+
+    columns = builtin_profiles().mib_columns()
+    assert columns["ifHCInOctets"] == "1.3.6.1.2.1.31.1.1.1.6"
+    assert columns["lldpRemSysName"] == "1.0.8802.1.1.2.1.4.1.1.9"
+    assert "boxServicesFanSpeed" not in columns  # FASTPATH under two enterprises
 
 
 def test_unknown_profile_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

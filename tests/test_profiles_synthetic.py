@@ -363,12 +363,12 @@ def test_patch_and_format_in_user_profiles(tmp_path: Path) -> None:
     (tmp_path / "acme.yaml").write_text(
         "extends: [_printer]\nvendor: Acme\nmatch: {sysobjectid: [1.3.6.1.4.1.55555]}\n"
         "metrics:\n  - {name: printer_supplies, patch: true, "
-        "processors: [xerox_supply_descr, printer_supply]}\n"
+        "processors: [hp_supply_descr, printer_supply]}\n"
     )
     ps = load_profiles([tmp_path])
     acme = ps.get("acme")
     metric = next(m for m in acme.metrics if m.name == "printer_supplies")
-    assert metric.processors == ["xerox_supply_descr", "printer_supply"]
+    assert metric.processors == ["hp_supply_descr", "printer_supply"]
     assert metric.tags["supply_type"] is not None  # the rest is inherited
 
 

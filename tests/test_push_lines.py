@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lanpulse.parsers.push_lines import LineProtocolError, parse_body, parse_line
+from lanpulse.core.lineprotocol_parse import LineProtocolError, parse_body, parse_line
 from lanpulse.sim.servers import InfluxDB16
 
 # --- an encoder written from the InfluxDB line-protocol reference: the specification ---

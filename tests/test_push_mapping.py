@@ -8,9 +8,9 @@ import pytest
 
 from lanpulse.config.push_maps import load_push_maps
 from lanpulse.core.errors import ConfigErrors
+from lanpulse.core.lineprotocol_parse import parse_body
 from lanpulse.core.schema import validate_samples
 from lanpulse.parsers.push import HostContext, PushMapper
-from lanpulse.parsers.push_lines import parse_body
 from lanpulse.parsers.rates import RateState
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegraf"

@@ -77,3 +77,16 @@ def test_secrets_from_file_and_env_never_in_repr(
     )
     with pytest.raises(ConfigError, match="NOPE"):
         build_writer(missing)
+
+
+def test_every_writer_kind_has_its_module_and_an_unknown_kind_is_a_config_error() -> None:
+    """The registry holds exactly the kinds `api:` accepts, each built by its own module."""
+    import lanpulse.timeseries.writer_v1 as v1
+    import lanpulse.timeseries.writer_v2 as v2
+    from lanpulse.config.influx import WRITER_KINDS
+    from lanpulse.timeseries.writers import WRITERS
+
+    assert set(WRITERS) == set(WRITER_KINDS) == {"v1", "v2"}
+    assert WRITERS["v1"] is v1.build and WRITERS["v2"] is v2.build
+    with pytest.raises(ValidationError, match="v1"):
+        InfluxSettings.model_validate({"url": "http://h:1", "api": "v3", "bucket": "b"})

@@ -214,7 +214,7 @@ def test_check_rejects_an_exposed_api_without_tls_and_token(tmp_path: Path, port
     done = lanpulse("check", "-c", str(cfg), cwd=tmp_path)
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
-    assert "beyond loopback" in line and "tls_cert_file" in line and "web.tokens" in line
+    assert "beyond loopback" in line and "web.tls" in line and "web.tokens" in line
 
 
 @pytest.fixture
@@ -227,7 +227,7 @@ async def test_beyond_loopback_tls_and_a_token_for_every_api_call(
 ) -> None:
     # Bound to every interface, but only ever connected to through 127.0.0.1.
     web = (
-        "web:\n  tls_cert_file: cert.pem\n  tls_key_file: key.pem\n"
+        "web:\n  tls: {cert_file: cert.pem, key_file: key.pem}\n"
         "  tokens: [{name: alice, token_file: alice.token}]"
     )
     cfg = config(tmp_path, f"0.0.0.0:{port}", web=web, devices=[])

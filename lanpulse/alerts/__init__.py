@@ -2,10 +2,10 @@
 
 How the daemon wires alerting (everything here is built; the daemon only calls it)::
 
-    from lanpulse.alerts.configsrc import load_alerting_config   # until the shared loader
+    from lanpulse.alerts.configsrc import alerting_config_of
     from lanpulse.alerts.service import AlertingService
 
-    cfg = load_alerting_config(config_path)        # or: settings + load_rule_set(...)
+    cfg = alerting_config_of(loaded)   # the section config.loader validated, plus its rules
     alerting = AlertingService.from_settings(
         cfg.settings, cfg.rules.rules, base_dir=cfg.base_dir,
         parents={d.name: d.parent for d in devices if d.parent},   # dependencies

@@ -1,7 +1,8 @@
-"""Load just the `alerting:` section of a lanpulse config file, with file:line errors.
+"""The `alerting:` section with its effective rules, with file:line errors.
 
-A stand-in until the shared config loader lands: `load_alerting_config` is the one function
-to swap for it (the loader then hands over its AlertingSettings and the config's directory).
+The daemon takes the section the config loader already validated (`alerting_config_of`);
+the `lanpulse alerts ...` commands, which need nothing else of the file, read just this
+section (`load_alerting_config`). Both load the rules the same way (`_with_rules`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from lanpulse.alerts.packs import RuleSet, load_rule_set
 from lanpulse.alerts.yamlsrc import KeyPath, YamlDoc, load_yaml
 from lanpulse.config.alerting import AlertingSettings
+from lanpulse.config.settings import LoadedConfig
 from lanpulse.core.errors import ConfigErrors
 
 
@@ -77,8 +79,17 @@ def label_names(data: object) -> frozenset[str]:
 def load_alerting_config(path: str | Path) -> AlertingConfig:
     """Read `path`, validate its `alerting:` section and load every rule it names."""
     doc = load_yaml(path)
-    settings = parse_alerting(doc)
-    base_dir = Path(path).resolve().parent
+    return _with_rules(parse_alerting(doc), Path(path).resolve().parent, doc)
+
+
+def alerting_config_of(loaded: LoadedConfig) -> AlertingConfig:
+    """The `alerting:` section of a loaded config (validated once, by the loader) with every
+    rule it names."""
+    doc = YamlDoc(file=loaded.path, data=loaded.document, lines=loaded.lines)
+    return _with_rules(loaded.settings.alerting, loaded.base_dir, doc)
+
+
+def _with_rules(settings: AlertingSettings, base_dir: Path, doc: YamlDoc) -> AlertingConfig:
     every = load_rule_set(
         settings.rules_files,
         base_dir=base_dir,

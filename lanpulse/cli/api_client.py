@@ -1,6 +1,6 @@
 """The CLI side of the daemon's `/api/v1`: where it listens, which token, one JSON call.
 
-`-c FILE` gives the address (`daemon.http_listen`), the scheme (`web.tls_cert_file`, which
+`-c FILE` gives the address (`daemon.http_listen`), the scheme (`web.tls.cert_file`, which
 the client also trusts, so a self-signed certificate works) and the tokens (`--token NAME`,
 default the first of `web.tokens`). `--url` overrides the address.
 """
@@ -55,8 +55,8 @@ class ApiClient:
             )
         name = args.token or next(iter(tokens), None)
         context = None
-        if web.tls_cert_file is not None:
-            context = ssl.create_default_context(cafile=str(loaded.base_dir / web.tls_cert_file))
+        if web.tls is not None:
+            context = ssl.create_default_context(cafile=str(loaded.base_dir / web.tls.cert_file))
         base = args.url
         if base is None:
             listen = settings.daemon.http_listen

@@ -70,7 +70,7 @@ def show_lines(profile: Profile) -> list[str]:
         if entry.metric != current:
             current = entry.metric
             lines.append(f"{entry.metric} -> {entry.measurement}")
-        lines.append(f"  {'walk' if entry.walk else 'get':4} {entry.oid:42} {entry.name}")
+        lines.append(f"  {'walk' if entry.walk else 'get':4} {entry.oid:42} {entry.label()}")
     return lines
 
 

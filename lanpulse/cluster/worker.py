@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import socket
@@ -72,9 +73,7 @@ class ShardedDaemon(Daemon):
             update["discovery"] = settings.discovery.model_copy(update={"interval": None})
             if settings.grafana is not None:
                 update["grafana"] = settings.grafana.model_copy(update={"publish_on_start": False})
-        return type(loaded)(
-            loaded.path, settings.model_copy(update=update), loaded.devices, loaded.base_dir
-        )
+        return dataclasses.replace(loaded, settings=settings.model_copy(update=update))
 
     def _alert_service(self) -> AlertingService:
         service = super()._alert_service()

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from lanpulse.config.durations import PositiveDuration
 from lanpulse.config.influx import Size
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret
+from lanpulse.config.tls import TlsFiles
 from lanpulse.core.model import Secret
 from lanpulse.core.push_map import check_regex
 
@@ -54,15 +55,6 @@ class AgentToken(BaseModel):
         return pick_secret(self.token, self.token_file, "token")
 
 
-class AgentTls(BaseModel):
-    """Certificate and key for HTTPS (PEM files)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cert_file: str
-    key_file: str
-
-
 class AgentHostEntry(BaseModel):
     """A known agent host: its class, its parent in the topology, its labels."""
 
@@ -91,7 +83,7 @@ class AgentsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     listen: str = "127.0.0.1:8186"
-    tls: AgentTls | None = None
+    tls: TlsFiles | None = None
     tokens: list[AgentToken] = Field(min_length=1)
     # `register:` in YAML (an attribute name pydantic's BaseModel already has).
     registration: Literal["auto", "listed"] = Field("auto", alias="register")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
@@ -18,6 +18,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, m
 from lanpulse.config.durations import Duration
 from lanpulse.config.durations import parse_duration as parse_duration
 from lanpulse.config.network import HttpUrl
+from lanpulse.core.errors import ConfigError
+from lanpulse.core.model import Secret
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
 MAX_SIZE = 1024**5
@@ -50,6 +52,11 @@ def parse_size(value: object) -> int:
 
 Size = Annotated[int, BeforeValidator(parse_size)]
 
+# The writer kinds (`api:`); each is a module `lanpulse/timeseries/writer_<kind>.py` with
+# `build(settings, retention_policies)`, found by name (`lanpulse.timeseries.writers`).
+WriterKind = Literal["v1", "v2"]
+WRITER_KINDS: tuple[str, ...] = get_args(WriterKind)
+
 
 def _read_secret(file: str | None, env: str | None, what: str) -> str | None:
     if file:
@@ -71,7 +78,7 @@ class InfluxSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: HttpUrl
-    api: Literal["v1", "v2"] = "v2"
+    api: WriterKind = "v2"
     # v1
     database: str | None = None
     retention_policy: str | None = None
@@ -120,6 +127,15 @@ class InfluxSettings(BaseModel):
         if self.token is not None:
             return self.token.get_secret_value()
         return _read_secret(self.token_file, self.token_env, "token")
+
+    def secret(self, which: Literal["password", "token"]) -> Secret | None:
+        """The password or token for a writer; ConfigError (naming the key) when its file
+        or variable cannot be read."""
+        try:
+            value = self.resolved_password() if which == "password" else self.resolved_token()
+        except ValueError as exc:
+            raise ConfigError(str(exc), key=f"influxdb.{which}") from None
+        return Secret(value) if value is not None else None
 
 
 class SpoolSettings(BaseModel):

@@ -77,6 +77,8 @@ def _existing_file(value: str, info: ValidationInfo) -> str:
     return str(target)
 
 
+# One per process, on purpose: the names come from the installed netmiko, which no
+# configuration changes; importing netmiko costs ~0.3 s, paid once and only when needed.
 @lru_cache(maxsize=1)
 def ssh_platforms() -> frozenset[str]:
     """The netmiko device types (`cisco_ios`, `arista_eos`, ...), imported only when needed."""

@@ -83,7 +83,14 @@ def load_config_text(
     errors.extend(joined.error(p) for p in checker.problems)
     if errors or settings is None:
         raise ConfigErrors(_sorted_unique(errors))
-    return LoadedConfig(path=filename, settings=settings, devices=devices, base_dir=base)
+    return LoadedConfig(
+        path=filename,
+        settings=settings,
+        devices=devices,
+        base_dir=base,
+        document=data,
+        lines=source.lines,
+    )
 
 
 def build_devices(settings: Settings) -> tuple[Device, ...]:

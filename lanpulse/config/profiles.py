@@ -60,6 +60,22 @@ class ProfileSet:
             if not p.name.startswith("_") and p.match.answers
         ]
 
+    def mib_columns(self) -> dict[str, str]:
+        """MIB object name -> column OID, from the named sources of every table metric (the
+        one place a column's OID is written; discovery finds its columns here). A name two
+        vendors' MIBs both use for different columns (FASTPATH's under two enterprises) is
+        left out: it names no one column."""
+        found: dict[str, set[str]] = {}
+        for profile in self.profiles.values():
+            for metric in profile.metrics:
+                if metric.scalar:
+                    continue
+                for sources in metric.sources().values():
+                    for src in sources:
+                        if src.name and src.oid:
+                            found.setdefault(src.name, set()).add(src.oid)
+        return {name: oids.pop() for name, oids in found.items() if len(oids) == 1}
+
     def get(self, name: str) -> Profile:
         """The named profile, or a ConfigError listing the names that exist."""
         try:
@@ -296,6 +312,9 @@ def _check_processors(profiles: Iterable[Profile]) -> None:
         raise ConfigErrors(errors)
 
 
+# One per process, on purpose: the shipped profiles are read-only package data that no
+# configuration changes; `profiles_dirs` are loaded per config (`load_profiles(dirs)`) and
+# dropped on reload. Each poller compiles its own profiles (`CompiledProfile`).
 @lru_cache(maxsize=1)
 def builtin_profiles() -> ProfileSet:
     """The built-in profiles, loaded once per process."""

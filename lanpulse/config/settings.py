@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,10 @@ class LoadedConfig:
     settings: Settings
     devices: tuple[Device, ...]
     base_dir: Path = field(default_factory=Path.cwd)
+    # The document as read and the line of each key path: later readers of a section (the
+    # alert rules' templates and file:line errors) use these instead of parsing it again.
+    document: object = None
+    lines: Mapping[tuple[str | int, ...], int] = field(default_factory=dict)
 
     @property
     def profiles_dirs(self) -> tuple[Path, ...]:

@@ -79,6 +79,8 @@ def _read_file(path: Path, errors: list[ConfigError]) -> list[TrapMap]:
     return out
 
 
+# One per process, on purpose: the shipped maps are read-only package data that no
+# configuration changes; the user's `maps_dirs` are loaded per config and dropped on reload.
 @lru_cache(maxsize=1)
 def builtin_trap_maps() -> TrapMapSet:
     """The shipped trap maps, loaded once per process."""

@@ -9,11 +9,12 @@ says who did it. Listening beyond loopback requires TLS and at least one token.
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from lanpulse.config.secrets import SecretFile
+from lanpulse.config.tls import TlsFiles, fold_flat_tls_keys
 
 TokenName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
@@ -34,26 +35,24 @@ class WebSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tokens: list[ApiToken] = Field(default_factory=list)
-    tls_cert_file: str | None = None
-    tls_key_file: str | None = None
+    # HTTPS; the flat `tls_cert_file`/`tls_key_file` of older configs still work (a warning).
+    tls: TlsFiles | None = None
     # The address people use to reach the status page, for links in notifications
     # (e.g. https://lanpulse.example.org:9108); empty: no link.
     external_url: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_tls_keys(cls, data: Any) -> Any:
+        return fold_flat_tls_keys("web", data)
+
     @model_validator(mode="after")
     def _consistent(self) -> WebSettings:
-        if (self.tls_cert_file is None) != (self.tls_key_file is None):
-            raise ValueError("set both tls_cert_file and tls_key_file, or neither")
         names = [t.name for t in self.tokens]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"tokens: name {dup[0]!r} is used twice, expected unique names")
         return self
-
-    @property
-    def tls(self) -> bool:
-        """Whether the endpoint speaks HTTPS."""
-        return self.tls_cert_file is not None
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -86,8 +85,8 @@ def check_exposure(http_listen: str | None, web: WebSettings) -> None:
     if is_loopback(host):
         return
     missing = []
-    if not web.tls:
-        missing.append("web.tls_cert_file and web.tls_key_file")
+    if web.tls is None:
+        missing.append("web.tls (cert_file, key_file)")
     if not web.tokens:
         missing.append("at least one web.tokens entry")
     if missing:

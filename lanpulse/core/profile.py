@@ -24,12 +24,22 @@ def _oid(value: str) -> str:
     return value
 
 
+def _check_regex(tag: str, pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{tag}: {pattern!r} is not a regex: {exc}") from None
+
+
 class Source(BaseModel):
     """Where one tag or field value comes from, and how it is converted."""
 
     model_config = _FROZEN
 
     oid: str | None = None  # a column (tables) or a full instance OID (scalars)
+    # The MIB object's name next to its OID (as Datadog's profiles carry `name` with `OID`):
+    # `profiles show` and `poll --explain` print it; discovery finds its columns by it.
+    name: str | None = Field(default=None, pattern=r"^[a-zA-Z][A-Za-z0-9-]*$")
     index: int | None = None  # take the Nth (1-based) component of the row index instead
     value: Any = None  # a constant
     scale: float | None = None  # multiply numeric values
@@ -92,27 +102,38 @@ class Metric(BaseModel):
     # give it, before processors). For entries that are not what the measurement means,
     # e.g. the filter layers Windows lists as interfaces (see _windows.yaml).
     exclude: dict[str, list[str]] = {}
+    # Text cut from tags, as data (snmp_exporter's regex_extracts): tag -> a regex whose
+    # matches are removed from the tag's text, then the spaces around it; a text that would
+    # be left empty stays as it was. Applied after `exclude`, before processors. For vendor
+    # suffixes that would make a new series per cartridge (a serial) or crowd dashboards.
+    cut: dict[str, str] = {}
 
     @field_validator("exclude")
     @classmethod
     def _check_exclude(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         for tag, patterns in v.items():
             for pattern in patterns:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ValueError(f"{tag}: {pattern!r} is not a regex: {exc}") from None
+                _check_regex(tag, pattern)
+        return v
+
+    @field_validator("cut")
+    @classmethod
+    def _check_cut(cls, v: dict[str, str]) -> dict[str, str]:
+        for tag, pattern in v.items():
+            _check_regex(tag, pattern)
         return v
 
     @model_validator(mode="after")
     def _exclude_names_tags(self) -> Metric:
-        # Rows are excluded on their sourced tags, before the index tag is set: any other
-        # name would silently exclude nothing.
-        unknown = [name for name in self.exclude if name not in self.tags]
-        if unknown:
-            raise ValueError(
-                f"exclude: {unknown[0]!r} is not one of this metric's tags ({', '.join(self.tags)})"
-            )
+        # Rows are excluded (and texts cut) on their sourced tags, before the index tag is
+        # set: any other name would silently do nothing.
+        for key, names in (("exclude", self.exclude), ("cut", self.cut)):
+            unknown = [name for name in names if name not in self.tags]
+            if unknown:
+                raise ValueError(
+                    f"{key}: {unknown[0]!r} is not one of this metric's tags "
+                    f"({', '.join(self.tags)})"
+                )
         return self
 
     @field_validator("fetch")

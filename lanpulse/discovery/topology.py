@@ -1,6 +1,7 @@
 """LLDP and CDP rows -> the neighbours of one device (pure), and the column tables as data.
 
-`tables.yaml` names the columns; `columns(table)` gives their OIDs to walk and
+`tables.yaml` names the columns by MIB object (their OIDs come from the profiles, or from
+its `objects:` for those no profile reads); `columns(table)` gives their OIDs to walk and
 `neighbours(walk)` reads a walk of `lldp_remote`, `lldp_address` and `cdp_cache` back.
 """
 
@@ -21,11 +22,20 @@ TABLES_FILE = Path(__file__).with_name("tables.yaml")
 Walk = Mapping[str, Mapping[str, SnmpValue]]  # column OID -> {index: value}
 
 
+# One per process, on purpose: read-only package data (tables.yaml and the shipped
+# profiles) that no configuration changes.
 @lru_cache(maxsize=1)
 def tables() -> dict[str, dict[str, str]]:
-    """Table name -> {column name: OID}, read once from tables.yaml."""
+    """Table name -> {column name: OID}: tables.yaml's MIB names resolved through the
+    shipped profiles' named columns and its own `objects:`."""
+    from lanpulse.config.profiles import builtin_profiles
+
     data = yaml.safe_load(TABLES_FILE.read_text(encoding="utf-8"))
-    return {name: {k: str(v) for k, v in cols.items()} for name, cols in data.items()}
+    oids = {**builtin_profiles().mib_columns(), **data["objects"]}
+    return {
+        name: {column: str(oids[mib_name]) for column, mib_name in cols.items()}
+        for name, cols in data["tables"].items()
+    }
 
 
 def columns(*names: str) -> tuple[str, ...]:

@@ -21,12 +21,17 @@ class PlanEntry:
     name: str
     oid: str
     walk: bool
+    mib_name: str | None = None  # the MIB object's name, when the profile gives it
+
+    def label(self) -> str:
+        """The tag/field/extra name, and the MIB object it reads when the profile names it."""
+        return f"{self.name} <- {self.mib_name}" if self.mib_name else self.name
 
 
 def plan_entries(profile: Profile) -> list[PlanEntry]:
     """Every OID of the profile's plan with the metric and tag/field/extra name using it."""
     out: list[PlanEntry] = [
-        PlanEntry("(identity)", "device", "model", s.oid, walk=False)
+        PlanEntry("(identity)", "device", "model", s.oid, walk=False, mib_name=s.name)
         for s in profile.model
         if s.oid
     ]
@@ -34,8 +39,9 @@ def plan_entries(profile: Profile) -> list[PlanEntry]:
         for name, sources in metric.sources().items():
             for src in sources:
                 if src.oid:
+                    walk = not metric.scalar
                     out.append(
-                        PlanEntry(metric.name, metric.measurement, name, src.oid, not metric.scalar)
+                        PlanEntry(metric.name, metric.measurement, name, src.oid, walk, src.name)
                     )
         for oid in metric.fetch:
             out.append(PlanEntry(metric.name, metric.measurement, "(fetch)", oid, walk=True))
@@ -64,7 +70,7 @@ def explain_lines(
             lines.append(f"  {entry.metric} -> {entry.measurement}")
         verb = "walk" if entry.walk else "get"
         missing = " (no answer)" if raw is not None and not _answered(entry, raw) else ""
-        lines.append(f"    {verb:4} {entry.oid:40} {entry.name}{missing}")
+        lines.append(f"    {verb:4} {entry.oid:40} {entry.label()}{missing}")
     if result is not None:
         if result.unanswered:
             lines.append("  declared fields the device did not answer:")

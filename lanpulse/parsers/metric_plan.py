@@ -62,7 +62,7 @@ def sorted_indexes(indexes: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
-_EXCLUDE_MEMO_LIMIT = 4096  # tag texts remembered per excluding tag of a metric
+_EXCLUDE_MEMO_LIMIT = 4096  # tag texts remembered per excluding (or cut) tag of a metric
 _ORDERS_LIMIT = 4096  # index layouts remembered per metric (devices share layouts)
 
 
@@ -92,6 +92,10 @@ class MetricPlan:
     # The metric's `exclude`: per tag, one search of all its patterns, and its verdicts by
     # text (labels repeat every poll; bounded like the other memos).
     exclude: tuple[tuple[str, Callable[[str], object], dict[str, bool]], ...] = field(
+        default=(), compare=False
+    )
+    # The metric's `cut`: per tag, the pattern's `sub` and its results by text (bounded).
+    cut: tuple[tuple[str, Callable[[str, str], str], dict[str, str]], ...] = field(
         default=(), compare=False
     )
     # The metric's `derive`, compiled (see parsers/derive.py); the error of rules that cannot
@@ -139,6 +143,7 @@ class MetricPlan:
                 for tag, patterns in metric.exclude.items()
                 if patterns
             ),
+            cut=tuple((tag, re.compile(p).sub, {}) for tag, p in metric.cut.items()),
             derive=derive,
             derive_error=derive_error,
         )
@@ -187,6 +192,8 @@ class MetricPlan:
             rows = [row for row in rows if not self._excluded(row.tags)]
             if not rows:
                 return []
+        if self.cut:
+            self._cut(rows)
         resolved = _resolve(self.fields, columns)
         for name, candidates in resolved:
             fill_field(rows, name, candidates)
@@ -214,6 +221,20 @@ class MetricPlan:
             if hit:
                 return True
         return False
+
+    def _cut(self, rows: list[Row]) -> None:
+        """Apply the metric's `cut` to the rows' tags (an emptied text stays as it was)."""
+        for name, cut, results in self.cut:
+            for row in rows:
+                text = row.tags.get(name)
+                if text is None:
+                    continue
+                result = results.get(text)
+                if result is None:
+                    if len(results) >= _EXCLUDE_MEMO_LIMIT:
+                        results.clear()
+                    result = results[text] = cut("", text).strip() or text
+                row.tags[name] = result
 
     def _indexes(self, columns: Mapping[str, Column]) -> tuple[str, ...]:
         for oids in (self.index_oids, self.fallback_index_oids):

@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from lanpulse.core.lineprotocol_parse import Point
 from lanpulse.core.model import Sample, make_sample
 from lanpulse.core.push_map import MeasurementMapping, PushMap
 from lanpulse.core.schema import MEASUREMENTS, FieldSpec, check_value
-from lanpulse.parsers.push_lines import Point
 from lanpulse.parsers.rates import RatePlan, RateState, apply_rates_to_rows, rate_rules
 from lanpulse.parsers.rows import Row
 

@@ -6,7 +6,7 @@ intervals, the registry writes `up = 0` once per interval, so the ordinary `devi
 rule fires, and a listed host's `parent` (its access switch) silences it while the switch is
 down, as for polled devices. A listed host that never pushed is down too.
 
-Ingest: text -> `parsers/push_lines` -> per host `parsers/push` -> the daemon's sinks
+Ingest: text -> `core/lineprotocol_parse` -> per host `parsers/push` -> the daemon's sinks
 (time series and alert engine); points without a mapping go through unchanged when
 configured so. When a sink refuses, the request is answered 503 and the agent retries.
 """
@@ -32,9 +32,9 @@ from lanpulse.config.agents import AgentsSettings
 from lanpulse.config.push_maps import load_push_maps
 from lanpulse.config.secrets import resolve_path
 from lanpulse.core.errors import ConfigError
+from lanpulse.core.lineprotocol_parse import Point, parse_body
 from lanpulse.core.model import Sample, make_sample, now_ns
 from lanpulse.parsers.push import HostContext, PushMapper
-from lanpulse.parsers.push_lines import Point, parse_body
 from lanpulse.parsers.rates import RateState
 
 log = logging.getLogger("lanpulse.agents")

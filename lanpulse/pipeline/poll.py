@@ -1,8 +1,10 @@
 """Poll one SNMP device: choose its profile, collect, parse, and always yield a `device` sample.
 
 A failed poll is data: it still produces `device` with `up=0`, so "device down" is an
-ordinary alert rule. This is the one broad `except` in the code base: at the per-device
-poll boundary, where it logs, counts and carries on.
+ordinary alert rule. The broad `except` here is the per-device poll boundary, where it logs,
+counts and carries on; the code base's other broad `except`s are likewise task boundaries
+(a notifier's delivery, an SSH command, a trap or push request, a writer call) that must not
+stop the daemon.
 """
 
 from __future__ import annotations

@@ -101,6 +101,16 @@ class RollupSink:
         self._send(self.aggregator.observe(samples))
         return True
 
+    def submit_lines_nowait(self, lines: list[str]) -> bool:
+        """Agents' unmapped points are not rolled up (the rollups cover the schema's own
+        measurements): nothing to do."""
+        return True
+
+    def backlog(self) -> float:
+        """0: the stage holds at most one open period per series in memory, and a full rollup
+        shipper must not refuse agents' raw points (its own drops are counted)."""
+        return 0.0
+
     async def _tick_loop(self) -> None:
         # Periods of series that stopped reporting are closed by the clock, not by a sample.
         while not self._stop.is_set():

@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from lanpulse.config.influx import InfluxSettings, SpoolSettings
-from lanpulse.core.errors import ConfigError
-from lanpulse.core.model import Secret
 from lanpulse.timeseries.retention_v1 import RetentionPolicy
 from lanpulse.timeseries.shipper import Backoff, Shipper
 from lanpulse.timeseries.spool import Spool
 from lanpulse.timeseries.writer import Writer
-from lanpulse.timeseries.writer_v1 import InfluxV1Writer
-from lanpulse.timeseries.writer_v2 import InfluxV2Writer
+from lanpulse.timeseries.writers import WRITERS
 
 log = logging.getLogger("lanpulse.timeseries")
 
@@ -24,36 +21,9 @@ log = logging.getLogger("lanpulse.timeseries")
 def build_writer(
     settings: InfluxSettings, retention_policies: Sequence[RetentionPolicy] = ()
 ) -> Writer:
-    """The v1 or v2 writer the settings describe (secrets resolved from value, file or env);
+    """The writer of the settings' kind (`api:`), secrets resolved from value, file or env;
     a v1 writer sets up `retention_policies` before its first write."""
-    if settings.api == "v1":
-        try:
-            password = settings.resolved_password()
-        except ValueError as exc:
-            raise ConfigError(str(exc), key="influxdb.password") from None
-        return InfluxV1Writer(
-            settings.url,
-            settings.database or "",
-            retention_policy=settings.retention_policy,
-            username=settings.username,
-            password=Secret(password) if password is not None else None,
-            timeout_s=settings.timeout,
-            gzip=settings.gzip,
-            create_database=settings.create_database,
-            retention_policies=retention_policies,
-        )
-    try:
-        token = settings.resolved_token()
-    except ValueError as exc:
-        raise ConfigError(str(exc), key="influxdb.token") from None
-    return InfluxV2Writer(
-        settings.url,
-        settings.bucket or "",
-        org=settings.org,
-        token=Secret(token) if token is not None else None,
-        timeout_s=settings.timeout,
-        gzip=settings.gzip,
-    )
+    return WRITERS[settings.api](settings, retention_policies)
 
 
 def open_spool(settings: SpoolSettings, clock_ns: Callable[[], int] = time.time_ns) -> Spool:

@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 
+from lanpulse.config.influx import InfluxSettings
 from lanpulse.config.secrets import safe_url
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Secret
@@ -129,3 +130,20 @@ class InfluxV1Writer:
                 response.read()
         except (urllib.error.URLError, OSError, http.client.HTTPException):
             pass
+
+
+def build(
+    settings: InfluxSettings, retention_policies: Sequence[RetentionPolicy]
+) -> InfluxV1Writer:
+    """The writer of `api: v1` (the password from value, file or env)."""
+    return InfluxV1Writer(
+        settings.url,
+        settings.database or "",
+        retention_policy=settings.retention_policy,
+        username=settings.username,
+        password=settings.secret("password"),
+        timeout_s=settings.timeout,
+        gzip=settings.gzip,
+        create_database=settings.create_database,
+        retention_policies=retention_policies,
+    )

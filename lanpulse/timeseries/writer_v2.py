@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from influxdb_client import InfluxDBClient, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
+from lanpulse.config.influx import InfluxSettings
 from lanpulse.config.secrets import safe_url
 from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Secret
+from lanpulse.timeseries.retention_v1 import RetentionPolicy
 from lanpulse.timeseries.writer import classify_response
 
 
@@ -101,3 +104,18 @@ def _short_reason(exc: Exception) -> str:
         root = nxt
     text = str(root).split(": ", 1)[-1] if ": " in str(root) else str(root)
     return f"{type(root).__name__}: {text}"[:200]
+
+
+def build(
+    settings: InfluxSettings, retention_policies: Sequence[RetentionPolicy]
+) -> InfluxV2Writer:
+    """The writer of `api: v2` (the token from value, file or env; retention policies are a
+    1.x notion, so v2 has none to set up)."""
+    return InfluxV2Writer(
+        settings.url,
+        settings.bucket or "",
+        org=settings.org,
+        token=settings.secret("token"),
+        timeout_s=settings.timeout,
+        gzip=settings.gzip,
+    )

@@ -56,7 +56,7 @@ class WebServer:
         self.settings = settings
         self.base_dir = base_dir
         self.auth = TokenAuth(settings.tokens, reads_need_token=not is_loopback(self.host))
-        self.sessions = Sessions(self.auth, secure=settings.tls)
+        self.sessions = Sessions(self.auth, secure=settings.tls is not None)
         self.app = web.Application(
             middlewares=[self.auth.middleware, self.sessions.middleware],
             client_max_size=64 * 1024,
@@ -85,21 +85,19 @@ class WebServer:
     @property
     def scheme(self) -> str:
         """`https` with TLS, else `http`."""
-        return "https" if self.settings.tls else "http"
+        return "https" if self.settings.tls is not None else "http"
 
     def _ssl(self) -> ssl.SSLContext | None:
-        cert, key = self.settings.tls_cert_file, self.settings.tls_key_file
-        if cert is None or key is None:
+        if self.settings.tls is None:
             return None
+        cert, key = self.settings.tls.cert_file, self.settings.tls.key_file
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         try:
             ctx.load_cert_chain(self.base_dir / cert, self.base_dir / key)
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "invalid"
-            raise WebStartError(
-                f"web.tls_cert_file/tls_key_file: cannot load {cert!r} with {key!r}: {reason}"
-            ) from None
+            raise WebStartError(f"web.tls: cannot load {cert!r} with {key!r}: {reason}") from None
         return ctx
 
     async def start(self) -> None:

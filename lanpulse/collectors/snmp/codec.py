@@ -122,6 +122,9 @@ def encode_pdu(
     )
 
 
+# Process-wide, on purpose: the key is the OID itself and
+# the value immutable bytes, the same for every client, device and configuration, so no
+# reload can make an entry wrong; bounded by maxsize. Plans repeat the same OIDs each poll.
 @functools.lru_cache(maxsize=65536)
 def encode_oid(text: str) -> bytes:
     """The BER content bytes of a dotted OID ("1.3.6.1..."; a leading dot is allowed)."""
@@ -146,6 +149,7 @@ def encode_oid(text: str) -> bytes:
     return bytes(out)
 
 
+# Process-wide: keyed by the OID bytes alone (see encode_oid).
 @functools.lru_cache(maxsize=65536)
 def _null_varbind(raw_oid: bytes) -> bytes:
     return tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, raw_oid) + b"\x05\x00")
@@ -208,6 +212,7 @@ def decode_arcs(raw: bytes) -> tuple[int, ...]:
     return tuple(arcs)
 
 
+# Process-wide: keyed by the OID bytes alone (see encode_oid).
 @functools.lru_cache(maxsize=65536)
 def oid_text(raw: bytes) -> str:
     """Dotted text (no leading dot) for BER OID content bytes."""

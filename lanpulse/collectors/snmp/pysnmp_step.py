@@ -50,6 +50,8 @@ _NULL = univ.Null("")
 _ABSENT = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView, univ.Null)
 
 
+# Process-wide, on purpose: keyed by the OID text, the value the same for every client and
+# configuration (see codec.encode_oid); bounded by maxsize.
 @functools.lru_cache(maxsize=65536)
 def object_name(oid: str) -> rfc1902.ObjectName:
     """A pysnmp OID object for a dotted string (cached: plans repeat the same OIDs)."""

@@ -214,17 +214,21 @@ def encode_message(
 _VERSION = integer(VERSION_3)
 
 
+# Process-wide, on purpose: pure encodings keyed by their
+# input bytes or numbers, right for every peer and configuration; bounded by maxsize.
 @functools.lru_cache(maxsize=4096)
 def _octets(value: bytes) -> bytes:
     """An OCTET STRING TLV (engine IDs, user and context names repeat: cached)."""
     return tlv(OCTET_STRING, value)
 
 
+# Process-wide: keyed by a length alone (see _octets).
 @functools.lru_cache(maxsize=64)
 def _zeros(length: int) -> bytes:
     return tlv(OCTET_STRING, bytes(length))
 
 
+# Process-wide: keyed by two numbers alone (see _octets).
 @functools.lru_cache(maxsize=64)
 def _global_tail(max_size: int, flags: int) -> bytes:
     """msgMaxSize, msgFlags and msgSecurityModel: the same for every message of a peer."""

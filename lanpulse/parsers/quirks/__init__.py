@@ -18,17 +18,14 @@ from lanpulse.parsers.quirks import (
     inventory,
     juniper,
     memory,
-    oki,
     page_counters,
     printer,
     ricoh,
-    samsung,
     ucd_snmp,
     ups,
     volumes,
     windows,
     wireless,
-    xerox,
 )
 from lanpulse.parsers.rows import Row, RowContext
 
@@ -44,9 +41,6 @@ PROCESSORS: dict[str, Processor] = {
     "ricoh_page_counts": page_counters.ricoh,
     "lexmark_page_counts": page_counters.lexmark,
     "hp_supply_descr": hp_jetdirect.supply_descr,
-    "xerox_supply_descr": xerox.supply_descr,
-    "samsung_supply_descr": samsung.supply_descr,
-    "oki_supply_descr": oki.supply_descr,
     "ricoh_supply_level": ricoh.supply_level,
     "ucd_memory": ucd_snmp.memory,
     "ucd_disks": ucd_snmp.disks,

@@ -52,6 +52,8 @@ _COLOUR_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Process-wide for now: keyed by the pattern table and the description alone (the same for
+# every profile), bounded; moving it into CompiledProfile is left to the parse-cost work.
 @lru_cache(maxsize=4096)
 def _first_match(words: tuple[tuple[str, str], ...], text: str) -> str | None:
     """The name of the first pattern found in `text`.

@@ -1,21 +1,25 @@
-"""InfluxDB line protocol as agents push it: a decoder for untrusted input (pure).
+"""InfluxDB line protocol -> points: the one parser (agents' pushes, the spool's readers).
 
 The rules are InfluxDB's (docs.influxdata.com, "Line protocol" reference, 1.x and 2.x):
 
     measurement[,tag=value...] field=value[,field=value...] [timestamp]
 
-- measurement: a backslash escapes comma and space (and the equals sign, as InfluxDB 1.x
-  reads it); tag keys, tag values and field keys: comma, equals sign and space. A
-  backslash before any other character is literal.
+- measurement: a backslash escapes comma and space; tag keys, tag values and field keys:
+  comma, equals sign and space. A backslash before any other character is literal (so
+  `\\\\` is two backslashes, as InfluxDB 1.x stores it). One departure from the reference,
+  taken from the server: InfluxDB 1.x also reads `\\=` in a measurement as `=`, and a
+  pushed line passes through to InfluxDB unchanged, so lanpulse must read the name the
+  server will store (tests/test_push_lines.py checks this against a real InfluxDB 1.6).
 - field values: float (`1`, `-1.5`, `1e3`), integer `1i`, unsigned `1u`, boolean
-  (`t`, `T`, `true`, `True`, `TRUE`, `f`, ...), string in double quotes, where `\\"` and
-  `\\\\` are escapes and other backslashes are literal.
+  (`t`, `T`, `true`, `True`, `TRUE`, `f`, ...) as a Python bool, string in double quotes,
+  where `\\"` and `\\\\` are escapes and other backslashes are literal.
 - timestamp: an integer in the request's precision (n, u, ms, s, m, h); absent -> the
   server's receive time. Empty lines and `#` comments are skipped.
 
-Another decoder lives in timeseries/lineprotocol.py (for lanpulse's own spool, whose lines
-lanpulse wrote itself); this one is strict about what strangers send. They should become
-one when that module's escaping rework has landed.
+It lives in `core` because both `parsers`/`pipeline` (agents) and `timeseries` (reading
+back the spool, `lineprotocol_decode.py`) use it, and those two may not import each other.
+It is strict, since strangers send it: what `timeseries.lineprotocol.LineEncoder` writes
+reads back exactly (tests/test_timeseries_lineprotocol.py, a hypothesis round trip).
 
 A line that cannot be parsed is reported with its number and reason and the rest of the
 request is kept, as InfluxDB does ("partial write").
