@@ -47,6 +47,8 @@ DEVICE_STATUS: Codes = {
     4: ("testing", "blue"),
     5: ("down", "red"),
 }
+# EtherLike-MIB dot3StatsDuplexStatus.
+DUPLEX: Codes = {1: ("unknown", "text"), 2: ("half", "red"), 3: ("full", "green")}
 
 # (measurement or "*", field) -> its code table.
 FIELD_CODES: dict[tuple[str, str], Codes] = {
@@ -58,6 +60,8 @@ FIELD_CODES: dict[tuple[str, str], Codes] = {
     ("printer", "device_status"): DEVICE_STATUS,
     ("printer_supply", "some_remaining"): SUPPLY_STATE,
     ("alert", "state"): ALERT_STATE,
+    ("interface", "duplex"): DUPLEX,
+    ("interface", "slower_than_capable"): FLAG,
 }
 
 
