@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from lanpulse.cli import main
+from lanpulse.dashboards.catalog import render_all
+from lanpulse.dashboards.query import MacroValues, expand_macros, queries_of
 from lanpulse.sim.alerting import SmtpSink
 from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from lanpulse.sim.snmpsim_estate import SimAgent, SnmpSimEstate, sorted_recording
@@ -168,6 +170,21 @@ alerting:
                     "class": "desktop",
                     "switch": "sw1",
                     "port": "Gi0/2",
+                    "vlan": "20",
+                }
+                # ...which the switches dashboard's "Desktops by switch port" table shows
+                (panel,) = [
+                    q
+                    for d in render_all()
+                    for q in queries_of(d.model)
+                    if q.where == "Desktops by switch port"
+                ]
+                sql = expand_macros(panel.query, MacroValues("15m", "1s", {"device": "sw1"}))
+                (series,) = influxd.query(sql, "attach")["results"][0]["series"]
+                assert series["tags"] == {
+                    "switch": "sw1",
+                    "port": "Gi0/2",
+                    "device": "pc-0417",
                     "vlan": "20",
                 }
                 # ...and so does its status page, as data and as HTML
