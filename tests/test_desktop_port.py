@@ -175,3 +175,31 @@ def test_capability_bits_decode_to_known_technologies_only(value: bytes) -> None
     if len(masked) > 1:
         masked[1] &= 0x0F
     assert technologies(bytes(masked)) == found
+
+
+def test_link_losses_rate_and_the_flapping_rule(tmp_path: Path) -> None:
+    # Gi0/2 loses its link twice a minute for 12 minutes: interface_flapping fires; Fa0/2
+    # lost it once (a desktop switched off for the night): it stays quiet.
+    rules = load_rule_set([], base_dir=tmp_path).rules
+    engine = AlertEngine(rules, options=EngineOptions(dependency_wait_s=0))
+    values = c3560_with_mau()
+    selection = select(values)
+    state = RateState()
+    exits = "1.3.6.1.2.1.26.2.1.1.6."
+    seen: list[dict[str, float]] = []
+    for k in range(13):
+        values[exits + "10102.1"] = 7 + 2 * k
+        values[exits + "10002.1"] = 1 if k < 5 else 2
+        raw = raw_from_recording(
+            values, *selection.profile.plan_oids(), device="sw", started_ns=k * 60 * S
+        )
+        samples = parse_snmp(raw, selection.profile, DEVICE, state).samples
+        assert validate_samples(samples) == []
+        seen.append(next(dict(s.fields) for s in samples if s.tags.get("if_name") == "Gi0/2"))
+        engine.observe(samples, k * 60 * S)
+        engine.tick(k * 60 * S)
+    assert seen[0]["link_losses"] == 7 and "link_losses_ps" not in seen[0]
+    assert seen[1]["link_losses_ps"] == round(2 / 60, 3)
+    firing = {(a.rule, a.series) for a in active_alerts(engine) if a.state == "firing"}
+    flapping = {series for rule, series in firing if rule == "interface_flapping"}
+    assert len(flapping) == 1 and "if_name=Gi0/2" in next(iter(flapping))

@@ -50,6 +50,8 @@ ALLOWED_MISSING: dict[tuple[str, str], str] = {
             "partner_capable_bps",
             "capable_bps",
             "slower_than_capable",
+            "link_losses",
+            "link_losses_ps",
         )
     },
     ("aruba_aps", "up"): "the Aruba recording has the radio table but not wlsxWlanAPTable; "

@@ -140,6 +140,8 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "partner_capable_bps": BYTES,
                 "capable_bps": BYTES,
                 "slower_than_capable": FLAG,
+                "link_losses": COUNTER,  # ifMauMediaAvailableStateExits: a flapping link
+                "link_losses_ps": RATE,
             },
             required=("if_index", "if_name"),
             # role: uplink, access, server... (a profile or config rule; the dashboards'

@@ -149,6 +149,7 @@ def _desktop_link_health() -> table.Panel:
                 'last("late_collisions_ps") AS "late collisions/s", '
                 'last("capable_bps") AS "both can do", '
                 'last("slower_than_capable") AS "slower than capable", '
+                'last("link_losses_ps") AS "link losses/s", '
                 'last("oper_status") AS "oper" '
                 f'FROM "interface" WHERE {WHERE} AND "duplex" > 0 '
                 'GROUP BY "device", "if_name", "if_alias"',
@@ -165,6 +166,7 @@ def _desktop_link_health() -> table.Panel:
             "late collisions/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.01, 1)),
             "both can do": p.column(unit=p.BPS),
             "slower than capable": p.column(mappings=p.FLAG, cell="color-background"),
+            "link losses/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.002, 0.01)),
             "oper": p.column(mappings=p.OPER_STATUS, cell="color-text"),
         },
         sort_by="duplex",
@@ -172,7 +174,7 @@ def _desktop_link_health() -> table.Panel:
         description="Half duplex on an up port is the switch side of a duplex mismatch "
         "(rule interface_duplex_mismatch); 100 Mb/s on a gigabit access port is the classic "
         'slow-PC ticket; "slower than capable" (MAU-MIB, rule interface_slower_than_capable) '
-        "says the link runs below what both ends advertise. Ports whose agent has no "
+        "says the link runs below what both ends advertise, link losses/s a flapping link. Ports whose agent has no "
         'EtherLike-MIB are not listed; "Desktops by switch port" names who is on each.',
     )
 

@@ -19,13 +19,21 @@ from collections.abc import Mapping
 from lanpulse.core.model import SnmpValue
 from lanpulse.parsers.rows import Row, RowContext
 
+MEDIA_EXITS = "1.3.6.1.2.1.26.2.1.1.6"  # ifMauMediaAvailableStateExits: link losses (Counter32)
 AUTONEG = "1.3.6.1.2.1.26.5.1.1."
 ADMIN_STATUS = AUTONEG + "1"  # ifMauAutoNegAdminStatus: enabled(1), disabled(2)
 REMOTE_SIGNALING = AUTONEG + "2"  # ifMauAutoNegRemoteSignaling: detected(1), notdetected(2)
 CAPABILITY_BITS = AUTONEG + "9"  # ifMauAutoNegCapabilityBits: what the port can do
 ADVERTISED_BITS = AUTONEG + "10"  # ifMauAutoNegCapAdvertisedBits: what it offers now
 RECEIVED_BITS = AUTONEG + "11"  # ifMauAutoNegCapReceivedBits: what the partner offered
-COLUMNS = (ADMIN_STATUS, REMOTE_SIGNALING, CAPABILITY_BITS, ADVERTISED_BITS, RECEIVED_BITS)
+COLUMNS = (
+    ADMIN_STATUS,
+    REMOTE_SIGNALING,
+    CAPABILITY_BITS,
+    ADVERTISED_BITS,
+    RECEIVED_BITS,
+    MEDIA_EXITS,
+)
 
 M = 1_000_000
 # IANAifMauAutoNegCapBits position -> (bits/s, full duplex). Pause bits (8-11) and
@@ -74,11 +82,17 @@ def _first_mau(column: Mapping[str, SnmpValue]) -> dict[str, SnmpValue]:
 
 
 def autoneg(rows: list[Row], ctx: RowContext) -> list[Row]:
-    """Capabilities of both ends and `slower_than_capable` on each interface row."""
+    """Capabilities of both ends, `slower_than_capable` and the link-loss counter on each
+    interface row."""
     columns = {oid: _first_mau(ctx.column(oid)) for oid in COLUMNS}
     if not any(columns.values()):
         return rows  # no MAU-MIB: nothing is known, nothing is written
     for row in rows:
+        losses = columns[MEDIA_EXITS].get(row.index)
+        if type(losses) is int and losses >= 0:
+            # A flapping link: the profile's rate rule turns it into `link_losses_ps`.
+            row.fields["link_losses"] = losses
+            row.counter_bits["link_losses"] = 32
         admin = columns[ADMIN_STATUS].get(row.index)
         if admin in (1, 2):
             row.fields["autoneg"] = 1 if admin == 1 else 0
