@@ -174,8 +174,9 @@ def _desktop_link_health() -> table.Panel:
         description="Half duplex on an up port is the switch side of a duplex mismatch "
         "(rule interface_duplex_mismatch); 100 Mb/s on a gigabit access port is the classic "
         'slow-PC ticket; "slower than capable" (MAU-MIB, rule interface_slower_than_capable) '
-        "says the link runs below what both ends advertise, link losses/s a flapping link. Ports whose agent has no "
-        'EtherLike-MIB are not listed; "Desktops by switch port" names who is on each.',
+        "says the link runs below what both ends advertise, link losses/s a flapping link. "
+        'Ports whose agent has no EtherLike-MIB are not listed; "Desktops by switch port" '
+        "names who is on each.",
     )
 
 
