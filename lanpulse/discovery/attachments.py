@@ -95,13 +95,31 @@ class Attachments:
         """Device -> the switch it is plugged into (for the alert engine's dependencies)."""
         return {a.device: a.switch for a in self.by_device.values()}
 
+    def changed_since(self, previous: Attachments) -> set[str]:
+        """Devices attached now whose port (or MAC, VLAN) differs from `previous`."""
+        return {
+            name
+            for name, a in self.by_device.items()
+            if (old := previous.by_device.get(name)) is None
+            or (old.switch, old.port, old.mac, old.vlan) != (a.switch, a.port, a.mac, a.vlan)
+        }
+
     def samples(
-        self, devices: Mapping[str, tuple[str, Mapping[str, str]]], now_ns: int
+        self,
+        devices: Mapping[str, tuple[str, Mapping[str, str]]],
+        now_ns: int,
+        only: Collection[str] | None = None,
     ) -> list[Sample]:
         """One `device_port` sample per attached device known in `devices` (name -> class
-        and labels): the device's own series, tagged with its switch and port."""
+        and labels), or only those in `only`: the device's own series, tagged with its
+        switch and port."""
         out = []
-        for a in self.by_device.values():
+        chosen = (
+            self.by_device.values()
+            if only is None
+            else (self.by_device[n] for n in only if n in self.by_device)
+        )
+        for a in chosen:
             known = devices.get(a.device)
             if known is None:
                 continue
