@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from lanpulse.config.inventory import AgentFacts
 from lanpulse.core.errors import ConfigError
-from lanpulse.discovery.endpoints import PortSighting, locate, mac_text
+from lanpulse.core.schema import validate_samples
+from lanpulse.discovery.attachments import Attachment, Attachments, Identity
+from lanpulse.discovery.endpoints import (
+    Endpoint,
+    EndpointTable,
+    PortSighting,
+    locate,
+    mac_text,
+)
 from lanpulse.discovery.identify import fold_duplicates
 from lanpulse.discovery.inventory_file import merge, render
 from lanpulse.discovery.records import FoundDevice, device_name
@@ -168,4 +176,74 @@ def test_discovery_columns_have_one_source_the_profiles_first() -> None:
     lldp, cdp = tables()["lldp_remote"], tables()["cdp_cache"]
     assert lldp["sys_name"] == "1.0.8802.1.1.2.1.4.1.1.9"  # from _lldp.yaml
     assert cdp["device_id"] == "1.3.6.1.4.1.9.9.23.1.2.1.1.6"  # from _cdp.yaml
-    assert lldp["capabilities"] == "1.0.8802.1.1.2.1.4.1.1.12"  # from objects:
+    assert lldp["capabilities"] == "1.0.8802.1.1.2.1.4.1.1.12"  # from _lldp.yaml
+
+
+# --- attachments: the endpoint table joined with device names ---------------------------
+
+
+def _table(*records: Endpoint) -> EndpointTable:
+    return EndpointTable({r.mac: r for r in records})
+
+
+PC_MAC, DOCK_MAC = "52:54:00:aa:bb:01", "52:54:00:aa:bb:02"
+
+
+def test_attachments_name_ports_by_mac_then_address() -> None:
+    table = _table(
+        Endpoint(PC_MAC, "10.0.0.7", "sw1", "Gi0/2", 20, 0, 100),
+        Endpoint("00:26:ab:11:22:33", "10.0.0.8", "sw1", "Fa0/2", 20, 0, 100),
+        Endpoint("00:1b:54:00:00:02", "10.0.0.2", "sw1", "Vl1", 1, 0, 100),
+    )
+    attached = Attachments.build(
+        table,
+        [
+            Identity("pc-0417", ("10.9.9.9",), ("52-54-00-AA-BB-01",)),  # the MAC tag wins
+            Identity("floor3-printer", ("10.0.0.8",)),
+            Identity("sw1", ("10.0.0.2",)),  # a switch's own MAC, learnt by itself: not a port
+        ],
+    )
+    assert attached.of("pc-0417") == Attachment(
+        "pc-0417", "sw1", "Gi0/2", PC_MAC, "10.0.0.7", 20, 100
+    )
+    assert attached.by_port[("sw1", "Fa0/2")] == ["floor3-printer"]
+    assert attached.of("sw1") is None
+    assert attached.parents() == {"pc-0417": "sw1", "floor3-printer": "sw1"}
+    assert attached.by_mac[PC_MAC] == "pc-0417"
+
+
+def test_an_address_two_hosts_claim_attaches_neither() -> None:
+    # Two agents behind one NAT push from the same address: neither is on the NAT's port.
+    table = _table(Endpoint(PC_MAC, "10.0.0.1", "sw1", "Gi0/24", 1, 0, 100))
+    attached = Attachments.build(
+        table, [Identity("pc-1", ("10.0.0.1",)), Identity("pc-2", ("10.0.0.1",))]
+    )
+    assert attached.by_device == {}
+
+
+def test_a_device_on_two_macs_is_where_it_was_seen_last() -> None:
+    table = _table(
+        Endpoint(PC_MAC, "10.0.0.7", "sw1", "Gi0/2", 20, 0, 100),
+        Endpoint(DOCK_MAC, "10.0.0.7", "sw2", "Gi0/9", 20, 0, 200),  # docked on floor 4 now
+    )
+    attached = Attachments.build(table, [Identity("laptop-1", ("10.0.0.7",))])
+    before = Attachments.build(
+        _table(Endpoint(PC_MAC, "10.0.0.7", "sw1", "Gi0/2", 20, 0, 100)),
+        [Identity("laptop-1", ("10.0.0.7",))],
+    )
+    found = attached.of("laptop-1")
+    assert found is not None and (found.switch, found.port) == ("sw2", "Gi0/9")
+    assert attached.changed_since(before) == {"laptop-1"}
+    assert attached.changed_since(attached) == set()
+    (sample,) = attached.samples({"laptop-1": ("desktop", {"site": "hq"})}, 5, only={"laptop-1"})
+    assert dict(sample.tags) == {
+        "site": "hq",
+        "device": "laptop-1",
+        "class": "desktop",
+        "switch": "sw2",
+        "port": "Gi0/9",
+        "mac": DOCK_MAC,
+        "vlan": "20",
+    }
+    assert validate_samples([sample]) == []
+    assert attached.samples({}, 5) == []  # a name the daemon no longer knows: no sample

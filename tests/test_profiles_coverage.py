@@ -39,6 +39,21 @@ ALLOWED_MISSING: dict[tuple[str, str], str] = {
             "late_collisions_ps",
         )
     },
+    **{
+        ("interfaces", name): "no recording answers MAU-MIB (LibreNMS does not poll it); "
+        "synthetic rows written from RFC 4836 (fixtures/mau/NOTICE.md): "
+        "test_desktop_port.py::test_mau_capabilities_and_slower_than_capable"
+        for name in (
+            "autoneg",
+            "partner_autoneg",
+            "port_capable_bps",
+            "partner_capable_bps",
+            "capable_bps",
+            "slower_than_capable",
+            "link_losses",
+            "link_losses_ps",
+        )
+    },
     ("aruba_aps", "up"): "the Aruba recording has the radio table but not wlsxWlanAPTable; "
     "test_profiles_synthetic.py::test_aruba_ap_table_status_and_group",
     ("mikrotik_board_temperature", "value"): "SwOS 2.18 sends only the processor "

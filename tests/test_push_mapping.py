@@ -117,3 +117,23 @@ def test_bad_mapping_file_names_file_line_and_key(tmp_path: Path) -> None:
         load_push_maps([tmp_path])
     text = str(info.value)
     assert "mine.yaml:3:" in text and "cpu_percent" in text and "\n" not in text.strip()
+
+
+def test_ethtool_gives_the_nics_own_speed_and_duplex() -> None:
+    got, _ = mapped("ethtool.lp", "test01")
+    assert got[("interface", "mgmt0")] == {"speed_bps": 1_000_000_000, "duplex": 3}
+    # duplex codes: the kernel's 0 half, 1 full, 255 unknown; any other code is left out
+    lines = "".join(
+        f"ethtool,host=pc,interface=eth{code} speed=100i,duplex={code}i {code + 1}\n"
+        for code in (0, 1, 255, 7)
+    )
+    points, errors = parse_body(lines, "s", 0)
+    assert errors == []
+    out = PushMapper(load_push_maps()).map_host(
+        points, HostContext("pc", "desktop", {}), RateState()
+    )
+    assert validate_samples(out.samples) == []
+    duplex = {
+        s.tags["if_name"]: s.fields.get("duplex") for s in out.samples if s.tags.get("if_name")
+    }
+    assert duplex == {"eth0": 2, "eth1": 3, "eth255": 1, "eth7": None}

@@ -49,6 +49,8 @@ DEVICE_STATUS: Codes = {
 }
 # POWER-ETHERNET-MIB pethMainPseOperStatus (a PoE power source).
 POE_STATUS: Codes = {1: ("on", "green"), 2: ("off", "text"), 3: ("faulty", "red")}
+# EtherLike-MIB dot3StatsDuplexStatus.
+DUPLEX: Codes = {1: ("unknown", "text"), 2: ("half", "red"), 3: ("full", "green")}
 
 # (measurement or "*", field) -> its code table.
 FIELD_CODES: dict[tuple[str, str], Codes] = {
@@ -61,6 +63,8 @@ FIELD_CODES: dict[tuple[str, str], Codes] = {
     ("printer_supply", "some_remaining"): SUPPLY_STATE,
     ("alert", "state"): ALERT_STATE,
     ("poe", "status"): POE_STATUS,
+    ("interface", "duplex"): DUPLEX,
+    ("interface", "slower_than_capable"): FLAG,
 }
 
 

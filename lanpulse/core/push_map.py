@@ -11,9 +11,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from lanpulse.core.profile import RateSpec
 from lanpulse.core.schema import MEASUREMENTS
 
+Codes = dict[
+    int, float
+]  # an agent's code -> the canonical value (outside the class: `int` is a key)
+
 
 class FieldRule(BaseModel):
-    """One canonical field from one agent field: value * scale, or complement - value."""
+    """One canonical field from one agent field: value * scale, or complement - value, or a
+    code looked up in `map` (an unmapped code is left out, as an SNMP sentinel)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -21,6 +26,7 @@ class FieldRule(BaseModel):
     scale: float = 1.0
     complement: float | None = None
     int: bool = False
+    map: Codes | None = None
 
 
 def _field_rule(value: object) -> object:

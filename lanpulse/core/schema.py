@@ -132,6 +132,16 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "fcs_errors_ps": RATE,
                 "alignment_errors_ps": RATE,
                 "late_collisions_ps": RATE,
+                # MAU-MIB auto-negotiation (issue 21): what both ends offer, and whether the
+                # link runs below the best of it (parsers/quirks/mau.py).
+                "autoneg": FLAG,
+                "partner_autoneg": FLAG,
+                "port_capable_bps": BYTES,
+                "partner_capable_bps": BYTES,
+                "capable_bps": BYTES,
+                "slower_than_capable": FLAG,
+                "link_losses": COUNTER,  # ifMauMediaAvailableStateExits: a flapping link
+                "link_losses_ps": RATE,
             },
             required=("if_index", "if_name"),
             # role: uplink, access, server... (a profile or config rule; the dashboards'
@@ -330,6 +340,14 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             optional=("location", "contact", "serial", "model", "firmware", "vendor"),
         ),
         # Issue 22: LLDP/CDP neighbours, one per local port and remote device (topology).
+        _m(
+            # Which switch port a device is on (issue 21): the endpoint table joined with
+            # the device's addresses (discovery/attachments.py); one series per device.
+            "device_port",
+            {"info": FieldSpec("int", values=frozenset({1}))},
+            required=("switch", "port"),
+            optional=("mac", "vlan"),
+        ),
         _m(
             "neighbor",
             {"info": FieldSpec("int", values=frozenset({1}))},

@@ -241,9 +241,13 @@ def column(
     thresholds: dash.ThresholdsConfig | None = None,
     cell: str | None = None,
     link: tuple[str, str] | None = None,
+    hidden: bool = False,
 ) -> list[model.DynamicConfigValue]:
-    """Field overrides for one table column: unit, mappings, thresholds, cell type, link."""
+    """Field overrides for one table column: unit, mappings, thresholds, cell type, link,
+    hidden (a column a query needs but the table need not show)."""
     props: list[model.DynamicConfigValue] = []
+    if hidden:
+        props.append(model.DynamicConfigValue(id_val="custom.hidden", value=True))
     if unit:
         props.append(model.DynamicConfigValue(id_val="unit", value=unit))
     if mappings:

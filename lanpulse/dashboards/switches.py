@@ -6,6 +6,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import table
 
+from lanpulse.core import codes
 from lanpulse.dashboards import panels as p
 from lanpulse.dashboards.panels import Q
 from lanpulse.dashboards.switch_inventory import with_switch_inventory_rows
@@ -136,12 +137,13 @@ def build() -> dash.Dashboard:
             )
         )
         .with_panel(_desktop_link_health())
+        .with_panel(_desktops_by_port())
     )
     return with_switch_inventory_rows(board)
 
 
-# EtherLike-MIB dot3StatsDuplexStatus.
-DUPLEX = p.value_map({1: ("unknown", "text"), 2: ("half", "red"), 3: ("full", "green")})
+# EtherLike-MIB dot3StatsDuplexStatus (the one code table, core/codes.py).
+DUPLEX = p.value_map(codes.DUPLEX)
 
 
 def _desktop_link_health() -> table.Panel:
@@ -153,6 +155,9 @@ def _desktop_link_health() -> table.Panel:
                 'SELECT last("duplex") AS "duplex", last("speed_bps") AS "speed", '
                 'last("fcs_errors_ps") AS "FCS/s", last("alignment_errors_ps") AS "alignment/s", '
                 'last("late_collisions_ps") AS "late collisions/s", '
+                'last("capable_bps") AS "both can do", '
+                'last("slower_than_capable") AS "slower than capable", '
+                'last("link_losses_ps") AS "link losses/s", '
                 'last("oper_status") AS "oper" '
                 f'FROM "interface" WHERE {WHERE} AND "duplex" > 0 '
                 'GROUP BY "device", "if_name", "if_alias"',
@@ -167,11 +172,39 @@ def _desktop_link_health() -> table.Panel:
             "FCS/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.1, 1)),
             "alignment/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.1, 1)),
             "late collisions/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.01, 1)),
+            "both can do": p.column(unit=p.BPS),
+            "slower than capable": p.column(mappings=p.FLAG, cell="color-background"),
+            "link losses/s": p.column(unit=p.PER_SECOND, thresholds=p.high_is_bad(0.002, 0.01)),
             "oper": p.column(mappings=p.OPER_STATUS, cell="color-text"),
         },
         sort_by="duplex",
         descending=False,
         description="Half duplex on an up port is the switch side of a duplex mismatch "
         "(rule interface_duplex_mismatch); 100 Mb/s on a gigabit access port is the classic "
-        "slow-PC ticket. Ports whose agent has no EtherLike-MIB are not listed.",
+        'slow-PC ticket; "slower than capable" (MAU-MIB, rule interface_slower_than_capable) '
+        "says the link runs below what both ends advertise, link losses/s a flapping link. "
+        'Ports whose agent has no EtherLike-MIB are not listed; "Desktops by switch port" '
+        "names who is on each.",
+    )
+
+
+def _desktops_by_port() -> table.Panel:
+    """Who is on which port: `device_port` (discovery's endpoint table x device names)."""
+    return p.listing(
+        "Desktops by switch port",
+        [
+            Q(
+                'SELECT last("info") AS "info" FROM "device_port" WHERE $timeFilter '
+                'AND "switch" =~ /^$device$/ GROUP BY "switch", "port", "device", "vlan"',
+                fmt="table",
+            )
+        ],
+        w=24,
+        h=8,
+        columns={"info": p.column(hidden=True)},
+        sort_by="switch",
+        descending=False,
+        description="The device (desktop, printer, agent host) whose MAC the switch learnt on "
+        "each edge port, from discovery's endpoint table (docs/agents.md, \"Which switch "
+        'port"); read it beside the link health table above.',
     )

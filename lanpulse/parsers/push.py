@@ -21,8 +21,8 @@ from lanpulse.core.schema import MEASUREMENTS, FieldSpec, check_value
 from lanpulse.parsers.rates import RatePlan, RateState, apply_rates_to_rows, rate_rules
 from lanpulse.parsers.rows import Row
 
-# Field rule: (canonical name, agent field, scale, complement, as int, schema spec).
-_FieldRule = tuple[str, str, float, float | None, bool, FieldSpec]
+# Field rule: (canonical name, agent field, scale, complement, as int, code map, schema spec).
+_FieldRule = tuple[str, str, float, float | None, bool, Mapping[int, float] | None, FieldSpec]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,7 @@ def _compile(key: str, m: MeasurementMapping) -> _Compiled:
         tags=tuple(m.tags.items()),
         set_tags=tuple(m.set_tags.items()),
         fields=tuple(
-            (name, r.field, r.scale, r.complement, r.int, spec.fields[name])
+            (name, r.field, r.scale, r.complement, r.int, r.map, spec.fields[name])
             for name, r in m.fields.items()
         ),
         require=tuple(m.require),
@@ -177,11 +177,16 @@ def _fields(cm: _Compiled, values: Mapping[str, object]) -> tuple[dict[str, int 
     """The canonical fields of one point, and how many values the schema refused."""
     out: dict[str, int | float] = {}
     refused = 0
-    for name, source, scale, complement, as_int, spec in cm.fields:
+    for name, source, scale, complement, as_int, codes, spec in cm.fields:
         raw = values.get(source)
         if raw is None or isinstance(raw, bool | str):
             continue
         value: int | float = raw  # type: ignore[assignment]
+        if codes is not None:
+            mapped = codes.get(int(value)) if float(value).is_integer() else None
+            if mapped is None:
+                continue  # a code the mapping does not know: unknown, left out
+            value = mapped
         if scale != 1.0:
             value = value * scale
         if complement is not None:

@@ -39,6 +39,7 @@ from lanpulse.parsers.rates import RateState
 
 log = logging.getLogger("lanpulse.agents")
 NS = 1_000_000_000
+MAC_TAG, IP_TAG = "mac", "ip"  # agent tags that say which network address is the host's
 
 
 @dataclass(slots=True)
@@ -53,6 +54,8 @@ class AgentHost:
     last_seen_ns: int | None = None
     down_written_ns: int = 0  # when an `up = 0` sample was last written
     rates: RateState = field(default_factory=RateState)
+    address: str | None = None  # the `ip` tag it sends, else its pushes' source address
+    mac: str | None = None  # the `mac` tag it sends (Telegraf global_tags), if any
 
     def context(self) -> HostContext:
         """What the mapper needs to tag this host's samples."""
@@ -66,6 +69,7 @@ class AgentRegistry:
         self.settings = settings
         self.started_ns = started_ns
         self.hosts: dict[str, AgentHost] = {}
+        self.identity_version = 0  # bumped when a host's address or MAC changes
         self._classes = [
             (tuple((t, re.compile(r)) for t, r in rule.match.items()), rule.device_class)
             for rule in settings.classes
@@ -107,6 +111,15 @@ class AgentRegistry:
         log.info("agent host %s registered (class %s)", name, host.device_class)
         return host
 
+    def note_identity(self, host: AgentHost, peer: str, tags: Mapping[str, str]) -> None:
+        """Remember what the host is known by on the network (docs/agents.md, "Which
+        port"): its `mac` and `ip` tags when it sends them, else the push's source address."""
+        address = tags.get(IP_TAG) or (peer if peer != "?" else None)
+        mac = tags.get(MAC_TAG) or host.mac
+        if (address, mac) != (host.address, host.mac):
+            host.address, host.mac = address, mac
+            self.identity_version += 1
+
     def stale_samples(self, now: int) -> list[Sample]:
         """`device up = 0` for each host silent for `stale_after` intervals (once per
         interval while it stays silent); a listed host that never pushed counts from start."""
@@ -142,7 +155,9 @@ class AgentIngest:
         emit: Callable[[Sequence[Sample]], bool],
         passthrough: Callable[[list[str]], bool],
         retry_after_s: float,
+        observe: Callable[[AgentHost, Sequence[Sample]], None] = lambda _h, _s: None,
     ) -> None:
+        self.observe = observe  # the status page's view of each host's newest samples
         self.registry = registry
         self.mapper = mapper
         self.emit = emit
@@ -171,7 +186,7 @@ class AgentIngest:
             by_host.setdefault(name, []).append(point)
         samples: list[Sample] = []
         lines = loose
-        seen: list[AgentHost] = []
+        seen: list[tuple[AgentHost, Mapping[str, str], Sequence[Sample]]] = []
         for name, host_points in by_host.items():
             host = None
             if request.grant.allows(name):
@@ -188,13 +203,15 @@ class AgentIngest:
             lines.extend(p.line_ns() for p in mapped.passthrough)
             self.unmapped += mapped.unmapped
             self.refused_values += mapped.refused_values
-            seen.append(host)
+            seen.append((host, host_points[0].tags, mapped.samples))
         accepted = len(points) - host_refused
         if (samples and not self.emit(samples)) or (lines and not self.passthrough(lines)):
             return PushOutcome(0, refused, host_refused, first, self.retry_after_s)
         self.samples += len(samples)
-        for host in seen:
+        for host, tags, host_samples in seen:
             host.last_seen_ns = request.received_ns
+            self.registry.note_identity(host, request.peer, tags)
+            self.observe(host, host_samples)
         return PushOutcome(accepted, refused, host_refused, first)
 
 
@@ -211,16 +228,20 @@ class AgentService:
         base_dir: Path | None = None,
         map_dirs: Sequence[Path] = (),
         clock_ns: Callable[[], int] = now_ns,
+        observe: Callable[[AgentHost, Sequence[Sample]], None] = lambda _h, _s: None,
     ) -> None:
         self.settings = settings
         self.emit = emit
+        self.observe = observe
         self.clock_ns = clock_ns
         self.base_dir = base_dir
         self.registry = AgentRegistry(settings, clock_ns())
         self._backlog = backlog
         dirs = [*map_dirs, *(resolve_path(d, base_dir) for d in settings.maps_dirs)]
         mapper = PushMapper(load_push_maps(dirs), pass_unmapped=settings.unmapped == "pass")
-        self.ingest = AgentIngest(self.registry, mapper, emit, passthrough, settings.retry_after)
+        self.ingest = AgentIngest(
+            self.registry, mapper, emit, passthrough, settings.retry_after, observe
+        )
         tokens = TokenTable(
             [(t.name, secret, t.hosts) for t in settings.tokens if (secret := t.secret())]
         )
@@ -271,6 +292,10 @@ class AgentService:
             down = self.registry.stale_samples(self.clock_ns())
             if down:
                 self.emit(down)
+                for sample in down:
+                    host = self.registry.hosts.get(sample.tags["device"])
+                    if host is not None:
+                        self.observe(host, [sample])
 
     async def stop(self) -> None:
         """Stop listening and the timer."""

@@ -84,6 +84,7 @@ class StatusSource:
             return None
         detail = device_detail(view, self.alerts(), self.config_path, time.time())
         detail["endpoints"] = self.ports.of(name)
+        detail["port"] = self.ports.port_of(name)
         return detail
 
 

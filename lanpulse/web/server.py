@@ -17,6 +17,7 @@ from aiohttp import web
 
 from lanpulse.config.web import WebSettings, is_loopback, parse_listen
 from lanpulse.core.errors import LanpulseError
+from lanpulse.discovery.attachments import Attachments
 from lanpulse.web.api import AlertControl, add_api_routes
 from lanpulse.web.auth import TokenAuth
 from lanpulse.web.endpoints_view import PortEndpoints
@@ -43,6 +44,7 @@ class Endpoints:
     estate: EstateView | None = None  # the status page's device state (None: an empty one)
     config_path: str | None = None  # for the page's `lanpulse poll -c ...` lines
     endpoints_file: Path | None = None  # discovery's endpoint table (MAC -> switch port)
+    attachments: Callable[[], Attachments] | None = None  # device <-> switch port, by name
 
 
 class WebServer:
@@ -69,7 +71,7 @@ class WebServer:
             healthy=endpoints.healthy,
             control=endpoints.control,
             config_path=endpoints.config_path,
-            ports=PortEndpoints(endpoints.endpoints_file),
+            ports=PortEndpoints(endpoints.endpoints_file, attachments=endpoints.attachments),
         )
         add_page_routes(self.app, source, self.sessions)
         add_status_api_routes(self.app)

@@ -17,6 +17,7 @@ from lanpulse.parsers.quirks import (
     interface,
     inventory,
     juniper,
+    mau,
     memory,
     page_counters,
     printer,
@@ -33,6 +34,7 @@ Processor = Callable[[list[Row], RowContext], list[Row]]
 
 PROCESSORS: dict[str, Processor] = {
     "interface_speed": interface.speed,
+    "mau_autoneg": mau.autoneg,
     "hr_storage": hr_storage.route,
     "printer_supply": printer.supply,
     "printer_tray": printer.tray,
