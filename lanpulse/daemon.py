@@ -21,6 +21,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
@@ -347,7 +348,7 @@ class Daemon:
             )
             self.estate.set_devices(self.owned(self.loaded.devices))
             self.on_outcome.append(self.estate.observe)
-            endpoints_file = self.loaded.base_dir / self.loaded.settings.discovery.endpoints.file
+            endpoints_file = Path(self.loaded.settings.discovery.endpoints.file)
             self._status = LocalStatus(
                 self.estate,
                 stats=lambda: {**self.all_stats(), "notifiers": self.alerting.notifier_health()},

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from lanpulse.config.paths import ConfigPath
 from lanpulse.config.secrets import SecretFile
 
 TokenName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
@@ -34,8 +35,8 @@ class WebSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tokens: list[ApiToken] = Field(default_factory=list)
-    tls_cert_file: str | None = None
-    tls_key_file: str | None = None
+    tls_cert_file: ConfigPath | None = None
+    tls_key_file: ConfigPath | None = None
     # The address people use to reach the status page, for links in notifications
     # (e.g. https://lanpulse.example.org:9108); empty: no link.
     external_url: str | None = None
