@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from lanpulse.config.settings import LoadedConfig, Settings
     from lanpulse.pipeline.agents import AgentService
     from lanpulse.web.estate import EstateView
-    from lanpulse.web.pages import LocalStatus
     from lanpulse.web.server import WebServer
+    from lanpulse.web.status import LocalStatus
 
 log = logging.getLogger("lanpulse.daemon")
 
@@ -340,7 +340,7 @@ class Daemon:
         """What the status page reads of this process (made once: it follows every poll)."""
         from lanpulse.web.endpoints_view import PortEndpoints
         from lanpulse.web.estate import EstateView
-        from lanpulse.web.pages import LocalStatus
+        from lanpulse.web.status import LocalStatus
 
         if self._status is None:
             self.estate = EstateView(

@@ -102,7 +102,7 @@ class Site:
             capture_output=True,
             text=True,
             timeout=60,
-            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
         )
 
     def firing(self) -> list[dict[str, Any]]:
@@ -177,6 +177,11 @@ def test_summary_devices_and_device_pages_merge_the_workers(site: Site) -> None:
     assert missing.value.code == 404
     wait_for(lambda: bool(site.firing()), 30, 0.5)
     assert summary["health"] in ("ok", "degraded")
+    # `lanpulse status` reads the same merged API.
+    done = site.cli("status")
+    assert done.returncode == 1, done.stderr  # dead-1 is down
+    assert all(name in done.stdout for name in [*NAMES, "dead-1"]), done.stdout
+    assert "firing alert(s)" in done.stdout
 
 
 def test_silence_and_ack_reach_the_worker_and_survive_restarts(site: Site) -> None:

@@ -16,8 +16,8 @@ from lanpulse.discovery.endpoints import Endpoint, EndpointTable
 from lanpulse.web.charts import sparkline
 from lanpulse.web.endpoints_view import PortEndpoints
 from lanpulse.web.estate import SLOTS, EstateView
-from lanpulse.web.pages import LocalStatus
 from lanpulse.web.server import Endpoints, WebServer
+from lanpulse.web.status import LocalStatus
 
 
 def poll(name: str, up: int, model: str = "C2960", bps: float = 1e6) -> list[Sample]:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lanpulse.alerts.control import AlertController
-    from lanpulse.web.pages import LocalStatus
+    from lanpulse.web.status import LocalStatus
 
 log = logging.getLogger(__name__)
 # A reply can hold every device row of a worker: ~300 bytes each.

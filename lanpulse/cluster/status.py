@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from lanpulse.cluster.silences import AskAll, ClusterAlertControl
 from lanpulse.web.estate import merge_parts, sort_rows
-from lanpulse.web.pages import build_summary
+from lanpulse.web.status import build_summary
 
 
 class WorkerFacts(Protocol):

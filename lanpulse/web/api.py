@@ -14,45 +14,16 @@ Changes need a token (see `auth`); the token's name is who made the change.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from lanpulse.alerts.rules import parse_duration
 from lanpulse.alerts.silences import Matcher, matcher_from_api, parse_matchers
 from lanpulse.web.auth import caller_of
+from lanpulse.web.status import AlertControl
 
 MAX_SILENCE_S = 366 * 86400.0
-
-
-class AlertControl(Protocol):
-    """What the API drives (`lanpulse.alerts.control.AlertController`)."""
-
-    async def alerts(self) -> list[dict[str, Any]]:
-        """Pending and firing alerts."""
-        ...
-
-    async def silences(self) -> list[dict[str, Any]]:
-        """Silences, most recent last."""
-        ...
-
-    async def add_silence(
-        self, matchers: tuple[Matcher, ...], duration_s: float, comment: str, by: str
-    ) -> dict[str, Any]:
-        """Add a silence starting now."""
-        ...
-
-    async def expire_silence(self, silence_id: str, by: str) -> dict[str, Any] | None:
-        """Expire a silence; None when unknown."""
-        ...
-
-    async def ack(self, ref: str, comment: str, by: str) -> list[str]:
-        """Acknowledge alerts; the ids acknowledged."""
-        ...
-
-    async def retry_dead_letters(self, by: str) -> int:
-        """Queue dead-lettered notifications again; how many."""
-        ...
 
 
 CONTROL = web.AppKey("control", AlertControl)

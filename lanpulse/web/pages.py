@@ -1,30 +1,26 @@
 """The status page's HTML views (Jinja2 templates in `templates/`, autoescaped).
 
-Each page reads the same functions as its `/api/v1` twin (`StatusSource`), so the page and
+Each page reads the same functions as its `/api/v1` twin (`status.StatusSource`), so the page and
 `lanpulse status` can never disagree. Forms post to the page's own paths; `session` checks
 sign-in, origin and the CSRF token before any handler here runs.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import jinja2
 from aiohttp import web
 
 from lanpulse.alerts.rules import parse_duration
 from lanpulse.alerts.silences import parse_matchers
-from lanpulse.web.api import MAX_SILENCE_S, AlertControl
+from lanpulse.web.api import MAX_SILENCE_S
 from lanpulse.web.auth import caller_of
 from lanpulse.web.charts import human, sparkline
-from lanpulse.web.device_view import device_detail
-from lanpulse.web.endpoints_view import PortEndpoints
-from lanpulse.web.estate import EstateView, filter_rows, sort_rows
+from lanpulse.web.estate import filter_rows, sort_rows
 from lanpulse.web.session import SESSION, Sessions
+from lanpulse.web.status import AlertControl, StatusSource
 
 TEMPLATES = Path(__file__).parent / "templates"
 FILTERS = ("class", "site", "group", "status", "profile", "q")
@@ -40,111 +36,6 @@ _env = jinja2.Environment(
 )
 _env.filters["human"] = human
 _env.filters["sparkline"] = sparkline
-
-
-class StatusSource(Protocol):
-    """What the pages and their API read: a daemon's state, never a database.
-
-    `LocalStatus` reads the one process's own state; a supervisor's `ClusterStatus`
-    (`lanpulse.cluster.status`) asks its workers and merges their answers.
-    """
-
-    @property
-    def control(self) -> AlertControl | None:
-        """Silences and acknowledgements (None without alerting)."""
-        ...
-
-    def stats(self) -> Mapping[str, object]:
-        """Every counter (the self page's table)."""
-        ...
-
-    async def summary(self) -> dict[str, Any]:
-        """The estate summary (`/` and `/api/v1/summary`)."""
-        ...
-
-    async def rows(self, filters: Mapping[str, str], sort: str) -> list[dict[str, Any]]:
-        """The devices table, filtered and sorted."""
-        ...
-
-    async def device(self, name: str) -> dict[str, Any] | None:
-        """One device's page data, None when unknown."""
-        ...
-
-    async def alerts(self) -> list[dict[str, Any]]:
-        """Pending and firing alerts (none without alerting)."""
-        ...
-
-    def workers(self) -> dict[str, Any]:
-        """The self page's workers section: the mode and one row per worker process."""
-        ...
-
-
-def build_summary(
-    stats: Mapping[str, object],
-    healthy: bool,
-    estate: Mapping[str, object],
-    alerts: list[dict[str, Any]],
-    notifiers: object,
-) -> dict[str, Any]:
-    """The summary from the counters, the estate's counts and the alerts (one process or
-    a supervisor's merged workers)."""
-    firing: dict[str, int] = {}
-    for a in alerts:
-        if a["state"] == "firing":
-            firing[a["severity"]] = firing.get(a["severity"], 0) + 1
-    return {
-        "health": "ok" if healthy else "degraded",
-        **estate,
-        "polls": {k: stats.get(k, 0) for k in ("polls", "polls_failed", "polls_skipped")},
-        "spool": {k: v for k, v in stats.items() if k.startswith("spool_")},
-        "writer": {k: v for k, v in stats.items() if k.startswith(("points_", "write_", "queue_"))},
-        "notifiers": notifiers,
-        "firing": firing,
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class LocalStatus:
-    """The status of one process: its `EstateView`, counters and alert control."""
-
-    estate: EstateView
-    stats: Callable[[], Mapping[str, object]]
-    healthy: Callable[[], bool]
-    control: AlertControl | None
-    config_path: str | None = None
-    ports: PortEndpoints = field(default_factory=lambda: PortEndpoints(None))
-
-    async def alerts(self) -> list[dict[str, Any]]:
-        """Pending and firing alerts (none without alerting)."""
-        return await self.control.alerts() if self.control is not None else []
-
-    async def summary(self) -> dict[str, Any]:
-        """The estate summary (`/` and `/api/v1/summary`)."""
-        stats = self.stats()
-        return build_summary(
-            stats,
-            self.healthy(),
-            self.estate.summary(),
-            await self.alerts(),
-            stats.get("notifiers", {}),
-        )
-
-    async def rows(self, filters: Mapping[str, str], sort: str) -> list[dict[str, Any]]:
-        """The devices table, filtered and sorted."""
-        return self.estate.rows(filters, sort)
-
-    async def device(self, name: str) -> dict[str, Any] | None:
-        """One device's page data, None when unknown."""
-        view = self.estate.views.get(name)
-        if view is None:
-            return None
-        detail = device_detail(view, await self.alerts(), self.config_path, time.time())
-        detail["endpoints"] = self.ports.of(name)
-        return detail
-
-    def workers(self) -> dict[str, Any]:
-        """One process: no workers."""
-        return {"mode": "one process", "workers": []}
 
 
 SOURCE = web.AppKey("status_source", StatusSource)

@@ -17,11 +17,12 @@ from aiohttp import web
 
 from lanpulse.config.web import WebSettings, is_loopback, parse_listen
 from lanpulse.core.errors import LanpulseError
-from lanpulse.web.api import AlertControl, add_api_routes
+from lanpulse.web.api import add_api_routes
 from lanpulse.web.auth import TokenAuth
 from lanpulse.web.estate import EstateView
-from lanpulse.web.pages import LocalStatus, StatusSource, add_page_routes
+from lanpulse.web.pages import add_page_routes
 from lanpulse.web.session import Sessions
+from lanpulse.web.status import AlertControl, LocalStatus, StatusSource
 from lanpulse.web.status_api import add_status_api_routes
 
 log = logging.getLogger(__name__)
