@@ -81,7 +81,8 @@ class Site:
         self.daemon = DaemonProcess(self.config)
 
     def start(self) -> Site:
-        self.daemon.start()
+        # Three Python processes start at once: on a loaded 2-core machine that took 16 s.
+        self.daemon.start(timeout_s=90)
         wait_for(lambda: self.ok("/api/v1/summary"), 30, 0.3)
         return self
 

@@ -50,6 +50,13 @@ class ClusterAlertControl:
         self.book = SilenceBook()
         self._lock = asyncio.Lock()  # one change at a time: pushes arrive in order
 
+    def follow(self, state_file: Path | None, mirror: AlertmanagerSilences | None) -> None:
+        """A reloaded configuration: keep the book in its state file, mirror to its
+        Alertmanager (the silences themselves stay)."""
+        self.store = StateStore(state_file) if state_file is not None else None
+        self.mirror = mirror
+        self.save()
+
     def load(self) -> None:
         """The silences kept in the state file (none yet: an empty book)."""
         data = self.store.load() if self.store is not None else None

@@ -267,12 +267,15 @@ class Supervisor:
         from lanpulse.config.loader import load_config
 
         try:
-            self.loaded = await asyncio.to_thread(load_config, self.config_path)
+            loaded = await asyncio.to_thread(load_config, self.config_path)
+            state_file, mirror = await asyncio.to_thread(self._silence_settings)
         except ConfigErrors as exc:
             reason = exc.errors[0].one_line() if exc.errors else str(exc)
         except ConfigError as exc:
             reason = exc.one_line()
         else:
+            self.loaded = loaded
+            self.control.follow(state_file, mirror)
             self._signal_all(signal.SIGHUP)
             return True
         self.reload_failures += 1
