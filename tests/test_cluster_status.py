@@ -256,3 +256,17 @@ def test_the_pages_load_in_chromium_with_the_workers_table(site: Site) -> None:
             if shot == "self":
                 rows = driver.find_elements(By.CSS_SELECTOR, "#workers tbody tr")
                 assert len(rows) == 2 and "up" in rows[0].text and "up" in rows[1].text
+        # The silence form, signed in: the supervisor's book, the holding worker's alert.
+        driver.get(f"{site.base}/login?next=/alerts")
+        driver.find_element(By.ID, "token").send_keys(TOKEN)
+        driver.find_element(By.ID, "login-submit").click()
+        wait_for(lambda: "signed in as alice" in driver.page_source, 10)
+        driver.get(site.base + "/alerts")
+        driver.find_element(By.ID, "matchers").send_keys("device=dead-1")
+        driver.find_element(By.ID, "comment").send_keys("form on workers")
+        driver.find_element(By.ID, "silence-submit").click()
+        wait_for(lambda: "added" in driver.find_element(By.CSS_SELECTOR, ".note").text, 15)
+        driver.save_screenshot(str(ARTIFACTS / "alerts-after-silence.png"))
+    (made,) = [s for s in site.api("/api/v1/silences") if s["comment"] == "form on workers"]
+    assert made["createdBy"] == "alice"
+    wait_for(lambda: site.firing()[0]["mutedBy"] == made["id"], 15, 0.3)
