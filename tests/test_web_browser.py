@@ -88,6 +88,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             try:
                 s = Site(f"http://127.0.0.1:{port}", influx, config)
                 wait_for(lambda: s.api("/api/v1/summary")["devices"]["up"] >= 8, 60, 0.5)
+                # On a loaded machine a switch poll can pass its deadline (2.7 s) and keep
+                # only what it fetched: wait for one whole poll of the switch the test reads.
+                wait_for(
+                    lambda: bool(s.api("/api/v1/devices/core-sw1")["sections"]["interfaces"]),
+                    90,
+                    0.5,
+                )
                 yield s
             finally:
                 daemon.kill()
