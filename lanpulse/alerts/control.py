@@ -91,7 +91,7 @@ class AlertController:
         """Every silence in force, to come, or ended within the last day."""
         now = self.clock()
         book = self.current().book
-        return [silence_json(s, now) for s in sorted(book.silences.values(), key=_by_end)]
+        return [silence_json(s, now) for s in sorted(book.silences.values(), key=silence_order)]
 
     async def add_silence(
         self, matchers: tuple[Matcher, ...], duration_s: float, comment: str, by: str
@@ -194,5 +194,6 @@ def alert_order(alert: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]]:
     return (alert["rule"], sorted(alert["labels"].items()))
 
 
-def _by_end(s: Silence) -> int:
+def silence_order(s: Silence) -> int:
+    """How silence lists are sorted: by end, the one ending last at the bottom."""
     return s.ends_ns

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from lanpulse.alerts.control import alert_order, silence_json
+from lanpulse.alerts.control import alert_order, silence_json, silence_order
 from lanpulse.alerts.mirror import AlertmanagerSilences, mirror_book
 from lanpulse.alerts.silences import Matcher, SilenceBook
 from lanpulse.alerts.store import FORMAT_VERSION, StateStore
@@ -91,7 +91,9 @@ class ClusterAlertControl:
     async def silences(self) -> list[dict[str, Any]]:
         """Silences in force, to come, or ended within a day."""
         now = self.clock()
-        return [silence_json(s, now) for s in sorted(self.book.silences.values(), key=_by_end)]
+        return [
+            silence_json(s, now) for s in sorted(self.book.silences.values(), key=silence_order)
+        ]
 
     async def add_silence(
         self, matchers: tuple[Matcher, ...], duration_s: float, comment: str, by: str
@@ -154,7 +156,3 @@ class ClusterAlertControl:
             await mirror_book(self.book, self.mirror, self.clock())
         self.save()
         await self.push()
-
-
-def _by_end(s: Any) -> int:
-    return int(s.ends_ns)
