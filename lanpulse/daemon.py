@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from lanpulse.timeseries.retention_v1 import RetentionPolicy
     from lanpulse.web.estate import EstateView
     from lanpulse.web.server import WebServer
+    from lanpulse.web.status import LocalStatus
 
 log = logging.getLogger("lanpulse.daemon")
 # How often the daemon looks whether the endpoint table or an agent's address changed (a stat
@@ -149,6 +151,8 @@ class Daemon:
         self._tasks_keepalive: set[asyncio.Task[object]] = set()
         self.web: WebServer | None = None
         self.estate: EstateView | None = None  # the status page's state, with the endpoint
+        self._status: LocalStatus | None = None
+        self.ready = False  # alert state loaded and polling started (a worker reports it)
         self.on_outcome: list[Callable[[Device, Sequence[Sample]], None]] = []
         self.traps = TrapService(self.emit, self.scheduler.poll_now, self.on_outcome)
         self.trap_maps = load_trap_maps_of(self.loaded)
@@ -238,12 +242,12 @@ class Daemon:
         view = self.estate.views.get(host.name) if self.estate else None
         return view.device if view is not None and view.device == device else device
 
-    def _estate_devices(self) -> list[Device]:
-        """The inventory, and the agent hosts that are not in it."""
+    def _estate_devices(self, devices: Sequence[Device]) -> list[Device]:
+        """What the status page shows: these devices, and the agent hosts not in the inventory."""
         agents = self.agents.registry.hosts.values() if self.agents else ()
         names = self._inventory_names
         return [
-            *self.loaded.devices,
+            *devices,
             *(self._agent_device(h) for h in agents if h.name not in names),
         ]
 
@@ -476,32 +480,55 @@ class Daemon:
         """`/metrics`: the daemon's counters, then the notifiers' per receiver."""
         return prometheus_text(self.all_stats()) + self.alerting.notifier_metrics()
 
+    def local_status(self) -> LocalStatus:
+        """What the status page reads of this process (made once: it follows every poll)."""
+        from lanpulse.web.endpoints_view import PortEndpoints
+        from lanpulse.web.estate import EstateView
+        from lanpulse.web.status import LocalStatus
+
+        if self._status is None:
+            self.estate = EstateView(
+                facts=lambda name: self.states.get(name, DeviceState()).facts()
+            )
+            self.estate.set_devices(self._estate_devices(self.owned(self.loaded.devices)))
+            self.on_outcome.append(self.estate.observe)
+            endpoints_file = Path(self.loaded.settings.discovery.endpoints.file)
+            self._status = LocalStatus(
+                self.estate,
+                stats=lambda: {**self.all_stats(), "notifiers": self.alerting.notifier_health()},
+                healthy=self.healthy,
+                control=self.alerting.control,
+                config_path=os.path.abspath(self.config_path),
+                ports=PortEndpoints(endpoints_file, attachments=lambda: self.attachments),
+            )
+        return self._status
+
     async def _start_web(self) -> None:
         """The HTTP endpoint; WebStartError (one line, the daemon does not run) when its
         address cannot be used."""
-        from lanpulse.web.estate import EstateView
         from lanpulse.web.server import Endpoints, WebServer
 
         listen = self.loaded.settings.daemon.http_listen
         if not self.http or not listen:
             return
-        self.estate = EstateView(facts=lambda name: self.states.get(name, DeviceState()).facts())
-        self.estate.set_devices(self._estate_devices())
-        self.on_outcome.append(self.estate.observe)
+        status = self.local_status()
         endpoints = Endpoints(
-            stats=lambda: {**self.all_stats(), "notifiers": self.alerting.notifier_health()},
+            stats=status.stats,
             healthy=self.healthy,
             metrics_text=self.metrics_text,
             control=self.alerting.control,
-            estate=self.estate,
-            config_path=os.path.abspath(self.config_path),
-            endpoints_file=self.loaded.base_dir / self.loaded.settings.discovery.endpoints.file,
-            attachments=lambda: self.attachments,
+            status=status,
         )
         self.web = WebServer(listen, endpoints, self.loaded.settings.web, self.loaded.base_dir)
         await self.web.start()
 
+    def owned(self, devices: Sequence[Device]) -> list[Device]:
+        """The devices this process polls (a worker: its shard)."""
+        return list(devices)
+
     def _apply_devices(self, devices: Sequence[Device]) -> None:
+        if self.estate is not None:  # the page shows what this process polls (and agents)
+            self.estate.set_devices(self._estate_devices(devices))
         new = {d.name: d for d in devices if d.snmp is not None or d.ssh is not None}
         for name in list(self.scheduler.devices):
             if name not in new:
@@ -559,8 +586,6 @@ class Daemon:
             self.web.auth.set_tokens(self.loaded.settings.web.tokens)
         self.roles = self._role_tagger()
         self._apply_devices(self.loaded.devices)
-        if self.estate is not None:
-            self.estate.set_devices(self._estate_devices())
         self.trap_maps = trap_maps
         await self.traps.reload(previous.settings.traps, self.loaded, trap_maps)
         self.stats.reloads += 1
@@ -780,6 +805,7 @@ class Daemon:
             await self.traps.start(self.loaded, self.trap_maps)
             self._publish_dashboards()
             log.info("lanpulse running: %d devices", len(self.scheduler.devices))
+            self.ready = True
         background = [
             asyncio.create_task(self._selfmon_loop()),
             asyncio.create_task(self._reload_loop()),

@@ -109,6 +109,13 @@ async def test_health_metrics_and_api_security(
             assert r.status == 415
         async with http.get(f"{base}/") as r:
             assert r.status == 200 and "lanpulse" in await r.text()
+        # One process: the self page and its JSON say so, with no workers.
+        async with http.get(f"{base}/api/v1/self") as r:
+            self_view = await r.json()
+            assert self_view["mode"] == "one process" and self_view["workers"] == []
+            assert "polls" in self_view["stats"]
+        async with http.get(f"{base}/self") as r:
+            assert "one process (daemon.workers: 1)" in await r.text()
         assert run.daemon.web is not None
     assert "s3cret" not in caplog.text
 

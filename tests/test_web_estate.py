@@ -14,8 +14,10 @@ from lanpulse.core.codes import in_words
 from lanpulse.core.model import Device, Sample
 from lanpulse.discovery.endpoints import Endpoint, EndpointTable
 from lanpulse.web.charts import sparkline
+from lanpulse.web.endpoints_view import PortEndpoints
 from lanpulse.web.estate import SLOTS, EstateView
 from lanpulse.web.server import Endpoints, WebServer
+from lanpulse.web.status import LocalStatus
 
 
 def poll(name: str, up: int, model: str = "C2960", bps: float = 1e6) -> list[Sample]:
@@ -87,12 +89,9 @@ async def test_pages_escape_what_devices_report(tmp_path: Path) -> None:
     EndpointTable(
         {"aa:bb:cc:00:00:01": Endpoint("aa:bb:cc:00:00:01", "10.0.0.7", "sw-a", "Gi0/1", 20, 0, 1)}
     ).save(table)
+    status = LocalStatus(view, lambda: {}, lambda: True, None, ports=PortEndpoints(table))
     endpoints = Endpoints(
-        stats=lambda: {},
-        healthy=lambda: True,
-        metrics_text=lambda: "",
-        estate=view,
-        endpoints_file=table,
+        stats=lambda: {}, healthy=lambda: True, metrics_text=lambda: "", status=status
     )
     server = WebServer("127.0.0.1:0", endpoints, WebSettings(), tmp_path)
     async with TestServer(server.app, host="127.0.0.1") as ts, aiohttp.ClientSession() as http:

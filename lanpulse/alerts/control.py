@@ -9,17 +9,16 @@ gets the same silence.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lanpulse.alerts.engine import FIRING, PENDING
 from lanpulse.alerts.identity import alert_id
-from lanpulse.alerts.mirror import AlertmanagerSilences
+from lanpulse.alerts.mirror import AlertmanagerSilences, mirror_book
 from lanpulse.alerts.notifiers.base import rfc3339
 from lanpulse.alerts.service import AlertingService
-from lanpulse.alerts.silences import Matcher, Silence
+from lanpulse.alerts.silences import Matcher, Silence, SilenceBook
 from lanpulse.alerts.template import format_value
-from lanpulse.core.errors import SinkError
 from lanpulse.core.model import Sample, now_ns
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ class AlertController:
         self.mirror = mirror
         self.clock = clock
 
-    def alerts(self) -> list[dict[str, Any]]:
+    async def alerts(self) -> list[dict[str, Any]]:
         """Pending and firing alerts, with who muted or acknowledged them."""
         service = self.current()
         engine = service.engine
@@ -86,13 +85,13 @@ class AlertController:
                     "ackedBy": ack.by if ack else None,
                 }
             )
-        return sorted(out, key=lambda a: (a["rule"], sorted(a["labels"].items())))
+        return sorted(out, key=alert_order)
 
-    def silences(self) -> list[dict[str, Any]]:
+    async def silences(self) -> list[dict[str, Any]]:
         """Every silence in force, to come, or ended within the last day."""
         now = self.clock()
         book = self.current().book
-        return [silence_json(s, now) for s in sorted(book.silences.values(), key=_by_end)]
+        return [silence_json(s, now) for s in sorted(book.silences.values(), key=silence_order)]
 
     async def add_silence(
         self, matchers: tuple[Matcher, ...], duration_s: float, comment: str, by: str
@@ -132,7 +131,7 @@ class AlertController:
         await self.sync()
         return silence_json(ended, now)
 
-    def ack(self, ref: str, comment: str, by: str) -> list[str]:
+    async def ack(self, ref: str, comment: str, by: str) -> list[str]:
         """Acknowledge the firing alerts `ref` names: an alert id (or its prefix), or
         `RULE/DEVICE` (every firing series of that rule on that device). Their ids."""
         service = self.current()
@@ -160,7 +159,7 @@ class AlertController:
             self._changed(service, now)
         return hits
 
-    def retry_dead_letters(self, by: str) -> int:
+    async def retry_dead_letters(self, by: str) -> int:
         """Queue every dead-lettered notification again (`lanpulse alerts retry`)."""
         count = self.current().dispatcher.retry_dead()
         log.info("api: %s queued %d dead-lettered notification(s) again", by, count)
@@ -176,21 +175,25 @@ class AlertController:
     async def sync(self) -> None:
         """Mirror new silences to Alertmanager and expire ended ones there (best effort)."""
         mirror = self.mirror()
-        if mirror is None:
-            return
-        book = self.current().book
-        now = self.clock()
-        for s in list(book.silences.values()):
-            try:
-                if s.alertmanager_id is None and s.active(now):
-                    book.mirrored(s.id, await mirror.create(s))
-                elif s.alertmanager_id and not s.active(now):
-                    await mirror.expire(s.alertmanager_id)
-                    book.mirrored(s.id, "")
-            except SinkError as exc:
-                log.warning("silence %s not mirrored yet: %s", s.id, exc)
-                return
+        if mirror is not None:
+            await mirror_book(self.current().book, mirror, self.clock())
+
+    async def adopt_silences(self, snapshot: Mapping[str, Any]) -> int:
+        """Replace every silence with `snapshot`'s (`SilenceBook.snapshot`'s shape): a
+        supervisor's workers follow the supervisor's book. Acknowledgements stay."""
+        service = self.current()
+        fresh = SilenceBook()
+        fresh.restore({"silences": snapshot.get("silences", [])})
+        service.book.silences = fresh.silences
+        self._changed(service, self.clock())
+        return len(fresh.silences)
 
 
-def _by_end(s: Silence) -> int:
+def alert_order(alert: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]]:
+    """How alert lists are sorted: by rule, then labels."""
+    return (alert["rule"], sorted(alert["labels"].items()))
+
+
+def silence_order(s: Silence) -> int:
+    """How silence lists are sorted: by end, the one ending last at the bottom."""
     return s.ends_ns

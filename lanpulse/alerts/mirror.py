@@ -15,7 +15,8 @@ import urllib.request
 
 from lanpulse.alerts.notifiers.alertmanager import label_name
 from lanpulse.alerts.notifiers.base import rfc3339
-from lanpulse.alerts.silences import Silence
+from lanpulse.alerts.silences import Silence, SilenceBook
+from lanpulse.config.alerting import AlertingSettings
 from lanpulse.core.errors import SinkError
 
 log = logging.getLogger(__name__)
@@ -70,3 +71,24 @@ class AlertmanagerSilences:
         except SinkError as exc:
             if "HTTP 404" not in str(exc):
                 raise
+
+
+def silence_mirror(settings: AlertingSettings) -> AlertmanagerSilences | None:
+    """The first Alertmanager receiver holds the mirrored silences (None: no mirror)."""
+    ams = [r.alertmanager for r in settings.named() if r.alertmanager is not None]
+    return AlertmanagerSilences(ams[0].url, ams[0].timeout) if ams else None
+
+
+async def mirror_book(book: SilenceBook, mirror: AlertmanagerSilences, now_ns: int) -> None:
+    """Mirror `book`'s new silences to Alertmanager and expire its ended ones there (best
+    effort: what fails is tried again at the next call)."""
+    for s in list(book.silences.values()):
+        try:
+            if s.alertmanager_id is None and s.active(now_ns):
+                book.mirrored(s.id, await mirror.create(s))
+            elif s.alertmanager_id and not s.active(now_ns):
+                await mirror.expire(s.alertmanager_id)
+                book.mirrored(s.id, "")
+        except SinkError as exc:
+            log.warning("silence %s not mirrored yet: %s", s.id, exc)
+            return

@@ -12,7 +12,7 @@ from lanpulse.alerts.dispatcher import Dispatcher
 from lanpulse.alerts.engine import INACTIVE, AlertEngine, EngineOptions
 from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.maintenance import windows_from_settings
-from lanpulse.alerts.mirror import AlertmanagerSilences
+from lanpulse.alerts.mirror import AlertmanagerSilences, silence_mirror
 from lanpulse.alerts.notifiers.alertmanager import AlertmanagerNotifier
 from lanpulse.alerts.notifiers.base import Notifier
 from lanpulse.alerts.pages import PageWriter
@@ -179,9 +179,7 @@ class AlertingService:
             status_url=status_url,
             directory=directory or {},
         )
-        ams = [r.alertmanager for r in settings.named() if r.alertmanager is not None]
-        if ams:  # the first Alertmanager holds the mirrored silences
-            service.mirror = AlertmanagerSilences(ams[0].url, ams[0].timeout)
+        service.mirror = silence_mirror(settings)
         return service
 
     def reload(self, new: AlertingService, now_ns: int) -> AlertingService:

@@ -86,10 +86,7 @@ def source_of(loaded: LoadedConfig) -> RollupSource:
         from lanpulse.reports.spool_source import SpoolSource
         from lanpulse.timeseries.rollup_target import rollup_spool
 
-        directory = Path(rollup_spool(loaded.settings.spool).directory)
-        if not directory.is_absolute():
-            directory = loaded.base_dir / directory
-        return SpoolSource(directory)
+        return SpoolSource(Path(rollup_spool(loaded.settings.spool).directory))
     try:
         return InfluxQLSource(influx, loaded.settings.rollups)
     except ValueError as exc:

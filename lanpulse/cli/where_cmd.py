@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from lanpulse.cli.check_cmd import add_config_argument
 
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = load_config(args.config)
     settings = loaded.settings.discovery
-    path = loaded.base_dir / settings.endpoints.file
+    path = Path(settings.endpoints.file)
     table = EndpointTable.load(path)
     query = args.what.strip()
     named = next((d for d in loaded.devices if d.name == query), None)

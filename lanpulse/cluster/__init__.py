@@ -5,6 +5,9 @@ capacity.py   polls/s and cores an estate needs; the default number of workers
 launch.py     `lanpulse run`: one process, a supervisor with workers, or a group member
 worker.py     one worker process: the daemon's pipeline with a shard of the inventory
 supervisor.py N workers under one process that owns signals, logs and the HTTP endpoint
+calls.py      the supervisor's requests to its workers over their stdin/stdout pipes
+status.py     the supervisor's status page: its workers' state, asked for and merged
+silences.py   the supervisor's silences and acks, pushed to every worker
 zk.py         poller groups on ZooKeeper (kazoo): membership, shards, session fencing
 state.py      the small alert state a device keeps when it moves to another member
 """

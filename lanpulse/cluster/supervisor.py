@@ -5,7 +5,9 @@ each worker's one-line JSON report (every second, on the worker's stdout), serve
 `/healthz` and `/metrics` from the sum of those reports (with a `worker` label where a
 per-worker figure matters), forwards SIGHUP (after validating the file, so a bad edit is
 reported once) and SIGTERM, and restarts a worker that dies. Workers log to the
-supervisor's stderr, each line tagged `worker-K`.
+supervisor's stderr, each line tagged `worker-K`. The status page and `/api/v1` are the
+supervisor's too: it asks its workers over the same pipes (`calls.py`, `status.py`) and
+owns the silences (`silences.py`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ import os
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from lanpulse.cluster.calls import MAX_LINE_BYTES, Caller, CallFailed
 from lanpulse.cluster.capacity import estimate
+from lanpulse.cluster.silences import ClusterAlertControl
+from lanpulse.cluster.status import ClusterStatus, lateness_of, rate
 from lanpulse.core.errors import ConfigError, ConfigErrors
 from lanpulse.core.model import Device
 from lanpulse.pipeline.selfmon import prometheus_text
@@ -36,6 +44,8 @@ PER_WORKER = ("devices", "polls", "polls_skipped", "in_flight")
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 # A worker reports every second from its event loop; silence this long means it hangs.
 HUNG_AFTER_S = 30.0
+RATE_WINDOW = 10  # reports (seconds) over which a worker's polls/s is measured
+SILENCE_TICK_S = 5.0
 
 
 def resolve_workers(configured: int | None, devices: Sequence[Device]) -> int:
@@ -64,14 +74,49 @@ def aggregate(reports: Mapping[int, Mapping[str, float]]) -> dict[str, float]:
 
 @dataclass
 class WorkerSlot:
-    """One worker: its process, its latest report, its restarts."""
+    """One worker: its process, its latest report, its restarts, the pipe to call it."""
 
     index: int
     proc: asyncio.subprocess.Process | None = None
     report: dict[str, float] = field(default_factory=dict)
     healthy: bool = False
+    ready: bool = False  # its alert state is loaded and it polls: it can answer calls
     restarts: int = 0
     started_at: float = 0.0
+    caller: Caller | None = None
+    polls: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
+
+    def take(self, data: Mapping[str, Any]) -> bool:
+        """Record one report line; True when the worker just became ready."""
+        self.report, self.healthy = dict(data["stats"]), bool(data["healthy"])
+        self.polls.append((time.monotonic(), self.report.get("polls", 0.0)))
+        was, self.ready = self.ready, bool(data.get("ready", True))
+        return self.ready and not was
+
+    def gone(self) -> None:
+        """The process exited: nothing to report, nothing to call."""
+        self.report, self.healthy, self.ready = {}, False, False
+        self.polls.clear()
+        if self.caller is not None:
+            self.caller.close()
+            self.caller = None
+
+    def facts(self) -> dict[str, Any]:
+        """The self page's row of this worker."""
+        running = self.proc is not None and self.proc.returncode is None
+        r = self.report
+        return {
+            "id": self.index,
+            "pid": self.proc.pid if running and self.proc is not None else None,
+            "state": "up" if running and r else ("starting" if running else "restarting"),
+            "restarts": self.restarts,
+            "devices": int(r.get("devices", 0)),
+            "polls": int(r.get("polls", 0)),
+            "polls_per_s": round(rate(self.polls), 2),
+            "polls_skipped": int(r.get("polls_skipped", 0)),
+            "lateness": lateness_of(r),
+            "spool": {k: r.get(k, 0) for k in ("spool_points", "spool_bytes", "spool_age_seconds")},
+        }
 
 
 class Supervisor:
@@ -92,6 +137,56 @@ class Supervisor:
         self._stopping = asyncio.Event()
         self.started_at = time.monotonic()
         self.web: WebServer | None = None
+        self.control = ClusterAlertControl(self.ask_all, *self._silence_settings())
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _silence_settings(self) -> tuple[Path | None, Any]:
+        """Where the silences are kept (the one-process state file) and their mirror."""
+        from lanpulse.alerts.configsrc import load_alerting_config
+        from lanpulse.alerts.mirror import silence_mirror
+
+        cfg = load_alerting_config(self.config_path)
+        state_file = cfg.settings.state_file
+        path = None if not state_file else cfg.base_dir / state_file
+        return path, silence_mirror(cfg.settings)
+
+    async def ask_all(self, op: str, args: Mapping[str, Any]) -> list[Any]:
+        """Call `op` on every ready worker at once; the answers of those that answered."""
+        slots = [s for s in self.slots if s.ready and s.caller is not None]
+        answers = await asyncio.gather(
+            *(s.caller.call(op, args) for s in slots if s.caller is not None),
+            return_exceptions=True,
+        )
+        out = []
+        for slot, answer in zip(slots, answers, strict=True):
+            if isinstance(answer, CallFailed):
+                log.warning("worker-%d: %s", slot.index, answer)
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                out.append(answer)
+        return out
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _push_silences(self, slot: WorkerSlot) -> None:
+        """A worker that (re)started adopts the machine's silences."""
+        if slot.caller is None:
+            return
+        try:
+            await slot.caller.call("silences", self.control.snapshot())
+        except CallFailed as exc:
+            log.warning("worker-%d did not take the silences: %s", slot.index, exc)
+
+    async def _silence_loop(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), SILENCE_TICK_S)
+            if not self._stopping.is_set():
+                await self.control.tick()
 
     def stats(self) -> dict[str, float]:
         """Summed figures, per-worker figures, and the supervisor's own."""
@@ -118,8 +213,11 @@ class Supervisor:
             self.log_level,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            limit=MAX_LINE_BYTES,
         )
         slot.proc, slot.started_at = proc, time.monotonic()
+        assert proc.stdin is not None
+        slot.caller = Caller(proc.stdin)
         log.info("worker-%d started (pid %d)", slot.index, proc.pid)
         return proc
 
@@ -141,9 +239,13 @@ class Supervisor:
                     break
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     data = json.loads(line)
-                    slot.report, slot.healthy = dict(data["stats"]), bool(data["healthy"])
+                    if "reply" in data:
+                        if slot.caller is not None:
+                            slot.caller.deliver(data)
+                    elif slot.take(data):
+                        self._background(self._push_silences(slot))
             code = await proc.wait()
-            slot.report = {}
+            slot.gone()
             if self._stopping.is_set():
                 return
             slot.restarts += 1
@@ -165,12 +267,15 @@ class Supervisor:
         from lanpulse.config.loader import load_config
 
         try:
-            self.loaded = await asyncio.to_thread(load_config, self.config_path)
+            loaded = await asyncio.to_thread(load_config, self.config_path)
+            state_file, mirror = await asyncio.to_thread(self._silence_settings)
         except ConfigErrors as exc:
             reason = exc.errors[0].one_line() if exc.errors else str(exc)
         except ConfigError as exc:
             reason = exc.one_line()
         else:
+            self.loaded = loaded
+            self.control.follow(state_file, mirror)
             self._signal_all(signal.SIGHUP)
             return True
         self.reload_failures += 1
@@ -201,18 +306,23 @@ class Supervisor:
             loop.add_signal_handler(sig, handler)
         listen = self.loaded.settings.daemon.http_listen
         if listen and self.http:
-            # The one endpoint of the machine: workers run without one. Health and metrics
-            # only; silences and acks need the single-process daemon (docs/scaling.md).
+            # The one endpoint of the machine: workers run without one.
+            status = ClusterStatus(self.ask_all, self.control, self.stats, self.healthy, self.slots)
             endpoints = Endpoints(
                 stats=self.stats,
                 healthy=self.healthy,
                 metrics_text=lambda: prometheus_text(self.stats()),
+                control=self.control,
+                status=status,
             )
             self.web = WebServer(listen, endpoints, self.loaded.settings.web, self.loaded.base_dir)
             await self.web.start()
+        self.control.load()
         log.info("lanpulse supervisor running %d workers", self.count)
         keepers = [asyncio.create_task(self._keep(slot)) for slot in self.slots]
+        silences = asyncio.create_task(self._silence_loop())
         await self._stopping.wait()
+        await silences
         deadline = self.loaded.settings.daemon.shutdown_deadline + 10
         _, late = await asyncio.wait(keepers, timeout=deadline)
         if late:

@@ -3,9 +3,10 @@
 `python -m lanpulse.cluster.worker -c FILE --index K --count N` is what the supervisor
 starts. The worker polls the devices whose topology root hashes to `worker-K`, keeps its
 own rate state, spool (`<spool>/worker-K`) and alert state file, and writes one JSON line
-of counters to stdout every second for the supervisor's `/healthz` and `/metrics`. It stops
-cleanly on SIGTERM, reloads on SIGHUP (both forwarded by the supervisor) and stops when
-its stdin closes (the supervisor is gone).
+of counters to stdout every second for the supervisor's `/healthz` and `/metrics`. It
+answers the supervisor's calls (status page reads, silences, acks: `calls.py`) arriving on
+its stdin, stops cleanly on SIGTERM, reloads on SIGHUP (both forwarded by the supervisor)
+and stops when its stdin closes (the supervisor is gone).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lanpulse.cluster.calls import WorkerCalls
 from lanpulse.cluster.partition import shard, worker_names
 from lanpulse.core.model import Device, Sample
 from lanpulse.daemon import Daemon
@@ -77,6 +79,8 @@ class ShardedDaemon(Daemon):
 
     def _alert_service(self) -> AlertingService:
         service = super()._alert_service()
+        if self.group is None:  # the supervisor mirrors the machine's silences, once
+            service.mirror = None
         if service.store is not None:  # one state file per member, never shared
             path = service.store.path
             service.store = type(service.store)(path.with_name(f"{path.stem}.{self.me}.json"))
@@ -110,7 +114,14 @@ class ShardedDaemon(Daemon):
 
 def report_line(daemon: Daemon, worker: int) -> str:
     """The JSON line a worker reports to its supervisor."""
-    return json.dumps({"worker": worker, "healthy": daemon.healthy(), "stats": daemon.all_stats()})
+    return json.dumps(
+        {
+            "worker": worker,
+            "healthy": daemon.healthy(),
+            "ready": daemon.ready,
+            "stats": daemon.all_stats(),
+        }
+    )
 
 
 async def _report(daemon: Daemon, worker: int) -> None:
@@ -120,20 +131,38 @@ async def _report(daemon: Daemon, worker: int) -> None:
         await asyncio.sleep(REPORT_INTERVAL_S)
 
 
-def _stop_when_orphaned(daemon: Daemon, loop: asyncio.AbstractEventLoop) -> None:
-    """The supervisor holds our stdin open; EOF means it died: stop cleanly."""
+def _answer_calls(daemon: Daemon, calls: WorkerCalls, loop: asyncio.AbstractEventLoop) -> None:
+    """Read the supervisor's calls from stdin (in a thread: a blocking read) and answer
+    each on stdout from the event loop; EOF means the supervisor died: stop cleanly."""
+    pending: set[asyncio.Task[None]] = set()
+
+    async def reply(line: bytes) -> None:
+        answer = await calls.answer(line)
+        if answer is not None:
+            sys.stdout.write(answer + "\n")
+            sys.stdout.flush()
+
+    def start(line: bytes) -> None:
+        task = loop.create_task(reply(line))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
 
     def watch() -> None:
-        sys.stdin.buffer.read()
+        for line in sys.stdin.buffer:
+            if line.strip():
+                loop.call_soon_threadsafe(start, line)
         loop.call_soon_threadsafe(daemon.request_stop)
 
-    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+    threading.Thread(target=watch, name="supervisor-calls", daemon=True).start()
 
 
 async def run_worker(config: str, index: int, count: int) -> int:
     """Run worker `index` of `count` until stopped."""
     daemon = ShardedDaemon(config, f"worker-{index}", worker_names(count))
-    _stop_when_orphaned(daemon, asyncio.get_running_loop())
+    calls = WorkerCalls(
+        daemon.local_status(), daemon.alerting.control, daemon.alerting.notifier_health
+    )
+    _answer_calls(daemon, calls, asyncio.get_running_loop())
     reporter = asyncio.create_task(_report(daemon, index))
     try:
         return await daemon.run()

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from lanpulse.config.durations import PositiveDuration
 from lanpulse.config.influx import Size
+from lanpulse.config.paths import ConfigPath
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret
 from lanpulse.config.tls import TlsFiles
 from lanpulse.core.model import Secret
@@ -93,7 +94,7 @@ class AgentsSettings(BaseModel):
     stale_after: int = Field(3, ge=1)
     unmapped: Literal["pass", "drop"] = "pass"
     # Extra mapping files (*.yaml, like lanpulse/config/push/), relative to the config file.
-    maps_dirs: list[str] = Field(default_factory=list)
+    maps_dirs: list[ConfigPath] = Field(default_factory=list)
     # Which class an auto-registered host gets: the first rule whose tags all match
     # (`host` is the host tag); the default otherwise.
     classes: list[ClassRule] = Field(default_factory=list)

@@ -21,6 +21,7 @@ from pydantic import (
 
 from lanpulse.config.durations import Duration
 from lanpulse.config.network import Host, HttpUrl, Port
+from lanpulse.config.paths import ConfigPath
 from lanpulse.core.matchers import parse_matcher
 
 # The receivers of the single-receiver form (`alerting.email:` ...), named after their kind.
@@ -90,10 +91,10 @@ class EmailSettings(_Section):
     starttls: bool = False
     tls: bool = False
     verify_tls: bool = True
-    ca_file: str | None = None
+    ca_file: ConfigPath | None = None
     user: str | None = None
     password: SecretStr | None = None
-    password_file: str | None = None
+    password_file: ConfigPath | None = None
     subject_prefix: str = "[lanpulse]"
     timeout: Duration = 10.0
 
@@ -121,7 +122,7 @@ class ChatSettings(_Section):
     (`url`, or `url_file` holding it)."""
 
     url: SecretStr | None = None
-    url_file: str | None = None
+    url_file: ConfigPath | None = None
     timeout: Duration = 10.0
 
     @model_validator(mode="after")
@@ -133,7 +134,7 @@ class PagerDutySettings(_Section):
     """PagerDuty Events API v2: one trigger/resolve event per alert, deduplicated by alert."""
 
     routing_key: SecretStr | None = None  # the integration key of the PagerDuty service
-    routing_key_file: str | None = None
+    routing_key_file: ConfigPath | None = None
     url: str = "https://events.pagerduty.com/v2/enqueue"
     timeout: Duration = 10.0
 
@@ -297,7 +298,7 @@ class AlertingSettings(_Section):
     # Times in notifications (began, ended) are shown in this zone.
     timezone: str = "UTC"
     maintenance: list[MaintenanceWindowSettings] = []
-    state_file: str | None = "var/alerts-state.json"
+    state_file: ConfigPath | None = Field(default="var/alerts-state.json", validate_default=True)
     # Draw firing and resolved alerts as annotations in Grafana (the `grafana:` section's
     # connection).
     grafana_annotations: bool = False

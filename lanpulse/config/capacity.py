@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lanpulse.config.durations import PositiveDuration
+from lanpulse.config.paths import ConfigPath
 
 
 class RollupFields(BaseModel):
@@ -119,6 +120,6 @@ class ReportSettings(BaseModel):
     # Where `--email` and the schedule send the HTML report: `alerting.email`'s server.
     email_to: list[str] = Field(default_factory=list)
     schedule: ScheduleSettings | None = None
-    out_dir: str = "var/reports"
+    out_dir: ConfigPath = Field(default="var/reports", validate_default=True)
 
     _check_fit = field_validator("storage_fit")(check_fit_name)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lanpulse.config.durations import PositiveDuration
 from lanpulse.config.inventory import ZnodeName
+from lanpulse.config.paths import ConfigPath
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret
 from lanpulse.core.model import Secret
 
@@ -30,9 +31,9 @@ class ClusterSettings(BaseModel):
     session_timeout: PositiveDuration = 10.0
     # TLS to ZooKeeper (its secure client port) and digest authentication.
     tls: bool = False
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
+    ca_file: ConfigPath | None = None
+    cert_file: ConfigPath | None = None
+    key_file: ConfigPath | None = None
     verify_certs: bool = True
     digest_user: Annotated[str, Field(min_length=1)] | None = None
     digest_password: SecretValue | None = None

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from lanpulse.config.durations import PositiveDuration
 from lanpulse.config.inventory import Name
+from lanpulse.config.paths import ConfigPath
 from lanpulse.config.sourcemap import Loc, Problem
 from lanpulse.core.model import DEVICE_CLASSES
 
@@ -71,7 +72,7 @@ class SiteRule(_Strict):
 class EndpointSettings(_Strict):
     """The MAC -> IP -> switch port table (`lanpulse where`)."""
 
-    file: str = "endpoints.json"  # relative to the configuration's folder
+    file: ConfigPath = Field(default="endpoints.json", validate_default=True)
     interval: PositiveDuration = 900.0  # the daemon's refresh cycle
 
 
@@ -90,7 +91,7 @@ class DiscoverySettings(_Strict):
     sites: list[SiteRule] = Field(default_factory=list)
     seeds: list[str] = Field(default_factory=list)  # device names or addresses to crawl from
     depth: Annotated[int, Field(ge=0, le=32)] = 3
-    output: str = "inventory/discovered.yaml"  # relative to the configuration's folder
+    output: ConfigPath = Field(default="inventory/discovered.yaml", validate_default=True)
     # Class -> group for new devices (e.g. {printer: printers}); groups must exist.
     groups: dict[str, Name] = Field(default_factory=dict)
     # The daemon: sweep and crawl every `interval` (absent: no scheduled discovery).

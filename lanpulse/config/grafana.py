@@ -28,6 +28,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from lanpulse.config.network import check_http_url
+from lanpulse.config.paths import ConfigPath
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Secret
 
@@ -92,7 +93,7 @@ class InfluxDB2Mapping(_Strict):
     org: str
     bucket: str
     token: SecretStr | None = None
-    token_file: str | None = None
+    token_file: ConfigPath | None = None
     create_dbrp: bool = True
 
     @model_validator(mode="after")
@@ -113,7 +114,7 @@ class DatasourceSettings(_Strict):
     influxdb_version: Literal[1, 2] = 1
     user: str | None = None  # InfluxDB 1.x authentication, when enabled
     password: SecretStr | None = None
-    password_file: str | None = None
+    password_file: ConfigPath | None = None
     v2: InfluxDB2Mapping | None = None
     http_method: Literal["GET", "POST"] = "POST"
     time_interval: str = Field(default="1m", description="Grafana's minimum $__interval")
@@ -132,10 +133,10 @@ class GrafanaSettings(_Strict):
 
     url: Url
     token: SecretStr | None = None
-    token_file: str | None = None
+    token_file: ConfigPath | None = None
     user: str | None = None
     password: SecretStr | None = None
-    password_file: str | None = None
+    password_file: ConfigPath | None = None
     org_id: int = Field(default=1, ge=1)
     folder: FolderSettings = FolderSettings()
     datasource: DatasourceSettings

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, m
 from lanpulse.config.durations import Duration
 from lanpulse.config.durations import parse_duration as parse_duration
 from lanpulse.config.network import HttpUrl
+from lanpulse.config.paths import ConfigPath
 from lanpulse.core.errors import ConfigError
 from lanpulse.core.model import Secret
 
@@ -84,13 +85,13 @@ class InfluxSettings(BaseModel):
     retention_policy: str | None = None
     username: str | None = None
     password: SecretStr | None = None
-    password_file: str | None = None
+    password_file: ConfigPath | None = None
     password_env: str | None = None
     # v2
     org: str | None = None
     bucket: str | None = None
     token: SecretStr | None = None
-    token_file: str | None = None
+    token_file: ConfigPath | None = None
     token_env: str | None = None
     # both
     gzip: bool = False
@@ -143,7 +144,7 @@ class SpoolSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    directory: str = "var/spool"
+    directory: ConfigPath = Field(default="var/spool", validate_default=True)
     max_bytes: Size = 1024 * 1024 * 1024
     max_age: Duration = 7 * 86400.0
     segment_bytes: Size = 16 * 1024 * 1024

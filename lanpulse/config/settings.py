@@ -28,6 +28,7 @@ from lanpulse.config.inventory import (
     Name,
     SnmpSection,
 )
+from lanpulse.config.paths import ConfigPath
 from lanpulse.config.roles import RoleSettings
 from lanpulse.config.secrets import redact, safe_url
 from lanpulse.config.traps import TrapsSettings
@@ -37,6 +38,8 @@ from lanpulse.core.model import Device
 
 # The sections of the inventory; the loader validates them entry by entry.
 INVENTORY_SECTIONS: tuple[str, ...] = ("defaults", "groups", "devices")
+# The sections with a path among their defaults (`spool.directory`, `alerting.state_file`...).
+PATH_SECTIONS: tuple[str, ...] = ("spool", "alerting", "discovery", "reports")
 
 
 class Settings(BaseModel):
@@ -56,7 +59,7 @@ class Settings(BaseModel):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     roles: RoleSettings = Field(default_factory=RoleSettings)
     cluster: ClusterSettings | None = None
-    profiles_dirs: list[str] = Field(default_factory=list)
+    profiles_dirs: list[ConfigPath] = Field(default_factory=list)
     # Credential sets: named SNMP settings that devices (and discovery) refer to by name.
     credentials: dict[Name, SnmpSection] = Field(default_factory=dict)
     # Inventory files (paths or globs, relative to this file) whose `devices:` are added.
@@ -65,6 +68,15 @@ class Settings(BaseModel):
     defaults: DefaultsSection = Field(default_factory=DefaultsSection)
     groups: dict[Name, GroupSection] = Field(default_factory=dict)
     devices: list[DeviceEntry] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_sections(cls, data: Any) -> Any:
+        """Sections whose defaults are paths are validated even when absent, so the
+        defaults too are taken from the configuration's folder (config/paths.py)."""
+        if isinstance(data, dict):
+            data = {**data, **{k: {} for k in PATH_SECTIONS if data.get(k) is None}}
+        return data
 
     @model_validator(mode="after")
     def _exposure(self) -> Settings:

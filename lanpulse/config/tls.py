@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from lanpulse.config.paths import ConfigPath
+
 log = logging.getLogger("lanpulse.config")
 
 
@@ -21,8 +23,8 @@ class TlsFiles(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    cert_file: str
-    key_file: str
+    cert_file: ConfigPath
+    key_file: ConfigPath
 
 
 def fold_flat_tls_keys(section: str, data: Any) -> Any:

@@ -22,6 +22,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lanpulse.config.durations import Duration
+from lanpulse.config.paths import ConfigPath
 from lanpulse.config.secrets import SecretFile, SecretValue, pick_secret
 from lanpulse.config.snmp_protocols import UsmFields, usm_problems
 from lanpulse.core.model import Secret, SnmpCredentials
@@ -138,7 +139,7 @@ class TrapsSettings(_Strict):
     engine_id: EngineId | None = None
     repoll_min_interval: Duration = 10.0
     # Extra trap map directories (relative to the configuration's folder).
-    maps_dirs: list[str] = Field(default_factory=list)
+    maps_dirs: list[ConfigPath] = Field(default_factory=list)
 
     @field_validator("listen")
     @classmethod

@@ -213,7 +213,7 @@ class DiscoveryRun:
     @property
     def endpoints_path(self) -> Path:
         """Where the endpoint table is kept."""
-        return self.loaded.base_dir / Path(self.settings.endpoints.file).expanduser()
+        return Path(self.settings.endpoints.file)
 
     def endpoint_table(self) -> EndpointTable:
         """The endpoint table as last saved."""

@@ -54,7 +54,7 @@ class DiscoveryService:
         settings = loaded.settings.discovery
         job = DiscoveryRun(loaded)
         found = await job.discover(sweep=bool(job.sweep_scope), seeds=settings.seeds)
-        output = loaded.base_dir / Path(settings.output).expanduser()
+        output = Path(settings.output)
         entries = read_entries(output)
         own = {str(e.get("name")) for e in entries}
         now = self.clock()

@@ -180,7 +180,7 @@ def load_trap_maps_of(loaded: LoadedConfig) -> TrapMapSet | None:
     traps = loaded.settings.traps
     if traps is None:
         return None
-    return load_trap_maps(loaded.base_dir / d for d in traps.maps_dirs)
+    return load_trap_maps(Path(d) for d in traps.maps_dirs)
 
 
 OutcomeHook = Callable[[Device, Sequence[Sample]], None]

@@ -14,45 +14,16 @@ Changes need a token (see `auth`); the token's name is who made the change.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from lanpulse.alerts.rules import parse_duration
 from lanpulse.alerts.silences import Matcher, matcher_from_api, parse_matchers
 from lanpulse.web.auth import caller_of
+from lanpulse.web.status import AlertControl
 
 MAX_SILENCE_S = 366 * 86400.0
-
-
-class AlertControl(Protocol):
-    """What the API drives (`lanpulse.alerts.control.AlertController`)."""
-
-    def alerts(self) -> list[dict[str, Any]]:
-        """Pending and firing alerts."""
-        ...
-
-    def silences(self) -> list[dict[str, Any]]:
-        """Silences, most recent last."""
-        ...
-
-    async def add_silence(
-        self, matchers: tuple[Matcher, ...], duration_s: float, comment: str, by: str
-    ) -> dict[str, Any]:
-        """Add a silence starting now."""
-        ...
-
-    async def expire_silence(self, silence_id: str, by: str) -> dict[str, Any] | None:
-        """Expire a silence; None when unknown."""
-        ...
-
-    def ack(self, ref: str, comment: str, by: str) -> list[str]:
-        """Acknowledge alerts; the ids acknowledged."""
-        ...
-
-    def retry_dead_letters(self, by: str) -> int:
-        """Queue dead-lettered notifications again; how many."""
-        ...
 
 
 CONTROL = web.AppKey("control", AlertControl)
@@ -93,12 +64,12 @@ def _comment(data: dict[str, Any]) -> str:
 
 async def get_alerts(request: web.Request) -> web.Response:
     """GET /api/v1/alerts."""
-    return web.json_response(request.app[CONTROL].alerts())
+    return web.json_response(await request.app[CONTROL].alerts())
 
 
 async def get_silences(request: web.Request) -> web.Response:
     """GET /api/v1/silences."""
-    return web.json_response(request.app[CONTROL].silences())
+    return web.json_response(await request.app[CONTROL].silences())
 
 
 async def post_silence(request: web.Request) -> web.Response:
@@ -139,7 +110,7 @@ async def post_ack(request: web.Request) -> web.Response:
         comment = _comment(data)
     except BadRequest as exc:
         return _bad(str(exc))
-    acked = request.app[CONTROL].ack(ref.strip(), comment, caller_of(request))
+    acked = await request.app[CONTROL].ack(ref.strip(), comment, caller_of(request))
     if not acked:
         return _bad(f"no firing alert matches {ref!r}", 404)
     return web.json_response({"acked": acked})
@@ -147,7 +118,7 @@ async def post_ack(request: web.Request) -> web.Response:
 
 async def post_retry(request: web.Request) -> web.Response:
     """POST /api/v1/dead-letters/retry."""
-    count = request.app[CONTROL].retry_dead_letters(caller_of(request))
+    count = await request.app[CONTROL].retry_dead_letters(caller_of(request))
     return web.json_response({"queued": count})
 
 

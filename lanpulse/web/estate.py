@@ -18,6 +18,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from lanpulse.core.model import Device, Sample
 
@@ -228,42 +229,77 @@ class EstateView:
         view.ring.add(view.polled_at, samples)
 
     def rows(self, filters: Mapping[str, str] | None = None, sort: str = "name") -> list[dict]:
-        """The devices table, filtered (class/site/group/status/profile exact, q: any text)."""
-        rows = [v.summary() for v in self.views.values()]
-        for key, want in (filters or {}).items():
-            if not want:
-                continue
-            if key == "q":
-                needle = want.lower()
-                rows = [r for r in rows if any(needle in str(v).lower() for v in r.values() if v)]
-            else:
-                rows = [r for r in rows if str(r.get(key, "")) == want]
-        reverse = sort.startswith("-")
-        key = sort.lstrip("-")
-        if rows and key not in rows[0]:
-            key = "name"
-        rows.sort(key=lambda r: (r[key] is None, str(r[key] if r[key] is not None else "")))
-        if reverse:
-            rows.reverse()
-        return rows
+        """The devices table, filtered (see `filter_rows`) and sorted (`sort_rows`)."""
+        return sort_rows(filter_rows([v.summary() for v in self.views.values()], filters), sort)
 
-    def summary(self) -> dict[str, object]:
-        """Up/down by class and by site."""
+    def part(self) -> dict[str, object]:
+        """This estate's share of the summary: up/down counts and every device's lateness
+        (a supervisor merges its workers' parts with `merge_parts`)."""
         by_class: dict[str, dict[str, int]] = {}
         by_site: dict[str, dict[str, int]] = {}
-        for row in self.rows():
+        for row in (v.summary() for v in self.views.values()):
             for table, key in ((by_class, row["class"] or "?"), (by_site, row["site"] or "-")):
                 counts = table.setdefault(str(key), {"up": 0, "down": 0, "unknown": 0})
                 counts[str(row["status"])] += 1
-        total = {s: sum(c[s] for c in by_class.values()) for s in ("up", "down", "unknown")}
-        late = sorted(v.late_s for v in self.views.values())
         return {
-            "devices": total,
             "by_class": by_class,
             "by_site": by_site,
-            "lateness_s": {
-                "max": late[-1] if late else 0.0,
-                "p95": late[int(len(late) * 0.95)] if late else 0.0,
-                "late_polls": sum(1 for x in late if x > 1.0),
-            },
+            "late": [v.late_s for v in self.views.values()],
         }
+
+    def summary(self) -> dict[str, object]:
+        """Up/down by class and by site."""
+        return merge_parts([self.part()])
+
+
+def filter_rows(rows: list[dict], filters: Mapping[str, str] | None) -> list[dict]:
+    """Rows whose class/site/group/status/profile equal the filter's, and whose text
+    contains `q` anywhere (empty filters are ignored)."""
+    for key, want in (filters or {}).items():
+        if not want:
+            continue
+        if key == "q":
+            needle = want.lower()
+            rows = [r for r in rows if any(needle in str(v).lower() for v in r.values() if v)]
+        else:
+            rows = [r for r in rows if str(r.get(key, "")) == want]
+    return rows
+
+
+def sort_rows(rows: list[dict], sort: str = "name") -> list[dict]:
+    """Rows sorted by one column (`-col`: descending; unknown columns: by name)."""
+    reverse = sort.startswith("-")
+    key = sort.lstrip("-")
+    if rows and key not in rows[0]:
+        key = "name"
+    rows = sorted(rows, key=lambda r: (r[key] is None, str(r[key] if r[key] is not None else "")))
+    if reverse:
+        rows.reverse()
+    return rows
+
+
+def merge_parts(parts: Iterable[Mapping[str, Any]]) -> dict[str, object]:
+    """The estate summary from one or more `EstateView.part()`s: counts added up, lateness
+    over every device."""
+    by_class: dict[str, dict[str, int]] = {}
+    by_site: dict[str, dict[str, int]] = {}
+    late: list[float] = []
+    for part in parts:
+        for table, theirs in ((by_class, part["by_class"]), (by_site, part["by_site"])):
+            for key, counts in theirs.items():
+                mine = table.setdefault(key, {"up": 0, "down": 0, "unknown": 0})
+                for status, n in counts.items():
+                    mine[status] = mine.get(status, 0) + n
+        late.extend(part["late"])
+    late.sort()
+    total = {s: sum(c[s] for c in by_class.values()) for s in ("up", "down", "unknown")}
+    return {
+        "devices": total,
+        "by_class": by_class,
+        "by_site": by_site,
+        "lateness_s": {
+            "max": late[-1] if late else 0.0,
+            "p95": late[int(len(late) * 0.95)] if late else 0.0,
+            "late_polls": sum(1 for x in late if x > 1.0),
+        },
+    }

@@ -1,15 +1,12 @@
 """The status page's HTML views (Jinja2 templates in `templates/`, autoescaped).
 
-Each page reads the same functions as its `/api/v1` twin (`StatusSource`), so the page and
+Each page reads the same functions as its `/api/v1` twin (`status.StatusSource`), so the page and
 `lanpulse status` can never disagree. Forms post to the page's own paths; `session` checks
 sign-in, origin and the CSRF token before any handler here runs.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +15,12 @@ from aiohttp import web
 
 from lanpulse.alerts.rules import parse_duration
 from lanpulse.alerts.silences import parse_matchers
-from lanpulse.web.api import MAX_SILENCE_S, AlertControl
+from lanpulse.web.api import MAX_SILENCE_S
 from lanpulse.web.auth import caller_of
 from lanpulse.web.charts import human, sparkline
-from lanpulse.web.device_view import device_detail
-from lanpulse.web.endpoints_view import PortEndpoints
-from lanpulse.web.estate import EstateView
+from lanpulse.web.estate import filter_rows, sort_rows
 from lanpulse.web.session import SESSION, Sessions
+from lanpulse.web.status import AlertControl, StatusSource
 
 TEMPLATES = Path(__file__).parent / "templates"
 FILTERS = ("class", "site", "group", "status", "profile", "q")
@@ -40,52 +36,6 @@ _env = jinja2.Environment(
 )
 _env.filters["human"] = human
 _env.filters["sparkline"] = sparkline
-
-
-@dataclass(frozen=True, slots=True)
-class StatusSource:
-    """What the pages and their API read: the daemon's state, never a database."""
-
-    estate: EstateView
-    stats: Callable[[], Mapping[str, object]]
-    healthy: Callable[[], bool]
-    control: AlertControl | None
-    config_path: str | None = None
-    ports: PortEndpoints = field(default_factory=lambda: PortEndpoints(None))
-
-    def alerts(self) -> list[dict[str, Any]]:
-        """Pending and firing alerts (none without alerting)."""
-        return self.control.alerts() if self.control is not None else []
-
-    def summary(self) -> dict[str, Any]:
-        """The estate summary (`/` and `/api/v1/summary`)."""
-        stats = self.stats()
-        alerts = self.alerts()
-        firing: dict[str, int] = {}
-        for a in alerts:
-            if a["state"] == "firing":
-                firing[a["severity"]] = firing.get(a["severity"], 0) + 1
-        return {
-            "health": "ok" if self.healthy() else "degraded",
-            **self.estate.summary(),
-            "polls": {k: stats.get(k, 0) for k in ("polls", "polls_failed", "polls_skipped")},
-            "spool": {k: v for k, v in stats.items() if k.startswith("spool_")},
-            "writer": {
-                k: v for k, v in stats.items() if k.startswith(("points_", "write_", "queue_"))
-            },
-            "notifiers": stats.get("notifiers", {}),
-            "firing": firing,
-        }
-
-    def device(self, name: str) -> dict[str, Any] | None:
-        """One device's page data, None when unknown."""
-        view = self.estate.views.get(name)
-        if view is None:
-            return None
-        detail = device_detail(view, self.alerts(), self.config_path, time.time())
-        detail["endpoints"] = self.ports.of(name)
-        detail["port"] = self.ports.port_of(name)
-        return detail
 
 
 SOURCE = web.AppKey("status_source", StatusSource)
@@ -116,27 +66,26 @@ def _render(request: web.Request, template: str, **context: Any) -> web.Response
 async def summary_page(request: web.Request) -> web.Response:
     """GET /: the estate at a glance."""
     source = request.app[SOURCE]
-    return _render(request, "summary.html", s=source.summary(), alerts=source.alerts())
+    return _render(request, "summary.html", s=await source.summary(), alerts=await source.alerts())
 
 
 async def devices_page(request: web.Request) -> web.Response:
     """GET /devices: the filterable, sortable table."""
-    estate = request.app[SOURCE].estate
     filters = {k: request.query.get(k, "") for k in FILTERS}
     sort = request.query.get("sort", "name")
-    everything = estate.rows()
+    everything = await request.app[SOURCE].rows({}, "name")
     choices = {
         k: sorted({str(r[k]) for r in everything if r[k]})
         for k in ("class", "site", "group", "status", "profile")
     }
-    rows = estate.rows(filters, sort)
+    rows = sort_rows(filter_rows(everything, filters), sort)
     return _render(request, "devices.html", rows=rows, filters=filters, sort=sort, choices=choices)
 
 
 async def device_page(request: web.Request) -> web.Response:
     """GET /devices/{name}."""
     name = request.match_info["name"]
-    detail = request.app[SOURCE].device(name)
+    detail = await request.app[SOURCE].device(name)
     if detail is None:
         raise web.HTTPNotFound(text=f"no device named {name!r}")
     return _render(request, "device.html", d=detail)
@@ -144,7 +93,7 @@ async def device_page(request: web.Request) -> web.Response:
 
 async def alerts_page(request: web.Request) -> web.Response:
     """GET /alerts: firing and pending, by severity, with silence and ack forms."""
-    alerts = request.app[SOURCE].alerts()
+    alerts = await request.app[SOURCE].alerts()
     alerts.sort(key=lambda a: (SEVERITY_ORDER.get(a["severity"], 9), a["state"] != "firing"))
     message = request.query.get("done", "")
     return _render(request, "alerts.html", alerts=alerts, message=message)
@@ -153,15 +102,16 @@ async def alerts_page(request: web.Request) -> web.Response:
 async def silences_page(request: web.Request) -> web.Response:
     """GET /silences."""
     control = request.app[SOURCE].control
-    silences = control.silences() if control is not None else []
+    silences = await control.silences() if control is not None else []
     return _render(request, "silences.html", silences=silences[::-1])
 
 
 async def self_page(request: web.Request) -> web.Response:
-    """GET /self: scheduler, spool, writers, receivers."""
+    """GET /self: scheduler, workers, spool, writers, receivers."""
     source = request.app[SOURCE]
     stats = {k: v for k, v in source.stats().items() if k != "notifiers"}
-    return _render(request, "self.html", s=source.summary(), stats=stats)
+    summary = await source.summary()
+    return _render(request, "self.html", s=summary, stats=stats, workers=source.workers())
 
 
 def _control(request: web.Request) -> AlertControl:
@@ -197,7 +147,9 @@ async def ack_form(request: web.Request) -> web.Response:
     """POST /alerts/ack."""
     form = await request.post()
     ref = str(form.get("alert", "")).strip()
-    acked = _control(request).ack(ref, str(form.get("comment", ""))[:1000], caller_of(request))
+    acked = await _control(request).ack(
+        ref, str(form.get("comment", ""))[:1000], caller_of(request)
+    )
     raise _back(f"acknowledged {len(acked)} alert(s)" if acked else f"nothing matches {ref!r}")
 
 

@@ -17,13 +17,12 @@ from aiohttp import web
 
 from lanpulse.config.web import WebSettings, is_loopback, parse_listen
 from lanpulse.core.errors import LanpulseError
-from lanpulse.discovery.attachments import Attachments
-from lanpulse.web.api import AlertControl, add_api_routes
+from lanpulse.web.api import add_api_routes
 from lanpulse.web.auth import TokenAuth
-from lanpulse.web.endpoints_view import PortEndpoints
 from lanpulse.web.estate import EstateView
-from lanpulse.web.pages import StatusSource, add_page_routes
+from lanpulse.web.pages import add_page_routes
 from lanpulse.web.session import Sessions
+from lanpulse.web.status import AlertControl, LocalStatus, StatusSource
 from lanpulse.web.status_api import add_status_api_routes
 
 log = logging.getLogger(__name__)
@@ -41,10 +40,8 @@ class Endpoints:
     healthy: Callable[[], bool]
     metrics_text: Callable[[], str]
     control: AlertControl | None = None
-    estate: EstateView | None = None  # the status page's device state (None: an empty one)
-    config_path: str | None = None  # for the page's `lanpulse poll -c ...` lines
-    endpoints_file: Path | None = None  # discovery's endpoint table (MAC -> switch port)
-    attachments: Callable[[], Attachments] | None = None  # device <-> switch port, by name
+    # What the status page and its API read (None: the counters and no devices).
+    status: StatusSource | None = None
 
 
 class WebServer:
@@ -65,13 +62,8 @@ class WebServer:
         )
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/metrics", self._metrics)
-        source = StatusSource(
-            estate=endpoints.estate or EstateView(),
-            stats=endpoints.stats,
-            healthy=endpoints.healthy,
-            control=endpoints.control,
-            config_path=endpoints.config_path,
-            ports=PortEndpoints(endpoints.endpoints_file, attachments=endpoints.attachments),
+        source = endpoints.status or LocalStatus(
+            EstateView(), endpoints.stats, endpoints.healthy, endpoints.control
         )
         add_page_routes(self.app, source, self.sessions)
         add_status_api_routes(self.app)
