@@ -61,6 +61,11 @@ def test_every_path_and_default_is_taken_from_the_config_folder(
     s = load_config(str(folder / "lanpulse.yaml")).settings
     assert s.spool.directory == str(folder / "var/spool")
     assert s.alerting.state_file == str(folder / "var/alerts-state.json")
+    assert s.discovery.endpoints.file == str(folder / "endpoints.json")
+    # ...also a default inside a section that is given without it
+    (folder / "lanpulse.yaml").write_text("discovery: {subnets: [192.0.2.0/24]}\ndevices: []\n")
+    s = load_config(str(folder / "lanpulse.yaml")).settings
+    assert s.discovery.endpoints.file == str(folder / "endpoints.json")
     (folder / "lanpulse.yaml").write_text(
         "spool: {directory: /srv/lanpulse/spool}\ndiscovery: {output: ~/found.yaml}\ndevices: []\n"
     )

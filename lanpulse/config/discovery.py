@@ -98,7 +98,8 @@ class DiscoverySettings(_Strict):
     interval: PositiveDuration | None = None
     # A device missing from sweeps longer than this is `vanished` (alert `device_vanished`).
     vanished_after: PositiveDuration = 86400.0
-    endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
+    # Validated even when absent, so its default file is taken from the config's folder too.
+    endpoints: EndpointSettings = Field(default_factory=dict, validate_default=True)
 
 
 def reference_problems(
