@@ -164,11 +164,10 @@ class LineEncoder:
                 continue  # an empty field key cannot be written
             # One %-format per field and value type, made once (_FieldFormat): the type
             # test picks it, the range tests keep what the servers cannot store out.
-            kind = type(value)
-            if kind is float:
+            if type(value) is float:
                 if value - value == 0.0:  # finite: NaN and inf give NaN
                     add(spec.of_float % value)
-            elif kind is int and INT64_MIN <= value <= INT64_MAX:
+            elif type(value) is int and INT64_MIN <= value <= INT64_MAX:
                 add(spec.of_int % value if spec.of_int else spec.of_float % float(value))
             elif isinstance(value, str):  # the text fields of `event` samples
                 add(spec.key + format_text(value))
