@@ -188,13 +188,14 @@ class LineEncoder:
         if not key:
             return None
         prefix = self.escape_field_key(key) + "="
+        literal = prefix.replace("%", "%%")  # the key inside a %-format
         fixed = _FIXED_FIELDS.get(measurement, _NO_FIXED).get(key, "")
         if fixed:  # the rates: fixed decimals, for an int too
-            return _FieldFormat(prefix, prefix + fixed, prefix + fixed)
+            return _FieldFormat(prefix, literal + fixed, literal + fixed)
         # %r of a float is its repr; a "number" field writes an int as a float (`3.0`):
         # no int format, the encoder converts it.
         as_float = key in _FLOAT_FIELDS.get(measurement, _NO_FIELDS)
-        return _FieldFormat(prefix, prefix + "%r", "" if as_float else prefix + "%di")
+        return _FieldFormat(prefix, literal + "%r", "" if as_float else literal + "%di")
 
     def _series_key(self, measurement: str, tags: Mapping[str, str]) -> str:
         """`measurement,k=v,...` with tags sorted by key and empty keys or values left out."""
