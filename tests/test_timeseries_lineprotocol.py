@@ -39,6 +39,12 @@ def test_plain_point_sorted_tags_int_suffix_float_repr() -> None:
     assert line == f"interface,device=sw1,if_name=Gi1 in_octets=42i,x=0.1 {T}"
 
 
+def test_a_percent_sign_in_a_field_key_is_written_as_is() -> None:
+    # Field values go through a %-format made per key: the key's own % must stay literal.
+    line = encode_sample(s({"device": "sw1"}, {"a%d": 1, "b%%": 2.5, "%": 3}, m="custom"))
+    assert line == f"custom,device=sw1 a%d=1i,b%%=2.5,%=3i {T}"
+
+
 def test_escaping_of_every_part() -> None:
     assert escape_measurement("my meas,ure=x") == r"my\ meas\,ure=x"
     assert escape_key("a b,c=d") == r"a\ b\,c\=d"

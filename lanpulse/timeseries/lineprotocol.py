@@ -120,6 +120,17 @@ class _Escapes:
         return escaped
 
 
+@dataclass(frozen=True, slots=True)
+class _FieldFormat:
+    """How one field key of a measurement is written: `key=`, and the %-format of a finite
+    float and of an int64 value (the key escaped, the schema's decimals or type applied;
+    no int format where the schema makes an int a float)."""
+
+    key: str
+    of_float: str
+    of_int: str
+
+
 class LineEncoder:
     """Samples -> lines; owns the caches of escaped texts (drop the encoder to drop them)."""
 
@@ -127,8 +138,8 @@ class LineEncoder:
         self.escape_key = _Escapes(", =")  # tag keys and values
         self.escape_field_key = _Escapes(", =", stored_field_key)
         self.escape_measurement = _Escapes(", ")
-        # measurement -> field key -> (`escaped_key=`, fixed-decimals format, as float)
-        self._field_specs: dict[str, dict[str, tuple[str, str, bool]]] = {}
+        # measurement -> field key -> how its values are written (None: an empty key)
+        self._field_specs: dict[str, dict[str, _FieldFormat | None]] = {}
 
     def encode(self, sample: Sample) -> str | None:
         """One line (without newline) for `sample`, or None when no field is storable.
@@ -145,41 +156,46 @@ class LineEncoder:
         if specs is None:
             specs = self._field_specs[measurement] = {}
         for key, value in sample.fields.items():
-            spec = specs.get(key)
-            if spec is None:
+            try:
+                spec = specs[key]
+            except KeyError:
                 spec = specs[key] = self._field_spec(measurement, key)
-            prefix, fixed, as_float = spec
-            if not prefix:
+            if spec is None:
                 continue  # an empty field key cannot be written
-            if isinstance(value, str):  # the text fields of `event` samples
-                add(prefix + format_text(value))
-                continue
-            kind = type(value)
-            if kind is int and INT64_MIN <= value <= INT64_MAX:
-                if fixed:
-                    add(prefix + fixed % value)
-                else:
-                    add(f"{prefix}{float(value)!r}" if as_float else f"{prefix}{value}i")
-            elif kind is float and value - value == 0.0:  # finite: NaN and inf give NaN
-                add(prefix + fixed % value if fixed else f"{prefix}{value!r}")
+            # One %-format per field and value type, made once (_FieldFormat): the type
+            # test picks it, the range tests keep what the servers cannot store out.
+            if type(value) is float:
+                if value - value == 0.0:  # finite: NaN and inf give NaN
+                    add(spec.of_float % value)
+            elif type(value) is int and INT64_MIN <= value <= INT64_MAX:
+                add(spec.of_int % value if spec.of_int else spec.of_float % float(value))
+            elif isinstance(value, str):  # the text fields of `event` samples
+                add(spec.key + format_text(value))
             else:
                 literal = format_field(value)
                 if literal is not None:
-                    add(prefix + literal)
+                    add(spec.key + literal)
         if not fields:
             return None
         head = self._series_key(sample.measurement, sample.tags)
         return f"{head} {','.join(fields)} {sample.time_ns}"
 
-    def _field_spec(self, measurement: str, key: str) -> tuple[str, str, bool]:
-        """(`escaped_key=`, its fixed-decimals format or '', written as a float)."""
+    def _field_spec(self, measurement: str, key: str) -> _FieldFormat | None:
+        """How field `key` of `measurement` is written; None for an empty key."""
         if sum(map(len, self._field_specs.values())) >= self.escape_key.limit:
             self._field_specs.clear()
             self._field_specs[measurement] = {}
-        escaped = self.escape_field_key(key) if key else ""
+        if not key:
+            return None
+        prefix = self.escape_field_key(key) + "="
+        literal = prefix.replace("%", "%%")  # the key inside a %-format
         fixed = _FIXED_FIELDS.get(measurement, _NO_FIXED).get(key, "")
+        if fixed:  # the rates: fixed decimals, for an int too
+            return _FieldFormat(prefix, literal + fixed, literal + fixed)
+        # %r of a float is its repr; a "number" field writes an int as a float (`3.0`):
+        # no int format, the encoder converts it.
         as_float = key in _FLOAT_FIELDS.get(measurement, _NO_FIELDS)
-        return (escaped + "=" if escaped else ""), fixed, as_float
+        return _FieldFormat(prefix, literal + "%r", "" if as_float else literal + "%di")
 
     def _series_key(self, measurement: str, tags: Mapping[str, str]) -> str:
         """`measurement,k=v,...` with tags sorted by key and empty keys or values left out."""
