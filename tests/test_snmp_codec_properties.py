@@ -9,6 +9,7 @@ deadline (a decoder that looped would miss it).
 from __future__ import annotations
 
 import contextlib
+import hmac
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -54,7 +55,7 @@ from lanpulse.collectors.snmp.usm import (
     parse_message,
     receive,
 )
-from lanpulse.collectors.snmp.usm_crypto import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+from lanpulse.collectors.snmp.usm_crypto import AUTH_PROTOCOLS, PRIV_PROTOCOLS, LocalizedKeys
 from lanpulse.core.model import Secret
 
 FAST = settings(max_examples=300, deadline=timedelta(milliseconds=500))
@@ -105,6 +106,17 @@ def test_community_responses_round_trip(pdu: Pdu, version: int, community: bytes
     message = tlv(SEQUENCE, integer(version) + tlv(OCTET_STRING, community) + encoded(pdu))
     got = decode_response(message)
     assert (got.version, got.community, *got[2:]) == (version, community, *pdu[1:])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(AUTH_PROTOCOLS)), st.binary(max_size=200), st.binary(max_size=1500))
+def test_usm_digest_is_the_standard_librarys_hmac(auth: str, key: bytes, message: bytes) -> None:
+    """LocalizedKeys keys the two HMAC hash states itself: the truncated MAC must be
+    exactly `hmac`'s for every auth protocol, key length (over a block too) and message."""
+    protocol = AUTH_PROTOCOLS[auth]
+    keys = LocalizedKeys(protocol, None, key, b"")
+    expected = hmac.new(key, message, protocol.hash_name).digest()[: protocol.mac_length]
+    assert keys.digest(message) == expected
 
 
 # A few users and engines, so that each key is localised once (~1 MiB of hashing each).

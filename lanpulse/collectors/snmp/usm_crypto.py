@@ -4,7 +4,9 @@ RFC 3414 (keys, HMAC-MD5/SHA-96, DES-CBC), RFC 7860 (HMAC-SHA-2, truncated), RFC
 (AES-128-CFB) and the two AES-192/256 key extensions vendors use: Blumenthal
 (draft-blumenthal-aes-usm-04; net-snmp `AES-256`, lanpulse `aes256`) and Reeder
 (draft-reeder-snmpv3-usm-3desede; net-snmp `AES-256-C`, Cisco, lanpulse `aes256c`).
-Ciphers come from `cryptography`, HMAC from the standard library; nothing is hand-rolled.
+Ciphers come from `cryptography`, hashes from the standard library's `hashlib` (HMAC is
+RFC 2104's two keyed hash states, checked against `hmac` in the tests); no cipher is
+hand-rolled.
 
 Keys never appear in `repr`, logs or errors: `LocalizedKeys` hides them, and `KeyCache`
 (one per client or receiver, it owns the cache) is the only place that derives them.
@@ -13,8 +15,8 @@ Keys never appear in `repr`, logs or errors: `LocalizedKeys` hides them, and `Ke
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass, field
+from typing import Any
 
 # cryptography >= 43 keeps DES (TripleDES with K1 = K2 = K3) and CFB among "decrepit" ciphers.
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
@@ -94,6 +96,17 @@ def privacy_key(password_ku: bytes, engine_id: bytes, hash_name: str, priv: Priv
     return key[: priv.key_length]
 
 
+def _hmac_states(key: bytes, hash_name: str) -> tuple[Any, Any]:
+    """The inner and outer hash states of HMAC-`hash_name` keyed with `key` (RFC 2104 2)."""
+    block = hashlib.new(hash_name).block_size
+    if len(key) > block:  # never for a localised key (one digest long), but HMAC says so
+        key = hashlib.new(hash_name, key).digest()
+    key = key.ljust(block, b"\x00")
+    inner = hashlib.new(hash_name, bytes(b ^ 0x36 for b in key))
+    outer = hashlib.new(hash_name, bytes(b ^ 0x5C for b in key))
+    return inner, outer
+
+
 @dataclass(frozen=True, slots=True)
 class UsmUser:
     """An SNMPv3 user as lanpulse knows it; passwords stay `Secret`s."""
@@ -129,15 +142,20 @@ class LocalizedKeys:
     priv: PrivProtocol | None
     auth_key: bytes = field(repr=False)
     priv_key: bytes = field(repr=False)
-    # The HMAC keyed once, copied per message: 30 % less than keying it each time
-    # (3.9 against 5.5 us a message here; two per request).
-    _hmac: hmac.HMAC | None = field(default=None, repr=False, compare=False)
+    # HMAC (RFC 2104) as two hash states keyed once: the inner one has absorbed
+    # key ^ ipad, the outer one key ^ opad; each message copies them. Per message that is
+    # 25 % fewer instructions than copying a keyed `hmac.HMAC` (whose copy and digest go
+    # through Python wrappers): 16.4k against 21.9k (callgrind, SHA-1, a 200-byte message;
+    # two per request).
+    _inner: Any = field(default=None, repr=False, compare=False)
+    _outer: Any = field(default=None, repr=False, compare=False)
     _algorithm: CipherAlgorithm | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.auth is not None:
-            keyed = hmac.new(self.auth_key, digestmod=self.auth.hash_name)
-            object.__setattr__(self, "_hmac", keyed)
+            inner, outer = _hmac_states(self.auth_key, self.auth.hash_name)
+            object.__setattr__(self, "_inner", inner)
+            object.__setattr__(self, "_outer", outer)
         if self.priv is not None:
             algorithm = (
                 TripleDES(self.priv_key[:8] * 3)
@@ -148,10 +166,12 @@ class LocalizedKeys:
 
     def digest(self, message: bytes) -> bytes:
         """The truncated HMAC of a whole message (its auth parameters zeroed)."""
-        assert self._hmac is not None and self.auth is not None
-        mac = self._hmac.copy()
-        mac.update(message)
-        return mac.digest()[: self.auth.mac_length]
+        assert self._inner is not None and self.auth is not None
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[: self.auth.mac_length]
 
     def encrypt(self, plain: bytes, boots: int, time: int, salt: int) -> tuple[bytes, bytes]:
         """(ciphertext, msgPrivacyParameters) for a scoped PDU; `salt` is a fresh counter."""
