@@ -20,7 +20,7 @@ from lanpulse.sim.alerting import SmtpSink
 from lanpulse.sim.snmpsim import SnmpSimAgent
 from lanpulse.sim.zookeeper import JARS, ZooKeeper
 from tests._cluster import Member, double_polls, email_alerting, merged
-from tests._daemon import device_line, wait_for
+from tests._daemon import device_line, wait_for, write_config
 from tests.test_snmp_client import warm_up
 
 pytestmark = pytest.mark.skipif(
@@ -160,11 +160,6 @@ def test_a_paused_member_stops_polling_before_its_devices_move(
         b.process.kill()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug (issue 15, open): when ZooKeeper comes back, two members were once "
-    "seen polling the same device within 10 ms while they re-partition (1 run in 3 on CI)",
-)
 def test_zookeeper_lost_keeps_polling_and_resumes(
     zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
 ) -> None:
@@ -192,11 +187,114 @@ def test_zookeeper_lost_keeps_polling_and_resumes(
             m.process.kill()
 
 
+def test_a_member_back_after_its_session_expired_never_polls_beside_its_taker(
+    zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
+) -> None:
+    """The case that once gave double polls after an outage: ZooKeeper comes back, one
+    member reconnects at once, the other (paused here, as a slow reconnect) too late: its
+    session expires and its devices move. Resumed, it must not poll on its stale shard, and
+    takes its new shard only once the other has let it go (the hand-over barrier)."""
+    devices = [device_line(n, agent.port) for n in NAMES]
+    late, prompt = (
+        Member(tmp_path, f"y{i}", zk.hosts, devices, root="/t5").start() for i in (1, 2)
+    )
+    members = [late, prompt]
+    assert late.process.proc is not None
+    try:
+        t0 = time.time_ns()
+        wait_for(lambda: all(m.health()[1].get("zk_members", 0) == 2 for m in members), 30)
+        wait_for(lambda: all_polled_since(members, NAMES, t0), 30)
+        zk.stop()
+        wait_for(lambda: all(m.health()[1].get("zk_stale") == 1 for m in members), 30)
+        late.process.proc.send_signal(signal.SIGSTOP)
+        stopped = time.time_ns()
+        zk.start()
+        back = time.time_ns()
+        # Its session expires a timeout after ZooKeeper is back; the other polls everything.
+        wait_for(lambda: all_polled_since([prompt], NAMES, back, 2), 60)
+        late.process.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: "zookeeper session lost" in late.process.log(), 30)
+        relost = time.time_ns()
+        wait_for(lambda: late.health()[1].get("devices", 0) > 0, 30)
+        wait_for(lambda: all_polled_since(members, NAMES, relost, 2), 30)
+        assert double_polls(members) == []
+        lost_line = next(x for x in late.process.log().splitlines() if "session lost" in x)
+        lost_at = datetime.strptime(lost_line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        after = sorted(t for polls in late.polls().values() for t in polls if t > stopped)
+        assert after and after[0] / 1e9 > lost_at, "no poll on the stale shard once resumed"
+        fenced = late.health()[1].get('polls_skipped_by_reason{reason="fenced"}', 0)
+        print(
+            f"late member: {fenced:.0f} polls fenced, first poll of its new shard "
+            f"{after[0] / 1e9 - lost_at:.2f}s after it learned its session was lost"
+        )
+    finally:
+        if late.process.proc.poll() is None:
+            late.process.proc.send_signal(signal.SIGCONT)
+        for m in members:
+            m.process.kill()
+
+
+async def test_a_taker_holds_devices_until_their_giver_acknowledges(
+    zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
+) -> None:
+    """The hand-over barrier in one process: member `a` (a real GroupMember on a real
+    ShardedDaemon, its scheduler not started) joins a group where `x` is registered. `x` is
+    a bare kazoo client standing in for a member that has not applied the new view yet: it
+    acknowledges only when the test says so."""
+    import asyncio
+    import json
+
+    from kazoo.client import KazooClient
+
+    from lanpulse.cluster.zk import GroupMember, MemberDaemon
+    from lanpulse.config.loader import load_config
+
+    devices = [device_line(n, agent.port) for n in NAMES]
+    cluster = f"cluster: {{zookeeper: '{zk.hosts}', name: a, root: /t6, session_timeout: 2s}}"
+    config = write_config(tmp_path / "lanpulse.yaml", devices, interval="1s", extra=cluster)
+    x = KazooClient(hosts=zk.hosts)
+    x.start(10)
+    x.create(
+        "/t6/groups/default/members/x",
+        json.dumps({"view": -1}).encode(),
+        makepath=True,
+        ephemeral=True,
+    )
+    settings = load_config(str(config)).settings.cluster
+    assert settings is not None
+    daemon = MemberDaemon(str(config), "a", [], group="default")
+    member = GroupMember(settings, daemon)
+    daemon.member = member
+
+    async def until(check, timeout_s: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while not check():
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
+
+    await member.start()
+    try:
+        await until(lambda: member.live == ["a", "x"])
+        mine = {d.name for d in daemon.target(daemon.loaded.devices, ["a", "x"])}
+        assert mine and daemon.held == mine
+        await asyncio.sleep(1.0)
+        assert set(daemon.scheduler.devices) == set(), "held while x has not acknowledged"
+        x.set("/t6/groups/default/members/x", json.dumps({"view": member.view}).encode())
+        await until(lambda: set(daemon.scheduler.devices) == mine)
+        x.delete("/t6/groups/default/members/x")  # x leaves: a takes everything at once
+        await until(lambda: set(daemon.scheduler.devices) == set(NAMES))
+        assert member.skip_reason(daemon.loaded.devices[0]) is None  # its session is proven
+    finally:
+        await member.stop()
+        x.stop()
+        x.close()
+
+
 def test_digest_auth_keeps_the_group_to_its_members(zk: ZooKeeper) -> None:
     from kazoo.client import KazooClient
     from kazoo.exceptions import NoAuthError
 
-    from lanpulse.cluster.zk import make_client
+    from lanpulse.cluster.zk_client import make_client
     from lanpulse.config.cluster import ClusterSettings
     from lanpulse.core.model import Secret
 
