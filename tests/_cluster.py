@@ -84,7 +84,8 @@ class Member:
         self.process = DaemonProcess(self.config)
 
     def start(self) -> Member:
-        self.process.start()
+        # Python's start-up and the config load take long on a loaded CI box.
+        self.process.start(timeout_s=120)
         return self
 
     @property

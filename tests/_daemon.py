@@ -158,7 +158,7 @@ class DaemonProcess:
         self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> DaemonProcess:
+    def start(self, timeout_s: float = 30.0) -> DaemonProcess:
         """Start the daemon and wait until it logs that it runs."""
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         with self.log_path.open("wb") as log:
@@ -178,7 +178,7 @@ class DaemonProcess:
                 stderr=subprocess.STDOUT,
                 env=env,
             )
-        wait_for(lambda: "lanpulse running" in self.log() or self.proc_done(), 30)
+        wait_for(lambda: "lanpulse running" in self.log() or self.proc_done(), timeout_s)
         assert not self.proc_done(), self.log()
         return self
 

@@ -82,16 +82,19 @@ def test_members_join_leave_die_and_groups_stay_apart(
                 tmp_path, name, zk.hosts, devices, group=group, root="/t1", extra=alerting
             )
 
-        site = [member("m1").start(), member("m2").start()]
-        branch = member("b1", group="branch").start()
+        site = [member("m1"), member("m2")]
+        branch = member("b1", group="branch")
         everyone = [*site, branch]
         try:
+            for m in everyone:
+                m.start()
             t0 = time.time_ns()
             wait_for(lambda: all_polled_since(site, NAMES, t0), 30)
             wait_for(lambda: len(pages(smtp, "dead-0")) == 1, 30)  # dead-0 is down: one page
             # A member joins: the shards rebalance, no device is lost.
-            site.append(member("m3").start())
+            site.append(member("m3"))
             everyone.append(site[-1])
+            site[-1].start()
             wait_for(lambda: site[2].health()[1].get("devices", 0) > 0, 30)
             t1 = time.time_ns()
             wait_for(lambda: all_polled_since(site, NAMES, t1), 30)
@@ -128,9 +131,11 @@ def test_a_paused_member_stops_polling_before_its_devices_move(
     zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
 ) -> None:
     devices = [device_line(n, agent.port) for n in NAMES]
-    a = Member(tmp_path, "p1", zk.hosts, devices, root="/t2").start()
-    b = Member(tmp_path, "p2", zk.hosts, devices, root="/t2").start()
+    a = Member(tmp_path, "p1", zk.hosts, devices, root="/t2")
+    b = Member(tmp_path, "p2", zk.hosts, devices, root="/t2")
     try:
+        a.start()
+        b.start()
         t0 = time.time_ns()
         wait_for(lambda: all_polled_since([a, b], NAMES, t0), 30)
         wait_for(lambda: b.health()[1].get("devices", 0) > 0, 30)
@@ -164,8 +169,10 @@ def test_zookeeper_lost_keeps_polling_and_resumes(
     zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
 ) -> None:
     devices = [device_line(n, agent.port) for n in NAMES]
-    members = [Member(tmp_path, f"z{i}", zk.hosts, devices, root="/t3").start() for i in (1, 2)]
+    members = [Member(tmp_path, f"z{i}", zk.hosts, devices, root="/t3") for i in (1, 2)]
     try:
+        for m in members:
+            m.start()
         t0 = time.time_ns()
         wait_for(lambda: all(m.health()[1].get("zk_members", 0) == 2 for m in members), 30)
         wait_for(lambda: all_polled_since(members, NAMES, t0), 30)
@@ -195,12 +202,12 @@ def test_a_member_back_after_its_session_expired_never_polls_beside_its_taker(
     session expires and its devices move. Resumed, it must not poll on its stale shard, and
     takes its new shard only once the other has let it go (the hand-over barrier)."""
     devices = [device_line(n, agent.port) for n in NAMES]
-    late, prompt = (
-        Member(tmp_path, f"y{i}", zk.hosts, devices, root="/t5").start() for i in (1, 2)
-    )
+    late, prompt = (Member(tmp_path, f"y{i}", zk.hosts, devices, root="/t5") for i in (1, 2))
     members = [late, prompt]
-    assert late.process.proc is not None
     try:
+        for m in members:
+            m.start()
+        assert late.process.proc is not None
         t0 = time.time_ns()
         wait_for(lambda: all(m.health()[1].get("zk_members", 0) == 2 for m in members), 30)
         wait_for(lambda: all_polled_since(members, NAMES, t0), 30)
@@ -228,7 +235,7 @@ def test_a_member_back_after_its_session_expired_never_polls_beside_its_taker(
             f"{after[0] / 1e9 - lost_at:.2f}s after it learned its session was lost"
         )
     finally:
-        if late.process.proc.poll() is None:
+        if late.process.proc is not None and late.process.proc.poll() is None:
             late.process.proc.send_signal(signal.SIGCONT)
         for m in members:
             m.process.kill()

@@ -80,8 +80,9 @@ def test_a_member_joins_and_polls_over_tls(zk: ZooKeeper, ca: Authority, tmp_pat
             [device_line("printer-tls", agent.port)],
             root="/tls1",
             cluster_extra=tls_options(ca.cert, cert, key),
-        ).start()
+        )
         try:
+            member.start()
             wait_for(lambda: member.health()[1].get("zk_connected") == 1, 30)
             wait_for(lambda: len(member.polls().get("printer-tls", [])) >= 2, 30)
             assert "use_ssl: True" in member.process.log()
