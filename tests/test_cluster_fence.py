@@ -96,3 +96,28 @@ def test_the_probe_tells_a_closed_port_from_a_listening_one() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         assert not refused(("127.0.0.1", listener.getsockname()[1]), 1.0)
+
+
+def test_kazoo_reconnect_lines_are_summarised() -> None:
+    """One line per reconnect attempt for as long as ZooKeeper is away would flood the log."""
+    import logging
+
+    from lanpulse.cluster.zk_client import ReconnectSummary
+
+    clock = Clock()
+    summary = ReconnectSummary(every_s=60, clock=clock)
+
+    def passes(message: str) -> str | None:
+        record = logging.LogRecord("kazoo.client", logging.WARNING, "", 0, message, (), None)
+        return record.getMessage() if summary.filter(record) else None
+
+    assert passes("Connection dropped: refused") == "Connection dropped: refused"
+    for _ in range(29):
+        clock.now += 2
+        assert passes("Connection dropped: refused") is None
+    clock.now += 2
+    assert passes("Connection dropped: refused") == (
+        "Connection dropped: refused (and 29 more like it)"
+    )
+    assert passes("Zookeeper connection established, state: CONNECTED") is not None
+    assert passes("Connection dropped: refused") is not None  # a new series

@@ -42,7 +42,12 @@ from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
 from lanpulse.cluster.fence import Fence, refused, servers_of
 from lanpulse.cluster.state import AlertBoard, Entry, active_alerts, adopt, forget
 from lanpulse.cluster.worker import ShardedDaemon
-from lanpulse.cluster.zk_client import make_client, on_negotiated_timeout, tls_problem
+from lanpulse.cluster.zk_client import (
+    make_client,
+    on_negotiated_timeout,
+    quiet_reconnects,
+    tls_problem,
+)
 from lanpulse.config.cluster import ClusterSettings
 from lanpulse.core.model import Device
 
@@ -76,6 +81,7 @@ class GroupMember:
         self.settings = settings
         self.daemon = daemon
         self.client = make_client(settings)
+        quiet_reconnects()
         base = f"{settings.root}/groups/{settings.group}"
         self.members_path = f"{base}/members"
         self.node = f"{self.members_path}/{settings.name}"

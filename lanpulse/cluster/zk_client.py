@@ -6,8 +6,10 @@ never work, refused at start in one line instead of a warning per reconnect atte
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,8 @@ from lanpulse.cluster.fence import servers_of
 from lanpulse.config.cluster import ClusterSettings
 from lanpulse.core.errors import ConfigError
 
+# While ZooKeeper is away kazoo logs two lines per reconnect attempt; a summary this often.
+RECONNECT_SUMMARY_S = 60.0
 # A TLS check at start waits this long for each server; one that does not answer is
 # left to kazoo's reconnect loop (ZooKeeper may simply be down).
 TLS_CHECK_TIMEOUT_S = 5.0
@@ -129,3 +133,43 @@ def tls_problem(settings: ClusterSettings, config_file: str | None = None) -> Co
         except OSError:
             continue
     return None
+
+
+class ReconnectSummary(logging.Filter):
+    """kazoo's "Connecting to ..." and "Connection dropped: ..." lines, one per reconnect
+    attempt (every 2 s at most, for as long as ZooKeeper is away): the first of each
+    passes, then one a minute with the count. Any other kazoo line (a state change) ends
+    the series."""
+
+    def __init__(
+        self, every_s: float = RECONNECT_SUMMARY_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.every_s = every_s
+        self.clock = clock
+        self._series: dict[str, tuple[float, int]] = {}  # kind -> (last passed, held back)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        kind = next(
+            (k for k in ("Connecting to", "Connection dropped") if message.startswith(k)), None
+        )
+        if kind is None:
+            self._series.clear()
+            return True
+        now = self.clock()
+        passed, held = self._series.get(kind, (float("-inf"), 0))
+        if now - passed < self.every_s:
+            self._series[kind] = (passed, held + 1)
+            return False
+        self._series[kind] = (now, 0)
+        if held:
+            record.msg, record.args = f"{message} (and {held} more like it)", ()
+        return True
+
+
+def quiet_reconnects(logger: logging.Logger | None = None) -> None:
+    """Install ReconnectSummary on kazoo's client logger (once per process)."""
+    logger = logger or logging.getLogger("kazoo.client")
+    if not any(isinstance(f, ReconnectSummary) for f in logger.filters):
+        logger.addFilter(ReconnectSummary())
