@@ -36,6 +36,9 @@ PER_WORKER = ("devices", "polls", "polls_skipped", "in_flight")
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 # A worker reports every second from its event loop; silence this long means it hangs.
 HUNG_AFTER_S = 30.0
+# Its first report comes after Python's start-up and the config load: 25,500 devices on a
+# loaded 2-core box took longer than HUNG_AFTER_S, and killing it there restarted it for ever.
+STARTING_S = 300.0
 
 
 def resolve_workers(configured: int | None, devices: Sequence[Device]) -> int:
@@ -129,16 +132,18 @@ class Supervisor:
         while not self._stopping.is_set():
             proc = await self._spawn(slot)
             assert proc.stdout is not None
+            wait_s = STARTING_S
             while True:
                 try:
-                    line = await asyncio.wait_for(proc.stdout.readline(), HUNG_AFTER_S)
+                    line = await asyncio.wait_for(proc.stdout.readline(), wait_s)
                 except TimeoutError:
-                    log.error("worker-%d silent for %ss: killing it", slot.index, HUNG_AFTER_S)
+                    log.error("worker-%d silent for %ss: killing it", slot.index, wait_s)
                     with contextlib.suppress(ProcessLookupError):
                         proc.kill()
                     break
                 if not line:
                     break
+                wait_s = HUNG_AFTER_S
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     data = json.loads(line)
                     slot.report, slot.healthy = dict(data["stats"]), bool(data["healthy"])
