@@ -297,6 +297,62 @@ async def test_a_taker_holds_devices_until_their_giver_acknowledges(
         x.close()
 
 
+async def test_a_registration_answered_just_before_a_session_loss_is_made_again(
+    zk: ZooKeeper, agent: SnmpSimAgent, tmp_path: Path
+) -> None:
+    """On a starved machine a member's create was answered, then its session expired and
+    kazoo reconnected with a new one before the member's loop ran again: the znode died
+    with the old session. Seen once in the 20-run loop: the member believed it was
+    registered and stayed out of the group for good. Here the create is followed, in
+    kazoo's thread, by a real session expiry (ZooKeeper closes the session when another
+    client opens it with its id and closes it); the answer reaches the loop between the
+    session's loss and kazoo's reconnect."""
+    import asyncio
+
+    from kazoo.client import KazooClient, KazooState
+
+    from lanpulse.cluster.zk import GroupMember, MemberDaemon
+    from lanpulse.config.loader import load_config
+
+    devices = [device_line(n, agent.port) for n in NAMES]
+    cluster = f"cluster: {{zookeeper: '{zk.hosts}', name: r, root: /t7, session_timeout: 2s}}"
+    config = write_config(tmp_path / "lanpulse.yaml", devices, interval="1s", extra=cluster)
+    settings = load_config(str(config)).settings.cluster
+    assert settings is not None
+    daemon = MemberDaemon(str(config), "r", [], group="default")
+    member = GroupMember(settings, daemon)
+    daemon.member = member
+    original = member.client.create
+    states: list[str] = []
+    member.client.add_listener(states.append)
+
+    def create_then_lose_the_session(*args: object, **kwargs: object) -> object:
+        result = original(*args, **kwargs)
+        if not states.count(KazooState.LOST):
+            thief = KazooClient(hosts=zk.hosts, client_id=member.client.client_id)
+            thief.start(10)
+            thief.stop()  # closes the session: ZooKeeper drops its ephemeral znode
+            thief.close()
+            deadline = time.monotonic() + 20
+            while KazooState.LOST not in states:  # back on the loop before the reconnect
+                assert time.monotonic() < deadline, states
+                time.sleep(0.05)
+        return result
+
+    member.client.create = create_then_lose_the_session  # type: ignore[method-assign]
+    await member.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while not (member.registered and member.live == ["r"] and daemon.scheduler.devices):
+            assert asyncio.get_running_loop().time() < deadline, (states, member.live)
+            await asyncio.sleep(0.1)
+        stat = member.client.exists(member.node)
+        assert stat is not None and stat.ephemeralOwner == member.client.client_id[0]
+        assert member.sessions_lost == 1
+    finally:
+        await member.stop()
+
+
 def test_digest_auth_keeps_the_group_to_its_members(zk: ZooKeeper) -> None:
     from kazoo.client import KazooClient
     from kazoo.exceptions import NoAuthError

@@ -253,20 +253,33 @@ class GroupMember:
         return True
 
     async def _register(self) -> None:
-        """Create our ephemeral znode; wait while a previous incarnation's still exists."""
+        """Create our ephemeral znode, and count as registered only once ZooKeeper shows it
+        owned by the session we have now: a create that was answered just before a session
+        loss (on a starved machine its LOST event can come seconds later) made a znode that
+        died with that session, and a create that came after the reconnect already made ours.
+        """
         while not self.registered and self.state == KazooState.CONNECTED:
             try:
-                await asyncio.to_thread(
-                    self.client.create, self.node, member_data(-1), ephemeral=True, makepath=True
-                )
-            except NodeExistsError:
-                # Ours from a session that has not expired yet (a restart), or a duplicate
-                # name: taking it over would let two processes poll the same shard.
-                log.warning("member %s still registered by an older session; waiting", self.node)
-                await asyncio.sleep(1)
-                continue
+                with contextlib.suppress(NodeExistsError):
+                    await asyncio.to_thread(
+                        self.client.create,
+                        self.node,
+                        member_data(-1),
+                        ephemeral=True,
+                        makepath=True,
+                    )
+                stat = await asyncio.to_thread(self.client.exists, self.node)
             except KazooException as exc:
                 log.warning("registration failed: %s; retrying", exc)
+                await asyncio.sleep(1)
+                continue
+            session = self.client.client_id
+            if stat is None or self.state != KazooState.CONNECTED:
+                continue  # gone with a lost session: create it again
+            if session is None or stat.ephemeralOwner != session[0]:
+                # An older session of ours that has not expired yet (a restart), or a
+                # duplicate name: taking it over would let two processes poll one shard.
+                log.warning("member %s still registered by an older session; waiting", self.node)
                 await asyncio.sleep(1)
                 continue
             self.registered = True
