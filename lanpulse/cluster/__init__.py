@@ -5,6 +5,8 @@ capacity.py   polls/s and cores an estate needs; the default number of workers
 launch.py     `lanpulse run`: one process, a supervisor with workers, or a group member
 worker.py     one worker process: the daemon's pipeline with a shard of the inventory
 supervisor.py N workers under one process that owns signals, logs and the HTTP endpoint
-zk.py         poller groups on ZooKeeper (kazoo): membership, shards, session fencing
+zk.py         poller groups on ZooKeeper (kazoo): versioned views, shards, hand-over barrier
+fence.py      the two leases (answered request, every server refusing) that allow polling
+zk_client.py  the kazoo client: TLS and digest auth, granted timeout, TLS check at start
 state.py      the small alert state a device keeps when it moves to another member
 """
