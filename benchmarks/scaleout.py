@@ -142,11 +142,16 @@ def quantile(before: dict[float, float], after: dict[float, float], q: float) ->
 
 
 def metric(port: int, name: str) -> float:
+    """A family's value: its unlabelled series, else the sum of its per-worker series (a
+    supervisor serves `polls` per worker only)."""
+    per_worker = 0.0
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
         for line in resp.read().decode().splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[1])
-    return 0.0
+            if line.startswith(name + '{worker="'):
+                per_worker += float(line.split()[-1])
+    return per_worker
 
 
 def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: Path) -> dict:
