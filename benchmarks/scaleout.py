@@ -166,7 +166,9 @@ def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: P
         deadline = time.monotonic() + 240  # a loaded shared box starts Python slowly
         while time.monotonic() < deadline:
             try:
-                if metric(port, "lanpulse_polls_total") > 0:
+                # Every worker reporting: a late one would bring its whole count into the window.
+                reporting = workers == 1 or metric(port, "lanpulse_workers_reporting") >= workers
+                if reporting and metric(port, "lanpulse_polls_total") > 0:
                     break
             except OSError:
                 pass
@@ -370,7 +372,9 @@ def estate(agents: dict[str, list[int]], version: str, args: argparse.Namespace,
     try:
         while time.monotonic() - started < 300:
             try:
-                if metric(port, "lanpulse_polls_total") > 0:
+                workers = args.estate_workers
+                reporting = workers == 1 or metric(port, "lanpulse_workers_reporting") >= workers
+                if reporting and metric(port, "lanpulse_polls_total") > 0:
                     break
             except OSError:
                 pass
