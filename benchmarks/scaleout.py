@@ -147,8 +147,8 @@ def metric(port: int, name: str) -> float:
     per_worker = 0.0
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
         for line in resp.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
+            if line.startswith((name + " ", name + '{worker=""}')):  # the supervisor's sum
+                return float(line.split()[-1])
             if line.startswith(name + '{worker="'):
                 per_worker += float(line.split()[-1])
     return per_worker
