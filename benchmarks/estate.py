@@ -48,7 +48,7 @@ from lanpulse.config.profiles import builtin_profiles as _builtin_profiles
 from lanpulse.core.model import Device, Sample, Secret, SnmpCredentials
 from lanpulse.pipeline.poll import DeviceState, SnmpPoller
 from lanpulse.sim.servers import VictoriaMetrics
-from lanpulse.sim.snmpd import SnmpdAgent
+from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 from lanpulse.sim.snmpd_replay import CounterMover, override_lines, widen_ports
 from lanpulse.timeseries.factory import build_shipper
 
@@ -99,9 +99,11 @@ CLASSES = (
 )
 
 
-def start_agent(spec: ClassSpec, workdir: Path) -> tuple[SnmpdAgent, CounterMover]:
+def start_agent(
+    spec: ClassSpec, workdir: Path, users: tuple[SnmpdUser, ...] = ()
+) -> tuple[SnmpdAgent, CounterMover]:
     """snmpd replaying the class's recording (everything but sysUpTime), and the mover of
-    its counters (every column the class's profile reads as a counter)."""
+    its counters (every column the class's profile reads as a counter); `users`: SNMPv3."""
     text = (RECORDINGS / spec.recording).read_text()
     if spec.widen_to:
         first_if = next(
@@ -138,6 +140,7 @@ def start_agent(spec: ClassSpec, workdir: Path) -> tuple[SnmpdAgent, CounterMove
     )
     agent = SnmpdAgent(
         community="bench",
+        users=users,
         extra_config=(*lines, f"rwcommunity {MOVER_COMMUNITY} 127.0.0.1"),
         extra_args=("-I", DISABLED),
         workdir=workdir / spec.name,

@@ -64,6 +64,7 @@ class Member:
         root: str = "/lanpulse",
         session_timeout: str = "2s",
         extra: str = "",
+        cluster_extra: str = "",
     ) -> None:
         self.name = name
         self.dir = tmp / name
@@ -71,7 +72,7 @@ class Member:
         self.port = free_tcp_port()
         cluster = (
             f"cluster: {{zookeeper: '{hosts}', group: {group}, name: {name}, root: {root},"
-            f" session_timeout: {session_timeout}}}"
+            f" session_timeout: {session_timeout}{', ' + cluster_extra if cluster_extra else ''}}}"
         )
         self.config = write_config(
             self.dir / "lanpulse.yaml",
@@ -83,7 +84,8 @@ class Member:
         self.process = DaemonProcess(self.config)
 
     def start(self) -> Member:
-        self.process.start()
+        # Python's start-up and the config load take long on a loaded CI box.
+        self.process.start(timeout_s=120)
         return self
 
     @property

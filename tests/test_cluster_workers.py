@@ -81,12 +81,13 @@ def test_workers_split_restart_reload_and_stop(agent: SnmpSimAgent, tmp_path: Pa
         # Every device is polled, by exactly the worker its hash names, never by the other.
         members = worker_names(2)
         for name in NAMES[:5]:
-            wait_for(lambda name=name: sum(polls_by_worker(tmp_path, name, 2)) >= 2, 30)
+            # Generous: the workers start after the supervisor (slow on a loaded CI box).
+            wait_for(lambda name=name: sum(polls_by_worker(tmp_path, name, 2)) >= 2, 120)
         for name in NAMES[:5]:
             k = members.index(owner(name, members))
             assert polls_by_worker(tmp_path, name, 2)[1 - k] == 0, name
         # One endpoint: summed figures and per-worker series.
-        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 15)
+        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 60)
         health = json.loads(http_get(f"http://127.0.0.1:{port}/healthz")[1])
         assert health["workers_reporting"] == 2 and health["devices"] == 5
         metrics = http_get(f"http://127.0.0.1:{port}/metrics")[1]
@@ -177,7 +178,7 @@ def test_a_dead_parent_is_one_page_across_workers(tmp_path: Path) -> None:
             daemon = DaemonProcess(path).start(timeout_s=STARTUP_S)
             try:
                 for name in agents:
-                    wait_for(lambda name=name: sum(polls_by_worker(tmp_path, name, 2)) >= 2, 30)
+                    wait_for(lambda name=name: sum(polls_by_worker(tmp_path, name, 2)) >= 2, 120)
                 for name in FAMILY:
                     agents[name].stop()
                 wait_for(lambda: any("core-sw" in m.subject for m in smtp.mails()), 30)

@@ -8,6 +8,8 @@ supervisor.py N workers under one process that owns signals, logs and the HTTP e
 calls.py      the supervisor's requests to its workers over their stdin/stdout pipes
 status.py     the supervisor's status page: its workers' state, asked for and merged
 silences.py   the supervisor's silences and acks, pushed to every worker
-zk.py         poller groups on ZooKeeper (kazoo): membership, shards, session fencing
+zk.py         poller groups on ZooKeeper (kazoo): versioned views, shards, hand-over barrier
+fence.py      the two leases (answered request, every server refusing) that allow polling
+zk_client.py  the kazoo client: TLS and digest auth, granted timeout, TLS check at start
 state.py      the small alert state a device keeps when it moves to another member
 """

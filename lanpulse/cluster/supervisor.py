@@ -46,6 +46,9 @@ RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 HUNG_AFTER_S = 30.0
 RATE_WINDOW = 10  # reports (seconds) over which a worker's polls/s is measured
 SILENCE_TICK_S = 5.0
+# Its first report comes after Python's start-up and the config load: 25,500 devices on a
+# loaded 2-core box took longer than HUNG_AFTER_S, and killing it there restarted it for ever.
+STARTING_S = 300.0
 
 
 def resolve_workers(configured: int | None, devices: Sequence[Device]) -> int:
@@ -227,16 +230,18 @@ class Supervisor:
         while not self._stopping.is_set():
             proc = await self._spawn(slot)
             assert proc.stdout is not None
+            wait_s = STARTING_S
             while True:
                 try:
-                    line = await asyncio.wait_for(proc.stdout.readline(), HUNG_AFTER_S)
+                    line = await asyncio.wait_for(proc.stdout.readline(), wait_s)
                 except TimeoutError:
-                    log.error("worker-%d silent for %ss: killing it", slot.index, HUNG_AFTER_S)
+                    log.error("worker-%d silent for %ss: killing it", slot.index, wait_s)
                     with contextlib.suppress(ProcessLookupError):
                         proc.kill()
                     break
                 if not line:
                     break
+                wait_s = HUNG_AFTER_S
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     data = json.loads(line)
                     if "reply" in data:

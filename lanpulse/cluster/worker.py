@@ -19,7 +19,7 @@ import logging
 import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,7 @@ class ShardedDaemon(Daemon):
         self.me = me
         self.members: list[str] = list(members)
         self.group = group
+        self.held: set[str] = set()
         super().__init__(config_path)
         self.instance = f"{socket.gethostname()}/{me}"
 
@@ -86,10 +87,15 @@ class ShardedDaemon(Daemon):
             service.store = type(service.store)(path.with_name(f"{path.stem}.{self.me}.json"))
         return service
 
-    def owned(self, devices: Sequence[Device]) -> list[Device]:
-        """The devices this member polls now."""
+    def target(self, devices: Sequence[Device], members: Sequence[str]) -> list[Device]:
+        """The devices this member owns among `members` (its shard of its group)."""
         mine = [d for d in devices if self.group is None or d.poller_group == self.group]
-        return shard(mine, self.members, self.me)
+        return shard(mine, members, self.me)
+
+    def owned(self, devices: Sequence[Device]) -> list[Device]:
+        """The devices this member polls now: its shard, less those held back until their
+        previous owner has let them go (zk.py)."""
+        return [d for d in self.target(devices, self.members) if d.name not in self.held]
 
     def _apply_devices(self, devices: Sequence[Device]) -> None:
         super()._apply_devices(self.owned(devices))
@@ -106,9 +112,10 @@ class ShardedDaemon(Daemon):
             return self._submit(samples)
         return super().emit(samples)
 
-    def rebalance(self, members: Sequence[str]) -> None:
-        """Membership changed: poll the new shard (devices that left stop at once)."""
+    def rebalance(self, members: Sequence[str], held: Collection[str] = ()) -> None:
+        """Membership changed: poll the new shard less `held` (devices that left stop at once)."""
         self.members = list(members)
+        self.held = set(held)
         self._apply_devices(self.loaded.devices)
 
 

@@ -1,20 +1,27 @@
-"""Poller groups on ZooKeeper: membership, shards among live members, session fencing.
+"""Poller groups on ZooKeeper: membership, shards among live members, fencing, hand-over.
 
 Every member of a group reads the same inventory and registers an ephemeral znode
-`<root>/groups/<group>/members/<name>`. Each member watches the group's members and polls
-the devices of its `poller_group` whose topology root it wins by rendezvous hashing among
-the live members (kazoo's `SetPartitioner` does the same with a lock dance; rendezvous
-needs none: every member computes the same shards from the same member list).
+`<root>/groups/<group>/members/<name>`. Each member polls the devices of its
+`poller_group` whose topology root it wins by rendezvous hashing among the live members
+(kazoo's `SetPartitioner` does the same with a lock dance; rendezvous needs none: every
+member computes the same shards from the same member list).
 
-Fencing: a member polls only while it holds proof that its session is alive -- a heartbeat
-answered less than 2/3 of the session timeout ago. ZooKeeper expires a silent session only
-after the whole timeout, and only then do the others take its devices, so a member that
-was paused or cut off has stopped polling before anyone else starts. When the session is
-LOST the member drops its shard at once and registers again.
+Versioned views. A view is the member list with the `cversion` of the members znode
+(ZooKeeper raises it on every join and leave), read together with one `get_children`; a
+member applies only views newer than the one it has, so late answers never undo a change.
 
-ZooKeeper lost entirely (every connection attempt fails for a whole session timeout): the
-member keeps polling the shard it had (stale-but-safe), says so in /healthz, and resumes
-coordination when ZooKeeper is back (docs/scaling.md).
+Hand-over barrier. On a new view a member at once stops polling what is no longer its own,
+publishes the alert state of those devices (state.py), then acknowledges the view by
+writing its version into its own member znode. Devices new to it are held back until every
+other member of the view has acknowledged that version or more (or has left: its znode is
+gone with its session), so a giver has always stopped before its taker starts, also while
+members re-partition after a ZooKeeper outage. The taker then adopts their alert state.
+
+Fencing (fence.py): a member polls only while a lease proves that nobody can have taken
+its devices: a request answered less than 2/3 of the session timeout ago, or every
+ZooKeeper server refusing connections that recently (ZooKeeper entirely down: stale but
+safe, and /healthz says so). A member whose session is LOST drops its shard at once and
+registers again; its devices come back through the barrier.
 """
 
 from __future__ import annotations
@@ -27,45 +34,44 @@ import os
 import socket
 import time
 from collections.abc import Sequence
+from typing import Any
 
-from kazoo.client import KazooClient, KazooState
-from kazoo.exceptions import KazooException, NodeExistsError
-from kazoo.recipe.watchers import ChildrenWatch
-from kazoo.security import make_digest_acl
+from kazoo.client import KazooState
+from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
 
+from lanpulse.cluster.fence import Fence, refused, servers_of
 from lanpulse.cluster.state import AlertBoard, Entry, active_alerts, adopt, forget
 from lanpulse.cluster.worker import ShardedDaemon
+from lanpulse.cluster.zk_client import (
+    make_client,
+    on_negotiated_timeout,
+    quiet_reconnects,
+    tls_problem,
+)
 from lanpulse.config.cluster import ClusterSettings
 from lanpulse.core.model import Device
 
 log = logging.getLogger(__name__)
-# Alert state reaches ZooKeeper this soon after a change (state.py); a taker reads it
-# this long after a hand-over, once the giver has published its last word.
+# Alert state reaches ZooKeeper this soon after a change (state.py); what a member gave
+# away stays published this long, for a taker held back by a slow third member.
 PUBLISH_EVERY_S = 0.25
-HANDOVER_DELAY_S = 0.5
 HANDOVER_KEEP_S = 10.0
+# How often a member holding devices back re-reads the others' acknowledgements.
+ACK_POLL_S = 0.1
 
 
-def make_client(settings: ClusterSettings) -> KazooClient:
-    """A kazoo client for the settings (TLS and digest auth when configured)."""
-    auth = acl = None
-    if settings.digest_user is not None and settings.password is not None:
-        auth = [("digest", f"{settings.digest_user}:{settings.password.reveal()}")]
-        # What a member creates only members (the same credentials) may read or change.
-        acl = [make_digest_acl(settings.digest_user, settings.password.reveal(), all=True)]
-    return KazooClient(
-        hosts=settings.zookeeper,
-        timeout=settings.session_timeout,
-        auth_data=auth,
-        default_acl=acl,
-        use_ssl=settings.tls,
-        ca=settings.ca_file,
-        certfile=settings.cert_file,
-        keyfile=settings.key_file,
-        verify_certs=settings.verify_certs,
-        # Reconnect for ever: losing ZooKeeper must never stop the poller.
-        connection_retry={"max_tries": -1, "delay": 0.2, "max_delay": 2.0},
-    )
+def member_data(view: int) -> bytes:
+    """A member znode's content: who runs it and the newest view it acknowledged."""
+    return json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "view": view}).encode()
+
+
+def acknowledged(data: bytes | None) -> int:
+    """The view a member znode acknowledges (-1: none, or not a member of this version)."""
+    try:
+        view = json.loads(data or b"{}").get("view", -1)
+    except (ValueError, AttributeError):
+        return -1
+    return view if isinstance(view, int) else -1
 
 
 class GroupMember:
@@ -75,20 +81,24 @@ class GroupMember:
         self.settings = settings
         self.daemon = daemon
         self.client = make_client(settings)
+        quiet_reconnects()
         base = f"{settings.root}/groups/{settings.group}"
         self.members_path = f"{base}/members"
         self.node = f"{self.members_path}/{settings.name}"
         self.board = AlertBoard(self.client, f"{base}/alerts", settings.name)
-        self.lease_s = settings.session_timeout * 2 / 3
+        self.fence = Fence(servers_of(settings.zookeeper), settings.session_timeout)
+        on_negotiated_timeout(self.client, self._negotiated)
         self.state = KazooState.LOST  # until the first session
-        self.last_ok = float("-inf")  # monotonic time of the last answered heartbeat
-        self.suspended_since: float | None = None
         self.registered = False
         self.live: list[str] = []
+        self.view = -1  # cversion of the members znode in the applied view
+        self.acked = -1  # the newest view written to our znode
         self.rebalances = 0
         self.sessions_lost = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._wake = asyncio.Event()  # the prover: check the session or probe now
+        self._ack_lock = asyncio.Lock()
         self._handover: list[Entry] = []
         self._handover_until = 0.0
         self._leaving = False
@@ -97,19 +107,22 @@ class GroupMember:
     # -- fencing -------------------------------------------------------------------------
 
     def stale(self) -> bool:
-        """ZooKeeper unreachable for a whole session timeout: polling what we had."""
-        since = self.suspended_since
-        return (
-            self.state == KazooState.SUSPENDED
-            and since is not None
-            and time.monotonic() - since > self.settings.session_timeout
-        )
+        """Polling on the outage lease: every ZooKeeper server refuses connections."""
+        return not self.fence.session_proven() and self.fence.outage_proven()
 
     def skip_reason(self, device: Device) -> str | None:
-        """The scheduler's gate: None to poll, "fenced" while the session is not proven."""
-        if self.state != KazooState.LOST and time.monotonic() - self.last_ok < self.lease_s:
-            return None  # proven alive recently (also through a short disconnection)
-        return None if self.stale() else "fenced"
+        """The scheduler's gate: None to poll, "fenced" while no lease holds."""
+        return self.fence.reason()
+
+    def _negotiated(self, seconds: float) -> None:  # kazoo's thread
+        if abs(seconds - self.settings.session_timeout) > 0.001:
+            log.warning(
+                "zookeeper granted a %.1fs session timeout instead of %.1fs; fencing and "
+                "fail-over follow it",
+                seconds,
+                self.settings.session_timeout,
+            )
+        self.fence.set_session_timeout(seconds)
 
     # -- kazoo callbacks (kazoo's thread) -> the event loop --------------------------------
 
@@ -117,110 +130,182 @@ class GroupMember:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._on_state, state)
 
-    def _watch(self, children: list[str]) -> None:
+    def _children_changed(self, _event: object) -> None:
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._on_members, sorted(children))
+            self._loop.call_soon_threadsafe(self._spawn_refresh)
 
     def _on_state(self, state: str) -> None:
         if self._leaving:
             return
         previous, self.state = self.state, state
+        self._wake.set()
         if state == KazooState.SUSPENDED:
-            self.suspended_since = time.monotonic()
-            log.warning("zookeeper connection lost; polling continues while the session may live")
+            log.warning("zookeeper connection lost; polling continues while a lease holds")
         elif state == KazooState.LOST:
-            self.suspended_since = None
+            self.fence.session_lost()
             self.registered = False
+            self.view = self.acked = -1
             if previous != KazooState.LOST:
                 self.sessions_lost += 1
                 log.error("zookeeper session lost: stopped polling, registering again")
-            self._apply([])
+            self._apply([], -1)
+        elif not self.registered:
+            self._spawn(self._register())
         else:
-            self.suspended_since = None
-            if not self.registered:
-                self._spawn(self._register())
-
-    def _on_members(self, children: list[str]) -> None:
-        self.live = children
-        if self.registered and self.state == KazooState.CONNECTED:
-            self._apply(children)
+            self._spawn_refresh()  # reconnected: re-read the view (watches may have fired)
 
     # -- membership ---------------------------------------------------------------------
 
-    def _apply(self, members: Sequence[str]) -> None:
-        before = {d.name for d in self.daemon.owned(self.daemon.loaded.devices)}
-        self.daemon.rebalance(members)
-        after = {d.name for d in self.daemon.owned(self.daemon.loaded.devices)}
+    def _spawn_refresh(self) -> None:
+        self._spawn(self._refresh())
+
+    async def _refresh(self) -> None:
+        """Read the members and their version, and watch them."""
+        if not self.registered or self.state != KazooState.CONNECTED:
+            return
+        try:
+            children, stat = await asyncio.to_thread(
+                self.client.get_children,
+                self.members_path,
+                watch=self._children_changed,
+                include_data=True,
+            )
+        except KazooException as exc:
+            log.warning("group members not read: %s", exc)
+            return
+        if self.registered and self.state == KazooState.CONNECTED and stat.cversion > self.view:
+            self._apply(sorted(children), stat.cversion)
+
+    def _apply(self, members: Sequence[str], view: int) -> None:
+        """Stop at once what is not ours in `view`; hold back what is new to us."""
+        devices = self.daemon.loaded.devices
+        before = {d.name for d in self.daemon.owned(devices)}
+        target = {d.name for d in self.daemon.target(devices, members)}
+        keep = before & target
+        self.daemon.rebalance(members, held=target - keep)
+        self.live, self.view = list(members), view
         self.rebalances += 1
         engine = self.daemon.alerting.service.engine
-        released = before - after
+        released = before - keep
         if released:
             # Published (and kept published a while) until the taker has read them.
             self._handover = active_alerts(engine, released)
             self._handover_until = time.monotonic() + HANDOVER_KEEP_S
-            if self.state == KazooState.CONNECTED:
-                entries = [*active_alerts(engine, after), *self._handover]
-                self._spawn(asyncio.to_thread(self.board.publish, entries))
         forget(engine, released)
-        if after - before:
-            self._spawn(self._adopt(after - before))
         log.info(
-            "group %s: %d members, polling %d devices (+%d -%d)",
+            "group %s: %d members (view %d), polling %d devices (-%d, %d held until released)",
             self.settings.group,
             len(members),
-            len(after),
-            len(after - before),
-            len(before - after),
+            view,
+            len(keep),
+            len(released),
+            len(target - keep),
+        )
+        if view >= 0:
+            self._spawn(self._hand_over(list(members), view, keep))
+
+    async def _hand_over(self, members: list[str], view: int, keep: set[str]) -> None:
+        """Publish, acknowledge `view`, wait for the others' acknowledgements, then poll
+        the held devices with the alert state their previous owners published."""
+        engine = self.daemon.alerting.service.engine
+        try:
+            entries = [*active_alerts(engine, keep), *self._handover]
+            await asyncio.to_thread(self.board.publish, entries)
+            async with self._ack_lock:  # acknowledgements never go backwards
+                if view != self.view:
+                    return
+                if view > self.acked:
+                    await asyncio.to_thread(self.client.set, self.node, member_data(view))
+                    self.acked = view
+            others = [m for m in members if m != self.settings.name]
+            while not await asyncio.to_thread(self._all_acknowledged, others, view):
+                if view != self.view:
+                    return  # a newer view took over
+                await asyncio.sleep(ACK_POLL_S)
+            held = set(self.daemon.held)
+            if view != self.view or not held:
+                return
+            others_entries = await asyncio.to_thread(self.board.read_others)
+        except KazooException as exc:
+            log.warning("hand-over of view %d interrupted: %s", view, exc)
+            return  # a session problem: the state listener takes it from here
+        if view != self.view:
+            return
+        n = adopt(engine, others_entries, held, self.daemon.clock_ns())
+        self.daemon.rebalance(members)
+        log.info(
+            "group %s: view %d released by all, polling %d more devices%s",
+            self.settings.group,
+            view,
+            len(held),
+            f" with {n} active alerts" if n else "",
         )
 
-    async def _adopt(self, devices: set[str]) -> None:
-        await asyncio.sleep(HANDOVER_DELAY_S)
-        devices &= {d.name for d in self.daemon.owned(self.daemon.loaded.devices)}
-        try:
-            entries = await asyncio.to_thread(self.board.read_others)
-        except KazooException as exc:
-            log.warning("alert state of moved devices not read: %s", exc)
-            return
-        n = adopt(self.daemon.alerting.service.engine, entries, devices, self.daemon.clock_ns())
-        if n:
-            log.info("took over %d active alerts with %d devices", n, len(devices))
+    def _all_acknowledged(self, others: Sequence[str], view: int) -> bool:
+        """Every other member acknowledged `view` or a newer one, or has left."""
+        for other in others:
+            try:
+                data, _ = self.client.get(f"{self.members_path}/{other}")
+            except NoNodeError:
+                continue  # its session ended: it stopped before ZooKeeper let it go
+            if acknowledged(data) < view:
+                return False
+        return True
 
     async def _register(self) -> None:
-        """Create our ephemeral znode; wait while a previous incarnation's still exists."""
-        value = json.dumps({"host": socket.gethostname(), "pid": os.getpid()}).encode()
+        """Create our ephemeral znode, and count as registered only once ZooKeeper shows it
+        owned by the session we have now: a create that was answered just before a session
+        loss (on a starved machine its LOST event can come seconds later) made a znode that
+        died with that session, and a create that came after the reconnect already made ours.
+        """
         while not self.registered and self.state == KazooState.CONNECTED:
             try:
-                await asyncio.to_thread(
-                    self.client.create, self.node, value, ephemeral=True, makepath=True
-                )
-            except NodeExistsError:
-                # Ours from a session that has not expired yet (a restart), or a duplicate
-                # name: taking it over would let two processes poll the same shard.
-                log.warning("member %s still registered by an older session; waiting", self.node)
-                await asyncio.sleep(1)
-                continue
+                with contextlib.suppress(NodeExistsError):
+                    await asyncio.to_thread(
+                        self.client.create,
+                        self.node,
+                        member_data(-1),
+                        ephemeral=True,
+                        makepath=True,
+                    )
+                stat = await asyncio.to_thread(self.client.exists, self.node)
             except KazooException as exc:
                 log.warning("registration failed: %s; retrying", exc)
                 await asyncio.sleep(1)
                 continue
+            session = self.client.client_id
+            if stat is None or self.state != KazooState.CONNECTED:
+                continue  # gone with a lost session: create it again
+            if session is None or stat.ephemeralOwner != session[0]:
+                # An older session of ours that has not expired yet (a restart), or a
+                # duplicate name: taking it over would let two processes poll one shard.
+                log.warning("member %s still registered by an older session; waiting", self.node)
+                await asyncio.sleep(1)
+                continue
             self.registered = True
-            self.last_ok = time.monotonic()
-            self._apply(
-                sorted(await asyncio.to_thread(self.client.get_children, self.members_path))
-            )
+            await self._refresh()
 
-    async def _heartbeat(self) -> None:
-        """Prove the session alive often enough for the lease (see the module doc)."""
-        every = self.settings.session_timeout / 6
+    async def _prove(self) -> None:
+        """Keep the fence's leases fresh: a request while connected, probes while not."""
         while True:
+            every = self.fence.lease_s / 4
             sent = time.monotonic()
             if self.state == KazooState.CONNECTED:
-                pending = self.client.exists_async(self.node)
+                pending = self.client.exists_async(self.members_path)
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(pending.get, True, every * 2)
                     if pending.successful():
-                        self.last_ok = sent
-            await asyncio.sleep(max(0.0, every - (time.monotonic() - sent)))
+                        self.fence.answered(sent)
+            elif self.state == KazooState.SUSPENDED:
+                for server in self.fence.servers:
+                    started = time.monotonic()
+                    was_refused = await asyncio.to_thread(refused, server, every)
+                    self.fence.probed(server, started, was_refused)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), max(0.0, every - (time.monotonic() - sent))
+                )
 
     async def _publish(self) -> None:
         while True:
@@ -246,15 +331,8 @@ class GroupMember:
         self._loop = asyncio.get_running_loop()
         self.client.add_listener(self._listener)
         self.client.start_async()
-        self._spawn(self._heartbeat())
+        self._spawn(self._prove())
         self._spawn(self._publish())
-        self._spawn(self._watch_members())
-
-    async def _watch_members(self) -> None:
-        while self.state != KazooState.CONNECTED:
-            await asyncio.sleep(0.1)
-        await asyncio.to_thread(self.client.ensure_path, self.members_path)
-        ChildrenWatch(self.client, self.members_path, self._watch)
 
     async def stop(self) -> None:
         """Leave the group: close the session, so the others take over at once."""
@@ -270,7 +348,10 @@ class GroupMember:
         return {
             "zk_connected": float(self.state == KazooState.CONNECTED),
             "zk_stale": float(self.stale()),
+            "zk_fenced": float(self.fence.reason() is not None),
             "zk_members": len(self.live),
+            "zk_view": self.view,
+            "zk_held": len(self.daemon.held),
             "zk_rebalances": self.rebalances,
             "zk_sessions_lost": self.sessions_lost,
         }
@@ -300,6 +381,9 @@ async def run_member(config_path: str) -> int:
 
     settings = load_config(config_path).settings.cluster
     assert settings is not None
+    problem = await asyncio.to_thread(tls_problem, settings, config_path)
+    if problem is not None:
+        raise problem  # a set-up that can never connect: one line, not a retry loop
     daemon = MemberDaemon(config_path, settings.name, [], group=settings.group)
     member = GroupMember(settings, daemon)
     daemon.member = member

@@ -68,6 +68,8 @@ COUNTER_HELP: dict[str, str] = {
     "push_lines_accepted": "Agents' pushed lines accepted.",
     "push_lines_refused": "Agents' pushed lines refused (malformed, unauthorised, too large).",
     "rollup_samples": "Rollup samples made (hourly and daily aggregates).",
+    "zk_rebalances": "Views of its poller group this member applied (docs/scaling.md).",
+    "zk_sessions_lost": "ZooKeeper sessions this member lost (it registered again).",
 }
 GAUGE_HELP: dict[str, str] = {
     "devices": "Devices scheduled now.",
@@ -82,6 +84,12 @@ GAUGE_HELP: dict[str, str] = {
     "write_latency_seconds": "Duration of the last successful write request.",
     "alerts_firing": "Alerts firing now.",
     "rollup_series": "Series with an open rollup period.",
+    "zk_connected": "1 while connected to ZooKeeper.",
+    "zk_stale": "1 while polling on the outage lease (every ZooKeeper server refuses).",
+    "zk_fenced": "1 while no lease proves that polling is safe (polls are skipped).",
+    "zk_members": "Members of this poller group in the applied view.",
+    "zk_view": "Version (members znode cversion) of the applied view; -1 before one.",
+    "zk_held": "Devices held back until their previous owners acknowledge the view.",
 }
 
 # name -> HELP text of the histograms (stats keys `name_bucket{le=...}`, `name_sum`, `name_count`)
