@@ -152,7 +152,8 @@ def test_rule_errors_name_file_line_and_key(
         ),
         (
             CONFIG.replace("to: [oncall@example.org]}", "to: [o@x.org], password_file: pw}"),
-            "alerting.email.password_file: secret file 'pw' does not exist",
+            # relative to the config's folder, so the line names the file it looked for
+            "/pw' does not exist",
         ),
     ],
 )

@@ -43,8 +43,9 @@ def settings_errors(exc: ValidationError, doc: YamlDoc, prefix: KeyPath) -> Conf
     return ConfigErrors(errors)
 
 
-def parse_alerting(doc: YamlDoc) -> AlertingSettings:
-    """The `alerting:` section of a parsed config document (absent: all defaults)."""
+def parse_alerting(doc: YamlDoc, base_dir: Path | None = None) -> AlertingSettings:
+    """The `alerting:` section of a parsed config document (absent: all defaults); with
+    `base_dir`, its relative paths are taken from there (config/paths.py's one rule)."""
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise doc.error((), "expected a mapping at the top of the config")
@@ -54,7 +55,8 @@ def parse_alerting(doc: YamlDoc) -> AlertingSettings:
     if not isinstance(section, dict):
         raise doc.error(("alerting",), "expected a mapping")
     try:
-        return AlertingSettings.model_validate(section)
+        context = {"base_dir": base_dir} if base_dir is not None else None
+        return AlertingSettings.model_validate(section, context=context)
     except ValidationError as exc:
         raise settings_errors(exc, doc, ("alerting",)) from None
 
@@ -79,7 +81,8 @@ def label_names(data: object) -> frozenset[str]:
 def load_alerting_config(path: str | Path) -> AlertingConfig:
     """Read `path`, validate its `alerting:` section and load every rule it names."""
     doc = load_yaml(path)
-    return _with_rules(parse_alerting(doc), Path(path).resolve().parent, doc)
+    base_dir = Path(path).resolve().parent
+    return _with_rules(parse_alerting(doc, base_dir), base_dir, doc)
 
 
 def alerting_config_of(loaded: LoadedConfig) -> AlertingConfig:
