@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from lanpulse import __version__
 from lanpulse.core.errors import CollectError, ConfigError, ConfigErrors, LanpulseError
+from lanpulse.core.library_logs import quiet_library_logs
 
 # Sub-command modules, each with `register(subparsers)` that sets `func` on its parser.
 COMMANDS: tuple[str, ...] = (
@@ -105,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.log_format == "json"
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
-    logging.basicConfig(level=getattr(logging, args.log_level.upper()), handlers=[handler])
+    level = getattr(logging, args.log_level.upper())
+    logging.basicConfig(level=level, handlers=[handler])
+    quiet_library_logs(level)
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:

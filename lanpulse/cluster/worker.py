@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from lanpulse.cluster.calls import WorkerCalls
 from lanpulse.cluster.partition import shard, worker_names
+from lanpulse.core.library_logs import quiet_library_logs
 from lanpulse.core.model import Device, Sample
 from lanpulse.daemon import Daemon
 
@@ -190,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format=f"%(asctime)s %(levelname)s worker-{args.index} %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    quiet_library_logs(getattr(logging, args.log_level.upper()))
     return asyncio.run(run_worker(args.config, args.index, args.count))
 
 
