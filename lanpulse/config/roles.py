@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lanpulse.core.model import DeviceClass
+from lanpulse.core.model import DeviceClass, NeighborCapability
 
 Role = Literal["uplink", "access", "server", "wan", "virtual"]
 ROLES: tuple[str, ...] = ("uplink", "access", "server", "wan", "virtual")
@@ -31,21 +31,6 @@ def _regex(value: str | None) -> str | None:
     return value
 
 
-Capability = Literal[
-    "other",
-    "repeater",
-    "bridge",
-    "wlan_ap",
-    "router",
-    "telephone",
-    "docsis",
-    "station",
-    "cvlan",
-    "svlan",
-    "tpmr",
-]
-
-
 class NeighborRule(BaseModel):
     """What the LLDP/CDP neighbour on the port must be: a known inventory device of one of
     `classes`, or a device that says it has one of `capabilities` and none of `unless`
@@ -53,8 +38,8 @@ class NeighborRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    capabilities: tuple[Capability, ...] = ()
-    unless: tuple[Capability, ...] = ()
+    capabilities: tuple[NeighborCapability, ...] = ()
+    unless: tuple[NeighborCapability, ...] = ()
     classes: tuple[DeviceClass, ...] = ()
 
 

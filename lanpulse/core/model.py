@@ -10,9 +10,27 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 DeviceClass = Literal["switch", "printer", "storage", "desktop", "server", "ups", "other"]
+
+# What a neighbour says it is (the `neighbor` measurement's `remote_caps` tag, one vocabulary
+# for LLDP and CDP; interface roles read it: docs/capacity.md). In the order of LLDP-MIB's
+# LldpSystemCapabilitiesMap BITS (bit 0 first; LLDP-V2 adds the last three).
+NeighborCapability = Literal[
+    "other",
+    "repeater",
+    "bridge",
+    "wlan_ap",
+    "router",
+    "telephone",
+    "docsis",
+    "station",
+    "cvlan",
+    "svlan",
+    "tpmr",
+]
+NEIGHBOR_CAPABILITIES: tuple[NeighborCapability, ...] = get_args(NeighborCapability)
 DEVICE_CLASSES: tuple[str, ...] = (
     "switch",
     "printer",

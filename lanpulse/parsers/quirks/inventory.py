@@ -22,7 +22,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
-from lanpulse.core.model import SnmpValue
+from lanpulse.core.model import NEIGHBOR_CAPABILITIES, SnmpValue
 from lanpulse.parsers.rows import Row, RowContext
 from lanpulse.parsers.values import as_text
 
@@ -39,22 +39,7 @@ IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 LOC_PORT_DESCR = "1.0.8802.1.1.2.1.3.7.1.4"
 REM_MAN_ADDR = "1.0.8802.1.1.2.1.4.2.1.3"  # lldpRemManAddrIfSubtype: walked for its index
 
-# What the neighbour says it is, in one vocabulary for LLDP and CDP (the `remote_caps` tag;
-# interface roles read it: docs/capacity.md). LLDP-MIB LldpSystemCapabilitiesMap is BITS,
-# bit 0 the first octet's most significant bit; LLDP-V2 adds bits 8-10.
-LLDP_CAPS = (
-    "other",
-    "repeater",
-    "bridge",
-    "wlan_ap",
-    "router",
-    "telephone",
-    "docsis",
-    "station",
-    "cvlan",
-    "svlan",
-    "tpmr",
-)
+# What the neighbour says it is: core.model.NEIGHBOR_CAPABILITIES, in LLDP's bit order.
 # CISCO-CDP-MIB cdpCacheCapabilities: the CDP capabilities field, 4 octets, as bit values.
 # A CDP switch is a bridge in LLDP's words, a host a station; IGMP says nothing of the kind.
 CDP_CAPS = {
@@ -156,7 +141,7 @@ def lldp_capabilities(value: SnmpValue | None) -> str | None:
             return None
     names = {
         name
-        for bit, name in enumerate(LLDP_CAPS)
+        for bit, name in enumerate(NEIGHBOR_CAPABILITIES)
         if bit // 8 < len(value) and value[bit // 8] & (0x80 >> (bit % 8))
     }
     return ",".join(sorted(names)) or None
