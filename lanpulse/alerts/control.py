@@ -22,7 +22,6 @@ from lanpulse.alerts.template import format_value
 from lanpulse.core.model import Sample, now_ns
 
 log = logging.getLogger(__name__)
-NS = 1_000_000_000
 
 
 def silence_json(s: Silence, now: int) -> dict[str, Any]:
@@ -99,22 +98,7 @@ class AlertController:
         """Silence `matchers` from now for `duration_s`; the new silence."""
         now = self.clock()
         service = self.current()
-        silence = service.book.add(
-            matchers,
-            starts_ns=now,
-            ends_ns=now + int(duration_s * NS),
-            created_by=by,
-            comment=comment,
-        )
-        text = ",".join(m.text() for m in matchers)
-        log.info(
-            "api: %s added silence %s (%s) for %gs: %s",
-            by,
-            silence.id,
-            text,
-            duration_s,
-            comment or "no comment",
-        )
+        silence = service.book.add_from_now(matchers, now, duration_s, by, comment)
         self._changed(service, now)
         await self.sync()
         return silence_json(service.book.silences[silence.id], now)

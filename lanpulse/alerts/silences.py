@@ -9,6 +9,7 @@ restart) and carry who set them (the API token's name).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,8 @@ from lanpulse.core.matchers import Matcher as Matcher
 from lanpulse.core.matchers import matcher_from_api as matcher_from_api
 from lanpulse.core.matchers import parse_matcher as parse_matcher
 from lanpulse.core.matchers import parse_matchers as parse_matchers
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,28 @@ class SilenceBook:
             str(uuid.uuid4()), tuple(matchers), starts_ns, ends_ns, created_by, comment
         )
         self.silences[silence.id] = silence
+        return silence
+
+    def add_from_now(
+        self, matchers: tuple[Matcher, ...], now_ns: int, duration_s: float, by: str, comment: str
+    ) -> Silence:
+        """A silence made through the API (one process or a supervisor): from now for
+        `duration_s`, logged with the name of the token that made it."""
+        silence = self.add(
+            matchers,
+            starts_ns=now_ns,
+            ends_ns=now_ns + int(duration_s * 1_000_000_000),
+            created_by=by,
+            comment=comment,
+        )
+        log.info(
+            "api: %s added silence %s (%s) for %gs: %s",
+            by,
+            silence.id,
+            ",".join(m.text() for m in matchers),
+            duration_s,
+            comment or "no comment",
+        )
         return silence
 
     def expire(self, silence_id: str, now_ns: int) -> Silence | None:

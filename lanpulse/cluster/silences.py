@@ -28,7 +28,6 @@ from lanpulse.alerts.store import FORMAT_VERSION, StateStore
 from lanpulse.core.model import now_ns
 
 log = logging.getLogger(__name__)
-NS = 1_000_000_000
 # op, args -> every answering worker's result
 AskAll = Callable[[str, Mapping[str, Any]], Awaitable[list[Any]]]
 
@@ -101,21 +100,7 @@ class ClusterAlertControl:
         """Silence `matchers` from now for `duration_s`, on every worker."""
         async with self._lock:
             now = self.clock()
-            silence = self.book.add(
-                matchers,
-                starts_ns=now,
-                ends_ns=now + int(duration_s * NS),
-                created_by=by,
-                comment=comment,
-            )
-            log.info(
-                "api: %s added silence %s (%s) for %gs: %s",
-                by,
-                silence.id,
-                ",".join(m.text() for m in matchers),
-                duration_s,
-                comment or "no comment",
-            )
+            silence = self.book.add_from_now(matchers, now, duration_s, by, comment)
             await self._changed()
             return silence_json(self.book.silences[silence.id], now)
 
