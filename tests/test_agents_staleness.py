@@ -58,6 +58,9 @@ def push(port: int, host: str) -> None:
         assert response.status == 204
 
 
+# A 1 s push interval with 3 s staleness: a daemon process starting beside snmpsim and the
+# SMTP sink on a 2-core box has delayed a push past it (CI, 2026-12-07); one rerun.
+@pytest.mark.flaky(reruns=1)
 async def test_stale_host_pages_once_and_not_behind_a_down_switch(
     switch: SnmpSimAgent, smtp: SmtpSink, tmp_path: Path
 ) -> None:
