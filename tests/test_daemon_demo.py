@@ -35,10 +35,12 @@ def test_demo_writes_the_estate_into_influxdb(tmp_path: Path) -> None:
         assert "status page: http://127.0.0.1:" in done.stdout
         assert "written to InfluxDB" in done.stdout
         up = influx_rows(
-            influx, "demo", "SELECT min(up) AS up, count(up) AS n FROM device GROUP BY device"
+            influx, "demo", "SELECT last(up) AS up, count(up) AS n FROM device GROUP BY device"
         )
         assert {r["device"] for r in up} == {name for name, *_ in ESTATE}
-        assert all(r["up"] == 1 and r["n"] >= 2 for r in up)
+        # last(), not min(): on a loaded CI machine one early poll may time out (up=0,
+        # rightly written); the estate must end up and have been polled at least twice.
+        assert all(r["up"] == 1 and r["n"] >= 2 for r in up), up
         rates = influx_rows(
             influx, "demo", "SELECT max(in_bps) AS bps FROM interface GROUP BY device"
         )

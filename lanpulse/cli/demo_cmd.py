@@ -137,9 +137,11 @@ def run(args: argparse.Namespace) -> int:
         daemon = Daemon(str(config), selfmon_interval_s=args.interval)
         daemon.on_outcome.append(summary.observe)
         runner = asyncio.create_task(daemon.run())
-        started = time.monotonic()
         while not runner.done() and (daemon.web is None or not daemon.web.listening):
             await asyncio.sleep(0.05)
+        # --duration counts polling time: start-up (profiles, agents) on a loaded machine
+        # must not eat the rounds the user asked to see.
+        started = time.monotonic()
         if daemon.web is not None and daemon.web.listening:
             web = daemon.web
             url = f"{web.scheme}://{web.host}:{web.port}"
