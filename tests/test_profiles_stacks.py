@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from _recordings import FIXTURES, RECORDINGS, golden_document, replay
-from test_profiles_snmpsim import _poll
+from test_profiles_snmpsim import poll_recording
 
 from lanpulse.core.schema import validate_samples
 from lanpulse.sim.snmpsim import SnmpSimAgent
@@ -89,4 +89,4 @@ def stack_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimAge
 @pytest.mark.parametrize("path", STACKS, ids=lambda p: p.stem)
 def test_synthetic_stacks_through_snmpsim(stack_agent: SnmpSimAgent, path: Path) -> None:
     """Real UDP to a real snmpsim: the same samples as the offline replay."""
-    assert asyncio.run(_poll(stack_agent, path.stem)) == golden_document(replay(path))
+    assert asyncio.run(poll_recording(stack_agent, path.stem)) == golden_document(replay(path))
