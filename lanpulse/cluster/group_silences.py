@@ -97,6 +97,9 @@ class GroupSilences:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._failing = False
         self._started = False
+        # Set once the group's set was read: a member takes devices over only then, so an
+        # alert it adopts is never evaluated without the silences that muted it.
+        self.synced = asyncio.Event()
 
     def wake(self) -> None:
         """Sync now (the znode changed, or the session is back); any thread."""
@@ -117,7 +120,10 @@ class GroupSilences:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), SYNC_EVERY_S)
-            if not self.connected():
+            if not self.connected():  # the wake stays set until it can be served
+                if self.synced.is_set() and not self.pending().empty():
+                    self._fail("no zookeeper session", kept=True)
+                await asyncio.sleep(SYNC_EVERY_S)
                 continue
             if not self._wake.is_set() and self.pending().empty():
                 continue
@@ -133,15 +139,13 @@ class GroupSilences:
         try:
             group = await asyncio.to_thread(self.znode.merge_in, delta, self.clock(), self._watch)
         except KazooException as exc:
-            if not self._failing:
-                what = "kept here" if delta.empty() else "kept here, written when it is back"
-                log.warning("group silences not synced with zookeeper (%s): %s", exc, what)
-            self._failing = True
+            self._fail(str(exc) or type(exc).__name__, kept=not delta.empty())
             self._wake.set()  # try again once connected
             return
         if self._failing:
             log.info("group silences synced with zookeeper again")
         self._failing = False
+        self.synced.set()
         if not delta.empty():
             self.writes += 1
         # Changes made while the write was under way are kept on top of the group's set.
@@ -149,6 +153,13 @@ class GroupSilences:
         self.base = group
         if into_book(self.book(), mine):
             self.adopted()
+
+    def _fail(self, reason: str, kept: bool) -> None:
+        """One line per outage, not one per attempt."""
+        if not self._failing:
+            what = "changes kept here, written when it is back" if kept else "using the last set"
+            log.warning("group silences not synced with zookeeper (%s): %s", reason, what)
+        self._failing = True
 
     def stats(self) -> dict[str, float]:
         """Figures for /healthz and /metrics."""

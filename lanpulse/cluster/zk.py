@@ -239,6 +239,8 @@ class GroupMember:
             held = set(self.daemon.held)
             if view != self.view or not held:
                 return
+            with contextlib.suppress(TimeoutError):  # adopted alerts meet their silences
+                await asyncio.wait_for(self.silences.synced.wait(), self.settings.session_timeout)
             others_entries = await asyncio.to_thread(self.board.read_others)
         except KazooException as exc:
             log.warning("hand-over of view %d interrupted: %s", view, exc)
