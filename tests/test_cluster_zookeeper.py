@@ -376,6 +376,15 @@ def test_digest_auth_keeps_the_group_to_its_members(zk: ZooKeeper) -> None:
             outsider.get("/t4/groups/default/members/m1")
         with pytest.raises(NoAuthError):
             outsider.create("/t4/groups/default/members/intruder")
+        # The group's silences carry the same ACL (group_silences.py creates them).
+        from lanpulse.cluster.group_silences import SilenceZnode
+        from lanpulse.cluster.silence_set import SilenceSet
+
+        SilenceZnode(member, "/t4/groups/default/silences").merge_in(
+            SilenceSet(), 0, lambda _e: None
+        )
+        with pytest.raises(NoAuthError):
+            outsider.get("/t4/groups/default/silences")
     finally:
         member.stop()
         outsider.stop()
@@ -604,9 +613,9 @@ async def test_group_silences_merge_concurrent_changes_and_outlive_a_zookeeper_o
     syncers = [
         GroupSilences(
             SilenceZnode(clients[i], "/t9/groups/default/silences"),
-            lambda i=i: books[i],  # type: ignore[misc]
+            lambda i=i: books[i],
             counter(i),
-            lambda i=i: clients[i].connected,  # type: ignore[misc]
+            lambda i=i: clients[i].connected,
         )
         for i in range(2)
     ]
