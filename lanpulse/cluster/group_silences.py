@@ -34,6 +34,7 @@ from lanpulse.core.model import now_ns
 log = logging.getLogger(__name__)
 # A change reaches the znode this soon (the same pace as the alert state, state.py).
 SYNC_EVERY_S = 0.25
+FAILED_RETRY_S = 2.0
 
 
 class SilenceZnode:
@@ -129,6 +130,8 @@ class GroupSilences:
                 continue
             self._wake.clear()
             await self.sync()
+            if self._failing:  # a refusal while connected (an ACL of other credentials)
+                await asyncio.sleep(FAILED_RETRY_S)  # is retried, not flooded
 
     async def sync(self) -> None:
         """Merge this member's changes into the znode and adopt the group's set."""
