@@ -560,7 +560,9 @@ web:
             while not await b_knows_the_mirror():
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.2)
-            # a stops: its devices move to b with their alerts, and stay muted / acked.
+            # a stops: its devices move to b with their alerts, and stay muted / acked. The
+            # ack is usually still waiting for a's next quarter-second sync here: a writes
+            # it on its way out (GroupSilences.flush), before its session closes.
             await stop(a, tasks[0])
             await until(lambda: set(b.scheduler.devices) == everything, 20)
             moved = time.monotonic()

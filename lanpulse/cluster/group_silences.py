@@ -157,6 +157,12 @@ class GroupSilences:
         if into_book(self.book(), mine):
             self.adopted()
 
+    async def flush(self) -> None:
+        """Write what is pending now (the member leaves the group: its last change, made
+        within the quarter second before, must not be left behind)."""
+        if self.connected() and not self.pending().empty():
+            await self.sync()
+
     def _fail(self, reason: str, kept: bool) -> None:
         """One line per outage, not one per attempt."""
         if not self._failing:

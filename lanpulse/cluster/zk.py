@@ -353,10 +353,13 @@ class GroupMember:
         self._spawn(self.silences.run())
 
     async def stop(self) -> None:
-        """Leave the group: close the session, so the others take over at once."""
+        """Leave the group: write the last silence changes, close the session, so the
+        others take over at once."""
         self._leaving = True
         for task in list(self._tasks):
             task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.silences.flush(), self.settings.session_timeout)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.client.stop)
             await asyncio.to_thread(self.client.close)
