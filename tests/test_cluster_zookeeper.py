@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -375,6 +376,301 @@ def test_digest_auth_keeps_the_group_to_its_members(zk: ZooKeeper) -> None:
             outsider.get("/t4/groups/default/members/m1")
         with pytest.raises(NoAuthError):
             outsider.create("/t4/groups/default/members/intruder")
+        # The group's silences carry the same ACL (group_silences.py creates them).
+        from lanpulse.cluster.group_silences import SilenceZnode
+        from lanpulse.cluster.silence_set import SilenceSet
+
+        SilenceZnode(member, "/t4/groups/default/silences").merge_in(
+            SilenceSet(), 0, lambda _e: None
+        )
+        with pytest.raises(NoAuthError):
+            outsider.get("/t4/groups/default/silences")
     finally:
         member.stop()
         outsider.stop()
+
+
+# -- silences and acknowledgements shared by the group (cluster/group_silences.py) -------
+
+TOKEN = "t0ken-of-alice"
+SLOW_DOWN_RULES = """\
+rules:
+  - {name: device_down, measurement: device, field: up, below: 1, for: 3s, severity: critical,
+     summary: "{device} does not answer"}
+"""
+
+
+def api(port: int, method: str, path: str, body: object | None = None) -> Any:
+    """One call to a member's /api/v1 as the token `alice` (blocking: run it in a thread)."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+async def test_a_silence_made_on_one_member_mutes_the_group_across_a_hand_over(
+    zk: ZooKeeper, tmp_path: Path
+) -> None:
+    """Members `a` and `b` (real GroupMembers on real daemons, in this event loop: their
+    HTTP APIs, alert engines and mail are real) poll devices that never answer. A silence
+    made through a's API reaches b's `/api/v1/silences` and mutes b's alerts; an
+    acknowledgement made on a survives its alert's move; when a stops, b keeps a's muted
+    alerts muted. Alertmanager (Debian's prometheus-alertmanager) gets the silence once."""
+    import asyncio
+
+    from lanpulse.cluster.zk import GroupMember, MemberDaemon
+    from lanpulse.config.loader import load_config
+    from lanpulse.sim.alerting import Alertmanager
+    from lanpulse.sim.servers import free_tcp_port
+    from tests._daemon import until
+
+    quiet = [f"quiet-{i}" for i in range(4)]
+    loud = [f"loud-{i}" for i in range(3)]
+    # Port 9 (discard) answers no SNMP: every device is down, device_down fires after 3 s.
+    devices = [device_line(n, 9) for n in [*quiet, *loud]]
+
+    async def start(name: str, am_url: str, smtp_port: int) -> tuple[MemberDaemon, int]:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "rules.yaml").write_text(SLOW_DOWN_RULES)
+        (folder / "alice.token").write_text(TOKEN + "\n")
+        port = free_tcp_port()
+        extra = f"""\
+cluster: {{zookeeper: '{zk.hosts}', name: {name}, root: /t8, session_timeout: 2s}}
+alerting:
+  rules_files: [rules.yaml]
+  disabled_packs: [desktop, device, interface, printer, sensor, storage]
+  state_file: state.json
+  receivers:
+    - {{name: am, alertmanager: {{url: "{am_url}"}}}}
+    - name: mail
+      email: {{host: 127.0.0.1, port: {smtp_port}, from: lanpulse@example.org,
+               to: [oncall@example.org]}}
+  route: {{receiver: mail, group_by: [alertname, device], group_wait: 0s,
+           group_interval: 1s, repeat_interval: 1h}}
+web:
+  tokens: [{{name: alice, token_file: alice.token}}]
+"""
+        config = write_config(
+            folder / "lanpulse.yaml",
+            devices,
+            interval="1s",
+            http_listen=f"127.0.0.1:{port}",
+            extra=extra,
+        )
+        settings = load_config(str(config)).settings.cluster
+        assert settings is not None
+        daemon = MemberDaemon(str(config), name, [], group="default")
+        daemon.member = GroupMember(settings, daemon)
+        await daemon.member.start()
+        tasks.append(asyncio.create_task(daemon.run(install_signals=False)))
+        return daemon, port
+
+    async def stop(daemon: MemberDaemon, task: asyncio.Task[int]) -> None:
+        daemon.request_stop()
+        assert await asyncio.wait_for(task, 30) == 0
+        assert daemon.member is not None
+        await daemon.member.stop()
+
+    async def call(port: int, method: str, path: str, body: object | None = None) -> Any:
+        return await asyncio.to_thread(api, port, method, path, body)
+
+    async def alerts(port: int) -> dict[str, dict[str, Any]]:
+        return {a["labels"]["device"]: a for a in await call(port, "GET", "/api/v1/alerts")}
+
+    def am_silences(am: Alertmanager) -> list[dict[str, Any]]:
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{am.url}/api/v2/silences", timeout=5) as resp:
+            return [s for s in json.load(resp) if s["status"]["state"] == "active"]
+
+    tasks: list[asyncio.Task[int]] = []
+    with SmtpSink() as smtp, Alertmanager(tmp_path / "am") as am:
+        t0 = time.monotonic()
+        (a, a_port), (b, b_port) = [await start(n, am.url, smtp.port) for n in ("a", "b")]
+        try:
+            # The silence is made at once through a's API, well before anything fires.
+            await until(lambda: a.member is not None and a.member.registered, 20)
+            made = await call(
+                a_port,
+                "POST",
+                "/api/v1/silences",
+                {"matchers": "device=~quiet-.*", "duration": "1h", "comment": "planned"},
+            )
+            everything = {*quiet, *loud}
+
+            def both_polling() -> bool:
+                owned = set(a.scheduler.devices) | set(b.scheduler.devices)
+                return owned == everything and bool(a.scheduler.devices and b.scheduler.devices)
+
+            await until(both_polling, 20)
+            # b lists it (from the group's znode), and it mutes b's own quiet alerts.
+            deadline = time.monotonic() + 10
+            while [s["id"] for s in await call(b_port, "GET", "/api/v1/silences")] != [made["id"]]:
+                assert time.monotonic() < deadline, (
+                    a.member.silences.stats(),
+                    b.member.silences.stats(),
+                )
+                await asyncio.sleep(0.1)
+            print(f"b lists a's silence {time.monotonic() - t0:.1f}s after the start")
+            b_quiet = [d for d in quiet if d in b.scheduler.devices]
+            a_quiet = [d for d in quiet if d in a.scheduler.devices]
+            a_loud = [d for d in loud if d in a.scheduler.devices]
+            assert b_quiet and a_quiet and a_loud, (a.scheduler.devices, b.scheduler.devices)
+
+            async def firing(port: int, names: list[str]) -> bool:
+                got = await alerts(port)
+                return all(got.get(n, {}).get("state") == "firing" for n in names)
+
+            deadline = time.monotonic() + 20
+            while not (await firing(b_port, b_quiet) and await firing(a_port, [*a_quiet, *a_loud])):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.2)
+            assert all(
+                v["mutedBy"] == made["id"]
+                for k, v in (await alerts(b_port)).items()
+                if k in b_quiet
+            )
+            # An acknowledgement on a (a person is on it) for one of a's paged alerts.
+            await until(lambda: len(pages(smtp, a_loud[0])) == 1, 20)
+            acked = await call(
+                a_port,
+                "POST",
+                "/api/v1/acks",
+                {"alert": f"device_down/{a_loud[0]}", "comment": "on it"},
+            )
+            assert len(acked) == 1
+            # Alertmanager got the silence from one member (a, the first by name), and b
+            # learned its Alertmanager id through the znode.
+            await until(lambda: len(am_silences(am)) == 1, 20)
+
+            async def b_knows_the_mirror() -> bool:
+                (s,) = await call(b_port, "GET", "/api/v1/silences")
+                return bool(s["alertmanagerId"])
+
+            deadline = time.monotonic() + 20
+            while not await b_knows_the_mirror():
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.2)
+            # a stops: its devices move to b with their alerts, and stay muted / acked. The
+            # ack is usually still waiting for a's next quarter-second sync here: a writes
+            # it on its way out (GroupSilences.flush), before its session closes.
+            await stop(a, tasks[0])
+            await until(lambda: set(b.scheduler.devices) == everything, 20)
+            moved = time.monotonic()
+            deadline = moved + 20
+            while not await firing(b_port, [*a_quiet, *a_loud]):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(3)  # b polls them 3 times: a lost silence would page now
+            now = await alerts(b_port)
+            assert {d: now[d]["mutedBy"] for d in quiet} == {d: made["id"] for d in quiet}
+            assert now[a_loud[0]]["ackedBy"] == "alice"
+            assert not any(pages(smtp, d) for d in quiet)
+            assert all(len(pages(smtp, d)) == 1 for d in loud)
+            assert len(am_silences(am)) == 1  # b, the mirror now, posts no second copy
+            print(f"silences across a hand-over: {time.monotonic() - t0:.1f}s in all")
+        finally:
+            for daemon, task in zip((a, b), tasks, strict=True):
+                if not task.done():
+                    await stop(daemon, task)
+
+
+async def test_group_silences_merge_concurrent_changes_and_outlive_a_zookeeper_outage(
+    zk: ZooKeeper, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two members' silence syncers (GroupSilences, each on its own kazoo session and book,
+    as a member runs it) change the group's set at the same moment, then one changes its
+    book while ZooKeeper is stopped: the change holds locally and reaches the other once
+    ZooKeeper is back, with one log line for the outage."""
+    import asyncio
+
+    from kazoo.client import KazooClient
+
+    from lanpulse.alerts.silences import SilenceBook, parse_matchers
+    from lanpulse.cluster.group_silences import GroupSilences, SilenceZnode
+    from lanpulse.core.model import now_ns
+    from tests._daemon import until
+
+    clients = [KazooClient(hosts=zk.hosts, timeout=10) for _ in range(2)]
+    for client in clients:
+        client.start(10)
+    books = [SilenceBook(), SilenceBook()]
+    adopted = [0, 0]
+
+    def counter(i: int) -> Callable[[], None]:
+        def count() -> None:
+            adopted[i] += 1
+
+        return count
+
+    syncers = [
+        GroupSilences(
+            SilenceZnode(clients[i], "/t9/groups/default/silences"),
+            lambda i=i: books[i],
+            counter(i),
+            lambda i=i: clients[i].connected,
+        )
+        for i in range(2)
+    ]
+    # Compare-and-set under contention: two sessions merge 10 silences each, in threads.
+    from lanpulse.cluster.silence_set import SilenceSet, decode
+
+    racing = [SilenceZnode(c, "/t9/race") for c in clients]
+
+    def add_ten(znode: SilenceZnode, name: str) -> None:
+        for k in range(10):
+            book = SilenceBook()
+            book.add_from_now(parse_matchers([f"device={name}{k}"]), now_ns(), 60, name, "")
+            znode.merge_in(SilenceSet(book.silences), now_ns(), lambda _e: None)
+
+    await asyncio.gather(
+        *(asyncio.to_thread(add_ten, z, n) for z, n in zip(racing, "xy", strict=True))
+    )
+    assert len(decode(clients[0].get("/t9/race")[0]).silences) == 20
+    tasks = [asyncio.create_task(s.run()) for s in syncers]
+    try:
+        await until(lambda: all(s.synced.is_set() for s in syncers))
+        now = now_ns()
+        made = [
+            book.add_from_now(parse_matchers([f"device=d{i}"]), now, 3600, "alice", "")
+            for i, book in enumerate(books)
+        ]
+        ids = {s.id for s in made}
+        await until(lambda: set(books[0].silences) == set(books[1].silences) == ids)
+        # An acknowledgement made on one member, released where its alert resolved.
+        books[0].ack("alert-1", "alice", now)
+        await until(lambda: "alert-1" in books[1].acks)
+        books[1].release("alert-1")
+        await until(lambda: "alert-1" not in books[0].acks)
+        # ZooKeeper stops: member 0 expires a silence in its own book, which goes on.
+        zk.stop()
+        try:
+            await until(lambda: not clients[0].connected, 10)
+            books[0].expire(made[1].id, now_ns())
+            await until(lambda: syncers[0].stats()["zk_silences_pending"] == 1)
+            await asyncio.sleep(0.6)
+            assert not books[0].silences[made[1].id].active(now_ns())
+            assert books[1].silences[made[1].id].active(now_ns())
+        finally:
+            zk.start()
+        await until(lambda: not books[1].silences[made[1].id].active(now_ns()), 30)
+        assert syncers[0].stats()["zk_silences_pending"] == 0
+        outage = [r for r in caplog.records if "not synced with zookeeper" in r.getMessage()]
+        assert len(outage) == 1, [r.getMessage() for r in outage]
+        assert "written when it is back" in outage[0].getMessage()
+        print(f"race: {sum(z.conflicts for z in racing)} conflicts retried; adoptions {adopted}")
+    finally:
+        for task in tasks:
+            task.cancel()
+        for client in clients:
+            client.stop()
+            client.close()

@@ -156,6 +156,11 @@ class AlertController:
         except OSError as exc:
             log.error("cannot save alert state: %s", exc)
 
+    def book_changed(self) -> None:
+        """The book was changed from outside the API (a poller group's shared set,
+        `cluster/group_silences.py`): re-mark the alerts and save the state file."""
+        self._changed(self.current(), self.clock())
+
     async def sync(self) -> None:
         """Mirror new silences to Alertmanager and expire ended ones there (best effort)."""
         mirror = self.mirror()

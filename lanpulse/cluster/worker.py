@@ -30,6 +30,7 @@ from lanpulse.core.model import Device, Sample
 from lanpulse.daemon import Daemon
 
 if TYPE_CHECKING:
+    from lanpulse.alerts.mirror import AlertmanagerSilences
     from lanpulse.alerts.service import AlertingService
     from lanpulse.config.settings import LoadedConfig
 
@@ -56,6 +57,10 @@ class ShardedDaemon(Daemon):
         self.members: list[str] = list(members)
         self.group = group
         self.held: set[str] = set()
+        # A group member mirrors silences to Alertmanager only while its group picks it
+        # (zk.py: the first live member); local workers never (their supervisor does).
+        self.mirrors = False
+        self.configured_mirror: AlertmanagerSilences | None = None
         super().__init__(config_path)
         self.instance = f"{socket.gethostname()}/{me}"
 
@@ -81,12 +86,18 @@ class ShardedDaemon(Daemon):
 
     def _alert_service(self) -> AlertingService:
         service = super()._alert_service()
-        if self.group is None:  # the supervisor mirrors the machine's silences, once
+        self.configured_mirror = service.mirror
+        if not self.mirrors:  # the supervisor, or one member of the group, mirrors
             service.mirror = None
         if service.store is not None:  # one state file per member, never shared
             path = service.store.path
             service.store = type(service.store)(path.with_name(f"{path.stem}.{self.me}.json"))
         return service
+
+    def mirroring(self, on: bool) -> None:
+        """Whether this group member mirrors the group's silences to Alertmanager."""
+        self.mirrors = on and self.group is not None
+        self.alerting.service.mirror = self.configured_mirror if self.mirrors else None
 
     def target(self, devices: Sequence[Device], members: Sequence[str]) -> list[Device]:
         """The devices this member owns among `members` (its shard of its group)."""

@@ -22,6 +22,10 @@ its devices: a request answered less than 2/3 of the session timeout ago, or eve
 ZooKeeper server refusing connections that recently (ZooKeeper entirely down: stale but
 safe, and /healthz says so). A member whose session is LOST drops its shard at once and
 registers again; its devices come back through the barrier.
+
+The group's silences and acknowledgements are kept in step by group_silences.py; the
+member starts it and picks the one member that mirrors them to Alertmanager. (~410 lines:
+membership, views, barrier and lease glue are one protocol, read best in one file.)
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from kazoo.client import KazooState
 from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
 
 from lanpulse.cluster.fence import Fence, refused, servers_of
+from lanpulse.cluster.group_silences import GroupSilences, SilenceZnode
 from lanpulse.cluster.state import AlertBoard, Entry, active_alerts, adopt, forget
 from lanpulse.cluster.worker import ShardedDaemon
 from lanpulse.cluster.zk_client import (
@@ -86,6 +91,12 @@ class GroupMember:
         self.members_path = f"{base}/members"
         self.node = f"{self.members_path}/{settings.name}"
         self.board = AlertBoard(self.client, f"{base}/alerts", settings.name)
+        self.silences = GroupSilences(
+            SilenceZnode(self.client, f"{base}/silences"),
+            lambda: daemon.alerting.service.book,
+            daemon.alerting.control.book_changed,
+            lambda: self.registered and self.state == KazooState.CONNECTED and daemon.ready,
+        )
         self.fence = Fence(servers_of(settings.zookeeper), settings.session_timeout)
         on_negotiated_timeout(self.client, self._negotiated)
         self.state = KazooState.LOST  # until the first session
@@ -153,6 +164,7 @@ class GroupMember:
             self._spawn(self._register())
         else:
             self._spawn_refresh()  # reconnected: re-read the view (watches may have fired)
+            self.silences.wake()
 
     # -- membership ---------------------------------------------------------------------
 
@@ -184,6 +196,8 @@ class GroupMember:
         keep = before & target
         self.daemon.rebalance(members, held=target - keep)
         self.live, self.view = list(members), view
+        # Alertmanager gets the group's silences from its first live member only.
+        self.daemon.mirroring(bool(members) and members[0] == self.settings.name)
         self.rebalances += 1
         engine = self.daemon.alerting.service.engine
         released = before - keep
@@ -225,6 +239,8 @@ class GroupMember:
             held = set(self.daemon.held)
             if view != self.view or not held:
                 return
+            with contextlib.suppress(TimeoutError):  # adopted alerts meet their silences
+                await asyncio.wait_for(self.silences.synced.wait(), self.settings.session_timeout)
             others_entries = await asyncio.to_thread(self.board.read_others)
         except KazooException as exc:
             log.warning("hand-over of view %d interrupted: %s", view, exc)
@@ -283,6 +299,7 @@ class GroupMember:
                 await asyncio.sleep(1)
                 continue
             self.registered = True
+            self.silences.wake()
             await self._refresh()
 
     async def _prove(self) -> None:
@@ -333,12 +350,16 @@ class GroupMember:
         self.client.start_async()
         self._spawn(self._prove())
         self._spawn(self._publish())
+        self._spawn(self.silences.run())
 
     async def stop(self) -> None:
-        """Leave the group: close the session, so the others take over at once."""
+        """Leave the group: write the last silence changes, close the session, so the
+        others take over at once."""
         self._leaving = True
         for task in list(self._tasks):
             task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.silences.flush(), self.settings.session_timeout)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.client.stop)
             await asyncio.to_thread(self.client.close)
@@ -354,6 +375,7 @@ class GroupMember:
             "zk_held": len(self.daemon.held),
             "zk_rebalances": self.rebalances,
             "zk_sessions_lost": self.sessions_lost,
+            **self.silences.stats(),
         }
 
 
