@@ -87,7 +87,10 @@ def target(port: int, community: str, version: str = "2c", **kw: object) -> Snmp
     return SnmpTarget(community, "127.0.0.1", port, creds)
 
 
-@pytest.mark.parametrize("path", all_recordings(), ids=lambda p: p.stem)
+# Every recording goes through the native client against its golden file in
+# test_profiles_snmpsim.py; the differential against pysnmp (slow: ~1 s of CPU per
+# recording) takes every third one, which still spans every device class of the corpus.
+@pytest.mark.parametrize("path", all_recordings()[::3], ids=lambda p: p.stem)
 async def test_profile_plan_matches_pysnmp(
     clients: tuple[NativeSnmpClient, PysnmpClient], agent: SnmpSimAgent, path: Path
 ) -> None:
@@ -233,11 +236,12 @@ async def test_concurrent_walks_share_one_socket(agent: SnmpSimAgent) -> None:
     # request-id alone, and each must be the same as when walked on its own.
     client = NativeSnmpClient()
     try:
-        targets = [target(agent.port, p.stem) for p in all_recordings()]
+        # Half the corpus (~36 walks in flight) is concurrency enough; all of it took 18 s.
+        targets = [target(agent.port, p.stem) for p in all_recordings()[::2]]
         alone = [await client.walk(t, IF_COLUMNS) for t in targets]
         together = await asyncio.gather(*(client.walk(t, IF_COLUMNS) for t in targets))
         assert together == alone
-        assert sum(len(c) for r in alone for c in r.values()) > 3000
+        assert sum(len(c) for r in alone for c in r.values()) > 1500
     finally:
         client.close()
 
