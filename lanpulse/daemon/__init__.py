@@ -1,0 +1,5 @@
+"""The polling daemon: the composition root (`service.py`, `Daemon`)."""
+
+from lanpulse.daemon.service import Daemon
+
+__all__ = ["Daemon"]
