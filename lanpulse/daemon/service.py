@@ -5,20 +5,19 @@ flush the writer and exit 0. SIGHUP re-reads the configuration, validates it, an
 then swaps it in: devices added or removed take effect without a restart, and an invalid
 file is reported in one line while the old configuration keeps running.
 
-(~840 lines: the composition root, the one module that knows every package, wires each
+(~750 lines: the composition root, the one module that knows every package, wires each
 subsystem (sinks, alerts, traps, agents, rollups, roles, web, discovery) with a few lines
 and starts, reloads and stops them in order. The subsystems themselves live in their
-packages; splitting the wiring would spread the start/stop order over several files.
-Over its old ~670 lines it grew by the switch-port attachment wiring (`refresh_attachments`
-to `_classes_and_labels`) and the agent hosts' status views: that block reads only the
-loaded config, the agent registry and the alert engine, and is the piece to move into a
-class of its own next.)
+packages; splitting the wiring would spread the start/stop order over several files. Two
+pieces of wiring that own state and read only a few inputs live next to it:
+`port_attachments.py` (which device is on which switch port, the alert topology and the
+`device_port` samples that follow, ~140 lines) and `agent_hosts.py` (the agent hosts on
+the status page, ~75 lines).)
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -32,7 +31,8 @@ from typing import TYPE_CHECKING, Protocol
 from lanpulse.core.errors import ConfigError, ConfigErrors, LanpulseError
 from lanpulse.core.model import Device, Sample, now_ns
 from lanpulse.core.repeat_log import RepeatLog
-from lanpulse.discovery.attachments import Attachments, Identity
+from lanpulse.daemon.agent_hosts import AgentHostsView
+from lanpulse.daemon.port_attachments import PortAttachments
 from lanpulse.parsers.merge import merge_sources
 from lanpulse.parsers.roles import PortNeighbors, RoleTagger
 from lanpulse.pipeline.alerting import AlertSink
@@ -46,16 +46,14 @@ if TYPE_CHECKING:
     from lanpulse.collectors.cli import CliCollector
     from lanpulse.config.influx import InfluxSettings, SpoolSettings
     from lanpulse.config.settings import LoadedConfig, Settings
-    from lanpulse.pipeline.agents import AgentHost, AgentService
+    from lanpulse.discovery.attachments import Attachments
+    from lanpulse.pipeline.agents import AgentService
     from lanpulse.timeseries.retention_v1 import RetentionPolicy
     from lanpulse.web.estate import EstateView
     from lanpulse.web.server import WebServer
     from lanpulse.web.status import LocalStatus
 
 log = logging.getLogger("lanpulse.daemon")
-# How often the daemon looks whether the endpoint table or an agent's address changed (a stat
-# and an integer compare; the join itself runs only on a change).
-ATTACH_CHECK_S = 5.0
 
 
 class Stage(Protocol):
@@ -133,13 +131,20 @@ class Daemon:
         # The daemon's own shipper (index 0) follows `influxdb:`/`spool:` on reload.
         self._own_shipper = sinks is None
         self.sinks: list[SampleSink] = list(sinks) if sinks is not None else self._default_sinks()
-        # Which device is on which switch port (discovery/attachments.py), with what it was
-        # built from: the endpoint file's mtime, the agents' identity version, the config.
-        self.attachments = Attachments()
-        self._attached_from: tuple[object, ...] | None = None
-        self._names: frozenset[str] = frozenset()
-        self._names_of: object = None
+        # The agent hosts on the status page; the agent service reports their pushes to it.
+        self.agent_hosts = AgentHostsView(lambda: self.loaded)
         self.agents = self._agent_service()
+        registry = self.agents.registry if self.agents else None
+        self.agent_hosts.registry = registry
+        # Which device is on which switch port, and the alert topology that follows.
+        self.ports = PortAttachments(
+            lambda: self.loaded,
+            registry,
+            self.states,
+            lambda parents, groups: self.alerting.service.engine.set_topology(parents, groups),
+            self.emit,
+            self.clock_ns,
+        )
         self.alerting = self._alert_sink()
         # What LLDP/CDP saw on each port: observed state, kept across reloads.
         self.port_neighbors = PortNeighbors()
@@ -221,48 +226,8 @@ class Daemon:
             backlog=self._backlog,
             base_dir=self.loaded.base_dir,
             clock_ns=self.clock_ns,
-            observe=self._observe_agent,
+            observe=self.agent_hosts.observe,
         )
-
-    def _observe_agent(self, host: AgentHost, samples: Sequence[Sample]) -> None:
-        """A pushing host's newest samples for the status page (a poll's outcome for it)."""
-        if self.estate is None:
-            return
-        if host.name in self._inventory_names:
-            return  # polled as well: the page follows its polls
-        self.estate.observe(self._agent_device(host), samples)
-
-    def _agent_device(self, host: AgentHost) -> Device:
-        """The status page's record of an agent host (no SNMP, no SSH: it pushes)."""
-        device = Device(
-            host.name,
-            host.address or "",
-            device_class=host.device_class,
-            labels=host.labels,
-            interval_s=self.loaded.settings.agents.interval if self.loaded.settings.agents else 60,
-            parent=host.parent,
-            profile="agent",
-        )
-        view = self.estate.views.get(host.name) if self.estate else None
-        return view.device if view is not None and view.device == device else device
-
-    def _estate_devices(self, devices: Sequence[Device]) -> list[Device]:
-        """What the status page shows: these devices, and the agent hosts not in the inventory."""
-        agents = self.agents.registry.hosts.values() if self.agents else ()
-        names = self._inventory_names
-        return [
-            *devices,
-            *(self._agent_device(h) for h in agents if h.name not in names),
-        ]
-
-    @property
-    def _inventory_names(self) -> frozenset[str]:
-        if self._names_of is not self.loaded:
-            self._names, self._names_of = (
-                frozenset(d.name for d in self.loaded.devices),
-                self.loaded,
-            )
-        return self._names
 
     def _write_lines(self, lines: list[str]) -> bool:
         """Ready line protocol (agents' unmapped points) for the sinks that take it."""
@@ -290,7 +255,7 @@ class Daemon:
             cfg.settings,
             cfg.rules.rules,
             base_dir=cfg.base_dir,
-            parents={**self.attachments.parents(), **self._configured_parents()},
+            parents=self.ports.parents(),
             groups={d.name: d.group for d in devices if d.group},
             clock=self.clock_ns,
             grafana=self.loaded.settings.grafana,
@@ -299,83 +264,6 @@ class Daemon:
             },
             status_url=self.loaded.settings.web.external_url,
         )
-
-    def _configured_parents(self) -> dict[str, str]:
-        """Parents set in the configuration (inventory, agents.hosts): they win over ports."""
-        return {
-            **(self.agents.registry.parents() if self.agents else {}),
-            **{d.name: d.parent for d in self.loaded.devices if d.parent},
-        }
-
-    def _identities(self) -> list[Identity]:
-        """What each device is known by on the network: inventory addresses, agents' own."""
-        out = [Identity(d.name, (d.address,)) for d in self.loaded.devices]
-        for host in self.agents.registry.hosts.values() if self.agents else ():
-            addresses = (host.address,) if host.address else ()
-            out.append(Identity(host.name, addresses, (host.mac,) if host.mac else ()))
-        return out
-
-    def _classes_and_labels(self) -> dict[str, tuple[str, dict[str, str]]]:
-        """Device -> (class, labels), for the `device_port` samples."""
-        out: dict[str, tuple[str, dict[str, str]]] = {}
-        for host in self.agents.registry.hosts.values() if self.agents else ():
-            out[host.name] = (host.device_class, host.labels)
-        for d in self.loaded.devices:
-            state = self.states.get(d.name)
-            chosen = state.selection.profile.device_class if state and state.selection else None
-            out[d.name] = (d.device_class or chosen or "other", dict(d.labels))
-        return out
-
-    async def refresh_attachments(self) -> bool:
-        """Join the endpoint table with the devices' addresses again when either changed;
-        set the alert topology and write `device_port` samples. True when it was rebuilt."""
-        from lanpulse.discovery.endpoints import EndpointTable
-
-        path = self.loaded.base_dir / self.loaded.settings.discovery.endpoints.file
-        try:
-            mtime: float | None = path.stat().st_mtime
-        except OSError:
-            mtime = None
-        version = self.agents.registry.identity_version if self.agents else 0
-        key = (mtime, version, id(self.loaded))
-        if key == self._attached_from:
-            return False
-        table_changed = self._attached_from is None or self._attached_from[0] != mtime
-        self._attached_from = key
-        identities = self._identities()
-
-        def build() -> Attachments:
-            return Attachments.build(EndpointTable.load(path), identities)
-
-        try:
-            # ~0.2 s of CPU for 20,000 desktops (benchmarks/attachments.py): off the loop.
-            attachments = await asyncio.to_thread(build)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("endpoint table %s not read (%s): ports not attached", path, exc)
-            return False
-        previous, self.attachments = self.attachments, attachments
-        self._apply_topology()
-        # A new table: every attachment again (its series stay current in InfluxDB); an
-        # agent's new address: only what it changed.
-        moved = None if table_changed else attachments.changed_since(previous)
-        samples = attachments.samples(self._classes_and_labels(), self.clock_ns(), only=moved)
-        self.emit(samples)
-        return True
-
-    def _apply_topology(self) -> None:
-        """The alert engine's parents: configured ones, else the switch a device is on."""
-        groups = {d.name: d.group for d in self.loaded.devices if d.group}
-        parents = {**self.attachments.parents(), **self._configured_parents()}
-        self.alerting.service.engine.set_topology(parents, groups)
-
-    async def _attach_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.refresh_attachments()
-            except Exception:  # the daemon's boundary: attaching ports must not stop polling
-                log.exception("attaching devices to switch ports failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), ATTACH_CHECK_S)
 
     def _write(self, samples: Sequence[Sample]) -> None:
         """Samples for the time-series sinks only (the engine's own `alert` samples)."""
@@ -388,6 +276,11 @@ class Daemon:
         for sink in self.sinks:
             ok = sink.submit_nowait(samples) and ok
         return ok
+
+    @property
+    def attachments(self) -> Attachments:
+        """Which device is on which switch port (the newest join: `PortAttachments`)."""
+        return self.ports.attachments
 
     @property
     def devices(self) -> tuple[Device, ...]:
@@ -494,7 +387,10 @@ class Daemon:
             self.estate = EstateView(
                 facts=lambda name: self.states.get(name, DeviceState()).facts()
             )
-            self.estate.set_devices(self._estate_devices(self.owned(self.loaded.devices)))
+            self.agent_hosts.estate = self.estate  # pushing hosts on the page from now on
+            self.estate.set_devices(
+                self.agent_hosts.estate_devices(self.owned(self.loaded.devices))
+            )
             self.on_outcome.append(self.estate.observe)
             endpoints_file = Path(self.loaded.settings.discovery.endpoints.file)
             self._status = LocalStatus(
@@ -503,7 +399,7 @@ class Daemon:
                 healthy=self.healthy,
                 control=self.alerting.control,
                 config_path=os.path.abspath(self.config_path),
-                ports=PortEndpoints(endpoints_file, attachments=lambda: self.attachments),
+                ports=PortEndpoints(endpoints_file, attachments=lambda: self.ports.attachments),
             )
         return self._status
 
@@ -532,7 +428,7 @@ class Daemon:
 
     def _apply_devices(self, devices: Sequence[Device]) -> None:
         if self.estate is not None:  # the page shows what this process polls (and agents)
-            self.estate.set_devices(self._estate_devices(devices))
+            self.estate.set_devices(self.agent_hosts.estate_devices(devices))
         new = {d.name: d for d in devices if d.snmp is not None or d.ssh is not None}
         for name in list(self.scheduler.devices):
             if name not in new:
@@ -815,7 +711,7 @@ class Daemon:
             asyncio.create_task(self._reload_loop()),
             asyncio.create_task(self._predict_loop()),
             asyncio.create_task(self._report_loop()),
-            asyncio.create_task(self._attach_loop()),
+            asyncio.create_task(self.ports.run(self._stop)),
         ]
         if settings.discovery.interval is not None:
             # Scheduled discovery (docs/discovery.md): new devices come in through reload().
