@@ -23,7 +23,7 @@ def _run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
 
 def test_the_demo_can_show_a_capacity_report(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
-    done = _run("demo", "--interval", "2", "--duration", "6", "--workdir", str(workdir))
+    done = _run("demo", "--interval", "3", "--duration", "8", "--workdir", str(workdir))
     assert done.returncode == 0, done.stderr
     config = str(workdir / "lanpulse-demo.yaml")
     report = _run("report", "capacity", "-c", config, "--since", "1d", "--format", "csv")
