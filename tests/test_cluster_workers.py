@@ -33,6 +33,7 @@ from tests._daemon import (
 )
 from tests.test_daemon_faults import http_get
 from tests.test_daemon_signals import polls_of
+from tests.test_selfmon_metrics import assert_promtool_clean
 from tests.test_snmp_client import warm_up
 
 BROTHER = RECORDINGS / "brother_hl5370dw.snmprec"
@@ -172,12 +173,14 @@ def test_a_dead_parent_is_one_page_across_workers(tmp_path: Path) -> None:
                 device_line(n, a.port, **({"parent": FAMILY[n]} if FAMILY.get(n) else {}))
                 for n, a in agents.items()
             ]
+            port = free_tcp_port()
             path = write_config(
                 tmp_path / "lanpulse.yaml",
                 devices,
                 interval="1s",
                 extra=alerting,
                 daemon="workers: 2",
+                http_listen=f"127.0.0.1:{port}",
             )
             daemon = DaemonProcess(path).start(timeout_s=STARTUP_S)
             try:
@@ -190,6 +193,14 @@ def test_a_dead_parent_is_one_page_across_workers(tmp_path: Path) -> None:
                 subjects = [m.subject for m in smtp.mails()]
                 assert len(subjects) == 1 and "core-sw" in subjects[0], subjects
                 assert "2 device(s) behind core-sw" in smtp.mails()[0].text()
+                # The supervisor's /metrics and /healthz hold the receivers' health over
+                # the workers: the one page, from whichever worker holds the family.
+                metrics = http_get(f"http://127.0.0.1:{port}/metrics")[1]
+                assert 'lanpulse_notifications_sent_total{receiver="email"} 1\n' in metrics
+                assert 'lanpulse_notifier_failing{receiver="email"} 0\n' in metrics
+                assert_promtool_clean(metrics)
+                health = json.loads(http_get(f"http://127.0.0.1:{port}/healthz")[1])
+                assert health["notifiers"]["email"]["sent"] == 1
                 daemon.signal(signal.SIGTERM)
                 assert daemon.wait(40) == 0
             finally:

@@ -1,13 +1,15 @@
 """How each receiver is doing: notifications sent, failed, dropped, dead-lettered, queued.
 
-Shown per receiver in `/metrics` and `/healthz`. A receiver that keeps failing (or refuses a
+Shown per receiver in `/metrics` and `/healthz` (with several workers, the supervisor merges
+the workers' reports with `merge_reports` and renders them with the same `prometheus_lines`).
+A receiver that keeps failing (or refuses a
 notification for good) raises the `notifier_failing` alert, which goes to the *other*
 receivers, and resolves when a delivery to it succeeds again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lanpulse.core.model import AlertEvent
@@ -21,6 +23,7 @@ _COUNTERS = (
     ("dropped", "notifications dropped because the receiver's queue was full"),
     ("dead_lettered", "notifications a receiver refused for good, kept as dead letters"),
 )
+_SUMMED = (*(key for key, _ in _COUNTERS), "queued")
 
 
 @dataclass(slots=True)
@@ -103,21 +106,50 @@ class NotifierHealth:
 
     def prometheus(self, queued: Mapping[str, int]) -> str:
         """Prometheus text, one series per receiver (`receiver` label)."""
-        names = sorted(set(self.receivers) | set(queued))
-        lines: list[str] = []
-        for key, help_text in _COUNTERS:
-            metric = f"lanpulse_notifications_{key}_total"
-            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} counter"]
-            lines += [f'{metric}{{receiver="{n}"}} {getattr(self.of(n), key)}' for n in names]
-        gauges = (
-            ("lanpulse_notifications_queued", "notifications waiting for delivery", queued),
-            (
-                "lanpulse_notifier_failing",
-                "1 while a receiver keeps failing",
-                {n: int(self.of(n).failing_since_ns is not None) for n in names},
-            ),
-        )
-        for metric, help_text, values in gauges:
-            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
-            lines += [f'{metric}{{receiver="{n}"}} {values.get(n, 0)}' for n in names]
-        return "\n".join(lines) + "\n" if names else ""
+        return prometheus_lines(self.as_json(queued))
+
+
+Report = Mapping[str, Mapping[str, object]]
+
+
+def merge_reports(reports: Iterable[Report]) -> dict[str, dict[str, object]]:
+    """Several processes' `as_json` reports as one: counts summed; failing when any process
+    finds the receiver failing, with a failing process's last error first."""
+    by_name: dict[str, list[Mapping[str, object]]] = {}
+    for report in reports:
+        for name, health in report.items():
+            by_name.setdefault(name, []).append(health)
+    return {name: _merged(healths) for name, healths in sorted(by_name.items())}
+
+
+def _merged(healths: list[Mapping[str, object]]) -> dict[str, object]:
+    failing = [h for h in healths if h.get("failing")]
+    errors = (str(h.get("last_error") or "") for h in (*failing, *healths))
+    return {
+        **{key: sum(_count(h.get(key)) for h in healths) for key in _SUMMED},
+        "failing": bool(failing),
+        "last_error": next((e for e in errors if e), ""),
+    }
+
+
+def _count(value: object) -> int:
+    """A report's number (`failing` is a bool: 1 or 0); 0 for anything else."""
+    return int(value) if isinstance(value, int) else 0
+
+
+def prometheus_lines(health: Report) -> str:
+    """Prometheus text of an `as_json` report, one series per receiver (`receiver` label)."""
+    names = sorted(health)
+    lines: list[str] = []
+    for key, help_text in _COUNTERS:
+        metric = f"lanpulse_notifications_{key}_total"
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} counter"]
+        lines += [f'{metric}{{receiver="{n}"}} {_count(health[n].get(key))}' for n in names]
+    gauges = (
+        ("lanpulse_notifications_queued", "notifications waiting for delivery", "queued"),
+        ("lanpulse_notifier_failing", "1 while a receiver keeps failing", "failing"),
+    )
+    for metric, help_text, key in gauges:
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
+        lines += [f'{metric}{{receiver="{n}"}} {_count(health[n].get(key))}' for n in names]
+    return "\n".join(lines) + "\n" if names else ""

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lanpulse.alerts.receiver_health import merge_reports, prometheus_lines
 from lanpulse.cluster.calls import MAX_LINE_BYTES, Caller, CallFailed
 from lanpulse.cluster.capacity import estimate
 from lanpulse.cluster.silences import ClusterAlertControl
@@ -82,6 +83,7 @@ class WorkerSlot:
     index: int
     proc: asyncio.subprocess.Process | None = None
     report: dict[str, float] = field(default_factory=dict)
+    notifiers: dict[str, Any] = field(default_factory=dict)  # its receivers' health
     healthy: bool = False
     ready: bool = False  # its alert state is loaded and it polls: it can answer calls
     restarts: int = 0
@@ -92,6 +94,7 @@ class WorkerSlot:
     def take(self, data: Mapping[str, Any]) -> bool:
         """Record one report line; True when the worker just became ready."""
         self.report, self.healthy = dict(data["stats"]), bool(data["healthy"])
+        self.notifiers = dict(data.get("notifiers") or {})
         self.polls.append((time.monotonic(), self.report.get("polls", 0.0)))
         was, self.ready = self.ready, bool(data.get("ready", True))
         return self.ready and not was
@@ -99,6 +102,7 @@ class WorkerSlot:
     def gone(self) -> None:
         """The process exited: nothing to report, nothing to call."""
         self.report, self.healthy, self.ready = {}, False, False
+        self.notifiers = {}
         self.polls.clear()
         if self.caller is not None:
             self.caller.close()
@@ -200,6 +204,18 @@ class Supervisor:
         out["reload_failures"] = out.get("reload_failures", 0.0) + self.reload_failures
         out["uptime_seconds"] = time.monotonic() - self.started_at
         return out
+
+    def notifier_health(self) -> dict[str, dict[str, object]]:
+        """Per receiver, over the workers (each notifies for the alerts of its shard)."""
+        return merge_reports(s.notifiers for s in self.slots if s.report)
+
+    def status_stats(self) -> dict[str, object]:
+        """`/healthz` and the status page: the figures, and the receivers' health."""
+        return {**self.stats(), "notifiers": self.notifier_health()}
+
+    def metrics_text(self) -> str:
+        """`/metrics`: the machine's figures, then the receivers' over the workers."""
+        return prometheus_text(self.stats()) + prometheus_lines(self.notifier_health())
 
     def healthy(self) -> bool:
         """Every worker running and healthy."""
@@ -312,11 +328,13 @@ class Supervisor:
         listen = self.loaded.settings.daemon.http_listen
         if listen and self.http:
             # The one endpoint of the machine: workers run without one.
-            status = ClusterStatus(self.ask_all, self.control, self.stats, self.healthy, self.slots)
+            status = ClusterStatus(
+                self.ask_all, self.control, self.status_stats, self.healthy, self.slots
+            )
             endpoints = Endpoints(
-                stats=self.stats,
+                stats=self.status_stats,
                 healthy=self.healthy,
-                metrics_text=lambda: prometheus_text(self.stats()),
+                metrics_text=self.metrics_text,
                 control=self.control,
                 status=status,
             )

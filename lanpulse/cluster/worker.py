@@ -139,6 +139,7 @@ def report_line(daemon: Daemon, worker: int) -> str:
             "healthy": daemon.healthy(),
             "ready": daemon.ready,
             "stats": daemon.all_stats(),
+            "notifiers": daemon.alerting.notifier_health(),
         }
     )
 
