@@ -164,17 +164,20 @@ class LocalizedKeys:
             )
             object.__setattr__(self, "_algorithm", algorithm)
 
-    def digest(self, message: bytes) -> bytes:
-        """The truncated HMAC of a whole message (its auth parameters zeroed)."""
+    def digest(self, *parts: bytes) -> bytes:
+        """The truncated HMAC of a whole message (its auth parameters zeroed), given as the
+        parts it is made of (so that no one has to join them just to hash them)."""
         assert self._inner is not None and self.auth is not None
         inner = self._inner.copy()
-        inner.update(message)
+        for part in parts:
+            inner.update(part)
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()[: self.auth.mac_length]
 
     def encrypt(self, plain: bytes, boots: int, time: int, salt: int) -> tuple[bytes, bytes]:
-        """(ciphertext, msgPrivacyParameters) for a scoped PDU; `salt` is a fresh counter."""
+        """(ciphertext, msgPrivacyParameters: 8 bytes) for a scoped PDU; `salt` is a fresh
+        counter."""
         algorithm = self._algorithm
         assert self.priv is not None and algorithm is not None
         if self.priv.cipher == "des":
