@@ -42,7 +42,6 @@ from lanpulse.collectors.snmp.codec import (
     encode_length,
     encode_oid,
     integer,
-    read_integer,
     read_tlv,
     tlv,
 )
@@ -178,7 +177,10 @@ class MessageTemplate:
     one-off form.
     """
 
-    __slots__ = ("_context", "_engine", "_global_tail", "_keys", "_mac_length", "_user_auth")
+    __slots__ = (
+        *("_context", "_encrypt", "_engine", "_global_tail", "_keys", "_mac_length"),
+        "_user_auth",
+    )
 
     def __init__(
         self,
@@ -196,6 +198,7 @@ class MessageTemplate:
         if flags & FLAG_AUTH:
             assert keys is not None and keys.auth is not None
         self._keys = keys if flags & (FLAG_AUTH | FLAG_PRIV) else None
+        self._encrypt = bool(flags & FLAG_PRIV)  # the keys may have privacy unused here
         self._mac_length = keys.auth.mac_length if keys and keys.auth and flags & FLAG_AUTH else 0
         self._global_tail = (
             integer(max_size) + tlv(OCTET_STRING, bytes((flags,))) + integer(USM_SECURITY_MODEL)
@@ -210,7 +213,7 @@ class MessageTemplate:
         keys = self._keys
         scoped = self._context + pdu
         scoped = _head(SEQUENCE, len(scoped)) + scoped
-        if keys is not None and keys.priv is not None:
+        if keys is not None and self._encrypt:
             cipher, priv_params = keys.encrypt(scoped, boots, time, salt)
             # msgPrivacyParameters (8 bytes for DES and AES alike), then the encrypted PDU
             rest = b"\x04\x08" + priv_params + _head(OCTET_STRING, len(cipher)) + cipher
@@ -287,8 +290,10 @@ def parse_message(data: bytes) -> V3Message:
 
 
 def _parse(data: bytes) -> V3Message:
-    # Every header field but the outer SEQUENCE and the security parameters' wrappers has a
-    # short length in practice: read those inline, the rest with read_tlv (which checks).
+    # The wrappers (message, msgGlobalData, msgSecurityParameters) go through read_tlv,
+    # which takes long lengths; the fields inside have short ones whenever they are valid
+    # (RFC 3412/3414 bound them), so they are read inline, bounds checked by the wrapper's
+    # end. IndexError (a field running off the datagram) becomes MalformedMessage above.
     total = len(data)
     start, end = read_tlv(data, 0, total, SEQUENCE)
     if end != total:
@@ -296,13 +301,13 @@ def _parse(data: bytes) -> V3Message:
     if data[start : start + 3] != b"\x02\x01\x03":
         raise MalformedMessage("not an SNMPv3 message")
     g, g_end = read_tlv(data, start + 3, end, SEQUENCE)
-    msg_id, g = read_integer(data, g, g_end)
-    max_size, g = read_integer(data, g, g_end)
+    msg_id, g = _unsigned_at(data, g)
+    max_size, g = _unsigned_at(data, g)
     if data[g] != OCTET_STRING or data[g + 1] != 1:
         raise MalformedMessage("msgFlags is not one byte")
     flags = data[g + 2]
-    model, g = read_integer(data, g + 3, g_end)
-    if g != g_end or msg_id < 0 or max_size < 484:
+    model, g = _unsigned_at(data, g + 3)
+    if g != g_end or max_size < 484:
         raise MalformedMessage("bad msgGlobalData")
     if model != USM_SECURITY_MODEL:
         raise UsmError("unknownSecurityModel", f"security model {model} is not USM")
@@ -312,22 +317,37 @@ def _parse(data: bytes) -> V3Message:
     s, s_end = read_tlv(data, s, body_at, SEQUENCE)
     if s_end != body_at or body_at >= end:
         raise MalformedMessage("bad security parameters")
-    if data[s] != OCTET_STRING or data[s + 1] > 32:
-        raise MalformedMessage("bad msgAuthoritativeEngineID")
-    e, e_end = s + 2, s + 2 + data[s + 1]
-    boots, j = read_integer(data, e_end, s_end)
-    engine_time, j = read_integer(data, j, s_end)
-    if data[j] != OCTET_STRING or data[j + 1] > 32:
-        raise MalformedMessage("bad msgUserName")
-    u, u_end = j + 2, j + 2 + data[j + 1]
-    a, a_end = read_tlv(data, u_end, s_end, OCTET_STRING)
-    p, p_end = read_tlv(data, a_end, s_end, OCTET_STRING)
-    if p_end != s_end or boots < 0 or engine_time < 0:
+    e, e_end = _short_octets(data, s, 32, "msgAuthoritativeEngineID")
+    boots, j = _unsigned_at(data, e_end)
+    engine_time, j = _unsigned_at(data, j)
+    u, u_end = _short_octets(data, j, 32, "msgUserName")
+    a, a_end = _short_octets(data, u_end, 48, "msgAuthenticationParameters")
+    p, p_end = _short_octets(data, a_end, 8, "msgPrivacyParameters")
+    if p_end != s_end:
         raise MalformedMessage("bad security parameters")
     return V3Message(
         data, msg_id, max_size, flags, data[e:e_end], boots, engine_time, data[u:u_end],
         data[a:a_end], a, data[p:p_end], body_at,
     )  # fmt: skip
+
+
+def _unsigned_at(data: bytes, i: int) -> tuple[int, int]:
+    """A header INTEGER at data[i] (msgID, msgMaxSize, boots, time, security model: all
+    0..2^31-1, so at most 4 bytes, never negative): (value, index after it)."""
+    n = data[i + 1]
+    if data[i] != INTEGER or not 0 < n <= 4 or data[i + 2] & 0x80:
+        raise MalformedMessage("bad header INTEGER")
+    i += 2 + n
+    return int.from_bytes(data[i - n : i], "big"), i
+
+
+def _short_octets(data: bytes, i: int, limit: int, name: str) -> tuple[int, int]:
+    """The content (start, end) of a header OCTET STRING at data[i] of at most `limit` bytes
+    (engine IDs, user and context names: 32; digests: 48; privacy parameters: 8)."""
+    n = data[i + 1]
+    if data[i] != OCTET_STRING or n > limit:
+        raise MalformedMessage(f"bad {name}")
+    return i + 2, i + 2 + n
 
 
 def open_message(message: V3Message, keys: LocalizedKeys | None) -> Opened:
@@ -340,8 +360,8 @@ def open_message(message: V3Message, keys: LocalizedKeys | None) -> Opened:
         at = message.auth_at
         if len(message.auth_params) != mac_length:
             raise UsmError("wrongDigest", "authentication parameters of the wrong length")
-        zeroed = data[:at] + bytes(mac_length) + data[at + mac_length :]
-        if not hmac.compare_digest(keys.digest(zeroed), message.auth_params):
+        zeroed = (data[:at], bytes(mac_length), data[at + mac_length :])
+        if not hmac.compare_digest(keys.digest(*zeroed), message.auth_params):
             raise UsmError("wrongDigest", "message failed authentication")
     if flags & FLAG_PRIV:
         assert keys is not None
@@ -403,7 +423,13 @@ def _scoped(message: V3Message, data: bytes, i: int, end: int, *, padded: bool) 
     s, s_end = read_tlv(data, i, end, SEQUENCE)
     if s_end != end and not (padded and end - s_end < 16):
         raise MalformedMessage("scoped PDU length does not match")  # DES pads to 8 bytes
-    e, e_end = read_tlv(data, s, s_end, OCTET_STRING)
-    n, n_end = read_tlv(data, e_end, s_end, OCTET_STRING)
+    # contextEngineID and contextName: SnmpAdminString / SnmpEngineID, at most 32 bytes
+    try:
+        e, e_end = _short_octets(data, s, 32, "contextEngineID")
+        n, n_end = _short_octets(data, e_end, 32, "contextName")
+    except IndexError:
+        raise MalformedMessage("truncated scoped PDU") from None
+    if n_end > s_end:
+        raise MalformedMessage("truncated scoped PDU")
     pdu = decode_pdu(data, n_end, s_end)
     return Opened(message, data[e:e_end], data[n:n_end], pdu)

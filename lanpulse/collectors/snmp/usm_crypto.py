@@ -15,6 +15,7 @@ Keys never appear in `repr`, logs or errors: `LocalizedKeys` hides them, and `Ke
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,8 @@ PRIV_PROTOCOLS: dict[str, PrivProtocol] = {
 }
 
 _MEGABYTE = 1 << 20
+_AES_IV = struct.Struct(">IIQ")  # engine boots, engine time, salt (RFC 3826 3.1.2.1)
+_BOOTS_TIME = struct.Struct(">II")
 
 
 def password_key(password: bytes, hash_name: str) -> bytes:
@@ -186,10 +189,10 @@ class LocalizedKeys:
             padded = plain + b"\x00" * (-len(plain) % 8)
             enc = Cipher(algorithm, modes.CBC(iv)).encryptor()
             return enc.update(padded) + enc.finalize(), params
-        params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
-        iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+        # RFC 3826 3.1.2.1: IV = boots | time | salt (the salt is msgPrivacyParameters)
+        iv = _AES_IV.pack(boots, time, salt & 0xFFFFFFFFFFFFFFFF)
         enc = Cipher(algorithm, CFB(iv)).encryptor()
-        return enc.update(plain) + enc.finalize(), params
+        return enc.update(plain) + enc.finalize(), iv[8:]
 
     def decrypt(self, cipher: bytes, params: bytes, boots: int, time: int) -> bytes:
         """The plaintext of an encrypted scoped PDU; ValueError if it cannot be."""
@@ -203,7 +206,7 @@ class LocalizedKeys:
             iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], params, strict=True))
             dec = Cipher(algorithm, modes.CBC(iv)).decryptor()
         else:
-            iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+            iv = _BOOTS_TIME.pack(boots, time) + params
             dec = Cipher(algorithm, CFB(iv)).decryptor()
         return dec.update(cipher) + dec.finalize()
 
