@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any, cast
+from typing import Any
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.codec import GET, REPORT, RESPONSE, MalformedMessage, Pdu, encode_oid
@@ -190,19 +190,19 @@ class V3Step:
             def silence() -> CollectError:
                 return _PrivSilence(target.device, "")
 
-        return cast(
-            Coroutine[Any, Any, tuple[Pdu, V3Message]],
-            transport.exchange(
-                target,
-                peer.address,
-                request_id,
-                message,
-                accept,
-                tries=tries or creds.retries + 1,
-                timeout_s=creds.timeout_s,
-                silence=silence,
-            ),
+        # An annotation, not typing.cast: cast's subscripted type was built on every request
+        # (the annotation of a local is never evaluated).
+        exchange: Coroutine[Any, Any, tuple[Pdu, V3Message]] = transport.exchange(
+            target,
+            peer.address,
+            request_id,
+            message,
+            accept,
+            tries=tries or creds.retries + 1,
+            timeout_s=creds.timeout_s,
+            silence=silence,
         )
+        return exchange
 
     async def _diagnose(self, target: SnmpTarget, peer: _V3Peer) -> CollectError:
         """After silence to authPriv: does the agent answer the same user authNoPriv?"""
