@@ -70,7 +70,8 @@ class Response(NamedTuple):
 # -- encoding ---------------------------------------------------------------------------
 
 
-def _length(n: int) -> bytes:
+def encode_length(n: int) -> bytes:
+    """BER length octets (definite form) for a content of `n` bytes."""
     if n < 0x80:
         return bytes((n,))
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
@@ -79,7 +80,7 @@ def _length(n: int) -> bytes:
 
 def tlv(tag: int, body: bytes) -> bytes:
     """One BER TLV (definite length)."""
-    return bytes((tag,)) + _length(len(body)) + body
+    return bytes((tag,)) + encode_length(len(body)) + body
 
 
 def _integer(value: int) -> bytes:

@@ -25,7 +25,6 @@ carries (`REPORT_TEXTS` has the one-line explanation for a poller's user).
 
 from __future__ import annotations
 
-import functools
 import hmac
 import time as _time
 from collections.abc import Callable
@@ -33,15 +32,16 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from lanpulse.collectors.snmp.codec import (
+    INTEGER,
     OCTET_STRING,
     SEQUENCE,
     VERSION_3,
     MalformedMessage,
     Pdu,
     decode_pdu,
+    encode_length,
     encode_oid,
     integer,
-    read_integer,
     read_tlv,
     tlv,
 )
@@ -53,6 +53,7 @@ __all__ = [
     "KeyCache",
     "LocalEngine",
     "LocalizedKeys",
+    "MessageTemplate",
     "Opened",
     "UsmError",
     "UsmUser",
@@ -163,6 +164,82 @@ class Opened(NamedTuple):
     pdu: Pdu
 
 
+class MessageTemplate:
+    """One sender's v3 messages for one engine and user, encoded once where they do not change.
+
+    Between two requests to a peer only the msgID, engine boots and time, the salt, the
+    digest and the (encrypted) scoped PDU differ; everything else — version, msgMaxSize,
+    msgFlags, security model, engine ID, user name, the digest's zero placeholder, the
+    context — is encoded here once, and `encode` joins the parts with their lengths (the
+    HMAC runs over the parts, so no zeroed copy is made). Building a SHA/AES GET-10 request
+    message (cipher and HMAC included) went from 125.5k to 95.1k instructions, 24 % (5 % of
+    the whole v3 request; callgrind, benchmarks/snmp_callgrind.py).
+    Owned by whoever sends (a poller's peer, a receiver's answer); `encode_message` is the
+    one-off form.
+    """
+
+    __slots__ = (
+        *("_context", "_encrypt", "_engine", "_global_tail", "_keys", "_mac_length"),
+        "_user_auth",
+    )
+
+    def __init__(
+        self,
+        *,
+        flags: int,
+        engine_id: bytes,
+        user_name: bytes,
+        keys: LocalizedKeys | None,
+        context_engine_id: bytes,
+        context_name: bytes,
+        max_size: int = MAX_MESSAGE_SIZE,
+    ) -> None:
+        if flags & FLAG_PRIV:
+            assert keys is not None and keys.priv is not None and flags & FLAG_AUTH
+        if flags & FLAG_AUTH:
+            assert keys is not None and keys.auth is not None
+        self._keys = keys if flags & (FLAG_AUTH | FLAG_PRIV) else None
+        self._encrypt = bool(flags & FLAG_PRIV)  # the keys may have privacy unused here
+        self._mac_length = keys.auth.mac_length if keys and keys.auth and flags & FLAG_AUTH else 0
+        self._global_tail = (
+            integer(max_size) + tlv(OCTET_STRING, bytes((flags,))) + integer(USM_SECURITY_MODEL)
+        )
+        self._engine = tlv(OCTET_STRING, engine_id)
+        # userName, then msgAuthenticationParameters up to its content (zeros, or the digest)
+        self._user_auth = tlv(OCTET_STRING, user_name) + bytes((OCTET_STRING, self._mac_length))
+        self._context = tlv(OCTET_STRING, context_engine_id) + tlv(OCTET_STRING, context_name)
+
+    def encode(self, msg_id: int, boots: int, time: int, pdu: bytes, salt: int = 0) -> bytes:
+        """One message around `pdu`; `salt` must not repeat for the same keys."""
+        keys = self._keys
+        scoped = self._context + pdu
+        scoped = _head(SEQUENCE, len(scoped)) + scoped
+        if keys is not None and self._encrypt:
+            cipher, priv_params = keys.encrypt(scoped, boots, time, salt)
+            # msgPrivacyParameters (8 bytes for DES and AES alike), then the encrypted PDU
+            rest = b"\x04\x08" + priv_params + _head(OCTET_STRING, len(cipher)) + cipher
+            priv_length = 10
+        else:
+            rest, priv_length = b"\x04\x00" + scoped, 2
+        mac_length = self._mac_length
+        # The security parameters up to the digest's content; the digest (or nothing) and
+        # `rest` (msgPrivacyParameters and msgData) follow.
+        security = self._engine + _unsigned(boots) + _unsigned(time) + self._user_auth
+        security_length = len(security) + mac_length + priv_length
+        sequence = _head(SEQUENCE, security_length)
+        octets = _head(OCTET_STRING, len(sequence) + security_length)
+        global_data = _unsigned(msg_id) + self._global_tail
+        global_data = _head(SEQUENCE, len(global_data)) + global_data
+        # version (3 bytes), msgGlobalData, msgSecurityParameters, msgData
+        length = 3 + len(global_data) + len(octets) + len(sequence) + len(security)
+        length += mac_length + len(rest)
+        head = b"".join((_head(SEQUENCE, length), _VERSION, global_data, octets, sequence))
+        head += security
+        if keys is None or not mac_length:
+            return head + rest
+        return head + keys.digest(head, bytes(mac_length), rest) + rest
+
+
 def encode_message(
     *,
     msg_id: int,
@@ -179,60 +256,36 @@ def encode_message(
     max_size: int = MAX_MESSAGE_SIZE,
 ) -> bytes:
     """One v3 message; `flags` auth/priv bits need `keys`; `salt` must not repeat per key."""
-    data = tlv(SEQUENCE, _octets(context_engine_id) + _octets(context_name) + pdu)
-    priv_field = b"\x04\x00"
-    if flags & FLAG_PRIV:
-        assert keys is not None and keys.priv is not None
-        cipher, priv_params = keys.encrypt(data, boots, time, salt)
-        data = tlv(OCTET_STRING, cipher)
-        priv_field = tlv(OCTET_STRING, priv_params)
-    mac_length = keys.auth.mac_length if flags & FLAG_AUTH and keys and keys.auth else 0
-    security = tlv(
-        SEQUENCE,
-        _octets(engine_id)
-        + integer(boots)
-        + integer(time)
-        + _octets(user_name)
-        + _zeros(mac_length)
-        + priv_field,
+    template = MessageTemplate(
+        flags=flags,
+        engine_id=engine_id,
+        user_name=user_name,
+        keys=keys,
+        context_engine_id=context_engine_id,
+        context_name=context_name,
+        max_size=max_size,
     )
-    message = tlv(
-        SEQUENCE,
-        _VERSION
-        + tlv(SEQUENCE, integer(msg_id) + _global_tail(max_size, flags))
-        + tlv(OCTET_STRING, security)
-        + data,
-    )
-    if not mac_length:
-        return message
-    assert keys is not None
-    # The auth parameters are the content of the field just before the privacy one.
-    at = len(message) - len(data) - len(priv_field) - mac_length
-    return message[:at] + keys.digest(message) + message[at + mac_length :]
+    return template.encode(msg_id, boots, time, pdu, salt)
 
 
 _VERSION = integer(VERSION_3)
 
 
-# Process-wide, on purpose: pure encodings keyed by their
-# input bytes or numbers, right for every peer and configuration; bounded by maxsize.
-@functools.lru_cache(maxsize=4096)
-def _octets(value: bytes) -> bytes:
-    """An OCTET STRING TLV (engine IDs, user and context names repeat: cached)."""
-    return tlv(OCTET_STRING, value)
+def _unsigned(value: int) -> bytes:
+    """A non-negative INTEGER of the header (msgID, boots, time)."""
+    n = value.bit_length() // 8 + 1
+    return bytes((INTEGER, n)) + value.to_bytes(n, "big")
 
 
-# Process-wide: keyed by a length alone (see _octets).
-@functools.lru_cache(maxsize=64)
-def _zeros(length: int) -> bytes:
-    return tlv(OCTET_STRING, bytes(length))
-
-
-# Process-wide: keyed by two numbers alone (see _octets).
-@functools.lru_cache(maxsize=64)
-def _global_tail(max_size: int, flags: int) -> bytes:
-    """msgMaxSize, msgFlags and msgSecurityModel: the same for every message of a peer."""
-    return integer(max_size) + tlv(OCTET_STRING, bytes((flags,))) + integer(USM_SECURITY_MODEL)
+def _head(tag: int, length: int) -> bytes:
+    """A TLV's tag and length octets, for a content of `length` bytes (a message's parts
+    take one or two length bytes: spelt out, one call less for each of the three long ones
+    a GET-10 message has)."""
+    if length < 0x80:
+        return bytes((tag, length))
+    if length < 0x100:
+        return bytes((tag, 0x81, length))
+    return bytes((tag,)) + encode_length(length)
 
 
 def parse_message(data: bytes) -> V3Message:
@@ -244,8 +297,10 @@ def parse_message(data: bytes) -> V3Message:
 
 
 def _parse(data: bytes) -> V3Message:
-    # Every header field but the outer SEQUENCE and the security parameters' wrappers has a
-    # short length in practice: read those inline, the rest with read_tlv (which checks).
+    # The wrappers (message, msgGlobalData, msgSecurityParameters) go through read_tlv,
+    # which takes long lengths; the fields inside have short ones whenever they are valid
+    # (RFC 3412/3414 bound them), so they are read inline, bounds checked by the wrapper's
+    # end. IndexError (a field running off the datagram) becomes MalformedMessage above.
     total = len(data)
     start, end = read_tlv(data, 0, total, SEQUENCE)
     if end != total:
@@ -253,13 +308,13 @@ def _parse(data: bytes) -> V3Message:
     if data[start : start + 3] != b"\x02\x01\x03":
         raise MalformedMessage("not an SNMPv3 message")
     g, g_end = read_tlv(data, start + 3, end, SEQUENCE)
-    msg_id, g = read_integer(data, g, g_end)
-    max_size, g = read_integer(data, g, g_end)
+    msg_id, g = _unsigned_at(data, g)
+    max_size, g = _unsigned_at(data, g)
     if data[g] != OCTET_STRING or data[g + 1] != 1:
         raise MalformedMessage("msgFlags is not one byte")
     flags = data[g + 2]
-    model, g = read_integer(data, g + 3, g_end)
-    if g != g_end or msg_id < 0 or max_size < 484:
+    model, g = _unsigned_at(data, g + 3)
+    if g != g_end or max_size < 484:
         raise MalformedMessage("bad msgGlobalData")
     if model != USM_SECURITY_MODEL:
         raise UsmError("unknownSecurityModel", f"security model {model} is not USM")
@@ -269,22 +324,37 @@ def _parse(data: bytes) -> V3Message:
     s, s_end = read_tlv(data, s, body_at, SEQUENCE)
     if s_end != body_at or body_at >= end:
         raise MalformedMessage("bad security parameters")
-    if data[s] != OCTET_STRING or data[s + 1] > 32:
-        raise MalformedMessage("bad msgAuthoritativeEngineID")
-    e, e_end = s + 2, s + 2 + data[s + 1]
-    boots, j = read_integer(data, e_end, s_end)
-    engine_time, j = read_integer(data, j, s_end)
-    if data[j] != OCTET_STRING or data[j + 1] > 32:
-        raise MalformedMessage("bad msgUserName")
-    u, u_end = j + 2, j + 2 + data[j + 1]
-    a, a_end = read_tlv(data, u_end, s_end, OCTET_STRING)
-    p, p_end = read_tlv(data, a_end, s_end, OCTET_STRING)
-    if p_end != s_end or boots < 0 or engine_time < 0:
+    e, e_end = _short_octets(data, s, 32, "msgAuthoritativeEngineID")
+    boots, j = _unsigned_at(data, e_end)
+    engine_time, j = _unsigned_at(data, j)
+    u, u_end = _short_octets(data, j, 32, "msgUserName")
+    a, a_end = _short_octets(data, u_end, 48, "msgAuthenticationParameters")
+    p, p_end = _short_octets(data, a_end, 8, "msgPrivacyParameters")
+    if p_end != s_end:
         raise MalformedMessage("bad security parameters")
     return V3Message(
         data, msg_id, max_size, flags, data[e:e_end], boots, engine_time, data[u:u_end],
         data[a:a_end], a, data[p:p_end], body_at,
     )  # fmt: skip
+
+
+def _unsigned_at(data: bytes, i: int) -> tuple[int, int]:
+    """A header INTEGER at data[i] (msgID, msgMaxSize, boots, time, security model: all
+    0..2^31-1, so at most 4 bytes, never negative): (value, index after it)."""
+    n = data[i + 1]
+    if data[i] != INTEGER or not 0 < n <= 4 or data[i + 2] & 0x80:
+        raise MalformedMessage("bad header INTEGER")
+    i += 2 + n
+    return int.from_bytes(data[i - n : i], "big"), i
+
+
+def _short_octets(data: bytes, i: int, limit: int, name: str) -> tuple[int, int]:
+    """The content (start, end) of a header OCTET STRING at data[i] of at most `limit` bytes
+    (engine IDs, user and context names: 32; digests: 48; privacy parameters: 8)."""
+    n = data[i + 1]
+    if data[i] != OCTET_STRING or n > limit:
+        raise MalformedMessage(f"bad {name}")
+    return i + 2, i + 2 + n
 
 
 def open_message(message: V3Message, keys: LocalizedKeys | None) -> Opened:
@@ -297,8 +367,8 @@ def open_message(message: V3Message, keys: LocalizedKeys | None) -> Opened:
         at = message.auth_at
         if len(message.auth_params) != mac_length:
             raise UsmError("wrongDigest", "authentication parameters of the wrong length")
-        zeroed = data[:at] + bytes(mac_length) + data[at + mac_length :]
-        if not hmac.compare_digest(keys.digest(zeroed), message.auth_params):
+        zeroed = (data[:at], bytes(mac_length), data[at + mac_length :])
+        if not hmac.compare_digest(keys.digest(*zeroed), message.auth_params):
             raise UsmError("wrongDigest", "message failed authentication")
     if flags & FLAG_PRIV:
         assert keys is not None
@@ -360,7 +430,13 @@ def _scoped(message: V3Message, data: bytes, i: int, end: int, *, padded: bool) 
     s, s_end = read_tlv(data, i, end, SEQUENCE)
     if s_end != end and not (padded and end - s_end < 16):
         raise MalformedMessage("scoped PDU length does not match")  # DES pads to 8 bytes
-    e, e_end = read_tlv(data, s, s_end, OCTET_STRING)
-    n, n_end = read_tlv(data, e_end, s_end, OCTET_STRING)
+    # contextEngineID and contextName: SnmpAdminString / SnmpEngineID, at most 32 bytes
+    try:
+        e, e_end = _short_octets(data, s, 32, "contextEngineID")
+        n, n_end = _short_octets(data, e_end, 32, "contextName")
+    except IndexError:
+        raise MalformedMessage("truncated scoped PDU") from None
+    if n_end > s_end:
+        raise MalformedMessage("truncated scoped PDU")
     pdu = decode_pdu(data, n_end, s_end)
     return Opened(message, data[e:e_end], data[n:n_end], pdu)

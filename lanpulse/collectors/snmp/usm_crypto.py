@@ -15,6 +15,7 @@ Keys never appear in `repr`, logs or errors: `LocalizedKeys` hides them, and `Ke
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,8 @@ PRIV_PROTOCOLS: dict[str, PrivProtocol] = {
 }
 
 _MEGABYTE = 1 << 20
+_AES_IV = struct.Struct(">IIQ")  # engine boots, engine time, salt (RFC 3826 3.1.2.1)
+_BOOTS_TIME = struct.Struct(">II")
 
 
 def password_key(password: bytes, hash_name: str) -> bytes:
@@ -164,17 +167,20 @@ class LocalizedKeys:
             )
             object.__setattr__(self, "_algorithm", algorithm)
 
-    def digest(self, message: bytes) -> bytes:
-        """The truncated HMAC of a whole message (its auth parameters zeroed)."""
+    def digest(self, *parts: bytes) -> bytes:
+        """The truncated HMAC of a whole message (its auth parameters zeroed), given as the
+        parts it is made of (so that no one has to join them just to hash them)."""
         assert self._inner is not None and self.auth is not None
         inner = self._inner.copy()
-        inner.update(message)
+        for part in parts:
+            inner.update(part)
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()[: self.auth.mac_length]
 
     def encrypt(self, plain: bytes, boots: int, time: int, salt: int) -> tuple[bytes, bytes]:
-        """(ciphertext, msgPrivacyParameters) for a scoped PDU; `salt` is a fresh counter."""
+        """(ciphertext, msgPrivacyParameters: 8 bytes) for a scoped PDU; `salt` is a fresh
+        counter."""
         algorithm = self._algorithm
         assert self.priv is not None and algorithm is not None
         if self.priv.cipher == "des":
@@ -183,10 +189,10 @@ class LocalizedKeys:
             padded = plain + b"\x00" * (-len(plain) % 8)
             enc = Cipher(algorithm, modes.CBC(iv)).encryptor()
             return enc.update(padded) + enc.finalize(), params
-        params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
-        iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+        # RFC 3826 3.1.2.1: IV = boots | time | salt (the salt is msgPrivacyParameters)
+        iv = _AES_IV.pack(boots, time, salt & 0xFFFFFFFFFFFFFFFF)
         enc = Cipher(algorithm, CFB(iv)).encryptor()
-        return enc.update(plain) + enc.finalize(), params
+        return enc.update(plain) + enc.finalize(), iv[8:]
 
     def decrypt(self, cipher: bytes, params: bytes, boots: int, time: int) -> bytes:
         """The plaintext of an encrypted scoped PDU; ValueError if it cannot be."""
@@ -200,7 +206,7 @@ class LocalizedKeys:
             iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], params, strict=True))
             dec = Cipher(algorithm, modes.CBC(iv)).decryptor()
         else:
-            iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+            iv = _BOOTS_TIME.pack(boots, time) + params
             dec = Cipher(algorithm, CFB(iv)).decryptor()
         return dec.update(cipher) + dec.finalize()
 

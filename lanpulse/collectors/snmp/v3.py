@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any, cast
+from typing import Any
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.codec import GET, REPORT, RESPONSE, MalformedMessage, Pdu, encode_oid
@@ -30,9 +30,9 @@ from lanpulse.collectors.snmp.usm import (
     FLAG_PRIV,
     FLAG_REPORTABLE,
     REPORT_TEXTS,
+    MessageTemplate,
     UsmError,
     V3Message,
-    encode_message,
     open_message,
     report_kind,
 )
@@ -48,7 +48,7 @@ class _V3Peer:
 
     __slots__ = (
         *("address", "boots", "context", "discovering", "engine_id"),
-        *("flags", "keys", "learnt_at", "time", "user"),
+        *("flags", "keys", "learnt_at", "templates", "time", "user"),
     )
 
     def __init__(self, address: Address, user: UsmUser, context: bytes) -> None:
@@ -61,6 +61,8 @@ class _V3Peer:
         self.learnt_at = 0.0
         self.keys: LocalizedKeys | None = None
         self.discovering: asyncio.Future[None] | None = None
+        # msgFlags -> the message template for this engine and user (cleared on discovery)
+        self.templates: dict[int, MessageTemplate] = {}
 
     def __repr__(self) -> str:
         return f"_V3Peer({self.address[0]}:{self.address[1]}, user={self.user.name!r})"
@@ -68,6 +70,21 @@ class _V3Peer:
     def engine_time(self, now: float) -> int:
         """The agent's snmpEngineTime now, as estimated from when it was learnt."""
         return min(self.time + int(now - self.learnt_at), (1 << 31) - 1)
+
+    def template(self, flags: int) -> MessageTemplate:
+        """The template of this peer's messages at security level `flags` (reportable)."""
+        template = self.templates.get(flags)
+        if template is None:
+            engine_id = self.engine_id
+            template = self.templates[flags] = MessageTemplate(
+                flags=flags | FLAG_REPORTABLE,
+                engine_id=engine_id,
+                user_name=self.user.name.encode() if engine_id else b"",
+                keys=self.keys,
+                context_engine_id=engine_id,
+                context_name=self.context,
+            )
+        return template
 
     def learn(self, message: V3Message, now: float) -> None:
         """Take the engine's boots and time from a message (discovery or resync)."""
@@ -139,24 +156,12 @@ class V3Step:
         loop = asyncio.get_running_loop()  # _send is called from a coroutine
         request_id = transport.request_id()
         pdu = request_pdu(pdu_type, request_id, raw_oids, 0, max_repetitions)
-        user = peer.user
         engine_id = peer.engine_id
+        template = peer.template(flags)
 
         def message() -> bytes:
-            self._salt = (self._salt + 1) & 0xFFFFFFFFFFFFFFFF
-            return encode_message(
-                msg_id=request_id,
-                flags=flags | FLAG_REPORTABLE,
-                engine_id=engine_id,
-                boots=peer.boots,
-                time=peer.engine_time(loop.time()),
-                user_name=user.name.encode() if engine_id else b"",
-                keys=peer.keys,
-                context_engine_id=engine_id,
-                context_name=peer.context,
-                pdu=pdu,
-                salt=self._salt,
-            )
+            self._salt = salt = (self._salt + 1) & 0xFFFFFFFFFFFFFFFF
+            return template.encode(request_id, peer.boots, peer.engine_time(loop.time()), pdu, salt)
 
         def accept(_data: bytes, header: Any) -> tuple[Pdu, V3Message]:
             if not isinstance(header, V3Message):
@@ -185,19 +190,19 @@ class V3Step:
             def silence() -> CollectError:
                 return _PrivSilence(target.device, "")
 
-        return cast(
-            Coroutine[Any, Any, tuple[Pdu, V3Message]],
-            transport.exchange(
-                target,
-                peer.address,
-                request_id,
-                message,
-                accept,
-                tries=tries or creds.retries + 1,
-                timeout_s=creds.timeout_s,
-                silence=silence,
-            ),
+        # An annotation, not typing.cast: cast's subscripted type was built on every request
+        # (the annotation of a local is never evaluated).
+        exchange: Coroutine[Any, Any, tuple[Pdu, V3Message]] = transport.exchange(
+            target,
+            peer.address,
+            request_id,
+            message,
+            accept,
+            tries=tries or creds.retries + 1,
+            timeout_s=creds.timeout_s,
+            silence=silence,
         )
+        return exchange
 
     async def _diagnose(self, target: SnmpTarget, peer: _V3Peer) -> CollectError:
         """After silence to authPriv: does the agent answer the same user authNoPriv?"""
@@ -227,6 +232,7 @@ class V3Step:
         peer.discovering = done = loop.create_future()
         try:
             peer.engine_id = b""
+            peer.templates.clear()
             pdu, message = await self._send(target, peer, GET, [], 0, 0, probing=True)
             if pdu.pdu_type != REPORT or not message.engine_id:
                 raise AuthError(
@@ -237,6 +243,7 @@ class V3Step:
             peer.learn(message, loop.time())
             if peer.user.auth_protocol:
                 peer.keys = self.keys.keys(peer.user, message.engine_id)
+            peer.templates.clear()
         except CollectTimeout as exc:
             raise CollectTimeout(
                 target.device, f"{exc.message} (SNMPv3 engine discovery)"
