@@ -222,9 +222,6 @@ def apply_rates_to_rows(
 
     A row's series is (metric, row index); its identity is the values of `identity_tags`
     and its discontinuity the row's value in `discontinuity` (row index -> value).
-
-    The rule loop is written out inside the row loop (no call per row): this loop is most
-    of a switch poll's rates (benchmarks/parse_cost.py, callgrind: see benchmarks/README.md).
     """
     series_of = state.series.get(metric)
     if series_of is None:
@@ -232,17 +229,12 @@ def apply_rates_to_rows(
     restarted = state.restarted
     plan = plan.answered_by(rows)
     rules, names = plan.rules, plan.counters
-    shared, ceiling_field = plan.shared_ceiling, plan.ceiling
-    idle, idle_no_ceiling = plan.idle, plan.idle_no_ceiling
-    rules_zeros = tuple(zip(rules, plan.zeros, strict=True))
     # Most metrics name an entity by one tag (ifName): its identity needs no list.
     one_tag = identity_tags[0] if len(identity_tags) == 1 else None
     for row in rows:
         fields = row.fields
         # Rates need exact counters: an integer, or None (a float or a missing field).
-        counters = tuple(map(fields.get, names))
-        if {*map(type, counters)} != _INT_ONLY:
-            counters = tuple([v if type(v) is int else to_counter(v) for v in counters])
+        counters = tuple([v if type(v) is int else to_counter(v) for v in map(fields.get, names)])
         tags = row.tags
         if one_tag is not None:
             identity: tuple[str, ...] = (tags.get(one_tag, ""),)
@@ -262,47 +254,13 @@ def apply_rates_to_rows(
         if restarted or not same_entity or time_ns <= prev_time:
             continue
         # The link speed, read once per row when the rules share it (see RatePlan).
-        shared_cap = None
-        if shared:
-            shared_cap = _ceiling(fields, ceiling_field)
+        cap = None
+        if plan.shared_ceiling:
+            cap = _ceiling(fields, plan.ceiling)
             if counters == previous and None not in counters:
-                fields.update(idle if shared_cap is not None else idle_no_ceiling)
+                fields.update(plan.idle if cap is not None else plan.idle_no_ceiling)
                 continue
-        elapsed = (time_ns - prev_time) / 1e9
-        for ((counter, rate_field, scale, max_field, util), zero), cur, old in zip(
-            rules_zeros, counters, previous, strict=True
-        ):
-            if cur is None or old is None:
-                continue
-            cap = None
-            if max_field:
-                cap = shared_cap if shared else _ceiling(fields, max_field)
-            if cur == old:  # an idle counter: a zero rate, never above the ceiling, no round()
-                if util and cap is not None:
-                    fields[util] = zero
-                fields[rate_field] = zero
-                continue
-            if cur > old:
-                delta = cur - old
-            else:  # a wrap or a reset
-                wrapped = counter_delta(old, cur, row.counter_width(counter))
-                if wrapped is None:
-                    continue
-                delta = wrapped
-            rate = delta * scale / elapsed
-            if cap is not None and not _plausible(rate, cap):
-                continue
-            if cap is not None and util:
-                share = rate / cap * 100
-                # Three decimals: the float nearest to a whole number of thousandths. Not
-                # round(x, 3), which decides exact ties on the binary value and costs ~2.5x
-                # more on every moving counter of every poll (a tie may go the other way:
-                # a thousandth apart, a few times in 10^4 values).
-                fields[util] = round(share * 1000) / 1000 if share < 100.0 else 100.0
-            fields[rate_field] = round(rate * 1000) / 1000
-
-
-_INT_ONLY = {int}  # the types of a row's counters when every one is an exact integer
+        _add_rates(row, plan, counters, previous, time_ns - prev_time, cap)
 
 
 def _ceiling(fields: Mapping[str, int | float], name: str | None) -> int | float | None:
@@ -316,3 +274,48 @@ def _plausible(rate: float, cap: int | float) -> bool:
     missed reset or a bad agent. Every bound on a rate's value belongs here, so a new bound
     is one edit (a bound for rules without a ceiling: call it for those too)."""
     return rate <= cap * CEILING_TOLERANCE
+
+
+def _add_rates(
+    row: Row,
+    plan: RatePlan,
+    counters: tuple[int | None, ...],
+    previous: tuple[int | None, ...],
+    elapsed_ns: int,
+    shared_cap: int | float | None,
+) -> None:
+    """The rate fields of one row from its counters now and `elapsed_ns` before."""
+    fields = row.fields
+    elapsed = elapsed_ns / 1e9
+    shared = plan.shared_ceiling
+    for (counter, rate_field, scale, max_field, util), zero, cur, old in zip(
+        plan.rules, plan.zeros, counters, previous, strict=True
+    ):
+        if cur is None or old is None:
+            continue
+        cap = None
+        if max_field:
+            cap = shared_cap if shared else _ceiling(fields, max_field)
+        if cur == old:  # an idle counter: a zero rate, never above the ceiling, no round()
+            if util and cap is not None:
+                fields[util] = zero
+            fields[rate_field] = zero
+            continue
+        if cur > old:
+            delta = cur - old
+        else:  # a wrap or a reset
+            wrapped = counter_delta(old, cur, row.counter_width(counter))
+            if wrapped is None:
+                continue
+            delta = wrapped
+        rate = delta * scale / elapsed
+        if cap is not None and not _plausible(rate, cap):
+            continue
+        if cap is not None and util:
+            share = rate / cap * 100
+            # Three decimals: the float nearest to a whole number of thousandths. Not
+            # round(x, 3), which decides exact ties on the binary value and costs ~2.5x
+            # more on every moving counter of every poll (a tie may go the other way:
+            # a thousandth apart, a few times in 10^4 values).
+            fields[util] = round(share * 1000) / 1000 if share < 100.0 else 100.0
+        fields[rate_field] = round(rate * 1000) / 1000
