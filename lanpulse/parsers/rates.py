@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import contains
 from typing import NamedTuple
 
 from lanpulse.core.profile import RateSpec
@@ -189,7 +191,10 @@ class RatePlan:
         its last poll lines its counters up by name (`SeriesState.previous`), so the rates
         are the same as with every rule.
         """
-        missing = tuple([c for c in self.counters if not any(c in row.fields for row in rows)])
+        # C-level scans (`contains` mapped over the rows' fields): a counter no row holds is
+        # looked for in every row, 48 on a switch.
+        field_sets = [row.fields for row in rows]
+        missing = tuple([c for c in self.counters if not any(map(contains, field_sets, repeat(c)))])
         if not missing or len(missing) == len(self.counters):
             return self  # every counter answered, or no row at all: nothing to drop
         plan = self.narrowed.get(missing)
