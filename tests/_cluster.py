@@ -7,11 +7,18 @@ import json
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.servers import free_tcp_port
+from lanpulse.sim.snmpsim import SnmpSimAgent
 from tests._daemon import DaemonProcess, write_config
 from tests.test_daemon_signals import spooled_lines
+from tests.test_snmp_client import warm_up
+
+BROTHER = RECORDINGS / "brother_hl5370dw.snmprec"
 
 # One page per device that stops answering for a second (the packs are off).
 DOWN_RULES = """\
@@ -21,13 +28,29 @@ rules:
 """
 
 
-def email_alerting(folder: Path, smtp_port: int, extra: str = "") -> str:
-    """An `alerting:` section paging by mail (one message per device) with DOWN_RULES."""
-    rules = folder / "rules.yaml"
-    rules.write_text(DOWN_RULES)
+@contextmanager
+def printers(folder: Path, names: Iterable[str]) -> Iterator[SnmpSimAgent]:
+    """One snmpsim serving the Brother printer recording once per name (community = name),
+    answering before it is handed out."""
+    agent = SnmpSimAgent(workdir=folder)
+    names = list(names)
+    for name in names:
+        agent.add(BROTHER, name)
+    agent.start()
+    try:
+        warm_up(agent, names[0])
+        yield agent
+    finally:
+        agent.cleanup()
+
+
+def email_alerting(folder: Path, smtp_port: int, extra: str = "", rules: str = DOWN_RULES) -> str:
+    """An `alerting:` section paging by mail (one message per device) with `rules`."""
+    rules_file = folder / "rules.yaml"
+    rules_file.write_text(rules)
     return f"""\
 alerting:
-  rules_files: [{rules}]
+  rules_files: [{rules_file}]
   disabled_packs: [desktop, device, interface, printer, sensor, storage]
   email: {{host: 127.0.0.1, port: {smtp_port}, from: lanpulse@example.org,
            to: [oncall@example.org]}}

@@ -18,14 +18,9 @@ from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.alerting import Mail, SmtpSink
 from lanpulse.sim.servers import free_tcp_port
 from lanpulse.sim.snmpsim import SnmpSimAgent
+from tests._cluster import email_alerting
 from tests._daemon import device_line, running, until, write_config
 from tests.test_snmp_client import warm_up
-
-RULES = """\
-rules:
-  - {name: device_down, measurement: device, field: up, below: 1, for: 1s, severity: critical,
-     summary: "{device} does not answer"}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +61,6 @@ def push(port: int, host: str) -> None:
 async def test_stale_host_pages_once_and_not_behind_a_down_switch(
     switch: SnmpSimAgent, smtp: SmtpSink, tmp_path: Path
 ) -> None:
-    (tmp_path / "rules.yaml").write_text(RULES)
     port = free_tcp_port()
     extra = f"""\
 agents:
@@ -78,16 +72,8 @@ agents:
   hosts:
     - {{name: pc-alone}}
     - {{name: pc-behind, parent: access-sw}}
-alerting:
-  rules_files: [rules.yaml]
-  disabled_packs: [desktop, device, interface, printer, sensor, storage]
-  email: {{host: 127.0.0.1, port: {smtp.port}, from: lanpulse@example.org,
-           to: [oncall@example.org]}}
-  routes:
-    - {{receivers: [email], group_by: [alertname, device], group_wait: 0s, group_interval: 1s,
-       repeat_interval: 1h}}
-  dependency_wait: 2s
 """
+    extra += email_alerting(tmp_path, smtp.port, "  dependency_wait: 2s\n")
     config = write_config(
         tmp_path / "lanpulse.yaml",
         [device_line("access-sw", switch.port)],

@@ -27,15 +27,13 @@ from typing import Any
 import pytest
 
 from lanpulse.cluster.partition import owner, worker_names
-from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.snmpsim import SnmpSimAgent
 from tests._chromium import CHROMEDRIVER, CHROMIUM, chromium_driver
+from tests._cluster import printers
 from tests._daemon import ROOT, DaemonProcess, device_line, wait_for, write_config
 from tests.test_cluster_workers import worker_pid
 from tests.test_daemon_signals import spooled_lines
-from tests.test_snmp_client import warm_up
 
-BROTHER = RECORDINGS / "brother_hl5370dw.snmprec"
 NAMES = [f"printer-{i}" for i in range(6)]
 MEMBERS = worker_names(2)
 TOKEN = "s3cret-alice"
@@ -123,13 +121,8 @@ class Site:
 
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimAgent]:
-    agent = SnmpSimAgent(workdir=tmp_path_factory.mktemp("status-workers"))
-    for name in NAMES:
-        agent.add(BROTHER, name)
-    agent.start()
-    warm_up(agent, NAMES[0])
-    yield agent
-    agent.cleanup()
+    with printers(tmp_path_factory.mktemp("status-workers"), NAMES) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

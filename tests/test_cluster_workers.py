@@ -18,11 +18,10 @@ import pytest
 
 from lanpulse.cluster.partition import owner, shard, worker_names
 from lanpulse.core.model import Device
-from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.alerting import SmtpSink
 from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from lanpulse.sim.snmpsim import SnmpSimAgent
-from tests._cluster import email_alerting
+from tests._cluster import BROTHER, email_alerting, printers
 from tests._daemon import (
     DaemonProcess,
     device_line,
@@ -36,7 +35,6 @@ from tests.test_daemon_signals import polls_of
 from tests.test_selfmon_metrics import assert_promtool_clean
 from tests.test_snmp_client import warm_up
 
-BROTHER = RECORDINGS / "brother_hl5370dw.snmprec"
 NAMES = [f"printer-{i}" for i in range(8)]
 # A supervisor and two workers start together: 22 s measured at load average 30 on 2 cores
 # (the CPU of a worker's start did not change: 1.2-1.5 s, `getrusage` around ShardedDaemon()).
@@ -45,13 +43,8 @@ STARTUP_S = 90
 
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimAgent]:
-    agent = SnmpSimAgent(workdir=tmp_path_factory.mktemp("workers"))
-    for name in NAMES:
-        agent.add(BROTHER, name)
-    agent.start()
-    warm_up(agent, NAMES[0])
-    yield agent
-    agent.cleanup()
+    with printers(tmp_path_factory.mktemp("workers"), NAMES) as served:
+        yield served
 
 
 def children_of(pid: int) -> list[int]:

@@ -16,18 +16,15 @@ from typing import Any
 
 import pytest
 
-from lanpulse.demo.estate import RECORDINGS
 from lanpulse.sim.alerting import SmtpSink
 from lanpulse.sim.snmpsim import SnmpSimAgent
 from lanpulse.sim.zookeeper import JARS, ZooKeeper
-from tests._cluster import Member, double_polls, email_alerting, merged
+from tests._cluster import Member, double_polls, email_alerting, merged, printers
 from tests._daemon import device_line, wait_for, write_config
-from tests.test_snmp_client import warm_up
 
 pytestmark = pytest.mark.skipif(
     not (JARS / "zookeeper.jar").exists(), reason="zookeeperd missing (see .ci/run)"
 )
-BROTHER = RECORDINGS / "brother_hl5370dw.snmprec"
 NAMES = [f"printer-{i}" for i in range(8)]
 OTHER = ["branch-0", "branch-1"]
 SESSION_S = 2.0
@@ -35,13 +32,8 @@ SESSION_S = 2.0
 
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimAgent]:
-    agent = SnmpSimAgent(workdir=tmp_path_factory.mktemp("zk-agent"))
-    for name in [*NAMES, *OTHER]:
-        agent.add(BROTHER, name)
-    agent.start()
-    warm_up(agent, NAMES[0])
-    yield agent
-    agent.cleanup()
+    with printers(tmp_path_factory.mktemp("zk-agent"), [*NAMES, *OTHER]) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

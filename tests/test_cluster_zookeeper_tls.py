@@ -16,18 +16,14 @@ import pytest
 
 from lanpulse.cluster.zk_client import make_client
 from lanpulse.config.cluster import ClusterSettings
-from lanpulse.demo.estate import RECORDINGS
-from lanpulse.sim.snmpsim import SnmpSimAgent
 from lanpulse.sim.zookeeper import JARS, ZooKeeper
-from tests._cluster import Member
+from tests._cluster import Member, printers
 from tests._daemon import ROOT, device_line, wait_for, write_config
 from tests._zk_tls import Authority, authority, server_stores
-from tests.test_snmp_client import warm_up
 
 pytestmark = pytest.mark.skipif(
     not (JARS / "zookeeper.jar").exists(), reason="zookeeperd missing (see .ci/run)"
 )
-BROTHER = RECORDINGS / "brother_hl5370dw.snmprec"
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +63,7 @@ def test_kazoo_talks_to_the_secure_port_with_the_member_settings(
 
 
 def test_a_member_joins_and_polls_over_tls(zk: ZooKeeper, ca: Authority, tmp_path: Path) -> None:
-    agent = SnmpSimAgent(workdir=tmp_path / "agent")
-    agent.add(BROTHER, "printer-tls")
-    agent.start()
-    try:
-        warm_up(agent, "printer-tls")
+    with printers(tmp_path / "agent", ["printer-tls"]) as agent:
         cert, key = ca.issue("member-1")
         member = Member(
             tmp_path,
@@ -88,8 +80,6 @@ def test_a_member_joins_and_polls_over_tls(zk: ZooKeeper, ca: Authority, tmp_pat
             assert "use_ssl: True" in member.process.log()
         finally:
             member.process.kill()
-    finally:
-        agent.cleanup()
 
 
 def test_a_wrong_ca_fails_the_start_in_one_line(

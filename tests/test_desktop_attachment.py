@@ -26,6 +26,7 @@ from lanpulse.dashboards.query import MacroValues, expand_macros, queries_of
 from lanpulse.sim.alerting import SmtpSink
 from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from lanpulse.sim.snmpsim_estate import SimAgent, SnmpSimEstate, sorted_recording
+from tests._cluster import email_alerting
 from tests._daemon import influx_rows, running, until, v1_section, write_config
 from tests._discovery_estate import DESKTOP_MAC, estate
 
@@ -96,7 +97,6 @@ def get_text(url: str) -> str:
 async def test_desktop_is_attached_to_its_port_and_the_port_is_slower_than_capable(
     switches: dict[str, SnmpSimEstate], influxd: InfluxDB16, tmp_path: Path
 ) -> None:
-    (tmp_path / "rules.yaml").write_text(RULES)
     agents_port, web_port = free_tcp_port(), free_tcp_port()
     core, sw1 = switches["core"], switches["sw1"]
     with SmtpSink() as smtp:
@@ -113,16 +113,8 @@ agents:
   tokens: [{{name: all, token: t0ken}}]
   interval: 1s
   stale_after: 3
-alerting:
-  rules_files: [rules.yaml]
-  disabled_packs: [desktop, device, interface, printer, sensor, storage]
-  email: {{host: 127.0.0.1, port: {smtp.port}, from: lanpulse@example.org,
-           to: [oncall@example.org]}}
-  routes:
-    - {{receivers: [email], group_by: [alertname, device], group_wait: 0s, group_interval: 1s,
-       repeat_interval: 1h}}
-  dependency_wait: 2s
 """
+        extra += email_alerting(tmp_path, smtp.port, "  dependency_wait: 2s\n", RULES)
         devices = [
             f"  - {{name: core-sw1, address: {BASE}.1, port: {core.port}, class: switch, "
             "credentials: office}",
