@@ -74,6 +74,8 @@ def encode_length(n: int) -> bytes:
     """BER length octets (definite form) for a content of `n` bytes."""
     if n < 0x80:
         return bytes((n,))
+    if n < 0x100:  # most long lengths of a message (one byte): no to_bytes
+        return bytes((0x81, n))
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes((0x80 | len(body),)) + body
 

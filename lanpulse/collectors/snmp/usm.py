@@ -283,13 +283,8 @@ def _unsigned(value: int) -> bytes:
 
 
 def _head(tag: int, length: int) -> bytes:
-    """A TLV's tag and length octets, for a content of `length` bytes (a message's parts
-    take one or two length bytes: spelt out, one call less for each of the three long ones
-    a GET-10 message has)."""
-    if length < 0x80:
-        return bytes((tag, length))
-    if length < 0x100:
-        return bytes((tag, 0x81, length))
+    """A TLV's tag and length octets, for a content of `length` bytes (codec's one length
+    rule: a copy spelt out here would save ~2 % of a GET-10, below the 5 % bar)."""
     return bytes((tag,)) + encode_length(length)
 
 
