@@ -37,25 +37,9 @@ def _units(value: object) -> int | None:
     return value + _WRAP if value < 0 else value
 
 
-# hrStorageType OID text -> kind: a handful of distinct OIDs, looked up on every row.
-_KINDS: dict[str, str] = {}
-_KINDS_LIMIT = 256
-
-
-def _kind_of(type_oid: object) -> str:
-    return TYPE_NAMES.get(str(type_oid).lstrip(".").removeprefix(HR_STORAGE_TYPES), "other")
-
-
 def _kind(type_oid: object) -> str:
-    """The storage kind of an hrStorageType value (cached for text, the usual value)."""
-    if not isinstance(type_oid, str):
-        return _kind_of(type_oid)
-    kind = _KINDS.get(type_oid)
-    if kind is None:
-        kind = _kind_of(type_oid)
-        if len(_KINDS) < _KINDS_LIMIT:
-            _KINDS[type_oid] = kind
-    return kind
+    """The storage kind of an hrStorageType value (an OID, usually as text)."""
+    return TYPE_NAMES.get(str(type_oid).lstrip(".").removeprefix(HR_STORAGE_TYPES), "other")
 
 
 _BUFFERS = "memory buffers"
@@ -70,7 +54,7 @@ def route(rows: list[Row], ctx: RowContext) -> list[Row]:
     for row in ordered:
         extra = row.extra
         type_oid = extra.pop("type_oid", "")
-        kind = (_KINDS.get(type_oid) if isinstance(type_oid, str) else None) or _kind(type_oid)
+        kind = _kind(type_oid)
         alloc = extra.pop("alloc_units", None)
         # Plain ints (the usual values) are wrapped inline, anything else via _units.
         v = extra.pop("size_units", None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 
 from lanpulse.core.model import SnmpValue
 from lanpulse.core.schema import PRINTER_CONDITIONS
@@ -26,44 +25,63 @@ COVER_OPEN = {3, 5}  # doorOpen, interlockOpen
 ALERT_CRITICAL = {3}  # critical
 ALERT_WARNING = {4, 5}  # warning, warningBinaryChangeEvent
 
+
+class WordTable:
+    """Names found in free text by ordered patterns: the first pattern that matches wins.
+
+    Owns its compiled patterns and a memo of the texts it has seen: every poll of every
+    printer asks again for the same few hundred descriptions ("Black Cartridge HP CF400A"),
+    and up to ten searches per supply row cost more than the rest of its parsing. The memo
+    is bounded (`memo_limit` texts; full, it starts again) and lives as long as the table.
+    """
+
+    def __init__(self, words: tuple[tuple[str, str], ...], memo_limit: int = 4096) -> None:
+        self._patterns = tuple((re.compile(pattern), name) for pattern, name in words)
+        self._memo: dict[str, str | None] = {}
+        self._memo_limit = memo_limit
+
+    def first(self, text: str) -> str | None:
+        """The name of the first pattern found in `text` (case-insensitive), or None."""
+        try:
+            return self._memo[text]
+        except KeyError:
+            pass
+        low = text.lower()
+        name = next((name for pattern, name in self._patterns if pattern.search(low)), None)
+        if len(self._memo) >= self._memo_limit:
+            self._memo.clear()
+        self._memo[text] = name
+        return name
+
+
 # Words of a supply description that name its kind, for agents without prtMarkerSuppliesType
 # (Xerox sends none). Order matters: "waste toner" before "toner", "drum" before others.
-_TYPE_WORDS: tuple[tuple[str, str], ...] = (
-    (r"waste\s*toner", "waste_toner"),
-    (r"waste\s*ink", "waste_ink"),
-    (r"toner", "toner"),
-    (r"\bink\b", "ink"),
-    (r"drum|photoconductor|\bopc\b", "opc"),
-    (r"fuser|fusing", "fuser"),
-    (r"developer", "developer"),
-    (r"transfer|belt", "transfer_unit"),
-    (r"stapl", "staples"),
-    (r"clean", "cleaner_unit"),
+_TYPE_WORDS = WordTable(
+    (
+        (r"waste\s*toner", "waste_toner"),
+        (r"waste\s*ink", "waste_ink"),
+        (r"toner", "toner"),
+        (r"\bink\b", "ink"),
+        (r"drum|photoconductor|\bopc\b", "opc"),
+        (r"fuser|fusing", "fuser"),
+        (r"developer", "developer"),
+        (r"transfer|belt", "transfer_unit"),
+        (r"stapl", "staples"),
+        (r"clean", "cleaner_unit"),
+    )
 )
-_COLOUR_WORDS: tuple[tuple[str, str], ...] = (
-    (r"matte\s*black", "matte_black"),
-    (r"photo\s*black", "photo_black"),
-    (r"light\s*cyan", "light_cyan"),
-    (r"light\s*magenta", "light_magenta"),
-    (r"\bblack\b", "black"),
-    (r"\bcyan\b", "cyan"),
-    (r"\bmagenta\b", "magenta"),
-    (r"\byellow\b", "yellow"),
+_COLOUR_WORDS = WordTable(
+    (
+        (r"matte\s*black", "matte_black"),
+        (r"photo\s*black", "photo_black"),
+        (r"light\s*cyan", "light_cyan"),
+        (r"light\s*magenta", "light_magenta"),
+        (r"\bblack\b", "black"),
+        (r"\bcyan\b", "cyan"),
+        (r"\bmagenta\b", "magenta"),
+        (r"\byellow\b", "yellow"),
+    )
 )
-
-
-# Process-wide for now: keyed by the pattern table and the description alone (the same for
-# every profile), bounded; moving it into CompiledProfile is left to the parse-cost work.
-@lru_cache(maxsize=4096)
-def _first_match(words: tuple[tuple[str, str], ...], text: str) -> str | None:
-    """The name of the first pattern found in `text`.
-
-    Cached: every poll of every printer asks again for the same few hundred descriptions
-    ("Black Cartridge HP CF400A"), and eight searches per supply row cost more than the rest
-    of its parsing.
-    """
-    low = text.lower()
-    return next((name for pattern, name in words if re.search(pattern, low)), None)
 
 
 # Sentinel levels (Printer-MIB) -> `level_state`: 0 measured, 1 some remaining (-3),
@@ -109,10 +127,10 @@ def supply(rows: list[Row], ctx: RowContext) -> list[Row]:
         _level_fields(row, level, max_capacity)
         descr = row.tags.get("supply", "")
         if row.tags.get("supply_type") in (None, "other", "unknown"):
-            row.tags["supply_type"] = _first_match(_TYPE_WORDS, descr) or row.tags.get(
+            row.tags["supply_type"] = _TYPE_WORDS.first(descr) or row.tags.get(
                 "supply_type", "other"
             )
-        color = _colorant(ctx, row.index, colorant_index) or _first_match(_COLOUR_WORDS, descr)
+        color = _colorant(ctx, row.index, colorant_index) or _COLOUR_WORDS.first(descr)
         if color and color not in ("unknown", "other", "none"):
             row.tags["color"] = color
         if not row.tags.get("supply"):
