@@ -9,13 +9,13 @@ from lanpulse.alerts.notifiers.base import (
     fields,
     line,
     links,
-    post_json,
     status_of,
     title,
 )
+from lanpulse.alerts.notifiers.chat import ChatWebhookNotifier
 from lanpulse.alerts.notifiers.context import BuildContext
 from lanpulse.config.alerting import ChatSettings
-from lanpulse.core.model import AlertEvent, Secret
+from lanpulse.core.model import AlertEvent
 
 COLOURS = {"critical": "#d0021b", "warning": "#f5a623", "info": "#4a90e2", "resolved": "#2eb886"}
 MAX_FIELDS = 10  # Block Kit's limit per section
@@ -58,22 +58,15 @@ def slack_body(events: Sequence[AlertEvent]) -> dict[str, object]:
     return {"text": title(events), "blocks": [header], "attachments": attachments}
 
 
-class SlackNotifier:
+class SlackNotifier(ChatWebhookNotifier):
     """Posts each group to a Slack incoming webhook (the URL is the secret)."""
 
     name = "slack"
 
-    def __init__(self, url: Secret, *, timeout_s: float = 10.0) -> None:
-        self.url = url
-        self.timeout_s = timeout_s
-
-    async def send(self, events: Sequence[AlertEvent]) -> None:
-        """POST the group; SinkError on failure (never showing the URL)."""
-        await post_json(self.url.reveal(), slack_body(events), what="slack", timeout=self.timeout_s)
+    def body(self, events: Sequence[AlertEvent]) -> dict[str, object]:
+        return slack_body(events)
 
 
 def build(s: ChatSettings, ctx: BuildContext) -> Notifier:
     """The notifier of a `slack:` receiver."""
-    url = ctx.secret(s.url, s.url_file, "url")
-    assert url is not None  # the settings require one of url and url_file
-    return SlackNotifier(url, timeout_s=s.timeout)
+    return SlackNotifier.from_settings(s, ctx)

@@ -9,13 +9,13 @@ from lanpulse.alerts.notifiers.base import (
     fields,
     line,
     links,
-    post_json,
     status_of,
     title,
 )
+from lanpulse.alerts.notifiers.chat import ChatWebhookNotifier
 from lanpulse.alerts.notifiers.context import BuildContext
 from lanpulse.config.alerting import ChatSettings
-from lanpulse.core.model import AlertEvent, Secret
+from lanpulse.core.model import AlertEvent
 
 
 def teams_body(events: Sequence[AlertEvent]) -> dict[str, object]:
@@ -67,22 +67,15 @@ def teams_body(events: Sequence[AlertEvent]) -> dict[str, object]:
     }
 
 
-class TeamsNotifier:
+class TeamsNotifier(ChatWebhookNotifier):
     """Posts each group to a Teams incoming webhook (the URL is the secret)."""
 
     name = "teams"
 
-    def __init__(self, url: Secret, *, timeout_s: float = 10.0) -> None:
-        self.url = url
-        self.timeout_s = timeout_s
-
-    async def send(self, events: Sequence[AlertEvent]) -> None:
-        """POST the group; SinkError on failure (never showing the URL)."""
-        await post_json(self.url.reveal(), teams_body(events), what="teams", timeout=self.timeout_s)
+    def body(self, events: Sequence[AlertEvent]) -> dict[str, object]:
+        return teams_body(events)
 
 
 def build(s: ChatSettings, ctx: BuildContext) -> Notifier:
     """The notifier of a `teams:` receiver."""
-    url = ctx.secret(s.url, s.url_file, "url")
-    assert url is not None  # the settings require one of url and url_file
-    return TeamsNotifier(url, timeout_s=s.timeout)
+    return TeamsNotifier.from_settings(s, ctx)
