@@ -39,6 +39,8 @@ class Source(BaseModel):
     oid: str | None = None  # a column (tables) or a full instance OID (scalars)
     # The MIB object's name next to its OID (as Datadog's profiles carry `name` with `OID`):
     # `profiles show` and `poll --explain` print it; discovery finds its columns by it.
+    # Optional here (user profiles may leave it out); tests/test_profiles_cli.py requires
+    # it on every OID of the shipped profiles.
     name: str | None = Field(default=None, pattern=r"^[a-zA-Z][A-Za-z0-9-]*$")
     index: int | None = None  # take the Nth (1-based) component of the row index instead
     value: Any = None  # a constant
