@@ -64,12 +64,13 @@ def test_xerox_workcentre_usage_counters() -> None:
     values["1.3.6.1.2.1.1.1.0"] = b"Xerox WorkCentre 7855 v1; SS 073.xxx, NC 073.xxx"
     values["1.3.6.1.2.1.1.2.0"] = Oid("1.3.6.1.4.1.253.8.62.1.24.2.1.1")
     counters = "1.3.6.1.4.1.253.8.53.13.2.1.6.1.20."
-    values[counters + "33"] = 120345
-    values[counters + "34"] = 80211
+    values[counters + "33"] = 80211  # colour impressions
+    values[counters + "34"] = 120345  # black impressions
     values["1.3.6.1.2.1.25.3.5.1.1.1"] = 3  # hrPrinterStatus idle: a printer row exists
     printer = _printer(values, "wc7855")
     assert printer["page_count"] == 200556  # mono + colour: no total, no life count
     assert printer["page_count_color"] == 80211
+    assert printer["page_count_mono"] == 120345
 
 
 def test_fujifilm_apeos_supplies_and_model() -> None:
