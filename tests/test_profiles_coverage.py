@@ -142,7 +142,10 @@ _SYNTHETIC: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     (
         "no corpus Kyocera file has KMCOMMON-MIB rows",
         "test_profiles_printer_vendor.py::test_kyocera_mono_and_colour_from_the_colour_mode_counters",
-    ): {"kyocera_page_split": ("page_count", "page_count_mono", "page_count_color")},
+    ): {
+        "kyocera_page_split": ("page_count", "page_count_mono", "page_count_color"),
+        "kyocera_page_functions": ("page_count_print", "page_count_copy", "page_count_fax"),
+    },
     (
         "no corpus recording has HH3C-STACK-MIB rows",
         "test_profiles_stacks.py::test_comware_irf_roles_joined_from_the_board_table",

@@ -163,34 +163,48 @@ def test_lexmark_paper_counts_in_sides_only() -> None:
 
 
 KYOCERA = FIXTURES / "synthetic" / "kyocera_taskalfa_mfp.snmprec"
+KM_FUNCTION = "1.3.6.1.4.1.1347.42.3.1.1.1.1."  # kmMFPCounterItem.function
 KM_COLOR_MODE = "1.3.6.1.4.1.1347.42.3.1.2.1.1."  # kmMFPColorModeCounterItem.function.mode
 
 
 def test_kyocera_mono_and_colour_from_the_colour_mode_counters() -> None:
     """SYNTHETIC (KMCOMMON-MIB): mono = black & white print + copy + fax (mode 1), colour =
-    single and full colour print + copy (modes 2, 3); prtMarkerLifeCount stays the total."""
+    single and full colour print + copy (modes 2, 3); prtMarkerLifeCount stays the total;
+    pages by function from kmMFPCounterItem."""
     printer = _printer(read_snmprec(KYOCERA), "taskalfa")
     assert (printer["page_count"], printer["page_count_mono"], printer["page_count_color"]) == (
         131022,
         52310 + 20118 + 3812,
         1204 + 40877 + 96 + 9933,
     )
+    assert (
+        printer["page_count_print"],
+        printer["page_count_copy"],
+        printer["page_count_fax"],
+    ) == (94391, 30147, 3812)
 
 
 def test_kyocera_without_prtmarkerlifecount_totals_mono_and_colour() -> None:
-    """SYNTHETIC: an ECOSYS colour model's layout (modes 1 and 2 only) and no
-    prtMarkerLifeCount: the total is mono + colour."""
-    values = {k: v for k, v in read_snmprec(KYOCERA).items() if not k.startswith(KM_COLOR_MODE)}
+    """SYNTHETIC: an ECOSYS colour model's layout (modes 1 and 2 only, no fax) and no
+    prtMarkerLifeCount: the total is mono + colour; no fax counter, no fax field."""
+    values = {
+        k: v
+        for k, v in read_snmprec(KYOCERA).items()
+        if not k.startswith((KM_COLOR_MODE, KM_FUNCTION))
+    }
     values.pop(LIFE)
     values["1.3.6.1.4.1.1347.43.5.1.1.1.1"] = b"ECOSYS M5526cdw"
     counts = {"1.1": 7000, "1.2": 3000, "2.1": 500, "2.2": 250}
     values |= {KM_COLOR_MODE + index: value for index, value in counts.items()}
+    values |= {KM_FUNCTION + "1": 10000, KM_FUNCTION + "2": 750}
     printer = _printer(values, "ecosys")
     assert (printer["page_count"], printer["page_count_mono"], printer["page_count_color"]) == (
         10750,
         7500,
         3250,
     )
+    assert (printer["page_count_print"], printer["page_count_copy"]) == (10000, 750)
+    assert "page_count_fax" not in printer
 
 
 def test_kyocera_synthetic_recording_through_snmpsim(tmp_path: Path) -> None:
@@ -211,3 +225,4 @@ def test_kyocera_synthetic_recording_through_snmpsim(tmp_path: Path) -> None:
         76240,
         52110,
     )
+    assert printer["page_count_copy"] == 30147
