@@ -147,6 +147,10 @@ _SYNTHETIC: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "kyocera_page_functions": ("page_count_print", "page_count_copy", "page_count_fax"),
     },
     (
+        "the corpus E2700 answers only ssStorageArrayName",
+        "test_profiles_storage.py::test_netapp_eseries_needs_attention_and_serial",
+    ): {"eseries_array_status": ("state", "health")},
+    (
         "no corpus recording has HH3C-STACK-MIB rows",
         "test_profiles_stacks.py::test_comware_irf_roles_joined_from_the_board_table",
     ): {"comware_irf_members": ("health", "priority")},
