@@ -81,7 +81,7 @@ def polls() -> Iterator[list[Sample]]:
             tags = {"site": "branch" if device == "pr-c" else "hq", "device": device}
             fields = {"page_count": pages[device]}
             if device == "pr-a":
-                fields |= {"page_count_mono": mono[device], "page_count_colour": 2 * (n + 1)}
+                fields |= {"page_count_mono": mono[device], "page_count_color": 2 * (n + 1)}
             batch.append(Sample("printer", {**tags, "class": "printer"}, fields, t))
         if t >= TONER_START:
             since = TONER_REPLACED if t >= TONER_REPLACED else TONER_START

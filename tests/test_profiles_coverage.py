@@ -140,6 +140,17 @@ _SYNTHETIC: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "test_profiles_printer_vendor.py::test_lexmark_paper_counts_in_sides_only",
     ): {"lexmark_page_counts": ("page_count", "page_count_mono", "page_count_color")},
     (
+        "no corpus Kyocera file has KMCOMMON-MIB rows",
+        "test_profiles_printer_vendor.py::test_kyocera_mono_and_colour_from_the_colour_mode_counters",
+    ): {
+        "kyocera_page_split": ("page_count", "page_count_mono", "page_count_color"),
+        "kyocera_page_functions": ("page_count_print", "page_count_copy", "page_count_fax"),
+    },
+    (
+        "the corpus E2700 answers only ssStorageArrayName",
+        "test_profiles_storage.py::test_netapp_eseries_needs_attention_and_serial",
+    ): {"eseries_array_status": ("state", "health")},
+    (
         "no corpus recording has HH3C-STACK-MIB rows",
         "test_profiles_stacks.py::test_comware_irf_roles_joined_from_the_board_table",
     ): {"comware_irf_members": ("health", "priority")},

@@ -1,17 +1,24 @@
 """Vendor page counters (issue 22) beyond the corpus.
 
 SYNTHETIC recordings written from the vendor MIBs (HP-LASERJET-COMMON-MIB page counters,
-Xerox xcmHrDevDetail usage counters), not device captures: the corpus HP and Xerox files
-carry no vendor counter. The HP base is the corpus M252dw with its model changed.
+Xerox xcmHrDevDetail usage counters, KYOCERA KMCOMMON-MIB kmMFPColorModeCounterTable), not
+device captures: the corpus HP, Xerox and Kyocera files carry no vendor counter. The HP
+base is the corpus M252dw with its model changed; the Kyocera one is a recording file of
+its own (tests/fixtures/synthetic/NOTE.md), also polled through a real snmpsim agent.
 """
 
 from __future__ import annotations
 
-from _recordings import RECORDINGS, replay_values
+import asyncio
+from pathlib import Path
+
+from _recordings import FIXTURES, RECORDINGS, golden_document, replay, replay_values
+from test_profiles_snmpsim import poll_recording
 
 from lanpulse.core.model import Oid, SnmpValue
 from lanpulse.core.schema import validate_samples
 from lanpulse.sim.snmprec import read_snmprec
+from lanpulse.sim.snmpsim import SnmpSimAgent
 
 HP = "1.3.6.1.4.1.11.2.3.9.4.2.1.4.1.2."
 LIFE = "1.3.6.1.2.1.43.10.2.1.4.1.1"
@@ -154,3 +161,69 @@ def test_lexmark_paper_counts_in_sides_only() -> None:
         30000,
         50000,
     )
+
+
+KYOCERA = FIXTURES / "synthetic" / "kyocera_taskalfa_mfp.snmprec"
+KM_FUNCTION = "1.3.6.1.4.1.1347.42.3.1.1.1.1."  # kmMFPCounterItem.function
+KM_COLOR_MODE = "1.3.6.1.4.1.1347.42.3.1.2.1.1."  # kmMFPColorModeCounterItem.function.mode
+
+
+def test_kyocera_mono_and_colour_from_the_colour_mode_counters() -> None:
+    """SYNTHETIC (KMCOMMON-MIB): mono = black & white print + copy + fax (mode 1), colour =
+    single and full colour print + copy (modes 2, 3); prtMarkerLifeCount stays the total;
+    pages by function from kmMFPCounterItem."""
+    printer = _printer(read_snmprec(KYOCERA), "taskalfa")
+    assert (printer["page_count"], printer["page_count_mono"], printer["page_count_color"]) == (
+        131022,
+        52310 + 20118 + 3812,
+        1204 + 40877 + 96 + 9933,
+    )
+    assert (
+        printer["page_count_print"],
+        printer["page_count_copy"],
+        printer["page_count_fax"],
+    ) == (94391, 30147, 3812)
+
+
+def test_kyocera_without_prtmarkerlifecount_totals_mono_and_colour() -> None:
+    """SYNTHETIC: an ECOSYS colour model's layout (modes 1 and 2 only, no fax) and no
+    prtMarkerLifeCount: the total is mono + colour; no fax counter, no fax field."""
+    values = {
+        k: v
+        for k, v in read_snmprec(KYOCERA).items()
+        if not k.startswith((KM_COLOR_MODE, KM_FUNCTION))
+    }
+    values.pop(LIFE)
+    values["1.3.6.1.4.1.1347.43.5.1.1.1.1"] = b"ECOSYS M5526cdw"
+    counts = {"1.1": 7000, "1.2": 3000, "2.1": 500, "2.2": 250}
+    values |= {KM_COLOR_MODE + index: value for index, value in counts.items()}
+    values |= {KM_FUNCTION + "1": 10000, KM_FUNCTION + "2": 750}
+    printer = _printer(values, "ecosys")
+    assert (printer["page_count"], printer["page_count_mono"], printer["page_count_color"]) == (
+        10750,
+        7500,
+        3250,
+    )
+    assert (printer["page_count_print"], printer["page_count_copy"]) == (10000, 750)
+    assert "page_count_fax" not in printer
+
+
+def test_kyocera_synthetic_recording_through_snmpsim(tmp_path: Path) -> None:
+    """Real UDP to a real snmpsim serving the synthetic TASKalfa: the offline replay's
+    samples, page counters included."""
+    agent = SnmpSimAgent(workdir=tmp_path)
+    agent.add(KYOCERA)
+    agent.start()
+    try:
+        polled = asyncio.run(poll_recording(agent, KYOCERA.stem))
+    finally:
+        agent.cleanup()
+    expected = golden_document(replay(KYOCERA))
+    assert polled == expected
+    (printer,) = [s["fields"] for s in expected["samples"] if s["measurement"] == "printer"]
+    assert (printer["page_count"], printer["page_count_mono"], printer["page_count_color"]) == (
+        131022,
+        76240,
+        52110,
+    )
+    assert printer["page_count_copy"] == 30147

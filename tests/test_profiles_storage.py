@@ -3,15 +3,18 @@
 SYNTHETIC recordings written from the MIBs, not device captures: NetApp (NETAPP-MIB
 dfTable, the df64 columns, diskFailedCount; the corpus `netapp` file holds only the system
 group; the model is a FAS8200 on ONTAP 9.8, not the corpus's release), Isilon (ISILON-MIB;
-no recording exists upstream) and UCD dskTable rows added to the corpus beagleboard.
+no recording exists upstream), UCD dskTable rows added to the corpus beagleboard, and the
+NetApp E-Series storageServer scalars (ES-NETAPP-06-MIB, as quoted from it; the corpus
+E2700 answers only ssStorageArrayName) added to the corpus E2700.
 """
 
 from __future__ import annotations
 
-from _recordings import replay_values
+from _recordings import RECORDINGS, replay_values
 
 from lanpulse.core.model import Oid, SnmpValue
 from lanpulse.core.schema import validate_samples
+from lanpulse.sim.snmprec import read_snmprec
 
 DF = "1.3.6.1.4.1.789.1.5.4.1."
 TIB = 2**40
@@ -190,3 +193,38 @@ def test_isilon_cluster_quotas_disks_and_health() -> None:
     assert raid == {"cluster": {"state": 1, "health": 1}, "node isi-1": {"state": 0, "health": 0}}
     info = next(s.tags for s in rep.result.samples if s.measurement == "device_info")
     assert (info["serial"], info["firmware"]) == ("JACNX1234", "9.5.0.0")
+
+
+ES_SERVER = "1.3.6.1.4.1.789.1123.2.500.1."  # ES-NETAPP-06-MIB storageServer info scalars
+
+
+def _eseries(needs_attention: int) -> dict[str, dict[str, object]]:
+    values = read_snmprec(RECORDINGS / "storage" / "netapp_e2700.snmprec")
+    values |= {
+        ES_SERVER + "1.0": b"e2700-lab",  # ssStorageArrayName
+        ES_SERVER + "2.0": b"600a098000f63714000000005e000001",  # ssStorageArrayWWID
+        ES_SERVER + "3.0": b"021540000123   ",  # ssChassisSerialNumber, space-padded
+        ES_SERVER + "4.0": b"NETAPP  ",  # ssVendorID
+        ES_SERVER + "5.0": b"INF-01-00       ",  # ssProductID
+        ES_SERVER + "6.0": b"2700",  # ssModelName
+        ES_SERVER + "7.0": needs_attention,  # ssStorageArrayNeedsAttention
+    }
+    rep = replay_values(f"e2700_{needs_attention}", values)
+    assert rep.result.errors == []
+    assert validate_samples(rep.result.samples) == []
+    assert rep.selection.profile.name == "netapp_eseries"
+    return {s.measurement: {**s.tags, **s.fields} for s in rep.result.samples}
+
+
+def test_netapp_eseries_needs_attention_and_serial() -> None:
+    """SYNTHETIC (ES-NETAPP-06-MIB): the array's summary status as a raid row named after
+    the array (0 optimal, 1 needs attention: a warning), its chassis serial unpadded."""
+    optimal = _eseries(0)
+    assert (optimal["raid"]["array"], optimal["raid"]["state"], optimal["raid"]["health"]) == (
+        "e2700-lab",
+        0,
+        0,
+    )
+    assert optimal["device_info"]["serial"] == "021540000123"
+    attention = _eseries(1)["raid"]
+    assert (attention["state"], attention["health"]) == (1, 1)

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lanpulse.config.capacity import DEFAULT_ROLLUP_FIELDS
 from lanpulse.core.model import Sample
+from lanpulse.core.schema import MEASUREMENTS
 from lanpulse.parsers.rollups import (
     NS,
     Calendar,
@@ -96,3 +98,11 @@ def test_replan_keeps_unchanged_measurements_and_closes_the_others() -> None:
     closed = agg.replan(plans, "Europe/London")
     assert {s.measurement for s in closed} == {"storage_1h", "storage_1d"}
     assert not agg.series and agg.zone == "Europe/London"
+
+
+def test_default_rollup_fields_are_schema_fields() -> None:
+    """Every rolled-up name is a field its measurement writes: a misspelt one (the
+    `page_count_colour` rollup of a `page_count_color` field) would roll up nothing."""
+    for measurement, rollup in DEFAULT_ROLLUP_FIELDS.items():
+        names = (*rollup.gauges, *rollup.counters, *rollup.extremes)
+        assert set(names) <= set(MEASUREMENTS[measurement].fields), measurement

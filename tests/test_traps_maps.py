@@ -248,3 +248,23 @@ def test_pure_storage_critical_alert() -> None:
     assert sample.fields["alert_code"] == 17
     assert sample.fields["message"] == "Pure Storage alert 17: Drive failure CH0.BAY7 failed"
     assert validate_sample(sample) == []
+
+
+def test_netapp_eseries_storage_array_critical() -> None:
+    """SYNTHETIC varbinds written from SM10-R3-MIB: storageArrayCritical with the infoTable
+    columns (instance 1: deviceHostIPType ipv4), the event text and component location."""
+    info = "1.3.6.1.4.1.789.1123.1.500.1.1."
+    sample = PARSER.parse(
+        raw(
+            "1.3.6.1.4.1.789.1123.1.500.0.2",
+            (info + "4.1", b"e2700-a"),
+            (info + "5.1", b"0x2801"),
+            (info + "7.1", b"Drive failed"),
+            (info + "8.1", b"Drive"),
+            (info + "9.1", b"Tray 0, Slot 5"),
+        ),
+        {"device": "eseries1", "class": "storage"},
+    )
+    assert (sample.tags["event"], sample.tags["severity"]) == ("storageArrayCritical", "critical")
+    assert sample.fields["message"] == "E-Series critical event: Drive failed (Tray 0, Slot 5)"
+    assert validate_sample(sample) == []

@@ -40,7 +40,7 @@ DEFAULT_ROLLUP_FIELDS: dict[str, RollupFields] = {
     "storage": RollupFields(gauges=("used_bytes", "size_bytes", "used_pct")),
     "raid": RollupFields(gauges=("used_bytes", "size_bytes")),
     "host": RollupFields(gauges=("cpu_pct", "mem_used_pct")),
-    "printer": RollupFields(counters=("page_count", "page_count_mono", "page_count_colour")),
+    "printer": RollupFields(counters=("page_count", "page_count_mono", "page_count_color")),
     "printer_supply": RollupFields(gauges=("level_pct",)),
 }
 

@@ -157,6 +157,11 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 # Issue 22: vendor MIB counters (HP, Xerox), mono and colour pages.
                 "page_count_mono": COUNTER,
                 "page_count_color": COUNTER,
+                # Pages by function (Kyocera KMCOMMON-MIB kmMFPCounterItem): host print
+                # jobs, copies, received faxes.
+                "page_count_print": COUNTER,
+                "page_count_copy": COUNTER,
+                "page_count_fax": COUNTER,
                 **{c: FLAG for c in PRINTER_CONDITIONS},
                 "alerts_critical": COUNTER,
                 "alerts_warning": COUNTER,

@@ -285,7 +285,7 @@ class SupplyRate:
 
 def printer_pages(source: RollupSource, period: Period) -> list[PrinterMonths]:
     """Pages per printer per calendar month, from the daily page totals."""
-    fields = ("page_count_total", "page_count_mono_total", "page_count_colour_total")
+    fields = ("page_count_total", "page_count_mono_total", "page_count_color_total")
     per: dict[str, list[dict[str, int]]] = defaultdict(lambda: [{}, {}, {}])
     for s in source.series("printer_1d", fields, period.start_ns, period.end_ns):
         sums = per[s.tags.get("device", "")]

@@ -42,6 +42,7 @@ PROCESSORS: dict[str, Processor] = {
     "vendor_page_counts": printer.vendor_pages,
     "ricoh_page_counts": page_counters.ricoh,
     "lexmark_page_counts": page_counters.lexmark,
+    "kyocera_page_counts": page_counters.kyocera,
     "hp_supply_descr": hp_jetdirect.supply_descr,
     "ricoh_supply_level": ricoh.supply_level,
     "ucd_memory": ucd_snmp.memory,

@@ -17,6 +17,14 @@ LEXMARK-MPS-MIB paperGeneralCountTable (paperGeneralCountType): 2 totalSafe (eve
 delivered), 3 totalMonoSafe, 4 totalColorSafe. paperGeneralCountUnits is sides(4) or
 sheets(5); only sides are read, the unit of prtMarkerLifeCount (impressions), so a
 duplex sheet counts twice whichever source gives the total.
+
+KYOCERA KMCOMMON-MIB kmMFPColorModeCounterTable (kmMFPColorModeCounterItem, pages per
+function and colour mode): rows are indexed function.mode (print 1, copy 2, fax 4; the
+MIB's INDEX clause says hrDeviceIndex where agents put the function), the mode extracted
+by the profile as `type`.
+Mode 1 is black & white, 2 single colour, 3 full colour (docs/schema.md says how that is
+known); mono is mode 1 over every function (print, copy, fax), colour modes 2 and 3, as
+Ricoh's single/two-colour and full colour are both colour. Other modes are not added.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ RICOH: Mapping[int, str] = {
     403: COLOR,
 }
 LEXMARK: Mapping[int, str] = {2: TOTAL, 3: MONO, 4: COLOR}
+KYOCERA: Mapping[int, str] = {1: MONO, 2: COLOR, 3: COLOR}
 LEXMARK_SHEETS = 5  # paperGeneralCountUnits sheets(5): not impressions
 
 
@@ -69,3 +78,8 @@ def ricoh(rows: list[Row], ctx: RowContext) -> list[Row]:
 def lexmark(rows: list[Row], ctx: RowContext) -> list[Row]:
     """paperGeneralCountTable rows -> one printer row, sides only."""
     return _fold(rows, LEXMARK, skip_units=LEXMARK_SHEETS)
+
+
+def kyocera(rows: list[Row], ctx: RowContext) -> list[Row]:
+    """kmMFPColorModeCounterTable rows -> one printer row (see the module text)."""
+    return _fold(rows, KYOCERA)
