@@ -8,6 +8,9 @@ member that takes them over adopts their entries from the other members' znodes 
 second later -- the dead member's znode stays, being persistent -- so a firing alert keeps
 firing without a second page. A member killed within a quarter second of a notification
 may have that notification sent again by its successor: delivery is at least once.
+
+The published entries also tell the other members which alerts fire where: an
+acknowledgement made through any member is resolved against them (zk.py).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 from kazoo.client import KazooClient
 from kazoo.exceptions import NodeExistsError, NoNodeError
 
+from lanpulse.alerts.control import FiringAlert
 from lanpulse.alerts.engine import INACTIVE, AlertEngine
+from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.store import FORMAT_VERSION, alert_item, restore
 
 log = logging.getLogger(__name__)
@@ -28,12 +33,25 @@ Entry = dict[str, Any]
 
 
 def active_alerts(engine: AlertEngine, devices: Collection[str]) -> list[Entry]:
-    """The alerts worth handing over: not inactive, or still believed by notifiers."""
+    """The alerts worth handing over: not inactive, or still believed by notifiers. Each
+    carries its alert id too, so that another member can resolve an acknowledgement's
+    reference against it (`firing_alerts`)."""
     return [
-        alert_item(st)
+        {**alert_item(st), "alert_id": alert_id(engine.labels(st))}
         for st in engine.alerts.values()
         if st.tags.get("device") in devices and (st.state != INACTIVE or st.notified_as)
     ]
+
+
+def firing_alerts(entries: Iterable[Entry]) -> list[FiringAlert]:
+    """The firing alerts among published entries, once each (a device handed over is
+    published by its giver for a while, and by its taker)."""
+    out: dict[str, FiringAlert] = {}
+    for e in entries:
+        aid = e.get("alert_id")
+        if e.get("state") == "firing" and isinstance(aid, str):
+            out[aid] = FiringAlert(aid, str(e.get("rule")), e.get("tags", {}).get("device"))
+    return list(out.values())
 
 
 def adopt(
@@ -92,15 +110,16 @@ class AlertBoard:
         self._published = data
         return True
 
-    def read_others(self) -> list[Entry]:
-        """Every other member's published entries (dead members' included)."""
+    def read_others(self, only: Collection[str] | None = None) -> list[Entry]:
+        """Every other member's published entries (dead members' included), or those of
+        the members in `only`."""
         out: list[Entry] = []
         try:
             children = self.client.get_children(self.path)
         except NoNodeError:
             return out
         for child in children:
-            if child == self.me:
+            if child == self.me or (only is not None and child not in only):
                 continue
             try:
                 data, _ = self.client.get(f"{self.path}/{child}")
