@@ -48,7 +48,15 @@ from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
 from lanpulse.alerts.control import ElsewhereUnavailable, FiringAlert
 from lanpulse.cluster.fence import Fence, refused, servers_of
 from lanpulse.cluster.group_silences import GroupSilences, SilenceZnode
-from lanpulse.cluster.state import AlertBoard, Entry, active_alerts, adopt, firing_alerts, forget
+from lanpulse.cluster.state import (
+    AlertBoard,
+    AlertIds,
+    Entry,
+    active_alerts,
+    adopt,
+    firing_alerts,
+    forget,
+)
 from lanpulse.cluster.worker import ShardedDaemon
 from lanpulse.cluster.zk_client import (
     make_client,
@@ -114,6 +122,7 @@ class GroupMember:
         self._wake = asyncio.Event()  # the prover: check the session or probe now
         self._ack_lock = asyncio.Lock()
         self._handover: list[Entry] = []
+        self._ids = AlertIds()  # of the alerts published four times a second
         self._handover_until = 0.0
         self._leaving = False
         daemon.scheduler.gate = self.skip_reason
@@ -334,7 +343,7 @@ class GroupMember:
             if not self.registered or self.state != KazooState.CONNECTED:
                 continue
             owned = {d.name for d in self.daemon.owned(self.daemon.loaded.devices)}
-            entries = active_alerts(self.daemon.alerting.service.engine, owned)
+            entries = active_alerts(self.daemon.alerting.service.engine, owned, self._ids)
             if time.monotonic() < self._handover_until:
                 entries += self._handover
             with contextlib.suppress(KazooException):
