@@ -49,3 +49,28 @@ def test_the_newest_entry_of_a_device_wins_and_others_are_ignored() -> None:
     assert adopt(taker, [stale, entry], {"sw1"}, 2 * S) == 1
     assert next(iter(taker.alerts.values())).notified_as == "firing"
     assert adopt(engine(), [entry], {"other"}, 2 * S) == 0
+
+
+def test_published_entries_name_their_firing_alerts_by_id() -> None:
+    from lanpulse.alerts.control import FiringAlert, firing
+    from lanpulse.alerts.store import restore, snapshot
+    from lanpulse.cluster.state import AlertIds, firing_alerts
+
+    member = engine()
+    member.observe([down("sw1", 1 * S), down("sw2", 1 * S)], 1 * S)
+    ids = AlertIds()
+    entries = active_alerts(member, {"sw1", "sw2"}, ids)
+    # What another member matches an acknowledgement against: the owner's own view.
+    assert sorted(firing_alerts([*entries, *entries])) == sorted(firing(member))
+    assert {a.device for a in firing_alerts(entries)} == {"sw1", "sw2"}
+    assert active_alerts(member, {"sw1", "sw2"}, ids) == entries  # remembered: the same
+    # A reload (new rules, new states) with a label added changes the id; it is recomputed.
+    relabelled = AlertEngine(
+        load_rules(parse_yaml(RULES.replace("for: 0s,", "for: 0s, labels: {team: net},"), "r"))
+    )
+    restore(relabelled, snapshot(member), 2 * S)
+    after = firing_alerts(active_alerts(relabelled, {"sw1"}, ids))
+    assert after == [a for a in firing(relabelled) if a.device == "sw1"]
+    assert after != [a for a in firing(member) if a.device == "sw1"]
+    assert firing_alerts([{**entries[0], "state": "pending"}]) == []
+    assert isinstance(after[0], FiringAlert)

@@ -666,3 +666,131 @@ async def test_group_silences_merge_concurrent_changes_and_outlive_a_zookeeper_o
         for client in clients:
             client.stop()
             client.close()
+
+
+FAST_DOWN_RULES = """\
+rules:
+  - {name: device_down, measurement: device, field: up, below: 1, severity: critical,
+     summary: "{device} does not answer"}
+"""
+
+
+async def test_an_ack_made_through_any_member_reaches_the_member_that_polls_the_alert(
+    zk: ZooKeeper, tmp_path: Path
+) -> None:
+    """On-call staff do not know which member polls a device: `POST /api/v1/acks` (what
+    `lanpulse ack` sends) through member `a` for an alert firing on `b` is resolved against
+    the alert state b publishes, goes into the group's set, and b adopts it: its alert is
+    acked (in its API and its `alert` measurement) and pages no more, while an alert nobody
+    acknowledged repeats (repeat_interval 1s). A reference nothing in the group names gets
+    the same 404 as a single daemon's."""
+    import asyncio
+    import urllib.error
+
+    from lanpulse.cluster.zk import GroupMember, MemberDaemon
+    from lanpulse.config.loader import load_config
+    from lanpulse.sim.servers import free_tcp_port
+    from tests._daemon import until
+
+    names = [f"down-{i}" for i in range(6)]
+    devices = [device_line(n, 9) for n in names]  # port 9 answers no SNMP: all are down
+    tasks: list[asyncio.Task[int]] = []
+
+    async def start(name: str, smtp_port: int) -> tuple[MemberDaemon, int]:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "rules.yaml").write_text(FAST_DOWN_RULES)
+        (folder / "alice.token").write_text(TOKEN + "\n")
+        port = free_tcp_port()
+        extra = f"""\
+cluster: {{zookeeper: '{zk.hosts}', name: {name}, root: /t9, session_timeout: 2s}}
+alerting:
+  rules_files: [rules.yaml]
+  disabled_packs: [desktop, device, interface, printer, sensor, storage]
+  state_file: state.json
+  receivers:
+    - name: mail
+      email: {{host: 127.0.0.1, port: {smtp_port}, from: lanpulse@example.org,
+               to: [oncall@example.org]}}
+  route: {{receiver: mail, group_by: [alertname, device], group_wait: 0s,
+           group_interval: 1s, repeat_interval: 1s}}
+web:
+  tokens: [{{name: alice, token_file: alice.token}}]
+"""
+        config = write_config(
+            folder / "lanpulse.yaml",
+            devices,
+            interval="1s",
+            http_listen=f"127.0.0.1:{port}",
+            extra=extra,
+        )
+        settings = load_config(str(config)).settings.cluster
+        assert settings is not None
+        daemon = MemberDaemon(str(config), name, [], group="default")
+        daemon.member = GroupMember(settings, daemon)
+        await daemon.member.start()
+        tasks.append(asyncio.create_task(daemon.run(install_signals=False)))
+        return daemon, port
+
+    async def call(port: int, method: str, path: str, body: object | None = None) -> Any:
+        return await asyncio.to_thread(api, port, method, path, body)
+
+    async def alerts_on(port: int) -> list[dict[str, Any]]:
+        return list(await call(port, "GET", "/api/v1/alerts"))
+
+    with SmtpSink() as smtp:
+        t0 = time.monotonic()
+        (a, a_port), (b, b_port) = [await start(n, smtp.port) for n in ("a", "b")]
+        try:
+            # Two of the devices b polls once both have joined (rendezvous: known now).
+            b_down = sorted(d.name for d in b.target(b.loaded.devices, ["a", "b"]))
+            on_b, control = b_down[0], b_down[-1]
+            assert on_b != control, b_down
+
+            async def firing_on_b() -> bool:
+                if not {on_b, control} <= set(b.scheduler.devices):
+                    return False  # (b's API is up by then too)
+                alerts = await alerts_on(b_port)
+                return {on_b, control} <= {
+                    x["labels"]["device"] for x in alerts if x["state"] == "firing"
+                }
+
+            deadline = time.monotonic() + 20
+            while not (await firing_on_b() and pages(smtp, on_b) and pages(smtp, control)):
+                assert time.monotonic() < deadline, (a.scheduler.devices, b.scheduler.devices)
+                await asyncio.sleep(0.1)
+            print(f"b paged {time.monotonic() - t0:.1f}s after the start")
+            (mine,) = [x for x in await alerts_on(b_port) if x["labels"]["device"] == on_b]
+            assert not [x for x in await alerts_on(a_port) if x["labels"]["device"] == on_b]
+
+            acked = await call(
+                a_port, "POST", "/api/v1/acks", {"alert": f"device_down/{on_b}", "comment": "on it"}
+            )
+            assert acked == {"acked": [mine["id"]]}
+            acked_at = time.monotonic()
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                await call(a_port, "POST", "/api/v1/acks", {"alert": "device_down/nowhere"})
+            assert missing.value.code == 404
+
+            def b_acked() -> bool:
+                sample = b.alerting.service.written.get(mine["id"])
+                return sample is not None and sample.fields["acked"] == 1
+
+            await until(b_acked, 10)  # b's `alert` measurement says acked
+            print(f"b marked the alert acked {time.monotonic() - acked_at:.2f}s after the ack")
+            (now,) = [x for x in await alerts_on(b_port) if x["labels"]["device"] == on_b]
+            assert now["ackedBy"] == "alice"
+            # Repeats go on for the alert nobody acknowledged, not for the acked one (a
+            # mail already on its way when b adopted the ack is let arrive first).
+            await asyncio.sleep(0.3)
+            paged = len(pages(smtp, on_b))
+            repeats = len(pages(smtp, control))
+            await until(lambda: len(pages(smtp, control)) >= repeats + 2, 10)
+            assert len(pages(smtp, on_b)) == paged
+            print(f"acks through another member: {time.monotonic() - t0:.1f}s in all")
+        finally:
+            for daemon, task in zip((a, b), tasks, strict=True):
+                daemon.request_stop()
+                assert await asyncio.wait_for(task, 30) == 0
+                assert daemon.member is not None
+                await daemon.member.stop()

@@ -9,10 +9,10 @@ gets the same silence.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
-from lanpulse.alerts.engine import FIRING, PENDING
+from lanpulse.alerts.engine import FIRING, PENDING, AlertEngine
 from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.mirror import AlertmanagerSilences, mirror_book
 from lanpulse.alerts.notifiers.base import rfc3339
@@ -22,6 +22,36 @@ from lanpulse.alerts.template import format_value
 from lanpulse.core.model import Sample, now_ns
 
 log = logging.getLogger(__name__)
+
+
+class FiringAlert(NamedTuple):
+    """What an acknowledgement's reference is matched against: one firing alert."""
+
+    id: str
+    rule: str
+    device: str | None
+
+
+class ElsewhereUnavailable(Exception):
+    """The alerts held elsewhere (a poller group's other members) cannot be read now."""
+
+
+def names(ref: str, alert: FiringAlert) -> bool:
+    """Whether an acknowledgement's `ref` names `alert`: its alert id or a prefix of it, or
+    `RULE/DEVICE` (every firing series of that rule on that device)."""
+    rule, _, device = ref.partition("/")
+    named = bool(device) and alert.rule == rule and alert.device == device
+    return named or alert.id.startswith(ref)
+
+
+def firing(engine: AlertEngine) -> list[FiringAlert]:
+    """The firing alerts of `engine`."""
+    out = []
+    for st in engine.alerts.values():
+        if st.state == FIRING:
+            labels = engine.labels(st)
+            out.append(FiringAlert(alert_id(labels), st.cr.name, labels.get("device")))
+    return out
 
 
 def silence_json(s: Silence, now: int) -> dict[str, Any]:
@@ -54,6 +84,10 @@ class AlertController:
         self.forward = forward
         self.mirror = mirror
         self.clock = clock
+        # The firing alerts other processes hold, for an acknowledgement that names none
+        # here: a poller group's other members (cluster/zk.py sets it). Raises
+        # ElsewhereUnavailable when they cannot be read.
+        self.elsewhere: Callable[[], Awaitable[list[FiringAlert]]] | None = None
 
     async def alerts(self) -> list[dict[str, Any]]:
         """Pending and firing alerts, with who muted or acknowledged them."""
@@ -116,31 +150,30 @@ class AlertController:
         return silence_json(ended, now)
 
     async def ack(self, ref: str, comment: str, by: str) -> list[str]:
-        """Acknowledge the firing alerts `ref` names: an alert id (or its prefix), or
-        `RULE/DEVICE` (every firing series of that rule on that device). Their ids."""
+        """Acknowledge the firing alerts `ref` names (see `names`); their ids. When none is
+        here, the ones held elsewhere (`elsewhere`): the acknowledgement goes into this
+        book, which a poller group shares, and the member holding the alert adopts it."""
         service = self.current()
-        engine = service.engine
+        hits = [a.id for a in firing(service.engine) if names(ref, a)]
+        where = ""
+        if not hits and self.elsewhere is not None:
+            hits = sorted({a.id for a in await self.elsewhere() if names(ref, a)})
+            where = " held by another member"
+        if not hits:
+            return []
+        service = self.current()  # the same book, also if a reload came during the await
         now = self.clock()
-        rule, _, device = ref.partition("/")
-        hits = []
-        for st in engine.alerts.values():
-            if st.state != FIRING:
-                continue
-            labels = engine.labels(st)
-            aid = alert_id(labels)
-            named = (st.cr.name == rule and labels.get("device") == device) if device else False
-            if named or aid.startswith(ref):
-                service.book.ack(aid, by, now, comment)
-                hits.append(aid)
-        if hits:
-            log.info(
-                "api: %s acknowledged %s (%s): %s",
-                by,
-                ref,
-                ", ".join(hits),
-                comment or "no comment",
-            )
-            self._changed(service, now)
+        for aid in hits:
+            service.book.ack(aid, by, now, comment)
+        log.info(
+            "api: %s acknowledged %s (%s)%s: %s",
+            by,
+            ref,
+            ", ".join(hits),
+            where,
+            comment or "no comment",
+        )
+        self._changed(service, now)
         return hits
 
     async def retry_dead_letters(self, by: str) -> int:
@@ -158,8 +191,11 @@ class AlertController:
 
     def book_changed(self) -> None:
         """The book was changed from outside the API (a poller group's shared set,
-        `cluster/group_silences.py`): re-mark the alerts and save the state file."""
-        self._changed(self.current(), self.clock())
+        `cluster/group_silences.py`): end the acknowledgements of alerts here that are not
+        firing, re-mark the alerts and save the state file."""
+        service = self.current()
+        service.release_unfiring_acks()
+        self._changed(service, self.clock())
 
     async def sync(self) -> None:
         """Mirror new silences to Alertmanager and expire ended ones there (best effort)."""

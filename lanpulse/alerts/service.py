@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from lanpulse.alerts.dispatcher import Dispatcher
-from lanpulse.alerts.engine import INACTIVE, AlertEngine, EngineOptions
+from lanpulse.alerts.engine import FIRING, INACTIVE, AlertEngine, EngineOptions
 from lanpulse.alerts.identity import alert_id
 from lanpulse.alerts.maintenance import windows_from_settings
 from lanpulse.alerts.mirror import AlertmanagerSilences, silence_mirror
@@ -88,6 +88,23 @@ class AlertingService:
             else:
                 self.written[aid] = sample
         return samples
+
+    def release_unfiring_acks(self) -> list[str]:
+        """End the acknowledgements of alerts this engine holds that are not firing (they
+        ended with their alert). One made through another poller-group member from its
+        slightly stale view of this one's alerts can arrive just after its alert resolved;
+        kept, it would hold that alert's next firing. Their ids."""
+        if not self.book.acks:
+            return []
+        unfiring = {
+            alert_id(self.engine.labels(st))
+            for st in self.engine.alerts.values()
+            if st.state != FIRING
+        }
+        ended = sorted(unfiring & self.book.acks.keys())
+        for aid in ended:
+            self.book.release(aid)
+        return ended
 
     def firing(self) -> int:
         """How many alerts the `alert` measurement shows as firing now."""

@@ -24,7 +24,9 @@ safe, and /healthz says so). A member whose session is LOST drops its shard at o
 registers again; its devices come back through the barrier.
 
 The group's silences and acknowledgements are kept in step by group_silences.py; the
-member starts it and picks the one member that mirrors them to Alertmanager. (~410 lines:
+member starts it and picks the one member that mirrors them to Alertmanager. An
+acknowledgement naming an alert of another member is resolved against the alert state the
+others publish, and travels to its owner in that set. (~440 lines:
 membership, views, barrier and lease glue are one protocol, read best in one file.)
 """
 
@@ -43,9 +45,18 @@ from typing import Any
 from kazoo.client import KazooState
 from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
 
+from lanpulse.alerts.control import ElsewhereUnavailable, FiringAlert
 from lanpulse.cluster.fence import Fence, refused, servers_of
 from lanpulse.cluster.group_silences import GroupSilences, SilenceZnode
-from lanpulse.cluster.state import AlertBoard, Entry, active_alerts, adopt, forget
+from lanpulse.cluster.state import (
+    AlertBoard,
+    AlertIds,
+    Entry,
+    active_alerts,
+    adopt,
+    firing_alerts,
+    forget,
+)
 from lanpulse.cluster.worker import ShardedDaemon
 from lanpulse.cluster.zk_client import (
     make_client,
@@ -111,9 +122,11 @@ class GroupMember:
         self._wake = asyncio.Event()  # the prover: check the session or probe now
         self._ack_lock = asyncio.Lock()
         self._handover: list[Entry] = []
+        self._ids = AlertIds()  # of the alerts published four times a second
         self._handover_until = 0.0
         self._leaving = False
         daemon.scheduler.gate = self.skip_reason
+        daemon.alerting.control.elsewhere = self.firing_elsewhere
 
     # -- fencing -------------------------------------------------------------------------
 
@@ -330,11 +343,27 @@ class GroupMember:
             if not self.registered or self.state != KazooState.CONNECTED:
                 continue
             owned = {d.name for d in self.daemon.owned(self.daemon.loaded.devices)}
-            entries = active_alerts(self.daemon.alerting.service.engine, owned)
+            entries = active_alerts(self.daemon.alerting.service.engine, owned, self._ids)
             if time.monotonic() < self._handover_until:
                 entries += self._handover
             with contextlib.suppress(KazooException):
                 await asyncio.to_thread(self.board.publish, entries)
+
+    async def firing_elsewhere(self) -> list[FiringAlert]:
+        """The firing alerts the other live members publish (as of their last publication:
+        at most PUBLISH_EVERY_S old), for an acknowledgement that names none of ours.
+        Dead members' znodes stay readable for hand-overs but are left out: what they
+        published is the past."""
+        if not self.registered or self.state != KazooState.CONNECTED:
+            raise ElsewhereUnavailable("not connected to zookeeper")
+        others = [m for m in self.live if m != self.settings.name]
+        if not others:
+            return []
+        try:
+            entries = await asyncio.to_thread(self.board.read_others, others)
+        except KazooException as exc:
+            raise ElsewhereUnavailable(str(exc) or type(exc).__name__) from exc
+        return firing_alerts(entries)
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.ensure_future(coro)  # type: ignore[call-overload]

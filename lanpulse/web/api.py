@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from lanpulse.alerts.control import ElsewhereUnavailable
 from lanpulse.alerts.rules import parse_duration
 from lanpulse.alerts.silences import Matcher, matcher_from_api, parse_matchers
 from lanpulse.web.auth import caller_of
@@ -110,7 +111,11 @@ async def post_ack(request: web.Request) -> web.Response:
         comment = _comment(data)
     except BadRequest as exc:
         return _bad(str(exc))
-    acked = await request.app[CONTROL].ack(ref.strip(), comment, caller_of(request))
+    try:
+        acked = await request.app[CONTROL].ack(ref.strip(), comment, caller_of(request))
+    except ElsewhereUnavailable as exc:  # a poller group's member without zookeeper
+        message = f"no firing alert matches {ref!r} here; the group's cannot be read ({exc})"
+        return _bad(message, 503)
     if not acked:
         return _bad(f"no firing alert matches {ref!r}", 404)
     return web.json_response({"acked": acked})

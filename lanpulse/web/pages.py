@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from lanpulse.alerts.control import ElsewhereUnavailable
 from lanpulse.alerts.rules import parse_duration
 from lanpulse.alerts.silences import parse_matchers
 from lanpulse.web.api import MAX_SILENCE_S
@@ -147,9 +148,13 @@ async def ack_form(request: web.Request) -> web.Response:
     """POST /alerts/ack."""
     form = await request.post()
     ref = str(form.get("alert", "")).strip()
-    acked = await _control(request).ack(
-        ref, str(form.get("comment", ""))[:1000], caller_of(request)
-    )
+    try:
+        acked = await _control(request).ack(
+            ref, str(form.get("comment", ""))[:1000], caller_of(request)
+        )
+    except ElsewhereUnavailable as exc:
+        done = f"nothing matches {ref!r} here; the group's alerts cannot be read ({exc})"
+        raise _back(done) from None
     raise _back(f"acknowledged {len(acked)} alert(s)" if acked else f"nothing matches {ref!r}")
 
 

@@ -42,7 +42,8 @@ class AlertControl(Protocol):
         ...
 
     async def ack(self, ref: str, comment: str, by: str) -> list[str]:
-        """Acknowledge alerts; the ids acknowledged."""
+        """Acknowledge alerts; the ids acknowledged. ElsewhereUnavailable when none is
+        here and a poller group's other members cannot be asked."""
         ...
 
     async def retry_dead_letters(self, by: str) -> int:
