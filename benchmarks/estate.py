@@ -218,7 +218,8 @@ class PipelineSide:
         async with self.sem:
             report = await self.poller.poll(d, self.states[d.name])
             if not report.outcome.up:
-                raise SystemExit(f"{d.name} did not answer: {report.outcome.errors}")
+                why = "; ".join(map(str, report.outcome.errors))
+                raise SystemExit(f"{d.name} did not answer: {why}")
             self.shipper.submit_nowait(report.outcome.samples)
             self.polled.append(report.outcome.samples)
 

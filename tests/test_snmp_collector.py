@@ -123,7 +123,7 @@ async def test_deadline_keeps_what_was_fetched(
     raw = await collector.collect(dev, plan)
     assert raw.scalars == {"1.3.6.1.2.1.1.3.0": 777}
     assert raw.columns == {"1.3.6.1.2.1.2.2.1.2": {"1": b"fast-if"}}  # the slow table is lost
-    assert raw.errors == ("poll deadline of 3s passed; kept what was fetched",)
+    assert tuple(map(str, raw.errors)) == ("poll deadline of 3s passed; kept what was fetched",)
 
 
 async def test_agent_error_on_one_part_keeps_the_rest(
@@ -133,12 +133,12 @@ async def test_agent_error_on_one_part_keeps_the_rest(
     raw = await collector.collect(device("slow", slow_agent.port), plan)
     assert raw.scalars == {}
     assert raw.columns == {"1.3.6.1.2.1.2.2.1.2": {"1": b"fast-if"}}
-    assert len(raw.errors) == 1 and "genErr at varbind 1" in raw.errors[0]
+    assert len(raw.errors) == 1 and "genErr at varbind 1" in str(raw.errors[0])
 
     plan = SnmpPlan(scalars=("1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.1.5.0"))
     raw = await collector.collect(device("slow", slow_agent.port), plan)
     assert raw.scalars == {"1.3.6.1.2.1.1.3.0": 777}
-    assert len(raw.errors) == 1 and "genErr at varbind 2 (1.3.6.1.2.1.1.5.0)" in raw.errors[0]
+    assert len(raw.errors) == 1 and "genErr at varbind 2 (1.3.6.1.2.1.1.5.0)" in str(raw.errors[0])
 
 
 async def test_deadline_with_no_answer_at_all_raises(collector: SnmpCollector) -> None:

@@ -176,7 +176,7 @@ async def test_gen_err_drops_that_oid_and_names_it(
     target = v2(faults_agent.port, "faults")
     got = await client.get(target, [SYS_UPTIME, "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.5.0"])
     assert got == {SYS_UPTIME: 4242, "1.3.6.1.2.1.1.1.0": b"fault box"}
-    assert got.errors == [
+    assert [str(e) for e in got.errors] == [
         f"127.0.0.1:{faults_agent.port}: agent answered genErr at varbind 3 (1.3.6.1.2.1.1.5.0)"
     ]
 
@@ -200,7 +200,7 @@ async def test_persistent_too_big_keeps_rows_before_it(
     column = "1.3.6.1.2.1.2.2.1.2"
     got = await client.walk(v2(faults_agent.port, "faults", max_repetitions=8), [column])
     assert got == {column: {"1": b"if1", "2": b"if2"}}
-    assert len(got.errors) == 1 and "tooBig" in got.errors[0]
+    assert len(got.errors) == 1 and "tooBig" in str(got.errors[0])
 
 
 class FaultyAgent(asyncio.DatagramProtocol):
@@ -270,7 +270,7 @@ async def test_non_increasing_oid_stops_the_column(client: PysnmpClient) -> None
     finally:
         transport.close()
     assert got == {column: {"1": 1, "2": 2, "3": 3}}
-    assert len(got.errors) == 1 and "non-increasing OID" in got.errors[0]
+    assert len(got.errors) == 1 and "non-increasing OID" in str(got.errors[0])
     assert len(agent.requests) == 2  # stopped at once, no loop
 
 

@@ -162,7 +162,7 @@ async def test_persistent_too_big_walk_matches_pysnmp(
     column = "1.3.6.1.2.1.2.2.1.2"
     got = await outcome(lambda: fast.walk(target, [column]))
     assert got == await outcome(lambda: slow.walk(target, [column]))
-    assert got[1] == {column: {"1": b"if1", "2": b"if2"}} and "tooBig" in got[2][0]
+    assert got[1] == {column: {"1": b"if1", "2": b"if2"}} and "tooBig" in str(got[2][0])
 
 
 async def test_non_increasing_oid_stops_the_column(fast: NativeSnmpClient) -> None:
@@ -173,7 +173,7 @@ async def test_non_increasing_oid_stops_the_column(fast: NativeSnmpClient) -> No
     finally:
         transport.close()
     assert got == {COLUMN: {"1": 1, "2": 2, "3": 3}}
-    assert got.errors == [
+    assert [str(e) for e in got.errors] == [
         f"127.0.0.1:{port}: agent returned non-increasing OID {COLUMN}.1 after {COLUMN}.3; "
         f"stopped walking {COLUMN}"
     ]

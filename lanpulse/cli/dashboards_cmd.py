@@ -78,13 +78,12 @@ def _export_settings(path: str) -> tuple[DatasourceSettings, FolderSettings | No
     the `influxdb:` section (where the daemon writes is where the dashboards read)."""
     from lanpulse.config.grafana import DatasourceSettings
     from lanpulse.config.loader import load_config
-    from lanpulse.dashboards.settings_file import load_grafana_settings
+    from lanpulse.dashboards.settings_file import NoGrafanaSection, load_grafana_settings
 
     try:
         settings = load_grafana_settings(path)
-    except ConfigError as exc:
-        if exc.key != "grafana" or "no grafana: section" not in str(exc):
-            raise
+    except NoGrafanaSection:
+        pass
     else:
         return settings.datasource, settings.folder
     influx = load_config(path).settings.influxdb

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Literal
 
 from lanpulse.cli.render import render_explain, render_lines, render_table
-from lanpulse.core.errors import ConfigError
+from lanpulse.core.errors import CollectTimeout, ConfigError
 from lanpulse.core.model import Device, Secret, SnmpCredentials
 
 if TYPE_CHECKING:
@@ -165,8 +165,11 @@ async def _poll(device: Device, args: argparse.Namespace) -> int:
     else:
         out.write(render_lines(samples, args.format))
     if not report.outcome.up:
-        reason = report.outcome.errors[0]
-        if reason.startswith("timeout") and closed_udp_port(device.address, device.port):
+        failure = report.outcome.errors[0]
+        reason = str(failure)
+        if issubclass(failure.kind, CollectTimeout) and closed_udp_port(
+            device.address, device.port
+        ):
             reason = (
                 f"unreachable: nothing listens on {device.address}:{device.port}/udp "
                 "(the port is closed: is the agent running, on this port?)"

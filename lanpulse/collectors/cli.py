@@ -26,6 +26,7 @@ from lanpulse.core.errors import (
     CollectError,
     CollectTimeout,
     HostKeyError,
+    PollError,
     UnreachableError,
 )
 from lanpulse.core.model import Device, RawCli, SshCredentials, now_ns
@@ -193,7 +194,7 @@ class CliCollector:
         if session is None:
             session = self._open(device, plan, slot)
         outputs: dict[str, str] = {}
-        errors: dict[str, str] = {}
+        errors: list[PollError] = []
         try:
             for command in plan.commands:
                 try:
@@ -209,7 +210,13 @@ class CliCollector:
                     reused = False
                     text = _run_command(session, command, ssh.command_timeout_s)
                 except _CommandTimeout:
-                    errors[command] = f"no complete output within {ssh.command_timeout_s:g}s"
+                    errors.append(
+                        PollError(
+                            CollectTimeout,
+                            command,
+                            f"no complete output within {ssh.command_timeout_s:g}s",
+                        )
+                    )
                     # The session's state is unknown after a timed-out read: never reuse it.
                     _disconnect(session)
                     try:
@@ -217,12 +224,18 @@ class CliCollector:
                     except CollectError as exc:
                         # Keep what was collected; the rest of the plan cannot run.
                         for rest in plan.commands[plan.commands.index(command) + 1 :]:
-                            errors[rest] = f"not run: {exc.message}"
-                        return RawCli(device.name, _platform(device), started_ns, outputs, errors)
+                            errors.append(PollError(type(exc), rest, f"not run: {exc.message}"))
+                        return RawCli(
+                            device.name, _platform(device), started_ns, outputs, tuple(errors)
+                        )
                     continue
                 rejected = _rejection(text, plan.rejected_patterns)
                 if rejected is not None:
-                    errors[command] = f"command rejected by the device: {rejected}"
+                    errors.append(
+                        PollError(
+                            AgentError, command, f"command rejected by the device: {rejected}"
+                        )
+                    )
                     continue
                 outputs[command] = text
             session.polls += 1
@@ -234,7 +247,7 @@ class CliCollector:
                 with slot.lock:
                     if slot.live_sock is session.sock:
                         slot.live_sock = None
-        return RawCli(device.name, _platform(device), started_ns, outputs, errors)
+        return RawCli(device.name, _platform(device), started_ns, outputs, tuple(errors))
 
     def _open(self, device: Device, plan: CliPlan, slot: _DeviceSlot) -> _Session:
         ssh = _ssh(device)

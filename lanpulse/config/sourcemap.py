@@ -95,24 +95,31 @@ def parse_yaml(
     Invalid YAML yields (None, map, [error with the YAML line]); an empty document yields None
     data and no error (the caller decides whether empty is allowed).
     """
+    try:
+        data, source, problems = read_yaml(text, filename, environ)
+    except ConfigError as exc:
+        return None, SourceMap(file=filename), [exc]
+    return data, source, [to_config_error(p, source, data) for p in problems]
+
+
+def read_yaml(
+    text: str, filename: str, environ: Mapping[str, str]
+) -> tuple[object, SourceMap, list[Problem]]:
+    """`parse_yaml` for a reader that uses only part of a file: the problems keep their key
+    paths, so it can keep those under its own section. Invalid YAML raises ConfigError."""
     source = SourceMap(file=filename)
     loader = Loader(text)
     try:
         root = compose_bounded(loader, text, filename, cycles_allowed=True)
-    except ConfigError as exc:
-        loader.dispose()
-        return None, source, [exc]
-    if root is None:
-        loader.dispose()
-        return None, source, []
-    builder = _Builder(loader, source, environ)
-    source.lines[()] = root.start_mark.line + 1
-    try:
+        if root is None:
+            return None, source, []
+        builder = _Builder(loader, source, environ)
+        source.lines[()] = root.start_mark.line + 1
         data = builder.build(root, ())
     finally:
         loader.dispose()
     source.tainted.update(p.loc for p in builder.problems)
-    return data, source, [to_config_error(p, source, data) for p in builder.problems]
+    return data, source, builder.problems
 
 
 class _Builder:

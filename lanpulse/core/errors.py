@@ -1,10 +1,13 @@
 """The one error tree of lanpulse.
 
 User errors (`ConfigError`) print one line and exit non-zero; collection and sink errors
-are data that the daemon records and survives.
+are data that the daemon records and survives. What went wrong inside a poll that still
+produced data travels as `PollError` records, never as bare strings.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 class LanpulseError(Exception):
@@ -101,7 +104,12 @@ class AgentError(CollectError):
 
 
 class ParseError(LanpulseError):
-    """Part of a raw result could not be understood; what parsed is kept, the rest counted."""
+    """A metric of a poll cannot be parsed because a profile rule cannot be applied to it.
+
+    Raised today for a `derive` rule without operands (parsers/derive.py, when the metric is
+    compiled; `MetricPlan` raises it again each time the metric is parsed). Only that metric
+    is lost, the rest of the poll is kept: parsers/snmp_profile.py's `MetricFailure`, then a
+    `PollError` of this kind. `skipped` is how many values it cost."""
 
     def __init__(self, message: str, *, skipped: int = 1) -> None:
         self.skipped = skipped
@@ -115,3 +123,28 @@ class SinkError(LanpulseError):
         self.retryable = retryable
         self.retry_after = retry_after
         super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class PollError:
+    """One thing that went wrong in a poll, as data (as Nornir's `Result` carries its
+    exception): `kind` is the error class (a `CollectError` subclass, `ParseError`, or the
+    type of an internal error), `part` what failed (an OID, the column or table a walk asked
+    for, a CLI command, a metric; "" for the whole poll) and `message` the one line that logs,
+    `lanpulse poll`, the status page and `poll_errors` count show, which `str()` returns.
+
+    Callers decide by `kind` and `part`, never by reading the text. Only text and the class
+    are kept, not the exception or the target: a record's repr holds no credentials.
+    """
+
+    kind: type[Exception]
+    part: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    @classmethod
+    def of(cls, exc: CollectError, part: str) -> PollError:
+        """`exc` (which names its device) as the record of one part of a poll."""
+        return cls(type(exc), part, exc.message)

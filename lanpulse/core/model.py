@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
+from lanpulse.core.errors import PollError
+
 DeviceClass = Literal["switch", "printer", "storage", "desktop", "server", "ups", "other"]
 
 # What a neighbour says it is (the `neighbor` measurement's `remote_caps` tag, one vocabulary
@@ -189,13 +191,14 @@ def make_sample(
 
 @dataclass(frozen=True, slots=True)
 class RawSnmp:
-    """What one SNMP poll fetched: scalars by full OID, table columns by column OID -> index."""
+    """What one SNMP poll fetched: scalars by full OID, table columns by column OID -> index,
+    and the parts that failed while the rest was kept (`part`: an OID, a column or a table)."""
 
     device: str
     started_ns: int
     scalars: Mapping[str, SnmpValue]
     columns: Mapping[str, Mapping[str, SnmpValue]]
-    errors: tuple[str, ...] = ()
+    errors: tuple[PollError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,13 +222,14 @@ class RawTrap:
 
 @dataclass(frozen=True, slots=True)
 class RawCli:
-    """What one CLI poll fetched: command -> output text, plus per-command errors."""
+    """What one CLI poll fetched: command -> output text, plus the commands that failed
+    (`part` is the command; the message does not repeat it)."""
 
     device: str
     platform: str
     started_ns: int
     outputs: Mapping[str, str]
-    errors: Mapping[str, str] = field(default_factory=dict)
+    errors: tuple[PollError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +238,7 @@ class PollOutcome:
 
     device: str
     samples: tuple[Sample, ...]
-    errors: tuple[str, ...]
+    errors: tuple[PollError, ...]
     duration_s: float
     started_ns: int
     up: bool

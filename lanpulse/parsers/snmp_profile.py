@@ -26,8 +26,10 @@ _MEASUREMENT = attrgetter("measurement")  # the samples' sort key
 @dataclass(frozen=True, slots=True)
 class MetricFailure:
     """One metric of a poll that could not be parsed: which, and the exception itself (a
-    `ParseError` for data the profile cannot read, else whatever a quirk raised), so callers
-    can tell failures apart by type; `str()` is the one-line text the pipeline records."""
+    `ParseError` when the profile's own rules cannot be applied, today a `derive` rule without
+    operands that parsers/derive.py raises at compile time and `MetricPlan` re-raises when
+    the metric is parsed; else whatever a quirk raised), so callers can tell failures apart
+    by type; `str()` is the one-line text the pipeline records (a `PollError`'s message)."""
 
     metric: str
     error: Exception

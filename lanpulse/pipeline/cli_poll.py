@@ -91,7 +91,7 @@ def finish_cli_poll(
 ) -> tuple[list[Sample], list[str]]:
     """Parse a raw result and add the poll's own `device` sample (up, duration, errors)."""
     result = parse_cli(raw, profile, device)
-    errors = [f"{device.name}: `{cmd}`: {msg}" for cmd, msg in raw.errors.items()]
+    errors = [f"{device.name}: `{err.part}`: {err}" for err in raw.errors]
     errors.extend(result.problems)
     samples = [s for s in result.samples if s.measurement != "device"]
     previous = next((s for s in result.samples if s.measurement == "device"), None)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from lanpulse.collectors.base import SnmpClient, SnmpPlan, SnmpTarget
 from lanpulse.collectors.snmp import SnmpCollector, deadline_for
 from lanpulse.config.profiles import FALLBACK, ProfileSet, Selection, evidence_answers
-from lanpulse.core.errors import AgentError, CollectError
+from lanpulse.core.errors import AgentError, CollectError, CollectTimeout, PollError
 from lanpulse.core.model import Device, PollOutcome, RawSnmp, Sample, SnmpValue, now_ns
 from lanpulse.core.profile import Profile
 from lanpulse.parsers.rates import RateState
@@ -49,9 +49,9 @@ class DeviceState:
     polls: int = 0
     labels: LabelCache = field(default_factory=LabelCache)
     failing: bool = False  # the last poll got no answer (log the change, not every poll)
-    errors: tuple[str, ...] = ()  # the last poll's errors, for the status page
+    errors: tuple[PollError, ...] = ()  # the last poll's errors, for the status page
 
-    def facts(self) -> tuple[str, tuple[str, ...]]:
+    def facts(self) -> tuple[str, tuple[PollError, ...]]:
         """(profile in use, the last poll's errors): what the status page shows beside samples."""
         return (self.selection.profile.name if self.selection else "", self.errors)
 
@@ -195,7 +195,7 @@ class SnmpPoller:
         profile: Profile | None = selection.profile if selection else None
         raw: RawSnmp | None = None
         parsed: ParseResult | None = None
-        errors: list[str] = []
+        errors: list[PollError] = []
         samples: list[Sample] = []
         up = False
         budget = deadline_for(device) + POLL_GRACE_S
@@ -208,18 +208,20 @@ class SnmpPoller:
             errors.extend(raw.errors)
             up = True
             parsed = parse_snmp(raw, self.compiled(profile), device, state.rates)
-            errors.extend(parsed.errors)
+            errors.extend(PollError(type(f.error), f.metric, str(f)) for f in parsed.failures)
             samples.extend(parsed.samples)
             state.model = parsed.model or state.model
         except CollectError as exc:
-            errors.append(f"{exc.kind}: {exc.message}")
+            errors.append(PollError(type(exc), "", f"{exc.kind}: {exc.message}"))
             self._log_failure(device, state, exc.message)
         except TimeoutError:
             # Identification plus collection outlasted the deadline: still a `device` sample.
-            errors.append(f"timeout: poll deadline of {budget:g}s passed")
+            errors.append(
+                PollError(CollectTimeout, "", f"timeout: poll deadline of {budget:g}s passed")
+            )
             self._log_failure(device, state, f"deadline of {budget:g}s passed")
         except Exception as exc:  # the per-device boundary: log, count, carry on
-            errors.append(f"internal: {type(exc).__name__}: {exc}")
+            errors.append(PollError(type(exc), "", f"internal: {type(exc).__name__}: {exc}"))
             log.exception("poll %s: internal error", device.name)
         if up and state.failing:
             log.info("poll %s: answers again", device.name)

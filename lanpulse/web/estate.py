@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lanpulse.core.errors import PollError
 from lanpulse.core.model import Device, Sample
 
 SLOTS = 60  # minutes in the ring
@@ -136,7 +137,7 @@ class DeviceView:
     events: deque[Sample] | None = None  # made at the first trap: most devices send none
     late_s: float = 0.0  # how much later than its interval the last poll came
     profile: str = ""  # the profile the poller chose
-    errors: tuple[str, ...] = ()  # the last poll's errors, as the poller worded them
+    errors: tuple[PollError, ...] = ()  # the last poll's errors, as the poller recorded them
 
     def _device_sample(self) -> Sample | None:
         return next((s for s in self.samples if s.measurement == "device"), None)
@@ -175,7 +176,7 @@ class DeviceView:
             "location": self.tag("location", "sys_location"),
             "last_poll": _iso(self.polled_at),
             "poll_seconds": s.fields.get("poll_seconds") if s else None,
-            "error": "; ".join(self.errors),
+            "error": "; ".join(map(str, self.errors)),
         }
 
 
@@ -189,7 +190,7 @@ class EstateView:
     def __init__(
         self,
         clock: Callable[[], float] = time.time,
-        facts: Callable[[str], tuple[str, tuple[str, ...]]] = lambda _name: ("", ()),
+        facts: Callable[[str], tuple[str, tuple[PollError, ...]]] = lambda _name: ("", ()),
     ) -> None:
         self.clock = clock
         self.facts = facts  # device -> (profile, last errors): the poller's own record

@@ -2,7 +2,8 @@
 
 I/O only: it fetches the plan's scalars and table columns through an `SnmpClient` and returns
 a `RawSnmp`; parsers turn that into samples. A failure stays with its device: the collector
-either returns what it got (with error strings) or raises a `CollectError` naming the device.
+either returns what it got (with a `PollError` for each part that failed) or raises a
+`CollectError` naming the device.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import asyncio
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from lanpulse.collectors.base import SnmpClient, SnmpPlan, SnmpTarget
-from lanpulse.core.errors import AgentError, CollectError, CollectTimeout, ConfigError
+from lanpulse.collectors.snmp.results import subtree
+from lanpulse.core.errors import AgentError, CollectError, CollectTimeout, ConfigError, PollError
 from lanpulse.core.model import Device, RawSnmp, SnmpValue, now_ns
 
 DEADLINE_SHARE = 0.9  # of the interval, when the device sets no deadline of its own
@@ -52,7 +54,7 @@ class SnmpCollector:
         self.max_columns_per_walk = max_columns_per_walk
 
     async def collect(self, device: Device, plan: SnmpPlan) -> RawSnmp:
-        """Fetch `plan` from `device`; partial results come back with error strings."""
+        """Fetch `plan` from `device`; partial results come back with their `PollError`s."""
         started_ns = self.clock()
         if device.snmp is None:
             raise ConfigError(f"device {device.name!r} has no SNMP settings", key="snmp")
@@ -60,13 +62,15 @@ class SnmpCollector:
         deadline = deadline_for(device)
         scalars: dict[str, SnmpValue] = {}
         columns: dict[str, Mapping[str, SnmpValue]] = {}
-        errors: list[str] = []
+        errors: list[PollError] = []
         answered = False
+        part = ""  # what the step under way asks for: its scalar OIDs, or its table
         try:
             async with asyncio.timeout(deadline):
                 steps: list[tuple[str, ...] | None] = [None] if plan.scalars else []
                 steps += list(table_groups(plan.columns, self.max_columns_per_walk))
                 for step in steps:
+                    part = " ".join(plan.scalars) if step is None else subtree(step)
                     try:
                         if step is None:
                             got = await self.client.get(target, plan.scalars)
@@ -80,11 +84,11 @@ class SnmpCollector:
                     except AgentError as exc:
                         # The agent is there but refused this part: keep going with the rest.
                         answered = True
-                        errors.append(exc.message)
+                        errors.append(PollError.of(exc, part))
                     except CollectError as exc:
                         if not answered:
                             raise
-                        errors.append(exc.message)
+                        errors.append(PollError.of(exc, part))
                         break
         except TimeoutError:
             if not answered:
@@ -93,7 +97,13 @@ class SnmpCollector:
                     f"poll deadline of {deadline:g}s passed before "
                     f"{device.address}:{device.port} answered anything",
                 ) from None
-            errors.append(f"poll deadline of {deadline:g}s passed; kept what was fetched")
+            errors.append(
+                PollError(
+                    CollectTimeout,
+                    part,
+                    f"poll deadline of {deadline:g}s passed; kept what was fetched",
+                )
+            )
         return RawSnmp(
             device=device.name,
             started_ns=started_ns,

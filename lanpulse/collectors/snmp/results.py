@@ -8,10 +8,10 @@ each column set had last time).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 from lanpulse.collectors.base import SnmpTarget
-from lanpulse.core.errors import CollectTimeout
+from lanpulse.core.errors import AgentError, CollectTimeout, PollError
 from lanpulse.core.model import SnmpValue
 
 ERROR_STATUS = (
@@ -28,7 +28,7 @@ class GetResult(dict[str, SnmpValue]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.errors: list[str] = []
+        self.errors: list[PollError] = []
 
 
 class WalkResult(dict[str, dict[str, SnmpValue]]):
@@ -36,12 +36,30 @@ class WalkResult(dict[str, dict[str, SnmpValue]]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.errors: list[str] = []
+        self.errors: list[PollError] = []
 
 
 def where(target: SnmpTarget) -> str:
     """ADDRESS:PORT, as error messages name the agent."""
     return f"{target.address}:{target.port}"
+
+
+def subtree(oids: Sequence[str]) -> str:
+    """The OID every one of `oids` lies under: one column itself, a table's entry OID for
+    columns of one table. What a walk error names as the part that failed."""
+    common: list[str] = []
+    for arcs in zip(*(oid.split(".") for oid in oids), strict=False):
+        if any(arc != arcs[0] for arc in arcs):
+            break
+        common.append(arcs[0])
+    return ".".join(common)
+
+
+def status_error(
+    target: SnmpTarget, status: int, index: int, request_oids: list[str], part: str
+) -> PollError:
+    """An error-status answer, kept as the failure of `part` (an OID, or a walk's table)."""
+    return PollError(AgentError, part, status_text(target, status, index, request_oids))
 
 
 def status_text(target: SnmpTarget, status: int, index: int, request_oids: list[str]) -> str:
@@ -84,17 +102,21 @@ def timeout_error(target: SnmpTarget) -> CollectTimeout:
     )
 
 
-def non_increasing_text(target: SnmpTarget, found: str, after: str, column: str) -> str:
+def non_increasing(target: SnmpTarget, found: str, after: str, column: str) -> PollError:
     """The walk error for an agent that went backwards (the column stops there)."""
-    return (
+    return PollError(
+        AgentError,
+        column,
         f"{where(target)}: agent returned non-increasing OID {found} after {after}; "
-        f"stopped walking {column}"
+        f"stopped walking {column}",
     )
 
 
-def no_rows_text(target: SnmpTarget) -> str:
-    """The walk error for a response that moved no open column forward."""
-    return f"{where(target)}: agent returned no usable rows; stopped"
+def no_rows(target: SnmpTarget, columns: Sequence[str]) -> PollError:
+    """The walk error for a response that moved none of the open `columns` forward."""
+    return PollError(
+        AgentError, subtree(columns), f"{where(target)}: agent returned no usable rows; stopped"
+    )
 
 
 class WalkTuning:

@@ -29,9 +29,11 @@ from lanpulse.collectors.snmp.results import (
     GetResult,
     WalkResult,
     WalkTuning,
-    no_rows_text,
-    non_increasing_text,
+    no_rows,
+    non_increasing,
+    status_error,
     status_text,
+    subtree,
 )
 from lanpulse.core.errors import AgentError
 
@@ -69,7 +71,7 @@ class WalkDriver:
         for start in range(0, len(names), size):
             await self._get_batch(step, target, v1, names[start : start + size], result)
         if result.errors and not result:
-            raise AgentError(target.device, "; ".join(result.errors))
+            raise AgentError(target.device, "; ".join(map(str, result.errors)))
         return result
 
     async def _get_batch(
@@ -87,7 +89,9 @@ class WalkDriver:
                 # One OID spoils the whole PDU: drop it and ask for the others again.
                 # (noSuchName is SNMPv1's way to say "absent", not an error.)
                 if not (status == NO_SUCH_NAME and v1):
-                    result.errors.append(status_text(target, status, index, names))
+                    result.errors.append(
+                        status_error(target, status, index, names, names[index - 1])
+                    )
                 names = names[: index - 1] + names[index:]
                 continue
             if status:
@@ -128,11 +132,13 @@ class WalkDriver:
                 continue
             if status:
                 oids = [oid_text(r) for r in request]
-                result.errors.append(status_text(target, status, index, oids))
+                result.errors.append(
+                    status_error(target, status, index, oids, subtree(open_columns))
+                )
                 break
             progressed = _take_rows(target, open_columns, prefixes, cursor, seen, response, result)
             if not progressed and cursor:
-                result.errors.append(no_rows_text(target))
+                result.errors.append(no_rows(target, open_columns))
                 break
         plan.finish(max((len(v) for v in result.values()), default=0))
         return result
@@ -166,7 +172,7 @@ def _take_rows(
         index = decode_arcs(raw[len(prefix) :])
         if index <= seen[column]:
             result.errors.append(
-                non_increasing_text(target, oid_text(raw), oid_text(cursor[column]), column)
+                non_increasing(target, oid_text(raw), oid_text(cursor[column]), column)
             )
             closed.add(column)
             continue
