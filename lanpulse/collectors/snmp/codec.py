@@ -186,7 +186,7 @@ def encode_request_pdu(
     max_repetitions: int = 0,
 ) -> bytes:
     """The PDU of a request for `raw_oids` (NULL values), without a message around it."""
-    varbinds = b"".join(_null_varbind(r) for r in raw_oids)
+    varbinds = b"".join(map(_null_varbind, raw_oids))
     pdu = (
         _integer(request_id)
         + _integer(non_repeaters)
