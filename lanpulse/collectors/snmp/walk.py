@@ -103,8 +103,8 @@ class WalkDriver:
         """Walk `columns` together (GETBULK, or GETNEXT for v1): column -> {index: value}."""
         result = WalkResult()
         walked: dict[str, _Column] = {}
-        for name in columns:
-            name = name.strip().lstrip(".")
+        for column in columns:
+            name = column.strip().lstrip(".")
             if name not in walked:
                 walked[name] = _Column(name, result.setdefault(name, {}))
         open_columns = list(walked.values())
