@@ -17,8 +17,11 @@ against valgrind's `callgrind.h`, loaded through ctypes); repeat runs agree to ~
         .venv/bin/python benchmarks/snmp_callgrind.py sha-aes get10 200 --loop-only 2>&1 \
         | grep Collected      # divide by 200
 
-Tools: v2c, sha-aes, sha256-aes256; cases: get10, ifwalk. Prints nothing but the
-CPU seconds (meaningless under valgrind; the instruction count is the figure).
+Tools: v2c, sha-aes, sha256-aes256; cases: get10, ifwalk, and two pieces of a v2c ifwalk
+replayed from its answers (captured once from snmpd, no socket in the loop): ifwalk-decode
+(`codec.decode_response` on each answer) and ifwalk-filing (the walk driver over a step that
+hands back the decoded answers). Prints nothing but the CPU seconds (meaningless under
+valgrind; the instruction count is the figure).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import snmp_throughput as bench  # the sibling script: same targets and OIDs
 
 from lanpulse.collectors.base import SnmpTarget
 from lanpulse.collectors.snmp.client import NativeSnmpClient
+from lanpulse.collectors.snmp.codec import Response, decode_response
 from lanpulse.core.model import Secret, SnmpCredentials
 from lanpulse.sim.snmpd import SnmpdAgent
 
@@ -66,6 +70,8 @@ async def run(port: int, tool: str, case: str, repeats: int, loop_only: bool = F
     client = NativeSnmpClient()
     try:
         work = await bench.client_work(client, target)
+        if tool == "v2c":
+            work.update(await replayed_walk(client, target, work["ifwalk"]))
         if not loop_only:
             _varbinds, cpu = await bench.measure(work[case], repeats)
             return cpu
@@ -77,6 +83,41 @@ async def run(port: int, tool: str, case: str, repeats: int, loop_only: bool = F
         return cpu
     finally:
         client.close()
+
+
+async def replayed_walk(
+    client: NativeSnmpClient, target: SnmpTarget, walk: bench.Work
+) -> dict[str, bench.Work]:
+    """ifwalk-decode and ifwalk-filing: the answers of one `walk`, decoded or filed again."""
+    answers: list[bytes] = []
+    received = client.transport.received
+
+    def capture(data: bytes, addr: tuple[str, int]) -> None:
+        answers.append(data)
+        received(data, addr)
+
+    client.transport.received = capture  # type: ignore[method-assign]
+    await walk()
+    del client.transport.received  # the method again
+    responses = [decode_response(a) for a in answers]
+
+    class Replay:
+        """A step answering each walk's requests with the captured Responses, in order."""
+
+        def __init__(self) -> None:
+            self.answers = iter(responses)
+
+        async def request(self, *_args: object) -> Response:
+            return next(self.answers)
+
+    async def decode() -> int:
+        return sum(len(decode_response(a).varbinds) for a in answers)
+
+    async def filing() -> int:
+        rows = await client.driver.walk(Replay(), target, bench.IF_COLUMNS)
+        return sum(len(v) for v in rows.values())
+
+    return {"ifwalk-decode": decode, "ifwalk-filing": filing}
 
 
 def main() -> int:

@@ -186,7 +186,7 @@ def encode_request_pdu(
     max_repetitions: int = 0,
 ) -> bytes:
     """The PDU of a request for `raw_oids` (NULL values), without a message around it."""
-    varbinds = b"".join(_null_varbind(r) for r in raw_oids)
+    varbinds = b"".join(map(_null_varbind, raw_oids))
     pdu = (
         _integer(request_id)
         + _integer(non_repeaters)
@@ -354,38 +354,52 @@ def _decode_varbinds(data: bytes, i: int, total: int) -> list[Varbind]:
     varbinds: list[Varbind] = []
     append = varbinds.append
     unsigned_max = _UNSIGNED_MAX
+    from_bytes = int.from_bytes
     value: SnmpValue | None
     while i < total:
+        # Byte tests are comparisons, not `& 0x80` (one interpreter step less each), and
+        # short lengths are read inline: this loop runs once per varbind of every answer.
         if data[i] != SEQUENCE:
             raise MalformedMessage("expected varbind")
         n = data[i + 1]
-        n, i = _long_length(data, i + 1) if n & 0x80 else (n, i + 2)
+        if n > 0x7F:
+            n, i = _long_length(data, i + 1)
+        else:
+            i += 2
         vb_end = i + n
         if vb_end > total or data[i] != OBJECT_IDENTIFIER:
             raise MalformedMessage("bad varbind")
         n = data[i + 1]
-        n, i = _long_length(data, i + 1) if n & 0x80 else (n, i + 2)
+        if n > 0x7F:
+            n, i = _long_length(data, i + 1)
+        else:
+            i += 2
         j = i + n
         if n == 0 or j >= vb_end:
             raise MalformedMessage("bad varbind name")
         raw = data[i:j]
-        if raw[-1] & 0x80 or (not raw.isascii() and _PADDED_ARC.search(raw)):
+        if data[j - 1] > 0x7F or (not raw.isascii() and _PADDED_ARC.search(raw)):
             raise MalformedMessage("bad OID encoding")
         tag = data[j]
         n = data[j + 1]
-        n, i = _long_length(data, j + 1) if n & 0x80 else (n, j + 2)
+        if n > 0x7F:
+            n, i = _long_length(data, j + 1)
+        else:
+            i = j + 2
         j = i + n
         if j != vb_end:
             raise MalformedMessage("varbind value length does not match the varbind")
         if tag == INTEGER:
             if n == 0:
                 raise MalformedMessage("empty INTEGER")
-            value = int.from_bytes(data[i:j], "big", signed=True)
+            value = from_bytes(data[i:j], "big", signed=True)
         elif tag in unsigned_max:
             if n == 0:
                 raise MalformedMessage("empty unsigned value")
-            value = int.from_bytes(data[i:j], "big")
-            if value >= unsigned_max[tag] or data[i] & 0x80:  # negative in BER
+            if data[i] > 0x7F:  # negative in BER
+                raise MalformedMessage("unsigned value out of range")
+            value = from_bytes(data[i:j], "big")
+            if value >= unsigned_max[tag]:
                 raise MalformedMessage("unsigned value out of range")
         elif tag in (OCTET_STRING, OPAQUE):
             value = data[i:j]

@@ -159,8 +159,12 @@ class WalkPlan:
         self.expected_rows = tuning._rows_seen.get(table_key, 0)
 
     def repetitions(self, rows_done: int) -> int:
-        """Max-repetitions for the next GETBULK, given the most rows any column has so far."""
-        if self.expected_rows and rows_done < self.expected_rows:
+        """Max-repetitions for the next GETBULK, given the most rows any column has so far.
+
+        The rows still expected plus one to see the end: with all of them fetched (an agent
+        that cut its answers short, as snmpd does at ~1,500 bytes) that is one, not `limit`.
+        """
+        if self.expected_rows and rows_done <= self.expected_rows:
             return min(self.limit, self.expected_rows - rows_done + 1)
         return self.limit
 

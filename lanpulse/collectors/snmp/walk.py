@@ -9,6 +9,7 @@ handling, column ends, non-increasing OIDs, the learnt repetitions — lives her
 from __future__ import annotations
 
 from collections.abc import Coroutine, Sequence
+from itertools import cycle
 from typing import Any, Protocol
 
 from lanpulse.collectors.base import SnmpTarget
@@ -35,7 +36,8 @@ from lanpulse.collectors.snmp.results import (
     status_text,
     subtree,
 )
-from lanpulse.core.errors import AgentError
+from lanpulse.core.errors import AgentError, PollError
+from lanpulse.core.model import SnmpValue
 
 
 class Step(Protocol):
@@ -104,21 +106,23 @@ class WalkDriver:
     async def walk(self, step: Step, target: SnmpTarget, columns: Sequence[str]) -> WalkResult:
         """Walk `columns` together (GETBULK, or GETNEXT for v1): column -> {index: value}."""
         result = WalkResult()
-        prefixes = {c.strip().lstrip("."): b"" for c in columns}
-        for column in prefixes:
-            prefixes[column] = encode_oid(column)
-            result[column] = {}
-        cursor = dict(prefixes)  # open columns -> raw OID of the last row seen
-        seen: dict[str, tuple[int, ...]] = dict.fromkeys(prefixes, ())  # its index arcs
+        walked: dict[str, _Column] = {}
+        for column in columns:
+            name = column.strip().lstrip(".")
+            if name not in walked:
+                walked[name] = _Column(name, result.setdefault(name, {}))
+        open_columns = list(walked.values())
+        # Index suffix -> (arcs, text): a table's columns share their rows' indexes, so
+        # each is decoded once per walk, not once per column.
+        indexes: dict[bytes, tuple[tuple[int, ...], str]] = {}
         creds = target.credentials
         plan = self.tuning.start(
-            (target.address, target.port, creds), list(prefixes), creds.max_repetitions
+            (target.address, target.port, creds), list(walked), creds.max_repetitions
         )
         bulk = creds.version != "1"
-        while cursor:
-            open_columns = list(cursor)
-            request = [cursor[c] for c in open_columns]
-            repetitions = plan.repetitions(max(len(v) for v in result.values())) if bulk else 0
+        while open_columns:
+            request = [c.last for c in open_columns]
+            repetitions = plan.repetitions(max(map(len, result.values()))) if bulk else 0
             response = await step.request(
                 target, GET_BULK if bulk else GET_NEXT, request, repetitions
             )
@@ -128,59 +132,78 @@ class WalkDriver:
             if bulk and not status:
                 plan.answered()
             if status == NO_SUCH_NAME and not bulk and 0 < index <= len(open_columns):
-                del cursor[open_columns[index - 1]]  # v1 end of this column's view
+                del open_columns[index - 1]  # v1 end of this column's view
                 continue
             if status:
                 oids = [oid_text(r) for r in request]
                 result.errors.append(
-                    status_error(target, status, index, oids, subtree(open_columns))
+                    status_error(
+                        target, status, index, oids, subtree([c.name for c in open_columns])
+                    )
                 )
                 break
-            progressed = _take_rows(target, open_columns, prefixes, cursor, seen, response, result)
-            if not progressed and cursor:
-                result.errors.append(no_rows(target, open_columns))
+            moved = _take_rows(target, open_columns, indexes, response, result.errors)
+            open_columns = [c for c in open_columns if not c.ended]
+            if not moved and open_columns:
+                result.errors.append(no_rows(target, [c.name for c in open_columns]))
                 break
         plan.finish(max((len(v) for v in result.values()), default=0))
         return result
 
 
+class _Column:
+    """One walked column: its subtree, the last row it reached and the rows it filed."""
+
+    __slots__ = ("arcs", "ended", "last", "name", "prefix", "rows", "start")
+
+    def __init__(self, name: str, rows: dict[str, SnmpValue]) -> None:
+        self.name = name
+        self.prefix = encode_oid(name)  # the subtree, as BER OID content bytes
+        self.start = len(self.prefix)  # where a row's index begins in its OID
+        self.last = self.prefix  # raw OID of the last row (the next request asks after it)
+        self.arcs: tuple[int, ...] = ()  # that row's index arcs
+        self.rows = rows
+        self.ended = False
+
+
+def _index(suffix: bytes) -> tuple[tuple[int, ...], str]:
+    """A row's index: its arcs (to compare) and its dotted text (to file the row under)."""
+    arcs = decode_arcs(suffix)
+    return arcs, ".".join(map(str, arcs))
+
+
 def _take_rows(
     target: SnmpTarget,
-    open_columns: list[str],
-    prefixes: dict[str, bytes],
-    cursor: dict[str, bytes],
-    seen: dict[str, tuple[int, ...]],
+    open_columns: list[_Column],
+    indexes: dict[bytes, tuple[tuple[int, ...], str]],
     response: Pdu | Response,
-    result: WalkResult,
+    errors: list[PollError],
 ) -> bool:
-    """File one response's varbinds under their columns; close finished columns.
+    """File one response's varbinds under their columns; mark finished columns ended.
 
-    A column's subtree is a byte prefix of the BER OID, and the index arcs after it
-    compare like the whole OID does, so neither OID is turned into text or a full tuple.
+    The varbinds come in rows of one per open column. A column's subtree is a byte prefix
+    of the BER OID, and the index arcs after it compare like the whole OID does, so neither
+    OID is turned into text or a full tuple. True if any column moved on or ended.
     """
-    width = len(open_columns)
-    progressed = False
-    closed: set[str] = set()
-    for position, (raw, tag, value) in enumerate(response.varbinds):
-        column = open_columns[position % width]
-        if column in closed:
+    moved = False
+    for column, (raw, tag, value) in zip(cycle(open_columns), response.varbinds):
+        if column.ended:
             continue
-        prefix = prefixes[column]
-        if tag == END_OF_MIB_VIEW or not raw.startswith(prefix):
-            closed.add(column)
+        moved = True
+        if tag == END_OF_MIB_VIEW or raw[: column.start] != column.prefix:
+            column.ended = True
             continue
-        index = decode_arcs(raw[len(prefix) :])
-        if index <= seen[column]:
-            result.errors.append(
-                non_increasing(target, oid_text(raw), oid_text(cursor[column]), column)
-            )
-            closed.add(column)
+        suffix = raw[column.start :]
+        index = indexes.get(suffix)
+        if index is None:
+            index = indexes[suffix] = _index(suffix)
+        arcs, text = index
+        if arcs <= column.arcs:
+            errors.append(non_increasing(target, oid_text(raw), oid_text(column.last), column.name))
+            column.ended = True
             continue
-        cursor[column] = raw
-        seen[column] = index
-        progressed = True
+        column.last = raw
+        column.arcs = arcs
         if value is not None:
-            result[column][".".join(map(str, index))] = value
-    for column in closed:
-        del cursor[column]
-    return progressed or bool(closed)
+            column.rows[text] = value
+    return moved
