@@ -172,16 +172,17 @@ class V3Step:
                 if header.engine_id != engine_id or peer.keys is None:
                     raise UsmError("unknownEngineID", "authenticated for another engine")
                 keys = peer.keys
-            opened = open_message(header, keys)
-            if opened.pdu.request_id != request_id and opened.pdu.pdu_type != REPORT:
+            answer = open_message(header, keys).pdu
+            kind = answer.pdu_type
+            if answer.request_id != request_id and kind != REPORT:
                 raise MalformedMessage("PDU request-id differs from the msgID")
-            if opened.pdu.pdu_type == RESPONSE and level != flags:
+            if kind == RESPONSE and level != flags:
                 raise UsmError("unsupportedSecLevel", "answer at another security level")
-            if opened.pdu.pdu_type not in (RESPONSE, REPORT):
+            if kind != RESPONSE and kind != REPORT:
                 raise MalformedMessage("neither a Response nor a Report")
             if level & FLAG_AUTH and header.boots >= peer.boots:
                 peer.learn(header, loop.time())  # authenticated: the agent's clock now
-            return opened.pdu, header
+            return answer, header
 
         creds = target.credentials
         silence = None

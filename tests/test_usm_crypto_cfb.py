@@ -1,0 +1,50 @@
+"""AES-CFB through `cryptography` gives every byte from `update`: `usm_crypto` relies on it.
+
+`LocalizedKeys.encrypt`/`decrypt` skip `finalize()` on CFB contexts (a stream mode, whose
+`finalize` returns b""). Should a `cryptography` release change that, these fail first.
+"""
+
+from __future__ import annotations
+
+from cryptography.hazmat.decrepit.ciphers.modes import CFB
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lanpulse.collectors.snmp.usm_crypto import AUTH_PROTOCOLS, PRIV_PROTOCOLS, LocalizedKeys
+
+
+@given(
+    key=st.sampled_from((16, 24, 32)).flatmap(lambda n: st.binary(min_size=n, max_size=n)),
+    iv=st.binary(min_size=16, max_size=16),
+    plain=st.binary(max_size=600),
+)
+def test_aes_cfb_update_is_whole(key: bytes, iv: bytes, plain: bytes) -> None:
+    cipher = Cipher(algorithms.AES(key), CFB(iv))
+    enc = cipher.encryptor()
+    encrypted = enc.update(plain)
+    assert len(encrypted) == len(plain)
+    assert enc.finalize() == b""
+    dec = cipher.decryptor()
+    assert dec.update(encrypted) == plain
+    assert dec.finalize() == b""
+
+
+@given(
+    priv=st.sampled_from(("aes", "aes192", "aes256", "aes256c")),
+    plain=st.binary(max_size=600),
+    boots=st.integers(0, (1 << 31) - 1),
+    time=st.integers(0, (1 << 31) - 1),
+    salt=st.integers(0, (1 << 64) - 1),
+)
+def test_usm_aes_is_cfb_with_finalize(
+    priv: str, plain: bytes, boots: int, time: int, salt: int
+) -> None:
+    protocol = PRIV_PROTOCOLS[priv]
+    key = bytes(range(protocol.key_length))
+    keys = LocalizedKeys(AUTH_PROTOCOLS["sha"], protocol, b"a" * 20, key)
+    encrypted, params = keys.encrypt(plain, boots, time, salt)
+    iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+    enc = Cipher(algorithms.AES(key), CFB(iv)).encryptor()
+    assert encrypted == enc.update(plain) + enc.finalize()
+    assert keys.decrypt(encrypted, params, boots, time) == plain
