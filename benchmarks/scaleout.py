@@ -1,12 +1,13 @@
 """Scale-out figures (issue 15): workers on one machine, fail-over, and the estate at 60 s.
 
     PYTHONPATH=. .venv/bin/python benchmarks/scaleout.py [--devices 600] [--interval 1]
-        [--seconds 20] [--rounds 2] [--cpu-slice 0.5] [--max-concurrent-polls 4096]
-        [--skip-workers] [--skip-failover]
+        [--seconds 20] [--rounds 2] [--cpu-slice 0.25] [--max-concurrent-polls 32]
+        [--device-class desktop] [--skip-workers] [--skip-failover]
         [--estate 0.2 --estate-versions 2c,3 --estate-workers 2 --estate-seconds 120]
 
-1. Workers: the real daemon (`python -m lanpulse run`) polls D desktops served by net-snmp
-   `snmpd` agents replaying a real recording (benchmarks/estate.py's agents, C speed), at an
+1. Workers: the real daemon (`python -m lanpulse run`) polls D desktops (`--device-class`)
+   served by net-snmp `snmpd` agents replaying a real recording (benchmarks/estate.py's
+   agents, C speed), at an
    interval that overloads it, with `daemon.workers: 1` and 2, in interleaved rounds
    (1, 2, 1, 2, ...) so that the load of the shared machine weighs on both alike. Polls come
    from the daemon's /metrics (`lanpulse_polls_total`, summed over workers by the
