@@ -1,11 +1,13 @@
 """Scale-out figures (issue 15): workers on one machine, fail-over, and the estate at 60 s.
 
     PYTHONPATH=. .venv/bin/python benchmarks/scaleout.py [--devices 600] [--interval 1]
-        [--seconds 20] [--rounds 2] [--skip-workers] [--skip-failover]
+        [--seconds 20] [--rounds 2] [--cpu-slice 0.25] [--max-concurrent-polls 32]
+        [--device-class desktop] [--skip-workers] [--skip-failover]
         [--estate 0.2 --estate-versions 2c,3 --estate-workers 2 --estate-seconds 120]
 
-1. Workers: the real daemon (`python -m lanpulse run`) polls D desktops served by net-snmp
-   `snmpd` agents replaying a real recording (benchmarks/estate.py's agents, C speed), at an
+1. Workers: the real daemon (`python -m lanpulse run`) polls D desktops (`--device-class`)
+   served by net-snmp `snmpd` agents replaying a real recording (benchmarks/estate.py's
+   agents, C speed), at an
    interval that overloads it, with `daemon.workers: 1` and 2, in interleaved rounds
    (1, 2, 1, 2, ...) so that the load of the shared machine weighs on both alike. Polls come
    from the daemon's /metrics (`lanpulse_polls_total`, summed over workers by the
@@ -14,6 +16,14 @@
    on N free cores do N times the polls/s of one (`capacity ratio` = N x CPU per poll of 1
    / CPU per poll of N, the supervisor's share included). Polls/s measured on the clock
    and the cores each run got are printed next to it.
+   `--cpu-slice S` (root, cgroup v1; benchmarks/cpuslice.py) runs the daemon in a cgroup
+   whose CFS quota is S cores per worker (1 worker: S, 2 workers: 2 x S for supervisor and
+   workers together), as N workers on N dedicated cores would have; the snmpd agents and
+   the kernel stay outside it. Then both runs are CPU-bound by the same rule and polls/s on
+   the clock compare directly; each run also prints the slice, how often the group was
+   throttled (cpu.stat) and the CPU per answered poll. The group is removed at the end,
+   Ctrl-C included. `--max-concurrent-polls` sets `daemon.max_concurrent_polls` (so that
+   concurrency, not CPU, does not hold the single worker back).
 2. Fail-over: 3 members of one group on a 1-node ZooKeeper (Debian's zookeeperd), each
    with its own spool; one is killed with SIGKILL. From the spools: the time until every
    device it polled is polled again, the polls lost (slots with no poll), and the polls
@@ -25,6 +35,9 @@
    against the demand, lateness (from `lanpulse_poll_lateness_seconds`), skips, cores
    used and CPU per poll, and projects the whole estate's cores from the CPU per poll.
 The load of the machine (other work shares it) is printed with the figures.
+
+(Over 400 lines: the three measurements share the daemon start-up, /proc and /metrics
+readers above them; split, each file would import the other two's helpers.)
 """
 
 from __future__ import annotations
@@ -42,9 +55,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchmarks.cpuslice import CpuSlice, CpuSliceError
 from benchmarks.estate import CLASSES, start_agent
 from lanpulse.sim.servers import free_tcp_port
-from lanpulse.sim.snmpd import SnmpdUser
+from lanpulse.sim.snmpd import SnmpdAgent, SnmpdUser
 from lanpulse.sim.zookeeper import ZooKeeper
 from lanpulse.timeseries.segment import iter_records, read_segment
 
@@ -53,9 +67,16 @@ TICKS = os.sysconf("SC_CLK_TCK")
 _DEVICE = re.compile(r"^device,(?:.*,)?device=([^, ]+)[, ].* (\d+)$")
 
 
-def config(path: Path, agents: list[int], devices: int, interval: float, extra: str) -> Path:
+def config(
+    path: Path,
+    agents: list[int],
+    devices: int,
+    interval: float,
+    extra: str,
+    device_class: str = "desktop",
+) -> Path:
     lines = [
-        f"defaults:\n  interval: {interval}s\n  class: desktop\n"
+        f"defaults:\n  interval: {interval}s\n  class: {device_class}\n"
         "  snmp: {version: 2c, community: bench, timeout: 2s, retries: 0}",
         f"spool:\n  directory: {path.parent / 'spool'}\n  fsync: never",
         extra,
@@ -69,11 +90,22 @@ def config(path: Path, agents: list[int], devices: int, interval: float, extra: 
     return path
 
 
-def start(config_path: Path) -> subprocess.Popen[bytes]:
+def start(config_path: Path, cpu_slice: CpuSlice | None = None) -> subprocess.Popen[bytes]:
+    """The daemon on a config file; inside `cpu_slice` (and so are its workers) if given."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     log = (config_path.parent / "daemon.log").open("ab")
+    argv = [
+        sys.executable,
+        "-m",
+        "lanpulse",
+        "--log-level",
+        "warning",
+        "run",
+        "-c",
+        str(config_path),
+    ]
     return subprocess.Popen(
-        [sys.executable, "-m", "lanpulse", "--log-level", "warning", "run", "-c", str(config_path)],
+        cpu_slice.wrap(argv) if cpu_slice else argv,
         cwd=config_path.parent,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -154,14 +186,28 @@ def metric(port: int, name: str) -> float:
     return per_worker
 
 
-def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: Path) -> dict:
+def throughput(
+    agents: list[int],
+    workers: int,
+    args: argparse.Namespace,
+    tmp: Path,
+    cpu_slice: CpuSlice | None = None,
+    agent_pids: tuple[int, ...] = (),
+) -> dict:
     port = free_tcp_port()
     extra = (
         f"daemon:\n  workers: {workers}\n  http_listen: 127.0.0.1:{port}\n  shutdown_deadline: 5s"
     )
+    if args.max_concurrent_polls:
+        extra += f"\n  max_concurrent_polls: {args.max_concurrent_polls}"
     folder = tmp / f"workers-{workers}"
     folder.mkdir(parents=True)
-    proc = start(config(folder / "lanpulse.yaml", agents, args.devices, args.interval, extra))
+    if cpu_slice:
+        cpu_slice.set_cores(workers * args.cpu_slice)
+    path = config(
+        folder / "lanpulse.yaml", agents, args.devices, args.interval, extra, args.device_class
+    )
+    proc = start(path, cpu_slice)
     try:
         deadline = time.monotonic() + 240  # a loaded shared box starts Python slowly
         while time.monotonic() < deadline:
@@ -173,7 +219,11 @@ def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: P
             except OSError:
                 pass
             time.sleep(0.5)
-        time.sleep(5)  # warm-up: every device walked its labels once
+        # Warm-up: every device polled once (its first poll walks its labels; polls wait
+        # their turn in order, so as many polls as devices), then 5 s more.
+        while time.monotonic() < deadline and metric(port, "lanpulse_polls_total") < args.devices:
+            time.sleep(0.5)
+        time.sleep(5)
         polls0, skipped0 = (
             metric(port, "lanpulse_polls_total"),
             metric(port, "lanpulse_polls_skipped_total"),
@@ -183,7 +233,11 @@ def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: P
         own0 = cpu_of(proc.pid)
         cpu0, t0 = tree_cpu(proc.pid), time.monotonic()
         load0, rss0 = os.getloadavg()[0], tree_rss_mib(proc.pid)
+        stat0 = cpu_slice.stat() if cpu_slice else {}
+        agents_cpu0 = sum(cpu_of(p) for p in agent_pids)
         time.sleep(args.seconds)
+        stat1 = cpu_slice.stat() if cpu_slice else {}
+        agents_cpu = sum(cpu_of(p) for p in agent_pids) - agents_cpu0
         polls1, skipped1 = (
             metric(port, "lanpulse_polls_total"),
             metric(port, "lanpulse_polls_skipped_total"),
@@ -194,20 +248,33 @@ def throughput(agents: list[int], workers: int, args: argparse.Namespace, tmp: P
         worker_cpu = sum(cpu_of(p) - c for p, c in workers0.items())
         if workers == 1:  # the single process polls itself: it is the worker
             worker_cpu, own = own, 0.0
-        polls = polls1 - polls0
+        polls, failed = polls1 - polls0, failed1 - failed0
+        sliced = (
+            {
+                "cpu_slice_cores": round(workers * args.cpu_slice, 3),
+                "throttled_periods": f"{stat1['nr_throttled'] - stat0['nr_throttled']} of "
+                f"{stat1['nr_periods'] - stat0['nr_periods']}",
+                "throttled_s": round((stat1["throttled_time"] - stat0["throttled_time"]) / 1e9, 1),
+            }
+            if cpu_slice
+            else {}
+        )
         return {
             "workers": workers,
+            **sliced,
             "polls_per_s": round(polls / (t1 - t0), 1),
             "demand_per_s": round(args.devices / args.interval, 1),
             "skipped_per_s": round((skipped1 - skipped0) / (t1 - t0), 1),
-            "failed_per_s": round((failed1 - failed0) / (t1 - t0), 1),
-            "answered_per_s": round((polls - (failed1 - failed0)) / (t1 - t0), 1),
+            "failed_per_s": round(failed / (t1 - t0), 1),
+            "answered_per_s": round((polls - failed) / (t1 - t0), 1),
             "rss_mib_start_end": [rss0, tree_rss_mib(proc.pid)],
             "cpu_ms_per_poll": round(1000 * (cpu1 - cpu0) / max(polls, 1), 3),
+            "cpu_ms_per_answered_poll": round(1000 * (cpu1 - cpu0) / max(polls - failed, 1), 3),
             "worker_cpu_ms_per_poll": round(1000 * worker_cpu / max(polls, 1), 3),
             "supervisor_cpu_ms_per_poll": round(1000 * own / max(polls, 1), 3),
             "polls_per_cpu_second": round(polls / max(cpu1 - cpu0, 1e-9), 1),
             "cores_used": round((cpu1 - cpu0) / (t1 - t0), 2),
+            "agents_cores_used": round(agents_cpu / (t1 - t0), 2),
             "loadavg_1m": round((load0 + os.getloadavg()[0]) / 2, 2),
         }
     finally:
@@ -423,12 +490,24 @@ def estate(agents: dict[str, list[int]], version: str, args: argparse.Namespace,
             proc.kill()
 
 
-def workers_rounds(ports: list[int], args: argparse.Namespace, tmp: Path) -> None:
+def workers_rounds(
+    agents: list[SnmpdAgent],
+    args: argparse.Namespace,
+    tmp: Path,
+    cpu_slice: CpuSlice | None,
+) -> None:
     """1 and 2 workers in interleaved rounds; medians and the capacity ratio."""
     runs: dict[int, list[dict]] = {1: [], 2: []}
     for r in range(args.rounds):
         for n in (1, 2):
-            result = throughput(ports, n, args, tmp / f"round-{r}")
+            result = throughput(
+                [a.port for a in agents],
+                n,
+                args,
+                tmp / f"round-{r}",
+                cpu_slice,
+                tuple(a.proc.pid for a in agents if a.proc),
+            )
             runs[n].append(result)
             print(json.dumps(result), flush=True)
 
@@ -450,6 +529,15 @@ def workers_rounds(ports: list[int], args: argparse.Namespace, tmp: Path) -> Non
         f"polls/s with {median(1, 'cores_used'):.2f} and {median(2, 'cores_used'):.2f} cores got",
         flush=True,
     )
+    if cpu_slice:
+        print(
+            f"CPU slice {args.cpu_slice:g} core per worker: 2 workers / 1 worker = "
+            f"{median(2, 'polls_per_s') / median(1, 'polls_per_s'):.2f}x polls/s, "
+            f"{median(2, 'answered_per_s') / median(1, 'answered_per_s'):.2f}x answered/s; "
+            f"CPU per answered poll {median(1, 'cpu_ms_per_answered_poll'):.3f} ms (1 worker), "
+            f"{median(2, 'cpu_ms_per_answered_poll'):.3f} ms (2 workers)",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -458,6 +546,12 @@ def main() -> None:
     p.add_argument("--interval", type=float, default=1.0)
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--agents", type=int, default=4)
+    p.add_argument(
+        "--device-class",
+        choices=[c.name for c in CLASSES],
+        default="desktop",
+        help="the recording the workers and fail-over agents serve",
+    )
     p.add_argument("--fo-devices", type=int, default=60)
     p.add_argument("--fo-interval", type=float, default=5.0)
     p.add_argument("--session-timeout", type=float, default=4.0)
@@ -469,18 +563,39 @@ def main() -> None:
     p.add_argument("--estate-agents", type=int, default=3, help="snmpd agents per class")
     p.add_argument("--skip-workers", action="store_true")
     p.add_argument("--skip-failover", action="store_true")
+    p.add_argument(
+        "--cpu-slice",
+        type=float,
+        default=0.0,
+        help="workers rounds only: cores per worker, a cgroup v1 CFS quota (root)",
+    )
+    p.add_argument("--max-concurrent-polls", type=int, default=None)
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="lanpulse-scaleout-"))
-    desktop = next(c for c in CLASSES if c.name == "desktop")
-    agents = []
+    spec = next(c for c in CLASSES if c.name == args.device_class)
+    agents: list[SnmpdAgent] = []
+    cpu_slice = None
+    if args.cpu_slice > 0 and not args.skip_workers:
+        try:
+            cpu_slice = CpuSlice(f"lanpulse-scaleout-{os.getpid()}")
+        except CpuSliceError as e:
+            raise SystemExit(f"--cpu-slice: {e}") from None
+    # SIGTERM unwinds like Ctrl-C, through the `finally`s that stop daemons and agents.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         for i in range(args.agents):
-            agent, _ = start_agent(desktop, tmp / f"agent-{i}")
+            agent, _ = start_agent(spec, tmp / f"agent-{i}")
             agents.append(agent)
         ports = [a.port for a in agents]
         print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()}", flush=True)
+        if cpu_slice:
+            print(
+                f"CPU slice: {args.cpu_slice:g} core per worker (cgroup {cpu_slice.path}, "
+                f"CFS quota per {cpu_slice.period_us // 1000} ms period); agents outside it",
+                flush=True,
+            )
         if not args.skip_workers:
-            workers_rounds(ports, args, tmp)
+            workers_rounds(agents, args, tmp, cpu_slice)
         if not args.skip_failover:
             print(json.dumps(failover(ports, args, tmp)), flush=True)
         if args.estate > 0:
@@ -495,6 +610,8 @@ def main() -> None:
     finally:
         for a in agents:
             a.cleanup()
+        if cpu_slice:
+            cpu_slice.remove()
 
 
 if __name__ == "__main__":
