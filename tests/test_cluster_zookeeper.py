@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +21,11 @@ from lanpulse.sim.snmpsim import SnmpSimAgent
 from lanpulse.sim.zookeeper import JARS, ZooKeeper
 from tests._cluster import Member, double_polls, email_alerting, merged, printers
 from tests._daemon import device_line, wait_for, write_config
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from lanpulse.cluster.zk import MemberDaemon
 
 pytestmark = pytest.mark.skipif(
     not (JARS / "zookeeper.jar").exists(), reason="zookeeperd missing (see .ci/run)"
@@ -417,10 +422,7 @@ async def test_a_silence_made_on_one_member_mutes_the_group_across_a_hand_over(
     alerts muted. Alertmanager (Debian's prometheus-alertmanager) gets the silence once."""
     import asyncio
 
-    from lanpulse.cluster.zk import GroupMember, MemberDaemon
-    from lanpulse.config.loader import load_config
     from lanpulse.sim.alerting import Alertmanager
-    from lanpulse.sim.servers import free_tcp_port
     from tests._daemon import until
 
     quiet = [f"quiet-{i}" for i in range(4)]
@@ -429,41 +431,18 @@ async def test_a_silence_made_on_one_member_mutes_the_group_across_a_hand_over(
     devices = [device_line(n, 9) for n in [*quiet, *loud]]
 
     async def start(name: str, am_url: str, smtp_port: int) -> tuple[MemberDaemon, int]:
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "rules.yaml").write_text(SLOW_DOWN_RULES)
-        (folder / "alice.token").write_text(TOKEN + "\n")
-        port = free_tcp_port()
-        extra = f"""\
-cluster: {{zookeeper: '{zk.hosts}', name: {name}, root: /t8, session_timeout: 2s}}
-alerting:
-  rules_files: [rules.yaml]
-  disabled_packs: [desktop, device, interface, printer, sensor, storage]
-  state_file: state.json
-  receivers:
-    - {{name: am, alertmanager: {{url: "{am_url}"}}}}
-    - name: mail
-      email: {{host: 127.0.0.1, port: {smtp_port}, from: lanpulse@example.org,
-               to: [oncall@example.org]}}
-  route: {{receiver: mail, group_by: [alertname, device], group_wait: 0s,
-           group_interval: 1s, repeat_interval: 1h}}
-web:
-  tokens: [{{name: alice, token_file: alice.token}}]
-"""
-        config = write_config(
-            folder / "lanpulse.yaml",
+        return await alerting_member(
+            tmp_path / name,
+            zk,
             devices,
-            interval="1s",
-            http_listen=f"127.0.0.1:{port}",
-            extra=extra,
+            tasks,
+            name,
+            root="/t8",
+            rules=SLOW_DOWN_RULES,
+            smtp_port=smtp_port,
+            repeat="1h",
+            am_url=am_url,
         )
-        settings = load_config(str(config)).settings.cluster
-        assert settings is not None
-        daemon = MemberDaemon(str(config), name, [], group="default")
-        daemon.member = GroupMember(settings, daemon)
-        await daemon.member.start()
-        tasks.append(asyncio.create_task(daemon.run(install_signals=False)))
-        return daemon, port
 
     async def stop(daemon: MemberDaemon, task: asyncio.Task[int]) -> None:
         daemon.request_stop()
@@ -687,9 +666,6 @@ async def test_an_ack_made_through_any_member_reaches_the_member_that_polls_the_
     import asyncio
     import urllib.error
 
-    from lanpulse.cluster.zk import GroupMember, MemberDaemon
-    from lanpulse.config.loader import load_config
-    from lanpulse.sim.servers import free_tcp_port
     from tests._daemon import until
 
     names = [f"down-{i}" for i in range(6)]
@@ -697,40 +673,17 @@ async def test_an_ack_made_through_any_member_reaches_the_member_that_polls_the_
     tasks: list[asyncio.Task[int]] = []
 
     async def start(name: str, smtp_port: int) -> tuple[MemberDaemon, int]:
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "rules.yaml").write_text(FAST_DOWN_RULES)
-        (folder / "alice.token").write_text(TOKEN + "\n")
-        port = free_tcp_port()
-        extra = f"""\
-cluster: {{zookeeper: '{zk.hosts}', name: {name}, root: /t9, session_timeout: 2s}}
-alerting:
-  rules_files: [rules.yaml]
-  disabled_packs: [desktop, device, interface, printer, sensor, storage]
-  state_file: state.json
-  receivers:
-    - name: mail
-      email: {{host: 127.0.0.1, port: {smtp_port}, from: lanpulse@example.org,
-               to: [oncall@example.org]}}
-  route: {{receiver: mail, group_by: [alertname, device], group_wait: 0s,
-           group_interval: 1s, repeat_interval: 1s}}
-web:
-  tokens: [{{name: alice, token_file: alice.token}}]
-"""
-        config = write_config(
-            folder / "lanpulse.yaml",
+        return await alerting_member(
+            tmp_path / name,
+            zk,
             devices,
-            interval="1s",
-            http_listen=f"127.0.0.1:{port}",
-            extra=extra,
+            tasks,
+            name,
+            root="/t9",
+            rules=FAST_DOWN_RULES,
+            smtp_port=smtp_port,
+            repeat="1s",
         )
-        settings = load_config(str(config)).settings.cluster
-        assert settings is not None
-        daemon = MemberDaemon(str(config), name, [], group="default")
-        daemon.member = GroupMember(settings, daemon)
-        await daemon.member.start()
-        tasks.append(asyncio.create_task(daemon.run(install_signals=False)))
-        return daemon, port
 
     async def call(port: int, method: str, path: str, body: object | None = None) -> Any:
         return await asyncio.to_thread(api, port, method, path, body)
@@ -794,3 +747,60 @@ web:
                 assert await asyncio.wait_for(task, 30) == 0
                 assert daemon.member is not None
                 await daemon.member.stop()
+
+
+async def alerting_member(
+    folder: Path,
+    zk: ZooKeeper,
+    devices: list[str],
+    tasks: list[asyncio.Task[int]],
+    name: str,
+    *,
+    root: str,
+    rules: str,
+    smtp_port: int,
+    repeat: str,
+    am_url: str | None = None,
+) -> tuple[MemberDaemon, int]:
+    """A started group member that pages by e-mail (and Alertmanager when `am_url` is given),
+    with an API token for alice; its run task goes into `tasks`. (daemon, HTTP port)."""
+    import asyncio
+
+    from lanpulse.cluster.zk import GroupMember, MemberDaemon
+    from lanpulse.config.loader import load_config
+    from lanpulse.sim.servers import free_tcp_port
+
+    folder.mkdir()
+    (folder / "rules.yaml").write_text(rules)
+    (folder / "alice.token").write_text(TOKEN + "\n")
+    port = free_tcp_port()
+    am = f'    - {{name: am, alertmanager: {{url: "{am_url}"}}}}\n' if am_url else ""
+    extra = f"""\
+cluster: {{zookeeper: '{zk.hosts}', name: {name}, root: {root}, session_timeout: 2s}}
+alerting:
+  rules_files: [rules.yaml]
+  disabled_packs: [desktop, device, interface, printer, sensor, storage]
+  state_file: state.json
+  receivers:
+{am}    - name: mail
+      email: {{host: 127.0.0.1, port: {smtp_port}, from: lanpulse@example.org,
+               to: [oncall@example.org]}}
+  route: {{receiver: mail, group_by: [alertname, device], group_wait: 0s,
+           group_interval: 1s, repeat_interval: {repeat}}}
+web:
+  tokens: [{{name: alice, token_file: alice.token}}]
+"""
+    config = write_config(
+        folder / "lanpulse.yaml",
+        devices,
+        interval="1s",
+        http_listen=f"127.0.0.1:{port}",
+        extra=extra,
+    )
+    settings = load_config(str(config)).settings.cluster
+    assert settings is not None
+    daemon = MemberDaemon(str(config), name, [], group="default")
+    daemon.member = GroupMember(settings, daemon)
+    await daemon.member.start()
+    tasks.append(asyncio.create_task(daemon.run(install_signals=False)))
+    return daemon, port
