@@ -24,6 +24,12 @@ def deadline_for(device: Device) -> float:
     return device.deadline_s if device.deadline_s else DEADLINE_SHARE * device.interval_s
 
 
+def _part(plan: SnmpPlan, step: tuple[str, ...] | None) -> str:
+    """What a failed step asked for (a `PollError`'s part): its scalar OIDs, or the table
+    its columns lie under. Worked out only when a step fails, not on every poll."""
+    return " ".join(plan.scalars) if step is None else subtree(step)
+
+
 def table_groups(columns: Sequence[str], max_columns: int) -> Iterator[tuple[str, ...]]:
     """Columns grouped by table (same parent OID), at most `max_columns` per group.
 
@@ -64,13 +70,12 @@ class SnmpCollector:
         columns: dict[str, Mapping[str, SnmpValue]] = {}
         errors: list[PollError] = []
         answered = False
-        part = ""  # what the step under way asks for: its scalar OIDs, or its table
+        step: tuple[str, ...] | None = None  # the step under way (None: the scalars)
         try:
             async with asyncio.timeout(deadline):
                 steps: list[tuple[str, ...] | None] = [None] if plan.scalars else []
                 steps += list(table_groups(plan.columns, self.max_columns_per_walk))
                 for step in steps:
-                    part = " ".join(plan.scalars) if step is None else subtree(step)
                     try:
                         if step is None:
                             got = await self.client.get(target, plan.scalars)
@@ -84,11 +89,11 @@ class SnmpCollector:
                     except AgentError as exc:
                         # The agent is there but refused this part: keep going with the rest.
                         answered = True
-                        errors.append(PollError.of(exc, part))
+                        errors.append(PollError.of(exc, _part(plan, step)))
                     except CollectError as exc:
                         if not answered:
                             raise
-                        errors.append(PollError.of(exc, part))
+                        errors.append(PollError.of(exc, _part(plan, step)))
                         break
         except TimeoutError:
             if not answered:
@@ -100,7 +105,7 @@ class SnmpCollector:
             errors.append(
                 PollError(
                     CollectTimeout,
-                    part,
+                    _part(plan, step),
                     f"poll deadline of {deadline:g}s passed; kept what was fetched",
                 )
             )
