@@ -267,7 +267,10 @@ def read_tlv(data: bytes, i: int, end: int, tag: int) -> tuple[int, int]:
         n = data[i + 1]
     except IndexError:
         raise MalformedMessage("truncated message") from None
-    n, i = _long_length(data, i + 1) if n & 0x80 else (n, i + 2)
+    if n & 0x80:
+        n, i = _long_length(data, i + 1)
+    else:
+        i += 2
     if i + n > end:
         raise MalformedMessage("truncated value")
     return i, i + n

@@ -19,10 +19,13 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+# The cipher-context constructors under `Cipher` (see `_encryption_context` below).
+from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
 # cryptography >= 43 keeps DES (TripleDES with K1 = K2 = K3) and CFB among "decrepit" ciphers.
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.decrepit.ciphers.modes import CFB
-from cryptography.hazmat.primitives.ciphers import Cipher, CipherAlgorithm, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import CipherAlgorithm, algorithms, modes
 
 from lanpulse.core.model import Secret, SnmpCredentials
 
@@ -69,6 +72,17 @@ PRIV_PROTOCOLS: dict[str, PrivProtocol] = {
         PrivProtocol("aes256c", "aes", 32, "reeder"),
     )
 }
+
+# Cipher contexts come from the constructors that `Cipher(algorithm, mode).encryptor()` and
+# `.decryptor()` end in. `Cipher` itself only checks the algorithm's and mode's types and the
+# IV's length (five abstract-class `isinstance` calls, 16.2k instructions per context), and
+# this module builds both of fixed types with a 16- or 8-byte IV, so the checks cannot fail
+# here. Two contexts per request: 32k of a 552k-instruction SHA/AES GET-10, 5.8 %
+# (callgrind, benchmarks/snmp_callgrind.py). A private name of `cryptography` (pinned
+# `<52` in pyproject.toml): tests/test_usm_crypto_cfb.py checks every cipher against the
+# public `Cipher` API, so a release that moves it fails there first.
+_encryption_context = rust_openssl.ciphers.create_encryption_ctx
+_decryption_context = rust_openssl.ciphers.create_decryption_ctx
 
 _MEGABYTE = 1 << 20
 _AES_IV = struct.Struct(">IIQ")  # engine boots, engine time, salt (RFC 3826 3.1.2.1)
@@ -151,6 +165,7 @@ class LocalizedKeys:
     # through Python wrappers): 16.4k against 21.9k (callgrind, SHA-1, a 200-byte message;
     # two per request).
     _inner: Any = field(default=None, repr=False, compare=False)
+    _zeros: bytes = field(default=b"", repr=False, compare=False)  # mac_length zero bytes
     _outer: Any = field(default=None, repr=False, compare=False)
     _algorithm: CipherAlgorithm | None = field(default=None, repr=False, compare=False)
 
@@ -159,6 +174,7 @@ class LocalizedKeys:
             inner, outer = _hmac_states(self.auth_key, self.auth.hash_name)
             object.__setattr__(self, "_inner", inner)
             object.__setattr__(self, "_outer", outer)
+            object.__setattr__(self, "_zeros", bytes(self.auth.mac_length))
         if self.priv is not None:
             algorithm = (
                 TripleDES(self.priv_key[:8] * 3)
@@ -167,16 +183,18 @@ class LocalizedKeys:
             )
             object.__setattr__(self, "_algorithm", algorithm)
 
-    def digest(self, *parts: bytes) -> bytes:
-        """The truncated HMAC of a whole message (its auth parameters zeroed), given as the
-        parts it is made of (so that no one has to join them just to hash them)."""
-        assert self._inner is not None and self.auth is not None
+    def digest(self, head: bytes, tail: bytes) -> bytes:
+        """The truncated HMAC of a whole message given as the bytes before its
+        authentication parameters and the bytes after them: those parameters are hashed as
+        zeros (RFC 3414 6.3.1), so nobody makes a zeroed copy of the message."""
+        zeros = self._zeros
         inner = self._inner.copy()
-        for part in parts:
-            inner.update(part)
+        inner.update(head)
+        inner.update(zeros)
+        inner.update(tail)
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return outer.digest()[: self.auth.mac_length]
+        return outer.digest()[: len(zeros)]
 
     def encrypt(self, plain: bytes, boots: int, time: int, salt: int) -> tuple[bytes, bytes]:
         """(ciphertext, msgPrivacyParameters: 8 bytes) for a scoped PDU; `salt` is a fresh
@@ -187,14 +205,14 @@ class LocalizedKeys:
             params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
             iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], params, strict=True))
             padded = plain + b"\x00" * (-len(plain) % 8)
-            enc = Cipher(algorithm, modes.CBC(iv)).encryptor()
+            enc = _encryption_context(algorithm, modes.CBC(iv))
             return enc.update(padded) + enc.finalize(), params
         # RFC 3826 3.1.2.1: IV = boots | time | salt (the salt is msgPrivacyParameters).
         # CFB is a stream mode: `update` returns every byte at once and `finalize` only
         # b"" (cryptography's CipherContext.update docs; test_aes_cfb_update_is_whole), so
         # it is not called: 2.1k instructions less per context (callgrind), two per request.
         iv = _AES_IV.pack(boots, time, salt & 0xFFFFFFFFFFFFFFFF)
-        return Cipher(algorithm, CFB(iv)).encryptor().update(plain), iv[8:]
+        return _encryption_context(algorithm, CFB(iv)).update(plain), iv[8:]
 
     def decrypt(self, cipher: bytes, params: bytes, boots: int, time: int) -> bytes:
         """The plaintext of an encrypted scoped PDU; ValueError if it cannot be."""
@@ -206,11 +224,11 @@ class LocalizedKeys:
             if not cipher or len(cipher) % 8:
                 raise ValueError("DES ciphertext is not a whole number of blocks")
             iv = bytes(a ^ b for a, b in zip(self.priv_key[8:16], params, strict=True))
-            dec = Cipher(algorithm, modes.CBC(iv)).decryptor()
+            dec = _decryption_context(algorithm, modes.CBC(iv))
             return dec.update(cipher) + dec.finalize()
         # CFB, a stream mode: `update` is the whole plaintext (see `encrypt`)
         iv = _BOOTS_TIME.pack(boots, time) + params
-        return Cipher(algorithm, CFB(iv)).decryptor().update(cipher)
+        return _decryption_context(algorithm, CFB(iv)).update(cipher)
 
 
 class KeyCache:
