@@ -298,10 +298,10 @@ def parse_message(data: bytes) -> V3Message:
 
 
 def _parse(data: bytes) -> V3Message:
-    # The wrappers (message, msgSecurityParameters) go through read_tlv, which takes long
-    # lengths (msgGlobalData's is always short: read inline, 2.6k instructions less); the fields inside have short ones whenever they are valid
-    # (RFC 3412/3414 bound them), so they are read inline, bounds checked by the wrapper's
-    # end. IndexError (a field running off the datagram) becomes MalformedMessage above.
+    # The message and msgSecurityParameters go through read_tlv, which takes long lengths;
+    # msgGlobalData's length and the fields' are short whenever they are valid (RFC
+    # 3412/3414 bound them), so they are read inline, bounds checked by the wrapper's end.
+    # IndexError (a field running off the datagram) becomes MalformedMessage above.
     total = len(data)
     start, end = read_tlv(data, 0, total, SEQUENCE)
     if end != total:
