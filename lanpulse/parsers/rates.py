@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import contains
+from operator import attrgetter, contains
 from typing import NamedTuple
 
 from lanpulse.core.profile import RateSpec
@@ -189,10 +189,19 @@ class RatePlan:
         its last poll lines its counters up by name (`SeriesState.previous`), so the rates
         are the same as with every rule.
         """
-        # C-level scans (`contains` mapped over the rows' fields): a counter no row holds is
-        # looked for in every row, 48 on a switch.
-        field_sets = [row.fields for row in rows]
-        missing = tuple([c for c in self.counters if not any(map(contains, field_sets, repeat(c)))])
+        if not rows:
+            return self
+        # A counter the first row holds is answered; any other is looked for in every row
+        # by a C-level scan (`contains` mapped over the rows' fields), 48 on a switch.
+        field_sets = list(map(_FIELDS, rows))
+        first = field_sets[0]
+        missing = tuple(
+            [
+                c
+                for c in self.counters
+                if c not in first and not any(map(contains, field_sets, repeat(c)))
+            ]
+        )
         if not missing or len(missing) == len(self.counters):
             return self  # every counter answered, or no row at all: nothing to drop
         plan = self.narrowed.get(missing)
@@ -204,6 +213,7 @@ class RatePlan:
         return plan
 
 
+_FIELDS = attrgetter("fields")
 _NARROWED_LIMIT = 64  # narrowed plans kept per rate plan (sets of unanswered counters)
 
 
