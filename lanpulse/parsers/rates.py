@@ -5,14 +5,19 @@ agents). State is kept per device in memory (the daemon holds one `RateState` pe
 A rate needs two polls; the first poll of a series has none. A counter that went down is a
 wrap only for 32-bit counters (a 64-bit counter cannot wrap within a human lifetime at 400
 Gbit/s), and only when the device did not restart; otherwise it is a reset and that
-interval has no rate. A rate above its ceiling (the link speed, with `CEILING_TOLERANCE`)
-is impossible and dropped (`_plausible`).
+interval has no rate. A rate above its ceiling (the link speed, with `CEILING_TOLERANCE`),
+or a rate of frames above what its link can carry (`frames_within`), is impossible and
+dropped as it is computed (`_limits`).
 
-Rows are rated one at a time. A columnar twin (a rule over all rows at once) was removed:
-benchmarks/parse_cost.py measured it at 0.11 ms of a 48-port switch's 3.7 ms pipeline poll
-(3 %; estate.py: ratio 1.59 -> 1.65), under the 5 % that would justify a second
-implementation. Its columns also held rate state in less memory: 25,500 devices take
-143 MiB RSS instead of 117 (benchmarks/README.md), far under the 1 GiB target.
+Rows are rated one at a time, the one form for every table size. A columnar twin (a rule
+over all rows at once) was removed: benchmarks/parse_cost.py measured it at 0.11 ms of a
+48-port switch's 3.7 ms pipeline poll (3 %; estate.py: ratio 1.59 -> 1.65), under the 5 %
+that would justify a second implementation. Made the only form (issue 14), it saved 13.5 %
+of a switch's parse but cost a printer's 11 % and a desktop's 19 % (a few rows pay its
+per-rule set-up). Under callgrind, replaying parse_cost's switch polls, the row rule takes
+2.05 M instructions per 48-port poll (the columnar twin 1.26 M), the frame bounds included.
+The columns also held rate state in less memory: 25,500 devices take 143 MiB RSS instead
+of 117 (benchmarks/README.md), far under the 1 GiB target.
 """
 
 from __future__ import annotations
