@@ -15,7 +15,8 @@ over all rows at once) was removed: benchmarks/parse_cost.py measured it at 0.11
 that would justify a second implementation. Made the only form (issue 14), it saved 13.5 %
 of a switch's parse but cost a printer's 11 % and a desktop's 19 % (a few rows pay its
 per-rule set-up). Under callgrind, replaying parse_cost's switch polls, the row rule takes
-2.05 M instructions per 48-port poll (the columnar twin 1.26 M), the frame bounds included.
+2.08 M instructions per 48-port poll, the frame bounds included (benchmarks/README.md: the
+columnar twin's 1.26 M).
 The columns also held rate state in less memory: 25,500 devices take 143 MiB RSS instead
 of 117 (benchmarks/README.md), far under the 1 GiB target.
 """
