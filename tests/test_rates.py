@@ -10,6 +10,7 @@ from lanpulse.parsers.rates import (
     RateState,
     apply_rates_to_rows,
     counter_delta,
+    frame_bounds,
     rate_rules,
 )
 from lanpulse.parsers.rows import Row
@@ -209,3 +210,19 @@ def test_error_rate_beyond_what_the_link_can_carry_is_dropped() -> None:
     assert _errors_ps(state, 110, 6000) == 100.0  # plausible: kept
     assert _errors_ps(state, 120, 10) is None  # reset read as a wrap: ~429 million/s
     assert _errors_ps(state, 130, 510) == 50.0  # and the next poll rates again
+
+
+def test_frame_rates_without_a_shared_speed_are_bounded_by_each_their_own() -> None:
+    # The rules read two ceilings, so none is shared: each frame rate reads its own field.
+    specs = [
+        RateSpec(counter="a", rate="a_bps", scale=8, max_field="speed", util="a_util"),
+        RateSpec(counter="e", rate="e_ps", frames_within="slow"),  # 672 kbit/s: 1010 frames/s
+        RateSpec(counter="f", rate="f_ps", frames_within="speed"),
+    ]
+    plan = RatePlan.of(rate_rules(specs), frame_bounds(specs))
+    state = RateState()
+    for t, n in ((0, 0), (1, 10_000)):
+        fields: dict[str, int | float] = {"a": n, "e": n, "f": n, "speed": 10**9, "slow": 672_000}
+        apply_rates_to_rows(state, "m", [Row("1", "", {}, fields)], t * S, plan)
+    assert fields["a_bps"] == 80_000.0 and fields["a_util"] == 0.008
+    assert fields["f_ps"] == 10_000.0 and "e_ps" not in fields

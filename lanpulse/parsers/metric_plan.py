@@ -130,7 +130,7 @@ class MetricPlan:
             index_oids=index_oids,
             fallback_index_oids=fallback,
             rate_rules=rules,
-            rates=RatePlan.of(rules),
+            rates=RatePlan.of(rules, frame_bounds(metric.rates)),
             frame_bounds=frame_bounds(metric.rates),
             widths={name: srcs[0].counter for name, srcs in fields if srcs[0].counter},
             identity=tuple(metric.identity),

@@ -5,22 +5,28 @@ agents). State is kept per device in memory (the daemon holds one `RateState` pe
 A rate needs two polls; the first poll of a series has none. A counter that went down is a
 wrap only for 32-bit counters (a 64-bit counter cannot wrap within a human lifetime at 400
 Gbit/s), and only when the device did not restart; otherwise it is a reset and that
-interval has no rate. A rate above its ceiling (the link speed, with `CEILING_TOLERANCE`)
-is impossible and dropped (`_plausible`).
+interval has no rate. A rate above its ceiling (the link speed, with `CEILING_TOLERANCE`),
+or a rate of frames above what its link can carry (`frames_within`), is impossible and
+dropped as it is computed (`_limits`).
 
-Rows are rated one at a time. A columnar twin (a rule over all rows at once) was removed:
-benchmarks/parse_cost.py measured it at 0.11 ms of a 48-port switch's 3.7 ms pipeline poll
-(3 %; estate.py: ratio 1.59 -> 1.65), under the 5 % that would justify a second
-implementation. Its columns also held rate state in less memory: 25,500 devices take
-143 MiB RSS instead of 117 (benchmarks/README.md), far under the 1 GiB target.
+Rows are rated one at a time, the one form for every table size. A columnar twin (a rule
+over all rows at once) was removed: benchmarks/parse_cost.py measured it at 0.11 ms of a
+48-port switch's 3.7 ms pipeline poll (3 %; estate.py: ratio 1.59 -> 1.65), under the 5 %
+that would justify a second implementation. Made the only form (issue 14), it took 13.5 %
+off a switch's parse but added 11 % to a printer's and 19 % to a desktop's (a few rows pay
+its per-rule set-up). Under callgrind, replaying parse_cost's switch polls, the row rule
+takes 2.08 M instructions per 48-port poll, the frame bounds included (benchmarks/README.md:
+the columnar twin's 1.26 M). The columns also held rate state in less memory: 25,500
+devices take 143 MiB RSS instead of 117 (benchmarks/README.md), far under the 1 GiB target.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import contains
+from operator import attrgetter, contains
 from typing import NamedTuple
 
 from lanpulse.core.profile import RateSpec
@@ -61,32 +67,13 @@ MIN_FRAME_BITS = 672
 
 
 def frame_bounds(specs: Iterable[RateSpec]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(bits/s field, the frame-rate fields it bounds) of a metric's rate specs."""
+    """(bits/s field, the frame-rate fields it bounds) of a metric's rate specs: the
+    `frame_bounds` of its `RatePlan` (the rule applies them as it rates, see `_limits`)."""
     by_speed: dict[str, list[str]] = {}
     for spec in specs:
         if spec.frames_within:
             by_speed.setdefault(spec.frames_within, []).append(spec.rate)
     return tuple((speed, tuple(rates)) for speed, rates in by_speed.items())
-
-
-def bound_frame_rates(rows: Iterable[Row], bounds: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
-    """Drop a frame rate (errors/s, discards/s) above the link's bits/s / MIN_FRAME_BITS.
-
-    Like an octet rate above the link speed, it can only be a counter reset read as a wrap
-    (issue 20: 57 million errors/s after a reset without an uptime change) or a bad agent.
-    A row without a positive speed is not bounded.
-    """
-    for speed_field, rate_fields in bounds:
-        for row in rows:
-            fields = row.fields
-            speed = fields.get(speed_field)
-            if not isinstance(speed, int | float) or speed <= 0:
-                continue  # no link speed: no bound
-            limit = speed / MIN_FRAME_BITS * CEILING_TOLERANCE
-            for rate_field in rate_fields:
-                rate = fields.get(rate_field)
-                if rate is not None and rate > limit:
-                    del fields[rate_field]
 
 
 def rate_rules(specs: Sequence[RateSpec]) -> tuple[RateRule, ...]:
@@ -134,19 +121,27 @@ class RateState:
             self.uptime_s = uptime_s
 
 
+# A rule as `_add_rates` reads it (see `RatePlan.steps`).
+_Step = tuple[str, str, float, str | None, str | None, str | None, float]
+
+
 @dataclass(frozen=True, slots=True)
 class RatePlan:
     """A metric's rate rules compiled once for the per-row loop.
 
     Most counters do not move between two polls (error and discard counters, ports that
     are down), and a row whose counters all stand still gets every rate as one prepared
-    dict update. `ceiling` hoists the link-speed lookup out of the rule loop when the rules
-    share one ceiling field that no rule writes (else each rule reads its own, as declared).
+    dict update. `ceiling` hoists the link-speed lookup (and its `_limits`) out of the rule
+    loop when the rules share one ceiling field (`max_field` or `frames_within`) that no
+    rule writes (else each rule reads its own, as declared).
     """
 
     rules: tuple[RateRule, ...]
     counters: tuple[str, ...]  # the counter field of each rule
-    zeros: tuple[float, ...]  # each rule's rate (and utilisation) of a zero delta
+    # Each rule as the rule loop reads it: counter, rate, scale, max_field, util, the
+    # bits/s field bounding it as a rate of frames (`frame_bounds`), and its zero rate.
+    steps: tuple[_Step, ...]
+    frame_bounds: tuple[tuple[str, tuple[str, ...]], ...]
     shared_ceiling: bool
     ceiling: str | None  # the ceiling field all rules share (when shared_ceiling)
     # The fields of a row whose counters did not move, in the order the rule loop writes
@@ -158,23 +153,31 @@ class RatePlan:
     narrowed: dict[tuple[str, ...], RatePlan] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def of(cls, rules: tuple[RateRule, ...]) -> RatePlan:
-        """Compile rules."""
+    def of(
+        cls,
+        rules: tuple[RateRule, ...],
+        frame_bounds: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    ) -> RatePlan:
+        """Compile rules, and the bounds of their rates of frames (see `frame_bounds`)."""
+        frames_within = {rate: speed for speed, rates in frame_bounds for rate in rates}
         written = {r.rate for r in rules} | {r.util for r in rules if r.util}
         ceilings = {r.max_field for r in rules if r.max_field}
+        ceilings |= {frames_within[r.rate] for r in rules if r.rate in frames_within}
         shared = len(ceilings) <= 1 and not ceilings & written
         idle: dict[str, float] = {}
         idle_no_ceiling: dict[str, float] = {}
-        # A zero delta's rate, 0 * scale / elapsed: the same for any elapsed > 0.
-        zeros = tuple([0 * r.scale / 1.0 for r in rules])
-        for r, zero in zip(rules, zeros, strict=True):
+        steps = []
+        for r in rules:
+            zero = 0 * r.scale / 1.0  # a zero delta's rate: the same for any elapsed > 0
+            steps.append((*r, frames_within.get(r.rate), zero))
             if r.max_field and r.util:
                 idle[r.util] = zero  # min(zero / ceiling * 100, 100.0) is zero too
             idle[r.rate] = idle_no_ceiling[r.rate] = zero
         return cls(
             rules=rules,
             counters=tuple([r.counter for r in rules]),
-            zeros=zeros,
+            steps=tuple(steps),
+            frame_bounds=frame_bounds,
             shared_ceiling=shared,
             ceiling=next(iter(ceilings)) if shared and ceilings else None,
             idle=idle,
@@ -191,10 +194,19 @@ class RatePlan:
         its last poll lines its counters up by name (`SeriesState.previous`), so the rates
         are the same as with every rule.
         """
-        # C-level scans (`contains` mapped over the rows' fields): a counter no row holds is
-        # looked for in every row, 48 on a switch.
-        field_sets = [row.fields for row in rows]
-        missing = tuple([c for c in self.counters if not any(map(contains, field_sets, repeat(c)))])
+        if not rows:
+            return self
+        # A counter the first row holds is answered; any other is looked for in every row
+        # by a C-level scan (`contains` mapped over the rows' fields), 48 on a switch.
+        field_sets = list(map(_FIELDS, rows))
+        first = field_sets[0]
+        missing = tuple(
+            [
+                c
+                for c in self.counters
+                if c not in first and not any(map(contains, field_sets, repeat(c)))
+            ]
+        )
         if not missing or len(missing) == len(self.counters):
             return self  # every counter answered, or no row at all: nothing to drop
         plan = self.narrowed.get(missing)
@@ -202,10 +214,11 @@ class RatePlan:
             if len(self.narrowed) >= _NARROWED_LIMIT:
                 self.narrowed.clear()
             rules = tuple([r for r in self.rules if r.counter not in missing])
-            plan = self.narrowed[missing] = RatePlan.of(rules)
+            plan = self.narrowed[missing] = RatePlan.of(rules, self.frame_bounds)
         return plan
 
 
+_FIELDS = attrgetter("fields")
 _NARROWED_LIMIT = 64  # narrowed plans kept per rate plan (sets of unanswered counters)
 
 
@@ -269,11 +282,13 @@ def _ceiling(fields: Mapping[str, int | float], name: str | None) -> int | float
     return value if isinstance(value, (int, float)) and value > 0 else None
 
 
-def _plausible(rate: float, cap: int | float) -> bool:
-    """Whether `rate` can be true under its ceiling `cap`; above the link speed it is a
-    missed reset or a bad agent. Every bound on a rate's value belongs here, so a new bound
-    is one edit (a bound for rules without a ceiling: call it for those too)."""
-    return rate <= cap * CEILING_TOLERANCE
+def _limits(cap: int | float) -> tuple[float, float]:
+    """The largest plausible rate under ceiling `cap`, and the largest plausible rate of
+    frames under a link speed `cap` (bits/s, in frames of MIN_FRAME_BITS); above, it is a
+    missed reset or a bad agent (issue 20: 57 million errors/s after a reset without an
+    uptime change). Every bound on a rate's value belongs here, so a new bound is one edit.
+    A rate is checked against the first, a rate of frames (as written) against the second."""
+    return cap * CEILING_TOLERANCE, cap / MIN_FRAME_BITS * CEILING_TOLERANCE
 
 
 def _add_rates(
@@ -288,34 +303,53 @@ def _add_rates(
     fields = row.fields
     elapsed = elapsed_ns / 1e9
     shared = plan.shared_ceiling
-    for (counter, rate_field, scale, max_field, util), zero, cur, old in zip(
-        plan.rules, plan.zeros, counters, previous, strict=True
+    # The shared ceiling's bounds, once per row (see RatePlan); no ceiling: no bound.
+    cap = shared_cap
+    limit = frame_limit = math.inf
+    if shared_cap is not None:
+        limit, frame_limit = _limits(shared_cap)
+    # Not zip(strict=True): a plan's steps, the counters of a poll and those of the last
+    # one (`SeriesState.previous`) are lined up by construction.
+    for (counter, rate_field, scale, max_field, util, frames_within, zero), cur, old in zip(  # noqa: B905
+        plan.steps, counters, previous
     ):
         if cur is None or old is None:
             continue
-        cap = None
-        if max_field:
-            cap = shared_cap if shared else _ceiling(fields, max_field)
-        if cur == old:  # an idle counter: a zero rate, never above the ceiling, no round()
-            if util and cap is not None:
+        if not shared:  # each rule reads its own ceilings
+            cap = _ceiling(fields, max_field)
+            if cap is not None:
+                limit = _limits(cap)[0]
+        if cur > old:  # first: most counters of a poll that rates moved
+            delta = cur - old
+        elif cur == old:  # an idle counter: a zero rate, never above a ceiling, no round()
+            if util and max_field and cap is not None:
                 fields[util] = zero
             fields[rate_field] = zero
             continue
-        if cur > old:
-            delta = cur - old
         else:  # a wrap or a reset
             wrapped = counter_delta(old, cur, row.counter_width(counter))
             if wrapped is None:
                 continue
             delta = wrapped
-        rate = delta * scale / elapsed
-        if cap is not None and not _plausible(rate, cap):
-            continue
-        if cap is not None and util:
-            share = rate / cap * 100
-            # Three decimals: the float nearest to a whole number of thousandths. Not
-            # round(x, 3), which decides exact ties on the binary value and costs ~2.5x
-            # more on every moving counter of every poll (a tie may go the other way:
-            # a thousandth apart, a few times in 10^4 values).
-            fields[util] = round(share * 1000) / 1000 if share < 100.0 else 100.0
-        fields[rate_field] = round(rate * 1000) / 1000
+        # A float operand first, and float literals: Python's float-by-float fast paths
+        # (the same values: an int operand becomes the same float either way). ~4 % of a
+        # switch's rates.
+        rate = scale * delta / elapsed
+        if max_field and cap is not None:
+            if not rate <= limit:
+                continue
+            if util:
+                share = rate / cap * 100.0
+                # Three decimals: the float nearest to a whole number of thousandths. Not
+                # round(x, 3), which decides exact ties on the binary value and costs ~2.5x
+                # more on every moving counter of every poll (a tie may go the other way:
+                # a thousandth apart, a few times in 10^4 values).
+                fields[util] = round(share * 1000.0) / 1000 if share < 100.0 else 100.0
+        value = round(rate * 1000.0) / 1000
+        if frames_within:
+            if not shared:
+                speed = _ceiling(fields, frames_within)
+                frame_limit = _limits(speed)[1] if speed is not None else math.inf
+            if value > frame_limit:
+                continue
+        fields[rate_field] = value

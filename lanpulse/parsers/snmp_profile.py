@@ -15,7 +15,7 @@ from lanpulse.core.profile import Profile, Source
 from lanpulse.parsers.derive import apply_derive
 from lanpulse.parsers.metric_plan import MetricPlan
 from lanpulse.parsers.quirks import PROCESSORS
-from lanpulse.parsers.rates import RateState, apply_rates_to_rows, bound_frame_rates
+from lanpulse.parsers.rates import RateState, apply_rates_to_rows
 from lanpulse.parsers.rows import Row, RowContext
 from lanpulse.parsers.values import convert
 
@@ -170,8 +170,6 @@ def parse_metric(
             plan.identity,
             raw.columns.get(disc_oid, {}) if disc_oid else None,
         )
-        if plan.frame_bounds:
-            bound_frame_rates(rows, plan.frame_bounds)
     return [r for r in rows if r.fields]
 
 
