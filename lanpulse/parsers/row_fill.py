@@ -141,7 +141,8 @@ def _fill_tag_plain(rows: list[Row], name: str, column: Column, src: PlanSource)
 def _fill_tag_converted(
     rows: list[Row], name: str, column: Column | None, src: PlanSource
 ) -> list[Row]:
-    """A tag from a formatted, transformed or columnless source; returns the rows missed."""
+    """A tag from a transformed or columnless source (a plain source with a column takes
+    `_fill_tag_plain`); returns the rows missed."""
     missed: list[Row] = []
     memo = src.memo
     for row in rows:
@@ -151,9 +152,7 @@ def _fill_tag_converted(
             if value is None:
                 missed.append(row)
                 continue
-        if src.plain and value is not None:
-            text = _tag_text(value, src.format)
-        elif memo is not None and (type(value) is int or type(value) is bytes):
+        if memo is not None and (type(value) is int or type(value) is bytes):
             text = memo.get(value, _UNSEEN)
             if text is _UNSEEN:
                 text = _memoized(memo, src, value, row.index, "tag")
@@ -162,7 +161,8 @@ def _fill_tag_converted(
         if text is None:
             missed.append(row)
         elif text:
-            row.tags[name] = str(text)
+            # A tag conversion yields text; only a constant (`value:`) may be a number.
+            row.tags[name] = text if type(text) is str else str(text)
     return missed
 
 
