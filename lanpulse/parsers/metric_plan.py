@@ -70,6 +70,14 @@ class MetricPlan:
     """A metric compiled for row building; see the module docstring."""
 
     metric: Metric
+    # The metric's settings read on every poll, copied: an attribute of a pydantic model
+    # (its __getattr__ hook) costs four times one of this dataclass, and a poll reads ten.
+    scalar: bool
+    measurement: str
+    index_tag: str | None
+    inventory: bool
+    require: tuple[str, ...]
+    processors: tuple[str, ...]
     tags: tuple[Named, ...]
     fields: tuple[Named, ...]
     extra: tuple[Named, ...]
@@ -122,6 +130,12 @@ class MetricPlan:
         rate_fields = {r.rate for r in rules} | {r.util for r in rules if r.util}
         return cls(
             metric=metric,
+            scalar=metric.scalar,
+            measurement=metric.measurement,
+            index_tag=metric.index_tag,
+            inventory=metric.inventory,
+            require=tuple(metric.require),
+            processors=tuple(metric.processors),
             tags=tags,
             fields=fields,
             extra=extra,
@@ -150,7 +164,7 @@ class MetricPlan:
     def answered_any(self, raw: RawSnmp) -> bool:
         """Whether the poll holds any of the metric's OIDs (its fetch columns included):
         an `inventory` metric is parsed only on the polls that fetched it."""
-        if self.metric.scalar:
+        if self.scalar:
             scalars = raw.scalars
             if any(oid in scalars for oid in self.oids):
                 return True
@@ -162,7 +176,7 @@ class MetricPlan:
 
     def rows(self, raw: RawSnmp) -> list[Row]:
         """The metric's rows of one poll, before processors (one row for a scalar group)."""
-        if self.metric.scalar:
+        if self.scalar:
             # A scalar group is a one-row table whose row index is empty.
             scalars = raw.scalars
             columns: Mapping[str, Column] = {
@@ -180,7 +194,7 @@ class MetricPlan:
             indexes = self._indexes(columns)
             if not indexes:  # nothing to fill (and nothing the fills below would write)
                 return []
-        measurement = self.metric.measurement
+        measurement = self.measurement
         widths = self.widths
         rows = Row.empty_rows(indexes, measurement, widths)
         # Column by column: each name's sources are tried in priority order, a source only
@@ -202,8 +216,8 @@ class MetricPlan:
             no_widths(rows, widths.keys() - answered)
         for name, srcs in self.extra:
             fill_extra(rows, name, srcs, columns)
-        index_tag = self.metric.index_tag
-        if index_tag and not self.metric.scalar:
+        index_tag = self.index_tag
+        if index_tag and not self.scalar:
             for row in rows:
                 row.tags[index_tag] = row.index
         return rows

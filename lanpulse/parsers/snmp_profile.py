@@ -144,18 +144,18 @@ def parse_metric(
 ) -> list[Row]:
     """Rows of one metric after processors, derived fields, aggregation and rates."""
     metric = plan.metric
-    if metric.inventory and not plan.answered_any(raw):
+    if plan.inventory and not plan.answered_any(raw):
         return []  # a poll between label walks: nothing of the metric was fetched
     rows = plan.rows(raw)
-    if metric.require:
+    if plan.require:
         rows = [
             r
             for r in rows
-            if all(k in r.fields or k in r.tags or k in r.extra for k in metric.require)
+            if all(k in r.fields or k in r.tags or k in r.extra for k in plan.require)
         ]
-    if metric.processors:
+    if plan.processors:
         ctx = RowContext(raw=raw, device=device, metric=metric)
-        for name in metric.processors:
+        for name in plan.processors:
             rows = PROCESSORS[name](rows, ctx)
     if plan.derive_error is not None and rows:
         raise plan.derive_error
