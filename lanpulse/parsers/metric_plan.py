@@ -26,7 +26,6 @@ from lanpulse.parsers.row_fill import (
     Column,
     Named,
     PlanSource,
-    Resolved,
     fill_extra,
     fill_field,
     fill_tag,
@@ -71,6 +70,14 @@ class MetricPlan:
     """A metric compiled for row building; see the module docstring."""
 
     metric: Metric
+    # The metric's settings read on every poll, copied: an attribute of a pydantic model
+    # (its __getattr__ hook) costs four times one of this dataclass, and a poll reads ten.
+    scalar: bool
+    measurement: str
+    index_tag: str | None
+    inventory: bool
+    require: tuple[str, ...]
+    processors: tuple[str, ...]
     tags: tuple[Named, ...]
     fields: tuple[Named, ...]
     extra: tuple[Named, ...]
@@ -91,8 +98,8 @@ class MetricPlan:
     required_columns: tuple[tuple[str, ...], ...] = ()
     # The metric's `exclude`: per tag, one search of all its patterns, and its verdicts by
     # text (labels repeat every poll; bounded like the other memos).
-    exclude: tuple[tuple[str, Callable[[str], object], dict[str, bool]], ...] = field(
-        default=(), compare=False
+    exclude: dict[str, tuple[Callable[[str], object], dict[str, bool]]] = field(
+        default_factory=dict, compare=False
     )
     # The metric's `cut`: per tag, the pattern's `sub` and its results by text (bounded).
     cut: tuple[tuple[str, Callable[[str, str], str], dict[str, str]], ...] = field(
@@ -123,6 +130,12 @@ class MetricPlan:
         rate_fields = {r.rate for r in rules} | {r.util for r in rules if r.util}
         return cls(
             metric=metric,
+            scalar=metric.scalar,
+            measurement=metric.measurement,
+            index_tag=metric.index_tag,
+            inventory=metric.inventory,
+            require=tuple(metric.require),
+            processors=tuple(metric.processors),
             tags=tags,
             fields=fields,
             extra=extra,
@@ -138,11 +151,11 @@ class MetricPlan:
                 (f, f"{metric.name}.{f}") for f in metric.declared_fields() if f not in rate_fields
             ),
             required_columns=_required_columns(metric.require, (tags, fields, extra)),
-            exclude=tuple(
-                (tag, re.compile("|".join(f"(?:{p})" for p in patterns)).search, {})
+            exclude={
+                tag: (re.compile("|".join(f"(?:{p})" for p in patterns)).search, {})
                 for tag, patterns in metric.exclude.items()
                 if patterns
-            ),
+            },
             cut=tuple((tag, re.compile(p).sub, {}) for tag, p in metric.cut.items()),
             derive=derive,
             derive_error=derive_error,
@@ -151,7 +164,7 @@ class MetricPlan:
     def answered_any(self, raw: RawSnmp) -> bool:
         """Whether the poll holds any of the metric's OIDs (its fetch columns included):
         an `inventory` metric is parsed only on the polls that fetched it."""
-        if self.metric.scalar:
+        if self.scalar:
             scalars = raw.scalars
             if any(oid in scalars for oid in self.oids):
                 return True
@@ -163,7 +176,7 @@ class MetricPlan:
 
     def rows(self, raw: RawSnmp) -> list[Row]:
         """The metric's rows of one poll, before processors (one row for a scalar group)."""
-        if self.metric.scalar:
+        if self.scalar:
             # A scalar group is a one-row table whose row index is empty.
             scalars = raw.scalars
             columns: Mapping[str, Column] = {
@@ -181,46 +194,51 @@ class MetricPlan:
             indexes = self._indexes(columns)
             if not indexes:  # nothing to fill (and nothing the fills below would write)
                 return []
-        measurement = self.metric.measurement
+        measurement = self.measurement
         widths = self.widths
         rows = Row.empty_rows(indexes, measurement, widths)
         # Column by column: each name's sources are tried in priority order, a source only
         # for the rows that the ones before it left without a value.
-        for name, candidates in _resolve(self.tags, columns):
-            fill_tag(rows, name, candidates)
-        if self.exclude:
-            rows = [row for row in rows if not self._excluded(row.tags)]
-            if not rows:
-                return []
+        exclude = self.exclude
+        for name, srcs in self.tags:
+            fill_tag(rows, name, srcs, columns)
+            if name in exclude:
+                # At once: the rows it excludes get no more tags (most of a Windows host's
+                # interfaces are filter layers and pseudo-interfaces).
+                rows = self._kept(rows, name)
+                if not rows:
+                    return []
         if self.cut:
             self._cut(rows)
-        resolved = _resolve(self.fields, columns)
-        for name, candidates in resolved:
-            fill_field(rows, name, candidates)
-        if widths and len(resolved) < len(self.fields):
-            no_widths(rows, widths.keys() - {name for name, _ in resolved})
-        for name, candidates in _resolve(self.extra, columns):
-            fill_extra(rows, name, candidates)
-        index_tag = self.metric.index_tag
-        if index_tag and not self.metric.scalar:
+        missing = [name for name, srcs in self.fields if not fill_field(rows, name, srcs, columns)]
+        if widths and missing:
+            answered = {name for name, _ in self.fields if name not in missing}
+            no_widths(rows, widths.keys() - answered)
+        for name, srcs in self.extra:
+            fill_extra(rows, name, srcs, columns)
+        index_tag = self.index_tag
+        if index_tag and not self.scalar:
             for row in rows:
                 row.tags[index_tag] = row.index
         return rows
 
-    def _excluded(self, tags: Mapping[str, str]) -> bool:
-        """True when one of the row's tags matches the metric's `exclude` patterns."""
-        for name, search, verdicts in self.exclude:
-            text = tags.get(name)
-            if text is None:
-                continue
-            hit = verdicts.get(text)
-            if hit is None:
-                if len(verdicts) >= _EXCLUDE_MEMO_LIMIT:
-                    verdicts.clear()
-                hit = verdicts[text] = search(text) is not None
-            if hit:
-                return True
-        return False
+    def _kept(self, rows: list[Row], name: str) -> list[Row]:
+        """The rows whose tag `name` (if any) matches none of the metric's `exclude`
+        patterns for it; a row is excluded when any of its excluding tags matches."""
+        search, verdicts = self.exclude[name]
+        kept: list[Row] = []
+        for row in rows:
+            text = row.tags.get(name)
+            if text is not None:
+                hit = verdicts.get(text)
+                if hit is None:
+                    if len(verdicts) >= _EXCLUDE_MEMO_LIMIT:
+                        verdicts.clear()
+                    hit = verdicts[text] = search(text) is not None
+                if hit:
+                    continue
+            kept.append(row)
+        return kept
 
     def _cut(self, rows: list[Row]) -> None:
         """Apply the metric's `cut` to the rows' tags (an emptied text stays as it was)."""
@@ -266,32 +284,4 @@ def _required_columns(
         srcs = [src for group in groups for n, named in group if n == name for src in named]
         if srcs and all(src.oid for src in srcs):
             out.append(tuple(dict.fromkeys(src.oid for src in srcs if src.oid)))
-    return tuple(out)
-
-
-def _resolve(named: tuple[Named, ...], columns: Mapping[str, Column]) -> tuple[Resolved, ...]:
-    """Each source with its column for this poll; unanswered columns and names left out.
-
-    An empty column (walked, nothing under it) is left out too: it would only try every
-    row in vain before the next source gets the same rows.
-    """
-    out: list[Resolved] = []
-    get = columns.get
-    for name, srcs in named:
-        if len(srcs) == 1:  # the usual name: one source, no list to build
-            src = srcs[0]
-            if src.oid is None:
-                out.append((name, ((None, src),)))
-            else:
-                column = get(src.oid)
-                if column:
-                    out.append((name, ((column, src),)))
-            continue
-        found = [
-            (get(src.oid) if src.oid else None, src)
-            for src in srcs
-            if src.oid is None or get(src.oid)
-        ]
-        if found:
-            out.append((name, tuple(found)))
     return tuple(out)

@@ -74,10 +74,6 @@ class PlanSource:
 
 # One named value (tag, field or extra) and its sources in priority order.
 Named = tuple[str, tuple[PlanSource, ...]]
-# The same, resolved for one poll: each source with its column (None when it has no oid);
-# sources whose column the device did not answer are left out.
-Candidates = tuple[tuple[Column | None, PlanSource], ...]
-Resolved = tuple[str, Candidates]
 
 
 _TEXT_LIMIT = 100_000  # tag texts remembered per plain source (labels of every device)
@@ -92,10 +88,21 @@ def _tag_text(value: SnmpValue, fmt: str | None) -> str | None:
     return text or None
 
 
-def fill_tag(rows: list[Row], name: str, candidates: Candidates) -> None:
-    """Tag `name` of each row: the text of the first source that yields one."""
+def fill_tag(
+    rows: list[Row], name: str, srcs: tuple[PlanSource, ...], columns: Mapping[str, Column]
+) -> None:
+    """Tag `name` of each row: the text of the first source that yields one.
+
+    Here and in the other fills, a source whose column the poll did not answer (or answered
+    empty) is skipped: every row would try it in vain before the next source.
+    """
     pending = rows
-    for column, src in candidates:
+    for src in srcs:
+        column = None
+        if src.oid is not None:
+            column = columns.get(src.oid)
+            if not column:
+                continue
         if column is not None and src.plain:
             missed = _fill_tag_plain(pending, name, column, src)
         else:
@@ -134,7 +141,8 @@ def _fill_tag_plain(rows: list[Row], name: str, column: Column, src: PlanSource)
 def _fill_tag_converted(
     rows: list[Row], name: str, column: Column | None, src: PlanSource
 ) -> list[Row]:
-    """A tag from a formatted, transformed or columnless source; returns the rows missed."""
+    """A tag from a transformed or columnless source (a plain source with a column takes
+    `_fill_tag_plain`); returns the rows missed."""
     missed: list[Row] = []
     memo = src.memo
     for row in rows:
@@ -144,9 +152,7 @@ def _fill_tag_converted(
             if value is None:
                 missed.append(row)
                 continue
-        if src.plain and value is not None:
-            text = _tag_text(value, src.format)
-        elif memo is not None and (type(value) is int or type(value) is bytes):
+        if memo is not None and (type(value) is int or type(value) is bytes):
             text = memo.get(value, _UNSEEN)
             if text is _UNSEEN:
                 text = _memoized(memo, src, value, row.index, "tag")
@@ -155,24 +161,36 @@ def _fill_tag_converted(
         if text is None:
             missed.append(row)
         elif text:
-            row.tags[name] = str(text)
+            # A tag conversion yields text; only a constant (`value:`) may be a number.
+            row.tags[name] = text if type(text) is str else str(text)
     return missed
 
 
-def fill_field(rows: list[Row], name: str, candidates: Candidates) -> None:
-    """Field `name` of each row: the number of the first source that yields one."""
+def fill_field(
+    rows: list[Row], name: str, srcs: tuple[PlanSource, ...], columns: Mapping[str, Column]
+) -> bool:
+    """Field `name` of each row: the number of the first source that yields one. False
+    when the poll answered none of the sources (no row was tried)."""
     pending = rows
     width = rows[0].widths.get(name) if rows and rows[0].widths else None
-    for column, src in candidates:
+    answered = False
+    for src in srcs:
+        column = None
+        if src.oid is not None:
+            column = columns.get(src.oid)
+            if not column:
+                continue
+        answered = True
         if column is not None and src.plain_number:
             missed = _fill_field_plain(pending, name, column, src, width)
         else:
             missed = _fill_field_converted(pending, name, column, src, width)
         if not missed:
-            return
+            return True
         pending = missed
-    if width:  # rows left without the field: no width (a processor may set it)
+    if width and answered:  # rows left without the field: no width (a processor may set it)
         no_widths(pending, (name,))
+    return answered
 
 
 def _fill_field_plain(
@@ -253,10 +271,17 @@ def no_widths(rows: list[Row], names: Iterable[str]) -> None:
             row.counter_bits[name] = 0
 
 
-def fill_extra(rows: list[Row], name: str, candidates: Candidates) -> None:
+def fill_extra(
+    rows: list[Row], name: str, srcs: tuple[PlanSource, ...], columns: Mapping[str, Column]
+) -> None:
     """Extra value `name` of each row, for the processors: as sent, or converted."""
     pending = rows
-    for column, src in candidates:
+    for src in srcs:
+        column = None
+        if src.oid is not None:
+            column = columns.get(src.oid)
+            if not column:
+                continue
         missed: list[Row] = []
         if column is not None and src.plain:  # the common extra: the column's value as sent
             get = column.get

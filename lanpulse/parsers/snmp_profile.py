@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
-from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue, make_sample
+from lanpulse.core.model import Device, RawSnmp, Sample, SnmpValue
 from lanpulse.core.profile import Profile, Source
 from lanpulse.parsers.derive import apply_derive
 from lanpulse.parsers.metric_plan import MetricPlan
@@ -21,6 +21,7 @@ from lanpulse.parsers.values import convert
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 _MEASUREMENT = attrgetter("measurement")  # the samples' sort key
+_NAME = itemgetter(0)  # a (tag, text) pair's sort key: a row's tag names are unique
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,8 @@ class CompiledProfile:
 
     profile: Profile
     plans: tuple[MetricPlan, ...]
+    # No two metrics share a name (the loader merges them by name): each is answered alone.
+    unique_names: bool
     # The model by (the model sources' values, with their types): sysDescr and sysObjectID
     # rarely change, so the regex/map work is done once per device, not every poll.
     models: dict[tuple[object, ...], str | None] = field(default_factory=dict)
@@ -73,7 +76,10 @@ class CompiledProfile:
     @classmethod
     def of(cls, profile: Profile) -> CompiledProfile:
         """Compile every metric of `profile`."""
-        return cls(profile, tuple(MetricPlan.of(m) for m in profile.metrics))
+        names = [m.name for m in profile.metrics]
+        return cls(
+            profile, tuple(MetricPlan.of(m) for m in profile.metrics), len(set(names)) == len(names)
+        )
 
     def model(self, raw: RawSnmp) -> str | None:
         """The device model: the first model source that yields a tag text."""
@@ -139,18 +145,18 @@ def parse_metric(
 ) -> list[Row]:
     """Rows of one metric after processors, derived fields, aggregation and rates."""
     metric = plan.metric
-    if metric.inventory and not plan.answered_any(raw):
+    if plan.inventory and not plan.answered_any(raw):
         return []  # a poll between label walks: nothing of the metric was fetched
     rows = plan.rows(raw)
-    if metric.require:
+    if plan.require:
         rows = [
             r
             for r in rows
-            if all(k in r.fields or k in r.tags or k in r.extra for k in metric.require)
+            if all(k in r.fields or k in r.tags or k in r.extra for k in plan.require)
         ]
-    if metric.processors:
+    if plan.processors:
         ctx = RowContext(raw=raw, device=device, metric=metric)
-        for name in metric.processors:
+        for name in plan.processors:
             rows = PROCESSORS[name](rows, ctx)
     if plan.derive_error is not None and rows:
         raise plan.derive_error
@@ -175,12 +181,19 @@ def parse_metric(
 
 def _unanswered(unanswerable: tuple[tuple[str, str], ...], rows: list[Row]) -> list[str]:
     """Labels of the declared fields that no row answered (usually the first row has all)."""
+    if not rows:
+        return [label for _, label in unanswerable]
+    first = rows[0].fields
+    # The other rows' fields, gathered once when the first row lacks a name: a field the
+    # device does not have (a 48-port switch without EtherLike-MIB) is in no row.
+    others: set[str] | None = None
     missing: list[str] = []
     for name, label in unanswerable:
-        for row in rows:
-            if name in row.fields:
-                break
-        else:
+        if name in first:
+            continue
+        if others is None:
+            others = set().union(*[row.fields for row in rows[1:]])
+        if name not in others:
             missing.append(label)
     return missing
 
@@ -230,8 +243,7 @@ def parse_snmp(
     merged: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, int | float]] = {}
     base_items = list(tags.items())
     base_names = tags.keys()
-    # No two metrics share a name (the loader merges them by name): each is answered alone.
-    unique_names = len({m.name for m in profile.metrics}) == len(profile.metrics)
+    unique_names = compiled.unique_names
     answered: dict[str, set[str]] = {}
     for plan in compiled.plans:
         metric = plan.metric
@@ -249,15 +261,14 @@ def parse_snmp(
                 seen.update(row.fields)
         for row in rows:
             if base_names.isdisjoint(row.tags):  # usual: nothing to override, just sort
-                tag_items = tuple(sorted([*base_items, *row.tags.items()]))
+                items = [*base_items, *row.tags.items()]
             else:
-                tag_items = tuple(sorted({**tags, **row.tags}.items()))
-            key = (row.measurement, tag_items)
-            fields = merged.get(key)
-            if fields is None:
-                # Rows are the parser's own, made for this poll: their fields dict is taken.
-                merged[key] = row.fields
-            else:
+                items = list({**tags, **row.tags}.items())
+            items.sort(key=_NAME)  # a fifth cheaper than comparing the pairs
+            # Rows are the parser's own, made for this poll: the first one's fields dict is
+            # taken, the others' merge into it.
+            fields = merged.setdefault((row.measurement, tuple(items)), row.fields)
+            if fields is not row.fields:
                 fields.update(row.fields)
     if not unique_names:
         for plan in compiled.plans:
@@ -271,7 +282,7 @@ def parse_snmp(
         sample_tags = dict(tag_items)
         if measurement == "device_info":
             _identify(sample_tags, profile.vendor, result.model)
-        add(make_sample(measurement, sample_tags, fields, started))
+        add(Sample(measurement, sample_tags, fields, started))
     result.samples.sort(key=_MEASUREMENT)
     device_fields = next((f for (m, _), f in merged.items() if m == "device"), {})
     if result.uptime_s is None and "uptime_seconds" in device_fields:

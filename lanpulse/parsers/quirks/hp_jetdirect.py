@@ -17,6 +17,8 @@ _HEX_TAIL = re.compile(r"^(?P<head>[^\n]*)\n(?P<hex>(?:[0-9A-Fa-f]{2}[ \n]*)+)$"
 
 def reassemble(text: str) -> str:
     """The readable description from a head + hex-dump value; other text unchanged."""
+    if "\n" not in text:  # the pattern needs one: most descriptions skip the regex
+        return text
     m = _HEX_TAIL.match(text)
     if not m:
         return text
