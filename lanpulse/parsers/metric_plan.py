@@ -86,7 +86,6 @@ class MetricPlan:
     fallback_index_oids: tuple[str, ...]  # used when none of index_oids was answered
     rate_rules: tuple[RateRule, ...]
     rates: RatePlan
-    frame_bounds: tuple[tuple[str, tuple[str, ...]], ...]  # (bits/s field, rates), rates.py
     # Each counter field's width when its first source gives it (Row.widths).
     widths: dict[str, int]
     identity: tuple[str, ...]
@@ -144,7 +143,6 @@ class MetricPlan:
             fallback_index_oids=fallback,
             rate_rules=rules,
             rates=RatePlan.of(rules, frame_bounds(metric.rates)),
-            frame_bounds=frame_bounds(metric.rates),
             widths={name: srcs[0].counter for name, srcs in fields if srcs[0].counter},
             identity=tuple(metric.identity),
             unanswerable=tuple(
