@@ -88,6 +88,18 @@ def _tag_text(value: SnmpValue, fmt: str | None) -> str | None:
     return text or None
 
 
+def source_column(src: PlanSource, columns: Mapping[str, Column]) -> Any:
+    """The column `src` reads in this poll, None for a columnless source (a constant, an
+    index), or `UNANSWERED` when the poll did not answer its column or answered it empty:
+    every row would try that source in vain, so the fills skip it."""
+    if src.oid is None:
+        return None
+    return columns.get(src.oid) or UNANSWERED
+
+
+UNANSWERED: Any = object()
+
+
 def fill_tag(
     rows: list[Row], name: str, srcs: tuple[PlanSource, ...], columns: Mapping[str, Column]
 ) -> None:
@@ -98,11 +110,9 @@ def fill_tag(
     """
     pending = rows
     for src in srcs:
-        column = None
-        if src.oid is not None:
-            column = columns.get(src.oid)
-            if not column:
-                continue
+        column = source_column(src, columns)
+        if column is UNANSWERED:
+            continue
         if column is not None and src.plain:
             missed = _fill_tag_plain(pending, name, column, src)
         else:
@@ -173,14 +183,12 @@ def fill_field(
     when the poll answered none of the sources (no row was tried)."""
     pending = rows
     width = rows[0].widths.get(name) if rows and rows[0].widths else None
-    answered = False
+    tried = False
     for src in srcs:
-        column = None
-        if src.oid is not None:
-            column = columns.get(src.oid)
-            if not column:
-                continue
-        answered = True
+        column = source_column(src, columns)
+        if column is UNANSWERED:
+            continue
+        tried = True
         if column is not None and src.plain_number:
             missed = _fill_field_plain(pending, name, column, src, width)
         else:
@@ -188,9 +196,9 @@ def fill_field(
         if not missed:
             return True
         pending = missed
-    if width and answered:  # rows left without the field: no width (a processor may set it)
+    if width and tried:  # rows left without the field: no width (a processor may set it)
         no_widths(pending, (name,))
-    return answered
+    return tried
 
 
 def _fill_field_plain(
@@ -277,11 +285,9 @@ def fill_extra(
     """Extra value `name` of each row, for the processors: as sent, or converted."""
     pending = rows
     for src in srcs:
-        column = None
-        if src.oid is not None:
-            column = columns.get(src.oid)
-            if not column:
-                continue
+        column = source_column(src, columns)
+        if column is UNANSWERED:
+            continue
         missed: list[Row] = []
         if column is not None and src.plain:  # the common extra: the column's value as sent
             get = column.get
