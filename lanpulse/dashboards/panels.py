@@ -3,7 +3,7 @@
 Each dashboard module composes these; the choices that should look the same everywhere
 (units, legends, thresholds, the links between dashboards) live here once.
 
-(~410 lines: one small helper per panel kind over the SDK builders; splitting them by kind
+(~420 lines: one small helper per panel kind over the SDK builders; splitting them by kind
 would only scatter the shared defaults they all use.)
 """
 

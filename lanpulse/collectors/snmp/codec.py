@@ -13,7 +13,7 @@ Anything that is not a well-formed Response — truncated, trailing bytes, indef
 oversized lengths, unknown value types, a value whose length its type forbids — raises
 `MalformedMessage`; the transport drops that datagram and counts it.
 
-(~400 lines: the encoder and the decoder of one wire format share its tag table and length
+(~425 lines: the encoder and the decoder of one wire format share its tag table and length
 rules, and the decoder is one hand-written loop; the v3 header and USM live in `usm.py`.)
 """
 

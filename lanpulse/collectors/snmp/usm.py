@@ -22,7 +22,7 @@ The API, for the poller (`transport`) and the trap/inform receiver alike:
 Reports from an agent: `report_kind(pdu)` names the usmStats/snmp counter a Report PDU
 carries (`REPORT_TEXTS` has the one-line explanation for a poller's user).
 
-(~440 lines: one wire format's two directions. `MessageTemplate` writes the header that
+(~450 lines: one wire format's two directions. `MessageTemplate` writes the header that
 `_parse` reads, field for field, and both follow the same RFC 3412/3414 layout and bounds;
 kept side by side so a change to one is seen against the other. The keys and ciphers are
 already apart in `usm_crypto`.)
