@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,3 +71,27 @@ def open_page(path: Path) -> Iterator[Page]:
         logs = driver.get_log("browser")
         errors = [e["message"] for e in logs if e.get("level") == "SEVERE"]
         yield Page(driver, errors)
+
+
+def wait_for_note(driver: Any, text: str, timeout_s: float = 15.0) -> None:
+    """Wait until the page shows a `.note` containing `text`.
+
+    A form's submit `click()` can return before the browser has left the page the form was
+    on, which has no note: looking for the note once then fails at random. Poll instead, and
+    say on failure what the page showed."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout_s
+    notes: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            notes = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".note")]
+        except StaleElementReferenceException:  # the page changed while being read
+            notes = []
+        if any(text in note for note in notes):
+            return
+        time.sleep(0.1)
+    raise AssertionError(
+        f"no note with {text!r} within {timeout_s}s at {driver.current_url}: notes {notes}"
+    )

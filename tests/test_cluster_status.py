@@ -28,7 +28,7 @@ import pytest
 
 from lanpulse.cluster.partition import owner, worker_names
 from lanpulse.sim.snmpsim import SnmpSimAgent
-from tests._chromium import CHROMEDRIVER, CHROMIUM, chromium_driver
+from tests._chromium import CHROMEDRIVER, CHROMIUM, chromium_driver, wait_for_note
 from tests._cluster import printers
 from tests._daemon import ROOT, DaemonProcess, device_line, wait_for, write_config
 from tests.test_cluster_workers import worker_pid
@@ -265,7 +265,7 @@ def test_the_pages_load_in_chromium_with_the_workers_table(site: Site) -> None:
         driver.find_element(By.ID, "matchers").send_keys("device=dead-1")
         driver.find_element(By.ID, "comment").send_keys("form on workers")
         driver.find_element(By.ID, "silence-submit").click()
-        wait_for(lambda: "added" in driver.find_element(By.CSS_SELECTOR, ".note").text, 15)
+        wait_for_note(driver, "added", 15)
         driver.save_screenshot(str(ARTIFACTS / "alerts-after-silence.png"))
     (made,) = [s for s in site.api("/api/v1/silences") if s["comment"] == "form on workers"]
     assert made["createdBy"] == "alice"

@@ -24,7 +24,7 @@ import pytest
 from lanpulse.demo.estate import ESTATE, start_estate
 from lanpulse.sim.servers import InfluxDB16, free_tcp_port
 from lanpulse.sim.snmpsim import free_udp_port
-from tests._chromium import CHROMEDRIVER, CHROMIUM, chromium_driver
+from tests._chromium import CHROMEDRIVER, CHROMIUM, chromium_driver, wait_for_note
 from tests._daemon import ROOT, DaemonProcess, influx_rows, v1_section, wait_for
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -203,7 +203,7 @@ def test_a_silence_made_in_the_form_reaches_the_api_and_the_alert_measurement(
     duration.send_keys("2h")
     browser.find_element(By.ID, "comment").send_keys("cabling work in the north")
     browser.find_element(By.ID, "silence-submit").click()
-    wait_for(lambda: "added" in browser.find_element(By.CSS_SELECTOR, ".note").text, 10)
+    wait_for_note(browser, "added", 15)
     browser.save_screenshot(str(ARTIFACTS / "alerts-after-silence.png"))
     made = [s for s in site.api("/api/v1/silences") if s["comment"] == "cabling work in the north"]
     assert len(made) == 1 and made[0]["createdBy"] == "alice"
