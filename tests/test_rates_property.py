@@ -16,6 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lanpulse.parsers.rates import (
+    _ROUNDER,
+    _ROUNDER_EXACT_BELOW,
     CEILING_TOLERANCE,
     RatePlan,
     RateRule,
@@ -197,3 +199,19 @@ def test_rates_are_the_rule_row_by_row(sequence: list[dict[str, object]]) -> Non
             repr(list(r.fields.items())) for r in expected
         ]
     assert len(state.series["interfaces"]) == len(reference.series)
+
+
+@settings(max_examples=500)
+@given(
+    st.one_of(
+        st.floats(0.0, _ROUNDER_EXACT_BELOW, exclude_max=True),
+        # exact ties (n + 0.5), where round() goes to the even neighbour
+        st.integers(0, 2**50).map(lambda n: n + 0.5),
+        st.integers(0, 2**51 - 1).map(float),
+    )
+)
+def test_the_rounder_rounds_as_round_does(thousandths: float) -> None:
+    """The rule's three-decimal rounding (`_ROUNDER`) is round()'s, ties to even included,
+    over the whole range it is used for."""
+    assert thousandths + _ROUNDER - _ROUNDER == float(round(thousandths))
+    assert (thousandths + _ROUNDER - _ROUNDER) / 1000.0 == round(thousandths) / 1000
