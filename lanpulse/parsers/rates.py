@@ -158,6 +158,10 @@ class RatePlan:
     # This plan without the rules of counters a poll did not answer, by those counters
     # (see `answered_by`); few agents differ, so it stays small.
     narrowed: dict[tuple[str, ...], RatePlan] = field(default_factory=dict, compare=False)
+    # The shared ceiling's `Bounds` by the ceiling field's value (`bounds`): a switch has a
+    # few link speeds, and a dict lookup per row replaced two calls (`_ceiling`,
+    # `_limits`): 5 % of a 48-port switch's rates (1.83 M -> 1.73 M instructions a poll).
+    known_bounds: dict[object, Bounds] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(
@@ -224,9 +228,22 @@ class RatePlan:
             plan = self.narrowed[missing] = RatePlan.of(rules, self.frame_bounds)
         return plan
 
+    def bounds(self, ceiling: object) -> Bounds:
+        """The bounds of the shared ceiling when its field holds `ceiling` (remembered)."""
+        cap = _ceiling(ceiling)
+        bounds = _UNBOUNDED if cap is None else (cap, *_limits(cap))
+        if len(self.known_bounds) >= _BOUNDS_LIMIT:
+            self.known_bounds.clear()
+        self.known_bounds[ceiling] = bounds
+        return bounds
 
+
+# A ceiling and the largest plausible rate and rate of frames under it (`_limits`).
+Bounds = tuple[int | float | None, float, float]
+_UNBOUNDED: Bounds = (None, math.inf, math.inf)
 _FIELDS = attrgetter("fields")
 _NARROWED_LIMIT = 64  # narrowed plans kept per rate plan (sets of unanswered counters)
+_BOUNDS_LIMIT = 256  # ceiling values remembered per rate plan (link speeds)
 
 
 def apply_rates_to_rows(
@@ -249,6 +266,7 @@ def apply_rates_to_rows(
     restarted = state.restarted
     plan = plan.answered_by(rows)
     rules, names = plan.rules, plan.counters
+    shared, ceiling, known_bounds = plan.shared_ceiling, plan.ceiling or "", plan.known_bounds
     # Most metrics name an entity by one tag (ifName): its identity needs no list.
     one_tag = identity_tags[0] if len(identity_tags) == 1 else None
     for row in rows:
@@ -285,18 +303,18 @@ def apply_rates_to_rows(
         if restarted or not same_entity or time_ns <= prev_time:
             continue
         # The link speed, read once per row when the rules share it (see RatePlan).
-        cap = None
-        if plan.shared_ceiling:
-            cap = _ceiling(fields, plan.ceiling)
+        bounds = _UNBOUNDED
+        if shared:
+            speed = fields.get(ceiling)
+            bounds = known_bounds.get(speed) or plan.bounds(speed)
             if counters == previous and None not in counters:
-                fields.update(plan.idle if cap is not None else plan.idle_no_ceiling)
+                fields.update(plan.idle if bounds[0] is not None else plan.idle_no_ceiling)
                 continue
-        _add_rates(row, plan, counters, previous, time_ns - prev_time, cap)
+        _add_rates(row, plan, counters, previous, time_ns - prev_time, bounds)
 
 
-def _ceiling(fields: Mapping[str, int | float], name: str | None) -> int | float | None:
-    """The value of ceiling field `name` when it can bound a rate (a positive number)."""
-    value = fields.get(name) if name else None
+def _ceiling(value: object) -> int | float | None:
+    """A ceiling field's value when it can bound a rate (a positive number), else None."""
     return value if isinstance(value, (int, float)) and value > 0 else None
 
 
@@ -315,17 +333,14 @@ def _add_rates(
     counters: tuple[int | None, ...],
     previous: tuple[int | None, ...],
     elapsed_ns: int,
-    shared_cap: int | float | None,
+    bounds: Bounds,
 ) -> None:
-    """The rate fields of one row from its counters now and `elapsed_ns` before."""
+    """The rate fields of one row from its counters now and `elapsed_ns` before, under
+    `bounds`: the shared ceiling's (see RatePlan), or none."""
     fields = row.fields
     elapsed = elapsed_ns / 1e9
     shared = plan.shared_ceiling
-    # The shared ceiling's bounds, once per row (see RatePlan); no ceiling: no bound.
-    cap = shared_cap
-    limit = frame_limit = math.inf
-    if shared_cap is not None:
-        limit, frame_limit = _limits(shared_cap)
+    cap, limit, frame_limit = bounds
     # Not zip(strict=True): a plan's steps, the counters of a poll and those of the last
     # one (`SeriesState.previous`) are lined up by construction.
     for (counter, rate_field, scale, max_field, util, frames_within, zero), cur, old in zip(  # noqa: B905
@@ -334,7 +349,7 @@ def _add_rates(
         if cur is None or old is None:
             continue
         if not shared:  # each rule reads its own ceilings
-            cap = _ceiling(fields, max_field)
+            cap = _ceiling(fields.get(max_field)) if max_field else None
             if cap is not None:
                 limit = _limits(cap)[0]
         if cur > old:  # first: most counters of a poll that rates moved
@@ -376,7 +391,7 @@ def _add_rates(
             value = round(thousandths) / 1000
         if frames_within:
             if not shared:
-                speed = _ceiling(fields, frames_within)
+                speed = _ceiling(fields.get(frames_within))
                 frame_limit = _limits(speed)[1] if speed is not None else math.inf
             if value > frame_limit:
                 continue
