@@ -91,6 +91,9 @@ class MetricPlan:
     identity: tuple[str, ...]
     # Declared fields a poll must answer (rates need two polls), and how a miss is named.
     unanswerable: tuple[tuple[str, str], ...]
+    # The fields whose absence from every row a poll checks once (`absent_fields`): the
+    # unanswerable ones and the rate rules' counters.
+    probed: frozenset[str]
     # Per required name sourced from columns only: its columns. A poll that answered none
     # of them has no row that `require` keeps: no rows are built (an ENTITY-MIB agent
     # without ENTITY-SENSOR-MIB would make a row per physical entity, all dropped).
@@ -127,6 +130,9 @@ class MetricPlan:
         except ParseError as exc:
             derive_error = exc
         rate_fields = {r.rate for r in rules} | {r.util for r in rules if r.util}
+        unanswerable = tuple(
+            (f, f"{metric.name}.{f}") for f in metric.declared_fields() if f not in rate_fields
+        )
         return cls(
             metric=metric,
             scalar=metric.scalar,
@@ -145,9 +151,8 @@ class MetricPlan:
             rates=RatePlan.of(rules, frame_bounds(metric.rates)),
             widths={name: srcs[0].counter for name, srcs in fields if srcs[0].counter},
             identity=tuple(metric.identity),
-            unanswerable=tuple(
-                (f, f"{metric.name}.{f}") for f in metric.declared_fields() if f not in rate_fields
-            ),
+            unanswerable=unanswerable,
+            probed=frozenset([*(f for f, _ in unanswerable), *(r.counter for r in rules)]),
             required_columns=_required_columns(metric.require, (tags, fields, extra)),
             exclude={
                 tag: (re.compile("|".join(f"(?:{p})" for p in patterns)).search, {})

@@ -23,14 +23,12 @@ devices take 143 MiB RSS instead of 117 (benchmarks/README.md), far under the 1 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter, contains
 from typing import NamedTuple
 
 from lanpulse.core.profile import RateSpec
-from lanpulse.parsers.rows import Row
+from lanpulse.parsers.rows import Row, absent_fields
 
 WRAP_32 = 2**32
 # Adding 1.5 * 2**52 to a float below 2**51 leaves no bit below the units, rounded to the
@@ -195,8 +193,9 @@ class RatePlan:
             idle_no_ceiling=idle_no_ceiling,
         )
 
-    def answered_by(self, rows: Sequence[Row]) -> RatePlan:
-        """This plan without the rules whose counter no row holds.
+    def answered_by(self, absent: Collection[str]) -> RatePlan:
+        """This plan without the rules whose counter no row holds (`absent`, see
+        `absent_fields`).
 
         Such a rule only gives None counters, so every row would try and skip it: the
         interface metric's three EtherLike-MIB counters, which most switches do not answer,
@@ -205,19 +204,9 @@ class RatePlan:
         its last poll lines its counters up by name (`SeriesState.previous`), so the rates
         are the same as with every rule.
         """
-        if not rows:
+        if not absent:
             return self
-        # A counter the first row holds is answered; any other is looked for in every row
-        # by a C-level scan (`contains` mapped over the rows' fields), 48 on a switch.
-        field_sets = list(map(_FIELDS, rows))
-        first = field_sets[0]
-        missing = tuple(
-            [
-                c
-                for c in self.counters
-                if c not in first and not any(map(contains, field_sets, repeat(c)))
-            ]
-        )
+        missing = tuple([c for c in self.counters if c in absent])
         if not missing or len(missing) == len(self.counters):
             return self  # every counter answered, or no row at all: nothing to drop
         plan = self.narrowed.get(missing)
@@ -241,7 +230,6 @@ class RatePlan:
 # A ceiling and the largest plausible rate and rate of frames under it (`_limits`).
 Bounds = tuple[int | float | None, float, float]
 _UNBOUNDED: Bounds = (None, math.inf, math.inf)
-_FIELDS = attrgetter("fields")
 _NARROWED_LIMIT = 64  # narrowed plans kept per rate plan (sets of unanswered counters)
 _BOUNDS_LIMIT = 256  # ceiling values remembered per rate plan (link speeds)
 
@@ -254,17 +242,21 @@ def apply_rates_to_rows(
     plan: RatePlan,
     identity_tags: tuple[str, ...] = (),
     discontinuity: Mapping[str, object] | None = None,
+    absent: Collection[str] | None = None,
 ) -> None:
     """Add rate (and utilisation) fields to every row of a metric, and remember this poll.
 
     A row's series is (metric, row index); its identity is the values of `identity_tags`
     and its discontinuity the row's value in `discontinuity` (row index -> value).
+    `absent`: the counters no row holds, when the caller knows them (`absent_fields`).
     """
     series_of = state.series.get(metric)
     if series_of is None:
         series_of = state.series[metric] = {}
     restarted = state.restarted
-    plan = plan.answered_by(rows)
+    plan = plan.answered_by(
+        absent_fields(frozenset(plan.counters), rows) if absent is None else absent
+    )
     rules, names = plan.rules, plan.counters
     shared, ceiling, known_bounds = plan.shared_ceiling, plan.ceiling or "", plan.known_bounds
     # Most metrics name an entity by one tag (ifName): its identity needs no list.

@@ -16,7 +16,7 @@ from lanpulse.parsers.derive import apply_derive
 from lanpulse.parsers.metric_plan import MetricPlan
 from lanpulse.parsers.quirks import PROCESSORS
 from lanpulse.parsers.rates import RateState, apply_rates_to_rows
-from lanpulse.parsers.rows import Row, RowContext
+from lanpulse.parsers.rows import Row, RowContext, absent_fields
 from lanpulse.parsers.values import convert
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
@@ -142,11 +142,12 @@ def _aggregate(rows: list[Row], how: Mapping[str, str], measurement: str) -> lis
 
 def parse_metric(
     plan: MetricPlan, raw: RawSnmp, device: Device, state: RateState | None
-) -> list[Row]:
-    """Rows of one metric after processors, derived fields, aggregation and rates."""
+) -> tuple[list[Row], frozenset[str]]:
+    """Rows of one metric after processors, derived fields, aggregation and rates, and
+    which of the plan's `probed` fields no row holds."""
     metric = plan.metric
     if plan.inventory and not plan.answered_any(raw):
-        return []  # a poll between label walks: nothing of the metric was fetched
+        return [], plan.probed  # between label walks: nothing of it was fetched
     rows = plan.rows(raw)
     if plan.require:
         rows = [
@@ -165,6 +166,8 @@ def parse_metric(
             apply_derive(row, plan.derive)
     if metric.aggregate:
         rows = _aggregate(rows, metric.aggregate, metric.measurement)
+    # Before rates: they add only their own fields, which are not probed.
+    absent = absent_fields(plan.probed, rows)
     if plan.rate_rules and state is not None:
         disc_oid = metric.discontinuity.oid if metric.discontinuity else None
         apply_rates_to_rows(
@@ -175,27 +178,14 @@ def parse_metric(
             plan.rates,
             plan.identity,
             raw.columns.get(disc_oid, {}) if disc_oid else None,
+            absent,
         )
-    return [r for r in rows if r.fields]
+    return [r for r in rows if r.fields], absent
 
 
-def _unanswered(unanswerable: tuple[tuple[str, str], ...], rows: list[Row]) -> list[str]:
-    """Labels of the declared fields that no row answered (usually the first row has all)."""
-    if not rows:
-        return [label for _, label in unanswerable]
-    first = rows[0].fields
-    # The other rows' fields, gathered once when the first row lacks a name: a field the
-    # device does not have (a 48-port switch without EtherLike-MIB) is in no row.
-    others: set[str] | None = None
-    missing: list[str] = []
-    for name, label in unanswerable:
-        if name in first:
-            continue
-        if others is None:
-            others = set().union(*[row.fields for row in rows[1:]])
-        if name not in others:
-            missing.append(label)
-    return missing
+def _unanswered(unanswerable: tuple[tuple[str, str], ...], absent: frozenset[str]) -> list[str]:
+    """Labels of the declared fields that no row answered (`absent`, see parse_metric)."""
+    return [label for name, label in unanswerable if name in absent] if absent else []
 
 
 def _identify(tags: dict[str, str], vendor: str | None, model: str | None) -> None:
@@ -248,13 +238,12 @@ def parse_snmp(
     for plan in compiled.plans:
         metric = plan.metric
         try:
-            rows = parse_metric(plan, raw, device, state)
+            rows, absent = parse_metric(plan, raw, device, state)
         except Exception as exc:  # a quirk that chokes on odd data must not lose the poll
             result.failures.append(MetricFailure(metric.name, exc))
-            rows = []
+            rows, absent = [], plan.probed
         if unique_names:
-            # Now, before any merge below adds another metric's fields to these rows' dicts.
-            result.unanswered.extend(_unanswered(plan.unanswerable, rows))
+            result.unanswered.extend(_unanswered(plan.unanswerable, absent))
         elif rows:
             seen = answered.setdefault(metric.name, set())
             for row in rows:
