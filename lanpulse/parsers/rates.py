@@ -14,10 +14,12 @@ over all rows at once) was removed: benchmarks/parse_cost.py measured it at 0.11
 48-port switch's 3.7 ms pipeline poll (3 %; estate.py: ratio 1.59 -> 1.65), under the 5 %
 that would justify a second implementation. Made the only form (issue 14), it took 13.5 %
 off a switch's parse but added 11 % to a printer's and 19 % to a desktop's (a few rows pay
-its per-rule set-up). Under callgrind, replaying parse_cost's switch polls, the row rule
-takes 2.08 M instructions per 48-port poll, the frame bounds included (benchmarks/README.md:
-the columnar twin's 1.26 M). The columns also held rate state in less memory: 25,500
-devices take 143 MiB RSS instead of 117 (benchmarks/README.md), far under the 1 GiB target.
+its per-rule set-up). Under callgrind, replaying parse_cost's switch polls (today's
+profiles: six counters a port answered), the row rule takes 1.71 M instructions per 48-port
+poll, the frame bounds included (2.06 M before the rounding, exactness and bounds changes
+of the tenth session; benchmarks/README.md). The columns also held rate state in less
+memory: 25,500 devices take 143 MiB RSS instead of 117 (benchmarks/README.md), far under
+the 1 GiB target.
 """
 
 from __future__ import annotations
