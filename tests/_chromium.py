@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests._daemon import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -77,21 +78,24 @@ def wait_for_note(driver: Any, text: str, timeout_s: float = 15.0) -> None:
     """Wait until the page shows a `.note` containing `text`.
 
     A form's submit `click()` can return before the browser has left the page the form was
-    on, which has no note: looking for the note once then fails at random. Poll instead, and
-    say on failure what the page showed."""
+    on, which has no note: looking for the note once then fails at random. Poll instead
+    (`wait_for`), and say on failure what the page showed."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    deadline = time.monotonic() + timeout_s
     notes: list[str] = []
-    while time.monotonic() < deadline:
+
+    def shown() -> bool:
+        nonlocal notes
         try:
             notes = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".note")]
         except StaleElementReferenceException:  # the page changed while being read
             notes = []
-        if any(text in note for note in notes):
-            return
-        time.sleep(0.1)
-    raise AssertionError(
-        f"no note with {text!r} within {timeout_s}s at {driver.current_url}: notes {notes}"
-    )
+        return any(text in note for note in notes)
+
+    try:
+        wait_for(shown, timeout_s)
+    except AssertionError:
+        raise AssertionError(
+            f"no note with {text!r} within {timeout_s}s at {driver.current_url}: notes {notes}"
+        ) from None
